@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Makes a fresh Linux machine (root, Node 20, npm) ready to build, test and run ebpf-ts:
+# Debian packages the tests need, pnpm, the workspace's dependencies, bpffs and tracefs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v gcc >/dev/null || need+=(gcc g++ make)
+command -v clang >/dev/null || need+=(clang)
+command -v llvm-mc-16 >/dev/null || need+=(llvm-16)
+command -v llvm-objdump >/dev/null || need+=(llvm)
+[ -e /usr/include/bpf/libbpf.h ] || need+=(libbpf-dev)
+[ -e /usr/include/linux/bpf.h ] || need+=(linux-libc-dev)
+command -v ip >/dev/null || need+=(iproute2)
+command -v ping >/dev/null || need+=(iputils-ping)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+command -v pnpm >/dev/null || npm install -g pnpm@10 >/dev/null
+pnpm install --frozen-lockfile
+
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || echo "setup: could not mount bpffs at /sys/fs/bpf (pinning tests need it)"
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || echo "setup: could not mount tracefs at /sys/kernel/tracing"

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Adds up the JSON reports every workspace project's vitest run wrote (see vitest.shared.ts)
+// and prints the one line CI reads. Extra arguments name other CI checks that failed (lint);
+// each counts as one failure. Exits non-zero when anything failed or a report is missing.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const projects = JSON.parse(execFileSync('pnpm', ['ls', '-r', '--depth', '-1', '--json'], { cwd: root, encoding: 'utf8' }));
+let passed = 0;
+let failed = 0;
+for (const { path, name } of projects) {
+  const pkg = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8'));
+  if (!pkg.scripts?.test) continue;
+  const report = join(path, '.vitest', 'results.json');
+  if (!existsSync(report)) {
+    console.error(`${name}: no test report at ${report} (its test run did not finish)`);
+    failed += 1;
+    continue;
+  }
+  const result = JSON.parse(readFileSync(report, 'utf8'));
+  passed += result.numPassedTests;
+  failed += result.numFailedTests + (result.success ? 0 : result.numFailedTests === 0 ? 1 : 0);
+}
+for (const check of process.argv.slice(2)) {
+  console.error(`${check}: failed`);
+  failed += 1;
+}
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
