@@ -1,19 +1,28 @@
 #!/usr/bin/env node
+import { execFileSync } from 'node:child_process';
 // Adds up the JSON reports every workspace project's vitest run wrote (see vitest.shared.ts)
 // and prints the one line CI reads. Extra arguments name other CI checks that failed (lint);
 // each counts as one failure. Exits non-zero when anything failed or a report is missing.
-import { existsSync, readFileSync } from 'node:fs';
+// `--clean` removes old reports instead (the root `pretest` script).
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const projects = JSON.parse(execFileSync('pnpm', ['ls', '-r', '--depth', '-1', '--json'], { cwd: root, encoding: 'utf8' }));
+const projects = JSON.parse(
+  execFileSync('pnpm', ['ls', '-r', '--depth', '-1', '--json'], { cwd: root, encoding: 'utf8' }),
+);
 let passed = 0;
 let failed = 0;
+const clean = process.argv[2] === '--clean';
 for (const { path, name } of projects) {
+  if (path === root.replace(/\/$/, '')) continue;
   const pkg = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8'));
   if (!pkg.scripts?.test) continue;
   const report = join(path, '.vitest', 'results.json');
+  if (clean) {
+    rmSync(report, { force: true });
+    continue;
+  }
   if (!existsSync(report)) {
     console.error(`${name}: no test report at ${report} (its test run did not finish)`);
     failed += 1;
@@ -23,6 +32,7 @@ for (const { path, name } of projects) {
   passed += result.numPassedTests;
   failed += result.numFailedTests + (result.success ? 0 : result.numFailedTests === 0 ? 1 : 0);
 }
+if (clean) process.exit(0);
 for (const check of process.argv.slice(2)) {
   console.error(`${check}: failed`);
   failed += 1;

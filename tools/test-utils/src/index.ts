@@ -1,2 +1,2 @@
-export { requireKernel, skipUnsupported } from './kernel.ts';
 export { openFdCount } from './fds.ts';
+export { requireKernel, skipUnsupported } from './kernel.ts';

@@ -19,7 +19,10 @@ function missingPrivilege(): string | undefined {
  */
 export function requireKernel(name: string, body: () => void): void {
   const reason = missingPrivilege();
-  if (reason === undefined) return describe(name, body);
+  if (reason === undefined) {
+    describe(name, body);
+    return;
+  }
   if (inCI) throw new Error(`${name}: ${reason} (CI=true, so this is a failure, not a skip)`);
   console.warn(`skipping ${name}: ${reason}`);
   describe.skip(name, body);
