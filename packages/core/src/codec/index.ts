@@ -1,1 +1,21 @@
-export {};
+export {
+  bytes,
+  type Codec,
+  type CodecLike,
+  type CodecName,
+  type CodecNameTypes,
+  type CodecType,
+  codecs,
+  cstring,
+  hostLittleEndian,
+  resolveCodec,
+} from './codec.ts';
+export { ipv4, type LpmKey, lpmKey } from './lpm.ts';
+export {
+  array,
+  type StructField,
+  type StructFields,
+  type StructOptions,
+  type StructValue,
+  struct,
+} from './struct.ts';

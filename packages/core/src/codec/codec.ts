@@ -1,0 +1,289 @@
+/**
+ * Codecs turn JavaScript values into the fixed-size byte layout a map stores, and back.
+ * A codec reads and writes through a `DataView` at an offset, so the caller (a map) can reuse one
+ * buffer for every call: encoding allocates nothing for numbers.
+ */
+
+/** A fixed-size binary encoding of values of type `T`. */
+export interface Codec<T> {
+  /** Size of one encoded value in bytes. */
+  readonly size: number;
+  /** A short description for error messages and `toString()`: 'u32', 'struct { a: u32 }', ... */
+  readonly name: string;
+  /** Writes `value` at `offset` of `view`. Throws `RangeError`/`TypeError` for values that do not fit. */
+  write(view: DataView, offset: number, value: T): void;
+  /** Reads a value at `offset` of `view`. Values that carry bytes return copies, never views. */
+  read(view: DataView, offset: number): T;
+}
+
+/** The built-in codec names accepted wherever a codec is: `key: 'u32'`, `value: 'u64'`. */
+export type CodecName = keyof CodecNameTypes;
+
+/** The JavaScript type each built-in codec name stands for. */
+export interface CodecNameTypes {
+  u8: number;
+  u16: number;
+  u32: number;
+  /** 64-bit unsigned as `bigint`. */
+  u64: bigint;
+  /** 64-bit unsigned as `number`: exact up to 2^53 - 1; writing more throws. Faster than `u64`. */
+  u64n: number;
+  i8: number;
+  i16: number;
+  i32: number;
+  /** 64-bit signed as `bigint`. */
+  i64: bigint;
+  /** 64-bit signed as `number`: exact within ±(2^53 - 1); writing more throws. */
+  i64n: number;
+  f32: number;
+  f64: number;
+  /** One byte as a JavaScript boolean (0 false, anything else true). */
+  bool: boolean;
+}
+
+/** A codec or the name of a built-in one. */
+export type CodecLike = Codec<unknown> | CodecName;
+
+/** The value type a codec (or codec name) encodes. */
+export type CodecType<C> = C extends Codec<infer T> ? T : C extends CodecName ? CodecNameTypes[C] : never;
+
+/** Hosts eBPF runs on are almost all little-endian; the kernel stores values in host order. */
+export const hostLittleEndian: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const le = hostLittleEndian;
+
+function checkInt(value: number, min: number, max: number, name: string): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} value must be an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+}
+
+function intCodec(
+  name: string,
+  size: number,
+  min: number,
+  max: number,
+  write: (view: DataView, offset: number, value: number) => void,
+  read: (view: DataView, offset: number) => number,
+): Codec<number> {
+  return Object.freeze({
+    name,
+    size,
+    write(view: DataView, offset: number, value: number): void {
+      if (typeof value !== 'number')
+        throw new TypeError(`${name} value must be a number, got ${typeof value}`);
+      checkInt(value, min, max, name);
+      write(view, offset, value);
+    },
+    read,
+  });
+}
+
+const TWO32 = 2 ** 32;
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
+function bigCodec(name: string, signed: boolean): Codec<bigint> {
+  const min = signed ? I64_MIN : 0n;
+  const max = signed ? I64_MAX : U64_MAX;
+  return Object.freeze({
+    name,
+    size: 8,
+    write(view: DataView, offset: number, value: bigint): void {
+      if (typeof value !== 'bigint') {
+        if (typeof value === 'number' && Number.isSafeInteger(value)) value = BigInt(value);
+        else throw new TypeError(`${name} value must be a bigint, got ${typeof value}`);
+      }
+      if (value < min || value > max) throw new RangeError(`${name} value out of range: ${value}`);
+      if (signed) view.setBigInt64(offset, value, le);
+      else view.setBigUint64(offset, value, le);
+    },
+    read: signed
+      ? (view: DataView, offset: number): bigint => view.getBigInt64(offset, le)
+      : (view: DataView, offset: number): bigint => view.getBigUint64(offset, le),
+  });
+}
+
+/* 64-bit values as numbers, through two 32-bit halves: no BigInt on the way (BigUint64 costs ~50x). */
+const lo = le ? 0 : 4;
+const hi = le ? 4 : 0;
+
+function writeU64n(view: DataView, offset: number, value: number): void {
+  view.setUint32(offset + lo, value >>> 0, le);
+  view.setUint32(offset + hi, Math.floor(value / TWO32), le);
+}
+function readU64n(view: DataView, offset: number): number {
+  return view.getUint32(offset + hi, le) * TWO32 + view.getUint32(offset + lo, le);
+}
+function writeI64n(view: DataView, offset: number, value: number): void {
+  view.setUint32(offset + lo, value >>> 0, le);
+  view.setInt32(offset + hi, Math.floor(value / TWO32), le);
+}
+function readI64n(view: DataView, offset: number): number {
+  return view.getInt32(offset + hi, le) * TWO32 + view.getUint32(offset + lo, le);
+}
+
+function floatCodec(name: string, size: 4 | 8): Codec<number> {
+  return Object.freeze({
+    name,
+    size,
+    write(view: DataView, offset: number, value: number): void {
+      if (typeof value !== 'number')
+        throw new TypeError(`${name} value must be a number, got ${typeof value}`);
+      if (size === 4) view.setFloat32(offset, value, le);
+      else view.setFloat64(offset, value, le);
+    },
+    read:
+      size === 4
+        ? (view: DataView, offset: number): number => view.getFloat32(offset, le)
+        : (view: DataView, offset: number): number => view.getFloat64(offset, le),
+  });
+}
+
+/** The built-in codecs, by name. */
+export const codecs: { readonly [N in CodecName]: Codec<CodecNameTypes[N]> } = Object.freeze({
+  u8: intCodec(
+    'u8',
+    1,
+    0,
+    0xff,
+    (v, o, x) => v.setUint8(o, x),
+    (v, o) => v.getUint8(o),
+  ),
+  u16: intCodec(
+    'u16',
+    2,
+    0,
+    0xffff,
+    (v, o, x) => v.setUint16(o, x, le),
+    (v, o) => v.getUint16(o, le),
+  ),
+  u32: intCodec(
+    'u32',
+    4,
+    0,
+    0xffffffff,
+    (v, o, x) => v.setUint32(o, x, le),
+    (v, o) => v.getUint32(o, le),
+  ),
+  u64: bigCodec('u64', false),
+  u64n: intCodec('u64n', 8, 0, Number.MAX_SAFE_INTEGER, writeU64n, readU64n),
+  i8: intCodec(
+    'i8',
+    1,
+    -0x80,
+    0x7f,
+    (v, o, x) => v.setInt8(o, x),
+    (v, o) => v.getInt8(o),
+  ),
+  i16: intCodec(
+    'i16',
+    2,
+    -0x8000,
+    0x7fff,
+    (v, o, x) => v.setInt16(o, x, le),
+    (v, o) => v.getInt16(o, le),
+  ),
+  i32: intCodec(
+    'i32',
+    4,
+    -0x80000000,
+    0x7fffffff,
+    (v, o, x) => v.setInt32(o, x, le),
+    (v, o) => v.getInt32(o, le),
+  ),
+  i64: bigCodec('i64', true),
+  i64n: intCodec('i64n', 8, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, writeI64n, readI64n),
+  f32: floatCodec('f32', 4),
+  f64: floatCodec('f64', 8),
+  bool: Object.freeze({
+    name: 'bool',
+    size: 1,
+    write(view: DataView, offset: number, value: boolean): void {
+      view.setUint8(offset, value ? 1 : 0);
+    },
+    read: (view: DataView, offset: number): boolean => view.getUint8(offset) !== 0,
+  }),
+});
+
+/** Resolves a codec name to its codec; codecs pass through. Throws `TypeError` for unknown names. */
+export function resolveCodec<C extends CodecLike>(codec: C): Codec<CodecType<C>>;
+export function resolveCodec(codec: Codec<unknown> | string): Codec<unknown>;
+export function resolveCodec(codec: Codec<unknown> | string): Codec<unknown> {
+  if (typeof codec === 'string') {
+    const found = (codecs as Record<string, Codec<unknown>>)[codec];
+    if (!found || !Object.hasOwn(codecs, codec)) {
+      throw new TypeError(`unknown codec '${codec}'; built-in codecs: ${Object.keys(codecs).join(', ')}`);
+    }
+    return found;
+  }
+  if (
+    codec === null ||
+    typeof codec !== 'object' ||
+    typeof codec.read !== 'function' ||
+    typeof codec.write !== 'function' ||
+    !Number.isInteger(codec.size) ||
+    codec.size < 0
+  ) {
+    throw new TypeError('a codec must be a built-in codec name or an object with size, read() and write()');
+  }
+  return codec;
+}
+
+/**
+ * Raw bytes of a fixed size: reads return a copy (a fresh `Uint8Array`), writes take a `Uint8Array`
+ * (or any `ArrayBufferView`) of exactly `size` bytes.
+ */
+export function bytes(size: number): Codec<Uint8Array> {
+  if (!Number.isInteger(size) || size < 0) throw new RangeError(`bytes(size): size must be an integer >= 0`);
+  return Object.freeze({
+    name: `bytes(${size})`,
+    size,
+    write(view: DataView, offset: number, value: Uint8Array): void {
+      if (!ArrayBuffer.isView(value)) {
+        throw new TypeError(`bytes(${size}) value must be a Uint8Array of ${size} bytes`);
+      }
+      if (value.byteLength !== size) {
+        throw new RangeError(`bytes(${size}) value must be ${size} bytes long, got ${value.byteLength}`);
+      }
+      const src =
+        value instanceof Uint8Array
+          ? value
+          : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      new Uint8Array(view.buffer, view.byteOffset + offset, size).set(src);
+    },
+    read(view: DataView, offset: number): Uint8Array {
+      const start = view.byteOffset + offset;
+      return new Uint8Array(view.buffer.slice(start, start + size));
+    },
+  });
+}
+
+/**
+ * A zero-terminated string in a fixed-size char array (like `char comm[16]`). Writes throw when
+ * the UTF-8 bytes do not fit with their terminator; reads stop at the first zero byte.
+ */
+export function cstring(size: number): Codec<string> {
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError('cstring(size): size must be an integer >= 1');
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  return Object.freeze({
+    name: `cstring(${size})`,
+    size,
+    write(view: DataView, offset: number, value: string): void {
+      if (typeof value !== 'string') throw new TypeError(`cstring(${size}) value must be a string`);
+      const target = new Uint8Array(view.buffer, view.byteOffset + offset, size);
+      const { read, written } = encoder.encodeInto(value, target.subarray(0, size - 1));
+      if (read !== value.length) {
+        throw new RangeError(`cstring(${size}) value does not fit in ${size - 1} bytes plus its terminator`);
+      }
+      target.fill(0, written);
+    },
+    read(view: DataView, offset: number): string {
+      const source = new Uint8Array(view.buffer, view.byteOffset + offset, size);
+      const end = source.indexOf(0);
+      return decoder.decode(end < 0 ? source : source.subarray(0, end));
+    },
+  });
+}
