@@ -1,0 +1,297 @@
+/**
+ * `pnpm bench [--quick] [--rounds N] [--only W1,W3] [--source]`: compiles the C baseline with the
+ * machine's gcc, then runs the C and the Node processes of every workload interleaved over
+ * several rounds (rotating their order each round), and prints the table of medians and ratios
+ * (shared/BENCH.md method). Writes everything, all runs included, to bench/results/latest.json.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Figure, Layer } from './harness.ts';
+import { loadTestProgram } from './programs.ts';
+import { API_VS_FLOOR_MAX, buildRows, type RoundFigure, type Row, type Target } from './stats.ts';
+
+const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const buildDir = path.join(benchDir, '.build');
+const resultsDir = path.join(benchDir, 'results');
+
+interface Options {
+  quick: boolean;
+  rounds: number;
+  only?: Set<string>;
+  source: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const args = argv.filter((a) => a !== '--');
+  const quick = args.includes('--quick');
+  const opts: Options = { quick, rounds: quick ? 2 : 6, source: args.includes('--source') };
+  const at = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const rounds = at('--rounds');
+  if (rounds) opts.rounds = Math.max(1, Number.parseInt(rounds, 10));
+  const only = at('--only');
+  if (only) opts.only = new Set(only.split(','));
+  return opts;
+}
+
+/** A workload group: the C command and the Node module that measure the same figures. */
+interface Group {
+  name: string;
+  c?: string[];
+  node: string;
+  layers: Layer[];
+  /** Run once (not per round): too slow or not a timing comparison. */
+  once?: boolean;
+}
+
+const loadProgram = path.join(buildDir, 'load-1000.bin');
+
+const groups: Group[] = [
+  { name: 'W0', c: ['workloads', 'W0'], node: 'w0-context.ts', layers: ['sys'] },
+  { name: 'W1', c: ['workloads', 'W1'], node: 'w1-hash.ts', layers: ['sys', 'core', 'core-codec'] },
+  { name: 'W2', c: ['workloads', 'W2'], node: 'w2-array.ts', layers: ['sys', 'core', 'core-codec'] },
+  { name: 'W3', c: ['workloads', 'W3'], node: 'w3-batch.ts', layers: ['sys', 'core'] },
+  { name: 'W4', c: ['workloads', 'W4'], node: 'w4-test-run.ts', layers: ['sys', 'core'] },
+  { name: 'W5', c: ['workloads', 'W5'], node: 'w5-ringbuf.ts', layers: ['sys', 'core'] },
+  { name: 'W6', c: ['workloads', 'W6'], node: 'w6-mmap-array.ts', layers: ['sys', 'core'] },
+  { name: 'asm', node: 'asm.ts', layers: ['asm'] },
+  { name: 'load', c: ['load', 'load', loadProgram], node: 'load.ts', layers: ['sys', 'core'] },
+  { name: 'mem', c: ['load', 'hold', '1000'], node: 'memory.ts', layers: ['core'], once: true },
+];
+
+/** The target each figure is held to (shared/BENCH.md, issue 7). */
+function targetOf(id: string): Target {
+  if (id.startsWith('W1.')) return { kind: 'ratio', max: 1.3 };
+  if (id.startsWith('W2.')) return { kind: 'ratio', max: 1.45 };
+  if (id.startsWith('W3.')) return { kind: 'ratio', max: 1.1 };
+  if (id.startsWith('W4.')) return { kind: 'ratio', max: 1.3 };
+  if (id.startsWith('W5.')) return { kind: 'ratio', max: 1.25 };
+  if (id.startsWith('W6.')) return { kind: 'rate', min: 300e6 };
+  if (id === 'mem.heap_growth') return { kind: 'bytes', max: 1 << 20 };
+  return { kind: 'none' };
+}
+
+function compileC(): void {
+  mkdirSync(buildDir, { recursive: true });
+  for (const name of ['workloads', 'load']) {
+    execFileSync(
+      'gcc',
+      [
+        '-O2',
+        '-Wall',
+        '-Wextra',
+        '-Werror',
+        '-o',
+        path.join(buildDir, name),
+        path.join(benchDir, 'c', `${name}.c`),
+      ],
+      { stdio: 'inherit' },
+    );
+  }
+}
+
+function tsxImport(): string {
+  try {
+    return import.meta.resolve('tsx');
+  } catch {
+    throw new Error('bench: tsx is not installed; run `pnpm install` (tools/setup.sh) first');
+  }
+}
+
+interface Job {
+  group: Group;
+  layer: Layer;
+  argv: string[];
+}
+
+function jobsOf(group: Group, opts: Options, tsx: string): Job[] {
+  const jobs: Job[] = [];
+  if (group.c)
+    jobs.push({ group, layer: 'c', argv: [path.join(buildDir, group.c[0]!), ...group.c.slice(1)] });
+  for (const layer of group.layers) {
+    const node = [process.execPath, '--expose-gc', '--import', tsx];
+    if (opts.source) node.push('--conditions=@ebpf/source');
+    node.push(path.join(benchDir, 'src', 'workloads', group.node), layer);
+    if (opts.quick) node.push('--quick');
+    node.push('--program', loadProgram);
+    jobs.push({ group, layer, argv: node });
+  }
+  return jobs;
+}
+
+/** Runs one process; its JSON lines become figures, a failure becomes an `na` line. */
+function runJob(job: Job, round: number): RoundFigure[] {
+  const [cmd, ...args] = job.argv;
+  const r = spawnSync(cmd!, args, { cwd: benchDir, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const out: RoundFigure[] = [];
+  for (const line of r.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    out.push({ ...(JSON.parse(line) as Figure), round });
+  }
+  if (r.status !== 0) {
+    const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n');
+    const msg = why.find((l) => /check failed|Error|error/.test(l)) ?? why.at(-1) ?? '';
+    process.stderr.write(`bench: ${job.group.name}/${job.layer} failed (round ${round + 1}): ${msg}\n`);
+    out.push({
+      impl: job.layer === 'c' ? 'c' : 'node',
+      layer: job.layer,
+      id: `${job.group.name}.failed`,
+      unit: 'ns/op',
+      ops: 0,
+      runs: [],
+      median: Number.NaN,
+      na: `failed: ${msg.slice(0, 160)}`,
+      round,
+    });
+  }
+  return out;
+}
+
+function rotate<T>(list: T[], by: number): T[] {
+  const k = by % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+function cpuModel(): string {
+  return os.cpus()[0]?.model ?? 'unknown';
+}
+
+function fmt(unit: Figure['unit'], v: number | undefined): string {
+  if (v === undefined || Number.isNaN(v)) return '–';
+  switch (unit) {
+    case 'ns/op':
+      return v >= 1e6
+        ? `${(v / 1e6).toFixed(2)} ms`
+        : v >= 1e4
+          ? `${(v / 1e3).toFixed(1)} µs`
+          : `${v.toFixed(0)} ns`;
+    case 'ops/s':
+      return v >= 1e9 ? `${(v / 1e9).toFixed(2)} G/s` : `${(v / 1e6).toFixed(2)} M/s`;
+    case 'KiB':
+      return `${(v / 1024).toFixed(1)} MiB`;
+    case 'bytes':
+      return Math.abs(v) >= 1 << 20 ? `${(v / (1 << 20)).toFixed(2)} MiB` : `${(v / 1024).toFixed(1)} KiB`;
+  }
+}
+
+function targetText(t: Target): string {
+  switch (t.kind) {
+    case 'ratio':
+      return `≤ ${t.max}×`;
+    case 'rate':
+      return `≥ ${t.min / 1e6} M/s`;
+    case 'bytes':
+      return `< ${t.max >> 20} MiB`;
+    case 'none':
+      return '–';
+  }
+}
+
+const layerName: Record<Layer, string> = {
+  c: 'C',
+  sys: 'sys floor',
+  core: 'core API',
+  'core-codec': 'core codecs',
+  asm: 'asm',
+};
+
+function table(rows: Row[]): string {
+  const head = ['workload', 'layer', 'ours', 'C', 'ratio', 'target', 'result', 'API/floor', 'result'];
+  const body = rows.map((r) => {
+    if (r.na)
+      return [
+        r.id,
+        layerName[r.layer],
+        `n/a (${r.na})`,
+        fmt(r.unit, r.c),
+        '',
+        targetText(r.target),
+        '',
+        '',
+        '',
+      ];
+    const result = r.pass === undefined ? '' : r.pass ? 'pass' : 'MISS';
+    const vs = r.vsFloor === undefined ? '' : `${r.vsFloor.toFixed(2)}×`;
+    const vsResult = r.vsFloorPass === undefined ? '' : r.vsFloorPass ? 'pass' : 'MISS';
+    const ratio = r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`;
+    return [
+      r.id,
+      layerName[r.layer],
+      fmt(r.unit, r.ours),
+      fmt(r.unit, r.c),
+      ratio,
+      targetText(r.target),
+      result,
+      vs,
+      vsResult,
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+function main(): void {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  compileC();
+  writeFileSync(loadProgram, loadTestProgram());
+  const tsx = tsxImport();
+  const selected = groups.filter((g) => !opts.only || opts.only.has(g.name));
+  console.log(
+    `ebpf-ts bench: ${opts.rounds} round(s)${opts.quick ? ' (--quick: fewer rounds and 1M instead of 10M lookups for the heap figure; use the full run for quotable ratios)' : ''}`,
+  );
+  const figures: RoundFigure[] = [];
+  for (let round = 0; round < opts.rounds; round++) {
+    for (const group of rotate(selected, round)) {
+      if (group.once && round > 0) continue;
+      for (const job of rotate(jobsOf(group, opts, tsx), round)) figures.push(...runJob(job, round));
+    }
+    process.stdout.write(
+      `  round ${round + 1}/${opts.rounds} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+    );
+  }
+  const rows = buildRows(figures, targetOf).filter((r) => !r.id.endsWith('.failed') || r.na);
+  console.log();
+  console.log(table(rows));
+  console.log();
+  console.log(
+    `ratio: median over rounds of the same-round ratio to C (> 1: we cost more). API/floor: the public @ebpf/core API over our own @ebpf/sys floor, target ≤ ${API_VS_FLOOR_MAX}×.`,
+  );
+  const misses = rows.filter((r) => r.pass === false || r.vsFloorPass === false).length;
+  const nas = rows.filter((r) => r.na).length;
+  console.log(
+    `${misses} miss(es), ${nas} row(s) not measured; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
+  const result = {
+    date: new Date().toISOString(),
+    quick: opts.quick,
+    rounds: opts.rounds,
+    machine: {
+      hostname: os.hostname(),
+      cpu: cpuModel(),
+      cpus: os.cpus().length,
+      kernel: os.release(),
+      node: process.version,
+      gcc: execFileSync('gcc', ['-dumpfullversion'], { encoding: 'utf8' }).trim(),
+      totalMemory: os.totalmem(),
+    },
+    rows,
+    figures,
+  };
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, opts.quick || opts.only ? 'quick.json' : 'latest.json');
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+main();
