@@ -85,9 +85,9 @@ static void hold(int n) {
     CHECK(prog_load(BPF_PROG_TYPE_SOCKET_FILTER, prog, 2, NULL, 0, 0) >= 0, "prog %d", i);
   }
   long after = rss_kib();
-  printf("{\"impl\":\"c\",\"layer\":\"c\",\"id\":\"mem.hold_1000\",\"unit\":\"KiB\",\"ops\":%d,\"runs\":[%ld],"
-         "\"median\":%ld,\"before\":%ld}\n",
-         n, after, after, before);
+  double rss = (double)after, growth = (double)(after - before);
+  emit("mem.hold_1000.rss", "KiB", n, &rss, 1);
+  emit("mem.hold_1000.growth", "KiB", n, &growth, 1);
 }
 
 int main(int argc, char **argv) {

@@ -124,3 +124,40 @@ export async function landed<T = Record<string, unknown>>(
   if (missing.length) return { reason: `waiting for ${name} ${missing.join(', ')}` };
   return { mod: mod as T };
 }
+
+/** One timed loop of a workload: `before`/`after` run untimed around it in every run. */
+export interface Timed {
+  id: string;
+  unit: 'ns/op' | 'ops/s';
+  /** Operations in one run of `loop`. */
+  ops: number;
+  before?(): void;
+  loop(): void;
+  after?(): void;
+}
+
+/** A layer's loops, or why the layer cannot be measured yet. */
+export type Prepared = { timed: Timed[] } | { reason: string };
+
+/**
+ * Runs a workload's loops in order, ALL_RUNS times (the first WARMUP_RUNS untimed), and prints
+ * one figure per loop; or prints the `na` lines when the layer is not available.
+ */
+export function measure(layer: Layer, ids: readonly string[], prepared: Prepared): void {
+  if ('reason' in prepared) {
+    notAvailable(layer, ids, prepared.reason);
+    return;
+  }
+  const runs = prepared.timed.map((t) => new Runs(layer, t.id, t.unit, t.ops));
+  for (let run = 0; run < ALL_RUNS; run++) {
+    prepared.timed.forEach((t, i) => {
+      t.before?.();
+      const t0 = process.hrtime.bigint();
+      t.loop();
+      const t1 = process.hrtime.bigint();
+      runs[i]!.record(run, t0, t1);
+      t.after?.();
+    });
+  }
+  for (const r of runs) r.emit();
+}

@@ -64,10 +64,13 @@ export function buildRows(figures: readonly RoundFigure[], targetOf: (id: string
     for (const f of byKey.get(`${id}\u0000${layer}`) ?? []) if (!f.na) m.set(f.round, f.median);
     return m;
   };
+  const unitOf = new Map<string, Figure['unit']>();
+  for (const f of figures) if (!f.na) unitOf.set(f.id, f.unit);
   const rows: Row[] = [];
   for (const key of order) {
     const list = byKey.get(key)!;
-    const { id, layer, unit } = list.find((f) => !f.na) ?? list[0]!;
+    const { id, layer } = list[0]!;
+    const unit = unitOf.get(id) ?? list[0]!.unit;
     if (layer === 'c') continue;
     const measured = list.filter((f) => !f.na);
     const target = targetOf(id);
@@ -88,14 +91,15 @@ export function buildRows(figures: readonly RoundFigure[], targetOf: (id: string
     row.ours = median(measured.map((f) => f.median));
     const extra = measured.at(-1)!.extra;
     if (extra) row.extra = extra;
+    const timing = unit === 'ns/op' || unit === 'ops/s';
     const ratios = measured
       .filter((f) => cRounds.has(f.round))
       .map((f) => costRatio(unit, f.median, cRounds.get(f.round)!));
-    if (ratios.length) row.ratio = median(ratios);
+    if (ratios.length && timing) row.ratio = median(ratios);
     if (target.kind === 'ratio' && row.ratio !== undefined) row.pass = row.ratio <= target.max;
     if (target.kind === 'rate') row.pass = row.ours >= target.min;
     if (target.kind === 'bytes') row.pass = row.ours <= target.max;
-    if (layer !== 'sys' && layer !== 'asm') {
+    if (timing && layer !== 'sys' && layer !== 'asm') {
       const floor = roundMedian(id, 'sys');
       const vs = measured
         .filter((f) => floor.has(f.round))

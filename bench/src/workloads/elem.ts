@@ -1,0 +1,69 @@
+/**
+ * W1 (hash: update, lookup, delete) and W2 (array: update, lookup): u32 → u64, 65,536 entries,
+ * keys 0…65,535 ascending, each operation timed separately per run and checked (lookup value
+ * must equal the key, every update/delete must succeed). One map per process.
+ *
+ * Layers: `sys` calls `@ebpf/sys` hot paths with reused off-heap buffers; `core` calls
+ * `BpfMap.set/get/delete` with raw `Uint8Array` keys and values; `core-codec` does the same with
+ * the map's `u32`/`u64n` codecs (plain numbers in, plain numbers out).
+ */
+import { buffer, check, type Layer, measure } from '../harness.ts';
+import { createMap, floor } from '../sys-floor.ts';
+
+const N = 65_536;
+
+/** Runs W1 (`hash`) or W2 (`array`) for one layer and prints its figures. */
+export async function elemWorkload(kind: 'hash' | 'array', layer: Layer): Promise<void> {
+  const prefix = kind === 'hash' ? 'W1.hash' : 'W2.array';
+  const names = kind === 'hash' ? ['update', 'lookup', 'delete'] : ['update', 'lookup'];
+  const ids = names.map((n) => `${prefix}.${n}`);
+  const loops = layer === 'sys' ? await sysLoops(kind) : await coreLoops(kind, layer === 'core-codec');
+  if ('reason' in loops) return measure(layer, ids, loops);
+  measure(layer, ids, {
+    timed: ids.map((id, i) => ({ id, unit: 'ns/op', ops: N, loop: loops.loops[i]! })),
+  });
+}
+
+type Loops = { loops: (() => void)[] } | { reason: string };
+
+async function sysLoops(kind: 'hash' | 'array'): Promise<Loops> {
+  const f = await floor(['mapLookup', 'mapUpdate', 'mapDelete']);
+  if ('reason' in f) return f;
+  const { mapLookup, mapUpdate, mapDelete } = f.sys;
+  const fd = createMap(f, kind === 'hash' ? f.uapi.MapType.Hash : f.uapi.MapType.Array, 4, 8, N);
+  const key = buffer(4);
+  const value = buffer(8);
+  const k32 = new Uint32Array(key.buffer);
+  const v32 = new Uint32Array(value.buffer);
+  return {
+    loops: [
+      () => {
+        for (let k = 0; k < N; k++) {
+          k32[0] = k;
+          v32[0] = k;
+          v32[1] = 0;
+          mapUpdate(fd, key, value, 0);
+        }
+      },
+      () => {
+        for (let k = 0; k < N; k++) {
+          k32[0] = k;
+          v32[0] = 0xffffffff;
+          if (!mapLookup(fd, key, value, 0) || v32[0] !== k || v32[1] !== 0) check(false, `lookup ${k}`);
+        }
+      },
+      () => {
+        for (let k = 0; k < N; k++) {
+          k32[0] = k;
+          if (!mapDelete(fd, key)) check(false, `delete ${k}`);
+        }
+      },
+    ],
+  };
+}
+
+async function coreLoops(kind: 'hash' | 'array', codecs: boolean): Promise<Loops> {
+  void kind;
+  void codecs;
+  return { reason: 'waiting for @ebpf/core BpfMap' };
+}

@@ -1,0 +1,91 @@
+/**
+ * Program load time: the 1,000-instruction socket filter of programs.ts (the same bytes the C
+ * baseline loads, from bench/.build/load-1000.bin), loaded 20 times per run with log_level 4
+ * (BPF_LOG_STATS). Figures per load: the whole load, the verifier's own time (the "verification
+ * time N usec" line of the log), and the load less the verifier's time: what we add around it.
+ * Usage: load.ts sys|core --program FILE
+ */
+import { readFileSync } from 'node:fs';
+import {
+  ALL_RUNS,
+  buffer,
+  check,
+  emit,
+  type Layer,
+  layerArg,
+  median,
+  notAvailable,
+  WARMUP_RUNS,
+} from '../harness.ts';
+import { floor, loadProgram } from '../sys-floor.ts';
+
+const LOADS_PER_RUN = 20;
+const LOG_STATS = 4;
+const IDS = ['load.1000_insns', 'load.1000_insns.verifier', 'load.1000_insns.minus_verifier'];
+
+/** The verifier's own time in ns, from a BPF_LOG_STATS log. */
+export function verifierNs(log: string): number {
+  const m = /verification time (\d+) usec/.exec(log);
+  check(m, `no verification time in the log: ${log.slice(0, 200)}`);
+  return Number(m[1]) * 1000;
+}
+
+/**
+ * Loads `LOADS_PER_RUN` times per run; `load` loads and closes (timed), `log` returns the last
+ * load's log text (untimed).
+ */
+function run(layer: Layer, load: () => void, log: () => string): void {
+  const total: number[] = [];
+  const verifier: number[] = [];
+  const net: number[] = [];
+  for (let r = 0; r < ALL_RUNS; r++) {
+    let t = 0;
+    let v = 0;
+    for (let i = 0; i < LOADS_PER_RUN; i++) {
+      const t0 = process.hrtime.bigint();
+      load();
+      const t1 = process.hrtime.bigint();
+      t += Number(t1 - t0);
+      v += verifierNs(log());
+    }
+    if (r < WARMUP_RUNS) continue;
+    total.push(t / LOADS_PER_RUN);
+    verifier.push(v / LOADS_PER_RUN);
+    net.push((t - v) / LOADS_PER_RUN);
+  }
+  for (const [i, runs] of [total, verifier, net].entries()) {
+    emit({ impl: 'node', layer, id: IDS[i]!, unit: 'ns/op', ops: LOADS_PER_RUN, runs, median: median(runs) });
+  }
+}
+
+const layer = layerArg(['sys', 'core']);
+const file = process.argv[process.argv.indexOf('--program') + 1]!;
+const insns = copy(readFileSync(file));
+
+function copy(b: Uint8Array): Uint8Array {
+  const out = buffer(b.length);
+  out.set(b);
+  return out;
+}
+
+if (layer === 'sys') {
+  const f = await floor(['close']);
+  if ('reason' in f) notAvailable(layer, IDS, f.reason);
+  else {
+    const log = buffer(1 << 16);
+    const decoder = new TextDecoder();
+    run(
+      layer,
+      () => {
+        log[0] = 0;
+        f.sys.close(loadProgram(f, f.uapi.ProgType.SocketFilter, insns, LOG_STATS, log));
+      },
+      () => {
+        const end = log.indexOf(0);
+        return decoder.decode(log.subarray(0, end < 0 ? log.length : end));
+      },
+    );
+  }
+} else {
+  notAvailable(layer, IDS, 'waiting for @ebpf/core BpfProgram.load');
+}

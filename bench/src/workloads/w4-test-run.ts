@@ -1,0 +1,49 @@
+/**
+ * W4 test run: XDP program `r0 = 2; exit` (GPL), 64-byte zero packet, no output buffer,
+ * 100,000 BPF_PROG_TEST_RUN calls with repeat 1 per run, retval checked. Figure: ns per call.
+ * Usage: w4-test-run.ts sys|core
+ */
+import { buffer, check, layerArg, measure, type Prepared } from '../harness.ts';
+import { xdpPassProgram } from '../programs.ts';
+import { floor, loadProgram } from '../sys-floor.ts';
+
+const CALLS = 100_000;
+const ID = 'W4.test_run.syscall';
+
+async function sysLayer(): Promise<Prepared> {
+  const f = await floor();
+  if ('reason' in f) return f;
+  const { sys, uapi } = f;
+  const { bpf } = sys;
+  const cmd = uapi.Cmd.ProgTestRun;
+  const fd = loadProgram(f, uapi.ProgType.Xdp, xdpPassProgram());
+  const packet = buffer(64);
+  const a = new uapi.AttrBuffer(uapi.TestRunAttr);
+  return {
+    timed: [
+      {
+        id: ID,
+        unit: 'ns/op',
+        ops: CALLS,
+        loop() {
+          for (let i = 0; i < CALLS; i++) {
+            a.reset();
+            a.u32('progFd', fd);
+            a.pointer('dataIn', packet);
+            a.u32('dataSizeIn', 64);
+            a.u32('repeat', 1);
+            bpf(cmd, a.bytes, a.pointers);
+            if (a.getU32('retval') !== 2) check(false, 'retval');
+          }
+        },
+      },
+    ],
+  };
+}
+
+async function coreLayer(): Promise<Prepared> {
+  return { reason: 'waiting for @ebpf/core BpfProgram.run' };
+}
+
+const layer = layerArg(['sys', 'core']);
+measure(layer, [ID], layer === 'sys' ? await sysLayer() : await coreLayer());
