@@ -1,0 +1,81 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { assemble, disassemble } from '@ebpf/asm';
+import type { Command } from 'commander';
+import { CliError, ExitCode } from '../exit-codes.ts';
+import { type Io, printJson } from '../io.ts';
+import { jsonOption } from '../options.ts';
+
+/** Reads a whole file, or standard input for `-`, turning a missing file into a clear error. */
+export function readInput(path: string): Buffer {
+  try {
+    return readFileSync(path === '-' ? 0 : path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(
+      `cannot read ${path === '-' ? 'standard input' : path}: ${code ?? (error as Error).message}`,
+      code === 'ENOENT' ? ExitCode.NotFound : ExitCode.Failure,
+    );
+  }
+}
+
+/** Assembles source text, prefixing errors with the file name (`prog.s:3:7: ...`). */
+export function assembleFile(path: string, text: string): Uint8Array {
+  try {
+    return assemble(text);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'AssembleError')
+      throw new CliError(`${path}:${error.message}`, ExitCode.Rejected);
+    throw error;
+  }
+}
+
+/** Whether `bytes` look like assembly text rather than bytecode: UTF-8 text with no NUL byte. */
+export function looksLikeText(bytes: Uint8Array): boolean {
+  return bytes.length > 0 && !bytes.includes(0);
+}
+
+/** `ebpf asm` and `ebpf disasm`. */
+export function registerAsmCommands(program: Command, io: Io): void {
+  program
+    .command('asm')
+    .description('assemble LLVM-syntax BPF assembly into bytecode (8 bytes per instruction, host order)')
+    .argument('<file.s>', "assembly source ('-' for standard input)")
+    .option('-o, --output <file>', 'write the bytecode to this file')
+    .option('--hex', 'print the bytecode as hex, one instruction a line (default on a terminal)')
+    .addOption(jsonOption())
+    .action((file: string, opts: { output?: string; hex?: boolean; json?: boolean }) => {
+      const text = readInput(file).toString('utf8');
+      const bytes = assembleFile(file, text);
+      if (opts.output !== undefined) {
+        writeFileSync(opts.output, bytes);
+        if (!opts.json) io.err(`${opts.output}: ${bytes.length / 8} instructions, ${bytes.length} bytes\n`);
+      }
+      if (opts.json) return printJson(io, { instructions: bytes.length / 8, bytecode: bytes });
+      if (opts.output !== undefined) return;
+      if (opts.hex || io.isTTY) {
+        const hex = Buffer.from(bytes).toString('hex');
+        for (let i = 0; i < hex.length; i += 16)
+          io.out(`${hex.slice(i, i + 16).replace(/(..)(?=.)/g, '$1 ')}\n`);
+        return;
+      }
+      io.stdout.write(bytes);
+    });
+
+  program
+    .command('disasm')
+    .description('disassemble bytecode into LLVM-syntax BPF assembly')
+    .argument('<file.bin>', "bytecode file ('-' for standard input)")
+    .addOption(jsonOption())
+    .action((file: string, opts: { json?: boolean }) => {
+      const bytes = new Uint8Array(readInput(file));
+      if (bytes.length % 8 !== 0)
+        throw new CliError(
+          `${file}: ${bytes.length} bytes is not a whole number of 8-byte instructions`,
+          ExitCode.Rejected,
+        );
+      const text = disassemble(bytes);
+      if (opts.json)
+        return printJson(io, { instructions: bytes.length / 8, text: text.trimEnd().split('\n') });
+      io.out(text.endsWith('\n') ? text : `${text}\n`);
+    });
+}

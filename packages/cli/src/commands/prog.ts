@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { parseId } from '../errors.ts';
+import { hexDump } from '../format/hex.ts';
+import { renderFields, renderTable } from '../format/table.ts';
+import { formatBytes, formatCount, formatDuration } from '../format/units.ts';
+import { type Io, printJson } from '../io.ts';
+import type { ProgSummary } from '../kernel.ts';
+import { jsonOption } from '../options.ts';
+
+/** `ebpf prog list|show|dump`. */
+export function registerProgCommands(program: Command, io: Io): void {
+  const prog = program
+    .command('prog')
+    .description('programs loaded in the kernel (all of them, not only ours)');
+
+  prog
+    .command('list')
+    .alias('ls')
+    .description('list every loaded program')
+    .addOption(jsonOption())
+    .action(async (opts: { json?: boolean }) => {
+      const kernel = await import('../kernel.ts');
+      const progs = kernel.listPrograms();
+      if (opts.json) return printJson(io, progs);
+      io.out(
+        renderTable(
+          [
+            { header: 'ID', cell: (p: ProgSummary) => String(p.id), align: 'right' },
+            { header: 'TYPE', cell: (p) => p.type },
+            { header: 'NAME', cell: (p) => p.name || '-' },
+            { header: 'TAG', cell: (p) => p.tag },
+            { header: 'INSNS', cell: (p) => String(p.insnCount), align: 'right' },
+            { header: 'JITED', cell: (p) => formatBytes(p.jitedSize), align: 'right' },
+            { header: 'MAPS', cell: (p) => p.mapIds.join(',') || '-' },
+            { header: 'LOADED', cell: (p) => p.loadedAt ?? '-' },
+          ],
+          progs,
+          io.color,
+        ),
+      );
+    });
+
+  prog
+    .command('show')
+    .description('show one program')
+    .argument('<id>', 'program id (from `ebpf prog list`)')
+    .addOption(jsonOption())
+    .action(async (idText: string, opts: { json?: boolean }) => {
+      const id = parseId(idText, 'program id');
+      const kernel = await import('../kernel.ts');
+      const p = kernel.showProgram(id);
+      if (opts.json) return printJson(io, p);
+      io.out(
+        renderFields(
+          [
+            ['id', String(p.id)],
+            ['type', p.type],
+            ['name', p.name || '-'],
+            ['tag', p.tag],
+            ['instructions', `${p.insnCount} (${formatBytes(p.xlatedSize)} translated)`],
+            ['jited', p.jitedSize ? formatBytes(p.jitedSize) : 'no'],
+            ['maps', p.mapIds.join(', ') || '-'],
+            ['btf', p.btfId ? String(p.btfId) : '-'],
+            ['loaded at', p.loadedAt ?? '-'],
+            ['uid', p.uid === undefined ? '-' : String(p.uid)],
+            ['runs', p.runCount === undefined ? '-' : formatCount(p.runCount)],
+            ['run time', p.runTimeNs === undefined ? '-' : formatDuration(p.runTimeNs)],
+          ],
+          io.color,
+        ),
+      );
+    });
+
+  prog
+    .command('dump')
+    .description('print a program: its translated instructions (default) or its JIT image')
+    .argument('<id>', 'program id')
+    .option('--xlated', 'instructions after the verifier rewrote them (default)')
+    .option(
+      '--jited',
+      'machine code from the JIT compiler (objdump disassembly when objdump is installed, else hex)',
+    )
+    .addOption(jsonOption())
+    .action(async (idText: string, opts: { xlated?: boolean; jited?: boolean; json?: boolean }) => {
+      const id = parseId(idText, 'program id');
+      const kernel = await import('../kernel.ts');
+      if (opts.jited) {
+        const image = kernel.jitedImage(id);
+        if (opts.json) return printJson(io, { id, jited: image });
+        const text = kernel.objdumpJited(image);
+        io.out(text ?? hexDump(image));
+        return;
+      }
+      const { text, bytes } = kernel.xlatedText(id);
+      if (opts.json) return printJson(io, { id, xlated: bytes, text: text.trimEnd().split('\n') });
+      io.out(text.endsWith('\n') ? text : `${text}\n`);
+    });
+}

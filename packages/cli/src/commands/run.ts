@@ -1,0 +1,136 @@
+import { extname } from 'node:path';
+import { disassemble } from '@ebpf/asm';
+import type { Command } from 'commander';
+import { usage } from '../errors.ts';
+import { CliError, ExitCode } from '../exit-codes.ts';
+import { hexDump, parseHex } from '../format/hex.ts';
+import { formatDuration } from '../format/units.ts';
+import { type Io, printJson } from '../io.ts';
+import { integerOption, jsonOption } from '../options.ts';
+import { assembleFile, looksLikeText, readInput } from './asm.ts';
+
+/** Loads a program file: assembly (`.s`, `.asm`, or any text) or bytecode (anything else). */
+export function loadProgramFile(path: string): Uint8Array {
+  const raw = readInput(path);
+  const ext = extname(path).toLowerCase();
+  const isText = ext === '.s' || ext === '.asm' || (ext !== '.bin' && ext !== '.o' && looksLikeText(raw));
+  if (isText) return assembleFile(path, raw.toString('utf8'));
+  if (raw.length === 0 || raw.length % 8 !== 0)
+    throw new CliError(
+      `${path}: ${raw.length} bytes is not a whole number of 8-byte instructions`,
+      ExitCode.Rejected,
+    );
+  return new Uint8Array(raw);
+}
+
+/** Parses `--data`: hex text, or `@file` for the file's raw bytes. */
+export function parseDataOption(text: string): Uint8Array {
+  if (text.startsWith('@')) return new Uint8Array(readInput(text.slice(1)));
+  try {
+    return parseHex(text);
+  } catch (error) {
+    usage(`--data: ${(error as Error).message} (give hex bytes like 'aabbcc', or @file)`);
+  }
+}
+
+/**
+ * The verifier's complaint made readable: the program's listing with the instruction it stopped
+ * at marked, then the end of its log.
+ */
+export function explainVerifierError(
+  error: { log: string; instruction: number | undefined; summary: string },
+  bytes: Uint8Array,
+  io: Io,
+): string[] {
+  const c = io.errColor;
+  const lines: string[] = [];
+  let listing: string[] = [];
+  try {
+    listing = disassemble(bytes).trimEnd().split('\n');
+  } catch {
+    // A listing is a nicety; the log below still says what went wrong.
+  }
+  // disassemble prints one line per instruction, lddw included, so line i is the i-th
+  // instruction except after a lddw (two slots). Map slot numbers to lines.
+  const slotOfLine: number[] = [];
+  let slot = 0;
+  for (const line of listing) {
+    slotOfLine.push(slot);
+    slot += /\bll\b/.test(line) ? 2 : 1;
+  }
+  if (listing.length > 0) {
+    lines.push(c.bold('program:'));
+    const at = error.instruction;
+    const first = at === undefined ? 0 : Math.max(0, slotOfLine.findIndex((s) => s >= at) - 8);
+    const last = at === undefined ? listing.length : Math.min(listing.length, first + 17);
+    for (let i = first; i < last; i++) {
+      const s = slotOfLine[i] ?? i;
+      const text = `${String(s).padStart(5)}: ${listing[i]}`;
+      lines.push(s === at ? c.red(c.bold(`>${text.slice(1)}   <-- ${error.summary}`)) : c.dim(text));
+    }
+  }
+  const log = error.log.trimEnd().split('\n');
+  if (log.length > 0 && log[0] !== '') {
+    lines.push(c.bold(`verifier log (last ${Math.min(log.length, 20)} of ${log.length} lines):`));
+    for (const l of log.slice(-20)) lines.push(`  ${l}`);
+  }
+  return lines;
+}
+
+/** `ebpf run`. */
+export function registerRunCommand(program: Command, io: Io): void {
+  program
+    .command('run')
+    .description('load a program and test-run it on the given packet (BPF_PROG_TEST_RUN)')
+    .argument('<file>', 'assembly (.s) or bytecode (.bin)')
+    .option('-t, --type <type>', 'program type (xdp, socket_filter, sched_cls, ...)', 'xdp')
+    .option('-d, --data <hex|@file>', 'input packet as hex bytes, or @file for a binary file')
+    .option('-r, --repeat <n>', 'run n times and report the mean duration', integerOption('--repeat', 1), 1)
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ printf 'r0 = 2\\nexit\\n' > pass.s
+  $ ebpf run pass.s --type xdp --data 000000000000000000000000080045`,
+    )
+    .action(async (file: string, opts: { type: string; data?: string; repeat: number; json?: boolean }) => {
+      const bytes = loadProgramFile(file);
+      const data = opts.data === undefined ? undefined : parseDataOption(opts.data);
+      const kernel = await import('../kernel.ts');
+      let result: Awaited<ReturnType<typeof kernel.testRun>>;
+      try {
+        result = kernel.testRun(bytes, opts.type, data, opts.repeat);
+      } catch (error) {
+        if (error instanceof Error && error.name === 'VerifierError') {
+          const v = error as Error & { log: string; instruction: number | undefined; summary: string };
+          if (opts.json) {
+            printJson(io, { error: 'verifier', message: v.message, instruction: v.instruction, log: v.log });
+          }
+          throw new CliError(
+            v.message,
+            ExitCode.Rejected,
+            opts.json ? [] : explainVerifierError(v, bytes, io),
+          );
+        }
+        throw error;
+      }
+      if (opts.json) {
+        return printJson(io, {
+          retval: result.retval,
+          action: result.action,
+          durationNs: result.durationNs,
+          repeat: opts.repeat,
+          dataOut: result.data,
+        });
+      }
+      const c = io.color;
+      io.out(
+        `${c.bold('retval:')}   ${result.retval}${result.action ? ` (${c.cyan(result.action)})` : ''}\n` +
+          `${c.bold('duration:')} ${formatDuration(result.durationNs)}${opts.repeat > 1 ? ` per run (mean of ${opts.repeat})` : ''}\n`,
+      );
+      if (result.data && result.data.length > 0) {
+        io.out(`${c.bold(`data out (${result.data.length} bytes):`)}\n${hexDump(result.data)}`);
+      }
+    });
+}

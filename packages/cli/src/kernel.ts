@@ -1,0 +1,258 @@
+/**
+ * Everything the CLI asks of the kernel, through `@ebpf/core`'s public API only. Commands import
+ * this module lazily, so that `ebpf asm`, `ebpf disasm` and `--help` never load the native binding.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { disassemble } from '@ebpf/asm';
+import { BpfMap, BpfProgram, Link } from '@ebpf/core';
+import { cNameOf, LinkType, MapType, XdpAction } from '@ebpf/uapi';
+
+/** A program as `ebpf prog list|show` prints it. */
+export interface ProgSummary {
+  id: number;
+  type: string;
+  name: string;
+  tag: string;
+  /** Instructions after the kernel's rewrites. */
+  insnCount: number;
+  xlatedSize: number;
+  jitedSize: number;
+  mapIds: number[];
+  btfId: number;
+  /** ISO time of loading. */
+  loadedAt: string | undefined;
+  uid: number | undefined;
+  runCount: number | undefined;
+  runTimeNs: number | undefined;
+}
+
+/** A map as `ebpf map list|show` prints it. */
+export interface MapSummary {
+  id: number;
+  type: string;
+  name: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  btfId: number;
+}
+
+/** One entry of `ebpf map dump`: per-CPU maps have one value per possible CPU. */
+export interface MapEntry {
+  key: Uint8Array;
+  value: Uint8Array | Uint8Array[] | undefined;
+}
+
+/** A link as `ebpf link list|show` prints it. */
+export interface LinkSummary {
+  id: number;
+  type: string;
+  progId: number;
+  /** Type-specific details in words: `ifindex 1 (lo)`, `attach type cgroup_inet_ingress`, ... */
+  details: string;
+  /** Interface index of XDP, tcx and netkit links. */
+  ifindex?: number;
+  /** Interface name of XDP, tcx and netkit links, when it still exists. */
+  iface?: string;
+}
+
+/** `BPF_MAP_TYPE_PERCPU_HASH` → `percpu_hash`. */
+function enumName(table: object, value: number, prefix: string): string {
+  const c = cNameOf(table as never, value as never) as string | undefined;
+  return c?.startsWith(prefix) ? c.slice(prefix.length).toLowerCase() : `unknown(${value})`;
+}
+
+/** Map type number to its lower-case kernel name (`percpu_array`). */
+export const mapTypeName = (type: number) => enumName(MapType, type, 'BPF_MAP_TYPE_');
+/** Link type number to its lower-case kernel name (`xdp`). */
+export const linkTypeName = (type: number) => enumName(LinkType, type, 'BPF_LINK_TYPE_');
+
+type ProgInfoLike = ReturnType<BpfProgram['info']>;
+
+function progSummary(p: ProgInfoLike): ProgSummary {
+  const stats = p.runCnt > 0n || p.runTimeNs > 0n;
+  return {
+    id: p.id,
+    type: p.typeName,
+    name: p.name,
+    tag: p.tag,
+    insnCount: p.xlatedInsns,
+    xlatedSize: p.xlatedProgLen,
+    jitedSize: p.jitedLen,
+    mapIds: [...p.mapIds],
+    btfId: p.btfId,
+    loadedAt: Number.isNaN(p.loadedAt.getTime())
+      ? undefined
+      : p.loadedAt.toISOString().replace(/\.\d+Z$/, 'Z'),
+    uid: p.createdByUid,
+    runCount: stats ? Number(p.runCnt) : undefined,
+    runTimeNs: stats ? Number(p.runTimeNs) : undefined,
+  };
+}
+
+/** Every program on the system. */
+export function listPrograms(): ProgSummary[] {
+  return BpfProgram.list().map(progSummary);
+}
+
+/** One program by id. */
+export function showProgram(id: number): ProgSummary {
+  using prog = BpfProgram.fromId(id);
+  return progSummary(prog.info());
+}
+
+/** A program's translated bytecode and its disassembly. */
+export function xlatedText(id: number): { text: string; bytes: Uint8Array } {
+  using prog = BpfProgram.fromId(id);
+  const bytes = prog.xlatedBytes();
+  if (bytes.length === 0) return { text: "; the kernel hides this program's instructions\n", bytes };
+  return { text: disassemble(bytes), bytes };
+}
+
+/** A program's JIT image (empty when interpreted). */
+export function jitedImage(id: number): Uint8Array {
+  using prog = BpfProgram.fromId(id);
+  return prog.jited();
+}
+
+/** Disassembles a JIT image with binutils' objdump for the host's architecture, when objdump is installed. */
+export function objdumpJited(image: Uint8Array): string | undefined {
+  if (image.length === 0) return '; not JIT-compiled\n';
+  const arch = process.arch === 'x64' ? 'i386:x86-64' : process.arch === 'arm64' ? 'aarch64' : undefined;
+  if (arch === undefined) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'ebpf-jit-'));
+  try {
+    const file = join(dir, 'image.bin');
+    writeFileSync(file, image);
+    const r = spawnSync('objdump', ['-D', '-b', 'binary', '-m', arch, '--no-show-raw-insn', file], {
+      encoding: 'utf8',
+    });
+    if (r.status !== 0 || typeof r.stdout !== 'string') return undefined;
+    const body = r.stdout.split('\n');
+    const start = body.findIndex((l) => /^\s*0:/.test(l));
+    return `${(start < 0 ? body : body.slice(start)).join('\n').trimEnd()}\n`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type MapInfoLike = ReturnType<BpfMap['info']>;
+
+function mapSummary(m: MapInfoLike): MapSummary {
+  return {
+    id: m.id,
+    type: mapTypeName(m.type),
+    name: m.name,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.flags,
+    btfId: m.btfId,
+  };
+}
+
+/** Every map on the system. */
+export function listMaps(): MapSummary[] {
+  return BpfMap.list().map(mapSummary);
+}
+
+/** One map by id. */
+export function showMap(id: number): MapSummary {
+  using map = BpfMap.fromId(id);
+  return mapSummary(map.info());
+}
+
+/** Up to `limit` entries of a map, keys and values as bytes. */
+export function dumpMap(id: number, limit: number): MapEntry[] {
+  using map = BpfMap.fromId(id);
+  const out: MapEntry[] = [];
+  for (const [key, value] of map.entries() as Iterable<[Uint8Array, Uint8Array | Uint8Array[]]>) {
+    out.push({
+      key: Uint8Array.from(key),
+      value: Array.isArray(value) ? value.map((v) => Uint8Array.from(v)) : value,
+    });
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+function ifindexOf(name: string): number | undefined {
+  try {
+    return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/** Interface name of an ifindex, from /sys/class/net (which lists interfaces without addresses too). */
+export function interfaceName(ifindex: number): string | undefined {
+  try {
+    for (const name of readdirSync('/sys/class/net')) if (ifindexOf(name) === ifindex) return name;
+  } catch {
+    // Names are a nicety: without /sys the ifindex alone is shown.
+  }
+  return undefined;
+}
+
+type LinkInfoLike = ReturnType<Link['info']>;
+
+function linkSummary(l: LinkInfoLike): LinkSummary {
+  const type = linkTypeName(l.type);
+  const raw = l.raw as Record<string, unknown>;
+  const out: LinkSummary = { id: l.id, type, progId: l.progId, details: '' };
+  if (type === 'xdp' || type === 'tcx' || type === 'netkit') {
+    const ifindex = Number(raw.xdpIfindex ?? raw.tcxIfindex ?? raw.netkitIfindex ?? raw.ifindex ?? 0);
+    if (ifindex > 0) {
+      out.ifindex = ifindex;
+      const name = interfaceName(ifindex);
+      if (name !== undefined) out.iface = name;
+      out.details = `ifindex ${ifindex}${name ? ` (${name})` : ''}`;
+    }
+  }
+  return out;
+}
+
+/** Every link on the system. */
+export function listLinks(): LinkSummary[] {
+  return Link.list().map(linkSummary);
+}
+
+/** One link by id. */
+export function showLink(id: number): LinkSummary {
+  using link = Link.fromId(id);
+  return linkSummary(link.info());
+}
+
+/** The outcome of `ebpf run`. */
+export interface TestRunOutcome {
+  retval: number;
+  /** The XDP action's name for XDP programs (`XDP_PASS`). */
+  action: string | undefined;
+  durationNs: number;
+  data: Uint8Array;
+}
+
+/** Loads `bytecode` as a program of `type`, test-runs it and closes it. */
+export function testRun(
+  bytecode: Uint8Array,
+  type: string,
+  data: Uint8Array | undefined,
+  repeat: number,
+): TestRunOutcome {
+  using prog = BpfProgram.load({
+    type: type as never,
+    instructions: bytecode,
+    license: 'GPL',
+    name: 'ebpf_run',
+  });
+  const r = prog.run(data === undefined ? { repeat } : { data, repeat });
+  const action =
+    prog.typeName === 'xdp'
+      ? (cNameOf(XdpAction as never, r.retval as never) as string | undefined)
+      : undefined;
+  return { retval: r.retval, action, durationNs: r.duration, data: Uint8Array.from(r.data) };
+}

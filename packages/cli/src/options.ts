@@ -1,0 +1,15 @@
+import { InvalidArgumentError, Option } from 'commander';
+
+/** A commander argument parser for non-negative integers (`--repeat 10`). */
+export function integerOption(name: string, min = 0) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min)
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return Number(value);
+  };
+}
+
+/** The `--json` option every listing takes. */
+export function jsonOption(): Option {
+  return new Option('--json', 'print JSON instead of a table');
+}
