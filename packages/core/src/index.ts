@@ -2,11 +2,38 @@
  * @ebpf/core: eBPF maps, programs, links and feature probes for Node.js.
  * @packageDocumentation
  */
-export * from './errors.ts';
-export { KernelObject } from './kernel-object.ts';
-export * from './codec/index.ts';
-export * from './map/index.ts';
-export * from './program/index.ts';
-export * from './link/index.ts';
+
 export * from './attach/index.ts';
+export * from './codec/index.ts';
+export * from './errors.ts';
 export * from './features/index.ts';
+export { KernelObject } from './kernel-object.ts';
+export * from './link/index.ts';
+export * from './map/index.ts';
+export {
+  type BtfInfo,
+  btfInfo,
+  decodeLayout,
+  fdFromId,
+  type InfoField,
+  type LinkInfo,
+  linkInfo,
+  type MapInfo,
+  mapInfo,
+  objectIds,
+  type ProgInfo,
+  progInfo,
+  type RawInfo,
+  readObjectInfo,
+} from './object-info.ts';
+export {
+  defaultBpffsPath,
+  ensureBpffs,
+  getPinned,
+  kindOfFd,
+  type ObjectKind,
+  pinObject,
+  unpinPath,
+  validatePinPath,
+} from './pin.ts';
+export * from './program/index.ts';

@@ -246,10 +246,8 @@ export function bytes(size: number): Codec<Uint8Array> {
       if (value.byteLength !== size) {
         throw new RangeError(`bytes(${size}) value must be ${size} bytes long, got ${value.byteLength}`);
       }
-      const src =
-        value instanceof Uint8Array
-          ? value
-          : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      const v = value as ArrayBufferView;
+      const src = v instanceof Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       new Uint8Array(view.buffer, view.byteOffset + offset, size).set(src);
     },
     read(view: DataView, offset: number): Uint8Array {

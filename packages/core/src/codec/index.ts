@@ -11,6 +11,7 @@ export {
   resolveCodec,
 } from './codec.ts';
 export { ipv4, type LpmKey, lpmKey } from './lpm.ts';
+export { fdValue, type HasFd, perCpu, perCpuStride } from './per-cpu.ts';
 export {
   array,
   type StructField,

@@ -1,1 +1,23 @@
-export {};
+export {
+  type BatchReadOptions,
+  BpfMap,
+  type GetOptions,
+  MapBatchCursor,
+  type OpenOptions,
+  type SetOptions,
+  type SpecElement,
+  type SpecKey,
+  type SpecValue,
+  type UpdateMode,
+} from './map.ts';
+export {
+  type FdValueKind,
+  findMapType,
+  type MapTypeInfo,
+  type MapTypeName,
+  mapTypes,
+  type PerCpuMapTypeName,
+  type SizeRule,
+} from './map-types.ts';
+export { MapMemory } from './memory.ts';
+export { type MapBtf, type MapSpec, pageSize, possibleCpus } from './spec.ts';

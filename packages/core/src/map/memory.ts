@@ -1,0 +1,121 @@
+import * as sys from '@ebpf/sys';
+import { ClosedError } from '../errors.ts';
+
+/**
+ * Typed views straight onto the memory of a `BPF_F_MMAPABLE` array map: element `i` of a map with
+ * 8-byte values is `memory.u64[i]` (or `u32[2 * i]`, `u32[2 * i + 1]`). Reads and writes cost no
+ * system call and are seen by BPF programs at once. Views are created on first use and shared.
+ *
+ * The mapping goes away when the map (or this object) is closed: the getters then throw
+ * `ClosedError`, and typed arrays taken earlier become detached (length 0).
+ */
+export class MapMemory {
+  #buffer: ArrayBuffer | undefined;
+  #u8: Uint8Array | undefined;
+  #u16: Uint16Array | undefined;
+  #u32: Uint32Array | undefined;
+  #i32: Int32Array | undefined;
+  #u64: BigUint64Array | undefined;
+  #i64: BigInt64Array | undefined;
+  #f64: Float64Array | undefined;
+  #view: DataView | undefined;
+  /** Bytes from one element to the next (the value size rounded up to 8). */
+  readonly elementSize: number;
+  /** Number of elements (the map's maxEntries). */
+  readonly length: number;
+  /** Whether the mapping is writable. */
+  readonly writable: boolean;
+
+  /** @internal Use `map.memory()`. */
+  constructor(fd: number, byteLength: number, writable: boolean, elementSize: number, length: number) {
+    this.#buffer = sys.mmap(fd, byteLength, writable);
+    this.elementSize = elementSize;
+    this.length = length;
+    this.writable = writable;
+  }
+
+  #live(): ArrayBuffer {
+    const buffer = this.#buffer;
+    if (buffer === undefined) throw new ClosedError('this map memory is unmapped (its map was closed)');
+    return buffer;
+  }
+
+  /** The mapped memory (page-rounded length). */
+  get buffer(): ArrayBuffer {
+    return this.#live();
+  }
+  get u8(): Uint8Array {
+    const b = this.#live();
+    this.#u8 ??= new Uint8Array(b);
+    return this.#u8;
+  }
+  get u16(): Uint16Array {
+    const b = this.#live();
+    this.#u16 ??= new Uint16Array(b);
+    return this.#u16;
+  }
+  /** The fastest view: 32-bit typed array access is what reaches hundreds of millions of ops/s. */
+  get u32(): Uint32Array {
+    const b = this.#live();
+    this.#u32 ??= new Uint32Array(b);
+    return this.#u32;
+  }
+  get i32(): Int32Array {
+    const b = this.#live();
+    this.#i32 ??= new Int32Array(b);
+    return this.#i32;
+  }
+  /** 64-bit elements as bigint (about 50 times slower to write than `u32`). */
+  get u64(): BigUint64Array {
+    const b = this.#live();
+    this.#u64 ??= new BigUint64Array(b);
+    return this.#u64;
+  }
+  get i64(): BigInt64Array {
+    const b = this.#live();
+    this.#i64 ??= new BigInt64Array(b);
+    return this.#i64;
+  }
+  get f64(): Float64Array {
+    const b = this.#live();
+    this.#f64 ??= new Float64Array(b);
+    return this.#f64;
+  }
+  /** A DataView over the whole mapping, for structs. */
+  get view(): DataView {
+    const b = this.#live();
+    this.#view ??= new DataView(b);
+    return this.#view;
+  }
+
+  /** The bytes of element `index` (a view, not a copy). */
+  element(index: number): Uint8Array {
+    const b = this.#live();
+    if (!Number.isInteger(index) || index < 0 || index >= this.length) {
+      throw new RangeError(`element index must be in [0, ${this.length}), got ${String(index)}`);
+    }
+    return new Uint8Array(b, index * this.elementSize, this.elementSize);
+  }
+
+  /** Whether the mapping was released. */
+  get closed(): boolean {
+    return this.#buffer === undefined;
+  }
+
+  /** Unmaps the memory. Closing twice is a no-op. The map itself stays open. */
+  close(): void {
+    const buffer = this.#buffer;
+    if (buffer === undefined) return;
+    this.#buffer = undefined;
+    this.#u8 = this.#u16 = this.#u32 = this.#i32 = undefined;
+    this.#u64 = undefined;
+    this.#i64 = undefined;
+    this.#f64 = undefined;
+    this.#view = undefined;
+    sys.munmap(buffer);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
