@@ -1,0 +1,52 @@
+import type { CodecOptions } from './encode.ts';
+import { DecodeError } from './errors.ts';
+import { type Instruction, instructionProblem } from './instruction.ts';
+import { LDDW } from './opcode.ts';
+
+/**
+ * Decodes an instruction stream into instructions (`lddw` from its two slots into one
+ * instruction with a bigint `imm`). Unknown opcodes, reserved fields that are not zero, a
+ * truncated `lddw` or a length that is not a multiple of 8 throw {@link DecodeError} with the byte
+ * offset of the bad instruction.
+ */
+export function decode(bytes: Uint8Array, options: CodecOptions = {}): Instruction[] {
+  const little = options.byteOrder !== 'big';
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = bytes.byteLength;
+  const out: Instruction[] = [];
+  if (n % 8 !== 0) {
+    throw new DecodeError(
+      `${n % 8} trailing bytes: an instruction stream is a multiple of 8 bytes`,
+      n - (n % 8),
+    );
+  }
+  for (let at = 0; at < n; at += 8) {
+    const op = view.getUint8(at);
+    const regs = view.getUint8(at + 1);
+    const dst = little ? regs & 0x0f : regs >> 4;
+    const src = little ? regs >> 4 : regs & 0x0f;
+    const off = view.getInt16(at + 2, little);
+    const lo = view.getInt32(at + 4, little);
+    let insn: Instruction;
+    if (op === LDDW) {
+      if (at + 16 > n) throw new DecodeError('lddw is truncated: its second 8-byte slot is missing', at);
+      if (
+        view.getUint8(at + 8) !== 0 ||
+        view.getUint8(at + 9) !== 0 ||
+        view.getInt16(at + 10, little) !== 0
+      ) {
+        throw new DecodeError('second slot of lddw must have opcode, registers and offset 0', at + 8);
+      }
+      const hi = view.getInt32(at + 12, little);
+      insn = { op, dst, src, off, imm: (BigInt(hi) << 32n) | BigInt(lo >>> 0) };
+    } else {
+      insn = { op, dst, src, off, imm: lo };
+    }
+    const problem = instructionProblem(insn);
+    if (problem !== undefined)
+      throw new DecodeError(`${problem[1]} (opcode 0x${op.toString(16).padStart(2, '0')})`, at);
+    out.push(insn);
+    if (op === LDDW) at += 8;
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+import { InvalidInstructionError } from './errors.ts';
+import { checkInstruction, type Instruction, type Item, isLabel } from './instruction.ts';
+import { linkInstructions } from './link.ts';
+import { LDDW } from './opcode.ts';
+
+/** Byte order of an instruction stream: the kernel's is the host's (little on x86 and arm64). */
+export type ByteOrder = 'little' | 'big';
+
+/** Options of {@link encode} and {@link decode}. */
+export interface CodecOptions {
+  /** Default `'little'`. */
+  readonly byteOrder?: ByteOrder;
+}
+
+/** Something that holds linked instructions, like a `Program`. */
+export interface HasInstructions {
+  readonly instructions: readonly Instruction[];
+}
+
+/**
+ * The instructions of `input`, linked: a `Program` as is, a list with labels or symbolic jump
+ * targets through `link`, a plain list as is.
+ */
+export function toInstructions(input: HasInstructions | readonly Item[]): readonly Instruction[] {
+  if (!Array.isArray(input)) return (input as HasInstructions).instructions;
+  const items = input as readonly Item[];
+  for (const item of items) {
+    if (isLabel(item) || item.target !== undefined) return linkInstructions(items).instructions;
+  }
+  return items as readonly Instruction[];
+}
+
+/** Bytes `instructions` take when encoded (8 per slot, 16 for `lddw`). */
+export function encodedLength(instructions: readonly Instruction[]): number {
+  let n = 0;
+  for (const insn of instructions) n += insn.op === LDDW ? 16 : 8;
+  return n;
+}
+
+/**
+ * Encodes instructions (or a `Program`, or builders' output with labels, which is linked first)
+ * into the kernel's format: 8 bytes a slot, `lddw` in two. Throws {@link InvalidInstructionError}
+ * for anything that is not a valid instruction; symbolic map and kfunc references encode as 0
+ * for the loader to fill.
+ */
+export function encode(input: HasInstructions | readonly Item[], options: CodecOptions = {}): Uint8Array {
+  const instructions = toInstructions(input);
+  const out = new Uint8Array(encodedLength(instructions));
+  encodeInto(instructions, out, 0, options);
+  return out;
+}
+
+/**
+ * Encodes linked instructions into `target` at byte `offset`, without allocating; returns the
+ * number of bytes written. Throws {@link InvalidInstructionError} when `target` is too short.
+ */
+export function encodeInto(
+  instructions: readonly Instruction[],
+  target: Uint8Array,
+  offset = 0,
+  options: CodecOptions = {},
+): number {
+  const little = options.byteOrder !== 'big';
+  const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+  let at = offset;
+  for (let i = 0; i < instructions.length; i++) {
+    const insn = instructions[i]!;
+    checkInstruction(insn, i);
+    const size = insn.op === LDDW ? 16 : 8;
+    if (at + size > target.byteLength) {
+      throw new InvalidInstructionError(
+        `output buffer too short: instruction needs bytes ${at}..${at + size}`,
+        {
+          index: i,
+        },
+      );
+    }
+    const regs = little ? (insn.src << 4) | insn.dst : (insn.dst << 4) | insn.src;
+    view.setUint8(at, insn.op);
+    view.setUint8(at + 1, regs);
+    view.setInt16(at + 2, insn.off, little);
+    if (size === 16) {
+      const imm = insn.imm as bigint;
+      view.setInt32(at + 4, Number(BigInt.asIntN(32, imm)), little);
+      view.setUint32(at + 8, 0, little);
+      view.setUint32(at + 12, Number(BigInt.asUintN(32, imm >> 32n)), little);
+    } else {
+      view.setInt32(at + 4, insn.imm as number, little);
+    }
+    at += size;
+  }
+  return at - offset;
+}

@@ -1,0 +1,65 @@
+/**
+ * `@ebpf/asm`: eBPF instructions as data. Builders (`mov64(R0, 1)`), labels and symbolic map
+ * references, a linker, an encoder and decoder, an LLVM-syntax assembler and disassembler, and
+ * the kernel's program tag. Pure TypeScript, no Node-only imports: it runs in browsers too.
+ *
+ * @packageDocumentation
+ */
+
+/** The opcode groups and helper ids, re-exported from `@ebpf/uapi` for builders' arguments. */
+export {
+  AluOp,
+  AtomicOp,
+  EndianSource,
+  FuncId,
+  InsnClass,
+  InsnMode,
+  InsnSize,
+  InsnSource,
+  JmpOp,
+  PseudoCall,
+  PseudoSrc,
+} from '@ebpf/uapi';
+export * from './alu.ts';
+export { type AssembleOptions, assemble, assembleProgram, parse } from './assemble.ts';
+export * from './atomic.ts';
+export { imm64, withMeta } from './build.ts';
+export * from './call.ts';
+export { decode } from './decode.ts';
+export { type DisassembleOptions, disassemble, formatInstruction } from './disassemble.ts';
+export {
+  type ByteOrder,
+  type CodecOptions,
+  encode,
+  encodedLength,
+  encodeInto,
+  type HasInstructions,
+} from './encode.ts';
+export * from './errors.ts';
+export {
+  checkInstruction,
+  type Instruction,
+  type Item,
+  isLabel,
+  isLddw,
+  type Label,
+  type Metadata,
+  slots,
+} from './instruction.ts';
+export * from './jump.ts';
+export * from './ld64.ts';
+export { func, label } from './link.ts';
+export * from './memory.ts';
+export {
+  type KfuncAddress,
+  link,
+  Program,
+  type Reference,
+  type ResolveMapsOptions,
+  references,
+  resolveKfuncs,
+  resolveMaps,
+} from './program.ts';
+export * from './registers.ts';
+export { sha1 } from './sha1.ts';
+export { programTag } from './tag.ts';

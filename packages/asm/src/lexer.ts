@@ -1,0 +1,121 @@
+/** Tokens of one line of BPF assembly, with 1-based columns for error messages. */
+export type TokenKind = 'ident' | 'number' | 'punct' | 'op';
+
+/** One token. Numbers keep their text; `value` is their magnitude (sign is a separate token). */
+export interface Token {
+  readonly kind: TokenKind;
+  readonly text: string;
+  readonly column: number;
+  readonly value?: bigint;
+}
+
+/** Operators, longest first so that `s>>=` wins over `s>>` and `>>=` over `>>`. */
+const OPERATORS = [
+  's>>=',
+  '<<=',
+  '>>=',
+  's/=',
+  's%=',
+  's>=',
+  's<=',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '|=',
+  '&=',
+  '%=',
+  '^=',
+  '==',
+  '!=',
+  '>=',
+  '<=',
+  's>',
+  's<',
+  '>',
+  '<',
+  '&',
+  '=',
+];
+const PUNCT = '()[]*,+-:';
+
+/** Thrown by {@link lex}; the assembler turns it into an `AssembleError`. */
+export class LexError extends Error {
+  constructor(
+    message: string,
+    readonly column: number,
+  ) {
+    super(message);
+  }
+}
+
+function isIdentStart(c: string): boolean {
+  return /[A-Za-z_.$]/.test(c);
+}
+
+function isIdentPart(c: string): boolean {
+  return /[A-Za-z0-9_.$]/.test(c);
+}
+
+/** Splits a line (comments already removed) into tokens. */
+export function lex(line: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  const n = line.length;
+  outer: while (i < n) {
+    const c = line[i]!;
+    if (c === ' ' || c === '\t' || c === '\r') {
+      i++;
+      continue;
+    }
+    const column = i + 1;
+    // Signed operators start with an identifier character, so try them first.
+    if (c === 's' && i + 1 < n && '><%/'.includes(line[i + 1]!)) {
+      for (const op of OPERATORS) {
+        if (op.startsWith('s') && line.startsWith(op, i)) {
+          tokens.push({ kind: 'op', text: op, column });
+          i += op.length;
+          continue outer;
+        }
+      }
+    }
+    if (isIdentStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdentPart(line[j]!)) j++;
+      tokens.push({ kind: 'ident', text: line.slice(i, j), column });
+      i = j;
+      continue;
+    }
+    if (c >= '0' && c <= '9') {
+      let j = i + 1;
+      while (j < n && /[0-9A-Za-z_]/.test(line[j]!)) j++;
+      const text = line.slice(i, j);
+      const clean = text.replace(/_/g, '');
+      let value: bigint;
+      try {
+        if (!/^(0x[0-9a-f]+|0b[01]+|0o[0-7]+|[0-9]+)$/i.test(clean)) throw new Error();
+        value = BigInt(clean);
+      } catch {
+        throw new LexError(`'${text}' is not a number`, column);
+      }
+      tokens.push({ kind: 'number', text, column, value });
+      i = j;
+      continue;
+    }
+    for (const op of OPERATORS) {
+      if (!op.startsWith('s') && line.startsWith(op, i)) {
+        // A lone '-' / '+' / '*' is punctuation unless it is part of a compound assignment.
+        tokens.push({ kind: 'op', text: op, column });
+        i += op.length;
+        continue outer;
+      }
+    }
+    if (PUNCT.includes(c)) {
+      tokens.push({ kind: 'punct', text: c, column });
+      i++;
+      continue;
+    }
+    throw new LexError(`unexpected character '${c}'`, column);
+  }
+  return tokens;
+}

@@ -1,0 +1,34 @@
+import { PseudoSrc } from '@ebpf/uapi';
+import { encode } from './encode.ts';
+import type { Instruction } from './instruction.ts';
+import { LDDW } from './opcode.ts';
+import { sha1 } from './sha1.ts';
+
+/**
+ * The tag the kernel gives a loaded program (`bpf_prog_info.tag`, `bpftool prog` and
+ * `/proc/<pid>/fdinfo`'s `prog_tag`), as 16 hex digits: the first 8 bytes of SHA-1 over the
+ * instructions as loaded, with the immediates of map fd and map value loads zeroed so that the
+ * tag does not depend on fd numbers. `input` is little-endian instruction bytes or instructions.
+ */
+export function programTag(input: Uint8Array | readonly Instruction[]): string {
+  const bytes = input instanceof Uint8Array ? input.slice() : encode(input);
+  let wasMapLoad = false;
+  for (let at = 0; at + 8 <= bytes.length; at += 8) {
+    const op = bytes[at]!;
+    const regs = bytes[at + 1]!;
+    const src = regs >> 4;
+    if (!wasMapLoad && op === LDDW && (src === PseudoSrc.MapFd || src === PseudoSrc.MapValue)) {
+      wasMapLoad = true;
+      bytes.fill(0, at + 4, at + 8);
+    } else if (wasMapLoad && op === 0 && regs === 0 && bytes[at + 2] === 0 && bytes[at + 3] === 0) {
+      wasMapLoad = false;
+      bytes.fill(0, at + 4, at + 8);
+    } else {
+      wasMapLoad = false;
+    }
+  }
+  const digest = sha1(bytes);
+  let out = '';
+  for (let i = 0; i < 8; i++) out += digest[i]!.toString(16).padStart(2, '0');
+  return out;
+}
