@@ -1,0 +1,62 @@
+/**
+ * `pnpm codegen`: extract (header + BTF → codegen/ir/*.json), then emit
+ * (IR → packages/uapi/src/generated/*.generated.ts). `--emit-only` skips extraction.
+ *
+ *   tsx src/main.ts [--header PATH] [--btf PATH|none] [--emit-only] [--ir DIR] [--out DIR]
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { emit, formatWithBiome, REPO_ROOT } from './emit.ts';
+import { extract, readBtf, readHeaders } from './extract.ts';
+import { readIr, writeFilesAtomically } from './files.ts';
+import { IR_FILES, type Ir, serializeIr } from './ir.ts';
+
+/** Defaults: the machine's header (Debian linux-libc-dev) and the running kernel's BTF. */
+export const DEFAULT_HEADER = '/usr/include/linux/bpf.h';
+export const DEFAULT_BTF = '/sys/kernel/btf/vmlinux';
+export const DEFAULT_IR_DIR = join(REPO_ROOT, 'codegen/ir');
+export const DEFAULT_OUT_DIR = join(REPO_ROOT, 'packages/uapi/src/generated');
+
+/** Runs the generator; returns the process exit code. */
+export function main(argv: string[]): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      header: { type: 'string', default: DEFAULT_HEADER },
+      btf: { type: 'string', default: DEFAULT_BTF },
+      'emit-only': { type: 'boolean', default: false },
+      ir: { type: 'string', default: DEFAULT_IR_DIR },
+      out: { type: 'string', default: DEFAULT_OUT_DIR },
+    },
+  });
+  try {
+    let ir: Ir;
+    if (values['emit-only']) {
+      ir = readIr(values.ir);
+    } else {
+      const btf = values.btf === 'none' ? undefined : readBtf(values.btf);
+      ir = extract(readHeaders(values.header), btf);
+    }
+    const files = emit(ir);
+    const irFiles = new Map(
+      IR_FILES.map((k) => [
+        `${k}.json`,
+        formatWithBiome(serializeIr(ir[k]), REPO_ROOT, `codegen/ir/${k}.json`),
+      ]),
+    );
+    // Everything is computed before anything is written; then each directory is swapped in.
+    const changed = [
+      ...(values['emit-only'] ? [] : writeFilesAtomically(values.ir, irFiles, /\.json$/)),
+      ...writeFilesAtomically(values.out, files, /\.generated\.ts$/),
+    ];
+    console.log(changed.length ? `codegen: updated ${changed.join(', ')}` : 'codegen: up to date');
+    return 0;
+  } catch (e) {
+    console.error(`codegen: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/.*\//, '/'))) {
+  process.exitCode = main(process.argv.slice(2));
+}
