@@ -42,18 +42,14 @@ function probe(fn: () => unknown): boolean {
 
 /** Probes program types, map types and (unless `helpers` is false) helpers per program type. */
 export function probeFeatures(options: { helpers: boolean; progType?: string }): FeatureReport {
-  const f = features as unknown as {
-    programType(name: string): unknown;
-    mapType(name: string): unknown;
-    helper(progType: string, helper: string): unknown;
-    kernelVersion(): unknown;
-  };
+  const f = features;
   const programTypes: Record<string, boolean> = {};
-  for (const name of names(ProgType, 'BPF_PROG_TYPE_')) programTypes[name] = probe(() => f.programType(name));
+  for (const name of names(ProgType, 'BPF_PROG_TYPE_'))
+    programTypes[name] = probe(() => f.programType(name as never));
   const mapTypes: Record<string, boolean> = {};
   for (const name of names(MapType, 'BPF_MAP_TYPE_')) mapTypes[name] = probe(() => f.mapType(name));
   const report: FeatureReport = {
-    kernel: String(f.kernelVersion()),
+    kernel: f.kernelVersion().release,
     programTypes,
     mapTypes,
     linkTypes: names(LinkType, 'BPF_LINK_TYPE_'),
@@ -70,7 +66,7 @@ export function probeFeatures(options: { helpers: boolean; progType?: string }):
       helpers[type] = [];
       for (const id of ids) {
         const name = helperName(id);
-        if (name !== undefined && probe(() => f.helper(type, name))) helpers[type].push(name);
+        if (name !== undefined && probe(() => f.helper(type as never, name))) helpers[type].push(name);
       }
     }
     report.helpers = helpers;

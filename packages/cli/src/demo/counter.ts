@@ -1,17 +1,19 @@
 import { attachXdp, BpfMap, BpfProgram, type Link } from '@ebpf/core';
 import { counterMapName, counterProgram } from './program.ts';
-import { type Counters, littleEndian, protocolSlots, slotCount, slotValueSize, sumPerCpu } from './slots.ts';
+import { type Counters, protocolSlots, slotCount, slotValueSize, sumPerCpu } from './slots.ts';
+
+/** The counters map: slot number to one 16-byte value per possible CPU. */
+export type CounterMap = BpfMap<number, Uint8Array[]>;
 
 /** The demo's per-CPU counters map and XDP program, loaded and ready to attach or test-run. */
 export class PacketCounter implements Disposable {
   /** The per-CPU array of `{ packets, bytes }`, one entry per protocol slot. */
-  readonly map: BpfMap;
+  readonly map: CounterMap;
   /** The XDP program. */
   readonly program: BpfProgram;
   #link: Link | undefined;
-  readonly #key = new Uint8Array(4);
 
-  private constructor(map: BpfMap, program: BpfProgram) {
+  private constructor(map: CounterMap, program: BpfProgram) {
     this.map = map;
     this.program = program;
   }
@@ -24,7 +26,8 @@ export class PacketCounter implements Disposable {
       valueSize: slotValueSize,
       maxEntries: slotCount,
       name: 'xdp_proto_count',
-    } as never) as BpfMap;
+      key: 'u32',
+    });
     try {
       const program = BpfProgram.load({
         type: 'xdp',
@@ -62,13 +65,9 @@ export class PacketCounter implements Disposable {
   /** Current counts, summed over CPUs. */
   read(): Counters {
     const out = {} as Counters;
-    const view = new DataView(this.#key.buffer);
     protocolSlots.forEach(({ key }, slot) => {
-      view.setUint32(0, slot, littleEndian);
-      const value = (
-        this.map as unknown as { get(k: Uint8Array): Uint8Array | Uint8Array[] | undefined }
-      ).get(this.#key);
-      out[key] = value === undefined ? { packets: 0n, bytes: 0n } : sumPerCpu(value);
+      const perCpu = this.map.get(slot);
+      out[key] = perCpu === undefined ? { packets: 0n, bytes: 0n } : sumPerCpu(perCpu);
     });
     return out;
   }

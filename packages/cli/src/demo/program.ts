@@ -15,7 +15,7 @@ import {
   ldxdw,
   ldxh,
   ldxw,
-  linkInstructions,
+  link,
   mov64,
   R0,
   R1,
@@ -144,5 +144,5 @@ export function counterProgramItems(): Item[] {
 
 /** The demo's XDP program, linked: jump offsets resolved, the map still referred to by name. */
 export function counterProgram(): Instruction[] {
-  return linkInstructions(counterProgramItems()).instructions;
+  return [...link(counterProgramItems()).instructions];
 }

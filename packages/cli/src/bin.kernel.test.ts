@@ -1,0 +1,302 @@
+/**
+ * End-to-end tests of the built `ebpf` binary, run as a child process the way a user runs it.
+ * The demo runs in a network namespace of its own (whose `lo` nobody else uses), so it neither
+ * disturbs nor is disturbed by anything on the host's loopback. The tests in this file run in
+ * order, one at a time.
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exit, mov64, R0 } from '@ebpf/asm';
+import { BpfMap, BpfProgram } from '@ebpf/core';
+import { requireKernel } from '@ebpf/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(packageDir, 'dist', 'bin.js');
+const work = mkdtempSync(join(tmpdir(), 'ebpf-cli-e2e-'));
+
+/** Builds the CLI and what it imports when `dist/` is missing (turbo's test task builds first anyway). */
+function ensureBuilt(): void {
+  if (existsSync(bin)) return;
+  execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@ebpf/cli...'], {
+    cwd: packageDir,
+    stdio: 'inherit',
+  });
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function ebpf(args: string[], options: { netns?: string; uid?: number; input?: Buffer } = {}): Run {
+  const argv = [bin, ...args];
+  const [cmd, cmdArgs] = options.netns
+    ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...argv]]
+    : [process.execPath, argv];
+  const r = spawnSync(cmd as string, cmdArgs as string[], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' },
+    timeout: 60_000,
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function json<T>(r: Run): T {
+  if (r.code !== 0) throw new Error(`ebpf exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+beforeAll(ensureBuilt, 300_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('ebpf without the kernel', () => {
+  it('prints help and exits 0, and exits 2 on an unknown command', () => {
+    const help = ebpf(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: ebpf');
+    const bad = ebpf(['frobnicate']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('assembles and disassembles, round trip', () => {
+    const source = [
+      'r6 = r1',
+      'r2 = *(u32 *)(r6 + 0x0)',
+      'r3 = *(u32 *)(r6 + 0x4)',
+      'r4 = r2',
+      'r4 += 0xe',
+      'if r4 > r3 goto +0x2',
+      'r0 = 0x2',
+      'exit',
+      'r0 = 0x1',
+      'exit',
+    ];
+    const src = join(work, 'roundtrip.s');
+    const out = join(work, 'roundtrip.bin');
+    writeFileSync(src, `${source.join('\n')}\n`);
+    const asm = ebpf(['asm', src, '-o', out]);
+    expect(asm.code).toBe(0);
+    expect(readFileSync(out).length).toBe(source.length * 8);
+    const dis = ebpf(['disasm', out]);
+    expect(dis.code).toBe(0);
+    expect(
+      dis.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toEqual(source);
+    // and from standard input
+    const fromStdin = ebpf(['disasm', '-'], { input: readFileSync(out) });
+    expect(fromStdin.stdout).toBe(dis.stdout);
+  });
+
+  it('reports an assembly error with file, line and column, exit 4', () => {
+    const src = join(work, 'bad.s');
+    writeFileSync(src, 'r0 = 1\nr0 +== 2\nexit\n');
+    const r = ebpf(['asm', src]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/bad\.s:2:\d+:/);
+  });
+});
+
+requireKernel('ebpf against the running kernel', () => {
+  it('exits 77 with what to do when run without privileges', () => {
+    const r = ebpf(['prog', 'list'], { uid: 65534 });
+    expect(r.code).toBe(77);
+    expect(r.stderr).toMatch(/root/);
+    expect(r.stderr).toMatch(/CAP_BPF|cap_bpf/);
+  });
+
+  it('lists and shows a program loaded by another process, and dumps it', () => {
+    using prog = BpfProgram.load({
+      type: 'xdp',
+      instructions: [mov64(R0, 2), exit()],
+      license: 'GPL',
+      name: 'cli_e2e_probe',
+    });
+    const id = prog.info().id;
+    const list = json<Array<{ id: number; name: string; type: string; tag: string }>>(
+      ebpf(['prog', 'list', '--json']),
+    );
+    const mine = list.find((p) => p.id === id);
+    expect(mine).toMatchObject({ id, name: 'cli_e2e_probe', type: 'xdp' });
+
+    const table = ebpf(['prog', 'list']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`^\\s*${id}\\s+xdp\\s+cli_e2e_probe\\s`, 'm'));
+
+    const show = json<{ id: number; insnCount: number }>(ebpf(['prog', 'show', String(id), '--json']));
+    expect(show).toMatchObject({ id, insnCount: 2 });
+
+    const dump = ebpf(['prog', 'dump', String(id)]);
+    expect(dump.code).toBe(0);
+    expect(
+      dump.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toEqual(['r0 = 0x2', 'exit']);
+
+    const jited = ebpf(['prog', 'dump', String(id), '--jited']);
+    expect(jited.code).toBe(0);
+    expect(jited.stdout.length).toBeGreaterThan(0);
+  });
+
+  it('exits 3 for a program id that does not exist', () => {
+    const r = ebpf(['prog', 'show', '4294967295']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('4294967295');
+  });
+
+  it('lists, shows and dumps a map created by another process', () => {
+    using map = BpfMap.create({
+      type: 'hash',
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 4,
+      name: 'cli_e2e_map',
+    });
+    map.set(Uint8Array.of(1, 0, 0, 0), Uint8Array.of(0xaa, 0, 0, 0, 0, 0, 0, 0xbb));
+    const id = map.info().id;
+    const list = json<Array<{ id: number; name: string; type: string }>>(ebpf(['map', 'list', '--json']));
+    expect(list.find((m) => m.id === id)).toMatchObject({ name: 'cli_e2e_map', type: 'hash' });
+    const show = json<{ keySize: number; valueSize: number; maxEntries: number }>(
+      ebpf(['map', 'show', String(id), '--json']),
+    );
+    expect(show).toMatchObject({ keySize: 4, valueSize: 8, maxEntries: 4 });
+    const dump = json<Array<{ key: string; value: string }>>(ebpf(['map', 'dump', String(id), '--json']));
+    expect(dump).toEqual([{ key: '01000000', value: 'aa000000000000bb' }]);
+  });
+
+  it('test-runs a program and prints its return value', () => {
+    const src = join(work, 'drop.s');
+    writeFileSync(src, 'r0 = 1\nexit\n');
+    const data = '00'.repeat(14);
+    const r = json<{ retval: number; action: string; dataOut: string }>(
+      ebpf(['run', src, '--type', 'xdp', '--data', data, '--repeat', '10', '--json']),
+    );
+    expect(r).toMatchObject({ retval: 1, action: 'XDP_DROP', dataOut: data });
+    const text = ebpf(['run', src, '--data', data]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/retval:\s+1 \(XDP_DROP\)/);
+  });
+
+  it('prints a verifier rejection with the failing instruction marked, exit 4', () => {
+    const src = join(work, 'reject.s');
+    writeFileSync(src, 'r0 = *(u32 *)(r2 + 0x0)\nexit\n');
+    const r = ebpf(['run', src, '--data', '00'.repeat(14)]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/verifier rejected/);
+    expect(r.stderr).toMatch(/>\s+0: r0 = \*\(u32 \*\)\(r2 \+ 0x0\)\s+<--/);
+  });
+
+  it('prints the kernel features as JSON', () => {
+    const report = json<{
+      kernel: string;
+      programTypes: Record<string, boolean>;
+      mapTypes: Record<string, boolean>;
+      helpers: Record<string, string[]>;
+    }>(ebpf(['feature', '--json', '--type', 'xdp']));
+    expect(report.programTypes.xdp).toBe(true);
+    expect(report.mapTypes.percpu_array).toBe(true);
+    expect(report.helpers.xdp).toContain('bpf_xdp_get_buff_len');
+  });
+
+  describe('the XDP demo, in a network namespace of its own', () => {
+    const netns = `ebpf-cli-e2e-${process.pid}`;
+    beforeAll(() => {
+      execFileSync('ip', ['netns', 'add', netns]);
+      execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    });
+    afterAll(() => {
+      spawnSync('ip', ['netns', 'del', netns]);
+    });
+
+    const xdpOnLo = () => execFileSync('ip', ['-n', netns, '-d', 'link', 'show', 'lo'], { encoding: 'utf8' });
+
+    interface Report {
+      iface: string;
+      linkId: number;
+      progId: number;
+      counters: Record<string, { packets: number; bytes: number }>;
+      sent: { udp: number; tcpConnections: number; icmp: number; icmp6: number };
+      stoppedBy: string;
+    }
+
+    it('counts the packets it sent itself and leaves lo as it was', () => {
+      const before = xdpOnLo();
+      expect(before).not.toMatch(/xdp/);
+      const report = json<Report>(ebpf(['demo', 'xdp', '--duration', '3', '--json'], { netns }));
+      expect(report.iface).toBe('lo');
+      expect(report.sent.udp).toBeGreaterThanOrEqual(3 * 2 * 20 - 1);
+      expect(report.counters.udp!.packets).toBeGreaterThanOrEqual(report.sent.udp);
+      expect(report.counters.udp!.bytes).toBeGreaterThanOrEqual(report.sent.udp * (14 + 20 + 8 + 256));
+      // Each TCP connection: at least SYN, SYN-ACK, ACK, data, FIN.
+      expect(report.sent.tcpConnections).toBeGreaterThanOrEqual(3);
+      expect(report.counters.tcp!.packets).toBeGreaterThanOrEqual(report.sent.tcpConnections * 5);
+      // Each echo request has its reply on lo too.
+      expect(report.counters.icmp!.packets).toBeGreaterThanOrEqual(report.sent.icmp * 2);
+      expect(report.counters.icmpv6!.packets).toBeGreaterThanOrEqual(report.sent.icmp6 * 2);
+      expect(xdpOnLo()).toBe(before);
+      expect(ebpf(['link', 'show', String(report.linkId)]).code).toBe(3);
+      expect(ebpf(['prog', 'show', String(report.progId)]).code).toBe(3);
+    });
+
+    it('detaches on SIGINT: no XDP link is left on lo', async () => {
+      const child: ChildProcess = spawn(
+        'ip',
+        ['netns', 'exec', netns, process.execPath, bin, 'demo', 'xdp', '--json'],
+        {
+          env: { ...process.env, NO_COLOR: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Wait until the program is attached.
+      const deadline = Date.now() + 15_000;
+      while (!/xdp/.test(xdpOnLo())) {
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error(`the demo never attached: ${stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const links = json<Array<{ id: number; type: string; progId: number }>>(
+        ebpf(['link', 'list', '--json']),
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGINT');
+      const code = await exited;
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const report = JSON.parse(stdout) as Report;
+      expect(report.stoppedBy).toBe('SIGINT');
+      expect(links.some((l) => l.id === report.linkId && l.type === 'xdp')).toBe(true);
+      expect(xdpOnLo()).not.toMatch(/xdp/);
+      const after = json<Array<{ id: number }>>(ebpf(['link', 'list', '--json']));
+      expect(after.some((l) => l.id === report.linkId)).toBe(false);
+    }, 30_000);
+
+    it('says which interfaces exist when asked for one that does not, exit 3', () => {
+      const r = ebpf(['demo', 'xdp', '--iface', 'nope0', '--duration', '1'], { netns });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain("no network interface named 'nope0' (interfaces here: lo)");
+    });
+  });
+});

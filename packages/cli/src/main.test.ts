@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { describeError } from './errors.ts';
+import { CliError, ExitCode } from './exit-codes.ts';
+import { wantsColor } from './io.ts';
+import { main } from './main.ts';
+import { memoryIo } from './testing.ts';
+
+async function run(...argv: string[]) {
+  const io = memoryIo();
+  const code = await main(argv, io);
+  return { code, out: io.stdoutText(), err: io.stderrText() };
+}
+
+describe('ebpf command line', () => {
+  it('prints help with the command tree and the exit codes, exit 0', async () => {
+    const { code, out } = await run('--help');
+    expect(code).toBe(ExitCode.Ok);
+    for (const cmd of ['prog', 'map', 'link', 'asm', 'disasm', 'run', 'feature', 'demo'])
+      expect(out).toContain(cmd);
+    expect(out).toContain('Exit codes:');
+    expect(out).toContain('77');
+  });
+
+  it.each([
+    ['prog', '--help'],
+    ['prog', 'list', '--help'],
+    ['prog', 'show', '--help'],
+    ['prog', 'dump', '--help'],
+    ['map', 'list', '--help'],
+    ['map', 'show', '--help'],
+    ['map', 'dump', '--help'],
+    ['link', 'list', '--help'],
+    ['link', 'show', '--help'],
+    ['asm', '--help'],
+    ['disasm', '--help'],
+    ['run', '--help'],
+    ['feature', '--help'],
+    ['demo', 'xdp', '--help'],
+  ])('has --help on %s %s', async (...argv) => {
+    const { code, out } = await run(...argv);
+    expect(code).toBe(ExitCode.Ok);
+    expect(out).toMatch(/^Usage: ebpf /);
+  });
+
+  it('prints its version', async () => {
+    const { code, out } = await run('--version');
+    expect(code).toBe(0);
+    expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it.each([
+    [['frobnicate']],
+    [['prog', 'list', '--bogus']],
+    [['prog', 'show']],
+    [['prog', 'show', 'abc']],
+    [['map', 'dump', '0']],
+    [['run', 'x.s', '--repeat', '-1']],
+    [['demo', 'xdp', '--duration', 'soon']],
+  ])('exits 2 on a usage error: %j', async (argv) => {
+    const { code, err } = await run(...argv);
+    expect(code).toBe(ExitCode.Usage);
+    expect(err).not.toBe('');
+  });
+
+  it('exits 3 when an input file is missing', async () => {
+    const { code, err } = await run('asm', '/nonexistent/prog.s');
+    expect(code).toBe(ExitCode.NotFound);
+    expect(err).toContain('cannot read /nonexistent/prog.s: ENOENT');
+  });
+});
+
+describe('errors to exit codes', () => {
+  const named = (name: string, extra: object = {}) => Object.assign(new Error('x'), { name }, extra);
+  it.each([
+    [new CliError('x', ExitCode.NotFound), ExitCode.NotFound],
+    [named('PermissionError'), ExitCode.NoPermission],
+    [named('BpfError', { code: 'EPERM' }), ExitCode.NoPermission],
+    [named('NotSupportedError'), ExitCode.NotSupported],
+    [named('NotFoundError'), ExitCode.NotFound],
+    [named('VerifierError'), ExitCode.Rejected],
+    [named('AssembleError'), ExitCode.Rejected],
+    [new Error('boom'), ExitCode.Failure],
+    ['a string', ExitCode.Failure],
+  ])('%s -> %i', (error, code) => {
+    expect(describeError(error).exitCode).toBe(code);
+  });
+
+  it('tells how to get privileges', () => {
+    expect(describeError(named('PermissionError')).details.join('\n')).toMatch(/root.*\n.*setcap cap_bpf/);
+  });
+});
+
+describe('colour', () => {
+  it('is on for a TTY only, never with NO_COLOR, always with FORCE_COLOR', () => {
+    expect(wantsColor({ isTTY: true }, {})).toBe(true);
+    expect(wantsColor({ isTTY: false }, {})).toBe(false);
+    expect(wantsColor({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+    expect(wantsColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
+    expect(wantsColor({ isTTY: true }, { TERM: 'dumb' })).toBe(false);
+  });
+});
