@@ -62,4 +62,5 @@ export {
 } from './program.ts';
 export * from './registers.ts';
 export { sha1 } from './sha1.ts';
-export { programTag } from './tag.ts';
+export { sha256 } from './sha256.ts';
+export { matchesTag, programTag, type TagAlgorithm } from './tag.ts';
