@@ -2,15 +2,81 @@
  * W5 ring buffer: 16 MiB BPF_MAP_TYPE_RINGBUF filled (untimed) by one test run, repeat 8,192, of
  * an XDP program calling bpf_ringbuf_output 64 times with `{ u64 i, u64 0x5eed }`: 524,288
  * records. Timed: consume them all, summing each record's first u64; count and sum checked.
- * Figure: events/s. `sys`: JavaScript walking the ring mapped with `@ebpf/sys` mmap (the way the
- * C baseline does); `core`: the `@ebpf/core` ring buffer reader. Usage: w5-ringbuf.ts sys|core
+ * Figure: events/s. `sys`: JavaScript walking the ring mapped with `@ebpf/sys` mmap, as the C
+ * baseline does (consumer page read-write, producer page and data twice read-only, acquire loads,
+ * stop at BUSY, skip DISCARD, one release store of the consumer position per drained batch);
+ * `core`: the `@ebpf/core` ring buffer reader. Usage: w5-ringbuf.ts sys|core
  */
-import { layerArg, measure, type Prepared } from '../harness.ts';
+import { buffer, check, layerArg, measure, type Prepared } from '../harness.ts';
+import { ringProducerProgram } from '../programs.ts';
+import { createMap, type Floor, floor, loadProgram } from '../sys-floor.ts';
 
 const ID = 'W5.ringbuf.consume';
+const SIZE = 16 << 20;
+const REPEAT = 8_192;
+const RECORDS = REPEAT * 64;
+const EXPECTED_SUM = REPEAT * 2_016;
+const BUSY = 0x80000000;
+const DISCARD = 0x40000000;
+const HDR = 8;
+const TWO32 = 2 ** 32;
+
+/** The untimed fill: one test run of the producer program, repeat 8,192, 64-byte packet. */
+function filler({ sys, uapi }: Floor, prog: number): () => void {
+  const packet = buffer(64);
+  const a = new uapi.AttrBuffer(uapi.TestRunAttr);
+  return () => {
+    a.reset().u32('progFd', prog).pointer('dataIn', packet).u32('dataSizeIn', 64).u32('repeat', REPEAT);
+    sys.bpf(uapi.Cmd.ProgTestRun, a.bytes, a.pointers);
+    check(a.getU32('retval') === 2, 'fill retval');
+  };
+}
 
 async function sysLayer(): Promise<Prepared> {
-  return { reason: 'waiting for @ebpf/sys mmap' };
+  const f = await floor(['mmap', 'pageSize']);
+  if ('reason' in f) return f;
+  const { sys, uapi } = f;
+  const map = createMap(f, uapi.MapType.Ringbuf, 0, 0, SIZE);
+  const prog = loadProgram(f, uapi.ProgType.Xdp, ringProducerProgram(map));
+  const page = sys.pageSize();
+  const consPos = new BigUint64Array(sys.mmap(map, page, true, 0));
+  const producer = sys.mmap(map, page + 2 * SIZE, false, page);
+  const prodPos = new BigUint64Array(producer, 0, 1);
+  const data = new Uint32Array(producer, page);
+  const mask = SIZE - 1;
+  return {
+    timed: [
+      {
+        id: ID,
+        unit: 'ops/s',
+        ops: RECORDS,
+        before: filler(f, prog),
+        loop() {
+          let count = 0;
+          let sum = 0;
+          while (count < RECORDS) {
+            let cons = Number(consPos[0]);
+            const prod = Number(Atomics.load(prodPos, 0));
+            if (cons === prod) break; // everything was produced before the clock started
+            let off = cons % SIZE;
+            while (cons < prod) {
+              const len = Atomics.load(data, off >>> 2);
+              if (len & BUSY) break;
+              if (!(len & DISCARD)) {
+                sum += data[(off >>> 2) + 2]! + data[(off >>> 2) + 3]! * TWO32;
+                count++;
+              }
+              const step = ((len & ~(BUSY | DISCARD)) + HDR + 7) & ~7;
+              cons += step;
+              off = (off + step) & mask;
+            }
+            Atomics.store(consPos, 0, BigInt(cons));
+          }
+          check(count === RECORDS && sum === EXPECTED_SUM, `consumed ${count} records, sum ${sum}`);
+        },
+      },
+    ],
+  };
 }
 
 async function coreLayer(): Promise<Prepared> {
