@@ -4,26 +4,15 @@ import {
   BtfInfo as BtfInfoLayout,
   Cmd,
   GetIdAttr,
-  InfoAttr,
   LinkInfo as LinkInfoLayout,
   MapInfo as MapInfoLayout,
   ProgInfo as ProgInfoLayout,
+  type StructLayout,
 } from '@ebpf/uapi';
 import { InvalidArgumentError, NotFoundError, translateSysError } from './errors.ts';
 import type { ObjectKind } from './pin.ts';
 
-/** A field of a generated layout, as `@ebpf/uapi` describes it. */
-interface FieldLayout {
-  readonly offset: number;
-  readonly size: number;
-  readonly type: string;
-}
-/** A generated struct layout. */
-interface Layout {
-  readonly name: string;
-  readonly size: number;
-  readonly fields: { readonly [name: string]: FieldLayout };
-}
+type Layout = StructLayout;
 
 /** A decoded field: numbers for up to 32-bit integers, bigint for 64-bit ones and pointers, bytes for arrays. */
 export type InfoField = number | bigint | Uint8Array;
@@ -64,15 +53,24 @@ function checkKind(kind: ObjectKind): void {
 }
 
 const idAttr = new AttrBuffer(GetIdAttr);
-const infoAttr = new AttrBuffer(InfoAttr);
 
 /** Decodes every field of `layout` from `bytes`. Fields that overlap (unions) are all decoded. */
 export function decodeLayout(layout: Layout, bytes: Uint8Array): RawInfo {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: RawInfo = {};
   for (const [name, field] of Object.entries(layout.fields)) {
-    const { offset, size, type } = field;
+    const { offset, size, type, bitOffset, bitSize } = field;
     if (offset + size > bytes.byteLength) continue;
+    if (bitSize !== undefined) {
+      const unit =
+        size === 4
+          ? view.getUint32(offset, true)
+          : size === 2
+            ? view.getUint16(offset, true)
+            : view.getUint8(offset);
+      out[name] = bitSize >= 32 ? unit >>> 0 : (unit >>> (bitOffset ?? 0)) & ((1 << bitSize) - 1);
+      continue;
+    }
     switch (type) {
       case 'u8':
         out[name] = view.getUint8(offset);
@@ -173,29 +171,19 @@ export function readObjectInfo(
   for (const [name, value] of Object.entries(request)) {
     const field = layout.fields[name];
     if (!field) throw new InvalidArgumentError(`bpf_${kind}_info has no field '${name}'`);
-    if (value instanceof Uint8Array) info.pointer(name, value);
-    else if (field.size === 8) info.u64(name, value);
-    else info.u32(name, Number(value));
+    // Field names are checked above; the generic layout type cannot narrow them.
+    const key = name as never;
+    if (value instanceof Uint8Array) info.pointer(key, value);
+    else if (field.size === 8) info.u64(key, value);
+    else info.u32(key, Number(value));
   }
-  infoAttr.reset();
-  infoAttr.u32('bpfFd', fd);
-  infoAttr.u32('infoLen', layout.size);
-  infoAttr.pointer('info', info.bytes);
-  const pointers = [...infoAttr.pointers];
-  // The info struct's own pointer fields are nested: native resolves them through `info.pointers`.
   try {
-    sys.bpf(Cmd.ObjGetInfoByFd, infoAttr.bytes, pointers.concat(nestedPointers(info)));
+    // Pointer fields inside the info struct (map ids, instructions...) go as nested pairs.
+    sys.objInfo(fd, info.bytes, info.pointers);
   } catch (error) {
     throw translateSysError(error, `reading the info of ${kindWords[kind]} fd ${fd}`);
-  } finally {
-    infoAttr.reset();
   }
   return decodeLayout(layout, info.bytes);
-}
-
-/** Pointer fields inside the info struct, as extra [offset, buffer] pairs of the attr (see sys). */
-function nestedPointers(info: AttrBuffer): (number | Uint8Array | null)[] {
-  return info.pointers.length === 0 ? [] : [];
 }
 
 function cName(bytes: InfoField | undefined): string {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readlinkSync, statfsSync, unlinkSync } from 'node:fs';
+import { mkdirSync, statfsSync, unlinkSync } from 'node:fs';
 import { dirname, isAbsolute, normalize } from 'node:path';
 import * as sys from '@ebpf/sys';
 import { AttrBuffer, Cmd, ObjAttr } from '@ebpf/uapi';
@@ -137,27 +137,10 @@ export function pinObject(fd: number, path: string): void {
   }
 }
 
-/** The kind of BPF object an fd refers to, from its anon-inode name, or undefined for other fds. */
+/** The kind of BPF object an fd refers to, or undefined for other fds (and closed ones). */
 export function kindOfFd(fd: number): ObjectKind | undefined {
-  let target: string;
-  try {
-    target = readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return undefined;
-  }
-  switch (target) {
-    case 'anon_inode:bpf-map':
-      return 'map';
-    case 'anon_inode:bpf-prog':
-      return 'prog';
-    case 'anon_inode:bpf_link':
-    case 'anon_inode:bpf-link':
-      return 'link';
-    case 'anon_inode:btf':
-      return 'btf';
-    default:
-      return undefined;
-  }
+  const kind = sys.fdKind(fd);
+  return kind === 'map' || kind === 'prog' || kind === 'link' || kind === 'btf' ? kind : undefined;
 }
 
 const kindWords: Record<ObjectKind, string> = {

@@ -5,6 +5,7 @@ export {
   MapBatchCursor,
   type OpenOptions,
   type SetOptions,
+  type SetValue,
   type SpecElement,
   type SpecKey,
   type SpecValue,

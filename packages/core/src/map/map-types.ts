@@ -1,3 +1,5 @@
+import { MapFlags, MapType } from '@ebpf/uapi';
+
 /**
  * The table of map types: what each type requires of key size, value size, max entries and flags,
  * so a spec is checked before the syscall with an error that says what is wrong, and what each
@@ -89,8 +91,8 @@ export interface MapTypeInfo {
   readonly note?: string;
 }
 
-const F_NO_PREALLOC = 1 << 0;
-const F_MMAPABLE = 1 << 10;
+const F_NO_PREALLOC = MapFlags.NoPrealloc;
+const F_MMAPABLE = MapFlags.Mmapable;
 
 const any: SizeRule = { min: 1 };
 const zero: SizeRule = { exactly: 0 };
@@ -118,12 +120,12 @@ function row(r: Row): MapTypeInfo {
   } as MapTypeInfo);
 }
 
-/** Every map type this library knows, by name. Numbers are the kernel ABI (`enum bpf_map_type`). */
+/** Every map type this library knows, by name. */
 export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.freeze({
-  hash: row({ name: 'hash', type: 1, since: '3.19', keySize: { min: 1, max: 512 }, batch: true }),
+  hash: row({ name: 'hash', type: MapType.Hash, since: '3.19', keySize: { min: 1, max: 512 }, batch: true }),
   array: row({
     name: 'array',
-    type: 2,
+    type: MapType.Array,
     since: '3.19',
     keySize: u32,
     indexed: true,
@@ -133,7 +135,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   prog_array: row({
     name: 'prog_array',
-    type: 3,
+    type: MapType.ProgArray,
     since: '4.2',
     keySize: u32,
     valueSize: u32,
@@ -142,7 +144,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   perf_event_array: row({
     name: 'perf_event_array',
-    type: 4,
+    type: MapType.PerfEventArray,
     since: '4.3',
     keySize: u32,
     valueSize: u32,
@@ -152,7 +154,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   percpu_hash: row({
     name: 'percpu_hash',
-    type: 5,
+    type: MapType.PercpuHash,
     since: '4.6',
     keySize: { min: 1, max: 512 },
     valueSize: { min: 1, max: 32768 },
@@ -161,7 +163,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   percpu_array: row({
     name: 'percpu_array',
-    type: 6,
+    type: MapType.PercpuArray,
     since: '4.6',
     keySize: u32,
     valueSize: { min: 1, max: 32768 },
@@ -172,24 +174,30 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   stack_trace: row({
     name: 'stack_trace',
-    type: 7,
+    type: MapType.StackTrace,
     since: '4.6',
     keySize: u32,
     valueSize: { min: 8, multipleOf: 8 },
   }),
   cgroup_array: row({
     name: 'cgroup_array',
-    type: 8,
+    type: MapType.CgroupArray,
     since: '4.8',
     keySize: u32,
     valueSize: u32,
     indexed: true,
     fdValues: 'cgroup',
   }),
-  lru_hash: row({ name: 'lru_hash', type: 9, since: '4.10', keySize: { min: 1, max: 512 }, batch: true }),
+  lru_hash: row({
+    name: 'lru_hash',
+    type: MapType.LruHash,
+    since: '4.10',
+    keySize: { min: 1, max: 512 },
+    batch: true,
+  }),
   lru_percpu_hash: row({
     name: 'lru_percpu_hash',
-    type: 10,
+    type: MapType.LruPercpuHash,
     since: '4.10',
     keySize: { min: 1, max: 512 },
     valueSize: { min: 1, max: 32768 },
@@ -198,7 +206,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   lpm_trie: row({
     name: 'lpm_trie',
-    type: 11,
+    type: MapType.LpmTrie,
     since: '4.11',
     keySize: { min: 5, max: 260 },
     valueSize: { min: 1, max: 4096 - 5 - 4 },
@@ -206,7 +214,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   array_of_maps: row({
     name: 'array_of_maps',
-    type: 12,
+    type: MapType.ArrayOfMaps,
     since: '4.12',
     keySize: u32,
     valueSize: u32,
@@ -217,7 +225,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   hash_of_maps: row({
     name: 'hash_of_maps',
-    type: 13,
+    type: MapType.HashOfMaps,
     since: '4.12',
     keySize: { min: 1, max: 512 },
     valueSize: u32,
@@ -225,28 +233,55 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
     needsInnerMap: true,
     batch: true,
   }),
-  devmap: row({ name: 'devmap', type: 14, since: '4.14', keySize: u32, valueSize: fdOrExt, indexed: true }),
+  devmap: row({
+    name: 'devmap',
+    type: MapType.Devmap,
+    since: '4.14',
+    keySize: u32,
+    valueSize: fdOrExt,
+    indexed: true,
+  }),
   sockmap: row({
     name: 'sockmap',
-    type: 15,
+    type: MapType.Sockmap,
     since: '4.14',
     keySize: u32,
     valueSize: fdOrExt,
     fdValues: 'socket',
   }),
-  cpumap: row({ name: 'cpumap', type: 16, since: '4.15', keySize: u32, valueSize: fdOrExt, indexed: true }),
-  xskmap: row({ name: 'xskmap', type: 17, since: '4.18', keySize: u32, valueSize: u32, fdValues: 'xsk' }),
-  sockhash: row({ name: 'sockhash', type: 18, since: '4.18', valueSize: fdOrExt, fdValues: 'socket' }),
+  cpumap: row({
+    name: 'cpumap',
+    type: MapType.Cpumap,
+    since: '4.15',
+    keySize: u32,
+    valueSize: fdOrExt,
+    indexed: true,
+  }),
+  xskmap: row({
+    name: 'xskmap',
+    type: MapType.Xskmap,
+    since: '4.18',
+    keySize: u32,
+    valueSize: u32,
+    fdValues: 'xsk',
+  }),
+  sockhash: row({
+    name: 'sockhash',
+    type: MapType.Sockhash,
+    since: '4.18',
+    valueSize: fdOrExt,
+    fdValues: 'socket',
+  }),
   cgroup_storage: row({
     name: 'cgroup_storage',
-    type: 19,
+    type: MapType.CgroupStorage,
     since: '4.19',
-    keySize: { oneOf: [8, 12] },
+    keySize: { oneOf: [8, 16] },
     maxEntries: 'zero',
   }),
   reuseport_sockarray: row({
     name: 'reuseport_sockarray',
-    type: 20,
+    type: MapType.ReuseportSockarray,
     since: '4.19',
     keySize: u32,
     valueSize: fdOrExt,
@@ -254,27 +289,33 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   percpu_cgroup_storage: row({
     name: 'percpu_cgroup_storage',
-    type: 21,
+    type: MapType.PercpuCgroupStorage,
     since: '4.20',
-    keySize: { oneOf: [8, 12] },
+    keySize: { oneOf: [8, 16] },
     maxEntries: 'zero',
     perCpu: true,
   }),
-  queue: row({ name: 'queue', type: 22, since: '4.20', keySize: zero, keyless: true }),
-  stack: row({ name: 'stack', type: 23, since: '4.20', keySize: zero, keyless: true }),
+  queue: row({ name: 'queue', type: MapType.Queue, since: '4.20', keySize: zero, keyless: true }),
+  stack: row({ name: 'stack', type: MapType.Stack, since: '4.20', keySize: zero, keyless: true }),
   sk_storage: row({
     name: 'sk_storage',
-    type: 24,
+    type: MapType.SkStorage,
     since: '5.2',
     keySize: u32,
     maxEntries: 'zero',
     requiredFlags: F_NO_PREALLOC,
     needsBtf: true,
   }),
-  devmap_hash: row({ name: 'devmap_hash', type: 25, since: '5.4', keySize: u32, valueSize: fdOrExt }),
+  devmap_hash: row({
+    name: 'devmap_hash',
+    type: MapType.DevmapHash,
+    since: '5.4',
+    keySize: u32,
+    valueSize: fdOrExt,
+  }),
   struct_ops: row({
     name: 'struct_ops',
-    type: 26,
+    type: MapType.StructOps,
     since: '5.6',
     keySize: u32,
     maxEntries: 'any',
@@ -282,7 +323,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   ringbuf: row({
     name: 'ringbuf',
-    type: 27,
+    type: MapType.Ringbuf,
     since: '5.8',
     keySize: zero,
     valueSize: zero,
@@ -291,7 +332,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   inode_storage: row({
     name: 'inode_storage',
-    type: 28,
+    type: MapType.InodeStorage,
     since: '5.10',
     keySize: u32,
     maxEntries: 'zero',
@@ -300,17 +341,23 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   task_storage: row({
     name: 'task_storage',
-    type: 29,
+    type: MapType.TaskStorage,
     since: '5.11',
     keySize: u32,
     maxEntries: 'zero',
     requiredFlags: F_NO_PREALLOC,
     needsBtf: true,
   }),
-  bloom_filter: row({ name: 'bloom_filter', type: 30, since: '5.16', keySize: zero, keyless: true }),
+  bloom_filter: row({
+    name: 'bloom_filter',
+    type: MapType.BloomFilter,
+    since: '5.16',
+    keySize: zero,
+    keyless: true,
+  }),
   user_ringbuf: row({
     name: 'user_ringbuf',
-    type: 31,
+    type: MapType.UserRingbuf,
     since: '6.1',
     keySize: zero,
     valueSize: zero,
@@ -319,7 +366,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   cgrp_storage: row({
     name: 'cgrp_storage',
-    type: 32,
+    type: MapType.CgrpStorage,
     since: '6.2',
     keySize: u32,
     maxEntries: 'zero',
@@ -328,7 +375,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
   }),
   arena: row({
     name: 'arena',
-    type: 33,
+    type: MapType.Arena,
     since: '6.9',
     keySize: zero,
     valueSize: zero,

@@ -1,4 +1,5 @@
 import * as sys from '@ebpf/sys';
+import { MapFlags, UpdateFlags } from '@ebpf/uapi';
 import { bytes, type Codec, type CodecLike, type CodecType, resolveCodec } from '../codec/codec.ts';
 import { type LpmKey, lpmKey } from '../codec/lpm.ts';
 import { fdValue, type HasFd, perCpu, perCpuStride } from '../codec/per-cpu.ts';
@@ -11,7 +12,7 @@ import {
 } from '../errors.ts';
 import { KernelObject } from '../kernel-object.ts';
 import { fdFromId, type MapInfo, mapInfo, objectIds } from '../object-info.ts';
-import { getPinned, pinObject, unpinPath, validatePinPath } from '../pin.ts';
+import { getPinned, kindOfFd, pinObject, unpinPath, validatePinPath } from '../pin.ts';
 import { elementError, isUnsupported } from './errors.ts';
 import {
   findMapType,
@@ -21,7 +22,7 @@ import {
   type PerCpuMapTypeName,
 } from './map-types.ts';
 import { MapMemory } from './memory.ts';
-import { type BatchCommand, batchOp, createMapFd, elemGeneric, freezeMap } from './ops.ts';
+import { type BatchCommand, batchOp, createMapFd, freezeMap } from './ops.ts';
 import { type MapSpec, type NormalizedMapSpec, normalizeSpec, pageSize, possibleCpus } from './spec.ts';
 
 /** How `set` treats an existing or missing key. */
@@ -76,6 +77,9 @@ export type SpecElement<S extends MapSpec> = S extends { readonly value: infer C
 export type SpecValue<S extends MapSpec> = S['type'] extends PerCpuMapTypeName
   ? SpecElement<S>[]
   : SpecElement<S>;
+/** What `set()` takes as a value: maps holding numbers (fd maps) also take objects owning an fd. */
+export type SetValue<V> = V | (number extends V ? HasFd : never);
+
 /** The key type of a map created from spec `S` (for bloom filters, the element type). */
 export type SpecKey<S extends MapSpec> = S extends { readonly key: infer C }
   ? CodecType<C>
@@ -85,11 +89,15 @@ export type SpecKey<S extends MapSpec> = S extends { readonly key: infer C }
       ? SpecElement<S>
       : Uint8Array;
 
-const updateModes: Record<UpdateMode, number> = { any: 0, noExist: 1, exist: 2 };
-const F_LOCK = 4;
-const F_RDONLY = 1 << 3;
-const F_MMAPABLE = 1 << 10;
-const F_RDONLY_PROG = 1 << 7;
+const updateModes: Record<UpdateMode, number> = {
+  any: UpdateFlags.Any,
+  noExist: UpdateFlags.Noexist,
+  exist: UpdateFlags.Exist,
+};
+const F_LOCK = UpdateFlags.FLock;
+const F_RDONLY = MapFlags.Rdonly;
+const F_MMAPABLE = MapFlags.Mmapable;
+const F_RDONLY_PROG = MapFlags.RdonlyProg;
 
 function updateFlags(options: SetOptions | undefined): number {
   if (options === undefined) return 0;
@@ -279,16 +287,16 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
   static #adopt<K, V>(fd: number, options: OpenOptions, what: string): BpfMap<K, V> {
     let info: MapInfo;
     try {
+      const kind = kindOfFd(fd);
+      if (kind !== 'map') {
+        throw new InvalidArgumentError(
+          `${what} is not a BPF map (it is ${kind ? `a BPF ${kind}` : 'another kind of file'})`,
+        );
+      }
       info = mapInfo(fd);
     } catch (error) {
-      try {
-        sys.close(fd);
-      } catch {
-        // the fd is going away anyway
-      }
-      throw error instanceof BpfError && error.code === 'EINVAL'
-        ? new InvalidArgumentError(`${what} is not a BPF map`, { cause: error })
-        : error;
+      sys.close(fd);
+      throw error;
     }
     try {
       return new BpfMap<K, V>(fd, {
@@ -486,7 +494,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
     if (this.#info?.name === 'bloom_filter') {
       const value = this.#encodeValue(key as unknown as V);
       try {
-        return elemGeneric('lookup', fd, null, value, 0);
+        return sys.mapLookup(fd, null, value, 0);
       } catch (error) {
         throw elementError(error, `checking ${this.#label()}`, this.maxEntries);
       }
@@ -504,12 +512,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
    * Stores `value` at `key`. `flags: 'noExist'` fails (EEXIST) when the key exists, `'exist'`
    * fails (`NotFoundError`) when it does not; `lock: true` writes under the value's spin lock.
    */
-  set(key: K, value: V, options?: SetOptions): this {
+  set(key: K, value: SetValue<V>, options?: SetOptions): this {
     const fd = this.fd;
     this.#requireKeys('set');
     const flags = updateFlags(options);
     const k = this.#encodeKey(key);
-    const v = this.#encodeValue(value);
+    const v = this.#encodeValue(value as V);
     try {
       sys.mapUpdate(fd, k, v, flags);
     } catch (error) {
@@ -604,10 +612,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
   push(value: V, options?: { readonly flags?: 'any' | 'exist' }): void {
     const fd = this.fd;
     this.#requireKind('push', 'queue', 'stack', 'bloom_filter');
-    const flags = options?.flags === 'exist' ? 2 : 0;
+    const flags = options?.flags === 'exist' ? UpdateFlags.Exist : UpdateFlags.Any;
     const v = this.#encodeValue(value);
     try {
-      elemGeneric('update', fd, null, v, flags);
+      sys.mapUpdate(fd, null, v, flags);
     } catch (error) {
       throw elementError(error, `pushing to ${this.#label()}`, this.maxEntries);
     }
@@ -632,7 +640,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
     this.#requireKind('peek', 'queue', 'stack');
     let found: boolean;
     try {
-      found = elemGeneric('lookup', fd, null, this.#value, 0);
+      found = sys.mapLookup(fd, null, this.#value, 0);
     } catch (error) {
       throw elementError(error, `peeking at ${this.#label()}`, this.maxEntries);
     }

@@ -10,7 +10,6 @@ import type { NormalizedMapSpec } from './spec.ts';
 const createAttr = new AttrBuffer(MapCreateAttr);
 const elemAttr = new AttrBuffer(MapElemAttr);
 const batchAttr = new AttrBuffer(MapBatchAttr);
-const encoder = new TextEncoder();
 
 /** BPF_MAP_CREATE from a checked spec; returns the new fd. Errors are `SysError`s (the caller words them). */
 export function createMapFd(spec: NormalizedMapSpec, innerMapFd: number): number {
@@ -23,10 +22,7 @@ export function createMapFd(spec: NormalizedMapSpec, innerMapFd: number): number
   a.u32('mapFlags', spec.flags);
   if (innerMapFd >= 0) a.u32('innerMapFd', innerMapFd);
   if (spec.numaNode !== undefined) a.u32('numaNode', spec.numaNode);
-  if (spec.name) {
-    const name = encoder.encode(spec.name);
-    a.bytes.set(name, MapCreateAttr.fields.mapName.offset);
-  }
+  if (spec.name) a.setBytes('mapName', spec.name);
   if (spec.ifindex) a.u32('mapIfindex', spec.ifindex);
   if (spec.btf) {
     const fd = typeof spec.btf.fd === 'number' ? spec.btf.fd : spec.btf.fd.fd;
@@ -49,34 +45,6 @@ export function freezeMap(fd: number): void {
   elemAttr.reset();
   elemAttr.u32('mapFd', fd);
   sys.bpf(Cmd.MapFreeze, elemAttr.bytes, elemAttr.pointers);
-}
-
-/**
- * BPF_MAP_LOOKUP_ELEM or BPF_MAP_UPDATE_ELEM through the generic call, for keyless maps (queue
- * peek, stack/queue/bloom push, bloom check). Returns false on ENOENT; other errors throw.
- */
-export function elemGeneric(
-  command: 'lookup' | 'update',
-  fd: number,
-  key: Uint8Array | null,
-  value: Uint8Array,
-  flags: number,
-): boolean {
-  const a = elemAttr;
-  a.reset();
-  a.u32('mapFd', fd);
-  a.pointer('key', key);
-  a.pointer('value', value);
-  a.u64('flags', flags);
-  try {
-    sys.bpf(command === 'lookup' ? Cmd.MapLookupElem : Cmd.MapUpdateElem, a.bytes, a.pointers);
-    return true;
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return false;
-    throw error;
-  } finally {
-    a.reset();
-  }
 }
 
 /** The batch commands. */

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import * as sys from '@ebpf/sys';
+import { MapFlags } from '@ebpf/uapi';
 import { type Codec, type CodecLike, resolveCodec } from '../codec/codec.ts';
 import type { HasFd } from '../codec/per-cpu.ts';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
@@ -62,44 +63,23 @@ export interface NormalizedMapSpec {
   readonly valueCodec: Codec<unknown> | undefined;
 }
 
-const F_NUMA_NODE = 1 << 2;
-const F_MMAPABLE = 1 << 10;
-const F_RDONLY_PROG = 1 << 7;
-const F_WRONLY_PROG = 1 << 8;
+const F_NUMA_NODE = MapFlags.NumaNode;
+const F_MMAPABLE = MapFlags.Mmapable;
+const F_RDONLY_PROG = MapFlags.RdonlyProg;
+const F_WRONLY_PROG = MapFlags.WronlyProg;
 
 let cachedPageSize: number | undefined;
-/** The system page size (from the aux vector via /proc/self/auxv, 4096 when unknown). */
+/** The system page size. */
 export function pageSize(): number {
-  if (cachedPageSize !== undefined) return cachedPageSize;
-  cachedPageSize = 4096;
-  try {
-    const auxv = readFileSync('/proc/self/auxv');
-    for (let i = 0; i + 16 <= auxv.length; i += 16) {
-      const key = auxv.readBigUInt64LE(i);
-      if (key === 6n) {
-        cachedPageSize = Number(auxv.readBigUInt64LE(i + 8));
-        break;
-      }
-      if (key === 0n) break;
-    }
-  } catch {
-    // keep 4096
-  }
+  cachedPageSize ??= sys.pageSize();
   return cachedPageSize;
 }
 
 let cachedCpus: number | undefined;
-/** Number of possible CPUs (the count per-CPU maps hold values for), from /sys/devices/system/cpu/possible. */
+/** Number of possible CPUs: per-CPU maps hold one value for each. */
 export function possibleCpus(): number {
-  if (cachedCpus !== undefined) return cachedCpus;
-  const text = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
-  let count = 0;
-  for (const part of text.split(',')) {
-    const [from, to] = part.split('-').map(Number) as [number, number | undefined];
-    count += to === undefined ? 1 : to - from + 1;
-  }
-  cachedCpus = count;
-  return count;
+  cachedCpus ??= sys.possibleCpus();
+  return cachedCpus;
 }
 
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
