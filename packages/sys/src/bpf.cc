@@ -1,0 +1,765 @@
+// The checked generic bpf(cmd, attr, pointers) and BPF_OBJ_GET_INFO_BY_FD with nested pointers.
+//
+// For every command this file knows, from the stable uapi ABI (union bpf_attr, LP64), the size of
+// the command's attr and each pointer field with the rule that bounds what the kernel reads or
+// writes through it. JS passes the attr bytes and [offset, buffer] pairs; native copies the attr
+// to the stack, checks every pair against the table, writes each buffer's address at its offset,
+// writes 0 at every pointer field not given, calls the kernel, and copies the attr back (pointer
+// fields excluded, so addresses never reach JS). Bytes of the attr past the fields known here
+// must be zero: a field this file does not know could be a pointer.
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "bpf.h"
+#include "errors.h"
+
+namespace ebpf_sys {
+
+long SysBpf(int cmd, void* attr, unsigned size) { return syscall(__NR_bpf, cmd, attr, size); }
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Tables.
+
+constexpr unsigned kCmdCount = 38;  // BPF_MAP_CREATE .. BPF_PROG_STREAM_READ_BY_FD
+
+const char* const kCmdNames[kCmdCount] = {
+    "BPF_MAP_CREATE", "BPF_MAP_LOOKUP_ELEM", "BPF_MAP_UPDATE_ELEM", "BPF_MAP_DELETE_ELEM",
+    "BPF_MAP_GET_NEXT_KEY", "BPF_PROG_LOAD", "BPF_OBJ_PIN", "BPF_OBJ_GET", "BPF_PROG_ATTACH",
+    "BPF_PROG_DETACH", "BPF_PROG_TEST_RUN", "BPF_PROG_GET_NEXT_ID", "BPF_MAP_GET_NEXT_ID",
+    "BPF_PROG_GET_FD_BY_ID", "BPF_MAP_GET_FD_BY_ID", "BPF_OBJ_GET_INFO_BY_FD", "BPF_PROG_QUERY",
+    "BPF_RAW_TRACEPOINT_OPEN", "BPF_BTF_LOAD", "BPF_BTF_GET_FD_BY_ID", "BPF_TASK_FD_QUERY",
+    "BPF_MAP_LOOKUP_AND_DELETE_ELEM", "BPF_MAP_FREEZE", "BPF_BTF_GET_NEXT_ID",
+    "BPF_MAP_LOOKUP_BATCH", "BPF_MAP_LOOKUP_AND_DELETE_BATCH", "BPF_MAP_UPDATE_BATCH",
+    "BPF_MAP_DELETE_BATCH", "BPF_LINK_CREATE", "BPF_LINK_UPDATE", "BPF_LINK_GET_FD_BY_ID",
+    "BPF_LINK_GET_NEXT_ID", "BPF_ENABLE_STATS", "BPF_ITER_CREATE", "BPF_LINK_DETACH",
+    "BPF_PROG_BIND_MAP", "BPF_TOKEN_CREATE", "BPF_PROG_STREAM_READ_BY_FD",
+};
+
+// How the length behind a pointer field is bounded.
+enum class Rule : uint8_t {
+  kLen,          // buffer >= u32 at `a` * mult
+  kLenNonZero,   // as kLen, and the u32 at `a` must not be 0 (the kernel would not bound it)
+  kCntRec,       // buffer >= u32 at `a` (count) * max(u32 at `b` (record size), mult)
+  kString,       // a NUL within the buffer (the kernel reads a C string)
+  kMapKey,       // buffer >= the map's key size (map fd at `a`)
+  kMapValue,     // buffer >= the map's value size (per CPU for per-CPU maps)
+  kBatchToken,   // buffer >= max(key size, 4): hash maps use a u32 bucket, others a key
+  kBatchKeys,    // buffer >= u32 at `b` (count) * key size
+  kBatchValues,  // buffer >= u32 at `b` (count) * value size
+  kFdArray,      // BPF_PROG_LOAD's fd_array: every index the instructions use, and fd_array_cnt
+  kInfo,         // BPF_OBJ_GET_INFO_BY_FD's info: handled with its nested pointers
+  kForbidden,    // an array of pointers (kprobe_multi.syms): must be null
+};
+
+struct Field {
+  uint16_t offset;
+  Rule rule;
+  uint16_t a;
+  uint16_t b;
+  uint32_t mult;
+  const char* name;
+};
+
+struct Layout {
+  const Field* fields;
+  uint8_t count;
+};
+
+struct CmdSpec {
+  uint16_t size;       // bytes of the command's attr known here
+  uint16_t mapFdAt;    // offset of the map fd for map-derived sizes, or 0xffff
+  Layout layout;       // pointer fields (LINK_CREATE: chosen per attach type, see below)
+};
+
+#define FIELDS(...) {__VA_ARGS__}
+#define LAYOUT(arr) Layout{arr, static_cast<uint8_t>(sizeof(arr) / sizeof(arr[0]))}
+constexpr Layout kNone{nullptr, 0};
+constexpr uint16_t kNoMap = 0xffff;
+
+const Field kMapCreate[] = FIELDS({80, Rule::kLen, 88, 0, 1, "excl_prog_hash"});
+const Field kElemKV[] = FIELDS({8, Rule::kMapKey, 0, 0, 0, "key"},
+                               {16, Rule::kMapValue, 0, 0, 0, "value"});
+const Field kElemK[] = FIELDS({8, Rule::kMapKey, 0, 0, 0, "key"});
+const Field kElemNext[] = FIELDS({8, Rule::kMapKey, 0, 0, 0, "key"},
+                                 {16, Rule::kMapKey, 0, 0, 0, "next_key"});
+const Field kProgLoad[] = FIELDS(
+    {8, Rule::kLen, 4, 0, 8, "insns"},                 // insn_cnt * sizeof(struct bpf_insn)
+    {16, Rule::kString, 0, 0, 0, "license"},
+    {32, Rule::kLen, 28, 0, 1, "log_buf"},             // log_size
+    {80, Rule::kCntRec, 88, 76, 0, "func_info"},       // func_info_cnt * func_info_rec_size
+    {96, Rule::kCntRec, 104, 92, 0, "line_info"},      // line_info_cnt * line_info_rec_size
+    {120, Rule::kFdArray, 148, 0, 4, "fd_array"},      // fd_array_cnt, and indexes in insns
+    {128, Rule::kCntRec, 116, 136, 0, "core_relos"},   // core_relo_cnt * core_relo_rec_size
+    {152, Rule::kLen, 160, 0, 1, "signature"});        // signature_size
+const Field kObj[] = FIELDS({0, Rule::kString, 0, 0, 0, "pathname"});
+const Field kTestRun[] = FIELDS({16, Rule::kLen, 8, 0, 1, "data_in"},
+                                {24, Rule::kLenNonZero, 12, 0, 1, "data_out"},
+                                {48, Rule::kLen, 40, 0, 1, "ctx_in"},
+                                {56, Rule::kLen, 44, 0, 1, "ctx_out"});
+const Field kInfoFields[] = FIELDS({8, Rule::kInfo, 4, 0, 1, "info"});
+const Field kQuery[] = FIELDS({16, Rule::kLen, 24, 0, 4, "prog_ids"},
+                              {32, Rule::kLen, 24, 0, 4, "prog_attach_flags"},
+                              {40, Rule::kLen, 24, 0, 4, "link_ids"},
+                              {48, Rule::kLen, 24, 0, 4, "link_attach_flags"});
+const Field kRawTp[] = FIELDS({0, Rule::kString, 0, 0, 0, "name"});
+const Field kBtfLoad[] = FIELDS({0, Rule::kLen, 16, 0, 1, "btf"},
+                                {8, Rule::kLen, 20, 0, 1, "btf_log_buf"});
+const Field kTaskFd[] = FIELDS({16, Rule::kLen, 12, 0, 1, "buf"});
+const Field kBatch[] = FIELDS({0, Rule::kBatchToken, 36, 0, 0, "in_batch"},
+                              {8, Rule::kBatchToken, 36, 0, 0, "out_batch"},
+                              {16, Rule::kBatchKeys, 36, 32, 0, "keys"},
+                              {24, Rule::kBatchValues, 36, 32, 0, "values"});
+const Field kStreamRead[] = FIELDS({0, Rule::kLen, 8, 0, 1, "stream_buf"});
+// BPF_LINK_CREATE's union after `flags` depends on attach_type (offset 8); the kernel picks the
+// member the same way (link_create(): iterators, kprobe_multi/session, uprobe_multi/session).
+const Field kLinkIter[] = FIELDS({16, Rule::kLen, 24, 0, 1, "iter_info"});
+const Field kLinkKprobeMulti[] = FIELDS({24, Rule::kForbidden, 0, 0, 0, "kprobe_multi.syms"},
+                                        {32, Rule::kLen, 20, 0, 8, "kprobe_multi.addrs"},
+                                        {40, Rule::kLen, 20, 0, 8, "kprobe_multi.cookies"});
+const Field kLinkUprobeMulti[] = FIELDS({16, Rule::kString, 0, 0, 0, "uprobe_multi.path"},
+                                        {24, Rule::kLen, 48, 0, 8, "uprobe_multi.offsets"},
+                                        {32, Rule::kLen, 48, 0, 8, "uprobe_multi.ref_ctr_offsets"},
+                                        {40, Rule::kLen, 48, 0, 8, "uprobe_multi.cookies"});
+
+const CmdSpec kSpecs[kCmdCount] = {
+    /* 0 MAP_CREATE */ {96, kNoMap, LAYOUT(kMapCreate)},
+    /* 1 MAP_LOOKUP_ELEM */ {32, 0, LAYOUT(kElemKV)},
+    /* 2 MAP_UPDATE_ELEM */ {32, 0, LAYOUT(kElemKV)},
+    /* 3 MAP_DELETE_ELEM */ {32, 0, LAYOUT(kElemK)},
+    /* 4 MAP_GET_NEXT_KEY */ {32, 0, LAYOUT(kElemNext)},
+    /* 5 PROG_LOAD */ {168, kNoMap, LAYOUT(kProgLoad)},
+    /* 6 OBJ_PIN */ {24, kNoMap, LAYOUT(kObj)},
+    /* 7 OBJ_GET */ {24, kNoMap, LAYOUT(kObj)},
+    /* 8 PROG_ATTACH */ {32, kNoMap, kNone},
+    /* 9 PROG_DETACH */ {32, kNoMap, kNone},
+    /* 10 PROG_TEST_RUN */ {80, kNoMap, LAYOUT(kTestRun)},
+    /* 11 PROG_GET_NEXT_ID */ {16, kNoMap, kNone},
+    /* 12 MAP_GET_NEXT_ID */ {16, kNoMap, kNone},
+    /* 13 PROG_GET_FD_BY_ID */ {16, kNoMap, kNone},
+    /* 14 MAP_GET_FD_BY_ID */ {16, kNoMap, kNone},
+    /* 15 OBJ_GET_INFO_BY_FD */ {16, kNoMap, LAYOUT(kInfoFields)},
+    /* 16 PROG_QUERY */ {64, kNoMap, LAYOUT(kQuery)},
+    /* 17 RAW_TRACEPOINT_OPEN */ {24, kNoMap, LAYOUT(kRawTp)},
+    /* 18 BTF_LOAD */ {40, kNoMap, LAYOUT(kBtfLoad)},
+    /* 19 BTF_GET_FD_BY_ID */ {16, kNoMap, kNone},
+    /* 20 TASK_FD_QUERY */ {48, kNoMap, LAYOUT(kTaskFd)},
+    /* 21 MAP_LOOKUP_AND_DELETE_ELEM */ {32, 0, LAYOUT(kElemKV)},
+    /* 22 MAP_FREEZE */ {4, kNoMap, kNone},
+    /* 23 BTF_GET_NEXT_ID */ {16, kNoMap, kNone},
+    /* 24 MAP_LOOKUP_BATCH */ {56, 36, LAYOUT(kBatch)},
+    /* 25 MAP_LOOKUP_AND_DELETE_BATCH */ {56, 36, LAYOUT(kBatch)},
+    /* 26 MAP_UPDATE_BATCH */ {56, 36, LAYOUT(kBatch)},
+    /* 27 MAP_DELETE_BATCH */ {56, 36, LAYOUT(kBatch)},
+    /* 28 LINK_CREATE */ {64, kNoMap, kNone},
+    /* 29 LINK_UPDATE */ {16, kNoMap, kNone},
+    /* 30 LINK_GET_FD_BY_ID */ {16, kNoMap, kNone},
+    /* 31 LINK_GET_NEXT_ID */ {16, kNoMap, kNone},
+    /* 32 ENABLE_STATS */ {4, kNoMap, kNone},
+    /* 33 ITER_CREATE */ {8, kNoMap, kNone},
+    /* 34 LINK_DETACH */ {4, kNoMap, kNone},
+    /* 35 PROG_BIND_MAP */ {12, kNoMap, kNone},
+    /* 36 TOKEN_CREATE */ {8, kNoMap, kNone},
+    /* 37 PROG_STREAM_READ_BY_FD */ {24, kNoMap, LAYOUT(kStreamRead)},
+};
+
+constexpr unsigned kLinkCreate = 28;
+constexpr unsigned kObjGetInfo = 15;
+constexpr unsigned kMaxAttr = 4096;     // larger attrs are refused outright
+constexpr unsigned kMaxAttrKnown = 168; // the largest CmdSpec::size
+constexpr unsigned kMaxPointers = 16;  // pairs per call, and fields per layout
+
+// Commands whose result is a new fd.
+bool ReturnsFd(unsigned cmd) {
+  switch (cmd) {
+    case 0: case 5: case 7: case 13: case 14: case 17: case 18: case 19: case 28: case 30:
+    case 33: case 36:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Layout LinkCreateLayout(uint32_t attachType) {
+  switch (attachType) {
+    case 28: return LAYOUT(kLinkIter);                  // BPF_TRACE_ITER
+    case 42: case 56: return LAYOUT(kLinkKprobeMulti);  // BPF_TRACE_KPROBE_MULTI / _SESSION
+    case 48: case 57: return LAYOUT(kLinkUprobeMulti);  // BPF_TRACE_UPROBE_MULTI / _SESSION
+    default: return kNone;
+  }
+}
+
+Layout LayoutFor(unsigned cmd, const uint8_t* attr) {
+  if (cmd == kLinkCreate) {
+    uint32_t attachType;
+    memcpy(&attachType, attr + 8, 4);
+    return LinkCreateLayout(attachType);
+  }
+  return kSpecs[cmd].layout;
+}
+
+// --- info structs of BPF_OBJ_GET_INFO_BY_FD -----------------------------------------------------
+const Field kProgInfo[] = FIELDS(
+    {24, Rule::kLen, 16, 0, 1, "jited_prog_insns"},
+    {32, Rule::kLen, 20, 0, 1, "xlated_prog_insns"},
+    {56, Rule::kLen, 52, 0, 4, "map_ids"},
+    {112, Rule::kLen, 104, 0, 8, "jited_ksyms"},
+    {120, Rule::kLen, 108, 0, 4, "jited_func_lens"},
+    {136, Rule::kCntRec, 144, 132, 8, "func_info"},          // at least sizeof(bpf_func_info)
+    {152, Rule::kCntRec, 148, 172, 16, "line_info"},         // at least sizeof(bpf_line_info)
+    {160, Rule::kCntRec, 168, 176, 8, "jited_line_info"},    // at least sizeof(__u64)
+    {184, Rule::kLen, 180, 0, 8, "prog_tags"});              // BPF_TAG_SIZE
+const Field kMapInfo[] = FIELDS({88, Rule::kLen, 96, 0, 1, "hash"});
+const Field kBtfInfo[] = FIELDS({0, Rule::kLen, 8, 0, 1, "btf"}, {16, Rule::kLen, 24, 0, 1, "name"});
+const Field kLinkRawTp[] = FIELDS({16, Rule::kLen, 24, 0, 1, "raw_tracepoint.tp_name"});
+const Field kLinkIterInfo[] = FIELDS({16, Rule::kLen, 24, 0, 1, "iter.target_name"});
+const Field kLinkKmInfo[] = FIELDS({16, Rule::kLen, 24, 0, 8, "kprobe_multi.addrs"},
+                                   {40, Rule::kLen, 24, 0, 8, "kprobe_multi.cookies"});
+const Field kLinkUmInfo[] = FIELDS({16, Rule::kLen, 48, 0, 1, "uprobe_multi.path"},
+                                   {24, Rule::kLen, 52, 0, 8, "uprobe_multi.offsets"},
+                                   {32, Rule::kLen, 52, 0, 8, "uprobe_multi.ref_ctr_offsets"},
+                                   {40, Rule::kLen, 52, 0, 8, "uprobe_multi.cookies"});
+const Field kLinkPerfInfo[] = FIELDS({24, Rule::kLen, 32, 0, 1, "perf_event.name"});
+
+constexpr unsigned kProgInfoSize = 232, kMapInfoSize = 104, kBtfInfoSize = 32, kLinkInfoSize = 64;
+constexpr unsigned kMaxInfoSize = 232;
+constexpr unsigned kMaxLinkType = 14;  // BPF_LINK_TYPE_SOCKMAP
+
+struct InfoSpec {
+  unsigned size;
+  Layout layout;
+  const char* what;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Checking.
+
+struct Given {
+  uint8_t* data;
+  size_t len;
+  bool present;  // a pair named this field (possibly with null)
+};
+
+uint32_t U32(const uint8_t* p, unsigned off) {
+  uint32_t v;
+  memcpy(&v, p + off, 4);
+  return v;
+}
+
+// The largest fd_array index the instructions use (+1), so fd_array needs 4 * that many bytes.
+uint64_t FdArrayNeed(const uint8_t* insns, size_t insnBytes, uint32_t insnCnt) {
+  uint64_t n = insnCnt;
+  if (n * 8 > insnBytes) n = insnBytes / 8;
+  uint64_t need = 0;
+  for (uint64_t i = 0; i < n; i++) {
+    const uint8_t* in = insns + i * 8;
+    uint8_t code = in[0], src = in[1] >> 4;
+    int16_t off;
+    int32_t imm;
+    memcpy(&off, in + 2, 2);
+    memcpy(&imm, in + 4, 4);
+    if (code == 0x18 && (src == 5 || src == 6)) {  // ld_imm64 BPF_PSEUDO_MAP_IDX(_VALUE)
+      uint64_t idx = static_cast<uint32_t>(imm);
+      if (idx + 1 > need) need = idx + 1;
+    } else if (code == 0x85 && src == 2 && off > 0) {  // kfunc call, BTF fd at fd_array[off]
+      if (static_cast<uint64_t>(off) + 1 > need) need = static_cast<uint64_t>(off) + 1;
+    }
+  }
+  return need;
+}
+
+// Checks one given buffer against its field's rule. `attr` holds the (stack) struct the rule's
+// length fields are read from. Throws and returns false on failure.
+bool CheckField(napi_env env, const char* where, const Field& f, const uint8_t* attr,
+                const Given& g, const MapSizes* map, const Given* insns) {
+  uint64_t need = 0;
+  switch (f.rule) {
+    case Rule::kLen:
+    case Rule::kLenNonZero: {
+      uint32_t n = U32(attr, f.a);
+      if (f.rule == Rule::kLenNonZero && n == 0) {
+        ThrowRange(env, "%s: %s needs its size field (offset %u) set to the buffer's length, not 0",
+                   where, f.name, f.a);
+        return false;
+      }
+      need = static_cast<uint64_t>(n) * f.mult;
+      break;
+    }
+    case Rule::kCntRec: {
+      uint64_t rec = U32(attr, f.b);
+      if (rec < f.mult) rec = f.mult;
+      need = static_cast<uint64_t>(U32(attr, f.a)) * rec;
+      break;
+    }
+    case Rule::kString:
+      if (g.len == 0 || memchr(g.data, 0, g.len) == nullptr) {
+        ThrowRange(env, "%s: %s must be a NUL-terminated string (no NUL in its %zu bytes)", where,
+                   f.name, g.len);
+        return false;
+      }
+      return true;
+    case Rule::kMapKey: need = map->keySize; break;
+    case Rule::kMapValue: need = map->valueSize; break;
+    case Rule::kBatchToken: need = map->keySize > 4 ? map->keySize : 4; break;
+    case Rule::kBatchKeys: need = static_cast<uint64_t>(U32(attr, f.b)) * map->keySize; break;
+    case Rule::kBatchValues: need = static_cast<uint64_t>(U32(attr, f.b)) * map->valueSize; break;
+    case Rule::kFdArray: {
+      need = static_cast<uint64_t>(U32(attr, f.a)) * 4;
+      if (insns != nullptr && insns->data != nullptr) {
+        uint64_t used = FdArrayNeed(insns->data, insns->len, U32(attr, 4)) * 4;
+        if (used > need) need = used;
+      }
+      break;
+    }
+    case Rule::kInfo: need = U32(attr, f.a); break;
+    case Rule::kForbidden:
+      ThrowType(env, "%s: %s (an array of pointers) is not supported by @ebpf/sys; pass null",
+                where, f.name);
+      return false;
+  }
+  if (g.len < need) {
+    ThrowRange(env, "%s: %s must be a Uint8Array of at least %llu bytes, got %zu bytes", where,
+               f.name, static_cast<unsigned long long>(need), g.len);
+    return false;
+  }
+  return true;
+}
+
+// Reads [offset, buffer | null, ...] from `v` into `given` (indexed like the layout).
+bool ReadPairs(napi_env env, napi_value v, const char* where, const char* argName,
+               const Layout& layout, Given* given) {
+  for (unsigned i = 0; i < layout.count; i++) given[i] = Given{nullptr, 0, false};
+  if (IsNullish(env, v)) return true;
+  bool isArray = false;
+  if (napi_is_array(env, v, &isArray) != napi_ok || !isArray) {
+    ThrowType(env, "%s must be an array of [offset, Uint8Array | null] pairs", argName);
+    return false;
+  }
+  uint32_t n = 0;
+  napi_get_array_length(env, v, &n);
+  if (n % 2 != 0 || n > 2 * kMaxPointers) {
+    ThrowRange(env, "%s must hold pairs of [offset, buffer] (at most %u pairs), got %u elements",
+               argName, kMaxPointers, n);
+    return false;
+  }
+  for (uint32_t i = 0; i < n; i += 2) {
+    napi_value ov, bv;
+    if (napi_get_element(env, v, i, &ov) != napi_ok || napi_get_element(env, v, i + 1, &bv) != napi_ok)
+      return false;
+    char name[96];
+    double d;
+    int64_t off;
+    if (napi_get_value_double(env, ov, &d) == napi_ok && d >= 0 && d <= 65535 &&
+        static_cast<double>(static_cast<int64_t>(d)) == d) {
+      off = static_cast<int64_t>(d);
+    } else {
+      snprintf(name, sizeof name, "%s[%u] (an offset)", argName, i);
+      if (!ArgInt(env, ov, name, 0, 65535, &off)) return false;
+    }
+    unsigned k = 0;
+    while (k < layout.count && layout.fields[k].offset != off) k++;
+    if (k == layout.count) {
+      // A null pair names no buffer: harmless anywhere (layouts list every pointer slot of a
+      // union, e.g. MapElemAttr's value at 16 for a delete). A buffer must match a field.
+      if (IsNullish(env, bv)) continue;
+      ThrowRange(env, "%s: offset %lld is not a pointer field of this command%s", where,
+                 static_cast<long long>(off),
+                 layout.fields == nullptr ? " (it has none here)" : "");
+      return false;
+    }
+    if (given[k].present) {
+      ThrowRange(env, "%s: pointer field %s given twice", where, layout.fields[k].name);
+      return false;
+    }
+    given[k].present = true;
+    napi_typedarray_type type;
+    void* data = nullptr;
+    size_t len = 0;
+    if (napi_get_typedarray_info(env, bv, &type, &len, &data, nullptr, nullptr) == napi_ok &&
+        type == napi_uint8_array) {
+      // An empty (or detached) buffer passes as a null pointer.
+      given[k].data = len == 0 ? nullptr : static_cast<uint8_t*>(data);
+      given[k].len = given[k].data == nullptr ? 0 : len;
+      continue;
+    }
+    if (IsNullish(env, bv)) continue;
+    snprintf(name, sizeof name, "%s[%u] (the buffer of %s)", argName, i + 1, layout.fields[k].name);
+    uint8_t* unused;
+    ArgBytes(env, bv, name, &unused, &len);  // throws the named TypeError
+    return false;
+  }
+  return true;
+}
+
+// Checks every given buffer and writes the addresses (0 where none) into `attr`.
+bool ApplyPointers(napi_env env, const char* where, const Layout& layout, uint8_t* attr,
+                   Given* given, const MapSizes* map) {
+  // BPF_PROG_LOAD: fd_array's rule reads the instructions (field 0).
+  const Given* insns = layout.fields == kProgLoad ? &given[0] : nullptr;
+  for (unsigned i = 0; i < layout.count; i++) {
+    const Field& f = layout.fields[i];
+    uint64_t addr = 0;
+    if (given[i].data != nullptr) {
+      if (!CheckField(env, where, f, attr, given[i], map, insns)) return false;
+      addr = reinterpret_cast<uintptr_t>(given[i].data);
+    }
+    memcpy(attr + f.offset, &addr, 8);
+  }
+  return true;
+}
+
+bool NeedsMap(const Layout& layout, const Given* given) {
+  for (unsigned i = 0; i < layout.count; i++) {
+    Rule r = layout.fields[i].rule;
+    if (given[i].data != nullptr &&
+        (r == Rule::kMapKey || r == Rule::kMapValue || r == Rule::kBatchToken ||
+         r == Rule::kBatchKeys || r == Rule::kBatchValues))
+      return true;
+  }
+  return false;
+}
+
+// Copies the stack attr back to JS, leaving JS's bytes at every pointer field.
+void CopyBack(uint8_t* js, size_t jsLen, uint8_t* stack, unsigned size, const Layout& layout) {
+  for (unsigned i = 0; i < layout.count; i++) {
+    unsigned off = layout.fields[i].offset;
+    if (off + 8 <= jsLen) memcpy(stack + off, js + off, 8);
+    else if (off < jsLen) memcpy(stack + off, js + off, jsLen - off);
+  }
+  memcpy(js, stack, jsLen < size ? jsLen : size);
+}
+
+// Rejects non-zero bytes past `known` (they could be fields, even pointers, unknown here).
+bool CheckTail(napi_env env, const char* where, const char* what, const uint8_t* p, size_t len,
+               unsigned known) {
+  for (size_t i = known; i < len; i++) {
+    if (p[i] != 0) {
+      ThrowRange(env,
+                 "%s: %s has a non-zero byte at offset %zu, past the %u bytes this @ebpf/sys "
+                 "knows for it",
+                 where, what, i, known);
+      return false;
+    }
+  }
+  return true;
+}
+
+// --- BPF_OBJ_GET_INFO_BY_FD ---------------------------------------------------------------------
+
+// Finds the info layout for `fd`'s object. For links, asks the kernel for the link's type first
+// (a zeroed bpf_link_info has no pointers), since the union's pointers depend on it.
+bool InfoSpecFor(napi_env env, int fd, InfoSpec* out) {
+  switch (ClassifyFd(fd)) {
+    case FdKind::kProg: *out = {kProgInfoSize, LAYOUT(kProgInfo), "bpf_prog_info"}; return true;
+    case FdKind::kMap: *out = {kMapInfoSize, LAYOUT(kMapInfo), "bpf_map_info"}; return true;
+    case FdKind::kBtf: *out = {kBtfInfoSize, LAYOUT(kBtfInfo), "bpf_btf_info"}; return true;
+    case FdKind::kLink: {
+      uint8_t probe[kLinkInfoSize] = {};
+      struct {
+        uint32_t bpf_fd, info_len;
+        uint64_t info;
+      } attr = {static_cast<uint32_t>(fd), sizeof probe, reinterpret_cast<uintptr_t>(probe)};
+      if (SysBpf(kObjGetInfo, &attr, sizeof attr) < 0) {
+        ThrowSys(env, errno, "BPF_OBJ_GET_INFO_BY_FD");
+        return false;
+      }
+      uint32_t type = U32(probe, 0);
+      *out = {kLinkInfoSize, kNone, "bpf_link_info"};
+      switch (type) {
+        case 1: out->layout = LAYOUT(kLinkRawTp); break;
+        case 4: out->layout = LAYOUT(kLinkIterInfo); break;
+        case 7: {
+          uint32_t perfType = U32(probe, 16);  // BPF_PERF_EVENT_UPROBE .. _TRACEPOINT carry a name
+          if (perfType >= 1 && perfType <= 5) out->layout = LAYOUT(kLinkPerfInfo);
+          break;
+        }
+        case 8: out->layout = LAYOUT(kLinkKmInfo); break;
+        case 12: out->layout = LAYOUT(kLinkUmInfo); break;
+        default:
+          if (type > kMaxLinkType) {
+            ThrowType(env, "fd %d is a link of type %u, unknown to this @ebpf/sys", fd, type);
+            return false;
+          }
+      }
+      return true;
+    }
+    case FdKind::kClosed: ThrowSys(env, EBADF, "BPF_OBJ_GET_INFO_BY_FD"); return false;
+    default:
+      ThrowType(env, "fd %d is not a BPF program, map, link or BTF object", fd);
+      return false;
+  }
+}
+
+// The info call: `attr` is the stack copy of the 16-byte attr (bpf_fd, info_len), `info` the JS
+// buffer, `nested` the [offset, buffer] pairs inside it. Returns the syscall's result (< 0: errno
+// set) or -2 after throwing.
+long ObjGetInfo(napi_env env, uint8_t* attr, uint8_t* info, size_t infoLen, napi_value nested,
+                const char* nestedName) {
+  const char* where = "BPF_OBJ_GET_INFO_BY_FD";
+  int fd = static_cast<int>(U32(attr, 0));
+  uint32_t userLen = U32(attr, 4);
+  if (userLen > infoLen) {
+    ThrowRange(env, "%s: info must be a Uint8Array of at least %u bytes (info_len), got %zu bytes",
+               where, userLen, infoLen);
+    return -2;
+  }
+  InfoSpec spec;
+  if (!InfoSpecFor(env, fd, &spec)) return -2;
+  Given given[kMaxPointers];
+  if (!ReadPairs(env, nested, where, nestedName, spec.layout, given)) return -2;
+  if (!CheckTail(env, where, spec.what, info, userLen, spec.size)) return -2;
+  uint8_t copy[kMaxInfoSize] = {};
+  unsigned passLen = userLen < spec.size ? userLen : spec.size;
+  memcpy(copy, info, passLen);
+  // Pointer fields beyond info_len are never read by the kernel; inside it they are ours.
+  Layout inLen{spec.layout.fields, 0};
+  while (inLen.count < spec.layout.count && spec.layout.fields[inLen.count].offset + 8u <= passLen)
+    inLen.count++;
+  for (unsigned i = inLen.count; i < spec.layout.count; i++) {
+    if (given[i].data != nullptr) {
+      ThrowRange(env, "%s: %s lies past info_len (%u)", where, spec.layout.fields[i].name, userLen);
+      return -2;
+    }
+  }
+  if (!ApplyPointers(env, where, inLen, copy, given, nullptr)) return -2;
+  uint64_t copyAddr = reinterpret_cast<uintptr_t>(copy);
+  uint32_t pass32 = passLen;
+  memcpy(attr + 4, &pass32, 4);
+  memcpy(attr + 8, &copyAddr, 8);
+  long r = SysBpf(kObjGetInfo, attr, 16);
+  int saved = errno;
+  uint32_t outLen = U32(attr, 4);
+  if (outLen > passLen) outLen = passLen;
+  CopyBack(info, outLen, copy, outLen, inLen);
+  errno = saved;
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// bpf(cmd, attr, pointers?): number
+napi_value Bpf(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 3);
+  int64_t cmd64;
+  SYS_CHECK(ArgInt(env, argv[0], "cmd", 0, 4294967295.0, &cmd64));
+  if (cmd64 >= kCmdCount) {
+    ThrowRange(env, "cmd %lld is not a bpf command known to this @ebpf/sys (0..%u)",
+               static_cast<long long>(cmd64), kCmdCount - 1);
+    return nullptr;
+  }
+  unsigned cmd = static_cast<unsigned>(cmd64);
+  const CmdSpec& spec = kSpecs[cmd];
+  const char* where = kCmdNames[cmd];
+  uint8_t* js;
+  size_t jsLen;
+  SYS_CHECK(FastBytes(env, argv[1], "attr", &js, &jsLen));
+  if (jsLen > kMaxAttr) {
+    ThrowRange(env, "attr must be at most %u bytes, got %zu", kMaxAttr, jsLen);
+    return nullptr;
+  }
+  SYS_CHECK(CheckTail(env, where, "attr", js, jsLen, spec.size));
+  alignas(8) uint8_t attr[kMaxAttrKnown] = {};
+  memcpy(attr, js, jsLen < spec.size ? jsLen : spec.size);
+
+  long r;
+  if (cmd == kObjGetInfo) {
+    // The info buffer is the one pointer pair; nested pointers go through objInfo().
+    Given given[1];
+    Layout layout = spec.layout;
+    SYS_CHECK(ReadPairs(env, argv[2], where, "pointers", layout, given));
+    if (given[0].data == nullptr) {
+      ThrowType(env, "%s: info (offset 8) must be given as a Uint8Array", where);
+      return nullptr;
+    }
+    napi_value none;
+    napi_get_null(env, &none);
+    r = ObjGetInfo(env, attr, given[0].data, given[0].len, none, "nested");
+    if (r == -2) return nullptr;
+    int saved = errno;
+    CopyBack(js, jsLen, attr, spec.size, layout);
+    if (r < 0) SYS_THROW_ERRNO(env, saved, where);
+  } else {
+    Layout layout = LayoutFor(cmd, attr);
+    Given given[kMaxPointers];
+    SYS_CHECK(ReadPairs(env, argv[2], where, "pointers", layout, given));
+    MapSizes map{};
+    if (NeedsMap(layout, given)) {
+      int mapFd = static_cast<int>(U32(attr, spec.mapFdAt));
+      SYS_CHECK(CacheGetOrThrow(env, mapFd, "map_fd", &map));
+    }
+    SYS_CHECK(ApplyPointers(env, where, layout, attr, given, &map));
+    r = SysBpf(static_cast<int>(cmd), attr, spec.size);
+    int saved = errno;
+    CopyBack(js, jsLen, attr, spec.size, layout);
+    if (r < 0) SYS_THROW_ERRNO(env, saved, where);
+    // A new fd number may have been a map once (closed behind our back): forget that map.
+    if (r > 0 && ReturnsFd(cmd)) CacheErase(static_cast<int>(r));
+    // New map fds join the size cache; a failure here must not leak the fd.
+    if (cmd == 0 || cmd == 14 || (cmd == 7 && ClassifyFd(static_cast<int>(r)) == FdKind::kMap)) {
+      int err = CacheAdopt(static_cast<int>(r));
+      if (err != 0) {
+        close(static_cast<int>(r));
+        SYS_THROW_ERRNO(env, err, where);
+      }
+    }
+  }
+  napi_value result;
+  napi_create_int64(env, r, &result);
+  return result;
+}
+
+// objInfo(fd, info, nested?): number, the info_len the kernel wrote.
+napi_value ObjInfo(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 3);
+  int fd;
+  SYS_ARG_FD(env, argv[0], "fd", fd);
+  uint8_t* buf;
+  size_t len;
+  SYS_ARG_BYTES(env, argv[1], "info", buf, len);
+  if (len > 0xffffffffu) len = 0xffffffffu;
+  alignas(8) uint8_t attr[16] = {};
+  uint32_t fd32 = static_cast<uint32_t>(fd), len32 = static_cast<uint32_t>(len);
+  memcpy(attr, &fd32, 4);
+  memcpy(attr + 4, &len32, 4);
+  long r = ObjGetInfo(env, attr, buf, len, argv[2], "nested");
+  if (r == -2) return nullptr;
+  if (r < 0) SYS_THROW_ERRNO(env, errno, "BPF_OBJ_GET_INFO_BY_FD");
+  napi_value result;
+  napi_create_uint32(env, U32(attr, 4), &result);
+  return result;
+}
+
+// Describes the table to JS (tests compare it with @ebpf/uapi's layouts).
+napi_value FieldsToJs(napi_env env, const Layout& layout) {
+  napi_value arr;
+  napi_create_array_with_length(env, layout.count, &arr);
+  for (unsigned i = 0; i < layout.count; i++) {
+    napi_value o, off, name;
+    napi_create_object(env, &o);
+    napi_create_uint32(env, layout.fields[i].offset, &off);
+    napi_create_string_utf8(env, layout.fields[i].name, NAPI_AUTO_LENGTH, &name);
+    napi_set_named_property(env, o, "offset", off);
+    napi_set_named_property(env, o, "name", name);
+    napi_set_element(env, arr, i, o);
+  }
+  return arr;
+}
+
+// pointerFields(cmd, attachType?): [{offset, name}], the pointer fields of a command's attr.
+napi_value PointerFields(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 2);
+  int64_t cmd;
+  SYS_CHECK(ArgInt(env, argv[0], "cmd", 0, kCmdCount - 1, &cmd));
+  if (cmd == kLinkCreate) {
+    int64_t attachType = -1;
+    if (!IsNullish(env, argv[1])) SYS_CHECK(ArgInt(env, argv[1], "attachType", 0, 4294967295.0, &attachType));
+    return FieldsToJs(env, LinkCreateLayout(static_cast<uint32_t>(attachType)));
+  }
+  return FieldsToJs(env, kSpecs[cmd].layout);
+}
+
+// attrSize(cmd): bytes of the command's attr known here.
+napi_value AttrSize(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 1);
+  int64_t cmd;
+  SYS_CHECK(ArgInt(env, argv[0], "cmd", 0, kCmdCount - 1, &cmd));
+  napi_value r;
+  napi_create_uint32(env, kSpecs[cmd].size, &r);
+  return r;
+}
+
+// infoPointerFields(kind, linkType?, perfType?): pointer fields inside bpf_<kind>_info.
+napi_value InfoPointerFields(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 3);
+  char kind[8];
+  SYS_CHECK(ArgString(env, argv[0], "kind", kind, sizeof kind));
+  if (strcmp(kind, "prog") == 0) return FieldsToJs(env, LAYOUT(kProgInfo));
+  if (strcmp(kind, "map") == 0) return FieldsToJs(env, LAYOUT(kMapInfo));
+  if (strcmp(kind, "btf") == 0) return FieldsToJs(env, LAYOUT(kBtfInfo));
+  if (strcmp(kind, "link") == 0) {
+    int64_t type = 0, perf = 0;
+    SYS_CHECK(ArgInt(env, argv[1], "linkType", 0, kMaxLinkType, &type));
+    if (!IsNullish(env, argv[2])) SYS_CHECK(ArgInt(env, argv[2], "perfType", 0, 255, &perf));
+    switch (type) {
+      case 1: return FieldsToJs(env, LAYOUT(kLinkRawTp));
+      case 4: return FieldsToJs(env, LAYOUT(kLinkIterInfo));
+      case 7: return FieldsToJs(env, perf >= 1 && perf <= 5 ? LAYOUT(kLinkPerfInfo) : kNone);
+      case 8: return FieldsToJs(env, LAYOUT(kLinkKmInfo));
+      case 12: return FieldsToJs(env, LAYOUT(kLinkUmInfo));
+      default: return FieldsToJs(env, kNone);
+    }
+  }
+  ThrowRange(env, "kind must be 'prog', 'map', 'link' or 'btf'");
+  return nullptr;
+}
+
+napi_value CommandName(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 1);
+  int64_t cmd;
+  SYS_CHECK(ArgInt(env, argv[0], "cmd", 0, 4294967295.0, &cmd));
+  napi_value r;
+  napi_create_string_utf8(env, BpfCommandName(static_cast<unsigned>(cmd)), NAPI_AUTO_LENGTH, &r);
+  return r;
+}
+
+// fdKind(fd): 'prog' | 'map' | 'link' | 'btf' | 'perf_event' | 'token' | 'other' | 'closed'
+napi_value FdKindJs(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 1);
+  int fd;
+  SYS_ARG_FD(env, argv[0], "fd", fd);
+  const char* s = "other";
+  switch (ClassifyFd(fd)) {
+    case FdKind::kClosed: s = "closed"; break;
+    case FdKind::kOther: s = "other"; break;
+    case FdKind::kProg: s = "prog"; break;
+    case FdKind::kMap: s = "map"; break;
+    case FdKind::kLink: s = "link"; break;
+    case FdKind::kBtf: s = "btf"; break;
+    case FdKind::kPerfEvent: s = "perf_event"; break;
+    case FdKind::kToken: s = "token"; break;
+  }
+  napi_value r;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &r);
+  return r;
+}
+
+}  // namespace
+
+const char* BpfCommandName(unsigned cmd) {
+  static thread_local char buf[24];
+  if (cmd < kCmdCount) return kCmdNames[cmd];
+  snprintf(buf, sizeof buf, "bpf(%u)", cmd);
+  return buf;
+}
+
+FdKind ClassifyFd(int fd) {
+  char path[40], target[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n < 0) return errno == ENOENT ? FdKind::kClosed : FdKind::kOther;
+  target[n] = 0;
+  if (strcmp(target, "anon_inode:bpf-map") == 0) return FdKind::kMap;
+  if (strcmp(target, "anon_inode:bpf-prog") == 0) return FdKind::kProg;
+  if (strcmp(target, "anon_inode:bpf_link") == 0) return FdKind::kLink;
+  if (strcmp(target, "anon_inode:btf") == 0) return FdKind::kBtf;
+  if (strcmp(target, "anon_inode:[perf_event]") == 0) return FdKind::kPerfEvent;
+  if (strcmp(target, "anon_inode:bpf-token") == 0) return FdKind::kToken;
+  return FdKind::kOther;
+}
+
+void InitBpf(napi_env env, napi_value exports) {
+  Export(env, exports, "bpf", Bpf);
+  Export(env, exports, "objInfo", ObjInfo);
+  Export(env, exports, "pointerFields", PointerFields);
+  Export(env, exports, "infoPointerFields", InfoPointerFields);
+  Export(env, exports, "attrSize", AttrSize);
+  Export(env, exports, "commandName", CommandName);
+  Export(env, exports, "fdKind", FdKindJs);
+  ExportInt(env, exports, "commandCount", kCmdCount);
+}
+
+}  // namespace ebpf_sys

@@ -1,0 +1,293 @@
+/**
+ * `@ebpf/sys`: the native boundary of ebpf-ts. The system calls JavaScript cannot make itself,
+ * each checked so that no argument can make the kernel read or write outside a JS buffer, or
+ * crash the process. Policy (what a map or a program is) lives in `@ebpf/core`; this package
+ * knows syscalls only.
+ *
+ * Argument mistakes throw `TypeError` / `RangeError` naming the argument; kernel failures throw
+ * {@link SysError}, except the hot paths' documented `false` returns.
+ *
+ * @packageDocumentation
+ */
+import type { SysError } from './errors.ts';
+import {
+  type FdKind,
+  type MapSizes,
+  type NativeFdWatcher,
+  native,
+  type PointerField,
+  type PointerPairs,
+} from './native.ts';
+
+export { errnoName, hintFor, SysError, type SysErrorOptions } from './errors.ts';
+export type { FdKind, MapSizes, PointerField, PointerPairs };
+
+// ---------------------------------------------------------------------------------------------
+// bpf()
+
+/**
+ * The checked `bpf(cmd, attr, size)` syscall. `attr` holds the command's `union bpf_attr` member
+ * (laid out by `@ebpf/uapi`'s `AttrBuffer`); `pointers` are `[offset, buffer | null, ...]` pairs
+ * naming the attr's pointer fields. Native copies the attr, checks each offset is a pointer field of
+ * `cmd` and each buffer is at least as long as the attr's own length field says (instructions, log,
+ * test-run data and context, info, batch counts; NUL-terminated for strings) or, for key and value
+ * buffers, as the map's sizes say (from the fd size cache), writes the addresses, zeroes every
+ * pointer field not given, calls the kernel, and copies the attr back (the kernel's outputs, e.g.
+ * `retval`, `log_true_size`, `count`), never the addresses. Non-zero bytes past the fields this
+ * package knows for `cmd` are refused.
+ *
+ * New map fds (`BPF_MAP_CREATE`, `BPF_MAP_GET_FD_BY_ID`, `BPF_OBJ_GET` of a map) join the size
+ * cache. For `BPF_OBJ_GET_INFO_BY_FD` give the info buffer at offset 8; for the info struct's own
+ * pointer fields use {@link objInfo}.
+ *
+ * @returns the syscall's result: a new fd for create/open commands, 0 otherwise.
+ * @throws SysError when the kernel fails the call.
+ *
+ * @example
+ * ```ts
+ * const a = new AttrBuffer(MapCreateAttr);
+ * a.u32('mapType', MapType.Hash); a.u32('keySize', 4); a.u32('valueSize', 8); a.u32('maxEntries', 1024);
+ * const fd = bpf(Cmd.MapCreate, a.bytes, a.pointers);
+ * ```
+ */
+export const bpf: (cmd: number, attr: Uint8Array, pointers?: PointerPairs | null) => number = native.bpf;
+
+/**
+ * `BPF_OBJ_GET_INFO_BY_FD` with the info struct's own pointer fields: `info` is the
+ * `bpf_{prog,map,link,btf}_info` buffer (its length is the info_len passed), `nested` the
+ * `[offset, buffer | null, ...]` pairs inside it, e.g. `[32, xlated]` with `xlated_prog_len` set in
+ * `info`, or `[56, mapIds]` with `nr_map_ids`. The object's kind comes from the fd itself; every
+ * nested pointer not given is zeroed, each given one checked against its count field.
+ *
+ * @returns the info length the kernel wrote.
+ */
+export const objInfo: (fd: number, info: Uint8Array, nested?: PointerPairs | null) => number = native.objInfo;
+
+/**
+ * The pointer fields of `cmd`'s attr as this package's table knows them (hand-written from the
+ * uapi ABI). `BPF_LINK_CREATE`'s depend on the attach type, so pass it for that command.
+ */
+export const pointerFields: (cmd: number, attachType?: number) => PointerField[] = native.pointerFields;
+
+/** The pointer fields inside `bpf_<kind>_info` (for links, per link type and perf event type). */
+export const infoPointerFields: (
+  kind: 'prog' | 'map' | 'link' | 'btf',
+  linkType?: number,
+  perfType?: number,
+) => PointerField[] = native.infoPointerFields;
+
+/** Bytes of `cmd`'s attr this package knows; longer attrs must be zero past it. */
+export const attrSize: (cmd: number) => number = native.attrSize;
+
+/** The C name of a bpf command, for messages: `commandName(0) === 'BPF_MAP_CREATE'`. */
+export const commandName: (cmd: number) => string = native.commandName;
+
+/** Number of bpf commands this package knows (commands are 0 .. commandCount - 1). */
+export const commandCount: number = native.commandCount;
+
+/** What kind of object an fd refers to (from `/proc/self/fd`), or 'closed'. */
+export const fdKind: (fd: number) => FdKind = native.fdKind;
+
+// ---------------------------------------------------------------------------------------------
+// Map hot paths: no allocation, buffers checked against the fd's cached key and value sizes.
+
+/**
+ * `BPF_MAP_LOOKUP_ELEM`: copies the value of `key` into `value`.
+ * `key` must hold the map's key size (null for maps without keys: queue, stack, bloom filter);
+ * `value` the map's value size (per-CPU maps: `roundUp(valueSize, 8) * possibleCpus()`).
+ * @returns false when the key is not there (ENOENT), true when `value` was filled.
+ */
+export const mapLookup: (fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number) => boolean =
+  native.mapLookup;
+
+/** `BPF_MAP_UPDATE_ELEM` with `flags` (`UpdateFlags.Any`, `Noexist`, `Exist`, `FLock`). Throws on every failure. */
+export const mapUpdate: (fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number) => void =
+  native.mapUpdate;
+
+/** `BPF_MAP_DELETE_ELEM`. @returns false when the key was not there. */
+export const mapDelete: (fd: number, key: Uint8Array | null) => boolean = native.mapDelete;
+
+/**
+ * `BPF_MAP_GET_NEXT_KEY`: writes the key after `key` (the first key when `key` is null) into `next`.
+ * @returns false at the end of the map.
+ */
+export const mapNextKey: (fd: number, key: Uint8Array | null, next: Uint8Array) => boolean =
+  native.mapNextKey;
+
+/**
+ * `BPF_MAP_LOOKUP_AND_DELETE_ELEM` (queue/stack pop with a null key; hash maps since 5.14).
+ * @returns false when the key is not there or the queue is empty.
+ */
+export const mapLookupAndDelete: (
+  fd: number,
+  key: Uint8Array | null,
+  value: Uint8Array,
+  flags?: number,
+) => boolean = native.mapLookupAndDelete;
+
+/**
+ * The native-call floor for benchmarks (BENCH.md W0): exactly {@link mapLookup}'s argument
+ * handling (fd, size cache, key, value, flags, attr on the stack) without the syscall.
+ */
+export const noop: (fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number) => boolean =
+  native.noop;
+
+/**
+ * Registers an fd this package did not create (inherited, received over a socket) as a map: asks
+ * the kernel for its key and value sizes so the checked paths accept it.
+ */
+export const adoptMap: (fd: number) => void = native.adoptMap;
+
+/** What the size cache holds for `fd`: `[type, keySize, valueSizePerCall]`, or null. */
+export const mapSizes: (fd: number) => MapSizes | null = native.mapSizes;
+
+/** Number of possible CPUs (`/sys/devices/system/cpu/possible`), the per-CPU value multiplier. */
+export const possibleCpus: () => number = native.possibleCpus;
+
+// ---------------------------------------------------------------------------------------------
+// fds
+
+/**
+ * Closes an fd and forgets any map sizes cached for it. Refuses an fd a live {@link FdWatcher}
+ * holds (close the watcher first).
+ */
+export const close: (fd: number) => void = native.close;
+
+/** Duplicates an fd (close-on-exec, never 0..2); cached map sizes follow the new fd. */
+export const dup: (fd: number) => number = native.dup;
+
+// ---------------------------------------------------------------------------------------------
+// mmap
+
+/**
+ * Maps `length` bytes of a BPF map fd (mmapable array, ring buffer, arena) or perf event fd at
+ * `offset` (a multiple of {@link pageSize}) as a shared mapping, returned as an external
+ * ArrayBuffer. It is unmapped by {@link munmap} or when the buffer is garbage-collected.
+ *
+ * With `writable` false the pages are read-only (the kernel refuses writable mappings of ring
+ * buffer data): a JS write through such a buffer faults and kills the process, so hand read-only
+ * mappings only to code that reads (the ring buffer reader of `@ebpf/core`).
+ */
+export const mmap: (fd: number, length: number, writable: boolean, offset?: number) => ArrayBuffer =
+  native.mmap;
+
+/**
+ * Unmaps a buffer returned by {@link mmap} now and detaches it: every view of it reads as empty,
+ * so the memory cannot be reached after this.
+ */
+export const munmap: (buffer: ArrayBuffer) => void = native.munmap;
+
+/** The system page size (mmap offsets and ring buffer layouts are in pages). */
+export const pageSize: () => number = native.pageSize;
+
+// ---------------------------------------------------------------------------------------------
+// perf events
+
+/**
+ * `perf_event_open(attr, pid, cpu, groupFd, flags | PERF_FLAG_FD_CLOEXEC)`. `attr` is a
+ * `struct perf_event_attr` whose `size` field (0 means 64) must fit the buffer; `sigtrap` is
+ * refused. For the kprobe and uprobe PMUs, `name` is the NUL-terminated function name or binary
+ * path that `config1` points to (native writes its address; config1 is zeroed when there is none).
+ * @returns the perf event fd.
+ */
+export const perfEventOpen: (
+  attr: Uint8Array,
+  pid: number,
+  cpu: number,
+  groupFd: number,
+  flags?: number,
+  name?: Uint8Array | null,
+) => number = native.perfEventOpen;
+
+/**
+ * The perf ioctls BPF needs, on perf event fds only, integer argument only:
+ * {@link PERF_EVENT_IOC_ENABLE}, `DISABLE`, `REFRESH`, `RESET`, `SET_BPF` (arg: program fd),
+ * `PAUSE_OUTPUT`. Any other request is refused.
+ */
+export const ioctl: (fd: number, request: number, arg?: number) => number = native.ioctl;
+
+/** `PERF_EVENT_IOC_ENABLE` (arg 0, or `PERF_IOC_FLAG_GROUP` = 1). */
+export const PERF_EVENT_IOC_ENABLE: number = native.PERF_EVENT_IOC_ENABLE;
+/** `PERF_EVENT_IOC_DISABLE`. */
+export const PERF_EVENT_IOC_DISABLE: number = native.PERF_EVENT_IOC_DISABLE;
+/** `PERF_EVENT_IOC_REFRESH`. */
+export const PERF_EVENT_IOC_REFRESH: number = native.PERF_EVENT_IOC_REFRESH;
+/** `PERF_EVENT_IOC_RESET`. */
+export const PERF_EVENT_IOC_RESET: number = native.PERF_EVENT_IOC_RESET;
+/** `PERF_EVENT_IOC_SET_BPF` (arg: the program fd). */
+export const PERF_EVENT_IOC_SET_BPF: number = native.PERF_EVENT_IOC_SET_BPF;
+/** `PERF_EVENT_IOC_PAUSE_OUTPUT` (arg 1 pauses, 0 resumes). */
+export const PERF_EVENT_IOC_PAUSE_OUTPUT: number = native.PERF_EVENT_IOC_PAUSE_OUTPUT;
+
+// ---------------------------------------------------------------------------------------------
+// readiness
+
+/**
+ * Readiness of an fd (ring buffer, perf buffer) on Node's event loop, through libuv's `uv_poll`:
+ * no thread per watcher. `onReadable(null)` runs on the loop whenever the fd is readable while
+ * started; `onReadable(error)` once if polling fails (the watcher stops).
+ *
+ * A started watcher keeps the process alive unless {@link FdWatcher.unref | unref()}'d; a stopped
+ * one never does. Close the watcher before closing its fd.
+ */
+export interface FdWatcher extends NativeFdWatcher {
+  /** Starts polling for readability (no-op when started). Throws EBADF if the fd was closed. */
+  start(): void;
+  /** Stops polling; the loop may exit. */
+  stop(): void;
+  /** Stops and releases the watcher; it cannot be started again. Idempotent. */
+  close(): void;
+  /** Lets an active watcher keep the process alive again (the default). */
+  ref(): this;
+  /** An active watcher no longer keeps the process alive. */
+  unref(): this;
+  /** Whether it is polling. */
+  readonly active: boolean;
+  /** The watched fd. */
+  readonly fd: number;
+  /** Same as {@link FdWatcher.close}. */
+  [Symbol.dispose](): void;
+}
+
+/** Constructor of {@link FdWatcher}: `new FdWatcher(fd, onReadable)`. */
+export interface FdWatcherConstructor {
+  new (fd: number, onReadable: (error: SysError | null) => void): FdWatcher;
+  readonly prototype: FdWatcher;
+}
+
+const watcherPrototype = native.FdWatcher.prototype as unknown as Record<symbol, unknown>;
+if (typeof Symbol.dispose === 'symbol' && !(Symbol.dispose in watcherPrototype)) {
+  watcherPrototype[Symbol.dispose] = function dispose(this: FdWatcher): void {
+    this.close();
+  };
+}
+
+/** See {@link FdWatcher}. */
+export const FdWatcher: FdWatcherConstructor = native.FdWatcher as unknown as FdWatcherConstructor;
+
+// ---------------------------------------------------------------------------------------------
+// sockets and interfaces
+
+/** `setsockopt(socketFd, SOL_SOCKET, SO_ATTACH_BPF, progFd)`: a socket filter program on a socket. */
+export const attachSocketFilter: (socketFd: number, progFd: number) => void = native.attachSocketFilter;
+
+/** `setsockopt(socketFd, SOL_SOCKET, SO_DETACH_BPF)`. */
+export const detachSocketFilter: (socketFd: number) => void = native.detachSocketFilter;
+
+/** `if_nametoindex(name)`; throws SysError ENODEV when there is no such interface. */
+export const ifNameToIndex: (name: string) => number = native.ifNameToIndex;
+
+// ---------------------------------------------------------------------------------------------
+// limits
+
+/** `RLIMIT_MEMLOCK` in bytes (Infinity when unlimited). */
+export const getMemlockLimit: () => { soft: number; hard: number } = native.getMemlockLimit;
+
+/**
+ * Sets the soft `RLIMIT_MEMLOCK` to `bytes` (Infinity for unlimited), raising the hard limit when
+ * it is lower (needs CAP_SYS_RESOURCE). Only kernels before 5.11 charge BPF memory to it.
+ */
+export const setMemlockLimit: (bytes: number) => void = native.setMemlockLimit;
+
+/** The Node-API version the addon is built for. */
+export const napiVersion: number = native.napiVersion;

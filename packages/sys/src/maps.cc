@@ -1,0 +1,382 @@
+// Map hot paths (lookup, update, delete, next key, lookup-and-delete), the per-fd size cache they
+// check buffers against, and the fd operations that keep that cache right (close, dup, adoptMap).
+//
+// Hot paths use the C Node-API directly: one napi_get_cb_info, one conversion per argument, the
+// attr on the stack, one syscall, no allocation. Sizes come from the cache, never from JS.
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "bpf.h"
+#include "errors.h"
+
+namespace ebpf_sys {
+
+// ---------------------------------------------------------------------------------------------
+// The size cache: fd -> {type, key size, value size}, lock-free reads.
+// Two levels of 1024 x 1024 packed 64-bit entries cover every fd below 2^20 (Linux's default
+// nr_open); chunks are allocated on first use and never freed.
+//   bit 63: valid, bits 56..62: map type (127 = other), bits 32..55: key size, bits 0..31: value size
+namespace {
+
+constexpr int kChunkBits = 10;
+constexpr int kChunkSize = 1 << kChunkBits;
+constexpr int kChunks = 1024;
+constexpr int kMaxCachedFd = kChunks * kChunkSize;
+constexpr uint64_t kValid = 1ull << 63;
+
+std::atomic<std::atomic<uint64_t>*> chunks[kChunks];
+
+std::atomic<uint64_t>* Slot(int fd, bool create) {
+  if (fd < 0 || fd >= kMaxCachedFd) return nullptr;
+  std::atomic<uint64_t>* chunk = chunks[fd >> kChunkBits].load(std::memory_order_acquire);
+  if (chunk == nullptr) {
+    if (!create) return nullptr;
+    auto* fresh = new std::atomic<uint64_t>[kChunkSize];
+    for (int i = 0; i < kChunkSize; i++) fresh[i].store(0, std::memory_order_relaxed);
+    if (chunks[fd >> kChunkBits].compare_exchange_strong(chunk, fresh, std::memory_order_acq_rel)) {
+      chunk = fresh;
+    } else {
+      delete[] fresh;  // another thread won; `chunk` holds its pointer
+    }
+  }
+  return &chunk[fd & (kChunkSize - 1)];
+}
+
+// Map types whose values the kernel copies per possible CPU (bpf_map_value_size()).
+bool IsPerCpu(uint32_t type) { return type == 5 || type == 6 || type == 10 || type == 21; }
+// Map types whose user-visible values are u32 ids or fds (IS_FD_MAP()).
+bool IsFdMap(uint32_t type) { return type == 3 || type == 4 || type == 8 || type == 12 || type == 13; }
+
+bool CachePut(int fd, uint32_t type, uint32_t keySize, uint32_t valueSize) {
+  uint64_t value = valueSize;
+  if (IsPerCpu(type)) {
+    value = ((static_cast<uint64_t>(valueSize) + 7) & ~7ull) * PossibleCpus();
+  } else if (IsFdMap(type) && value < 4) {
+    value = 4;
+  }
+  if (value > 0xffffffffull || keySize >= (1u << 24)) return false;
+  std::atomic<uint64_t>* slot = Slot(fd, true);
+  if (slot == nullptr) return false;
+  uint64_t packed = kValid | (static_cast<uint64_t>(type < 127 ? type : 127) << 56) |
+                    (static_cast<uint64_t>(keySize) << 32) | value;
+  slot->store(packed, std::memory_order_release);
+  return true;
+}
+
+}  // namespace
+
+bool CacheGet(int fd, MapSizes* out) {
+  std::atomic<uint64_t>* slot = Slot(fd, false);
+  if (slot == nullptr) return false;
+  uint64_t v = slot->load(std::memory_order_acquire);
+  if ((v & kValid) == 0) return false;
+  out->type = static_cast<uint32_t>((v >> 56) & 0x7f);
+  out->keySize = static_cast<uint32_t>((v >> 32) & 0xffffff);
+  out->valueSize = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool CacheGetOrThrow(napi_env env, int fd, const char* what, MapSizes* out) {
+  if (CacheGet(fd, out)) return true;
+  ThrowType(env,
+            "%s %d is not a map fd known to @ebpf/sys (create or open it through bpf(), or call "
+            "adoptMap(fd) first)",
+            what, fd);
+  return false;
+}
+
+void CacheErase(int fd) {
+  std::atomic<uint64_t>* slot = Slot(fd, false);
+  if (slot != nullptr) slot->store(0, std::memory_order_release);
+}
+
+bool CacheCopy(int from, int to) {
+  MapSizes s;
+  if (!CacheGet(from, &s)) {
+    CacheErase(to);
+    return false;
+  }
+  std::atomic<uint64_t>* src = Slot(from, false);
+  std::atomic<uint64_t>* dst = Slot(to, true);
+  if (dst == nullptr) return false;
+  dst->store(src->load(std::memory_order_acquire), std::memory_order_release);
+  return true;
+}
+
+int CacheAdopt(int fd) {
+  if (ClassifyFd(fd) != FdKind::kMap) {
+    CacheErase(fd);
+    return ClassifyFd(fd) == FdKind::kClosed ? EBADF : EINVAL;
+  }
+  // struct bpf_map_info up to map_flags (type, id, key_size, value_size, max_entries, map_flags).
+  uint8_t mapInfo[24] = {};
+  struct {
+    uint32_t bpf_fd;
+    uint32_t info_len;
+    uint64_t info;
+  } attr = {static_cast<uint32_t>(fd), sizeof mapInfo, reinterpret_cast<uintptr_t>(mapInfo)};
+  if (SysBpf(15 /* BPF_OBJ_GET_INFO_BY_FD */, &attr, sizeof attr) < 0) return errno;
+  uint32_t type, keySize, valueSize;
+  memcpy(&type, mapInfo + 0, 4);
+  memcpy(&keySize, mapInfo + 8, 4);
+  memcpy(&valueSize, mapInfo + 12, 4);
+  if (!CachePut(fd, type, keySize, valueSize)) return E2BIG;
+  return 0;
+}
+
+unsigned PossibleCpus() {
+  static std::atomic<unsigned> cached{0};
+  unsigned n = cached.load(std::memory_order_relaxed);
+  if (n != 0) return n;
+  // Format: comma-separated ranges, "0-3,5,7-8". The count is the number of CPUs listed.
+  unsigned count = 0;
+  FILE* f = fopen("/sys/devices/system/cpu/possible", "re");
+  if (f != nullptr) {
+    char buf[4096] = {};
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[got] = 0;
+    const char* p = buf;
+    while (*p >= '0' && *p <= '9') {
+      unsigned long a = strtoul(p, const_cast<char**>(&p), 10), b = a;
+      if (*p == '-') b = strtoul(p + 1, const_cast<char**>(&p), 10);
+      if (b >= a && b - a < 65536) count += static_cast<unsigned>(b - a + 1);
+      if (*p != ',') break;
+      p++;
+    }
+  }
+  if (count == 0) {
+    long conf = sysconf(_SC_NPROCESSORS_CONF);
+    count = conf > 0 ? static_cast<unsigned>(conf) : 1;
+  }
+  cached.store(count, std::memory_order_relaxed);
+  return count;
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Hot paths.
+enum : int {
+  kLookup = 1,
+  kUpdate = 2,
+  kDelete = 3,
+  kNextKey = 4,
+  kLookupAndDelete = 21,
+};
+
+struct ElemAttr {
+  uint32_t map_fd;
+  uint32_t pad;
+  uint64_t key;
+  uint64_t value;
+  uint64_t flags;
+};
+
+// A key buffer (or null for maps without keys, and for mapNextKey's first call).
+inline bool HotKey(napi_env env, napi_value v, const char* name, uint32_t size, bool nullOk,
+                   uint64_t* out) {
+  napi_typedarray_type type;
+  void* p;
+  size_t len;
+  if (napi_get_typedarray_info(env, v, &type, &len, &p, nullptr, nullptr) == napi_ok &&
+      type == napi_uint8_array) {
+    if (len >= size) {
+      *out = size == 0 ? 0 : reinterpret_cast<uintptr_t>(p);
+      return true;
+    }
+    ThrowRange(env, "%s must be a Uint8Array of %u bytes (the map's key size), got %zu bytes", name,
+               size, len);
+    return false;
+  }
+  if ((nullOk || size == 0) && IsNullish(env, v)) {
+    *out = 0;
+    return true;
+  }
+  ThrowType(env, "%s must be a Uint8Array of %u bytes (the map's key size)%s", name, size,
+            nullOk || size == 0 ? " or null" : "");
+  return false;
+}
+
+inline bool HotValue(napi_env env, napi_value v, const char* name, uint32_t size, uint64_t* out) {
+  napi_typedarray_type type;
+  void* p;
+  size_t len;
+  if (napi_get_typedarray_info(env, v, &type, &len, &p, nullptr, nullptr) == napi_ok &&
+      type == napi_uint8_array && len >= size) {
+    *out = size == 0 ? 0 : reinterpret_cast<uintptr_t>(p);
+    return true;
+  }
+  if (size == 0 && IsNullish(env, v)) {
+    *out = 0;
+    return true;
+  }
+  if (napi_get_typedarray_info(env, v, &type, &len, &p, nullptr, nullptr) == napi_ok &&
+      type == napi_uint8_array) {
+    ThrowRange(env, "%s must be a Uint8Array of %u bytes (the map's value size%s), got %zu bytes",
+               name, size, size > 0 ? ", per CPU for per-CPU maps" : "", len);
+  } else {
+    ThrowType(env, "%s must be a Uint8Array of %u bytes (the map's value size)", name, size);
+  }
+  return false;
+}
+
+inline bool HotFlags(napi_env env, napi_value v, uint64_t* out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) == napi_ok && d >= 0 && d <= 9007199254740991.0) {
+    uint64_t u = static_cast<uint64_t>(d);
+    if (static_cast<double>(u) == d) {
+      *out = u;
+      return true;
+    }
+  }
+  return ArgFlags(env, v, "flags", out);
+}
+
+inline napi_value Bool(napi_env env, bool b) {
+  napi_value r;
+  napi_get_boolean(env, b, &r);
+  return r;
+}
+
+// The argument handling every hot path shares: fd (and its cached sizes), key, then either a
+// value and flags (kValue), or a second key (kNextKey), or nothing (kKeyOnly), into the attr.
+enum class Shape { kValue, kKeyOnly, kNextKey };
+
+inline bool ParseElem(napi_env env, napi_value* argv, Shape shape, ElemAttr* a) {
+  int fd;
+  MapSizes s;
+  if (!FastFd(env, argv[0], "fd", &fd) || !CacheGetOrThrow(env, fd, "fd", &s) ||
+      !HotKey(env, argv[1], "key", s.keySize, shape == Shape::kNextKey, &a->key))
+    return false;
+  a->map_fd = static_cast<uint32_t>(fd);
+  if (shape == Shape::kNextKey) return HotKey(env, argv[2], "next", s.keySize, false, &a->value);
+  if (shape == Shape::kKeyOnly) return true;
+  return HotValue(env, argv[2], "value", s.valueSize, &a->value) && HotFlags(env, argv[3], &a->flags);
+}
+
+// One hot path: parse, call, map ENOENT to false when `enoentIsFalse`.
+template <int kCmd, Shape kShape, bool kEnoentIsFalse>
+napi_value ElemOp(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 4);
+  ElemAttr a{};
+  SYS_CHECK(ParseElem(env, argv, kShape, &a));
+  // BPF_MAP_DELETE_ELEM's attr ends after `key`, BPF_MAP_GET_NEXT_KEY's after `next_key`.
+  unsigned size = kShape == Shape::kKeyOnly ? 16 : kShape == Shape::kNextKey ? 24 : sizeof a;
+  if (SysBpf(kCmd, &a, size) < 0) {
+    if (kEnoentIsFalse && errno == ENOENT) return Bool(env, false);
+    SYS_THROW_ERRNO(env, errno, BpfCommandName(kCmd));
+  }
+  return kEnoentIsFalse ? Bool(env, true) : nullptr;
+}
+
+// noop(fd, key, value, flags): mapLookup's argument handling without the syscall (the W0 floor).
+napi_value Noop(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 4);
+  ElemAttr a{};
+  SYS_CHECK(ParseElem(env, argv, Shape::kValue, &a));
+  // Keep the compiler from dropping the attr: the floor includes building it.
+  asm volatile("" : : "r"(&a) : "memory");
+  return Bool(env, true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// fd operations.
+
+// close(fd): evicts the fd from the size cache, then closes it.
+napi_value Close(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 1);
+  int fd;
+  SYS_ARG_FD(env, argv[0], "fd", fd);
+  if (FdWatched(fd)) {
+    ThrowType(env, "fd %d is watched by an FdWatcher: close the watcher before the fd", fd);
+    return nullptr;
+  }
+  CacheErase(fd);
+  // Linux releases the fd even when close() reports EINTR: never retry.
+  if (close(fd) < 0 && errno != EINTR) SYS_THROW_ERRNO(env, errno, "close");
+  return nullptr;
+}
+
+// dup(fd): a new close-on-exec fd for the same object; map sizes follow it.
+napi_value Dup(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 1);
+  int fd;
+  SYS_ARG_FD(env, argv[0], "fd", fd);
+  int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (nfd < 0) SYS_THROW_ERRNO(env, errno, "dup");
+  CacheCopy(fd, nfd);
+  napi_value r;
+  napi_create_int32(env, nfd, &r);
+  return r;
+}
+
+// adoptMap(fd): queries the map's sizes (BPF_OBJ_GET_INFO_BY_FD) so the checked paths accept it.
+napi_value AdoptMap(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 1);
+  int fd;
+  SYS_ARG_FD(env, argv[0], "fd", fd);
+  int err = CacheAdopt(fd);
+  if (err == EINVAL) {
+    ThrowType(env, "fd %d is not a BPF map", fd);
+    return nullptr;
+  }
+  if (err != 0) SYS_THROW_ERRNO(env, err, "BPF_OBJ_GET_INFO_BY_FD");
+  return nullptr;
+}
+
+// mapSizes(fd): [type, keySize, valueSize] from the cache, or null.
+napi_value CachedMapSizes(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 1);
+  int fd;
+  SYS_ARG_FD(env, argv[0], "fd", fd);
+  MapSizes s;
+  napi_value r;
+  if (!CacheGet(fd, &s)) {
+    napi_get_null(env, &r);
+    return r;
+  }
+  napi_create_array_with_length(env, 3, &r);
+  uint32_t v[3] = {s.type, s.keySize, s.valueSize};
+  for (uint32_t i = 0; i < 3; i++) {
+    napi_value n;
+    napi_create_uint32(env, v[i], &n);
+    napi_set_element(env, r, i, n);
+  }
+  return r;
+}
+
+napi_value PossibleCpusJs(napi_env env, napi_callback_info) {
+  napi_value r;
+  napi_create_uint32(env, PossibleCpus(), &r);
+  return r;
+}
+
+}  // namespace
+
+void InitMaps(napi_env env, napi_value exports) {
+  // mapLookup(fd, key, value, flags): boolean, false when the key is not there (ENOENT).
+  Export(env, exports, "mapLookup", ElemOp<kLookup, Shape::kValue, true>);
+  // mapUpdate(fd, key, value, flags): undefined; throws on every failure.
+  Export(env, exports, "mapUpdate", ElemOp<kUpdate, Shape::kValue, false>);
+  // mapDelete(fd, key): boolean, false when the key was not there.
+  Export(env, exports, "mapDelete", ElemOp<kDelete, Shape::kKeyOnly, true>);
+  // mapNextKey(fd, key | null, next): boolean, false at the end of the map.
+  Export(env, exports, "mapNextKey", ElemOp<kNextKey, Shape::kNextKey, true>);
+  // mapLookupAndDelete(fd, key | null, value, flags): boolean, false when not there / empty.
+  Export(env, exports, "mapLookupAndDelete", ElemOp<kLookupAndDelete, Shape::kValue, true>);
+  Export(env, exports, "noop", Noop);
+  Export(env, exports, "close", Close);
+  Export(env, exports, "dup", Dup);
+  Export(env, exports, "adoptMap", AdoptMap);
+  Export(env, exports, "mapSizes", CachedMapSizes);
+  Export(env, exports, "possibleCpus", PossibleCpusJs);
+}
+
+}  // namespace ebpf_sys

@@ -1,0 +1,98 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { SysError } from './errors.ts';
+
+/** One [offset, name] entry of a pointer-field table. */
+export interface PointerField {
+  /** Byte offset of the 8-byte pointer field in its struct. */
+  readonly offset: number;
+  /** The C field name ('insns', 'kprobe_multi.addrs'). */
+  readonly name: string;
+}
+
+/** The map facts the size cache holds for an fd: [map type, key size, value size per call]. */
+export type MapSizes = readonly [type: number, keySize: number, valueSize: number];
+
+/** Pairs of [offset, buffer | null]: where native writes each buffer's address. */
+export type PointerPairs = ReadonlyArray<number | Uint8Array | null>;
+
+/** The FdWatcher instance as the addon defines it. */
+export interface NativeFdWatcher {
+  start(): void;
+  stop(): void;
+  close(): void;
+  ref(): this;
+  unref(): this;
+  readonly active: boolean;
+  readonly fd: number;
+}
+
+/** The addon's exports, exactly as `src/*.cc` register them. */
+export interface Native {
+  readonly napiVersion: number;
+  readonly commandCount: number;
+  setErrorClass(errorClass: new (errno: number, command: string) => Error): void;
+  bpf(cmd: number, attr: Uint8Array, pointers?: PointerPairs | null): number;
+  objInfo(fd: number, info: Uint8Array, nested?: PointerPairs | null): number;
+  pointerFields(cmd: number, attachType?: number): PointerField[];
+  infoPointerFields(
+    kind: 'prog' | 'map' | 'link' | 'btf',
+    linkType?: number,
+    perfType?: number,
+  ): PointerField[];
+  attrSize(cmd: number): number;
+  commandName(cmd: number): string;
+  fdKind(fd: number): FdKind;
+  mapLookup(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): boolean;
+  mapUpdate(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): void;
+  mapDelete(fd: number, key: Uint8Array | null): boolean;
+  mapNextKey(fd: number, key: Uint8Array | null, next: Uint8Array): boolean;
+  mapLookupAndDelete(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): boolean;
+  noop(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): boolean;
+  close(fd: number): void;
+  dup(fd: number): number;
+  adoptMap(fd: number): void;
+  mapSizes(fd: number): MapSizes | null;
+  possibleCpus(): number;
+  mmap(fd: number, length: number, writable: boolean, offset?: number): ArrayBuffer;
+  munmap(buffer: ArrayBuffer): void;
+  pageSize(): number;
+  perfEventOpen(
+    attr: Uint8Array,
+    pid: number,
+    cpu: number,
+    groupFd: number,
+    flags?: number,
+    name?: Uint8Array | null,
+  ): number;
+  ioctl(fd: number, request: number, arg?: number): number;
+  readonly PERF_EVENT_IOC_ENABLE: number;
+  readonly PERF_EVENT_IOC_DISABLE: number;
+  readonly PERF_EVENT_IOC_REFRESH: number;
+  readonly PERF_EVENT_IOC_RESET: number;
+  readonly PERF_EVENT_IOC_SET_BPF: number;
+  readonly PERF_EVENT_IOC_PAUSE_OUTPUT: number;
+  FdWatcher: new (fd: number, onReadable: (error: SysError | null) => void) => NativeFdWatcher;
+  attachSocketFilter(socketFd: number, progFd: number): void;
+  detachSocketFilter(socketFd: number): void;
+  ifNameToIndex(name: string): number;
+  getMemlockLimit(): { soft: number; hard: number };
+  setMemlockLimit(bytes: number): void;
+}
+
+/** Kinds `fdKind()` tells apart, from the fd's `/proc/self/fd` link. */
+export type FdKind = 'prog' | 'map' | 'link' | 'btf' | 'perf_event' | 'token' | 'other' | 'closed';
+
+/** The package root: `src/` and `dist/` both sit one level below it. */
+export const packageRoot: string = fileURLToPath(new URL('..', import.meta.url));
+
+function load(): Native {
+  const require = createRequire(import.meta.url);
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  const native = nodeGypBuild(packageRoot) as Native;
+  native.setErrorClass(SysError);
+  return native;
+}
+
+/** The loaded addon (a prebuild from `prebuilds/`, or `build/Release` when built from source). */
+export const native: Native = load();

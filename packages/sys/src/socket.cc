@@ -1,0 +1,66 @@
+// Socket filters (SO_ATTACH_BPF / SO_DETACH_BPF) and if_nametoindex(3).
+#include <errno.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include "bpf.h"
+#include "errors.h"
+
+#ifndef SO_ATTACH_BPF
+#define SO_ATTACH_BPF 50
+#endif
+#ifndef SO_DETACH_BPF
+#define SO_DETACH_BPF SO_DETACH_FILTER
+#endif
+
+namespace ebpf_sys {
+namespace {
+
+// attachSocketFilter(socketFd, progFd): setsockopt(SOL_SOCKET, SO_ATTACH_BPF).
+napi_value AttachSocketFilter(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 2);
+  int sock, prog;
+  SYS_ARG_FD(env, argv[0], "socketFd", sock);
+  SYS_ARG_FD(env, argv[1], "progFd", prog);
+  if (setsockopt(sock, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof prog) < 0)
+    SYS_THROW_ERRNO(env, errno, "setsockopt(SO_ATTACH_BPF)");
+  return nullptr;
+}
+
+// detachSocketFilter(socketFd): setsockopt(SOL_SOCKET, SO_DETACH_BPF).
+napi_value DetachSocketFilter(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 1);
+  int sock;
+  SYS_ARG_FD(env, argv[0], "socketFd", sock);
+  int unused = 0;
+  if (setsockopt(sock, SOL_SOCKET, SO_DETACH_BPF, &unused, sizeof unused) < 0)
+    SYS_THROW_ERRNO(env, errno, "setsockopt(SO_DETACH_BPF)");
+  return nullptr;
+}
+
+// ifNameToIndex(name): the interface's index; throws SysError ENODEV when there is none.
+napi_value IfNameToIndex(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 1);
+  char name[IF_NAMESIZE];
+  SYS_CHECK(ArgString(env, argv[0], "name", name, sizeof name));
+  if (name[0] == 0) {
+    ThrowRange(env, "name must not be empty");
+    return nullptr;
+  }
+  errno = 0;
+  unsigned index = if_nametoindex(name);
+  if (index == 0) SYS_THROW_ERRNO(env, errno != 0 ? errno : ENODEV, "if_nametoindex");
+  napi_value r;
+  napi_create_uint32(env, index, &r);
+  return r;
+}
+
+}  // namespace
+
+void InitSocket(napi_env env, napi_value exports) {
+  Export(env, exports, "attachSocketFilter", AttachSocketFilter);
+  Export(env, exports, "detachSocketFilter", DetachSocketFilter);
+  Export(env, exports, "ifNameToIndex", IfNameToIndex);
+}
+
+}  // namespace ebpf_sys
