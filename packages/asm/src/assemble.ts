@@ -235,7 +235,7 @@ function statement(c: Cursor, sym: (extra?: Symbolic) => Symbolic, context: Cont
     }
     case 'call': {
       c.next('call');
-      if (c.is('kfunc') && (c.peek(1)?.kind === 'number' || c.peek(1)?.kind === 'ident')) {
+      if (c.is('kfunc') && c.peek(1) !== undefined) {
         c.next('kfunc');
         let imm = 0;
         let extra: Symbolic | undefined;
@@ -343,7 +343,7 @@ function statement(c: Cursor, sym: (extra?: Symbolic) => Symbolic, context: Cont
       return make(InsnClass.St | InsnMode.Mem | type.size, m.base.index, 0, m.off, c.imm32());
     }
   }
-  if (!c.isReg()) throw new Fail(`unknown instruction '${first.text}'`, first.column);
+  if (!/^[rw][0-9]+$/.test(first.text)) throw new Fail(`unknown instruction '${first.text}'`, first.column);
   const dst = c.reg();
   const opTok = c.next('an operator');
   if (opTok.text !== '=') {
@@ -401,8 +401,14 @@ function assignment(c: Cursor, dst: Reg, make: Make): Instruction {
       if (dst.index !== 0) throw new Fail('packet loads write r0', dst.column);
       let insn: Instruction;
       if (c.isReg()) {
-        const m = c.mem(false);
-        insn = make(InsnClass.Ld | InsnMode.Ind | type.size, 0, m.base.index, 0, m.off);
+        const base = c.reg();
+        let imm = 0;
+        if (c.is('+') || c.is('-')) {
+          const negative = c.next('sign').text === '-';
+          const v = c.int('packet offset', 0n, negative ? 0x80000000n : 0xffffffffn);
+          imm = Number(BigInt.asIntN(32, negative ? -v : v));
+        }
+        insn = make(InsnClass.Ld | InsnMode.Ind | type.size, 0, base.index, 0, imm);
       } else insn = make(InsnClass.Ld | InsnMode.Abs | type.size, 0, 0, 0, c.imm32('packet offset'));
       c.expect(']');
       return insn;
