@@ -527,6 +527,16 @@ long ObjGetInfo(napi_env env, uint8_t* attr, uint8_t* info, size_t infoLen, napi
     }
   }
   if (!ApplyPointers(env, where, inLen, copy, given, nullptr)) return -2;
+  // A count whose buffer is not given is passed as 0 (unless another given buffer shares it), so
+  // the kernel only reports the real count instead of writing to address 0 (EFAULT).
+  for (unsigned i = 0; i < spec.layout.count; i++) {
+    const Field& f = spec.layout.fields[i];
+    if (given[i].data != nullptr || (f.rule != Rule::kLen && f.rule != Rule::kCntRec)) continue;
+    bool shared = false;
+    for (unsigned j = 0; j < spec.layout.count; j++)
+      shared |= given[j].data != nullptr && spec.layout.fields[j].a == f.a;
+    if (!shared && f.a + 4u <= passLen) memset(copy + f.a, 0, 4);
+  }
   uint64_t copyAddr = reinterpret_cast<uintptr_t>(copy);
   uint32_t pass32 = passLen;
   memcpy(attr + 4, &pass32, 4);
@@ -744,7 +754,7 @@ FdKind ClassifyFd(int fd) {
   target[n] = 0;
   if (strcmp(target, "anon_inode:bpf-map") == 0) return FdKind::kMap;
   if (strcmp(target, "anon_inode:bpf-prog") == 0) return FdKind::kProg;
-  if (strcmp(target, "anon_inode:bpf_link") == 0) return FdKind::kLink;
+  if (strcmp(target, "anon_inode:bpf_link") == 0 || strcmp(target, "anon_inode:bpf-link") == 0) return FdKind::kLink;
   if (strcmp(target, "anon_inode:btf") == 0) return FdKind::kBtf;
   if (strcmp(target, "anon_inode:[perf_event]") == 0) return FdKind::kPerfEvent;
   if (strcmp(target, "anon_inode:bpf-token") == 0) return FdKind::kToken;

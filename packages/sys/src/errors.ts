@@ -92,6 +92,7 @@ const hints: Readonly<Record<string, string>> = {
   ENODEV: 'no such device (interface, PMU or hardware offload)',
   'if_nametoindex:ENODEV': 'no network interface with this name',
   ENOTSOCK: 'the fd is not a socket',
+  'setrlimit(RLIMIT_MEMLOCK):EPERM': 'raising the hard limit needs CAP_SYS_RESOURCE',
   'perf_event_open:E2BIG':
     'the perf_event_attr size is not one this kernel accepts (it wrote its own size into attr.size)',
   'perf_event_open:ENOENT': 'no such event or PMU (a tracepoint id, kprobe or uprobe that does not exist)',

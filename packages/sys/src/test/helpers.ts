@@ -73,10 +73,12 @@ export function insn(code: number, dst: number, src: number, off: number, imm: n
 
 /** Concatenates instructions. */
 export function program(...insns: Uint8Array[]): Uint8Array {
-  const out = buf(insns.length * 8);
-  insns.forEach((b, i) => {
-    out.set(b, i * 8);
-  });
+  const out = buf(insns.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of insns) {
+    out.set(b, at);
+    at += b.length;
+  }
   return out;
 }
 
