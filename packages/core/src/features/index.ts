@@ -1,1 +1,2 @@
-export {};
+export type { KernelVersion, LockdownMode } from '../system.ts';
+export { type FeatureProbe, features } from './probes.ts';

@@ -1,1 +1,1 @@
-export {};
+export { Link, type LinkDescription, linkTypeName, type ProgramLike } from './link.ts';

@@ -1,1 +1,21 @@
-export {};
+export type { MapLike, ProgramInstructions } from './instructions.ts';
+export { type LogLevel, maxLogSize } from './load.ts';
+export {
+  BpfProgram,
+  type ProgramInfo,
+  type ProgramLoadOptions,
+  type RunOptions,
+  type RunResult,
+} from './program.ts';
+export {
+  type AttachTypeLike,
+  type AttachTypeName,
+  attachTypeName,
+  type ProgramTypeLike,
+  type ProgramTypeName,
+  programTypeName,
+  resolveAttachType,
+  resolveProgramType,
+} from './types.ts';
+export { VerifierError } from './verifier-error.ts';
+export { parseVerifierLog, type VerifierLogSummary } from './verifier-log.ts';

@@ -1,0 +1,91 @@
+import { add64, atomicAdd64, call, exit, jeq, label, ldMapFd, mov64, R0, R1, R2, R10, stw } from '@ebpf/asm';
+import { requireKernel } from '@ebpf/test-utils';
+import { LinkType } from '@ebpf/uapi';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { InvalidArgumentError, NotFoundError } from '../errors.ts';
+import { Link } from '../link/link.ts';
+import { BpfMap } from '../map/index.ts';
+import { BpfProgram } from '../program/program.ts';
+import { attachRawTracepoint, attachTracepoint, RawTracepointLink, TracepointLink } from './tracepoint.ts';
+
+/** counts[0] += 1 on every hit. */
+const counter = () => [
+  stw(R10, -4, 0),
+  mov64(R2, R10),
+  add64(R2, -4),
+  ldMapFd(R1, 'counts'),
+  call('map_lookup_elem'),
+  jeq(R0, 0, 'out'),
+  mov64(R1, 1),
+  atomicAdd64(R0, 0, R1),
+  label('out'),
+  mov64(R0, 0),
+  exit(),
+];
+
+requireKernel('tracepoints', () => {
+  let counts: BpfMap<number, bigint>;
+  beforeAll(() => {
+    counts = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
+  });
+  afterAll(() => counts?.close());
+  const hits = () => counts.get(0) ?? 0n;
+
+  it('attaches a raw tracepoint program by name', async () => {
+    using prog = BpfProgram.load({
+      type: 'raw_tracepoint',
+      instructions: counter(),
+      license: 'GPL',
+      maps: { counts },
+    });
+    const before = hits();
+    using link = attachRawTracepoint(prog, 'sys_enter');
+    expect(link).toBeInstanceOf(RawTracepointLink);
+    expect(link.tracepoint).toBe('sys_enter');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(hits()).toBeGreaterThan(before);
+    const info = link.info();
+    expect(info.type).toBe(LinkType.RawTracepoint);
+    expect(info.progId).toBe(prog.info().id);
+    const again = Link.fromId(info.id);
+    expect(again).toBeInstanceOf(RawTracepointLink);
+    again.close();
+    link.close();
+    // The kernel releases a closed link asynchronously: let it settle, then nothing more counts.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const after = hits();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(hits()).toBe(after);
+  });
+
+  it('attaches a tracepoint program through a perf event', async () => {
+    using prog = BpfProgram.load({
+      type: 'tracepoint',
+      instructions: counter(),
+      license: 'GPL',
+      maps: { counts },
+    });
+    const before = hits();
+    using link = attachTracepoint(prog, 'syscalls', 'sys_enter_getppid');
+    expect(link).toBeInstanceOf(TracepointLink);
+    for (let i = 0; i < 5; i++) process.ppid;
+    expect(hits()).toBeGreaterThan(before);
+    expect(link.info().type).toBe(LinkType.PerfEvent);
+    expect(link.info().progId).toBe(prog.info().id);
+  });
+
+  it('checks program types and names', () => {
+    using xdp = BpfProgram.load({ type: 'xdp', instructions: [mov64(R0, 2), exit()], license: 'GPL' });
+    expect(() => attachRawTracepoint(xdp, 'sys_enter')).toThrow(InvalidArgumentError);
+    expect(() => attachTracepoint(xdp, 'syscalls', 'sys_enter_getppid')).toThrow(InvalidArgumentError);
+    using raw = BpfProgram.load({
+      type: 'raw_tracepoint',
+      instructions: [mov64(R0, 0), exit()],
+      license: 'GPL',
+    });
+    expect(() => attachRawTracepoint(raw, 'no_such_tracepoint_at_all')).toThrow(NotFoundError);
+    expect(() => attachRawTracepoint(raw, '../etc')).toThrow(InvalidArgumentError);
+    using tp = BpfProgram.load({ type: 'tracepoint', instructions: [mov64(R0, 0), exit()], license: 'GPL' });
+    expect(() => attachTracepoint(tp, 'syscalls', 'no_such_event')).toThrow(NotFoundError);
+  });
+});

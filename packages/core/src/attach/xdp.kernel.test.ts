@@ -1,0 +1,192 @@
+import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync, rmSync } from 'node:fs';
+import { add64, atomicAdd64, call, exit, jeq, label, ldMapFd, mov64, R0, R1, R2, R10, stw } from '@ebpf/asm';
+import { requireKernel } from '@ebpf/test-utils';
+import { LinkType, XdpAction } from '@ebpf/uapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BpfError, ClosedError, InvalidArgumentError, NotFoundError, NotSupportedError } from '../errors.ts';
+import { Link } from '../link/link.ts';
+import { BpfMap } from '../map/index.ts';
+import { ensureBpffs } from '../pin.ts';
+import { BpfProgram } from '../program/program.ts';
+import { attachXdp, interfaceIndex, XdpLink } from './xdp.ts';
+
+/** A veth pair in the root namespace with names unique to this process; traffic sent out of `a` arrives at `b`. */
+const tag = (process.pid % 100_000).toString(36);
+const a = `ebx${tag}a`;
+const b = `ebx${tag}b`;
+const subnet = `10.${200 + (process.pid % 50)}.${process.pid % 250}`;
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+
+/** counts[0] += 1 for every packet, then XDP_PASS. */
+const counter = (verdict: number = XdpAction.Pass) => [
+  stw(R10, -4, 0),
+  mov64(R2, R10),
+  add64(R2, -4),
+  ldMapFd(R1, 'counts'),
+  call('map_lookup_elem'),
+  jeq(R0, 0, 'out'),
+  mov64(R1, 1),
+  atomicAdd64(R0, 0, R1),
+  label('out'),
+  mov64(R0, verdict),
+  exit(),
+];
+
+function count(map: BpfMap): bigint {
+  const value = map.get(new Uint8Array(4)) as Uint8Array;
+  return new DataView(value.buffer, value.byteOffset, value.byteLength).getBigUint64(0, true);
+}
+
+/** Sends `n` UDP datagrams out of `a` to a neighbour whose MAC is `b`'s, so they arrive at `b`. */
+async function sendThrough(n: number): Promise<void> {
+  const socket = createSocket('udp4');
+  try {
+    for (let i = 0; i < n; i++) {
+      await new Promise<void>((resolve, reject) =>
+        socket.send(Buffer.from(`packet ${i}`), 9, `${subnet}.2`, (error) =>
+          error ? reject(error) : resolve(),
+        ),
+      );
+    }
+  } finally {
+    socket.close();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+requireKernel('attachXdp', () => {
+  const pinDir = `/sys/fs/bpf/ebpf-core-xdp-test-${process.pid}`;
+  let counts: BpfMap;
+  let prog: BpfProgram;
+
+  beforeAll(() => {
+    ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
+    ip('addr', 'add', `${subnet}.1/24`, 'dev', a);
+    ip('link', 'set', a, 'up');
+    ip('link', 'set', b, 'up');
+    const mac = readFileSync(`/sys/class/net/${b}/address`, 'utf8').trim();
+    ip('neigh', 'replace', `${subnet}.2`, 'lladdr', mac, 'dev', a, 'nud', 'permanent');
+    counts = BpfMap.create({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
+    prog = BpfProgram.load({
+      type: 'xdp',
+      instructions: counter(),
+      license: 'GPL',
+      name: 'xdp_count',
+      maps: { counts },
+    });
+  });
+
+  afterAll(() => {
+    prog?.close();
+    counts?.close();
+    rmSync(pinDir, { recursive: true, force: true });
+    try {
+      ip('link', 'del', a);
+    } catch {
+      // Already gone.
+    }
+  });
+
+  it('attaches through a link in generic mode, counts traffic, and detaches on close', async () => {
+    const before = count(counts);
+    const link = attachXdp(prog, b, { mode: 'generic' });
+    expect(link).toBeInstanceOf(XdpLink);
+    expect(link.ifindex).toBe(interfaceIndex(b));
+    expect(link.mode).toBe('generic');
+    await sendThrough(5);
+    const during = count(counts);
+    expect(during - before).toBeGreaterThanOrEqual(5n);
+
+    const info = link.info();
+    expect(info.type).toBe(LinkType.Xdp);
+    expect(info.typeName).toBe('xdp');
+    expect(info.progId).toBe(prog.info().id);
+    expect(info.ifindex).toBe(interfaceIndex(b));
+    expect(Link.list().some((l) => l.id === info.id)).toBe(true);
+
+    link.close();
+    expect(() => link.info()).toThrow(ClosedError);
+    await sendThrough(3);
+    expect(count(counts)).toBe(during);
+  });
+
+  it('attaches in driver mode on veth and by interface index', async () => {
+    using link = attachXdp(prog, interfaceIndex(b), { mode: 'driver' });
+    const before = count(counts);
+    await sendThrough(2);
+    expect(count(counts) - before).toBeGreaterThanOrEqual(2n);
+    expect(link.info().ifindex).toBe(interfaceIndex(b));
+  });
+
+  it('picks a mode itself when none is given', () => {
+    using link = attachXdp(prog, b);
+    expect(link.mode).toBeUndefined();
+  });
+
+  it('replaces the program of a link atomically', async () => {
+    using drops = BpfMap.create({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
+    using other = BpfProgram.load({
+      type: 'xdp',
+      instructions: counter(XdpAction.Pass),
+      license: 'GPL',
+      maps: { counts: drops },
+    });
+    using link = attachXdp(prog, b, { mode: 'generic' });
+    link.update(other);
+    expect(link.info().progId).toBe(other.info().id);
+    const before = count(counts);
+    await sendThrough(3);
+    expect(count(drops)).toBeGreaterThanOrEqual(3n);
+    expect(count(counts)).toBe(before);
+    expect(() => link.update(prog, prog)).toThrow(BpfError);
+    link.update(prog, other);
+    expect(link.info().progId).toBe(prog.info().id);
+  });
+
+  it('pins a link and opens it again by pin and by id', () => {
+    ensureBpffs();
+    using link = attachXdp(prog, b, { mode: 'generic' });
+    const path = `${pinDir}/link`;
+    link.pin(path);
+    using pinned = Link.fromPin(path);
+    expect(pinned).toBeInstanceOf(XdpLink);
+    expect((pinned as XdpLink).ifindex).toBe(interfaceIndex(b));
+    using byId = Link.fromId(link.info().id);
+    expect(byId.info().progId).toBe(prog.info().id);
+    expect(link.unpin(path)).toBe(true);
+  });
+
+  it('refuses a second program in the same mode', () => {
+    using link = attachXdp(prog, b, { mode: 'generic' });
+    expect(link.closed).toBe(false);
+    expect(() => attachXdp(prog, b, { mode: 'generic' })).toThrow(/already|EBUSY|EEXIST/);
+  });
+
+  it('reports offload as not supported on veth', () => {
+    expect(() => attachXdp(prog, b, { mode: 'offload' })).toThrow(NotSupportedError);
+  });
+
+  it('checks its arguments', () => {
+    using filter = BpfProgram.load({
+      type: 'socket_filter',
+      instructions: [mov64(R0, 0), exit()],
+      license: 'GPL',
+    });
+    expect(() => attachXdp(filter, b)).toThrow(InvalidArgumentError);
+    expect(() => attachXdp(prog, 'no-such-if0')).toThrow(NotFoundError);
+    expect(() => attachXdp(prog, b, { mode: 'fast' as never })).toThrow(/mode must be/);
+    const closed = BpfProgram.load({ type: 'xdp', instructions: [mov64(R0, 2), exit()], license: 'GPL' });
+    closed.close();
+    expect(() => attachXdp(closed, b)).toThrow(ClosedError);
+  });
+});
+
+describe('interfaceIndex', () => {
+  it('passes indexes through and rejects bad names', () => {
+    expect(interfaceIndex(7)).toBe(7);
+    expect(() => interfaceIndex(0)).toThrow(InvalidArgumentError);
+    expect(() => interfaceIndex('a/b')).toThrow(InvalidArgumentError);
+  });
+});

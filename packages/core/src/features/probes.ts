@@ -1,0 +1,369 @@
+import * as sys from '@ebpf/sys';
+import {
+  AttachType,
+  AttrBuffer,
+  BtfLoadAttr,
+  Cmd,
+  cNameOf,
+  FuncId,
+  MapCreateAttr,
+  ProgType,
+} from '@ebpf/uapi';
+import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
+import { findMapType, type MapTypeInfo, type SizeRule } from '../map/map-types.ts';
+import { minimalProgram, type ProbeOutcome, probeLoad } from '../program/load.ts';
+import { type ProgramTypeLike, programTypeName, resolveProgramType } from '../program/types.ts';
+import { type KernelVersion, kernelVersion, type LockdownMode, lockdownMode } from '../system.ts';
+
+/** The answer of a probe: whether the kernel has the feature, and why not when it has not. */
+export interface FeatureProbe {
+  /** What was probed, in words: 'map type ringbuf', 'helper bpf_ringbuf_output for xdp programs'. */
+  readonly feature: string;
+  readonly supported: boolean;
+  /** Why not (or a caveat when supported), in words. */
+  readonly reason?: string;
+}
+
+const cache = new Map<string, FeatureProbe>();
+
+function cached(key: string, probe: () => FeatureProbe): FeatureProbe {
+  let result = cache.get(key);
+  if (result === undefined) {
+    result = Object.freeze(probe());
+    cache.set(key, result);
+  }
+  return result;
+}
+
+const encoder = new TextEncoder();
+
+function codeOf(error: unknown): string | undefined {
+  return (error as { code?: string }).code;
+}
+
+function refusedReason(what: string): string {
+  const lockdown = lockdownMode();
+  if (lockdown !== undefined && lockdown !== 'none') return `refused by kernel lockdown (${lockdown})`;
+  return process.getuid?.() === 0
+    ? `the kernel refused ${what} with EPERM although privileged`
+    : `${what} needs privileges (root, or CAP_BPF with CAP_PERFMON/CAP_NET_ADMIN)`;
+}
+
+// ----- maps -----------------------------------------------------------------------------------
+
+function pick(rule: SizeRule, fallback: number): number {
+  if ('exactly' in rule) return rule.exactly;
+  if ('oneOf' in rule) return rule.oneOf[0] ?? fallback;
+  return Math.max(rule.min, Math.min(fallback, rule.max ?? fallback));
+}
+
+/** A BTF blob with one type, `int` (id 1): enough for storage maps' key and value. */
+function intBtf(): Uint8Array {
+  const strings = encoder.encode('\0int\0');
+  const types = new Uint8Array(16);
+  const tv = new DataView(types.buffer);
+  tv.setUint32(0, 1, true); // name_off: "int"
+  tv.setUint32(4, 1 << 24, true); // kind INT, vlen 0
+  tv.setUint32(8, 4, true); // size
+  tv.setUint32(12, (1 << 24) | 32, true); // signed, 32 bits
+  const blob = new Uint8Array(24 + types.length + strings.length);
+  const hv = new DataView(blob.buffer);
+  hv.setUint16(0, 0xeb9f, true);
+  hv.setUint8(2, 1);
+  hv.setUint32(4, 24, true);
+  hv.setUint32(8, 0, true);
+  hv.setUint32(12, types.length, true);
+  hv.setUint32(16, types.length, true);
+  hv.setUint32(20, strings.length, true);
+  blob.set(types, 24);
+  blob.set(strings, 24 + types.length);
+  return blob;
+}
+
+function loadBtf(blob: Uint8Array): number {
+  const attr = new AttrBuffer(BtfLoadAttr);
+  attr.pointer('btf', blob);
+  attr.u32('btfSize', blob.length);
+  return sys.bpf(Cmd.BtfLoad, attr.bytes, attr.pointers);
+}
+
+interface MapParams {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  innerMapFd?: number;
+  btfFd?: number;
+}
+
+function createMap(p: MapParams): number {
+  const attr = new AttrBuffer(MapCreateAttr);
+  attr.u32('mapType', p.type);
+  attr.u32('keySize', p.keySize);
+  attr.u32('valueSize', p.valueSize);
+  attr.u32('maxEntries', p.maxEntries);
+  attr.u32('mapFlags', p.flags);
+  if (p.innerMapFd !== undefined) attr.u32('innerMapFd', p.innerMapFd);
+  if (p.btfFd !== undefined) {
+    attr.u32('btfFd', p.btfFd);
+    attr.u32('btfKeyTypeId', 1);
+    attr.u32('btfValueTypeId', 1);
+  }
+  return sys.bpf(Cmd.MapCreate, attr.bytes, attr.pointers);
+}
+
+function paramsFor(info: MapTypeInfo): MapParams {
+  const maxEntries =
+    info.maxEntries === 'zero' ? 0 : info.maxEntries === 'ring' ? 4096 : info.name === 'arena' ? 1 : 1;
+  return {
+    type: info.type,
+    keySize: pick(info.keySize, 4),
+    valueSize: pick(info.valueSize, 4),
+    maxEntries,
+    flags: info.requiredFlags,
+  };
+}
+
+function probeMap(type: string | number): FeatureProbe {
+  const info = findMapType(type);
+  const name = info?.name ?? (typeof type === 'number' ? `${type}` : type);
+  const feature = `map type ${name}`;
+  if (info === undefined && typeof type !== 'number') {
+    throw new InvalidArgumentError(`unknown map type '${type}'`);
+  }
+  if (info?.name === 'struct_ops') {
+    return {
+      feature,
+      supported: kernelAtLeast(5, 6),
+      reason: 'probed by kernel version (needs a struct_ops BTF type)',
+    };
+  }
+  const params: MapParams = info
+    ? paramsFor(info)
+    : { type: type as number, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0 };
+  const toClose: number[] = [];
+  try {
+    if (info?.needsInnerMap) {
+      const inner = createMap({ type: 2, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0 });
+      toClose.push(inner);
+      params.innerMapFd = inner;
+    }
+    if (info?.needsBtf) {
+      const btf = loadBtf(intBtf());
+      toClose.push(btf);
+      params.btfFd = btf;
+    }
+    toClose.push(createMap(params));
+    return { feature, supported: true };
+  } catch (error) {
+    const code = codeOf(error);
+    if (code === 'EPERM' || code === 'EACCES')
+      return { feature, supported: false, reason: refusedReason(`creating a ${name} map`) };
+    if (code === 'EINVAL' || code === 'ENOTSUPP' || code === 'EOPNOTSUPP') {
+      return {
+        feature,
+        supported: false,
+        reason: `the kernel refused to create one (${code}): too old or compiled out`,
+      };
+    }
+    return { feature, supported: false, reason: `creating a probe map failed with ${code ?? String(error)}` };
+  } finally {
+    for (const fd of toClose) sys.close(fd);
+  }
+}
+
+function kernelAtLeast(major: number, minor: number): boolean {
+  const v = kernelVersion();
+  return v.major > major || (v.major === major && v.minor >= minor);
+}
+
+// ----- programs -------------------------------------------------------------------------------
+
+/** Expected attach types the probe programs of some types need, and when the types appeared. */
+function probeAttachType(type: number): number | undefined {
+  switch (type) {
+    case ProgType.CgroupSockAddr:
+      return AttachType.CgroupInet4Connect;
+    case ProgType.CgroupSockopt:
+      return AttachType.CgroupGetsockopt;
+    case ProgType.SkLookup:
+      return AttachType.SkLookup;
+    case ProgType.Netfilter:
+      return AttachType.Netfilter;
+    case ProgType.Tracing:
+      return AttachType.TraceFentry;
+    case ProgType.Lsm:
+      return AttachType.LsmMac;
+    default:
+      return undefined;
+  }
+}
+
+/** Types whose probe needs a BTF attach target: EINVAL then only means "no target given". */
+const needsTarget: Record<number, [number, number]> = {
+  [ProgType.Tracing]: [5, 5],
+  [ProgType.StructOps]: [5, 6],
+  [ProgType.Ext]: [5, 6],
+  [ProgType.Lsm]: [5, 7],
+};
+
+function tryLoad(type: number, insns: Uint8Array): ProbeOutcome {
+  return probeLoad(type, insns, probeAttachType(type));
+}
+
+function probeProgram(type: ProgramTypeLike | number): FeatureProbe {
+  const value = resolveProgramType(type);
+  const name = programTypeName(value);
+  const feature = `program type ${name}`;
+  const outcome = tryLoad(value, minimalProgram);
+  if (outcome.ok) return { feature, supported: true };
+  if (outcome.code === 'EPERM')
+    return { feature, supported: false, reason: refusedReason(`loading ${name} programs`) };
+  if (outcome.log.trim() !== '')
+    return { feature, supported: true, reason: 'the verifier ran the probe program' };
+  const since = needsTarget[value];
+  if (since !== undefined && outcome.code === 'EINVAL') {
+    const supported = kernelAtLeast(since[0], since[1]);
+    return supported
+      ? {
+          feature,
+          supported,
+          reason: `known since Linux ${since[0]}.${since[1]}; loading needs an attach target`,
+        }
+      : { feature, supported, reason: `needs Linux ${since[0]}.${since[1]}` };
+  }
+  return {
+    feature,
+    supported: false,
+    reason: `the kernel does not know this program type (${outcome.code})`,
+  };
+}
+
+// ----- helpers --------------------------------------------------------------------------------
+
+let helperIds: Map<string, number> | undefined;
+
+/** A helper id from `bpf_ringbuf_output`, `ringbuf_output`, `RingbufOutput` or the number. */
+function resolveHelper(helper: string | number): { id: number; name: string } {
+  if (typeof helper === 'number') {
+    const cName = cNameOf(FuncId as never, helper as never) as string | undefined;
+    return { id: helper, name: cName ? `bpf_${cName.replace(/^BPF_FUNC_/, '')}` : `helper #${helper}` };
+  }
+  if (helperIds === undefined) {
+    helperIds = new Map();
+    for (const [key, id] of Object.entries(FuncId) as [string, number][]) {
+      if (typeof id !== 'number') continue;
+      helperIds.set(key, id);
+      const cName = cNameOf(FuncId as never, id as never) as string | undefined;
+      if (cName) {
+        const snake = cName.replace(/^BPF_FUNC_/, '');
+        helperIds.set(snake, id);
+        helperIds.set(`bpf_${snake}`, id);
+      }
+    }
+  }
+  const id = helperIds.get(helper);
+  if (id === undefined) throw new InvalidArgumentError(`unknown helper '${helper}'`);
+  return { id, name: helper.startsWith('bpf_') ? helper : resolveHelper(id).name };
+}
+
+const helperMissing = /invalid func |unknown func |cannot use helper|cannot call GPL-restricted/;
+
+function probeHelper(type: ProgramTypeLike | number, helper: string | number): FeatureProbe {
+  const value = resolveProgramType(type);
+  const { id, name } = resolveHelper(helper);
+  const typeName = programTypeName(value);
+  const feature = `helper ${name} for ${typeName} programs`;
+  const programProbe = probeProgram(value);
+  if (!programProbe.supported)
+    return { feature, supported: false, reason: `${programProbe.feature}: ${programProbe.reason}` };
+  // call helper; r0 = 0; exit. The verifier checks the helper exists for this type before its arguments.
+  const insns = new Uint8Array(24);
+  const view = new DataView(insns.buffer);
+  insns[0] = 0x85;
+  view.setInt32(4, id, true);
+  insns.set(minimalProgram, 8);
+  const outcome = tryLoad(value, insns);
+  if (outcome.ok) return { feature, supported: true };
+  if (outcome.code === 'EPERM')
+    return { feature, supported: false, reason: refusedReason(`loading ${typeName} programs`) };
+  const line = outcome.log.split('\n').find((l) => helperMissing.test(l));
+  if (line !== undefined) return { feature, supported: false, reason: `the verifier says: ${line.trim()}` };
+  if (outcome.log.trim() === '') {
+    return {
+      feature,
+      supported: false,
+      reason: `the probe could not run (${outcome.code}, no verifier log)`,
+    };
+  }
+  return { feature, supported: true };
+}
+
+// ----- the public face ------------------------------------------------------------------------
+
+function require(probe: FeatureProbe): void {
+  if (!probe.supported) throw new NotSupportedError(probe.feature, probe.reason ?? 'not supported');
+}
+
+/**
+ * What the running kernel can do, found out by trying (creating a tiny map, loading a tiny
+ * program) and cached for the life of the process. Each question has three forms:
+ * `mapType('ringbuf')` → boolean, `probeMapType('ringbuf')` → the answer with its reason, and
+ * `requireMapType('ringbuf')`, which throws a `NotSupportedError` naming the feature and why.
+ */
+export const features = Object.freeze({
+  /** Whether maps of this type can be created (`'ringbuf'`, `'hash'`, or a `MapType` value). */
+  mapType(type: string | number): boolean {
+    return features.probeMapType(type).supported;
+  },
+  /** The probe's full answer for a map type. */
+  probeMapType(type: string | number): FeatureProbe {
+    return cached(`map:${findMapType(type)?.name ?? String(type)}`, () => probeMap(type));
+  },
+  /** Throws `NotSupportedError` unless maps of this type can be created. */
+  requireMapType(type: string | number): void {
+    require(features.probeMapType(type));
+  },
+
+  /** Whether programs of this type can be loaded (`'xdp'`, or a `ProgType` value). */
+  programType(type: ProgramTypeLike | number): boolean {
+    return features.probeProgramType(type).supported;
+  },
+  /** The probe's full answer for a program type. */
+  probeProgramType(type: ProgramTypeLike | number): FeatureProbe {
+    return cached(`prog:${resolveProgramType(type)}`, () => probeProgram(type));
+  },
+  /** Throws `NotSupportedError` unless programs of this type can be loaded. */
+  requireProgramType(type: ProgramTypeLike | number): void {
+    require(features.probeProgramType(type));
+  },
+
+  /** Whether programs of `type` may call `helper` (`'bpf_ringbuf_output'`, `'ringbuf_output'` or a `FuncId`). */
+  helper(type: ProgramTypeLike | number, helper: string | number): boolean {
+    return features.probeHelper(type, helper).supported;
+  },
+  /** The probe's full answer for a helper. */
+  probeHelper(type: ProgramTypeLike | number, helper: string | number): FeatureProbe {
+    return cached(`helper:${resolveProgramType(type)}:${resolveHelper(helper).id}`, () =>
+      probeHelper(type, helper),
+    );
+  },
+  /** Throws `NotSupportedError` unless programs of `type` may call `helper`. */
+  requireHelper(type: ProgramTypeLike | number, helper: string | number): void {
+    require(features.probeHelper(type, helper));
+  },
+
+  /** The running kernel's version (`uname -r`, parsed). */
+  kernelVersion(): KernelVersion {
+    return kernelVersion();
+  },
+  /** The kernel lockdown mode, `undefined` when it cannot be read (securityfs not mounted). */
+  lockdown(): LockdownMode | undefined {
+    return lockdownMode();
+  },
+  /** Forgets every cached answer (after loading a kernel module, say). */
+  clearCache(): void {
+    cache.clear();
+  },
+});

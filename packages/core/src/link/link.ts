@@ -1,0 +1,232 @@
+import * as sys from '@ebpf/sys';
+import {
+  AttrBuffer,
+  Cmd,
+  cNameOf,
+  LinkCreateAttr,
+  LinkDetachAttr,
+  LinkType,
+  LinkUpdateAttr,
+} from '@ebpf/uapi';
+import { InvalidArgumentError, translateSysError } from '../errors.ts';
+import { KernelObject } from '../kernel-object.ts';
+import type { RawInfo } from '../object-info.ts';
+import { fdFromId, linkInfo, objectIds } from '../object-info.ts';
+import { getPinned, kindOfFd, pinObject, unpinPath } from '../pin.ts';
+import { listObjects } from '../system.ts';
+
+/** Anything that owns a program fd (a `BpfProgram`). */
+export interface ProgramLike {
+  readonly fd: number;
+}
+
+/** What the kernel reports about a link (`bpf_link_info`), with the type-specific part decoded. */
+export interface LinkDescription {
+  /** Link type (`LinkType`). */
+  readonly type: number;
+  /** Link type name (`'xdp'`, `'raw_tracepoint'`...). */
+  readonly typeName: string;
+  /** Kernel-wide id. */
+  readonly id: number;
+  /** Id of the attached program. */
+  readonly progId: number;
+  /** Interface index, for XDP and tcx/netkit links. */
+  readonly ifindex?: number;
+  /** Every field the kernel returned, type-specific ones included (union members overlap). */
+  readonly raw: RawInfo;
+}
+
+/** A link type's name, from `LinkType` (`BPF_LINK_TYPE_XDP` is `'xdp'`). */
+export function linkTypeName(type: number): string {
+  const cName = cNameOf(LinkType as never, type as never) as string | undefined;
+  return cName?.startsWith('BPF_LINK_TYPE_')
+    ? cName.slice('BPF_LINK_TYPE_'.length).toLowerCase()
+    : `link type ${type}`;
+}
+
+/** Subclasses a link of a given type is wrapped in when opened by pin or id (filled by attach/). */
+const linkClasses = new Map<number, (fd: number, info: LinkDescription) => Link>();
+
+/** Registers the class that wraps links of `type` (used by the attach functions' modules). */
+export function registerLinkClass(type: number, make: (fd: number, info: LinkDescription) => Link): void {
+  linkClasses.set(type, make);
+}
+
+/**
+ * A BPF link: the kernel object that keeps a program attached to a hook (an interface, a
+ * tracepoint, a cgroup...). The program stays attached while the link is open or pinned; closing
+ * the last fd of an unpinned link detaches it. Attach functions (`attachXdp`, ...) return links;
+ * subclasses add what is particular to their hook (`XdpLink.ifindex`).
+ */
+export class Link extends KernelObject {
+  /** Link type (`LinkType`). */
+  readonly type: number;
+
+  /** Wraps an fd the caller hands over (attach functions use this). */
+  protected constructor(fd: number, type: number) {
+    super(fd, 'link');
+    this.type = type;
+  }
+
+  /** Link type name (`'xdp'`). */
+  get typeName(): string {
+    return linkTypeName(this.type);
+  }
+
+  /** Wraps a link fd the caller hands over, in the subclass registered for its type. */
+  static adopt(fd: number): Link {
+    let info: LinkDescription;
+    try {
+      info = describeLink(fd);
+    } catch (error) {
+      sys.close(fd);
+      throw error;
+    }
+    const make = linkClasses.get(info.type);
+    return make ? make(fd, info) : new Link(fd, info.type);
+  }
+
+  /** Wraps an existing link fd; the link gets its own duplicate, the caller keeps `fd`. */
+  static fromFd(fd: number): Link {
+    if (!Number.isInteger(fd) || fd < 0)
+      throw new InvalidArgumentError(`fd must be a non-negative integer, got ${fd}`);
+    const kind = kindOfFd(fd);
+    if (kind !== 'link') {
+      throw new InvalidArgumentError(
+        `fd ${fd} is ${kind ? `a BPF ${kind}` : 'not a BPF object'}, not a link`,
+      );
+    }
+    let owned: number;
+    try {
+      owned = sys.dup(fd);
+    } catch (error) {
+      throw translateSysError(error, `duplicating link fd ${fd}`);
+    }
+    return Link.adopt(owned);
+  }
+
+  /** Opens the link pinned at `path`. */
+  static fromPin(path: string): Link {
+    return Link.adopt(getPinned(path, 'link'));
+  }
+
+  /** Opens the link with kernel-wide id `id`. */
+  static fromId(id: number): Link {
+    return Link.adopt(fdFromId('link', id));
+  }
+
+  /** The ids of every link on the system. */
+  static ids(): number[] {
+    return [...objectIds('link')];
+  }
+
+  /** The info of every link on the system (links that go away while listing are skipped). */
+  static list(): LinkDescription[] {
+    return listObjects('link', describeLink);
+  }
+
+  /** Pins the link at `path` on a BPF file system: the program stays attached after this process exits. */
+  pin(path: string): void {
+    pinObject(this.fd, path);
+  }
+
+  /** Removes a pin; false when nothing was pinned there. The link lives on while this object holds it. */
+  unpin(path: string): boolean {
+    return unpinPath(path);
+  }
+
+  /** What the kernel reports about this link. */
+  info(): LinkDescription {
+    return describeLink(this.fd);
+  }
+
+  /** The kernel-wide id. */
+  get id(): number {
+    return linkInfo(this.fd).id;
+  }
+
+  /**
+   * Atomically replaces the attached program (`BPF_LINK_UPDATE`). With `expected`, the update
+   * only happens if that program is the one attached now (else a `BpfError` with code 'EPERM').
+   */
+  update(program: ProgramLike, expected?: ProgramLike): void {
+    const attr = new AttrBuffer(LinkUpdateAttr);
+    attr.u32('linkFd', this.fd);
+    attr.u32('newProgFd', program.fd);
+    if (expected !== undefined) {
+      attr.u32('oldProgFd', expected.fd);
+      attr.u32('flags', 4 /* BPF_F_REPLACE */);
+    }
+    try {
+      sys.bpf(Cmd.LinkUpdate, attr.bytes, attr.pointers);
+    } catch (error) {
+      throw translateSysError(error, `updating the program of ${this.typeName} link`);
+    }
+  }
+
+  /**
+   * Detaches the program while keeping this object open (`BPF_LINK_DETACH`): the link goes
+   * defunct, pins included. Closing the last fd of an unpinned link detaches too.
+   */
+  detach(): void {
+    const attr = new AttrBuffer(LinkDetachAttr);
+    attr.u32('linkFd', this.fd);
+    try {
+      sys.bpf(Cmd.LinkDetach, attr.bytes, attr.pointers);
+    } catch (error) {
+      throw translateSysError(error, `detaching ${this.typeName} link`);
+    }
+  }
+}
+
+function describeLink(fd: number): LinkDescription {
+  const info = linkInfo(fd);
+  const base = {
+    type: info.type,
+    typeName: linkTypeName(info.type),
+    id: info.id,
+    progId: info.progId,
+    raw: info.raw,
+  };
+  const ifindex = ifindexOf(info.type, info.raw);
+  return Object.freeze(ifindex === undefined ? base : { ...base, ifindex });
+}
+
+function ifindexOf(type: number, raw: RawInfo): number | undefined {
+  if (type !== LinkType.Xdp && type !== LinkType.Tcx && type !== LinkType.Netkit) return undefined;
+  for (const key of ['xdpIfindex', 'tcxIfindex', 'netkitIfindex', 'ifindex']) {
+    const value = raw[key];
+    if (typeof value === 'number') return value;
+  }
+  return undefined;
+}
+
+/** What `createLink` needs; `target` is an fd or an ifindex, depending on the attach type. */
+export interface LinkCreateRequest {
+  readonly program: ProgramLike;
+  /** Target fd (cgroup, perf event...) or interface index (XDP, tcx). */
+  readonly target: number;
+  /** `AttachType` value. */
+  readonly attachType: number;
+  /** Attach-type-specific flags (XDP mode flags...). */
+  readonly flags?: number;
+  /** Sets type-specific fields of the attr (`LinkCreateAttr` names) before the call. */
+  readonly extra?: (attr: AttrBuffer<typeof LinkCreateAttr>) => void;
+  /** What is being attached, in words, for error messages. */
+  readonly what: string;
+}
+
+/** Calls `BPF_LINK_CREATE` and returns the new link fd (the caller owns it). */
+export function createLink(request: LinkCreateRequest): number {
+  const attr = new AttrBuffer(LinkCreateAttr);
+  attr.u32('progFd', request.program.fd);
+  attr.u32('targetFd', request.target);
+  attr.u32('attachType', request.attachType);
+  attr.u32('flags', request.flags ?? 0);
+  request.extra?.(attr);
+  try {
+    return sys.bpf(Cmd.LinkCreate, attr.bytes, attr.pointers);
+  } catch (error) {
+    throw translateSysError(error, request.what);
+  }
+}

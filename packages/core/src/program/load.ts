@@ -1,0 +1,211 @@
+import * as sys from '@ebpf/sys';
+import { AttrBuffer, Cmd, ProgLoadAttr } from '@ebpf/uapi';
+import { BpfError, InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
+import { lockdownMode } from '../system.ts';
+import { programTypeName } from './types.ts';
+import { VerifierError } from './verifier-error.ts';
+
+/** The kernel refuses log buffers larger than `UINT32_MAX >> 2` bytes. */
+export const maxLogSize = 0x3fff_ffff;
+/** The kernel refuses log buffers smaller than this. */
+const minLogSize = 128;
+/** The first buffer for a retry with logging: most rejections fit, bigger logs grow it. */
+const firstLogSize = 64 * 1024;
+
+/** Log levels: `1` the walk of the failing path, `2` every instruction, `4` statistics only. */
+export type LogLevel = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+/** Everything `BPF_PROG_LOAD` needs, already resolved to kernel values. */
+export interface ResolvedLoad {
+  readonly type: number;
+  readonly bytecode: Uint8Array;
+  readonly license: string;
+  readonly name: string;
+  readonly expectedAttachType: number | undefined;
+  readonly attachBtfId: number | undefined;
+  readonly attachBtfObjFd: number | undefined;
+  readonly attachProgFd: number | undefined;
+  readonly flags: number;
+  readonly kernelVersion: number;
+  readonly logLevel: number;
+  readonly logSize: number | undefined;
+  readonly fdArray: Uint8Array | undefined;
+  /** How errors name what was loaded: 'fentry', 'program type xdp'... */
+  readonly feature: string;
+}
+
+/** What a successful load gives back: the fd and, when logging was asked for, the log. */
+export interface LoadResult {
+  readonly fd: number;
+  readonly log: string | undefined;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function cString(text: string): Uint8Array {
+  const bytes = new Uint8Array(Buffer.byteLength(text) + 1);
+  encoder.encodeInto(text, bytes);
+  return bytes;
+}
+
+function logText(buffer: Uint8Array): string {
+  const end = buffer.indexOf(0);
+  return decoder.decode(end < 0 ? buffer : buffer.subarray(0, end));
+}
+
+const hasField = (field: string) => field in ProgLoadAttr.fields;
+
+/**
+ * Calls `BPF_PROG_LOAD`. The first try has logging off unless the caller asked for a log (cheap
+ * and fast); when the kernel refuses, the load is retried with logging on and the buffer grows
+ * until the whole log fits (the kernel says ENOSPC, and how much it needed), up to the kernel's
+ * maximum. A verifier rejection becomes a `VerifierError` carrying the log.
+ */
+export function loadProgram(load: ResolvedLoad): LoadResult {
+  const attr = new AttrBuffer(ProgLoadAttr);
+  const license = cString(load.license);
+  const what = `${programTypeName(load.type)} program${load.name ? ` "${load.name}"` : ''}`;
+  const instructionCount = load.bytecode.length / 8;
+
+  let logLevel = load.logLevel;
+  let logSize = logLevel === 0 ? 0 : Math.max(minLogSize, Math.min(load.logSize ?? firstLogSize, maxLogSize));
+  let firstError: unknown;
+  for (;;) {
+    const log = logLevel === 0 ? null : new Uint8Array(logSize);
+    attr.reset();
+    attr.u32('progType', load.type);
+    attr.u32('insnCnt', instructionCount);
+    attr.pointer('insns', load.bytecode);
+    attr.pointer('license', license);
+    attr.u32('progFlags', load.flags);
+    attr.u32('kernVersion', load.kernelVersion);
+    if (load.name) attr.setBytes('progName', load.name);
+    if (load.expectedAttachType !== undefined) attr.u32('expectedAttachType', load.expectedAttachType);
+    if (load.attachBtfId !== undefined) attr.u32('attachBtfId', load.attachBtfId);
+    if (load.attachBtfObjFd !== undefined) attr.u32('attachBtfObjFd', load.attachBtfObjFd);
+    if (load.attachProgFd !== undefined) attr.u32('attachProgFd', load.attachProgFd);
+    if (load.fdArray !== undefined) attr.pointer('fdArray', load.fdArray);
+    if (log !== null) {
+      attr.u32('logLevel', logLevel);
+      attr.u32('logSize', logSize);
+      attr.pointer('logBuf', log);
+    }
+    try {
+      const fd = sys.bpf(Cmd.ProgLoad, attr.bytes, attr.pointers);
+      return { fd, log: log !== null && load.logLevel !== 0 ? logText(log) : undefined };
+    } catch (error) {
+      if (!(error instanceof sys.SysError)) throw error;
+      if (error.code === 'ENOSPC' && log !== null && logSize < maxLogSize) {
+        // The log did not fit. Since 6.4 the kernel says how much it needed; before, grow by 4x.
+        const needed = hasField('logTrueSize') ? attr.getU32('logTrueSize') : 0;
+        logSize = Math.min(maxLogSize, Math.max(needed + 1, logSize * 4));
+        continue;
+      }
+      if (log === null && retryWithLog(error)) {
+        firstError = error;
+        logLevel = 1;
+        logSize = Math.max(minLogSize, Math.min(load.logSize ?? firstLogSize, maxLogSize));
+        continue;
+      }
+      const text = log === null ? '' : logText(log);
+      throw loadError(error, firstError, text, what, load, instructionCount);
+    }
+  }
+}
+
+/** Failures whose reason only the verifier's log can tell. */
+function retryWithLog(error: sys.SysError): boolean {
+  return (
+    error.code === 'EACCES' || error.code === 'EINVAL' || error.code === 'EPERM' || error.code === 'E2BIG'
+  );
+}
+
+function loadError(
+  error: sys.SysError,
+  firstError: unknown,
+  log: string,
+  what: string,
+  load: ResolvedLoad,
+  instructionCount: number,
+): Error {
+  const options = { cause: error, code: error.code, errno: error.errno, instructionCount };
+  if (log.trim() !== '') return new VerifierError(what, log, options);
+  const original = firstError instanceof sys.SysError ? firstError : error;
+  if (original.code === 'EPERM' && process.getuid?.() === 0) {
+    // Privileged and still refused: kernel lockdown forbids this kind of program (tracing, LSM...).
+    const lockdown = lockdownMode();
+    const reason =
+      lockdown === undefined
+        ? 'refused by the kernel (EPERM although privileged; kernel lockdown is the usual cause)'
+        : lockdown === 'none'
+          ? 'refused by the kernel (EPERM although privileged; a security module may forbid it)'
+          : `refused by kernel lockdown (${lockdown})`;
+    return new NotSupportedError(load.feature, reason, options);
+  }
+  if (original.code === 'E2BIG') {
+    return new InvalidArgumentError(
+      `loading ${what}: the kernel refused ${instructionCount} instructions as too many (E2BIG)`,
+      options,
+    );
+  }
+  if (original.code === 'EINVAL' && !knownToKernel(load.type)) {
+    return new NotSupportedError(
+      `program type ${programTypeName(load.type)}`,
+      'unknown to the running kernel',
+      options,
+    );
+  }
+  const translated = translateSysError(original, `loading ${what}`);
+  return translated instanceof BpfError
+    ? translated
+    : new BpfError(`loading ${what}: ${String(translated)}`, options);
+}
+
+/** Whether the kernel knows a program type: asked once per type, with a minimal program. */
+const knownTypes = new Map<number, boolean>();
+function knownToKernel(type: number): boolean {
+  let known = knownTypes.get(type);
+  if (known === undefined) {
+    const outcome = probeLoad(type, minimalProgram);
+    known = outcome.ok || outcome.code !== 'EINVAL' || outcome.log.trim() !== '';
+    knownTypes.set(type, known);
+  }
+  return known;
+}
+
+/** `r0 = 0; exit` */
+export const minimalProgram = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+
+/** What a probe load found: loaded (and closed at once), or the error code and the verifier's log. */
+export interface ProbeOutcome {
+  readonly ok: boolean;
+  readonly code?: string | undefined;
+  readonly log: string;
+}
+
+/**
+ * Loads `insns` as a GPL program of `type` with a small log, closes it at once and says what
+ * happened. Feature probes use it.
+ */
+export function probeLoad(type: number, insns: Uint8Array, expectedAttachType?: number): ProbeOutcome {
+  const attr = new AttrBuffer(ProgLoadAttr);
+  const log = new Uint8Array(4096);
+  attr.u32('progType', type);
+  attr.u32('insnCnt', insns.length / 8);
+  attr.pointer('insns', insns);
+  attr.pointer('license', gpl);
+  if (expectedAttachType !== undefined) attr.u32('expectedAttachType', expectedAttachType);
+  attr.u32('logLevel', 1);
+  attr.u32('logSize', log.length);
+  attr.pointer('logBuf', log);
+  try {
+    sys.close(sys.bpf(Cmd.ProgLoad, attr.bytes, attr.pointers));
+    return { ok: true, log: '' };
+  } catch (error) {
+    if (!(error instanceof sys.SysError)) throw error;
+    return { ok: false, code: error.code, log: logText(log) };
+  }
+}
+
+const gpl = cString('GPL');

@@ -1,0 +1,517 @@
+import { readFileSync } from 'node:fs';
+import * as sys from '@ebpf/sys';
+import { AttrBuffer, Cmd, ProgBindMapAttr, ProgType, TestRunAttr } from '@ebpf/uapi';
+import { InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
+import { KernelObject } from '../kernel-object.ts';
+import type { ProgInfo } from '../object-info.ts';
+import { fdFromId, objectIds, progInfo, readObjectInfo } from '../object-info.ts';
+import { getPinned, kindOfFd, pinObject, unpinPath } from '../pin.ts';
+import { listObjects } from '../system.ts';
+import { decodeXlated, encodeInstructions, type MapLike, type ProgramInstructions } from './instructions.ts';
+import { type LogLevel, loadProgram } from './load.ts';
+import {
+  type AttachTypeLike,
+  attachTypeName,
+  defaultExpectedAttachType,
+  type ProgramTypeLike,
+  programTypeName,
+  resolveAttachType,
+  resolveProgramType,
+} from './types.ts';
+
+/** What `BpfProgram.load` takes. */
+export interface ProgramLoadOptions {
+  /** Program type, by name (`'xdp'`, `'socket_filter'`) or `ProgType` value. */
+  readonly type: ProgramTypeLike;
+  /**
+   * The program: instructions from `@ebpf/asm` (map references by name are resolved against
+   * `maps`), or raw bytecode (8 bytes per instruction slot, little endian).
+   */
+  readonly instructions: ProgramInstructions;
+  /** License string; GPL-only helpers need a GPL-compatible one (`'GPL'`, `'Dual MIT/GPL'`). */
+  readonly license: string;
+  /** Name shown by tools (up to 15 characters: letters, digits, `_` and `.`). */
+  readonly name?: string;
+  /** Expected attach type, for program types that need one at load time (cgroup_sock_addr...). */
+  readonly attachType?: AttachTypeLike;
+  /** BTF type id of the kernel function (fentry, fexit, LSM...) the program attaches to. */
+  readonly attachTo?: number;
+  /** `BPF_F_*` load flags (`ProgLoadFlags`). */
+  readonly flags?: number;
+  /** `KERNEL_VERSION()` for kprobes on old kernels; ignored by current ones. */
+  readonly kernelVersion?: number;
+  /**
+   * Verifier log level: 0 (default) for no log (the log is still fetched when loading fails),
+   * 1 for the path the verifier walked, 2 for every instruction, 4 for statistics. With a level,
+   * the log of a successful load is `prog.verifierLog`.
+   */
+  readonly logLevel?: LogLevel;
+  /** First log buffer size in bytes (default 64 KiB); it grows until the log fits. */
+  readonly logSize?: number;
+  /** Maps the instructions refer to by name. */
+  readonly maps?: Readonly<Record<string, MapLike>>;
+}
+
+/** What `prog.run` takes. Every field is optional; a program that needs no input runs on nothing. */
+export interface RunOptions {
+  /** Packet (or other input) data. */
+  readonly data?: Uint8Array;
+  /**
+   * Where the kernel writes the output data: reuse one buffer across runs and a run allocates
+   * nothing. Default: a new buffer with room for the data to grow. When it is too small for what
+   * the program produced, the run is repeated with a bigger buffer, which `data` then views.
+   */
+  readonly dataOut?: Uint8Array;
+  /** Context struct input (`struct __sk_buff`, `struct xdp_md`...), for types that take one. */
+  readonly context?: Uint8Array;
+  /** How many times the kernel runs the program (default 1); `duration` is the mean. */
+  readonly repeat?: number;
+  /** `BPF_F_TEST_*` flags (`TestRunFlags`). */
+  readonly flags?: number;
+  /** CPU to run on, with `BPF_F_TEST_RUN_ON_CPU`. */
+  readonly cpu?: number;
+}
+
+/** What a test run returns. */
+export interface RunResult {
+  /** The program's return value (XDP action, filter verdict...). */
+  readonly retval: number;
+  /** The output data (a view of `dataOut` or of a new buffer), empty without input data. */
+  readonly data: Uint8Array;
+  /** The context as the program left it, when `context` was given. */
+  readonly context: Uint8Array | undefined;
+  /** Mean time of one run in nanoseconds, as the kernel measured it. */
+  readonly duration: number;
+}
+
+/** A program's info, with names for its type (`bpf_prog_info`). */
+export interface ProgramInfo extends ProgInfo {
+  /** Program type name (`'xdp'`). */
+  readonly typeName: string;
+  /** Number of instructions after the kernel's rewrites (`xlatedProgLen / 8`). */
+  readonly xlatedInsns: number;
+  /** Bytes of machine code, 0 when not JIT-compiled. */
+  readonly jitedLen: number;
+  /** Whether the program was JIT-compiled. */
+  readonly jited: boolean;
+  /** Load time as a `Date` (the kernel reports nanoseconds since boot). */
+  readonly loadedAt: Date;
+}
+
+/** Room for the data a program may add: XDP headroom plus a tail, enough for most rewrites. */
+const outputSlack = 512;
+const ENOTSUPP = 524;
+const EOPNOTSUPP = 95;
+
+/** Reused state of `prog.run`: one attr buffer per program, so a run allocates nothing. */
+class TestRunState {
+  readonly attr = new AttrBuffer(TestRunAttr);
+}
+
+/**
+ * A loaded eBPF program: owns its fd. Load one with `BpfProgram.load`, run it with `run`, attach
+ * it with the `attach*` functions, release it with `close()` or `using`.
+ */
+export class BpfProgram extends KernelObject {
+  /** Program type (`ProgType`). */
+  readonly type: ProgType;
+  /** Program name given at load (or read back from the kernel). */
+  readonly name: string;
+  /** Expected attach type given at load, when there was one. */
+  readonly attachType: number | undefined;
+  /** The verifier's log of this load, when `logLevel` asked for one. */
+  readonly verifierLog: string | undefined;
+  #testRun: TestRunState | undefined;
+
+  private constructor(
+    fd: number,
+    type: ProgType,
+    name: string,
+    attachType: number | undefined,
+    log?: string,
+  ) {
+    super(fd, 'program');
+    this.type = type;
+    this.name = name;
+    this.attachType = attachType;
+    this.verifierLog = log;
+  }
+
+  /** Program type name (`'xdp'`). */
+  get typeName(): string {
+    return programTypeName(this.type);
+  }
+
+  /**
+   * Loads a program into the kernel (`BPF_PROG_LOAD`). Throws `VerifierError` (with the log, the
+   * failing instruction and a one-line reason) when the verifier rejects it, `NotSupportedError`
+   * when the kernel cannot load this kind of program, `InvalidArgumentError` for bad options.
+   */
+  static load(options: ProgramLoadOptions): BpfProgram {
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError('options must be an object');
+    const type = resolveProgramType(options.type);
+    const name = options.name ?? '';
+    if (typeof name !== 'string' || name.length > 15 || !/^[A-Za-z0-9_.]*$/.test(name)) {
+      throw new InvalidArgumentError(
+        `name must be up to 15 characters of letters, digits, '_' and '.', got '${String(options.name)}'`,
+      );
+    }
+    if (typeof options.license !== 'string' || options.license === '' || options.license.includes('\0')) {
+      throw new InvalidArgumentError("license must be a non-empty string such as 'GPL' or 'Dual MIT/GPL'");
+    }
+    let expectedAttachType: number | undefined;
+    if (options.attachType !== undefined) expectedAttachType = resolveAttachType(options.attachType);
+    else {
+      const fallback = defaultExpectedAttachType(type);
+      if (fallback === null) {
+        throw new InvalidArgumentError(
+          `attachType: ${programTypeName(type)} programs need an attachType at load time`,
+        );
+      }
+      expectedAttachType = fallback;
+    }
+    const logLevel = options.logLevel ?? 0;
+    if (!Number.isInteger(logLevel) || logLevel < 0 || logLevel > 7) {
+      throw new InvalidArgumentError(
+        `logLevel must be 0 to 7 (1 = walk, 2 = every instruction, 4 = stats), got ${logLevel}`,
+      );
+    }
+    if (options.logSize !== undefined && (!Number.isInteger(options.logSize) || options.logSize <= 0)) {
+      throw new InvalidArgumentError(`logSize must be a positive integer, got ${options.logSize}`);
+    }
+    const flags = options.flags ?? 0;
+    if (!Number.isInteger(flags) || flags < 0)
+      throw new InvalidArgumentError(`flags must be a non-negative integer`);
+    if (options.attachTo !== undefined && (!Number.isInteger(options.attachTo) || options.attachTo <= 0)) {
+      throw new InvalidArgumentError(
+        `attachTo must be the BTF type id of the target function, got ${options.attachTo}`,
+      );
+    }
+    const bytecode = encodeInstructions(options.instructions, options.maps ?? {});
+    const { fd, log } = loadProgram({
+      type,
+      bytecode,
+      license: options.license,
+      name,
+      expectedAttachType,
+      attachBtfId: options.attachTo,
+      attachBtfObjFd: undefined,
+      attachProgFd: undefined,
+      flags,
+      kernelVersion: options.kernelVersion ?? 0,
+      logLevel,
+      logSize: options.logSize,
+      fdArray: undefined,
+      feature: featureName(type, expectedAttachType),
+    });
+    return new BpfProgram(fd, type, name, expectedAttachType, log);
+  }
+
+  /**
+   * Wraps an existing program fd. The program gets its own duplicate of `fd`: the caller keeps
+   * (and still closes) the one it passed.
+   */
+  static fromFd(fd: number): BpfProgram {
+    if (!Number.isInteger(fd) || fd < 0)
+      throw new InvalidArgumentError(`fd must be a non-negative integer, got ${fd}`);
+    const kind = kindOfFd(fd);
+    if (kind !== 'prog') {
+      throw new InvalidArgumentError(
+        `fd ${fd} is ${kind ? `a BPF ${kind}` : 'not a BPF object'}, not a program`,
+      );
+    }
+    let owned: number;
+    try {
+      owned = sys.dup(fd);
+    } catch (error) {
+      throw translateSysError(error, `duplicating program fd ${fd}`);
+    }
+    return BpfProgram.#adopt(owned);
+  }
+
+  /** Opens the program pinned at `path`. */
+  static fromPin(path: string): BpfProgram {
+    return BpfProgram.#adopt(getPinned(path, 'prog'));
+  }
+
+  /** Opens the program with kernel-wide id `id` (as `bpftool prog` lists them). */
+  static fromId(id: number): BpfProgram {
+    return BpfProgram.#adopt(fdFromId('prog', id));
+  }
+
+  /** The ids of every program loaded on the system. */
+  static ids(): number[] {
+    return [...objectIds('prog')];
+  }
+
+  /**
+   * The info of every program loaded on the system (programs that go away while listing are
+   * skipped).
+   */
+  static list(): ProgramInfo[] {
+    return listObjects('prog', (fd) => describe(progInfo(fd)));
+  }
+
+  static #adopt(fd: number): BpfProgram {
+    try {
+      const info = progInfo(fd);
+      return new BpfProgram(fd, info.type as ProgType, info.name, undefined);
+    } catch (error) {
+      sys.close(fd);
+      throw error;
+    }
+  }
+
+  /** A second, independent owner of the same kernel program (a duplicated fd). */
+  clone(): BpfProgram {
+    let fd: number;
+    try {
+      fd = this.dupFd();
+    } catch (error) {
+      throw translateSysError(error, `duplicating ${this.#what()}`);
+    }
+    return new BpfProgram(fd, this.type, this.name, this.attachType, this.verifierLog);
+  }
+
+  /** Pins the program at `path` on a BPF file system, so it outlives this process. */
+  pin(path: string): void {
+    pinObject(this.fd, path);
+  }
+
+  /** Removes a pin (of this or any object); false when nothing was pinned there. */
+  unpin(path: string): boolean {
+    return unpinPath(path);
+  }
+
+  /** What the kernel reports about this program (`bpf_prog_info`). */
+  info(): ProgramInfo {
+    return describe(progInfo(this.fd));
+  }
+
+  /** The kernel-wide id. */
+  get id(): number {
+    return this.info().id;
+  }
+
+  /** The instructions as the kernel holds them after its rewrites (decoded by `@ebpf/asm`). */
+  xlated(): ReturnType<typeof decodeXlated> {
+    return decodeXlated(this.xlatedBytes());
+  }
+
+  /** The kernel's rewritten bytecode, raw. Empty when the kernel hides it (kptr restrictions). */
+  xlatedBytes(): Uint8Array {
+    return this.#code('xlatedProgLen', 'xlatedProgInsns');
+  }
+
+  /** The JIT-compiled machine code; empty when the program is interpreted. */
+  jited(): Uint8Array {
+    return this.#code('jitedProgLen', 'jitedProgInsns');
+  }
+
+  /** Reads one of the program's code arrays from its info: first the length, then the bytes. */
+  #code(lengthField: string, bufferField: string): Uint8Array {
+    const fd = this.fd;
+    const length = Number(readObjectInfo(fd, 'prog')[lengthField] ?? 0);
+    if (length === 0) return new Uint8Array(0);
+    const buffer = new Uint8Array(new ArrayBuffer(length));
+    readObjectInfo(fd, 'prog', { [lengthField]: length, [bufferField]: buffer });
+    return buffer;
+  }
+
+  /**
+   * Binds a map to the program (`BPF_PROG_BIND_MAP`): the map lives as long as the program even
+   * though no instruction refers to it (metadata maps, maps only user space reads).
+   */
+  bindMap(map: MapLike): void {
+    const attr = new AttrBuffer(ProgBindMapAttr);
+    attr.u32('progFd', this.fd);
+    attr.u32('mapFd', map.fd);
+    try {
+      sys.bpf(Cmd.ProgBindMap, attr.bytes, attr.pointers);
+    } catch (error) {
+      throw translateSysError(error, `binding a map to ${this.#what()}`);
+    }
+  }
+
+  /**
+   * Runs the program in the kernel on test input (`BPF_PROG_TEST_RUN`). Interrupted runs are
+   * retried; an output buffer too small for what the program produced is replaced by a bigger one
+   * and the run repeated. Throws `NotSupportedError` for program types the kernel cannot test-run.
+   */
+  run(options: RunOptions = {}): RunResult {
+    const fd = this.fd;
+    const { data, context, flags = 0, cpu = 0 } = options;
+    const repeat = options.repeat ?? 1;
+    if (data !== undefined && !(data instanceof Uint8Array))
+      throw new InvalidArgumentError('data must be a Uint8Array');
+    if (context !== undefined && !(context instanceof Uint8Array)) {
+      throw new InvalidArgumentError('context must be a Uint8Array');
+    }
+    if (!Number.isInteger(repeat) || repeat < 0 || repeat > 0xffffffff) {
+      throw new InvalidArgumentError(`repeat must be a 32-bit unsigned integer, got ${repeat}`);
+    }
+    let dataOut = options.dataOut;
+    if (dataOut !== undefined && !(dataOut instanceof Uint8Array)) {
+      throw new InvalidArgumentError('dataOut must be a Uint8Array');
+    }
+    if (dataOut === undefined && data !== undefined && data.length > 0) {
+      dataOut = new Uint8Array(data.length + outputSlack);
+    }
+    let contextOut =
+      context === undefined || context.length === 0 ? undefined : new Uint8Array(context.length);
+
+    this.#testRun ??= new TestRunState();
+    const attr = this.#testRun.attr;
+    for (;;) {
+      attr.reset();
+      attr.u32('progFd', fd);
+      if (data !== undefined && data.length > 0) {
+        attr.u32('dataSizeIn', data.length);
+        attr.pointer('dataIn', data);
+      }
+      if (dataOut !== undefined && dataOut.length > 0) {
+        attr.u32('dataSizeOut', dataOut.length);
+        attr.pointer('dataOut', dataOut);
+      }
+      if (context !== undefined && context.length > 0) {
+        attr.u32('ctxSizeIn', context.length);
+        attr.pointer('ctxIn', context);
+      }
+      if (contextOut !== undefined) {
+        attr.u32('ctxSizeOut', contextOut.length);
+        attr.pointer('ctxOut', contextOut);
+      }
+      attr.u32('repeat', repeat);
+      attr.u32('flags', flags);
+      attr.u32('cpu', cpu);
+      try {
+        sys.bpf(Cmd.ProgTestRun, attr.bytes, attr.pointers);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        const errno = (error as { errno?: number }).errno;
+        if (code === 'EINTR') continue;
+        if (code === 'ENOSPC') {
+          // The program grew the packet or context beyond our buffers: the kernel says how much
+          // it wrote in full; rerun with room for it.
+          const needData = attr.getU32('dataSizeOut');
+          const needContext = attr.getU32('ctxSizeOut');
+          let grew = false;
+          if (dataOut !== undefined && needData > dataOut.length) {
+            dataOut = new Uint8Array(needData);
+            grew = true;
+          }
+          if (contextOut !== undefined && needContext > contextOut.length) {
+            contextOut = new Uint8Array(needContext);
+            grew = true;
+          }
+          if (grew) continue;
+        }
+        if (errno === ENOTSUPP || errno === EOPNOTSUPP || code === 'ENOTSUPP' || code === 'EOPNOTSUPP') {
+          throw new NotSupportedError(
+            `test runs of ${this.typeName} programs`,
+            'the kernel has no BPF_PROG_TEST_RUN for this program type',
+            { cause: error, code: code ?? 'ENOTSUPP', errno: errno ?? ENOTSUPP },
+          );
+        }
+        if (code === 'EINVAL' && packetTypes.has(this.type) && (data === undefined || data.length < 14)) {
+          throw new InvalidArgumentError(
+            `test-running ${this.#what()}: the kernel wants a packet in data (an Ethernet frame, at least 14 bytes)`,
+            { cause: error, code, errno: errno ?? 22 },
+          );
+        }
+        throw translateSysError(error, `test-running ${this.#what()}`);
+      }
+      const retval = attr.getU32('retval');
+      const duration = attr.getU32('duration');
+      const outLength = dataOut === undefined ? 0 : Math.min(attr.getU32('dataSizeOut'), dataOut.length);
+      const contextLength =
+        contextOut === undefined ? 0 : Math.min(attr.getU32('ctxSizeOut'), contextOut.length);
+      return {
+        retval,
+        data: dataOut === undefined ? empty : dataOut.subarray(0, outLength),
+        context: contextOut?.subarray(0, contextLength),
+        duration,
+      };
+    }
+  }
+
+  /**
+   * Runs the program `repeat` times in the kernel on `data` and returns the mean time of one run
+   * in nanoseconds (the kernel's own measurement, without syscall overhead).
+   */
+  benchmark(data: Uint8Array, repeat = 1_000_000): number {
+    const out = new Uint8Array(data.length + outputSlack);
+    return this.run({ data, dataOut: out, repeat }).duration;
+  }
+
+  #what(): string {
+    return `${this.typeName} program${this.name ? ` "${this.name}"` : ''}`;
+  }
+}
+
+const empty = new Uint8Array(0);
+
+/** Program types whose test runs take a packet. */
+const packetTypes = new Set<number>([
+  ProgType.SocketFilter,
+  ProgType.SchedCls,
+  ProgType.SchedAct,
+  ProgType.Xdp,
+  ProgType.CgroupSkb,
+  ProgType.LwtIn,
+  ProgType.LwtOut,
+  ProgType.LwtXmit,
+  ProgType.LwtSeg6local,
+  ProgType.SkSkb,
+  ProgType.FlowDissector,
+]);
+
+/** How errors name the program kind: the attach flavour for tracing programs ('fentry'), else the type. */
+function featureName(type: ProgType, attachType: number | undefined): string {
+  if (type === ProgType.Tracing || type === ProgType.Lsm || type === ProgType.Ext) {
+    const name = attachType === undefined ? undefined : attachTypeName(attachType);
+    switch (name) {
+      case 'trace_fentry':
+        return 'fentry';
+      case 'trace_fexit':
+        return 'fexit';
+      case 'modify_return':
+        return 'fmod_ret';
+      case 'trace_iter':
+        return 'iterator';
+      case 'lsm_mac':
+        return 'lsm';
+      default:
+        return `${programTypeName(type)} programs`;
+    }
+  }
+  return `${programTypeName(type)} programs`;
+}
+
+function describe(info: ProgInfo): ProgramInfo {
+  const bootMs = bootTime();
+  return Object.freeze({
+    ...info,
+    typeName: programTypeName(info.type),
+    xlatedInsns: info.xlatedProgLen / 8,
+    jitedLen: info.jitedProgLen,
+    jited: info.jitedProgLen > 0,
+    loadedAt: new Date(bootMs + Number(info.loadTime / 1_000_000n)),
+  });
+}
+
+let bootMsCache: number | undefined;
+/** Wall-clock time of boot in ms: now minus the time since boot (`/proc/uptime`, CLOCK_BOOTTIME). */
+function bootTime(): number {
+  if (bootMsCache === undefined) {
+    let uptime = 0;
+    try {
+      uptime = Number.parseFloat(readFileSync('/proc/uptime', 'utf8'));
+    } catch {
+      // Not Linux or no procfs: load times are then relative to the epoch, still ordered.
+    }
+    bootMsCache = Date.now() - uptime * 1000;
+  }
+  return bootMsCache;
+}

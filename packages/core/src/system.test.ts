@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { parseKernelRelease } from './system.ts';
+
+describe('parseKernelRelease', () => {
+  it('reads major, minor and patch and computes KERNEL_VERSION', () => {
+    expect(parseKernelRelease('6.18.44-fc-v595')).toMatchObject({
+      major: 6,
+      minor: 18,
+      patch: 44,
+      code: 0x06122c,
+    });
+    expect(parseKernelRelease('5.15.0-91-generic')).toMatchObject({ major: 5, minor: 15, patch: 0 });
+    expect(parseKernelRelease('4.19.300').code).toBe((4 << 16) + (19 << 8) + 255);
+    expect(parseKernelRelease('6.1').patch).toBe(0);
+    expect(() => parseKernelRelease('garbage')).toThrow(/kernel version/);
+  });
+});
