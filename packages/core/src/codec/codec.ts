@@ -251,8 +251,8 @@ export function bytes(size: number): Codec<Uint8Array> {
       new Uint8Array(view.buffer, view.byteOffset + offset, size).set(src);
     },
     read(view: DataView, offset: number): Uint8Array {
-      const start = view.byteOffset + offset;
-      return new Uint8Array(view.buffer.slice(start, start + size));
+      // slice() of a view copies into a fresh array (on the V8 heap when small: cheap to allocate).
+      return new Uint8Array(view.buffer, view.byteOffset + offset, size).slice();
     },
   });
 }

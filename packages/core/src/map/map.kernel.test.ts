@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
+import * as sys from '@ebpf/sys';
 import { openFdCount, requireKernel } from '@ebpf/test-utils';
-import { MapFlags } from '@ebpf/uapi';
+import { AttrBuffer, BtfLoadAttr, Cmd, MapFlags } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ipv4, lpmKey, struct } from '../codec/index.ts';
 import { BpfError, ClosedError, InvalidArgumentError, NotFoundError, NotSupportedError } from '../errors.ts';
@@ -22,6 +23,37 @@ function u32(n: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, n, true);
   return b;
+}
+
+/** A tiny BTF blob: [1] int, [2] struct bpf_spin_lock { int val }, [3] struct val_t { lock; int v }. */
+function loadTestBtf(): number {
+  const strings = ['', 'int', 'bpf_spin_lock', 'val', 'val_t', 'lock', 'v'];
+  const offsets: number[] = [];
+  let strLen = 0;
+  for (const str of strings) {
+    offsets.push(strLen);
+    strLen += str.length + 1;
+  }
+  const off = (name: string) => offsets[strings.indexOf(name)]!;
+  const types = [
+    [off('int'), 0x01000000, 4, 0x01000020],
+    [off('bpf_spin_lock'), (4 << 24) | 1, 4, off('val'), 1, 0],
+    [off('val_t'), (4 << 24) | 2, 8, off('lock'), 2, 0, off('v'), 1, 32],
+  ].flat();
+  const blob = new Uint8Array(new ArrayBuffer(24 + types.length * 4 + strLen));
+  const view = new DataView(blob.buffer);
+  view.setUint16(0, 0xeb9f, true);
+  view.setUint8(2, 1);
+  view.setUint32(4, 24, true);
+  view.setUint32(8, 0, true);
+  view.setUint32(12, types.length * 4, true);
+  view.setUint32(16, types.length * 4, true);
+  view.setUint32(20, strLen, true);
+  for (const [i, word] of types.entries()) view.setUint32(24 + i * 4, word, true);
+  blob.set(new TextEncoder().encode(strings.join('\0') + '\0'), 24 + types.length * 4);
+  const attr = new AttrBuffer(BtfLoadAttr);
+  attr.pointer('btf', blob).u32('btfSize', blob.length);
+  return sys.bpf(Cmd.BtfLoad, attr.bytes, attr.pointers);
 }
 
 requireKernel('BpfMap (kernel)', () => {
@@ -75,6 +107,23 @@ requireKernel('BpfMap (kernel)', () => {
       map.set(1, 3, { flags: 'exist' });
       expect(map.get(1)).toBe(3);
       expect(() => map.set(1, 3, { flags: 'sometimes' as 'any' })).toThrow(InvalidArgumentError);
+    });
+
+    it('set and get with lock: true on a value holding a bpf_spin_lock (BTF)', () => {
+      const btf = loadTestBtf();
+      try {
+        using map = BpfMap.create({
+          type: 'hash',
+          key: 'u32',
+          value: struct({ lock: 'u32', v: 'u32' }),
+          maxEntries: 4,
+          btf: { fd: btf, keyTypeId: 1, valueTypeId: 3 },
+        });
+        map.set(1, { lock: 0, v: 42 }, { lock: true });
+        expect(map.get(1, { lock: true })).toEqual({ lock: 0, v: 42 });
+      } finally {
+        sys.close(btf);
+      }
     });
 
     it('lock on a value without a spin lock is refused by the kernel', () => {
@@ -577,8 +626,25 @@ requireKernel('BpfMap (kernel)', () => {
       expect(map.info().type).toBe(map.type);
     });
 
-    it.each(['sk_storage', 'inode_storage', 'task_storage', 'cgrp_storage'])('%s needs BTF', (type) => {
+    it.each(['sk_storage', 'inode_storage', 'task_storage', 'cgrp_storage'])('%s (with BTF)', (type) => {
       expect(() => BpfMap.create({ type, keySize: 4, valueSize: 4 } as never)).toThrow(/need BTF/);
+      const btf = loadTestBtf();
+      try {
+        using map = BpfMap.create({
+          type,
+          keySize: 4,
+          valueSize: 4,
+          btf: { fd: btf, keyTypeId: 1, valueTypeId: 1 },
+        } as never);
+        expect(map.typeName).toBe(type);
+        expect(map.info().btfValueTypeId).toBe(1);
+      } catch (error) {
+        // inode storage needs CONFIG_BPF_LSM: then the answer must be the typed error naming it.
+        expect(error).toBeInstanceOf(NotSupportedError);
+        expect((error as NotSupportedError).feature).toBe(`map type ${type}`);
+      } finally {
+        sys.close(btf);
+      }
     });
   });
 

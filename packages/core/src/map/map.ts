@@ -470,7 +470,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
     } catch (error) {
       throw elementError(error, `looking up a key in ${this.#label()}`, this.maxEntries);
     }
-    return found ? this.valueCodec.read(this.#valueView, 0) : undefined;
+    if (!found) return undefined;
+    return this.#valueRaw ? (this.#value.slice() as V) : this.valueCodec.read(this.#valueView, 0);
   }
 
   /**
@@ -1165,7 +1166,7 @@ function probeMapType(info: MapTypeInfo): boolean {
         : Math.max(rule.min, rule.multipleOf ?? 0);
   const maxEntries = info.maxEntries === 'zero' ? 0 : info.maxEntries === 'ring' ? pageSize() : 1;
   let supported = true;
-  let inner: BpfMap<unknown, unknown> | undefined;
+  let inner: (HasFd & Disposable) | undefined;
   try {
     if (info.needsInnerMap) inner = BpfMap.create({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 });
     const spec = normalizeSpec({
@@ -1182,7 +1183,7 @@ function probeMapType(info: MapTypeInfo): boolean {
     // Only "unknown type" answers mean no; anything else (needs BTF, permissions) says the type exists.
     if (code === 'EINVAL' || isUnsupported(error)) supported = false;
   } finally {
-    inner?.close();
+    inner?.[Symbol.dispose]();
   }
   typeSupport.set(info.type, supported);
   return supported;
