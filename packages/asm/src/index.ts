@@ -23,7 +23,7 @@ export {
 export * from './alu.ts';
 export { type AssembleOptions, assemble, assembleProgram, parse } from './assemble.ts';
 export * from './atomic.ts';
-export { imm64, withMeta } from './build.ts';
+export { imm64, makeInstruction, type Symbolic, withMeta } from './build.ts';
 export * from './call.ts';
 export { decode } from './decode.ts';
 export { type DisassembleOptions, disassemble, formatInstruction } from './disassemble.ts';

@@ -49,13 +49,18 @@ export class LexError extends Error {
   }
 }
 
-function isIdentStart(c: string): boolean {
-  return /[A-Za-z_.$]/.test(c);
+function isLetter(code: number): boolean {
+  return (
+    (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95 || code === 46 || code === 36
+  );
 }
 
-function isIdentPart(c: string): boolean {
-  return /[A-Za-z0-9_.$]/.test(c);
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
+
+/** Characters that can start an operator (`s` is handled apart). */
+const OPERATOR_START = new Set('+-*/|&%^=!<>');
 
 /** Splits a line (comments already removed) into tokens. */
 export function lex(line: string): Token[] {
@@ -79,16 +84,17 @@ export function lex(line: string): Token[] {
         }
       }
     }
-    if (isIdentStart(c)) {
+    const code = line.charCodeAt(i);
+    if (isLetter(code)) {
       let j = i + 1;
-      while (j < n && isIdentPart(line[j]!)) j++;
+      while (j < n && (isLetter(line.charCodeAt(j)) || isDigit(line.charCodeAt(j)))) j++;
       tokens.push({ kind: 'ident', text: line.slice(i, j), column });
       i = j;
       continue;
     }
-    if (c >= '0' && c <= '9') {
+    if (isDigit(code)) {
       let j = i + 1;
-      while (j < n && /[0-9A-Za-z_]/.test(line[j]!)) j++;
+      while (j < n && (isLetter(line.charCodeAt(j)) || isDigit(line.charCodeAt(j))) && line[j] !== '.') j++;
       const text = line.slice(i, j);
       const clean = text.replace(/_/g, '');
       let value: bigint;
@@ -102,12 +108,14 @@ export function lex(line: string): Token[] {
       i = j;
       continue;
     }
-    for (const op of OPERATORS) {
-      if (!op.startsWith('s') && line.startsWith(op, i)) {
-        // A lone '-' / '+' / '*' is punctuation unless it is part of a compound assignment.
-        tokens.push({ kind: 'op', text: op, column });
-        i += op.length;
-        continue outer;
+    if (OPERATOR_START.has(c)) {
+      for (const op of OPERATORS) {
+        if (op.charCodeAt(0) === code && line.startsWith(op, i)) {
+          // A lone '-' / '+' / '*' is punctuation unless it is part of a compound assignment.
+          tokens.push({ kind: 'op', text: op, column });
+          i += op.length;
+          continue outer;
+        }
       }
     }
     if (PUNCT.includes(c)) {
