@@ -76,6 +76,7 @@ function resolveEnum(
   ir: Ir,
   row: EnumRow,
   constants: Map<string, number | string>,
+  warn: (message: string) => void,
 ): ResolvedEnum | undefined {
   let cNames: readonly string[];
   if (row.members) cNames = row.members;
@@ -86,12 +87,18 @@ function resolveEnum(
     if (!e) return undefined;
     cNames = e.members.filter((m) => !EXCLUDED_ENUMERATOR.test(m));
   }
-  const members = cNames.map((cName) => {
+  // Members the inputs do not know (an older or reduced header without BTF) are left out with a
+  // warning; the uapi tests check that the committed output has every member the tables name.
+  const members: ResolvedEnum['members'] = [];
+  for (const cName of cNames) {
     const value = constants.get(cName);
-    if (value === undefined)
-      throw new EmitError(`${row.name}: constant ${cName} is in neither the header, BTF nor facts`);
-    return { name: memberName(cName, row.prefix), cName, value };
-  });
+    if (value === undefined) {
+      warn(`${row.name}: ${cName} is in neither the header, BTF nor facts; left out`);
+      continue;
+    }
+    members.push({ name: memberName(cName, row.prefix), cName, value });
+  }
+  if (members.length === 0) return undefined;
   const seen = new Set<string>();
   for (const m of members) {
     if (seen.has(m.name)) throw new EmitError(`${row.name}: two members named ${m.name}`);
@@ -108,12 +115,12 @@ function header(
 }
 
 /** Builds the enums file. */
-function enumsFile(ir: Ir): StatementStructures[] {
+function enumsFile(ir: Ir, warn: (message: string) => void): StatementStructures[] {
   const constants = new Map(ir.constants.map((c) => [c.name, c.value]));
   const statements: StatementStructures[] = [];
   const tables: string[] = [];
   for (const row of enumRows) {
-    const e = resolveEnum(ir, row, constants);
+    const e = resolveEnum(ir, row, constants, warn);
     if (!e) continue;
     const hex = !!row.flags || /^(Insn|Alu|Jmp|Atomic|Endian)/.test(row.name);
     const obj: Record<string, string> = {};
@@ -203,7 +210,10 @@ function hasLeaf(members: readonly IrMember[], name: string): boolean {
   return members.some((m) => m.name === name || (!m.name && m.members && hasLeaf(m.members, name)));
 }
 
-function layoutMembers(ir: Ir, row: LayoutRow): { size: number; members: readonly IrMember[]; base: number } {
+function layoutMembers(
+  ir: Ir,
+  row: LayoutRow,
+): { size: number; members: readonly IrMember[]; base: number } | undefined {
   const agg = ir.aggregates.find((a) => a.name === row.from);
   if (!agg) throw new EmitError(`${row.name}: ${row.from} is not in the IR`);
   if (!row.member && !row.hasField) return { size: agg.size, members: agg.members, base: 0 };
@@ -212,7 +222,7 @@ function layoutMembers(ir: Ir, row: LayoutRow): { size: number; members: readonl
       ? x.name === row.member
       : !x.name && x.members !== undefined && hasLeaf(x.members, row.hasField!),
   );
-  if (!m?.members) throw new EmitError(`${row.name}: no member of ${row.from} matches its row`);
+  if (!m?.members) return undefined;
   return { size: m.offset + m.size, members: m.members, base: m.offset };
 }
 
@@ -246,14 +256,9 @@ function layoutsFile(ir: Ir): StatementStructures[] {
   const attrMembers = new Set<number>();
   for (const row of layoutRows) {
     if (!aggNames.has(row.from)) continue;
-    if (
-      row.from === 'union bpf_attr' &&
-      row.member &&
-      !ir.aggregates.find((a) => a.name === row.from)!.members.some((m) => m.name === row.member)
-    ) {
-      continue; // this kernel's bpf_attr lacks the command
-    }
-    const { size, members } = layoutMembers(ir, row);
+    const found = layoutMembers(ir, row);
+    if (!found) continue; // this kernel's bpf_attr lacks the command; the uapi tests want every row
+    const { size, members } = found;
     const flat: FlatField[] = [];
     flatten(members, '', flat);
     const fields: Record<string, string | WriterFunction> = {};
@@ -380,11 +385,22 @@ export function formatWithBiome(
 /** The repository root (two levels above this file). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** Options of {@link emit}. */
+export interface EmitOptions {
+  /** Where Biome is installed (the repository root). */
+  readonly repoRoot?: string;
+  /** Receives warnings (table members the IR lacks). */
+  readonly warn?: (message: string) => void;
+}
+
 /** Emits all generated files: name → contents. */
-export function emit(ir: Ir, repoRoot = REPO_ROOT): Map<string, string> {
+export function emit(
+  ir: Ir,
+  { repoRoot = REPO_ROOT, warn = () => {} }: EmitOptions = {},
+): Map<string, string> {
   const project = new Project({ useInMemoryFileSystem: true });
   const files: Array<[string, StatementStructures[]]> = [
-    ['enums.generated.ts', enumsFile(ir)],
+    ['enums.generated.ts', enumsFile(ir, warn)],
     ['layouts.generated.ts', layoutsFile(ir)],
     ['helpers.generated.ts', helpersFile(ir)],
   ];

@@ -37,7 +37,7 @@ export function main(argv: string[]): number {
       const btf = values.btf === 'none' ? undefined : readBtf(values.btf);
       ir = extract(readHeaders(values.header), btf);
     }
-    const files = emit(ir);
+    const files = emit(ir, { warn: (m) => console.warn(`codegen: warning: ${m}`) });
     const irFiles = new Map(
       IR_FILES.map((k) => [
         `${k}.json`,

@@ -296,14 +296,18 @@ export function btfSizeOf(btf: Btf, id: number): number {
 }
 
 /** Finds the one struct/union/enum named `name` of that kind (first if duplicated), or undefined. */
-export function findNamed(
+export function findNamed<K extends 'struct' | 'union' | 'enum'>(
   btf: Btf,
-  kind: 'struct' | 'union' | 'enum',
+  kind: K,
   name: string,
-): { id: number; type: Extract<BtfType, { kind: typeof kind }> } | undefined {
+):
+  | { id: number; type: Extract<BtfType, { kind: K extends 'enum' ? 'enum' : 'struct' | 'union' }> }
+  | undefined {
   for (const id of btf.byName(name)) {
     const t = btf.types[id]!;
-    if (t.kind === kind) return { id, type: t as Extract<BtfType, { kind: typeof kind }> };
+    if (t.kind === kind) {
+      return { id, type: t as Extract<BtfType, { kind: K extends 'enum' ? 'enum' : 'struct' | 'union' }> };
+    }
   }
   return undefined;
 }

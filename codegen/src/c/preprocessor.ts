@@ -12,6 +12,8 @@ export interface Macro {
   readonly name: string;
   readonly params: readonly string[] | undefined;
   readonly variadic: boolean;
+  /** Name of the variadic parameter: `__VA_ARGS__`, or the GNU `name...` form's name. */
+  readonly vaName?: string | undefined;
   readonly body: readonly Token[];
   readonly loc: Loc;
 }
@@ -171,6 +173,7 @@ export class Preprocessor {
     if (args[1]?.text === '(' && !args[1].space) {
       const params: string[] = [];
       let variadic = false;
+      let vaName: string | undefined;
       let k = 2;
       if (args[k]?.text === ')') k++;
       else {
@@ -178,7 +181,13 @@ export class Preprocessor {
           const p = args[k];
           if (p?.text === '...') {
             variadic = true;
+            vaName = '__VA_ARGS__';
             k++;
+          } else if (p?.kind === 'ident' && args[k + 1]?.text === '...') {
+            // GNU named variadic parameter: `ctx...`
+            variadic = true;
+            vaName = p.text;
+            k += 2;
           } else if (p?.kind === 'ident') {
             params.push(p.text);
             k++;
@@ -193,6 +202,7 @@ export class Preprocessor {
         name: name.text,
         params,
         variadic,
+        vaName,
         body: args.slice(k),
         loc: { file: at.file, line: at.line },
       };
@@ -291,7 +301,7 @@ export class Preprocessor {
   private substitute(m: Macro, args: PToken[][], at: Token, hide: ReadonlySet<string>): PToken[] {
     const params = m.params!;
     const argOf = (name: string): PToken[] | undefined => {
-      if (name === '__VA_ARGS__' && m.variadic) return args[params.length] ?? [];
+      if (m.variadic && name === (m.vaName ?? '__VA_ARGS__')) return args[params.length] ?? [];
       const idx = params.indexOf(name);
       return idx >= 0 ? args[idx]! : undefined;
     };
@@ -310,6 +320,23 @@ export class Preprocessor {
           hide,
         });
         k++;
+        continue;
+      }
+      // GNU `, ## args`: the comma disappears when the variadic argument is empty.
+      if (
+        b.text === ',' &&
+        body[k + 1]?.text === '##' &&
+        body[k + 2] &&
+        m.variadic &&
+        body[k + 2]!.text === (m.vaName ?? '__VA_ARGS__')
+      ) {
+        const va = argOf(body[k + 2]!.text)!;
+        if (va.length > 0) {
+          res.push({ ...b, file: at.file, line: at.line, hide });
+          for (const x of this.expand(va))
+            res.push({ ...x, file: at.file, line: at.line, hide: union(x.hide, hide) });
+        }
+        k += 2;
         continue;
       }
       const a = b.kind === 'ident' ? argOf(b.text) : undefined;
