@@ -1,0 +1,361 @@
+// Runs in a child process (see fuzz.kernel.test.ts): throws random and hostile arguments at every
+// export of the addon and checks that each call returns or throws an Error, and that no byte
+// around any buffer it passed was touched (each buffer sits between canaries). A crash kills this
+// process, which the parent reports as a failure. Prints one JSON line with the counts.
+//
+// Usage: node fuzz-child.mjs <packageRoot> <seed> <rounds>
+import dgram from 'node:dgram';
+import { createRequire } from 'node:module';
+
+const [root, seedArg, roundsArg] = process.argv.slice(2);
+const require = createRequire(import.meta.url);
+const sys = require('node-gyp-build')(root);
+
+class FuzzSysError extends Error {
+  constructor(errno, command) {
+    super(`${command}: errno ${errno}`);
+    this.errno = errno;
+    this.command = command;
+  }
+}
+sys.setErrorClass(FuzzSysError);
+
+// --- deterministic randomness (mulberry32) ---------------------------------------------------
+let seed = Number(seedArg) >>> 0;
+function rand() {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const int = (n) => Math.floor(rand() * n);
+const pick = (a) => a[int(a.length)];
+const chance = (p) => rand() < p;
+
+// --- buffers between canaries ------------------------------------------------------------------
+const GUARD = 64;
+const guarded = [];
+function guardedBytes(n) {
+  const whole = new Uint8Array(new ArrayBuffer(n + 2 * GUARD));
+  whole.fill(0xa5);
+  const inner = whole.subarray(GUARD, GUARD + n);
+  for (let i = 0; i < n; i++) inner[i] = chance(0.5) ? 0 : int(256);
+  guarded.push(whole);
+  return inner;
+}
+function checkGuards(where) {
+  for (const whole of guarded) {
+    const n = whole.length - 2 * GUARD;
+    for (let i = 0; i < GUARD; i++) {
+      if (whole[i] !== 0xa5 || whole[GUARD + n + i] !== 0xa5) {
+        console.error(`canary overwritten after ${where}`);
+        process.exit(3);
+      }
+    }
+  }
+  guarded.length = 0;
+}
+
+// --- the objects the fuzzer may point fds at ---------------------------------------------------
+const own = new Set();
+const mk = (type, k, v, n, flags = 0) => {
+  const a = new Uint8Array(new ArrayBuffer(96));
+  const d = new DataView(a.buffer);
+  d.setUint32(0, type, true);
+  d.setUint32(4, k, true);
+  d.setUint32(8, v, true);
+  d.setUint32(12, n, true);
+  d.setUint32(16, flags, true);
+  const fd = sys.bpf(0, a, []);
+  own.add(fd);
+  return fd;
+};
+const maps = [
+  mk(1, 4, 8, 64),
+  mk(2, 4, 8, 64, 1 << 10),
+  mk(5, 8, 12, 16),
+  mk(6, 4, 4, 4),
+  mk(22, 0, 8, 8),
+  mk(27, 0, 0, 16 * 4096),
+  mk(11, 8, 8, 16, 1), // LPM trie (BPF_F_NO_PREALLOC)
+];
+const xdpPass = new Uint8Array(new ArrayBuffer(16));
+xdpPass.set([0xb7, 0, 0, 0, 2, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+function load(type) {
+  const a = new Uint8Array(new ArrayBuffer(168));
+  const d = new DataView(a.buffer);
+  d.setUint32(0, type, true);
+  d.setUint32(4, 2, true);
+  const fd = sys.bpf(5, a, [8, xdpPass, 16, new TextEncoder().encode('GPL\0')]);
+  own.add(fd);
+  return fd;
+}
+const progs = [load(6), load(1)]; // XDP returning PASS, socket filter returning 2 (keep 2 bytes)
+const perfAttr = new Uint8Array(new ArrayBuffer(128));
+new DataView(perfAttr.buffer).setUint32(0, 1, true);
+new DataView(perfAttr.buffer).setUint32(4, 128, true);
+new DataView(perfAttr.buffer).setBigUint64(8, 9n, true);
+new DataView(perfAttr.buffer).setBigUint64(40, 1n, true);
+const perf = sys.perfEventOpen(perfAttr, 0, -1, -1, 0);
+own.add(perf);
+const udp = dgram.createSocket('udp4');
+await new Promise((r) => udp.bind(0, '127.0.0.1', r));
+const udpFd = udp._handle.fd;
+const closedFd = sys.dup(maps[0]);
+sys.close(closedFd);
+const fds = [...maps, ...progs, perf, udpFd, closedFd, 0, 1, 2, 1_000_000, 2 ** 31 - 1];
+
+// --- hostile values ----------------------------------------------------------------------------
+function detached() {
+  const ab = new ArrayBuffer(16);
+  const view = new Uint8Array(ab);
+  structuredClone(ab, { transfer: [ab] });
+  return view;
+}
+function anyValue() {
+  switch (int(24)) {
+    case 0:
+      return undefined;
+    case 1:
+      return null;
+    case 2:
+      return pick([true, false]);
+    case 3:
+      return pick([
+        0,
+        -1,
+        1.5,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        -0,
+        2 ** 31,
+        2 ** 32,
+        2 ** 53,
+        -(2 ** 53),
+        1e300,
+      ]);
+    case 4:
+      return pick(['', '3', 'lo', 'x'.repeat(100), 'a\0b']);
+    case 5:
+      return pick([{}, [], [1, 2], { length: 4 }]);
+    case 6:
+      return 10n;
+    case 7:
+      return () => 0;
+    case 8:
+      return Symbol('s');
+    case 9:
+      return new Uint16Array(4);
+    case 10:
+      return new ArrayBuffer(8);
+    case 11:
+      return new DataView(new ArrayBuffer(8));
+    case 12:
+      return detached();
+    case 13:
+      return Buffer.alloc(int(64));
+    case 14:
+      return new Uint8Array(new SharedArrayBuffer(32));
+    case 15:
+      return new Uint8Array(new ArrayBuffer(8, { maxByteLength: 64 }));
+    case 16:
+      return new Uint8Array(0);
+    default:
+      return pick(fds);
+  }
+}
+const anyBytes = () =>
+  chance(0.85) ? guardedBytes(pick([0, 1, 3, 4, 7, 8, 12, 16, 24, 64, 128, 512, 4096])) : anyValue();
+const anyFd = () => (chance(0.85) ? pick(fds) : anyValue());
+const anyNum = () =>
+  chance(0.7) ? pick([0, 1, 2, 4, 8, 16, 64, 4096, 2 ** 32 - 1, int(1 << 20)]) : anyValue();
+
+// An attr for cmd: random bytes, then plausible fds, bogus lengths and raw addresses.
+function hostileAttr(cmd) {
+  const size = chance(0.8)
+    ? pick([sys.attrSize(Math.min(cmd, 37)), 4, 16, 32, 56, 64, 80, 96, 168, 200])
+    : int(300);
+  const a = guardedBytes(size);
+  const d = new DataView(a.buffer, a.byteOffset, a.byteLength);
+  for (let i = 0; i + 4 <= size; i += 4) {
+    const r = int(6);
+    if (r === 0) d.setUint32(i, pick(fds.filter((f) => typeof f === 'number' && f < 2 ** 31)), true);
+    else if (r === 1) d.setUint32(i, pick([0, 1, 8, 64, 4096, 0xffffffff, int(1 << 16)]), true);
+    else if (r === 2 && i % 8 === 0 && i + 8 <= size)
+      d.setBigUint64(i, pick([0x1000n, 0xdeadbeefn, 0x7fffffffe000n, 0xffffffffffffffffn]), true);
+  }
+  if (cmd === 0 && size >= 16) {
+    d.setUint32(4, int(64), true); // keep created maps small
+    d.setUint32(8, int(256), true);
+    d.setUint32(12, int(4096) + 1, true);
+  }
+  if (cmd === 10 && size >= 36) d.setUint32(32, int(4), true); // test-run repeat
+  return a;
+}
+function hostilePointers(cmd) {
+  if (chance(0.05)) return anyValue();
+  const out = [];
+  const n = int(6);
+  const known = sys.pointerFields(Math.min(cmd, 37), int(60)).map((f) => f.offset);
+  for (let i = 0; i < n; i++) {
+    out.push(chance(0.6) && known.length ? pick(known) : chance(0.5) ? int(200) : anyValue());
+    out.push(anyBytes());
+  }
+  return out;
+}
+
+// --- the calls ---------------------------------------------------------------------------------
+const counts = {};
+const kinds = {};
+let errors = 0;
+let returned = 0;
+function attempt(name, fn) {
+  counts[name] = (counts[name] ?? 0) + 1;
+  let result;
+  try {
+    result = fn();
+    returned++;
+  } catch (e) {
+    if (!(e instanceof Error)) {
+      console.error(`${name} threw a non-Error: ${String(e)}`);
+      process.exit(4);
+    }
+    errors++;
+    kinds[e.constructor.name] = (kinds[e.constructor.name] ?? 0) + 1;
+  }
+  checkGuards(name);
+  return result;
+}
+const release = (fd) => {
+  if (typeof fd === 'number' && fd > 2 && !own.has(fd) && fd !== udpFd) {
+    try {
+      sys.close(fd);
+    } catch {}
+  }
+};
+
+const rounds = Number(roundsArg);
+for (let round = 0; round < rounds; round++) {
+  const cmd = chance(0.9) ? int(41) : anyValue();
+  release(
+    attempt('bpf', () =>
+      sys.bpf(
+        cmd,
+        chance(0.95) ? hostileAttr(typeof cmd === 'number' ? cmd : 0) : anyValue(),
+        hostilePointers(typeof cmd === 'number' ? cmd : 0),
+      ),
+    ),
+  );
+  attempt('objInfo', () =>
+    sys.objInfo(
+      anyFd(),
+      chance(0.9) ? guardedBytes(pick([0, 8, 32, 64, 104, 232, 300])) : anyValue(),
+      hostilePointers(15),
+    ),
+  );
+  const fd = anyFd();
+  attempt('mapLookup', () => sys.mapLookup(fd, anyBytes(), anyBytes(), anyNum()));
+  attempt('mapUpdate', () => sys.mapUpdate(fd, anyBytes(), anyBytes(), chance(0.8) ? int(5) : anyNum()));
+  attempt('mapDelete', () => sys.mapDelete(fd, anyBytes()));
+  attempt('mapNextKey', () => sys.mapNextKey(fd, chance(0.2) ? null : anyBytes(), anyBytes()));
+  attempt('mapLookupAndDelete', () =>
+    sys.mapLookupAndDelete(fd, chance(0.3) ? null : anyBytes(), anyBytes(), anyNum()),
+  );
+  attempt('noop', () => sys.noop(fd, anyBytes(), anyBytes(), anyNum()));
+  attempt('mapSizes', () => sys.mapSizes(anyFd()));
+  attempt('adoptMap', () => sys.adoptMap(anyFd()));
+  attempt('pointerFields', () => sys.pointerFields(anyNum(), anyNum()));
+  attempt('infoPointerFields', () =>
+    sys.infoPointerFields(pick(['prog', 'map', 'link', 'btf', 'x', 3]), anyNum(), anyNum()),
+  );
+  attempt('attrSize', () => sys.attrSize(anyNum()));
+  attempt('commandName', () => sys.commandName(anyNum()));
+  attempt('fdKind', () => sys.fdKind(anyFd()));
+  release(attempt('dup', () => sys.dup(anyFd())));
+  attempt('close', () => sys.close(pick([closedFd, 1_000_000, -1, 'x', 2 ** 31, null])));
+  const mapping = attempt('mmap', () =>
+    sys.mmap(
+      anyFd(),
+      pick([1, 4096, 8192, 4096 * 17, 2 ** 40, anyNum()]),
+      chance(0.5) ? chance(0.5) : anyValue(),
+      chance(0.7) ? undefined : pick([0, 4096, 100, anyNum()]),
+    ),
+  );
+  if (mapping instanceof ArrayBuffer) {
+    new Uint8Array(mapping)[0]; // reading is always allowed
+    attempt('munmap', () => sys.munmap(mapping));
+  }
+  attempt('munmap', () => sys.munmap(anyValue()));
+  const pfd = attempt('perfEventOpen', () => {
+    const a = chance(0.8) ? guardedBytes(pick([32, 64, 112, 128, 136, 600])) : anyValue();
+    if (a instanceof Uint8Array && a.length >= 64) {
+      const d = new DataView(a.buffer, a.byteOffset, a.byteLength);
+      d.setUint32(0, pick([0, 1, 2, 5, 6, 9, 10, int(64)]), true); // event types, incl. breakpoints and dynamic PMUs
+      if (chance(0.8)) d.setUint32(4, pick([0, 64, 128, a.length, a.length + 8, 0xffffffff]), true);
+      d.setBigUint64(8, BigInt(int(16)), true);
+      d.setBigUint64(40, BigInt(int(2 ** 30)) | (chance(0.1) ? 1n << 37n : 0n) | 1n, true); // disabled, random bits
+      d.setBigUint64(16, BigInt(int(1000)), true); // sample_period: small
+    }
+    return sys.perfEventOpen(
+      a,
+      pick([0, -1, anyNum()]),
+      pick([-1, 0, anyNum()]),
+      pick([-1, anyFd()]),
+      chance(0.8) ? int(16) : anyValue(),
+      chance(0.7) ? null : anyBytes(),
+    );
+  });
+  release(pfd);
+  attempt('ioctl', () =>
+    sys.ioctl(
+      anyFd(),
+      pick([
+        sys.PERF_EVENT_IOC_ENABLE,
+        sys.PERF_EVENT_IOC_DISABLE,
+        sys.PERF_EVENT_IOC_RESET,
+        sys.PERF_EVENT_IOC_SET_BPF,
+        sys.PERF_EVENT_IOC_PAUSE_OUTPUT,
+        0x5401,
+        0xc0086420,
+        anyNum(),
+      ]),
+      anyNum(),
+    ),
+  );
+  const w = attempt('FdWatcher', () => new sys.FdWatcher(anyFd(), chance(0.8) ? () => {} : anyValue()));
+  if (w) {
+    attempt('FdWatcher.start', () => w.start());
+    if (chance(0.5)) attempt('FdWatcher.unref', () => w.unref());
+    attempt('FdWatcher.stop', () => w.stop());
+    attempt('FdWatcher.close', () => w.close());
+    attempt('FdWatcher.start', () => w.start());
+  }
+  const sock = chance(0.5) ? udpFd : anyFd();
+  attempt('attachSocketFilter', () =>
+    sys.attachSocketFilter(sock === udpFd || !own.has(sock) ? sock : closedFd, anyFd()),
+  );
+  attempt('detachSocketFilter', () => sys.detachSocketFilter(chance(0.5) ? udpFd : closedFd));
+  attempt('ifNameToIndex', () =>
+    sys.ifNameToIndex(
+      chance(0.8) ? pick(['lo', 'eth0', '', 'x'.repeat(15), 'x'.repeat(16), 'a\0b']) : anyValue(),
+    ),
+  );
+  attempt('getMemlockLimit', () => sys.getMemlockLimit());
+  attempt('possibleCpus', () => sys.possibleCpus());
+  attempt('pageSize', () => sys.pageSize());
+}
+const before = sys.getMemlockLimit();
+for (let i = 0; i < 50; i++)
+  attempt('setMemlockLimit', () => sys.setMemlockLimit(chance(0.5) ? before.soft : anyValue()));
+sys.setMemlockLimit(before.soft);
+for (let i = 0; i < 50; i++) attempt('setErrorClass', () => sys.setErrorClass(anyValue()));
+sys.setErrorClass(() => {
+  throw new Error('a constructor that throws');
+});
+attempt('bpf with a throwing error class', () => sys.bpf(1, new Uint8Array(32), []));
+sys.setErrorClass(FuzzSysError);
+
+udp.close();
+for (const fd of own) sys.close(fd);
+console.log(JSON.stringify({ calls: errors + returned, errors, returned, kinds, counts }));
