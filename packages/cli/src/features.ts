@@ -23,7 +23,7 @@ function names(table: object, prefix: string): string[] {
     const c = cNameOf(table as never, value as never) as string | undefined;
     if (!c?.startsWith(prefix)) continue;
     const name = c.slice(prefix.length).toLowerCase();
-    if (name !== 'unspec' && !name.startsWith('max')) out.push(name);
+    if (name !== 'unspec' && !name.startsWith('max') && !name.endsWith('_deprecated')) out.push(name);
   }
   return out;
 }
@@ -35,7 +35,9 @@ function probe(fn: () => unknown): boolean {
       r === true || (typeof r === 'object' && r !== null && (r as { supported?: boolean }).supported === true)
     );
   } catch (error) {
-    if ((error as Error).name === 'NotSupportedError') return false;
+    // Unsupported, or a type this build of @ebpf/core has no rules for: either way, not usable.
+    if ((error as Error).name === 'NotSupportedError' || (error as Error).name === 'InvalidArgumentError')
+      return false;
     throw error;
   }
 }

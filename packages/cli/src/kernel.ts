@@ -105,12 +105,34 @@ export function showProgram(id: number): ProgSummary {
   return progSummary(prog.info());
 }
 
+/**
+ * Disassembles translated bytecode one instruction a line, each prefixed with its slot index.
+ * The kernel's rewrites may use instructions of its own that are not part of the ISA (per-CPU
+ * address moves, internal calls); those lines show the raw bytes instead of failing the dump.
+ */
+export function disassembleXlated(bytes: Uint8Array): string {
+  let out = '';
+  for (let off = 0; off + 8 <= bytes.length; ) {
+    const len = bytes[off] === 0x18 && off + 16 <= bytes.length ? 16 : 8;
+    const slot = bytes.subarray(off, off + len);
+    let text: string;
+    try {
+      text = disassemble(slot).trim();
+    } catch {
+      text = `.8byte 0x${Buffer.from(slot.subarray(0, 8)).toString('hex')}   ; kernel-internal instruction`;
+    }
+    out += `${String(off / 8).padStart(4)}: ${text}\n`;
+    off += len;
+  }
+  return out;
+}
+
 /** A program's translated bytecode and its disassembly. */
 export function xlatedText(id: number): { text: string; bytes: Uint8Array } {
   using prog = BpfProgram.fromId(id);
   const bytes = prog.xlatedBytes();
   if (bytes.length === 0) return { text: "; the kernel hides this program's instructions\n", bytes };
-  return { text: disassemble(bytes), bytes };
+  return { text: disassembleXlated(bytes), bytes };
 }
 
 /** A program's JIT image (empty when interpreted). */

@@ -3,6 +3,20 @@ import { renderTable } from '../format/table.ts';
 import { type Io, printJson } from '../io.ts';
 import { jsonOption } from '../options.ts';
 
+/** Lays out words in lines of at most `width` columns, indented by two spaces. */
+function wrap(words: readonly string[], width: number): string {
+  let out = '';
+  let line = ' ';
+  for (const word of words) {
+    if (line.length + 1 + word.length > width && line.trim() !== '') {
+      out += `${line}\n`;
+      line = ' ';
+    }
+    line += ` ${word}`;
+  }
+  return line.trim() === '' ? out : `${out}${line}\n`;
+}
+
 /** `ebpf feature`. */
 export function registerFeatureCommand(program: Command, io: Io): void {
   program
@@ -34,7 +48,7 @@ export function registerFeatureCommand(program: Command, io: Io): void {
       if (report.helpers) {
         io.out('\n');
         for (const [type, helpers] of Object.entries(report.helpers)) {
-          io.out(`${c.bold(`${type}`)} ${c.dim(`(${helpers.length} helpers)`)}: ${helpers.join(', ')}\n`);
+          io.out(`${c.bold(type)} ${c.dim(`(${helpers.length} helpers)`)}\n${wrap(helpers, io.columns)}`);
         }
       }
     });

@@ -3,7 +3,7 @@ import { createLogUpdate } from 'log-update';
 import { CliError, ExitCode } from '../exit-codes.ts';
 import { type Io, printJson } from '../io.ts';
 import { PacketCounter } from './counter.ts';
-import type { Counters } from './slots.ts';
+import { type Counters, zeroCounters } from './slots.ts';
 import { type SentCounts, startTraffic, type Traffic } from './traffic.ts';
 import { renderView, rows } from './view.ts';
 
@@ -63,7 +63,11 @@ export async function runXdpDemo(options: XdpDemoOptions, io: Io): Promise<void>
   };
   for (const s of signals) process.on(s, onSignal);
 
-  const live = !options.json && io.isTTY ? createLogUpdate(io.stdout, { showCursor: false }) : undefined;
+  // A live view needs a real terminal (some report 0 rows, e.g. under `script`): else print once at the end.
+  const live =
+    !options.json && io.isTTY && (io.stdout.rows ?? 24) > 0
+      ? createLogUpdate(io.stdout, { showCursor: false })
+      : undefined;
   let counter: PacketCounter | undefined;
   let traffic: Traffic | undefined;
   try {
@@ -110,9 +114,15 @@ export async function runXdpDemo(options: XdpDemoOptions, io: Io): Promise<void>
     const seconds = (performance.now() - started) / 1000;
     counter.close();
     if (live) {
-      live(renderView(header(seconds), rows(final, final, 0), io.color, io.columns));
+      live(
+        renderView(
+          { ...header(seconds), done: true },
+          rows(final, zeroCounters(), seconds),
+          io.color,
+          io.columns,
+        ),
+      );
       live.done();
-      io.out(io.color.dim(`detached from ${options.iface}; ran ${seconds.toFixed(1)}s\n`));
     }
     const report: XdpDemoReport = {
       iface: options.iface,
@@ -125,7 +135,15 @@ export async function runXdpDemo(options: XdpDemoOptions, io: Io): Promise<void>
       stoppedBy,
     };
     if (options.json) printJson(io, report);
-    else if (!live) io.out(renderView(header(seconds), rows(final, final, 0), io.color, io.columns));
+    else if (!live)
+      io.out(
+        renderView(
+          { ...header(seconds), done: true },
+          rows(final, zeroCounters(), seconds),
+          io.color,
+          io.columns,
+        ),
+      );
   } finally {
     // Runs on every way out: error, end, signal. Each step is idempotent.
     await traffic?.stop().catch(() => {});

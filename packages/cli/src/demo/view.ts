@@ -39,6 +39,8 @@ export interface ViewHeader {
   readonly linkId: number | undefined;
   readonly elapsed: number;
   readonly duration: number | undefined;
+  /** The run is over and the program detached: the footer says so instead of "Ctrl-C to stop". */
+  readonly done?: boolean;
 }
 
 /** Renders the live view: a header, the table with a bar of each protocol's share of packets, a footer. */
@@ -68,8 +70,9 @@ export function renderView(
     table,
     color,
   );
-  const when =
-    header.duration === undefined
+  const when = header.done
+    ? `ran ${header.elapsed.toFixed(1)}s, detached from ${header.iface}; rates are averages over the run`
+    : header.duration === undefined
       ? `${header.elapsed.toFixed(0)}s, Ctrl-C to stop`
       : `${header.elapsed.toFixed(0)}s of ${header.duration}s, Ctrl-C to stop`;
   const title =
