@@ -24,6 +24,8 @@ import {
   label,
   lddw,
   ldMapFd,
+  ldMapIdx,
+  ldMapIdxValue,
   ldxdw,
   ldxw,
   link,
@@ -166,6 +168,15 @@ requireKernel('programs built with @ebpf/asm run on the kernel', () => {
     expect(r.retval).toBe(52);
     expect(program.instructions.at(-1)?.meta?.func).toBe('bump');
     expect(r.tag).toBe(program.tag());
+  });
+
+  it('the tag of a program loading maps by fd_array index (not zeroed, unlike fds)', () => {
+    const program = link([ldMapIdx(R1, 1), ldMapIdxValue(R1, 1, 8), mov64(R0, 0), exit()]);
+    const maps = [
+      { valueSize: 16, entries: 1 },
+      { valueSize: 16, entries: 1 },
+    ];
+    expect(bpfRunOk(program.encode(), { maps }).tag).toBe(program.tag());
   });
 
   it('a 64-bit immediate and the tag of a program with lddw', () => {

@@ -121,6 +121,40 @@ describe('llvm-objdump-16 prints every form as we do', () => {
   });
 });
 
+describe('a program clang compiles', () => {
+  const CLANG = 'clang';
+  let text: Uint8Array;
+  let objdump: string;
+  beforeAll(() => {
+    if (!haveTool(CLANG)) throw new Error('clang is not installed (run tools/setup.sh)');
+    const src = new URL('../test/fixtures/sample.c', import.meta.url).pathname;
+    const obj = join(dir, 'sample.o');
+    const bin = join(dir, 'sample.bin');
+    execFileSync(CLANG, ['-target', 'bpf', '-O2', '-mcpu=v3', '-c', src, '-o', obj]);
+    execFileSync(OBJCOPY, ['-O', 'binary', '--only-section=xdp', obj, bin]);
+    text = new Uint8Array(readFileSync(bin));
+    objdump = execFileSync(OBJDUMP, ['-d', '--mattr=+alu32', '--section=xdp', obj], { encoding: 'utf8' });
+  });
+
+  it('assembles llvm-objdump output (addresses, raw bytes, labels) back to the same bytes', () => {
+    expect(text.length).toBeGreaterThan(100);
+    expect(hex(assemble(objdump))).toBe(hex(text));
+  });
+
+  it('disassembles the bytes as llvm-objdump does', () => {
+    const llvm = new Map<number, string>();
+    for (const m of objdump.matchAll(/^\s*(\d+):\t[0-9a-f]{2}(?: [0-9a-f]{2}){7}\t(.*)$/gm))
+      llvm.set(Number(m[1]), normalize(m[2]!));
+    const ours = disassemble(text, { offsets: true });
+    let lines = 0;
+    for (const m of ours.matchAll(/^\s*(\d+):\t(.*)$/gm)) {
+      expect(normalize(m[2]!)).toBe(llvm.get(Number(m[1])));
+      lines++;
+    }
+    expect(lines).toBe(llvm.size);
+  });
+});
+
 describe('whole programs', () => {
   const program = `
     # count down from 10, summing into r0
