@@ -158,6 +158,18 @@ requireKernel('attachXdp', () => {
     expect(link.unpin(path)).toBe(true);
   });
 
+  it('detaches a link that stays open, and opens links by fd', async () => {
+    using link = attachXdp(prog, b, { mode: 'generic' });
+    using again = Link.fromFd(link.fd);
+    expect(again).toBeInstanceOf(XdpLink);
+    expect(Link.ids()).toContain(link.info().id);
+    link.detach();
+    const before = count(counts);
+    await sendThrough(2);
+    expect(count(counts)).toBe(before);
+    expect(() => Link.fromFd(prog.fd)).toThrow(/a BPF prog, not a link/);
+  });
+
   it('refuses a second program in the same mode', () => {
     using link = attachXdp(prog, b, { mode: 'generic' });
     expect(link.closed).toBe(false);

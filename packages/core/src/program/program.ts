@@ -382,9 +382,10 @@ export class BpfProgram extends KernelObject {
         attr.u32('ctxSizeOut', contextOut.length);
         attr.pointer('ctxOut', contextOut);
       }
-      attr.u32('repeat', repeat);
-      attr.u32('flags', flags);
-      attr.u32('cpu', cpu);
+      // The attr was zeroed: write only what differs (repeat 0 means 1 to the kernel).
+      if (repeat > 1) attr.u32('repeat', repeat);
+      if (flags !== 0) attr.u32('flags', flags);
+      if (cpu !== 0) attr.u32('cpu', cpu);
       try {
         sys.bpf(Cmd.ProgTestRun, attr.bytes, attr.pointers);
       } catch (error) {
@@ -429,8 +430,16 @@ export class BpfProgram extends KernelObject {
         contextOut === undefined ? 0 : Math.min(attr.getU32('ctxSizeOut'), contextOut.length);
       return {
         retval,
-        data: dataOut === undefined ? empty : dataOut.subarray(0, outLength),
-        context: contextOut?.subarray(0, contextLength),
+        data:
+          dataOut === undefined
+            ? empty
+            : outLength === dataOut.length
+              ? dataOut
+              : dataOut.subarray(0, outLength),
+        context:
+          contextOut === undefined || contextLength === contextOut.length
+            ? contextOut
+            : contextOut.subarray(0, contextLength),
         duration,
       };
     }
