@@ -24,3 +24,4 @@ pnpm install --frozen-lockfile
 
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || echo "setup: could not mount bpffs at /sys/fs/bpf (pinning tests need it)"
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || echo "setup: could not mount tracefs at /sys/kernel/tracing"
+mountpoint -q /sys/kernel/security || mount -t securityfs none /sys/kernel/security 2>/dev/null || echo "setup: could not mount securityfs at /sys/kernel/security (lockdown-aware errors need it)"
