@@ -3,11 +3,14 @@
  * keys 0…65,535 ascending, each operation timed separately per run and checked (lookup value
  * must equal the key, every update/delete must succeed). One map per process.
  *
- * Layers: `sys` calls `@ebpf/sys` hot paths with reused off-heap buffers; `core` calls
- * `BpfMap.set/get/delete` with raw `Uint8Array` keys and values; `core-codec` does the same with
- * the map's `u32`/`u64n` codecs (plain numbers in, plain numbers out).
+ * Layers: `sys` calls `@ebpf/sys` hot paths with reused off-heap buffers; `core` calls a raw
+ * `BpfMap` (no codecs) with reused `Uint8Array` keys and values: `set(key, value)`,
+ * `lookupInto(key, out)` (the allocation-free read), `delete(key)`; `core-codec` calls
+ * `set(k, v)`, `get(k)`, `delete(k)` on a map with `u32` key and `u64n` value codecs (plain
+ * numbers in and out).
  */
-import { buffer, check, type Layer, measure } from '../harness.ts';
+import type * as Core from '@ebpf/core';
+import { buffer, check, type Layer, landed, measure } from '../harness.ts';
 import { createMap, floor } from '../sys-floor.ts';
 
 const N = 65_536;
@@ -63,7 +66,54 @@ async function sysLoops(kind: 'hash' | 'array'): Promise<Loops> {
 }
 
 async function coreLoops(kind: 'hash' | 'array', codecs: boolean): Promise<Loops> {
-  void kind;
-  void codecs;
-  return { reason: 'waiting for @ebpf/core BpfMap' };
+  const core = await landed<typeof Core>('@ebpf/core', ['BpfMap']);
+  if ('reason' in core) return core;
+  const { BpfMap } = core.mod;
+  const spec = { type: kind, keySize: 4, valueSize: 8, maxEntries: N } as const;
+  if (codecs) {
+    const map = BpfMap.create({ ...spec, key: 'u32', value: 'u64n' });
+    return {
+      loops: [
+        () => {
+          for (let k = 0; k < N; k++) map.set(k, k);
+        },
+        () => {
+          for (let k = 0; k < N; k++) if (map.get(k) !== k) check(false, `lookup ${k}`);
+        },
+        () => {
+          for (let k = 0; k < N; k++) if (!map.delete(k)) check(false, `delete ${k}`);
+        },
+      ],
+    };
+  }
+  const map = BpfMap.create(spec);
+  const key = buffer(4);
+  const value = buffer(8);
+  const k32 = new Uint32Array(key.buffer);
+  const v32 = new Uint32Array(value.buffer);
+  return {
+    loops: [
+      () => {
+        for (let k = 0; k < N; k++) {
+          k32[0] = k;
+          v32[0] = k;
+          v32[1] = 0;
+          map.set(key, value);
+        }
+      },
+      () => {
+        for (let k = 0; k < N; k++) {
+          k32[0] = k;
+          v32[0] = 0xffffffff;
+          if (!map.lookupInto(key, value) || v32[0] !== k || v32[1] !== 0) check(false, `lookup ${k}`);
+        }
+      },
+      () => {
+        for (let k = 0; k < N; k++) {
+          k32[0] = k;
+          if (!map.delete(key)) check(false, `delete ${k}`);
+        }
+      },
+    ],
+  };
 }

@@ -6,12 +6,14 @@
  * Usage: load.ts sys|core --program FILE
  */
 import { readFileSync } from 'node:fs';
+import type * as Core from '@ebpf/core';
 import {
   ALL_RUNS,
   buffer,
   check,
   emit,
   type Layer,
+  landed,
   layerArg,
   median,
   notAvailable,
@@ -87,5 +89,24 @@ if (layer === 'sys') {
     );
   }
 } else {
-  notAvailable(layer, IDS, 'waiting for @ebpf/core BpfProgram.load');
+  const core = await landed<typeof Core>('@ebpf/core', ['BpfProgram']);
+  if ('reason' in core) notAvailable(layer, IDS, core.reason);
+  else {
+    const { BpfProgram } = core.mod;
+    let log = '';
+    run(
+      layer,
+      () => {
+        const prog = BpfProgram.load({
+          type: 'socket_filter',
+          instructions: insns,
+          license: 'GPL',
+          logLevel: LOG_STATS,
+        });
+        log = prog.verifierLog ?? '';
+        prog.close();
+      },
+      () => log,
+    );
+  }
 }

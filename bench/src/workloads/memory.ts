@@ -5,7 +5,8 @@
  * with --quick) minus before, both measured after a full GC: per-call allocation shows here.
  * Needs `node --expose-gc`. Usage: memory.ts sys|core [--quick]
  */
-import { buffer, check, emit, type Layer, layerArg, notAvailable, quick } from '../harness.ts';
+import type * as Core from '@ebpf/core';
+import { buffer, check, emit, type Layer, landed, layerArg, notAvailable, quick } from '../harness.ts';
 import { createMap, type Floor, fill, floor, loadProgram } from '../sys-floor.ts';
 
 const HOLD = 1_000;
@@ -78,11 +79,36 @@ function sysLayer(f: Floor): void {
   });
 }
 
+/** Holds `BpfMap`s and `BpfProgram`s; the heap figure uses `map.get(k)` with u32/u64n codecs. */
+function coreLayer({ BpfMap, BpfProgram }: typeof Core): void {
+  hold('core', () => [
+    BpfMap.create({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024 }),
+    BpfProgram.load({ type: 'socket_filter', instructions: returnZero, license: 'GPL' }),
+  ]);
+  const map = BpfMap.create({
+    type: 'hash',
+    keySize: 4,
+    valueSize: 8,
+    maxEntries: ENTRIES,
+    key: 'u32',
+    value: 'u64n',
+  });
+  for (let k = 0; k < ENTRIES; k++) map.set(k, k);
+  heap('core', (n) => {
+    for (let i = 0; i < n; i++) {
+      const k = i & (ENTRIES - 1);
+      if (map.get(k) !== k) check(false, `lookup ${k}`);
+    }
+  });
+}
+
 const layer = layerArg(['sys', 'core']);
 if (layer === 'sys') {
   const f = await floor(['mapLookup', 'mapUpdate']);
   if ('reason' in f) notAvailable(layer, [...HOLD_IDS, HEAP_ID], f.reason);
   else sysLayer(f);
 } else {
-  notAvailable(layer, [...HOLD_IDS, HEAP_ID], 'waiting for @ebpf/core BpfMap, BpfProgram');
+  const core = await landed<typeof Core>('@ebpf/core', ['BpfMap', 'BpfProgram']);
+  if ('reason' in core) notAvailable(layer, [...HOLD_IDS, HEAP_ID], core.reason);
+  else coreLayer(core.mod);
 }

@@ -2,9 +2,10 @@
  * W3 batch lookup: per run a fresh u32 → u64 hash map of 65,536 entries filled with k → k
  * (untimed), then 8 full walks with BPF_MAP_LOOKUP_BATCH, 4,096 entries per call, until ENOENT;
  * every walk must return all 65,536 entries with value == key. Figure: entries/s.
- * Usage: w3-batch.ts sys|core
+ * Usage: w3-batch.ts sys|core|core-codec
  */
-import { buffer, check, layerArg, measure, type Prepared } from '../harness.ts';
+import type * as Core from '@ebpf/core';
+import { buffer, check, landed, layerArg, measure, type Prepared } from '../harness.ts';
 import { createMap, fill, floor } from '../sys-floor.ts';
 
 const N = 65_536;
@@ -12,6 +13,17 @@ const BATCH = 4_096;
 const WALKS = 8;
 const ID = 'W3.hash.lookup_batch';
 const EXPECTED_SUM = (N * (N - 1)) / 2;
+
+/** Checks one batch (every value equals its key) and returns the sum of its keys. */
+function checkBatch(k32: Uint32Array, v32: Uint32Array, count: number): number {
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    const k = k32[i]!;
+    if (v32[2 * i] !== k || v32[2 * i + 1] !== 0) check(false, `batch value of ${k}`);
+    sum += k;
+  }
+  return sum;
+}
 
 async function sysLayer(): Promise<Prepared> {
   const f = await floor(['mapUpdate', 'close']);
@@ -56,11 +68,7 @@ async function sysLayer(): Promise<Prepared> {
                 done = true;
               }
               const count = a.getU32('count');
-              for (let i = 0; i < count; i++) {
-                const k = k32[i]!;
-                if (v32[2 * i] !== k || v32[2 * i + 1] !== 0) check(false, `batch value of ${k}`);
-                sum += k;
-              }
+              sum += checkBatch(k32, v32, count);
               total += count;
               if (done) break;
             }
@@ -75,9 +83,76 @@ async function sysLayer(): Promise<Prepared> {
   };
 }
 
-async function coreLayer(): Promise<Prepared> {
-  return { reason: 'waiting for @ebpf/core BpfMap.getBatch' };
+/**
+ * `core`: `lookupBatchInto` (the allocation-free batch read) with a cursor and reused buffers;
+ * `core-codec`: `getBatch({ batchSize: 4096 })` on a map with u32/u64n codecs, which returns the
+ * whole walk as `[key, value]` pairs.
+ */
+async function coreLayer(codecs: boolean): Promise<Prepared> {
+  const core = await landed<typeof Core>('@ebpf/core', ['BpfMap', 'MapBatchCursor']);
+  if ('reason' in core) return core;
+  const { BpfMap, MapBatchCursor } = core.mod;
+  const spec = { type: 'hash', keySize: 4, valueSize: 8, maxEntries: N } as const;
+  let map: Core.BpfMap<number, number> | undefined;
+  const before = () => {
+    map = BpfMap.create({ ...spec, key: 'u32', value: 'u64n' });
+    for (let k = 0; k < N; k++) map.set(k, k);
+  };
+  const after = () => map!.close();
+  if (codecs) {
+    return {
+      timed: [
+        {
+          id: ID,
+          unit: 'ops/s',
+          ops: WALKS * N,
+          before,
+          after,
+          loop() {
+            for (let walk = 0; walk < WALKS; walk++) {
+              const entries = map!.getBatch({ batchSize: BATCH });
+              let sum = 0;
+              for (const [k, v] of entries) {
+                if (v !== k) check(false, `batch value of ${k}`);
+                sum += k;
+              }
+              check(entries.length === N && sum === EXPECTED_SUM, `walk returned ${entries.length} entries`);
+            }
+          },
+        },
+      ],
+    };
+  }
+  const keys = buffer(4 * BATCH);
+  const values = buffer(8 * BATCH);
+  const k32 = new Uint32Array(keys.buffer);
+  const v32 = new Uint32Array(values.buffer);
+  const cursor = new MapBatchCursor(4);
+  return {
+    timed: [
+      {
+        id: ID,
+        unit: 'ops/s',
+        ops: WALKS * N,
+        before,
+        after,
+        loop() {
+          for (let walk = 0; walk < WALKS; walk++) {
+            cursor.reset();
+            let total = 0;
+            let sum = 0;
+            while (!cursor.done) {
+              const count = map!.lookupBatchInto(cursor, keys, values, BATCH);
+              sum += checkBatch(k32, v32, count);
+              total += count;
+            }
+            check(total === N && sum === EXPECTED_SUM, `walk returned ${total} entries`);
+          }
+        },
+      },
+    ],
+  };
 }
 
-const layer = layerArg(['sys', 'core']);
-measure(layer, [ID], layer === 'sys' ? await sysLayer() : await coreLayer());
+const layer = layerArg(['sys', 'core', 'core-codec']);
+measure(layer, [ID], layer === 'sys' ? await sysLayer() : await coreLayer(layer === 'core-codec'));

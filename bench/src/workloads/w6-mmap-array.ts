@@ -5,13 +5,16 @@
  * read through BPF_MAP_LOOKUP_ELEM must be 12,345 + 63. Figures: element operations/s.
  * Usage: w6-mmap-array.ts sys|core
  */
-import { buffer, check, layerArg, measure, type Prepared } from '../harness.ts';
+import type * as Core from '@ebpf/core';
+import { buffer, check, landed, layerArg, measure, type Prepared } from '../harness.ts';
 import { createMap, floor } from '../sys-floor.ts';
 
 const N = 65_536;
 const PASSES = 64;
 const IDS = ['W6.mmap_array.write', 'W6.mmap_array.read'];
 const TWO32 = 2 ** 32;
+/** BPF_F_MMAPABLE. */
+const MMAPABLE = 0x400;
 let expected = 0;
 for (let i = 0; i < N; i++) expected += i + PASSES - 1;
 expected *= PASSES;
@@ -69,8 +72,20 @@ async function sysLayer(): Promise<Prepared> {
   });
 }
 
+/** `map.memory().u32`: the typed view `@ebpf/core` hands out on the mapped values. */
 async function coreLayer(): Promise<Prepared> {
-  return { reason: 'waiting for @ebpf/core BpfMap.memory' };
+  const core = await landed<typeof Core>('@ebpf/core', ['BpfMap']);
+  if ('reason' in core) return core;
+  const map = core.mod.BpfMap.create({
+    type: 'array',
+    keySize: 4,
+    valueSize: 8,
+    maxEntries: N,
+    flags: MMAPABLE,
+    key: 'u32',
+    value: 'u64n',
+  });
+  return loops(map.memory().u32, (k) => map.get(k) ?? -1);
 }
 
 const layer = layerArg(['sys', 'core']);
