@@ -17,6 +17,16 @@ export const DEFAULT_BTF = '/sys/kernel/btf/vmlinux';
 export const DEFAULT_IR_DIR = join(REPO_ROOT, 'codegen/ir');
 export const DEFAULT_OUT_DIR = join(REPO_ROOT, 'packages/uapi/src/generated');
 
+/** The IR files as `pnpm codegen` writes them (JSON formatted by Biome): name → contents. */
+export function renderIr(ir: Ir): Map<string, string> {
+  return new Map(
+    IR_FILES.map((k) => [
+      `${k}.json`,
+      formatWithBiome(serializeIr(ir[k]), REPO_ROOT, `codegen/ir/${k}.json`),
+    ]),
+  );
+}
+
 /** Runs the generator; returns the process exit code. */
 export function main(argv: string[]): number {
   const { values } = parseArgs({
@@ -38,12 +48,7 @@ export function main(argv: string[]): number {
       ir = extract(readHeaders(values.header), btf);
     }
     const files = emit(ir, { warn: (m) => console.warn(`codegen: warning: ${m}`) });
-    const irFiles = new Map(
-      IR_FILES.map((k) => [
-        `${k}.json`,
-        formatWithBiome(serializeIr(ir[k]), REPO_ROOT, `codegen/ir/${k}.json`),
-      ]),
-    );
+    const irFiles = renderIr(ir);
     // Everything is computed before anything is written; then each directory is swapped in.
     const changed = [
       ...(values['emit-only'] ? [] : writeFilesAtomically(values.ir, irFiles, /\.json$/)),

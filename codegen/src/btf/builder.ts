@@ -35,7 +35,7 @@ export class BtfBuilder {
   /** The BTF blob. */
   build(): Uint8Array {
     const types = Buffer.alloc(this.words.length * 4);
-    this.words.forEach((w, i) => types.writeUInt32LE(w >>> 0, i * 4));
+    for (const [i, w] of this.words.entries()) types.writeUInt32LE(w >>> 0, i * 4);
     const strs = Buffer.from(this.strings.join(''));
     const hdr = Buffer.alloc(24);
     hdr.writeUInt16LE(0xeb9f, 0);

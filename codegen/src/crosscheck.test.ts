@@ -1,0 +1,107 @@
+/**
+ * @ebpf/uapi against the running kernel's BTF: every generated enum member whose C name the
+ * kernel knows has the kernel's value, and every generated layout field has the kernel's offset
+ * and size, and no kernel field is missing. Also checks this generator's C front end: the
+ * machine's (older) linux/bpf.h, parsed and laid out here, agrees with the kernel on every field
+ * both know.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { skipUnsupported } from '@ebpf/test-utils';
+import type { StructLayout } from '@ebpf/uapi';
+import * as uapi from '@ebpf/uapi';
+import { describe, expect, it } from 'vitest';
+import { btfAggregate } from './btf/aggregate.ts';
+import { type Btf, parseBtf } from './btf/reader.ts';
+import { layoutAggregate } from './c/layout.ts';
+import { fieldName } from './emit.ts';
+import { parseHeaders, readHeaders } from './extract.ts';
+import type { IrMember } from './ir.ts';
+import { DEFAULT_BTF, DEFAULT_HEADER } from './main.ts';
+import { enumRows, layoutRows } from './tables.ts';
+
+const noBtf = existsSync(DEFAULT_BTF)
+  ? undefined
+  : `kernel BTF missing at ${DEFAULT_BTF} (CONFIG_DEBUG_INFO_BTF=n)`;
+const btf: Btf | undefined = noBtf ? undefined : parseBtf(readFileSync(DEFAULT_BTF), DEFAULT_BTF);
+
+function kernelEnumerators(b: Btf): Map<string, bigint> {
+  const m = new Map<string, bigint>();
+  for (const t of b.types)
+    if (t.kind === 'enum') for (const v of t.values) if (!m.has(v.name)) m.set(v.name, v.value);
+  return m;
+}
+
+/** Kernel fields flattened the way the emitter names them: name → [offset, size]. */
+function flatten(members: readonly IrMember[], prefix = '', out = new Map<string, [number, number]>()) {
+  for (const m of members) {
+    const path = m.name ? (prefix ? `${prefix}.${m.name}` : m.name) : prefix;
+    if (m.members) flatten(m.members, path, out);
+    else out.set(fieldName(path), [m.offset, m.size]);
+  }
+  return out;
+}
+
+const exports = uapi as unknown as Record<string, unknown>;
+
+describe.skipIf(skipUnsupported(noBtf))('@ebpf/uapi matches the running kernel (BTF)', () => {
+  it.each(enumRows.map((r) => r.name))('every member of %s the kernel knows has its value', (name) => {
+    const known = kernelEnumerators(btf!);
+    const values = exports[name] as Record<string, number | bigint>;
+    const cNames = exports[`${name}CNames`] as Record<string, string>;
+    expect(values, `${name} is not exported`).toBeDefined();
+    let checked = 0;
+    for (const [member, value] of Object.entries(values)) {
+      const k = known.get(cNames[member]!);
+      if (k === undefined) continue; // a #define: not in BTF
+      // Compared as 64-bit patterns: BTF keeps the enum's signedness, TypeScript the C value.
+      expect([member, BigInt.asUintN(64, BigInt(value))]).toEqual([member, BigInt.asUintN(64, k)]);
+      checked++;
+    }
+    if (enumRows.find((r) => r.name === name)!.cEnum) expect(checked).toBe(Object.keys(values).length);
+  });
+
+  it.each(layoutRows.map((r) => r.name))(
+    'every field of %s has the kernel offset and size, none missing',
+    (name) => {
+      const row = layoutRows.find((r) => r.name === name)!;
+      const layout = exports[name] as StructLayout;
+      expect(layout, `${name} is not exported`).toBeDefined();
+      const agg = btfAggregate(btf!, row.from)!;
+      let members = agg.members;
+      let size = agg.size;
+      if (row.member || row.hasField) {
+        const has = (ms: readonly IrMember[], n: string): boolean =>
+          ms.some((m) => m.name === n || (!m.name && m.members !== undefined && has(m.members, n)));
+        const m = agg.members.find((x) =>
+          row.member ? x.name === row.member : !x.name && has(x.members ?? [], row.hasField!),
+        )!;
+        members = m.members!;
+        size = m.offset + m.size;
+      }
+      const kernel = flatten(members);
+      const generated = new Map(
+        Object.entries(layout.fields).map(([k, f]) => [k, [f.offset, f.size] as [number, number]]),
+      );
+      expect(generated).toEqual(kernel);
+      expect(layout.size).toBe(size);
+    },
+  );
+
+  it("the machine's linux/bpf.h, laid out by codegen, agrees with the kernel on every shared field", () => {
+    if (skipUnsupported(existsSync(DEFAULT_HEADER) ? undefined : `no ${DEFAULT_HEADER}`)) return;
+    const { parsed } = parseHeaders(readHeaders(DEFAULT_HEADER));
+    let shared = 0;
+    for (const row of layoutRows) {
+      const c = parsed.aggregates.get(row.from);
+      if (!c?.members) continue;
+      const header = flatten(layoutAggregate(c, 'header').members);
+      const kernel = flatten(btfAggregate(btf!, row.from)!.members);
+      for (const [field, where] of header) {
+        if (!kernel.has(field)) continue;
+        expect([row.from, field, where]).toEqual([row.from, field, kernel.get(field)]);
+        shared++;
+      }
+    }
+    expect(shared).toBeGreaterThan(500);
+  });
+});
