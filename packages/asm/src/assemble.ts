@@ -522,7 +522,7 @@ const OBJDUMP_SYMBOL = /^\s*[0-9a-fA-F]+\s+<([^<>\s]+)>:\s*$/;
 const ADDRESS = /^\s*[0-9]+:/;
 const RAW_BYTES =
   /^\s*(?:[0-9a-fA-F]{2}\s+){7}[0-9a-fA-F]{2}(?:\s+(?:[0-9a-fA-F]{2}\s+){7}[0-9a-fA-F]{2})?(?=\s|$)/;
-const ANNOTATION = /\s+<[^<>\s]*>\s*$/;
+const ANNOTATION = /\s+<([^<>\s]*)>\s*$/;
 
 /**
  * Parses LLVM BPF assembly into instructions and labels, each instruction carrying
@@ -547,6 +547,7 @@ export function parse(text: string, options: AssembleOptions = {}): Item[] {
     }
   }
   const items: Item[] = [];
+  const annotated: { index: number; delta: number | bigint; source: string }[] = [];
   for (let index = 0; index < lines.length; index++) {
     const raw = lines[index]!;
     const lineNo = index + 1;
@@ -579,7 +580,11 @@ export function parse(text: string, options: AssembleOptions = {}): Item[] {
     }
     const bytes = RAW_BYTES.exec(line);
     if (bytes) blank(bytes[0].length);
-    line = line.replace(ANNOTATION, (m) => ' '.repeat(m.length));
+    let annotation: string | undefined;
+    line = line.replace(ANNOTATION, (m, name: string) => {
+      annotation = name;
+      return ' '.repeat(m.length);
+    });
     if (/^\s*\./.test(line)) continue; // directive (.text, .globl, ...)
     let tokens: Token[];
     try {
@@ -595,8 +600,18 @@ export function parse(text: string, options: AssembleOptions = {}): Item[] {
         ? { line: lineNo, column: tokens[0]!.column }
         : { line: lineNo, column: tokens[0]!.column, file: options.file };
     try {
-      const result = statement(c, (extra) => ({ ...extra, meta }), { labels });
+      let result = statement(c, (extra) => ({ ...extra, meta }), { labels });
       c.end();
+      // `goto +0x3 <out>`: the annotation names the label, so the program keeps it symbolic.
+      if (
+        annotation !== undefined &&
+        labels.has(annotation) &&
+        result.target === undefined &&
+        refersToSlot(result)
+      ) {
+        annotated.push({ index: items.length, delta: deltaOf(result), source: original[index] ?? raw });
+        result = { ...result, target: annotation };
+      }
       items.push(result);
     } catch (e) {
       if (e instanceof Fail) fail(e.message, e.column);
@@ -605,7 +620,52 @@ export function parse(text: string, options: AssembleOptions = {}): Item[] {
       throw e;
     }
   }
+  checkAnnotations(items, annotated);
   return items;
+}
+
+/** A numeric jump with a `<label>` annotation must reach that label. */
+function checkAnnotations(
+  items: readonly Item[],
+  annotated: { index: number; delta: number | bigint; source: string }[],
+) {
+  if (annotated.length === 0) return;
+  const slotOfItem: number[] = [];
+  const labelSlot = new Map<string, number>();
+  let slot = 0;
+  for (const item of items) {
+    slotOfItem.push(slot);
+    if (isLabel(item)) labelSlot.set(item.name, slot);
+    else slot += item.op === LDDW ? 2 : 1;
+  }
+  for (const { index, delta, source } of annotated) {
+    const insn = items[index] as Instruction;
+    const want = (labelSlot.get(insn.target!) ?? 0) - slotOfItem[index]! - 1;
+    if (BigInt(delta) !== BigInt(want)) {
+      throw new AssembleError(
+        `offset ${String(delta)} does not reach <${insn.target}> (that would be ${want})`,
+        insn.meta?.line ?? 1,
+        insn.meta?.column ?? 1,
+        source,
+      );
+    }
+  }
+}
+
+/** True for instructions whose offset or immediate is a slot delta: jumps, BPF calls, function addresses. */
+function refersToSlot(insn: Instruction): boolean {
+  if (insn.op === LDDW) return insn.src === PseudoSrc.Func;
+  if (insn.op === CALL) return insn.src === PseudoCall.Call;
+  if (insn.op === EXIT) return false;
+  const cls = insn.op & 0x07;
+  return cls === InsnClass.Jmp || cls === InsnClass.Jmp32;
+}
+
+/** The slot delta an instruction holds (jump offset, gotol/call imm, function address). */
+function deltaOf(insn: Instruction): number | bigint {
+  if (insn.op === LDDW) return BigInt.asIntN(32, insn.imm as bigint);
+  if (insn.op === CALL || insn.op === GOTOL) return insn.imm;
+  return insn.off;
 }
 
 /** Parses and links assembly text into a `Program` (labels resolved, references listed). */

@@ -186,6 +186,29 @@ Disassembly of section .text:
     );
   });
 
+  it('keeps labels through text: assembleProgram(program.toString()) has the same targets', () => {
+    const p = link([
+      mov64(R0, 0),
+      label('loop'),
+      add64(R0, 1),
+      jne(R0, 10, 'loop'),
+      callFunc('f'),
+      exit(),
+      func('f'),
+      exit(),
+    ]);
+    const again = assembleProgram(p.toString());
+    const strip = (i: { meta?: unknown }) => {
+      const { meta: _meta, ...rest } = i;
+      return rest;
+    };
+    expect(again.instructions.map(strip)).toEqual(p.instructions.map(strip));
+  });
+
+  it('refuses an offset that does not reach its <label> annotation', () => {
+    expect(() => assembleProgram('goto +0x0 <out>\nr0 = 1\nout:\nexit')).toThrow(/does not reach <out>/);
+  });
+
   it('invents labels for jump targets when asked', () => {
     expect(disassemble(encode([ja(1), mov64(R0, 1), exit()]), { labels: true })).toBe(
       'goto +0x1 <L2>\nr0 = 0x1\nL2:\nexit\n',
