@@ -1,4 +1,5 @@
 export type { MapLike, ProgramInstructions } from './instructions.ts';
+export { kernelFunctionId } from './kernel-btf.ts';
 export { type LogLevel, maxLogSize } from './load.ts';
 export {
   BpfProgram,
@@ -6,6 +7,7 @@ export {
   type ProgramLoadOptions,
   type RunOptions,
   type RunResult,
+  StatsHandle,
 } from './program.ts';
 export {
   type AttachTypeLike,

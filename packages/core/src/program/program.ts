@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import * as sys from '@ebpf/sys';
-import { AttrBuffer, Cmd, ProgBindMapAttr, ProgType, TestRunAttr } from '@ebpf/uapi';
+import {
+  AttrBuffer,
+  Cmd,
+  EnableStatsAttr,
+  ProgBindMapAttr,
+  ProgType,
+  StatsType,
+  TestRunAttr,
+} from '@ebpf/uapi';
 import { InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
 import { KernelObject } from '../kernel-object.ts';
 import type { ProgInfo } from '../object-info.ts';
@@ -8,6 +16,7 @@ import { fdFromId, objectIds, progInfo, readObjectInfo } from '../object-info.ts
 import { getPinned, kindOfFd, pinObject, unpinPath } from '../pin.ts';
 import { listObjects } from '../system.ts';
 import { decodeXlated, encodeInstructions, type MapLike, type ProgramInstructions } from './instructions.ts';
+import { kernelFunctionId } from './kernel-btf.ts';
 import { type LogLevel, loadProgram } from './load.ts';
 import {
   type AttachTypeLike,
@@ -34,8 +43,11 @@ export interface ProgramLoadOptions {
   readonly name?: string;
   /** Expected attach type, for program types that need one at load time (cgroup_sock_addr...). */
   readonly attachType?: AttachTypeLike;
-  /** BTF type id of the kernel function (fentry, fexit, LSM...) the program attaches to. */
-  readonly attachTo?: number;
+  /**
+   * The kernel function a tracing or LSM program attaches to (fentry, fexit, fmod_ret, lsm): its
+   * name (`'do_unlinkat'`, looked up in vmlinux BTF) or its BTF type id.
+   */
+  readonly attachTo?: string | number;
   /** `BPF_F_*` load flags (`ProgLoadFlags`). */
   readonly flags?: number;
   /** `KERNEL_VERSION()` for kprobes on old kernels; ignored by current ones. */
@@ -183,10 +195,15 @@ export class BpfProgram extends KernelObject {
     const flags = options.flags ?? 0;
     if (!Number.isInteger(flags) || flags < 0)
       throw new InvalidArgumentError(`flags must be a non-negative integer`);
-    if (options.attachTo !== undefined && (!Number.isInteger(options.attachTo) || options.attachTo <= 0)) {
-      throw new InvalidArgumentError(
-        `attachTo must be the BTF type id of the target function, got ${options.attachTo}`,
-      );
+    let attachBtfId: number | undefined;
+    if (typeof options.attachTo === 'string') attachBtfId = kernelFunctionId(options.attachTo);
+    else if (options.attachTo !== undefined) {
+      if (!Number.isInteger(options.attachTo) || options.attachTo <= 0) {
+        throw new InvalidArgumentError(
+          `attachTo must be a kernel function name or its BTF type id, got ${String(options.attachTo)}`,
+        );
+      }
+      attachBtfId = options.attachTo;
     }
     const bytecode = encodeInstructions(options.instructions, options.maps ?? {});
     const { fd, log } = loadProgram({
@@ -195,7 +212,7 @@ export class BpfProgram extends KernelObject {
       license: options.license,
       name,
       expectedAttachType,
-      attachBtfId: options.attachTo,
+      attachBtfId,
       attachBtfObjFd: undefined,
       attachProgFd: undefined,
       flags,
@@ -251,6 +268,23 @@ export class BpfProgram extends KernelObject {
    */
   static list(): ProgramInfo[] {
     return listObjects('prog', (fd) => describe(progInfo(fd)));
+  }
+
+  /**
+   * Turns on the kernel's run statistics for every program (`BPF_ENABLE_STATS`): `info().runCnt`
+   * and `runTimeNs` count from then on, until the returned handle is closed (it costs a little
+   * on every program run, so keep it on only while measuring).
+   */
+  static enableStats(): StatsHandle {
+    const attr = new AttrBuffer(EnableStatsAttr);
+    attr.u32('type', StatsType.RunTime);
+    let fd: number;
+    try {
+      fd = sys.bpf(Cmd.EnableStats, attr.bytes, attr.pointers);
+    } catch (error) {
+      throw translateSysError(error, 'enabling BPF run statistics');
+    }
+    return new StatsHandle(fd);
   }
 
   static #adopt(fd: number): BpfProgram {
@@ -460,6 +494,14 @@ export class BpfProgram extends KernelObject {
 }
 
 const empty = new Uint8Array(0);
+
+/** Keeps BPF run statistics on while open (see `BpfProgram.enableStats`). */
+export class StatsHandle extends KernelObject {
+  /** @internal */
+  constructor(fd: number) {
+    super(fd, 'statistics handle');
+  }
+}
 
 /** Program types whose test runs take a packet. */
 const packetTypes = new Set<number>([
