@@ -11,6 +11,7 @@ import {
 } from '@ebpf/uapi';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
 import { findMapType, type MapTypeInfo, type SizeRule } from '../map/map-types.ts';
+import { btfBlob } from '../program/kernel-btf.ts';
 import { minimalProgram, type ProbeOutcome, probeLoad } from '../program/load.ts';
 import { type ProgramTypeLike, programTypeName, resolveProgramType } from '../program/types.ts';
 import { type KernelVersion, kernelVersion, type LockdownMode, lockdownMode } from '../system.ts';
@@ -59,25 +60,13 @@ function pick(rule: SizeRule, fallback: number): number {
 
 /** A BTF blob with one type, `int` (id 1): enough for storage maps' key and value. */
 function intBtf(): Uint8Array {
-  const strings = encoder.encode('\0int\0');
   const types = new Uint8Array(16);
-  const tv = new DataView(types.buffer);
-  tv.setUint32(0, 1, true); // name_off: "int"
-  tv.setUint32(4, 1 << 24, true); // kind INT, vlen 0
-  tv.setUint32(8, 4, true); // size
-  tv.setUint32(12, (1 << 24) | 32, true); // signed, 32 bits
-  const blob = new Uint8Array(24 + types.length + strings.length);
-  const hv = new DataView(blob.buffer);
-  hv.setUint16(0, 0xeb9f, true);
-  hv.setUint8(2, 1);
-  hv.setUint32(4, 24, true);
-  hv.setUint32(8, 0, true);
-  hv.setUint32(12, types.length, true);
-  hv.setUint32(16, types.length, true);
-  hv.setUint32(20, strings.length, true);
-  blob.set(types, 24);
-  blob.set(strings, 24 + types.length);
-  return blob;
+  const view = new DataView(types.buffer);
+  view.setUint32(0, 1, true); // name_off: "int"
+  view.setUint32(4, 1 << 24, true); // kind INT, vlen 0
+  view.setUint32(8, 4, true); // size
+  view.setUint32(12, (1 << 24) | 32, true); // signed, 32 bits
+  return btfBlob(types, encoder.encode('\0int\0'));
 }
 
 function loadBtf(blob: Uint8Array): number {

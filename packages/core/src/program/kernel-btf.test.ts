@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { btfFunctions } from './kernel-btf.ts';
+import { btfBlob, btfFunctions } from './kernel-btf.ts';
 
 /** A BTF blob: [1] INT "int", [2] FUNC_PROTO (int a) -> int, [3] FUNC "probe", [4] STRUCT "s" { int x; }, [5] FUNC "other". */
 function blob(): Uint8Array {
@@ -13,21 +13,9 @@ function blob(): Uint8Array {
     ...[at('other'), 12 << 24, 2],
   ];
   const types = new Uint8Array(words.length * 4);
-  const tv = new DataView(types.buffer);
-  words.forEach((w, i) => tv.setUint32(i * 4, w >>> 0, true));
-  const str = new TextEncoder().encode(strings);
-  const out = new Uint8Array(24 + types.length + str.length);
-  const hv = new DataView(out.buffer);
-  hv.setUint16(0, 0xeb9f, true);
-  hv.setUint8(2, 1);
-  hv.setUint32(4, 24, true);
-  hv.setUint32(8, 0, true);
-  hv.setUint32(12, types.length, true);
-  hv.setUint32(16, types.length, true);
-  hv.setUint32(20, str.length, true);
-  out.set(types, 24);
-  out.set(str, 24 + types.length);
-  return out;
+  const view = new DataView(types.buffer);
+  for (const [i, word] of words.entries()) view.setUint32(i * 4, word >>> 0, true);
+  return btfBlob(types, new TextEncoder().encode(strings));
 }
 
 describe('btfFunctions', () => {

@@ -38,6 +38,22 @@ function trailing(kind: number, vlen: number): number {
   }
 }
 
+/** A BTF blob (header, type section, string section) around encoded types and strings. */
+export function btfBlob(types: Uint8Array, strings: Uint8Array): Uint8Array {
+  const blob = new Uint8Array(24 + types.length + strings.length);
+  const view = new DataView(blob.buffer);
+  view.setUint16(0, BTF_MAGIC, true);
+  view.setUint8(2, 1); // version
+  view.setUint32(4, 24, true); // hdr_len
+  view.setUint32(8, 0, true); // type_off
+  view.setUint32(12, types.length, true); // type_len
+  view.setUint32(16, types.length, true); // str_off
+  view.setUint32(20, strings.length, true); // str_len
+  blob.set(types, 24);
+  blob.set(strings, 24 + types.length);
+  return blob;
+}
+
 /** Every FUNC in a BTF blob, name → type id. */
 export function btfFunctions(blob: Uint8Array): Map<string, number> {
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
