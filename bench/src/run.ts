@@ -250,6 +250,12 @@ function main(): void {
   console.log(
     `ebpf-ts bench: ${opts.rounds} round(s)${opts.quick ? ' (--quick: 1 round instead of 6, fewer asm repeats, 1M instead of 10M lookups for the heap figure; use the full run for quotable ratios)' : ''}`,
   );
+  const loadBefore = os.loadavg();
+  if (loadBefore[0]! > os.cpus().length * 0.5) {
+    console.log(
+      `  note: load average ${loadBefore[0]!.toFixed(1)} on ${os.cpus().length} CPUs: other work is running, expect noisy ratios`,
+    );
+  }
   const figures: RoundFigure[] = [];
   for (let round = 0; round < opts.rounds; round++) {
     for (const group of rotate(selected, round)) {
@@ -266,6 +272,10 @@ function main(): void {
   console.log();
   console.log(
     `ratio: median over rounds of the same-round ratio to C (> 1: we cost more). API/floor: the public @ebpf/core API over our own @ebpf/sys floor, target ≤ ${API_VS_FLOOR_MAX}×.`,
+  );
+  const loadAfter = os.loadavg();
+  console.log(
+    `load average (1 min) before ${loadBefore[0]!.toFixed(2)}, after ${loadAfter[0]!.toFixed(2)} on ${os.cpus().length} CPUs`,
   );
   const misses = rows.filter((r) => r.pass === false || r.vsFloorPass === false).length;
   const nas = rows.filter((r) => r.na).length;
@@ -284,6 +294,8 @@ function main(): void {
       node: process.version,
       gcc: execFileSync('gcc', ['-dumpfullversion'], { encoding: 'utf8' }).trim(),
       totalMemory: os.totalmem(),
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadAfter,
     },
     rows,
     figures,

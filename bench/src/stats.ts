@@ -23,6 +23,8 @@ export interface Row {
   c?: number;
   /** Median over rounds of the same-round cost ratio ours/C. */
   ratio?: number;
+  /** Every round's cost ratio ours/C (their spread shows how noisy the machine was). */
+  ratios?: number[];
   target: Target;
   pass?: boolean;
   /** Public API cost over our own native floor (sys), same-round ratio, for API layers. */
@@ -95,7 +97,10 @@ export function buildRows(figures: readonly RoundFigure[], targetOf: (id: string
     const ratios = measured
       .filter((f) => cRounds.has(f.round))
       .map((f) => costRatio(unit, f.median, cRounds.get(f.round)!));
-    if (ratios.length && timing) row.ratio = median(ratios);
+    if (ratios.length && timing) {
+      row.ratio = median(ratios);
+      row.ratios = ratios;
+    }
     if (target.kind === 'ratio' && row.ratio !== undefined) row.pass = row.ratio <= target.max;
     if (target.kind === 'rate') row.pass = row.ours >= target.min;
     if (target.kind === 'bytes') row.pass = row.ours <= target.max;

@@ -7,7 +7,8 @@
  * stop at BUSY, skip DISCARD, one release store of the consumer position per drained batch);
  * `core`: the `@ebpf/core` ring buffer reader. Usage: w5-ringbuf.ts sys|core
  */
-import { buffer, check, layerArg, measure, type Prepared } from '../harness.ts';
+import type * as Core from '@ebpf/core';
+import { buffer, check, landed, layerArg, measure, type Prepared } from '../harness.ts';
 import { ringProducerProgram } from '../programs.ts';
 import { createMap, type Floor, floor, loadProgram } from '../sys-floor.ts';
 
@@ -79,8 +80,36 @@ async function sysLayer(): Promise<Prepared> {
   };
 }
 
+/** `new RingBuffer(map).consume(fn)`: the reader hands each record to `fn` as a view on the ring. */
 async function coreLayer(): Promise<Prepared> {
-  return { reason: 'waiting for @ebpf/core ring buffer reader' };
+  const core = await landed<typeof Core>('@ebpf/core', ['BpfMap', 'BpfProgram', 'RingBuffer']);
+  if ('reason' in core) return core;
+  const { BpfMap, BpfProgram, RingBuffer } = core.mod;
+  const map = BpfMap.create({ type: 'ringbuf', maxEntries: SIZE });
+  const prog = BpfProgram.load({ type: 'xdp', instructions: ringProducerProgram(map.fd), license: 'GPL' });
+  const reader = new RingBuffer(map);
+  const fill = { data: buffer(64), dataOut: buffer(0), repeat: REPEAT };
+  let sum = 0;
+  const onRecord = (view: DataView, offset: number): void => {
+    sum += view.getUint32(offset, true) + view.getUint32(offset + 4, true) * TWO32;
+  };
+  return {
+    timed: [
+      {
+        id: ID,
+        unit: 'ops/s',
+        ops: RECORDS,
+        before() {
+          check(prog.run(fill).retval === 2, 'fill retval');
+        },
+        loop() {
+          sum = 0;
+          const count = reader.consume(onRecord);
+          check(count === RECORDS && sum === EXPECTED_SUM, `consumed ${count} records, sum ${sum}`);
+        },
+      },
+    ],
+  };
 }
 
 const layer = layerArg(['sys', 'core']);
