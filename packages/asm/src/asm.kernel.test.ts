@@ -1,6 +1,7 @@
 import { requireKernel } from '@ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { bpfRunOk } from '../test/bpf-run.ts';
+import { vmlinuxFuncId } from '../test/btf.ts';
 import {
   add64,
   assemble,
@@ -177,6 +178,22 @@ requireKernel('programs built with @ebpf/asm run on the kernel', () => {
       { valueSize: 16, entries: 1 },
     ];
     expect(bpfRunOk(program.encode(), { maps }).tag).toBe(program.tag());
+  });
+
+  it('kfunc calls by name, resolved to vmlinux BTF ids', () => {
+    const program = assembleProgram(`
+      call kfunc bpf_rcu_read_lock
+      call kfunc bpf_rcu_read_unlock
+      r0 = 7
+      exit
+    `);
+    expect(program.references().map((r) => [r.kind, r.name])).toEqual([
+      ['kfunc', 'bpf_rcu_read_lock'],
+      ['kfunc', 'bpf_rcu_read_unlock'],
+    ]);
+    const resolved = program.resolveKfuncs((name) => vmlinuxFuncId(name));
+    expect(resolved.references()).toEqual([]);
+    expect(bpfRunOk(resolved.encode()).retval).toBe(7);
   });
 
   it('a 64-bit immediate and the tag of a program with lddw', () => {
