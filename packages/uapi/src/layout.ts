@@ -28,8 +28,13 @@ export interface StructLayout {
   readonly fields: { readonly [name: string]: FieldLayout };
 }
 
-/** Names of the fields of `L` whose type is one of `T`. */
-export type FieldsOfType<L extends StructLayout, T extends FieldType> = {
-  [K in keyof L['fields']]: L['fields'][K]['type'] extends T ? K : never;
-}[keyof L['fields']] &
-  string;
+/**
+ * Names of the fields of `L` whose type is one of `T`. For a layout typed only as
+ * `StructLayout` (not a generated constant), any name: the checks then happen at run time.
+ */
+export type FieldsOfType<L extends StructLayout, T extends FieldType> = string extends keyof L['fields']
+  ? string
+  : {
+      [K in keyof L['fields']]: L['fields'][K]['type'] extends T ? K : never;
+    }[keyof L['fields']] &
+      string;
