@@ -120,9 +120,21 @@ requireKernel('attachXdp', () => {
     expect(link.info().ifindex).toBe(interfaceIndex(b));
   });
 
-  it('picks a mode itself when none is given', () => {
-    using link = attachXdp(prog, b);
-    expect(link.mode).toBeUndefined();
+  it('picks driver mode where the driver has native XDP, generic mode elsewhere', () => {
+    {
+      using link = attachXdp(prog, b);
+      expect(link.mode).toBe('driver');
+    }
+    const other = `ebi${tag}`; // ifb has no native XDP
+    ip('link', 'add', other, 'type', 'ifb');
+    try {
+      expect(() => attachXdp(prog, other, { mode: 'driver' })).toThrow(/use mode 'generic'/);
+      using link = attachXdp(prog, other);
+      expect(link.mode).toBe('generic');
+      expect(link.info().ifindex).toBe(interfaceIndex(other));
+    } finally {
+      ip('link', 'del', other);
+    }
   });
 
   it('replaces the program of a link atomically', async () => {

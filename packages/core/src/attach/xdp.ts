@@ -9,13 +9,13 @@ import { createLink, Link, registerLinkClass } from '../link/link.ts';
  * Where an XDP program runs: `'generic'` in the kernel's network stack (any interface, slowest),
  * `'driver'` in the driver before any allocation (needs driver support, veth has it), `'offload'`
  * on the NIC itself (needs an offload-capable NIC and a program loaded for it). Without a mode
- * the kernel picks driver mode when the driver supports it and generic mode otherwise.
+ * `attachXdp` tries driver mode first and falls back to generic mode; `link.mode` says which.
  */
 export type XdpMode = 'generic' | 'driver' | 'offload';
 
 /** Options of `attachXdp`. */
 export interface XdpAttachOptions {
-  /** Where the program runs; default: driver mode when supported, else generic. */
+  /** Where the program runs; default: driver mode when the driver supports it, else generic (`link.mode` says which). */
   readonly mode?: XdpMode;
 }
 
@@ -34,7 +34,7 @@ const modeFlags: Record<XdpMode, number> = {
 export class XdpLink extends Link {
   /** Index of the interface the program is attached to. */
   readonly ifindex: number;
-  /** The mode asked for at attach time, `undefined` when the kernel chose. */
+  /** The mode the program runs in; `undefined` for links opened by pin or id. */
   readonly mode: XdpMode | undefined;
 
   /** @internal Use `attachXdp`. */
@@ -94,28 +94,37 @@ export function attachXdp(
   }
   const ifindex = interfaceIndex(iface);
   const name = typeof iface === 'string' ? iface : `ifindex ${iface}`;
-  let fd: number;
+  if (mode !== undefined) return new XdpLink(linkXdp(program, ifindex, name, mode), ifindex, mode);
+  // No mode asked for: driver mode where the driver has native XDP, generic mode elsewhere, as
+  // the kernel would choose, but tried in that order so the link knows which one it got.
   try {
-    fd = createLink({
+    return new XdpLink(linkXdp(program, ifindex, name, 'driver'), ifindex, 'driver');
+  } catch (error) {
+    if (!(error instanceof NotSupportedError)) throw error;
+  }
+  return new XdpLink(linkXdp(program, ifindex, name, 'generic'), ifindex, 'generic');
+}
+
+/** BPF_LINK_CREATE for XDP in one mode, with errors that say what to do. */
+function linkXdp(program: TypedProgram, ifindex: number, name: string, mode: XdpMode): number {
+  try {
+    return createLink({
       program,
       target: ifindex,
       attachType: AttachType.Xdp,
-      flags: mode === undefined ? 0 : modeFlags[mode],
-      what: `attaching XDP${mode ? ` (${mode} mode)` : ''} to ${name}`,
+      flags: modeFlags[mode],
+      what: `attaching XDP (${mode} mode) to ${name}`,
     });
   } catch (error) {
     const code = (error as BpfError).code;
-    if (
-      (code === 'EOPNOTSUPP' || code === 'ENOTSUPP' || code === 'EINVAL') &&
-      mode !== undefined &&
-      mode !== 'generic'
-    ) {
+    const errno = (error as BpfError).errno;
+    if ((code === 'EOPNOTSUPP' || code === 'ENOTSUPP' || code === 'EINVAL') && mode !== 'generic') {
       throw new NotSupportedError(
         `XDP ${mode} mode on ${name}`,
         mode === 'driver'
           ? "its driver has no native XDP support; use mode 'generic'"
           : 'it cannot offload XDP programs (and the program must be loaded for the device)',
-        { cause: error, code, errno: (error as BpfError).errno ?? 95 },
+        { cause: error, code, errno: errno ?? 95 },
       );
     }
     if (code === 'ENODEV') {
@@ -128,10 +137,9 @@ export function attachXdp(
     if (code === 'EBUSY' || code === 'EEXIST') {
       throw new BpfError(
         `attaching XDP to ${name}: another XDP program is attached there already (${code}); detach it first`,
-        { cause: error, code, errno: (error as BpfError).errno ?? 16 },
+        { cause: error, code, errno: errno ?? 16 },
       );
     }
     throw error;
   }
-  return new XdpLink(fd, ifindex, mode);
 }
