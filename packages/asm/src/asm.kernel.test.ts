@@ -314,6 +314,57 @@ after:
   if w2 != 77 goto fail
   w2 = load_acquire((u8 *)(r1 + 0x0))
   if w2 != 77 goto fail
+  r0 = 19
+  r1 = -9
+  r2 = 2
+  r1 s/= r2
+  if r1 != -4 goto fail
+  w1 = -9
+  w1 s/= 2
+  if w1 != -4 goto fail
+  w1 = -9
+  w2 = 2
+  w1 s/= w2
+  if w1 != -4 goto fail
+  r0 = 20
+  r1 = -9
+  r1 s%= 4
+  if r1 != -1 goto fail
+  r1 = -9
+  r2 = 4
+  r1 s%= r2
+  if r1 != -1 goto fail
+  w1 = -9
+  w2 = 4
+  w1 s%= w2
+  if w1 != -1 goto fail
+  r0 = 21
+  w2 = 0x18000
+  w1 = (s16)w2
+  if w1 != -32768 goto fail
+  r0 = 22
+  r1 = 6
+  r2 = 4
+  if r1 & r2 goto jset64_ok
+  goto fail
+jset64_ok:
+  w1 = 6
+  if w1 & 1 goto fail
+  r0 = 23
+  r1 = r10
+  r1 += -8
+  w3 = 0x1234
+  store_release((u16 *)(r1 + 0x0), w3)
+  w2 = load_acquire((u16 *)(r1 + 0x0))
+  if w2 != 0x1234 goto fail
+  w3 = 0x56
+  store_release((u8 *)(r1 + 0x0), w3)
+  w2 = load_acquire((u8 *)(r1 + 0x0))
+  if w2 != 0x56 goto fail
+  r3 = -5
+  store_release((u64 *)(r1 + 0x0), r3)
+  r2 = load_acquire((u64 *)(r1 + 0x0))
+  if r2 != -5 goto fail
   r0 = 18
 again:
   may_goto +1
