@@ -99,7 +99,7 @@ export function loadProgram(load: ResolvedLoad): LoadResult {
       if (error.code === 'ENOSPC' && log !== null && logSize < maxLogSize) {
         // The log did not fit. Since 6.4 the kernel says how much it needed; before, grow by 4x.
         const needed = hasField('logTrueSize') ? attr.getU32('logTrueSize') : 0;
-        logSize = Math.min(maxLogSize, Math.max(needed + 1, logSize * 4));
+        logSize = Math.min(maxLogSize, needed > logSize ? needed : logSize * 4);
         continue;
       }
       if (log === null && retryWithLog(error)) {
