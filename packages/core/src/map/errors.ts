@@ -3,6 +3,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
   NotSupportedError,
+  PermissionError,
   translateSysError,
 } from '../errors.ts';
 
@@ -26,6 +27,12 @@ export function elementError(error: unknown, what: string, maxEntries: number): 
     case 'E2BIG':
       return new BpfError(
         `${what}: the map is full or the index is out of range (maxEntries ${maxEntries})`,
+        options,
+      );
+    case 'EPERM':
+    case 'EACCES':
+      return new PermissionError(
+        `${what}: not allowed (${e.code}): the map is frozen or read-only for user space (BPF_F_RDONLY), or this process lacks CAP_BPF`,
         options,
       );
     case 'EINVAL':

@@ -4,7 +4,14 @@ import { openFdCount, requireKernel } from '@ebpf/test-utils';
 import { AttrBuffer, BtfLoadAttr, Cmd, MapFlags } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ipv4, lpmKey, struct } from '../codec/index.ts';
-import { BpfError, ClosedError, InvalidArgumentError, NotFoundError, NotSupportedError } from '../errors.ts';
+import {
+  type BpfError,
+  ClosedError,
+  InvalidArgumentError,
+  NotFoundError,
+  NotSupportedError,
+  PermissionError,
+} from '../errors.ts';
 import { getPinned } from '../pin.ts';
 import { BpfMap, MapBatchCursor, possibleCpus } from './index.ts';
 
@@ -450,7 +457,8 @@ requireKernel('BpfMap (kernel)', () => {
       using map = BpfMap.create({ type: 'array', key: 'u32', value: 'u32', maxEntries: 2 });
       map.set(0, 5);
       map.freeze();
-      expect(() => map.set(0, 6)).toThrow(BpfError);
+      expect(() => map.set(0, 6)).toThrow(PermissionError);
+      expect(() => map.set(0, 6)).toThrow(/frozen/);
       expect(map.get(0)).toBe(5);
     });
 
@@ -467,6 +475,11 @@ requireKernel('BpfMap (kernel)', () => {
         expect(again.get(1)).toBe(11);
         expect(again.info().id).toBe(map.info().id);
         expect(again.typeName).toBe('hash');
+      }
+      {
+        using readonly = BpfMap.fromPin<number, number>(path, { key: 'u32', value: 'u32', readonly: true });
+        expect(readonly.get(1)).toBe(11);
+        expect(() => readonly.set(1, 12)).toThrow(PermissionError);
       }
       expect(map.unpin()).toBe(true);
       expect(existsSync(path)).toBe(false);
