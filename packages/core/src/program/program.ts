@@ -390,10 +390,9 @@ export class BpfProgram extends KernelObject {
       throw new InvalidArgumentError('dataOut must be a Uint8Array');
     }
     if (dataOut === undefined && data !== undefined && data.length > 0) {
-      dataOut = new Uint8Array(data.length + outputSlack);
+      dataOut = offHeap(data.length + outputSlack);
     }
-    let contextOut =
-      context === undefined || context.length === 0 ? undefined : new Uint8Array(context.length);
+    let contextOut = context === undefined || context.length === 0 ? undefined : offHeap(context.length);
 
     this.#testRun ??= new TestRunState();
     const attr = this.#testRun.attr;
@@ -433,11 +432,11 @@ export class BpfProgram extends KernelObject {
           const needContext = attr.getU32('ctxSizeOut');
           let grew = false;
           if (dataOut !== undefined && needData > dataOut.length) {
-            dataOut = new Uint8Array(needData);
+            dataOut = offHeap(needData);
             grew = true;
           }
           if (contextOut !== undefined && needContext > contextOut.length) {
-            contextOut = new Uint8Array(needContext);
+            contextOut = offHeap(needContext);
             grew = true;
           }
           if (grew) continue;
@@ -484,7 +483,7 @@ export class BpfProgram extends KernelObject {
    * in nanoseconds (the kernel's own measurement, without syscall overhead).
    */
   benchmark(data: Uint8Array, repeat = 1_000_000): number {
-    const out = new Uint8Array(data.length + outputSlack);
+    const out = offHeap(data.length + outputSlack);
     return this.run({ data, dataOut: out, repeat }).duration;
   }
 
@@ -494,6 +493,14 @@ export class BpfProgram extends KernelObject {
 }
 
 const empty = new Uint8Array(0);
+
+/**
+ * A buffer native code can point at without V8 first moving it off its heap (small typed arrays
+ * start on the heap, and the first native pointer request copies them out).
+ */
+function offHeap(length: number): Uint8Array {
+  return new Uint8Array(new ArrayBuffer(length));
+}
 
 /** Keeps BPF run statistics on while open (see `BpfProgram.enableStats`). */
 export class StatsHandle extends KernelObject {
