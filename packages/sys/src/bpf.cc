@@ -331,26 +331,13 @@ bool CheckField(napi_env env, const char* where, const Field& f, const uint8_t* 
 }
 
 // Reads [offset, buffer | null, ...] from `v` into `given` (indexed like the layout).
-bool ReadPairs(napi_env env, napi_value v, const char* where, const char* argName,
-               const Layout& layout, Given* given) {
+// Reads [offset, buffer | null, ...] pairs (`items`, n values) into `given` (indexed like the
+// layout). A pair whose offset is undefined is absent (the unused slots of bpfPairs()).
+bool ReadPairs(napi_env env, const napi_value* items, uint32_t n, const char* where,
+               const char* argName, const Layout& layout, Given* given) {
   for (unsigned i = 0; i < layout.count; i++) given[i] = Given{nullptr, 0, false};
-  if (IsNullish(env, v)) return true;
-  bool isArray = false;
-  if (napi_is_array(env, v, &isArray) != napi_ok || !isArray) {
-    ThrowType(env, "%s must be an array of [offset, Uint8Array | null] pairs", argName);
-    return false;
-  }
-  uint32_t n = 0;
-  napi_get_array_length(env, v, &n);
-  if (n % 2 != 0 || n > 2 * kMaxPointers) {
-    ThrowRange(env, "%s must hold pairs of [offset, buffer] (at most %u pairs), got %u elements",
-               argName, kMaxPointers, n);
-    return false;
-  }
-  for (uint32_t i = 0; i < n; i += 2) {
-    napi_value ov, bv;
-    if (napi_get_element(env, v, i, &ov) != napi_ok || napi_get_element(env, v, i + 1, &bv) != napi_ok)
-      return false;
+  for (uint32_t i = 0; i + 1 < n; i += 2) {
+    napi_value ov = items[i], bv = items[i + 1];
     char name[96];
     double d;
     int64_t off;
@@ -358,6 +345,8 @@ bool ReadPairs(napi_env env, napi_value v, const char* where, const char* argNam
         static_cast<double>(static_cast<int64_t>(d)) == d) {
       off = static_cast<int64_t>(d);
     } else {
+      napi_valuetype t;
+      if (napi_typeof(env, ov, &t) == napi_ok && t == napi_undefined && IsNullish(env, bv)) continue;
       snprintf(name, sizeof name, "%s[%u] (an offset)", argName, i);
       if (!ArgInt(env, ov, name, 0, 65535, &off)) return false;
     }
@@ -394,6 +383,29 @@ bool ReadPairs(napi_env env, napi_value v, const char* where, const char* argNam
     return false;
   }
   return true;
+}
+
+// Reads the pairs from a JS array (or null/undefined: none).
+bool ReadPairArray(napi_env env, napi_value v, const char* where, const char* argName,
+                   const Layout& layout, Given* given) {
+  if (IsNullish(env, v)) return ReadPairs(env, nullptr, 0, where, argName, layout, given);
+  bool isArray = false;
+  if (napi_is_array(env, v, &isArray) != napi_ok || !isArray) {
+    ThrowType(env, "%s must be an array of [offset, Uint8Array | null] pairs", argName);
+    return false;
+  }
+  uint32_t n = 0;
+  napi_get_array_length(env, v, &n);
+  if (n % 2 != 0 || n > 2 * kMaxPointers) {
+    ThrowRange(env, "%s must hold pairs of [offset, buffer] (at most %u pairs), got %u elements",
+               argName, kMaxPointers, n);
+    return false;
+  }
+  napi_value items[2 * kMaxPointers];
+  for (uint32_t i = 0; i < n; i++) {
+    if (napi_get_element(env, v, i, &items[i]) != napi_ok) return false;
+  }
+  return ReadPairs(env, items, n, where, argName, layout, given);
 }
 
 // Checks every given buffer and writes the addresses (0 where none) into `attr`.
@@ -511,7 +523,7 @@ long ObjGetInfo(napi_env env, uint8_t* attr, uint8_t* info, size_t infoLen, napi
   InfoSpec spec;
   if (!InfoSpecFor(env, fd, &spec)) return -2;
   Given given[kMaxPointers];
-  if (!ReadPairs(env, nested, where, nestedName, spec.layout, given)) return -2;
+  if (!ReadPairArray(env, nested, where, nestedName, spec.layout, given)) return -2;
   if (!CheckTail(env, where, spec.what, info, userLen, spec.size)) return -2;
   uint8_t copy[kMaxInfoSize] = {};
   unsigned passLen = userLen < spec.size ? userLen : spec.size;
@@ -551,9 +563,9 @@ long ObjGetInfo(napi_env env, uint8_t* attr, uint8_t* info, size_t infoLen, napi
 }
 
 // ---------------------------------------------------------------------------------------------
-// bpf(cmd, attr, pointers?): number
-napi_value Bpf(napi_env env, napi_callback_info info) {
-  SYS_ARGS(env, info, 3);
+// The checked call. `items` are the pairs: a JS array (`array` set) or bpfPairs()'s arguments.
+napi_value BpfCall(napi_env env, napi_value* argv, napi_value array, const napi_value* items,
+                   uint32_t nItems) {
   int64_t cmd64;
   SYS_CHECK(ArgInt(env, argv[0], "cmd", 0, 4294967295.0, &cmd64));
   if (cmd64 >= kCmdCount) {
@@ -580,7 +592,8 @@ napi_value Bpf(napi_env env, napi_callback_info info) {
     // The info buffer is the one pointer pair; nested pointers go through objInfo().
     Given given[1];
     Layout layout = spec.layout;
-    SYS_CHECK(ReadPairs(env, argv[2], where, "pointers", layout, given));
+    SYS_CHECK(array != nullptr ? ReadPairArray(env, array, where, "pointers", layout, given)
+                               : ReadPairs(env, items, nItems, where, "pointers", layout, given));
     if (given[0].data == nullptr) {
       ThrowType(env, "%s: info (offset 8) must be given as a Uint8Array", where);
       return nullptr;
@@ -595,7 +608,8 @@ napi_value Bpf(napi_env env, napi_callback_info info) {
   } else {
     Layout layout = LayoutFor(cmd, attr);
     Given given[kMaxPointers];
-    SYS_CHECK(ReadPairs(env, argv[2], where, "pointers", layout, given));
+    SYS_CHECK(array != nullptr ? ReadPairArray(env, array, where, "pointers", layout, given)
+                               : ReadPairs(env, items, nItems, where, "pointers", layout, given));
     MapSizes map{};
     if (NeedsMap(layout, given)) {
       int mapFd = static_cast<int>(U32(attr, spec.mapFdAt));
@@ -620,6 +634,23 @@ napi_value Bpf(napi_env env, napi_callback_info info) {
   napi_value result;
   napi_create_int64(env, r, &result);
   return result;
+}
+
+// bpf(cmd, attr, pointers?): number
+napi_value Bpf(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 3);
+  napi_value none;
+  napi_get_null(env, &none);
+  return BpfCall(env, argv, IsNullish(env, argv[2]) ? none : argv[2], nullptr, 0);
+}
+
+// bpfPairs(cmd, attr, offset0, buffer0, ..., offset3, buffer3): number. The same call with up to
+// four pairs as arguments: index.ts's bpf() passes the non-null pairs this way, which saves
+// reading array elements one Node-API call at a time (the test-run hot path).
+napi_value BpfPairs(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 10);
+  uint32_t n = argc > 10 ? 8 : argc > 2 ? static_cast<uint32_t>(argc - 2) : 0;
+  return BpfCall(env, argv, nullptr, argv + 2, n + (n & 1));
 }
 
 // objInfo(fd, info, nested?): number, the info_len the kernel wrote.
@@ -763,6 +794,7 @@ FdKind ClassifyFd(int fd) {
 
 void InitBpf(napi_env env, napi_value exports) {
   Export(env, exports, "bpf", Bpf);
+  Export(env, exports, "bpfPairs", BpfPairs);
   Export(env, exports, "objInfo", ObjInfo);
   Export(env, exports, "pointerFields", PointerFields);
   Export(env, exports, "infoPointerFields", InfoPointerFields);

@@ -50,7 +50,43 @@ export type { FdKind, MapSizes, PointerField, PointerPairs };
  * const fd = bpf(Cmd.MapCreate, a.bytes, a.pointers);
  * ```
  */
-export const bpf: (cmd: number, attr: Uint8Array, pointers?: PointerPairs | null) => number = native.bpf;
+export function bpf(cmd: number, attr: Uint8Array, pointers?: PointerPairs | null): number {
+  // Up to four pairs with a buffer travel as arguments (bpfPairs): reading array elements from
+  // native code costs one Node-API call each. Anything unusual takes the array path, which
+  // checks and names every element. Native checks both paths alike.
+  if (!Array.isArray(pointers) || pointers.length > 32 || (pointers.length & 1) !== 0) {
+    return nativeBpf(cmd, attr, pointers);
+  }
+  let n = 0;
+  let o0: unknown;
+  let b0: unknown;
+  let o1: unknown;
+  let b1: unknown;
+  let o2: unknown;
+  let b2: unknown;
+  let o3: unknown;
+  let b3: unknown;
+  for (let i = 0; i < pointers.length; i += 2) {
+    const o = pointers[i];
+    const b = pointers[i + 1];
+    if (b === null || b === undefined) {
+      if (typeof o === 'number') continue;
+      return nativeBpf(cmd, attr, pointers);
+    }
+    if (n === 0) (o0 = o), (b0 = b);
+    else if (n === 1) (o1 = o), (b1 = b);
+    else if (n === 2) (o2 = o), (b2 = b);
+    else if (n === 3) (o3 = o), (b3 = b);
+    else return nativeBpf(cmd, attr, pointers);
+    n++;
+  }
+  if (n === 1) return bpfPairs(cmd, attr, o0, b0);
+  if (n === 0) return bpfPairs(cmd, attr);
+  if (n === 2) return bpfPairs(cmd, attr, o0, b0, o1, b1);
+  return bpfPairs(cmd, attr, o0, b0, o1, b1, o2, b2, o3, b3);
+}
+const nativeBpf = native.bpf;
+const bpfPairs = native.bpfPairs;
 
 /**
  * `BPF_OBJ_GET_INFO_BY_FD` with the info struct's own pointer fields: `info` is the

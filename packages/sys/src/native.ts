@@ -33,6 +33,7 @@ export interface Native {
   readonly commandCount: number;
   setErrorClass(errorClass: new (errno: number, command: string) => Error): void;
   bpf(cmd: number, attr: Uint8Array, pointers?: PointerPairs | null): number;
+  bpfPairs(cmd: number, attr: Uint8Array, ...pairs: unknown[]): number;
   objInfo(fd: number, info: Uint8Array, nested?: PointerPairs | null): number;
   pointerFields(cmd: number, attachType?: number): PointerField[];
   infoPointerFields(

@@ -247,6 +247,12 @@ for (let round = 0; round < rounds; round++) {
       ),
     ),
   );
+  attempt('bpfPairs', () => {
+    const c = chance(0.9) ? int(41) : anyValue();
+    const p = hostilePointers(typeof c === 'number' ? c : 0);
+    const args = Array.isArray(p) ? p.slice(0, 8) : [p];
+    return sys.bpfPairs(c, hostileAttr(typeof c === 'number' ? c : 0), ...args);
+  });
   attempt('objInfo', () =>
     sys.objInfo(
       anyFd(),
