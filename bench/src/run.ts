@@ -126,8 +126,13 @@ function jobsOf(group: Group, opts: Options, tsx: string): Job[] {
 
 /** Runs one process; its JSON lines become figures, a failure becomes an `na` line. */
 function runJob(job: Job, round: number): RoundFigure[] {
-  const [cmd, ...args] = job.argv;
-  const r = spawnSync(cmd!, args, { cwd: benchDir, encoding: 'utf8', maxBuffer: 64 << 20 });
+  // Every measured process, C and Node alike, runs at nice -10 when we may (root): other work on
+  // the machine then disturbs it less. Without the privilege nice warns and runs it as is.
+  const r = spawnSync('nice', ['-n', String(NICE), ...job.argv], {
+    cwd: benchDir,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const out: RoundFigure[] = [];
   for (const line of r.stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
@@ -151,6 +156,9 @@ function runJob(job: Job, round: number): RoundFigure[] {
   }
   return out;
 }
+
+/** Niceness of the measured processes. */
+const NICE = -10;
 
 function rotate<T>(list: T[], by: number): T[] {
   const k = by % list.length;
@@ -296,6 +304,7 @@ function main(): void {
       totalMemory: os.totalmem(),
       loadAverageBefore: loadBefore,
       loadAverageAfter: loadAfter,
+      niceness: NICE,
     },
     rows,
     figures,

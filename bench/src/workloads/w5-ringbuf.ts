@@ -44,7 +44,7 @@ async function sysLayer(): Promise<Prepared> {
   const producer = sys.mmap(map, page + 2 * SIZE, false, page);
   const prodPos = new BigUint64Array(producer, 0, 1);
   const data = new Uint32Array(producer, page);
-  const mask = SIZE - 1;
+  const wordMask = SIZE / 4 - 1;
   return {
     timed: [
       {
@@ -54,25 +54,28 @@ async function sysLayer(): Promise<Prepared> {
         before: filler(f, prog),
         loop() {
           let count = 0;
-          let sum = 0;
+          let lo = 0; // the records' first u64, low and high halves summed apart
+          let hi = 0;
           while (count < RECORDS) {
             let cons = Number(consPos[0]);
             const prod = Number(Atomics.load(prodPos, 0));
             if (cons === prod) break; // everything was produced before the clock started
-            let off = cons % SIZE;
+            let word = (cons % SIZE) >>> 2; // record header position, in 32-bit words
             while (cons < prod) {
-              const len = Atomics.load(data, off >>> 2);
+              const len = Atomics.load(data, word);
               if (len & BUSY) break;
               if (!(len & DISCARD)) {
-                sum += data[(off >>> 2) + 2]! + data[(off >>> 2) + 3]! * TWO32;
+                lo += data[word + 2]!;
+                hi += data[word + 3]!;
                 count++;
               }
               const step = ((len & ~(BUSY | DISCARD)) + HDR + 7) & ~7;
               cons += step;
-              off = (off + step) & mask;
+              word = (word + (step >>> 2)) & wordMask;
             }
             Atomics.store(consPos, 0, BigInt(cons));
           }
+          const sum = lo + hi * TWO32;
           check(count === RECORDS && sum === EXPECTED_SUM, `consumed ${count} records, sum ${sum}`);
         },
       },

@@ -29,9 +29,9 @@ function loops(u32: Uint32Array, lookup: (key: number) => number): Prepared {
         ops: PASSES * N,
         loop() {
           for (let pass = 0; pass < PASSES; pass++) {
-            for (let i = 0; i < N; i++) {
-              u32[2 * i] = i + pass;
-              u32[2 * i + 1] = 0;
+            for (let i = 0, j = 0; i < N; i++, j += 2) {
+              u32[j] = i + pass;
+              u32[j + 1] = 0;
             }
           }
         },
@@ -41,10 +41,16 @@ function loops(u32: Uint32Array, lookup: (key: number) => number): Prepared {
         unit: 'ops/s',
         ops: PASSES * N,
         loop() {
-          let sum = 0;
+          // Low and high halves summed apart: the u64 sum is lo + hi * 2^32 (exact below 2^53).
+          let lo = 0;
+          let hi = 0;
           for (let pass = 0; pass < PASSES; pass++) {
-            for (let i = 0; i < N; i++) sum += u32[2 * i]! + u32[2 * i + 1]! * TWO32;
+            for (let i = 0; i < 2 * N; i += 2) {
+              lo += u32[i]!;
+              hi += u32[i + 1]!;
+            }
           }
+          const sum = lo + hi * TWO32;
           check(sum === expected, `read sum ${sum}`);
         },
         after() {
