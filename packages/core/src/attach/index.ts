@@ -1,2 +1,9 @@
-export { attachSocket, detachSocket, type SocketAttachment, type SocketLike } from './socket.ts';
+export { attachSocket, detachSocket, type SocketAttachment, type SocketLike, socketFd } from './socket.ts';
+export {
+  attachRawTracepoint,
+  attachTracepoint,
+  RawTracepointLink,
+  TracepointLink,
+  tracepointId,
+} from './tracepoint.ts';
 export { attachXdp, interfaceIndex, type XdpAttachOptions, XdpLink, type XdpMode } from './xdp.ts';
