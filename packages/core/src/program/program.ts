@@ -118,6 +118,62 @@ const EOPNOTSUPP = 95;
 /** Reused state of `prog.run`: one attr buffer per program, so a run allocates nothing. */
 class TestRunState {
   readonly attr = new AttrBuffer(TestRunAttr);
+  readonly #view = new DataView(
+    this.attr.bytes.buffer,
+    this.attr.bytes.byteOffset,
+    this.attr.bytes.byteLength,
+  );
+  // Where each buffer goes in `attr.pointers` ([offset, buffer, ...]), found once.
+  readonly #dataIn = pointerSlot(this.attr, 'dataIn');
+  readonly #dataOut = pointerSlot(this.attr, 'dataOut');
+  readonly #ctxIn = pointerSlot(this.attr, 'ctxIn');
+  readonly #ctxOut = pointerSlot(this.attr, 'ctxOut');
+
+  /** Fills the attr for one run: straight to the layout's offsets, no lookups by name. */
+  prepare(
+    fd: number,
+    data: Uint8Array | undefined,
+    dataOut: Uint8Array | undefined,
+    context: Uint8Array | undefined,
+    contextOut: Uint8Array | undefined,
+    repeat: number,
+    flags: number,
+    cpu: number,
+  ): void {
+    const view = this.#view;
+    const pointers = this.attr.pointers;
+    this.attr.bytes.fill(0);
+    view.setUint32(T.progFd.offset, fd, LE);
+    view.setUint32(T.dataSizeIn.offset, data?.length ?? 0, LE);
+    view.setUint32(T.dataSizeOut.offset, dataOut?.length ?? 0, LE);
+    view.setUint32(T.ctxSizeIn.offset, context?.length ?? 0, LE);
+    view.setUint32(T.ctxSizeOut.offset, contextOut?.length ?? 0, LE);
+    view.setUint32(T.repeat.offset, repeat, LE);
+    view.setUint32(T.flags.offset, flags, LE);
+    view.setUint32(T.cpu.offset, cpu, LE);
+    pointers[this.#dataIn] = data !== undefined && data.length > 0 ? data : null;
+    pointers[this.#dataOut] = dataOut !== undefined && dataOut.length > 0 ? dataOut : null;
+    pointers[this.#ctxIn] = context !== undefined && context.length > 0 ? context : null;
+    pointers[this.#ctxOut] = contextOut !== undefined && contextOut.length > 0 ? contextOut : null;
+  }
+
+  /** Reads a 32-bit field the kernel wrote back. */
+  get(field: { readonly offset: number }): number {
+    return this.#view.getUint32(field.offset, LE);
+  }
+}
+
+const T = TestRunAttr.fields;
+/** The kernel reads attrs in host byte order. */
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function pointerSlot(
+  attr: AttrBuffer<typeof TestRunAttr>,
+  name: 'dataIn' | 'dataOut' | 'ctxIn' | 'ctxOut',
+): number {
+  const index = attr.pointers.indexOf(TestRunAttr.fields[name].offset);
+  if (index < 0 || index % 2 !== 0) throw new Error(`TestRunAttr.${name} is not a pointer field`);
+  return index + 1;
 }
 
 /**
@@ -395,30 +451,10 @@ export class BpfProgram extends KernelObject {
     let contextOut = context === undefined || context.length === 0 ? undefined : offHeap(context.length);
 
     this.#testRun ??= new TestRunState();
-    const attr = this.#testRun.attr;
+    const state = this.#testRun;
+    const attr = state.attr;
     for (;;) {
-      attr.reset();
-      attr.u32('progFd', fd);
-      if (data !== undefined && data.length > 0) {
-        attr.u32('dataSizeIn', data.length);
-        attr.pointer('dataIn', data);
-      }
-      if (dataOut !== undefined && dataOut.length > 0) {
-        attr.u32('dataSizeOut', dataOut.length);
-        attr.pointer('dataOut', dataOut);
-      }
-      if (context !== undefined && context.length > 0) {
-        attr.u32('ctxSizeIn', context.length);
-        attr.pointer('ctxIn', context);
-      }
-      if (contextOut !== undefined) {
-        attr.u32('ctxSizeOut', contextOut.length);
-        attr.pointer('ctxOut', contextOut);
-      }
-      // The attr was zeroed: write only what differs (repeat 0 means 1 to the kernel).
-      if (repeat > 1) attr.u32('repeat', repeat);
-      if (flags !== 0) attr.u32('flags', flags);
-      if (cpu !== 0) attr.u32('cpu', cpu);
+      state.prepare(fd, data, dataOut, context, contextOut, repeat, flags, cpu);
       try {
         sys.bpf(Cmd.ProgTestRun, attr.bytes, attr.pointers);
       } catch (error) {
@@ -428,8 +464,8 @@ export class BpfProgram extends KernelObject {
         if (code === 'ENOSPC') {
           // The program grew the packet or context beyond our buffers: the kernel says how much
           // it wrote in full; rerun with room for it.
-          const needData = attr.getU32('dataSizeOut');
-          const needContext = attr.getU32('ctxSizeOut');
+          const needData = state.get(T.dataSizeOut);
+          const needContext = state.get(T.ctxSizeOut);
           let grew = false;
           if (dataOut !== undefined && needData > dataOut.length) {
             dataOut = offHeap(needData);
@@ -456,11 +492,11 @@ export class BpfProgram extends KernelObject {
         }
         throw translateSysError(error, `test-running ${this.#what()}`);
       }
-      const retval = attr.getU32('retval');
-      const duration = attr.getU32('duration');
-      const outLength = dataOut === undefined ? 0 : Math.min(attr.getU32('dataSizeOut'), dataOut.length);
+      const retval = state.get(T.retval);
+      const duration = state.get(T.duration);
+      const outLength = dataOut === undefined ? 0 : Math.min(state.get(T.dataSizeOut), dataOut.length);
       const contextLength =
-        contextOut === undefined ? 0 : Math.min(attr.getU32('ctxSizeOut'), contextOut.length);
+        contextOut === undefined ? 0 : Math.min(state.get(T.ctxSizeOut), contextOut.length);
       return {
         retval,
         data:
