@@ -39,6 +39,7 @@ export class CliError extends Error {
 
 /** What to tell a user who ran the command without the privileges eBPF needs. */
 export const privilegeAdvice = [
-  'eBPF needs privileges: run it as root (sudo ebpf ...), or grant the capabilities to node:',
-  '  sudo setcap cap_bpf,cap_perfmon,cap_net_admin,cap_sys_admin+ep "$(command -v node)"',
+  'eBPF needs privileges: run it as root (sudo ebpf ...), or give node the capabilities',
+  '(this applies to every script node runs):',
+  '  sudo setcap cap_bpf,cap_perfmon,cap_net_admin,cap_sys_admin+ep "$(readlink -f "$(command -v node)")"',
 ];

@@ -106,11 +106,44 @@ export function showProgram(id: number): ProgSummary {
 }
 
 /**
+ * Names of the kernel functions translated helper calls jump to: the kernel stores a call's
+ * target as an offset from `__bpf_call_base`, which /proc/kallsyms resolves (root only; empty
+ * when the addresses are hidden).
+ */
+export function kernelCallNames(): (imm: number) => string | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/kallsyms', 'latin1');
+  } catch {
+    return () => undefined;
+  }
+  const base = /^([0-9a-f]+) \w __bpf_call_base$/m.exec(text)?.[1];
+  if (base === undefined || /^0+$/.test(base)) return () => undefined;
+  const baseAddress = BigInt(`0x${base}`);
+  let byAddress: Map<bigint, string> | undefined;
+  return (imm) => {
+    if (byAddress === undefined) {
+      byAddress = new Map();
+      for (const m of text.matchAll(/^([0-9a-f]+) [tTwW] (\S+)$/gm)) {
+        const address = BigInt(`0x${m[1]}`);
+        if (!byAddress.has(address)) byAddress.set(address, m[2]!);
+      }
+    }
+    return byAddress.get(baseAddress + BigInt(imm));
+  };
+}
+
+/**
  * Disassembles translated bytecode one instruction a line, each prefixed with its slot index.
  * The kernel's rewrites may use instructions of its own that are not part of the ISA (per-CPU
  * address moves, internal calls); those lines show the raw bytes instead of failing the dump.
+ * `callName` names the kernel function a helper call's immediate points at, when known.
  */
-export function disassembleXlated(bytes: Uint8Array): string {
+export function disassembleXlated(
+  bytes: Uint8Array,
+  callName: (imm: number) => string | undefined = () => undefined,
+): string {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let out = '';
   for (let off = 0; off + 8 <= bytes.length; ) {
     const len = bytes[off] === 0x18 && off + 16 <= bytes.length ? 16 : 8;
@@ -118,6 +151,10 @@ export function disassembleXlated(bytes: Uint8Array): string {
     let text: string;
     try {
       text = disassemble(slot).trim();
+      if (bytes[off] === 0x85 && (bytes[off + 1]! & 0xf0) === 0) {
+        const name = callName(view.getInt32(off + 4, true));
+        if (name !== undefined) text += `   ; ${name}`;
+      }
     } catch {
       text = `.8byte 0x${Buffer.from(slot.subarray(0, 8)).toString('hex')}   ; kernel-internal instruction`;
     }
@@ -132,7 +169,7 @@ export function xlatedText(id: number): { text: string; bytes: Uint8Array } {
   using prog = BpfProgram.fromId(id);
   const bytes = prog.xlatedBytes();
   if (bytes.length === 0) return { text: "; the kernel hides this program's instructions\n", bytes };
-  return { text: disassembleXlated(bytes), bytes };
+  return { text: disassembleXlated(bytes, kernelCallNames()), bytes };
 }
 
 /** A program's JIT image (empty when interpreted). */

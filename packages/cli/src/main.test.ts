@@ -86,7 +86,7 @@ describe('errors to exit codes', () => {
   });
 
   it('tells how to get privileges', () => {
-    expect(describeError(named('PermissionError')).details.join('\n')).toMatch(/root.*\n.*setcap cap_bpf/);
+    expect(describeError(named('PermissionError')).details.join('\n')).toMatch(/root[\s\S]*setcap cap_bpf/);
   });
 });
 
