@@ -42,6 +42,8 @@ function parseArgs(argv: string[]): Options {
 /** A workload group: the C command and the Node module that measure the same figures. */
 interface Group {
   name: string;
+  /** The figures its processes print (a failed process is shown as failed on each). */
+  ids: string[];
   c?: string[];
   node: string;
   layers: Layer[];
@@ -52,16 +54,65 @@ interface Group {
 const loadProgram = path.join(buildDir, 'load-1000.bin');
 
 const groups: Group[] = [
-  { name: 'W0', c: ['workloads', 'W0'], node: 'w0-context.ts', layers: ['sys'] },
-  { name: 'W1', c: ['workloads', 'W1'], node: 'w1-hash.ts', layers: ['sys', 'core', 'core-codec'] },
-  { name: 'W2', c: ['workloads', 'W2'], node: 'w2-array.ts', layers: ['sys', 'core', 'core-codec'] },
-  { name: 'W3', c: ['workloads', 'W3'], node: 'w3-batch.ts', layers: ['sys', 'core', 'core-codec'] },
-  { name: 'W4', c: ['workloads', 'W4'], node: 'w4-test-run.ts', layers: ['sys', 'core'] },
-  { name: 'W5', c: ['workloads', 'W5'], node: 'w5-ringbuf.ts', layers: ['sys', 'core'] },
-  { name: 'W6', c: ['workloads', 'W6'], node: 'w6-mmap-array.ts', layers: ['sys', 'core'] },
-  { name: 'asm', node: 'asm.ts', layers: ['asm'] },
-  { name: 'load', c: ['load', 'load', loadProgram], node: 'load.ts', layers: ['sys', 'core'] },
-  { name: 'mem', c: ['load', 'hold', '1000'], node: 'memory.ts', layers: ['sys', 'core'], once: true },
+  { name: 'W0', ids: ['W0.context'], c: ['workloads', 'W0'], node: 'w0-context.ts', layers: ['sys'] },
+  {
+    name: 'W1',
+    ids: ['W1.hash.update', 'W1.hash.lookup', 'W1.hash.delete'],
+    c: ['workloads', 'W1'],
+    node: 'w1-hash.ts',
+    layers: ['sys', 'core', 'core-codec'],
+  },
+  {
+    name: 'W2',
+    ids: ['W2.array.update', 'W2.array.lookup'],
+    c: ['workloads', 'W2'],
+    node: 'w2-array.ts',
+    layers: ['sys', 'core', 'core-codec'],
+  },
+  {
+    name: 'W3',
+    ids: ['W3.hash.lookup_batch'],
+    c: ['workloads', 'W3'],
+    node: 'w3-batch.ts',
+    layers: ['sys', 'core', 'core-codec'],
+  },
+  {
+    name: 'W4',
+    ids: ['W4.test_run.syscall'],
+    c: ['workloads', 'W4'],
+    node: 'w4-test-run.ts',
+    layers: ['sys', 'core'],
+  },
+  {
+    name: 'W5',
+    ids: ['W5.ringbuf.consume'],
+    c: ['workloads', 'W5'],
+    node: 'w5-ringbuf.ts',
+    layers: ['sys', 'core'],
+  },
+  {
+    name: 'W6',
+    ids: ['W6.mmap_array.write', 'W6.mmap_array.read'],
+    c: ['workloads', 'W6'],
+    node: 'w6-mmap-array.ts',
+    layers: ['sys', 'core'],
+  },
+  { name: 'asm', ids: ['asm.encode', 'asm.decode', 'asm.assemble'], node: 'asm.ts', layers: ['asm'] },
+  {
+    name: 'load',
+    ids: ['load.1000_insns', 'load.1000_insns.verifier', 'load.1000_insns.minus_verifier'],
+    c: ['load', 'load', loadProgram],
+    node: 'load.ts',
+    layers: ['sys', 'core'],
+  },
+  {
+    name: 'mem',
+    ids: ['mem.hold_1000.rss', 'mem.hold_1000.growth', 'mem.heap_growth'],
+    c: ['load', 'hold', '1000'],
+    node: 'memory.ts',
+    layers: ['sys', 'core'],
+    once: true,
+  },
 ];
 
 /** The target each figure is held to (shared/BENCH.md, issue 7). */
@@ -142,17 +193,21 @@ function runJob(job: Job, round: number): RoundFigure[] {
     const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n');
     const msg = why.find((l) => /check failed|Error|error/.test(l)) ?? why.at(-1) ?? '';
     process.stderr.write(`bench: ${job.group.name}/${job.layer} failed (round ${round + 1}): ${msg}\n`);
-    out.push({
-      impl: job.layer === 'c' ? 'c' : 'node',
-      layer: job.layer,
-      id: `${job.group.name}.failed`,
-      unit: 'ns/op',
-      ops: 0,
-      runs: [],
-      median: Number.NaN,
-      na: `failed: ${msg.slice(0, 160)}`,
-      round,
-    });
+    const printed = new Set(out.map((f) => f.id));
+    for (const id of job.group.ids) {
+      if (printed.has(id)) continue;
+      out.push({
+        impl: job.layer === 'c' ? 'c' : 'node',
+        layer: job.layer,
+        id,
+        unit: 'ns/op',
+        ops: 0,
+        runs: [],
+        median: Number.NaN,
+        na: `failed: ${msg.slice(0, 160)}`,
+        round,
+      });
+    }
   }
   return out;
 }
@@ -223,7 +278,8 @@ function table(rows: Row[]): string {
         '',
         '',
       ];
-    const result = r.pass === undefined ? '' : r.pass ? 'pass' : 'MISS';
+    let result = r.pass === undefined ? '' : r.pass ? 'pass' : 'MISS';
+    if (r.failedRounds) result = `${result} (FAILED in ${r.failedRounds.length} round(s))`.trim();
     const vs = r.vsFloor === undefined ? '' : `${r.vsFloor.toFixed(2)}×`;
     const vsResult = r.vsFloorPass === undefined ? '' : r.vsFloorPass ? 'pass' : 'MISS';
     const ratio = r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`;
@@ -274,7 +330,7 @@ function main(): void {
       `  round ${round + 1}/${opts.rounds} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
     );
   }
-  const rows = buildRows(figures, targetOf).filter((r) => !r.id.endsWith('.failed') || r.na);
+  const rows = buildRows(figures, targetOf);
   console.log();
   console.log(table(rows));
   console.log();
@@ -285,7 +341,7 @@ function main(): void {
   console.log(
     `load average (1 min) before ${loadBefore[0]!.toFixed(2)}, after ${loadAfter[0]!.toFixed(2)} on ${os.cpus().length} CPUs`,
   );
-  const misses = rows.filter((r) => r.pass === false || r.vsFloorPass === false).length;
+  const misses = rows.filter((r) => r.pass === false || r.vsFloorPass === false || r.failedRounds).length;
   const nas = rows.filter((r) => r.na).length;
   console.log(
     `${misses} miss(es), ${nas} row(s) not measured; ${((Date.now() - started) / 1000).toFixed(0)} s`,

@@ -32,6 +32,8 @@ export interface Row {
   vsFloorPass?: boolean;
   /** Why there is no figure (package not landed, or the workload failed). */
   na?: string;
+  /** Rounds in which this row's process failed (its other rounds still count). */
+  failedRounds?: { round: number; why: string }[];
   rounds: { round: number; runs: number[]; median: number }[];
   extra?: Record<string, number | string>;
 }
@@ -90,6 +92,8 @@ export function buildRows(figures: readonly RoundFigure[], targetOf: (id: string
       rows.push(row);
       continue;
     }
+    const failed = list.filter((f) => f.na?.startsWith('failed'));
+    if (failed.length) row.failedRounds = failed.map((f) => ({ round: f.round, why: f.na! }));
     row.ours = median(measured.map((f) => f.median));
     const extra = measured.at(-1)!.extra;
     if (extra) row.extra = extra;
