@@ -1,5 +1,5 @@
 import * as sys from '@ebpf/sys';
-import { MapFlags, UpdateFlags } from '@ebpf/uapi';
+import { MapFlags, type MapType, UpdateFlags } from '@ebpf/uapi';
 import { bytes, type Codec, type CodecLike, type CodecType, resolveCodec } from '../codec/codec.ts';
 import { type LpmKey, lpmKey } from '../codec/lpm.ts';
 import { fdValue, type HasFd, perCpu, perCpuStride } from '../codec/per-cpu.ts';
@@ -73,8 +73,13 @@ export type SpecElement<S extends MapSpec> = S extends { readonly value: infer C
   : S['type'] extends FdValueTypeName
     ? number
     : Uint8Array;
-/** The value type of a map created from spec `S`. */
-export type SpecValue<S extends MapSpec> = S['type'] extends PerCpuMapTypeName
+type PerCpuTypeNumber =
+  | typeof MapType.PercpuHash
+  | typeof MapType.PercpuArray
+  | typeof MapType.LruPercpuHash
+  | typeof MapType.PercpuCgroupStorage;
+/** The value type of a map created from spec `S` (an array with one value per CPU for per-CPU maps). */
+export type SpecValue<S extends MapSpec> = S['type'] extends PerCpuMapTypeName | PerCpuTypeNumber
   ? SpecElement<S>[]
   : SpecElement<S>;
 /** What `set()` takes as a value: maps holding numbers (fd maps) also take objects owning an fd. */
