@@ -1,5 +1,5 @@
 import { requireKernel } from '@ebpf/test-utils';
-import { FuncId, MapType, ProgType } from '@ebpf/uapi';
+import { FuncId, LinkType, MapType, ProgType } from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
 import { mapTypes } from '../map/map-types.ts';
@@ -88,6 +88,14 @@ requireKernel('features', () => {
       expect(features.helper('xdp', 100_000)).toBe(false);
       expect(() => features.helper('xdp', 'bpf_no_such_helper')).toThrow(InvalidArgumentError);
     });
+  });
+
+  it('judges link types by the kernel version', () => {
+    expect(features.linkType('xdp')).toBe(true);
+    expect(features.linkType(LinkType.PerfEvent)).toBe(true);
+    expect(features.probeLinkType('tcx').reason).toMatch(/kernel version/);
+    expect(() => features.linkType('nope')).toThrow(InvalidArgumentError);
+    expect(() => features.requireLinkType('xdp')).not.toThrow();
   });
 
   it('reads the kernel version and lockdown mode', () => {

@@ -10,6 +10,7 @@ import {
   ProgType,
 } from '@ebpf/uapi';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
+import { linkTypeName } from '../link/link.ts';
 import { findMapType, type MapTypeInfo, type SizeRule } from '../map/map-types.ts';
 import { btfBlob } from '../program/kernel-btf.ts';
 import { minimalProgram, type ProbeOutcome, probeLoad } from '../program/load.ts';
@@ -289,6 +290,37 @@ function probeHelper(type: ProgramTypeLike | number, helper: string | number): F
   return { feature, supported: true };
 }
 
+// ----- links ----------------------------------------------------------------------------------
+
+/** The first kernel with each link type (there is no cheap, side-effect-free probe for links). */
+const linkTypeSince: Record<string, [number, number]> = {
+  raw_tracepoint: [5, 7],
+  tracing: [5, 7],
+  cgroup: [5, 7],
+  iter: [5, 8],
+  netns: [5, 8],
+  xdp: [5, 9],
+  perf_event: [5, 15],
+  kprobe_multi: [5, 18],
+  struct_ops: [6, 4],
+  netfilter: [6, 4],
+  tcx: [6, 6],
+  uprobe_multi: [6, 6],
+  netkit: [6, 7],
+  sockmap: [6, 10],
+};
+
+function probeLink(type: string | number): FeatureProbe {
+  const name = typeof type === 'number' ? linkTypeName(type) : type;
+  const since = linkTypeSince[name];
+  if (since === undefined) throw new InvalidArgumentError(`unknown link type '${String(type)}'`);
+  const feature = `link type ${name}`;
+  const [major, minor] = since;
+  return kernelAtLeast(major, minor)
+    ? { feature, supported: true, reason: `judged by kernel version (Linux ${major}.${minor} or later)` }
+    : { feature, supported: false, reason: `needs Linux ${major}.${minor}` };
+}
+
 // ----- the public face ------------------------------------------------------------------------
 
 function require(probe: FeatureProbe): void {
@@ -341,6 +373,22 @@ export const features = Object.freeze({
   /** Throws `NotSupportedError` unless programs of `type` may call `helper`. */
   requireHelper(type: ProgramTypeLike | number, helper: string | number): void {
     require(features.probeHelper(type, helper));
+  },
+
+  /**
+   * Whether the kernel has links of this type (`'xdp'`, `'perf_event'`, or a `LinkType` value),
+   * judged by its version: creating a link needs a real attach target, so there is no clean probe.
+   */
+  linkType(type: string | number): boolean {
+    return features.probeLinkType(type).supported;
+  },
+  /** The answer for a link type, with its reason. */
+  probeLinkType(type: string | number): FeatureProbe {
+    return cached(`link:${typeof type === 'number' ? linkTypeName(type) : type}`, () => probeLink(type));
+  },
+  /** Throws `NotSupportedError` unless the kernel has links of this type. */
+  requireLinkType(type: string | number): void {
+    require(features.probeLinkType(type));
   },
 
   /** The running kernel's version (`uname -r`, parsed). */
