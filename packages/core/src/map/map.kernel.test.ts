@@ -557,17 +557,30 @@ requireKernel('BpfMap (kernel)', () => {
       expect(u32.length).toBe(0);
     });
 
-    it('memory() on a map that is not mmapable is refused; read-only for programs maps read-only', () => {
+    it('memory() on a map that is not mmapable is refused; frozen maps map read-only', () => {
       using plain = BpfMap.create({ type: 'array', key: 'u32', value: 'u32', maxEntries: 4 });
       expect(() => plain.memory()).toThrow(/not mmapable/);
-      using ro = BpfMap.create({
+      using rodata = BpfMap.create({
         type: 'array',
         key: 'u32',
         value: 'u32',
         maxEntries: 4,
         flags: F_MMAPABLE | F_RDONLY_PROG,
       });
-      expect(ro.memory().writable).toBe(false);
+      rodata.set(1, 7);
+      rodata.freeze();
+      const mem = rodata.memory();
+      expect(mem.writable).toBe(false);
+      expect(mem.u32[2]).toBe(7);
+    });
+
+    it('arena maps: memory() maps its pages', () => {
+      using arena = BpfMap.create({ type: 'arena', maxEntries: 4 });
+      const mem = arena.memory();
+      expect(mem.length).toBe(4);
+      expect(mem.buffer.byteLength).toBe(4 * mem.elementSize);
+      mem.u32[0] = 0xdeadbeef;
+      expect(mem.u32[0]).toBe(0xdeadbeef);
     });
   });
 

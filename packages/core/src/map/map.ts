@@ -102,7 +102,6 @@ const updateModes: Record<UpdateMode, number> = {
 const F_LOCK = UpdateFlags.FLock;
 const F_RDONLY = MapFlags.Rdonly;
 const F_MMAPABLE = MapFlags.Mmapable;
-const F_RDONLY_PROG = MapFlags.RdonlyProg;
 
 function updateFlags(options: SetOptions | undefined): number {
   if (options === undefined) return 0;
@@ -208,6 +207,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
   readonly #valueRaw: boolean;
   #memory: MapMemory | undefined;
   #pinnedPath: string | undefined;
+  #frozen = false;
 
   private constructor(fd: number, init: MapInit) {
     super(fd, 'map');
@@ -1055,6 +1055,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
     const fd = this.fd;
     try {
       freezeMap(fd);
+      this.#frozen = true;
     } catch (error) {
       throw translateSysError(error, `freezing ${this.#label()}`);
     }
@@ -1090,21 +1091,24 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
   }
 
   /**
-   * Maps a `BPF_F_MMAPABLE` array's values into this process: typed views straight onto kernel
+   * Maps a `BPF_F_MMAPABLE` array's values (or an arena's pages) into this process: typed views straight onto kernel
    * memory (see `MapMemory`). One mapping per map object; unmapped when the map closes.
    */
   memory(): MapMemory {
     const fd = this.fd;
     if (this.#memory && !this.#memory.closed) return this.#memory;
-    if (!(this.flags & F_MMAPABLE) || this.#info?.name !== 'array') {
+    const arena = this.#info?.name === 'arena';
+    if (!(this.flags & F_MMAPABLE) || !(this.#info?.name === 'array' || arena)) {
       throw new InvalidArgumentError(
         `memory(): ${this.#label()} is not mmapable; create an array map with flags: MapFlags.Mmapable`,
       );
     }
-    const elementSize = perCpuStride(this.valueSize);
     const page = pageSize();
+    // Arena: maxEntries pages, one "element" per page. Array: 8-byte-rounded values, page-rounded.
+    const elementSize = arena ? page : perCpuStride(this.valueSize);
     const length = Math.ceil((elementSize * this.maxEntries) / page) * page;
-    const writable = !(this.flags & F_RDONLY_PROG) && !(this.flags & F_RDONLY);
+    // Frozen maps and fds opened read-only cannot be mapped writable.
+    const writable = !this.#frozen && !(this.flags & F_RDONLY);
     try {
       this.#memory = new MapMemory(fd, length, writable, elementSize, this.maxEntries);
     } catch (error) {
