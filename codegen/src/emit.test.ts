@@ -100,13 +100,13 @@ describe('emit', () => {
     const enums = files.get('enums.generated.ts')!;
     expect(enums.split('\n').slice(0, 2)).toEqual(GENERATED_HEADER);
     expect(enums).toContain(
-      'export const Cmd = {\n  MapCreate: 0,\n  MapLookupElem: 1,\n  ProgRun: 1,\n} as const;',
+      'export const Cmd = {\n  /** `BPF_MAP_CREATE` */\n  MapCreate: 0,\n  /** `BPF_MAP_LOOKUP_ELEM` */\n  MapLookupElem: 1,\n  /** `BPF_PROG_RUN` */\n  ProgRun: 1,\n} as const;',
     );
     expect(enums).toContain('export type Cmd = (typeof Cmd)[keyof typeof Cmd];');
     expect(enums).toContain("MapLookupElem: 'BPF_MAP_LOOKUP_ELEM',");
     expect(enums).toContain('[Cmd, CmdCNames]');
     const layouts = files.get('layouts.generated.ts')!;
-    expect(layouts).toContain("key: { offset: 8, size: 8, type: 'ptr' },");
+    expect(layouts).toContain("/** `__aligned_u64 key` */\n    key: { offset: 8, size: 8, type: 'ptr' },");
     expect(layouts).toContain("nextKey: { offset: 16, size: 8, type: 'ptr' },");
     expect(layouts).toContain("flags: { offset: 24, size: 8, type: 'u64' },");
     expect(layouts).toContain('export const BPF_ATTR_SIZE = 32;');

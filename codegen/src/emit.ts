@@ -67,6 +67,8 @@ function numberLiteral(v: number | string, hex: boolean): string {
   return String(v);
 }
 
+const DEPRECATED = /_DEPRECATED$/;
+
 interface ResolvedEnum {
   row: EnumRow;
   members: Array<{ name: string; cName: string; value: number | string }>;
@@ -99,6 +101,8 @@ function resolveEnum(
     members.push({ name: memberName(cName, row.prefix), cName, value });
   }
   if (members.length === 0) return undefined;
+  // Deprecated aliases go last, so that nameOf() of their value gives the current name.
+  members.sort((a, b) => Number(DEPRECATED.test(a.cName)) - Number(DEPRECATED.test(b.cName)));
   const seen = new Set<string>();
   for (const m of members) {
     if (seen.has(m.name)) throw new EmitError(`${row.name}: two members named ${m.name}`);
@@ -139,7 +143,10 @@ function enumsFile(ir: Ir, warn: (message: string) => void): StatementStructures
         {
           name: row.name,
           initializer: (w) => {
-            Writers.object(obj)(w);
+            w.inlineBlock(() => {
+              for (const m of e.members)
+                w.writeLine(`/** \`${m.cName}\` */`).writeLine(`${m.name}: ${obj[m.name]},`);
+            });
             w.write(' as const');
           },
         },
@@ -261,7 +268,8 @@ function layoutsFile(ir: Ir): StatementStructures[] {
     const { size, members } = found;
     const flat: FlatField[] = [];
     flatten(members, '', flat);
-    const fields: Record<string, string | WriterFunction> = {};
+    const fields: Record<string, string> = {};
+    const docs: Record<string, string> = {};
     for (const f of flat) {
       if (f.name in fields) throw new EmitError(`${row.name}: two fields flatten to ${f.name} (${f.cPath})`);
       const props: string[] = [
@@ -274,6 +282,7 @@ function layoutsFile(ir: Ir): StatementStructures[] {
       }
       if (f.m.bitSize !== undefined) props.push(`bitOffset: ${f.m.bitOffset}`, `bitSize: ${f.m.bitSize}`);
       fields[f.name] = `{ ${props.join(', ')} }`;
+      docs[f.name] = `\`${f.m.ctype} ${f.cPath}\``;
     }
     if (row.from === 'union bpf_attr') {
       const agg = ir.aggregates.find((a) => a.name === row.from)!;
@@ -285,12 +294,18 @@ function layoutsFile(ir: Ir): StatementStructures[] {
       kind: StructureKind.VariableStatement,
       isExported: true,
       declarationKind: VariableDeclarationKind.Const,
-      docs: [`Layout of ${row.label} (LP64 byte offsets; nested members flattened).`],
+      docs: [`Byte layout of \`${row.label}\`: LP64 offsets, nested members flattened.`],
       declarations: [
         {
           name: row.name,
           initializer: (w) => {
-            Writers.object({ name: `'${row.label}'`, size: String(size), fields: Writers.object(fields) })(w);
+            const fieldsWriter: WriterFunction = (fw) => {
+              fw.inlineBlock(() => {
+                for (const [name, text] of Object.entries(fields))
+                  fw.writeLine(`/** ${docs[name]} */`).writeLine(`${name}: ${text},`);
+              });
+            };
+            Writers.object({ name: `'${row.label}'`, size: String(size), fields: fieldsWriter })(w);
             w.write(' as const satisfies StructLayout');
           },
         },
@@ -406,7 +421,9 @@ export function emit(
   ];
   const out = new Map<string, string>();
   for (const [name, statements] of files) {
-    const sf = project.createSourceFile(name, { statements }, { overwrite: true });
+    const blank: WriterFunction = (w) => w.blankLine();
+    const spaced = statements.flatMap((st, k) => (k === 0 ? [st] : [blank, st]));
+    const sf = project.createSourceFile(name, { statements: spaced }, { overwrite: true });
     const text = `${GENERATED_HEADER.join('\n')}\n\n${sf.getFullText()}`;
     out.set(name, formatWithBiome(text, repoRoot));
   }

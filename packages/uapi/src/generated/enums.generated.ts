@@ -3,48 +3,89 @@
 
 /** Commands of the `bpf(2)` syscall (`enum bpf_cmd`). */
 export const Cmd = {
+  /** `BPF_MAP_CREATE` */
   MapCreate: 0,
+  /** `BPF_MAP_LOOKUP_ELEM` */
   MapLookupElem: 1,
+  /** `BPF_MAP_UPDATE_ELEM` */
   MapUpdateElem: 2,
+  /** `BPF_MAP_DELETE_ELEM` */
   MapDeleteElem: 3,
+  /** `BPF_MAP_GET_NEXT_KEY` */
   MapGetNextKey: 4,
+  /** `BPF_PROG_LOAD` */
   ProgLoad: 5,
+  /** `BPF_OBJ_PIN` */
   ObjPin: 6,
+  /** `BPF_OBJ_GET` */
   ObjGet: 7,
+  /** `BPF_PROG_ATTACH` */
   ProgAttach: 8,
+  /** `BPF_PROG_DETACH` */
   ProgDetach: 9,
+  /** `BPF_PROG_TEST_RUN` */
   ProgTestRun: 10,
+  /** `BPF_PROG_RUN` */
   ProgRun: 10,
+  /** `BPF_PROG_GET_NEXT_ID` */
   ProgGetNextId: 11,
+  /** `BPF_MAP_GET_NEXT_ID` */
   MapGetNextId: 12,
+  /** `BPF_PROG_GET_FD_BY_ID` */
   ProgGetFdById: 13,
+  /** `BPF_MAP_GET_FD_BY_ID` */
   MapGetFdById: 14,
+  /** `BPF_OBJ_GET_INFO_BY_FD` */
   ObjGetInfoByFd: 15,
+  /** `BPF_PROG_QUERY` */
   ProgQuery: 16,
+  /** `BPF_RAW_TRACEPOINT_OPEN` */
   RawTracepointOpen: 17,
+  /** `BPF_BTF_LOAD` */
   BtfLoad: 18,
+  /** `BPF_BTF_GET_FD_BY_ID` */
   BtfGetFdById: 19,
+  /** `BPF_TASK_FD_QUERY` */
   TaskFdQuery: 20,
+  /** `BPF_MAP_LOOKUP_AND_DELETE_ELEM` */
   MapLookupAndDeleteElem: 21,
+  /** `BPF_MAP_FREEZE` */
   MapFreeze: 22,
+  /** `BPF_BTF_GET_NEXT_ID` */
   BtfGetNextId: 23,
+  /** `BPF_MAP_LOOKUP_BATCH` */
   MapLookupBatch: 24,
+  /** `BPF_MAP_LOOKUP_AND_DELETE_BATCH` */
   MapLookupAndDeleteBatch: 25,
+  /** `BPF_MAP_UPDATE_BATCH` */
   MapUpdateBatch: 26,
+  /** `BPF_MAP_DELETE_BATCH` */
   MapDeleteBatch: 27,
+  /** `BPF_LINK_CREATE` */
   LinkCreate: 28,
+  /** `BPF_LINK_UPDATE` */
   LinkUpdate: 29,
+  /** `BPF_LINK_GET_FD_BY_ID` */
   LinkGetFdById: 30,
+  /** `BPF_LINK_GET_NEXT_ID` */
   LinkGetNextId: 31,
+  /** `BPF_ENABLE_STATS` */
   EnableStats: 32,
+  /** `BPF_ITER_CREATE` */
   IterCreate: 33,
+  /** `BPF_LINK_DETACH` */
   LinkDetach: 34,
+  /** `BPF_PROG_BIND_MAP` */
   ProgBindMap: 35,
+  /** `BPF_TOKEN_CREATE` */
   TokenCreate: 36,
+  /** `BPF_PROG_STREAM_READ_BY_FD` */
   ProgStreamReadByFd: 37,
 } as const;
+
 /** A value of {@link Cmd}. */
 export type Cmd = (typeof Cmd)[keyof typeof Cmd];
+
 /** C names of the members of {@link Cmd}, for {@link cNameOf}. */
 export const CmdCNames: { readonly [K in keyof typeof Cmd]: string } = {
   MapCreate: 'BPF_MAP_CREATE',
@@ -87,47 +128,86 @@ export const CmdCNames: { readonly [K in keyof typeof Cmd]: string } = {
   TokenCreate: 'BPF_TOKEN_CREATE',
   ProgStreamReadByFd: 'BPF_PROG_STREAM_READ_BY_FD',
 };
+
 /** Map types (`enum bpf_map_type`). */
 export const MapType = {
+  /** `BPF_MAP_TYPE_UNSPEC` */
   Unspec: 0,
+  /** `BPF_MAP_TYPE_HASH` */
   Hash: 1,
+  /** `BPF_MAP_TYPE_ARRAY` */
   Array: 2,
+  /** `BPF_MAP_TYPE_PROG_ARRAY` */
   ProgArray: 3,
+  /** `BPF_MAP_TYPE_PERF_EVENT_ARRAY` */
   PerfEventArray: 4,
+  /** `BPF_MAP_TYPE_PERCPU_HASH` */
   PercpuHash: 5,
+  /** `BPF_MAP_TYPE_PERCPU_ARRAY` */
   PercpuArray: 6,
+  /** `BPF_MAP_TYPE_STACK_TRACE` */
   StackTrace: 7,
+  /** `BPF_MAP_TYPE_CGROUP_ARRAY` */
   CgroupArray: 8,
+  /** `BPF_MAP_TYPE_LRU_HASH` */
   LruHash: 9,
+  /** `BPF_MAP_TYPE_LRU_PERCPU_HASH` */
   LruPercpuHash: 10,
+  /** `BPF_MAP_TYPE_LPM_TRIE` */
   LpmTrie: 11,
+  /** `BPF_MAP_TYPE_ARRAY_OF_MAPS` */
   ArrayOfMaps: 12,
+  /** `BPF_MAP_TYPE_HASH_OF_MAPS` */
   HashOfMaps: 13,
+  /** `BPF_MAP_TYPE_DEVMAP` */
   Devmap: 14,
+  /** `BPF_MAP_TYPE_SOCKMAP` */
   Sockmap: 15,
+  /** `BPF_MAP_TYPE_CPUMAP` */
   Cpumap: 16,
+  /** `BPF_MAP_TYPE_XSKMAP` */
   Xskmap: 17,
+  /** `BPF_MAP_TYPE_SOCKHASH` */
   Sockhash: 18,
-  CgroupStorageDeprecated: 19,
+  /** `BPF_MAP_TYPE_CGROUP_STORAGE` */
   CgroupStorage: 19,
+  /** `BPF_MAP_TYPE_REUSEPORT_SOCKARRAY` */
   ReuseportSockarray: 20,
-  PercpuCgroupStorageDeprecated: 21,
+  /** `BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE` */
   PercpuCgroupStorage: 21,
+  /** `BPF_MAP_TYPE_QUEUE` */
   Queue: 22,
+  /** `BPF_MAP_TYPE_STACK` */
   Stack: 23,
+  /** `BPF_MAP_TYPE_SK_STORAGE` */
   SkStorage: 24,
+  /** `BPF_MAP_TYPE_DEVMAP_HASH` */
   DevmapHash: 25,
+  /** `BPF_MAP_TYPE_STRUCT_OPS` */
   StructOps: 26,
+  /** `BPF_MAP_TYPE_RINGBUF` */
   Ringbuf: 27,
+  /** `BPF_MAP_TYPE_INODE_STORAGE` */
   InodeStorage: 28,
+  /** `BPF_MAP_TYPE_TASK_STORAGE` */
   TaskStorage: 29,
+  /** `BPF_MAP_TYPE_BLOOM_FILTER` */
   BloomFilter: 30,
+  /** `BPF_MAP_TYPE_USER_RINGBUF` */
   UserRingbuf: 31,
+  /** `BPF_MAP_TYPE_CGRP_STORAGE` */
   CgrpStorage: 32,
+  /** `BPF_MAP_TYPE_ARENA` */
   Arena: 33,
+  /** `BPF_MAP_TYPE_CGROUP_STORAGE_DEPRECATED` */
+  CgroupStorageDeprecated: 19,
+  /** `BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE_DEPRECATED` */
+  PercpuCgroupStorageDeprecated: 21,
 } as const;
+
 /** A value of {@link MapType}. */
 export type MapType = (typeof MapType)[keyof typeof MapType];
+
 /** C names of the members of {@link MapType}, for {@link cNameOf}. */
 export const MapTypeCNames: { readonly [K in keyof typeof MapType]: string } = {
   Unspec: 'BPF_MAP_TYPE_UNSPEC',
@@ -149,10 +229,8 @@ export const MapTypeCNames: { readonly [K in keyof typeof MapType]: string } = {
   Cpumap: 'BPF_MAP_TYPE_CPUMAP',
   Xskmap: 'BPF_MAP_TYPE_XSKMAP',
   Sockhash: 'BPF_MAP_TYPE_SOCKHASH',
-  CgroupStorageDeprecated: 'BPF_MAP_TYPE_CGROUP_STORAGE_DEPRECATED',
   CgroupStorage: 'BPF_MAP_TYPE_CGROUP_STORAGE',
   ReuseportSockarray: 'BPF_MAP_TYPE_REUSEPORT_SOCKARRAY',
-  PercpuCgroupStorageDeprecated: 'BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE_DEPRECATED',
   PercpuCgroupStorage: 'BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE',
   Queue: 'BPF_MAP_TYPE_QUEUE',
   Stack: 'BPF_MAP_TYPE_STACK',
@@ -166,45 +244,83 @@ export const MapTypeCNames: { readonly [K in keyof typeof MapType]: string } = {
   UserRingbuf: 'BPF_MAP_TYPE_USER_RINGBUF',
   CgrpStorage: 'BPF_MAP_TYPE_CGRP_STORAGE',
   Arena: 'BPF_MAP_TYPE_ARENA',
+  CgroupStorageDeprecated: 'BPF_MAP_TYPE_CGROUP_STORAGE_DEPRECATED',
+  PercpuCgroupStorageDeprecated: 'BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE_DEPRECATED',
 };
+
 /** Program types (`enum bpf_prog_type`). */
 export const ProgType = {
+  /** `BPF_PROG_TYPE_UNSPEC` */
   Unspec: 0,
+  /** `BPF_PROG_TYPE_SOCKET_FILTER` */
   SocketFilter: 1,
+  /** `BPF_PROG_TYPE_KPROBE` */
   Kprobe: 2,
+  /** `BPF_PROG_TYPE_SCHED_CLS` */
   SchedCls: 3,
+  /** `BPF_PROG_TYPE_SCHED_ACT` */
   SchedAct: 4,
+  /** `BPF_PROG_TYPE_TRACEPOINT` */
   Tracepoint: 5,
+  /** `BPF_PROG_TYPE_XDP` */
   Xdp: 6,
+  /** `BPF_PROG_TYPE_PERF_EVENT` */
   PerfEvent: 7,
+  /** `BPF_PROG_TYPE_CGROUP_SKB` */
   CgroupSkb: 8,
+  /** `BPF_PROG_TYPE_CGROUP_SOCK` */
   CgroupSock: 9,
+  /** `BPF_PROG_TYPE_LWT_IN` */
   LwtIn: 10,
+  /** `BPF_PROG_TYPE_LWT_OUT` */
   LwtOut: 11,
+  /** `BPF_PROG_TYPE_LWT_XMIT` */
   LwtXmit: 12,
+  /** `BPF_PROG_TYPE_SOCK_OPS` */
   SockOps: 13,
+  /** `BPF_PROG_TYPE_SK_SKB` */
   SkSkb: 14,
+  /** `BPF_PROG_TYPE_CGROUP_DEVICE` */
   CgroupDevice: 15,
+  /** `BPF_PROG_TYPE_SK_MSG` */
   SkMsg: 16,
+  /** `BPF_PROG_TYPE_RAW_TRACEPOINT` */
   RawTracepoint: 17,
+  /** `BPF_PROG_TYPE_CGROUP_SOCK_ADDR` */
   CgroupSockAddr: 18,
+  /** `BPF_PROG_TYPE_LWT_SEG6LOCAL` */
   LwtSeg6local: 19,
+  /** `BPF_PROG_TYPE_LIRC_MODE2` */
   LircMode2: 20,
+  /** `BPF_PROG_TYPE_SK_REUSEPORT` */
   SkReuseport: 21,
+  /** `BPF_PROG_TYPE_FLOW_DISSECTOR` */
   FlowDissector: 22,
+  /** `BPF_PROG_TYPE_CGROUP_SYSCTL` */
   CgroupSysctl: 23,
+  /** `BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE` */
   RawTracepointWritable: 24,
+  /** `BPF_PROG_TYPE_CGROUP_SOCKOPT` */
   CgroupSockopt: 25,
+  /** `BPF_PROG_TYPE_TRACING` */
   Tracing: 26,
+  /** `BPF_PROG_TYPE_STRUCT_OPS` */
   StructOps: 27,
+  /** `BPF_PROG_TYPE_EXT` */
   Ext: 28,
+  /** `BPF_PROG_TYPE_LSM` */
   Lsm: 29,
+  /** `BPF_PROG_TYPE_SK_LOOKUP` */
   SkLookup: 30,
+  /** `BPF_PROG_TYPE_SYSCALL` */
   Syscall: 31,
+  /** `BPF_PROG_TYPE_NETFILTER` */
   Netfilter: 32,
 } as const;
+
 /** A value of {@link ProgType}. */
 export type ProgType = (typeof ProgType)[keyof typeof ProgType];
+
 /** C names of the members of {@link ProgType}, for {@link cNameOf}. */
 export const ProgTypeCNames: { readonly [K in keyof typeof ProgType]: string } = {
   Unspec: 'BPF_PROG_TYPE_UNSPEC',
@@ -241,69 +357,130 @@ export const ProgTypeCNames: { readonly [K in keyof typeof ProgType]: string } =
   Syscall: 'BPF_PROG_TYPE_SYSCALL',
   Netfilter: 'BPF_PROG_TYPE_NETFILTER',
 };
+
 /** Attach types (`enum bpf_attach_type`). */
 export const AttachType = {
+  /** `BPF_CGROUP_INET_INGRESS` */
   CgroupInetIngress: 0,
+  /** `BPF_CGROUP_INET_EGRESS` */
   CgroupInetEgress: 1,
+  /** `BPF_CGROUP_INET_SOCK_CREATE` */
   CgroupInetSockCreate: 2,
+  /** `BPF_CGROUP_SOCK_OPS` */
   CgroupSockOps: 3,
+  /** `BPF_SK_SKB_STREAM_PARSER` */
   SkSkbStreamParser: 4,
+  /** `BPF_SK_SKB_STREAM_VERDICT` */
   SkSkbStreamVerdict: 5,
+  /** `BPF_CGROUP_DEVICE` */
   CgroupDevice: 6,
+  /** `BPF_SK_MSG_VERDICT` */
   SkMsgVerdict: 7,
+  /** `BPF_CGROUP_INET4_BIND` */
   CgroupInet4Bind: 8,
+  /** `BPF_CGROUP_INET6_BIND` */
   CgroupInet6Bind: 9,
+  /** `BPF_CGROUP_INET4_CONNECT` */
   CgroupInet4Connect: 10,
+  /** `BPF_CGROUP_INET6_CONNECT` */
   CgroupInet6Connect: 11,
+  /** `BPF_CGROUP_INET4_POST_BIND` */
   CgroupInet4PostBind: 12,
+  /** `BPF_CGROUP_INET6_POST_BIND` */
   CgroupInet6PostBind: 13,
+  /** `BPF_CGROUP_UDP4_SENDMSG` */
   CgroupUdp4Sendmsg: 14,
+  /** `BPF_CGROUP_UDP6_SENDMSG` */
   CgroupUdp6Sendmsg: 15,
+  /** `BPF_LIRC_MODE2` */
   LircMode2: 16,
+  /** `BPF_FLOW_DISSECTOR` */
   FlowDissector: 17,
+  /** `BPF_CGROUP_SYSCTL` */
   CgroupSysctl: 18,
+  /** `BPF_CGROUP_UDP4_RECVMSG` */
   CgroupUdp4Recvmsg: 19,
+  /** `BPF_CGROUP_UDP6_RECVMSG` */
   CgroupUdp6Recvmsg: 20,
+  /** `BPF_CGROUP_GETSOCKOPT` */
   CgroupGetsockopt: 21,
+  /** `BPF_CGROUP_SETSOCKOPT` */
   CgroupSetsockopt: 22,
+  /** `BPF_TRACE_RAW_TP` */
   TraceRawTp: 23,
+  /** `BPF_TRACE_FENTRY` */
   TraceFentry: 24,
+  /** `BPF_TRACE_FEXIT` */
   TraceFexit: 25,
+  /** `BPF_MODIFY_RETURN` */
   ModifyReturn: 26,
+  /** `BPF_LSM_MAC` */
   LsmMac: 27,
+  /** `BPF_TRACE_ITER` */
   TraceIter: 28,
+  /** `BPF_CGROUP_INET4_GETPEERNAME` */
   CgroupInet4Getpeername: 29,
+  /** `BPF_CGROUP_INET6_GETPEERNAME` */
   CgroupInet6Getpeername: 30,
+  /** `BPF_CGROUP_INET4_GETSOCKNAME` */
   CgroupInet4Getsockname: 31,
+  /** `BPF_CGROUP_INET6_GETSOCKNAME` */
   CgroupInet6Getsockname: 32,
+  /** `BPF_XDP_DEVMAP` */
   XdpDevmap: 33,
+  /** `BPF_CGROUP_INET_SOCK_RELEASE` */
   CgroupInetSockRelease: 34,
+  /** `BPF_XDP_CPUMAP` */
   XdpCpumap: 35,
+  /** `BPF_SK_LOOKUP` */
   SkLookup: 36,
+  /** `BPF_XDP` */
   Xdp: 37,
+  /** `BPF_SK_SKB_VERDICT` */
   SkSkbVerdict: 38,
+  /** `BPF_SK_REUSEPORT_SELECT` */
   SkReuseportSelect: 39,
+  /** `BPF_SK_REUSEPORT_SELECT_OR_MIGRATE` */
   SkReuseportSelectOrMigrate: 40,
+  /** `BPF_PERF_EVENT` */
   PerfEvent: 41,
+  /** `BPF_TRACE_KPROBE_MULTI` */
   TraceKprobeMulti: 42,
+  /** `BPF_LSM_CGROUP` */
   LsmCgroup: 43,
+  /** `BPF_STRUCT_OPS` */
   StructOps: 44,
+  /** `BPF_NETFILTER` */
   Netfilter: 45,
+  /** `BPF_TCX_INGRESS` */
   TcxIngress: 46,
+  /** `BPF_TCX_EGRESS` */
   TcxEgress: 47,
+  /** `BPF_TRACE_UPROBE_MULTI` */
   TraceUprobeMulti: 48,
+  /** `BPF_CGROUP_UNIX_CONNECT` */
   CgroupUnixConnect: 49,
+  /** `BPF_CGROUP_UNIX_SENDMSG` */
   CgroupUnixSendmsg: 50,
+  /** `BPF_CGROUP_UNIX_RECVMSG` */
   CgroupUnixRecvmsg: 51,
+  /** `BPF_CGROUP_UNIX_GETPEERNAME` */
   CgroupUnixGetpeername: 52,
+  /** `BPF_CGROUP_UNIX_GETSOCKNAME` */
   CgroupUnixGetsockname: 53,
+  /** `BPF_NETKIT_PRIMARY` */
   NetkitPrimary: 54,
+  /** `BPF_NETKIT_PEER` */
   NetkitPeer: 55,
+  /** `BPF_TRACE_KPROBE_SESSION` */
   TraceKprobeSession: 56,
+  /** `BPF_TRACE_UPROBE_SESSION` */
   TraceUprobeSession: 57,
 } as const;
+
 /** A value of {@link AttachType}. */
 export type AttachType = (typeof AttachType)[keyof typeof AttachType];
+
 /** C names of the members of {@link AttachType}, for {@link cNameOf}. */
 export const AttachTypeCNames: { readonly [K in keyof typeof AttachType]: string } = {
   CgroupInetIngress: 'BPF_CGROUP_INET_INGRESS',
@@ -365,26 +542,44 @@ export const AttachTypeCNames: { readonly [K in keyof typeof AttachType]: string
   TraceKprobeSession: 'BPF_TRACE_KPROBE_SESSION',
   TraceUprobeSession: 'BPF_TRACE_UPROBE_SESSION',
 };
+
 /** Link types (`enum bpf_link_type`). */
 export const LinkType = {
+  /** `BPF_LINK_TYPE_UNSPEC` */
   Unspec: 0,
+  /** `BPF_LINK_TYPE_RAW_TRACEPOINT` */
   RawTracepoint: 1,
+  /** `BPF_LINK_TYPE_TRACING` */
   Tracing: 2,
+  /** `BPF_LINK_TYPE_CGROUP` */
   Cgroup: 3,
+  /** `BPF_LINK_TYPE_ITER` */
   Iter: 4,
+  /** `BPF_LINK_TYPE_NETNS` */
   Netns: 5,
+  /** `BPF_LINK_TYPE_XDP` */
   Xdp: 6,
+  /** `BPF_LINK_TYPE_PERF_EVENT` */
   PerfEvent: 7,
+  /** `BPF_LINK_TYPE_KPROBE_MULTI` */
   KprobeMulti: 8,
+  /** `BPF_LINK_TYPE_STRUCT_OPS` */
   StructOps: 9,
+  /** `BPF_LINK_TYPE_NETFILTER` */
   Netfilter: 10,
+  /** `BPF_LINK_TYPE_TCX` */
   Tcx: 11,
+  /** `BPF_LINK_TYPE_UPROBE_MULTI` */
   UprobeMulti: 12,
+  /** `BPF_LINK_TYPE_NETKIT` */
   Netkit: 13,
+  /** `BPF_LINK_TYPE_SOCKMAP` */
   Sockmap: 14,
 } as const;
+
 /** A value of {@link LinkType}. */
 export type LinkType = (typeof LinkType)[keyof typeof LinkType];
+
 /** C names of the members of {@link LinkType}, for {@link cNameOf}. */
 export const LinkTypeCNames: { readonly [K in keyof typeof LinkType]: string } = {
   Unspec: 'BPF_LINK_TYPE_UNSPEC',
@@ -403,223 +598,438 @@ export const LinkTypeCNames: { readonly [K in keyof typeof LinkType]: string } =
   Netkit: 'BPF_LINK_TYPE_NETKIT',
   Sockmap: 'BPF_LINK_TYPE_SOCKMAP',
 };
+
 /** Helper function ids, the `imm` of a helper call (`enum bpf_func_id`). Signatures: {@link helperSignatures}. */
 export const FuncId = {
+  /** `BPF_FUNC_unspec` */
   Unspec: 0,
+  /** `BPF_FUNC_map_lookup_elem` */
   MapLookupElem: 1,
+  /** `BPF_FUNC_map_update_elem` */
   MapUpdateElem: 2,
+  /** `BPF_FUNC_map_delete_elem` */
   MapDeleteElem: 3,
+  /** `BPF_FUNC_probe_read` */
   ProbeRead: 4,
+  /** `BPF_FUNC_ktime_get_ns` */
   KtimeGetNs: 5,
+  /** `BPF_FUNC_trace_printk` */
   TracePrintk: 6,
+  /** `BPF_FUNC_get_prandom_u32` */
   GetPrandomU32: 7,
+  /** `BPF_FUNC_get_smp_processor_id` */
   GetSmpProcessorId: 8,
+  /** `BPF_FUNC_skb_store_bytes` */
   SkbStoreBytes: 9,
+  /** `BPF_FUNC_l3_csum_replace` */
   L3CsumReplace: 10,
+  /** `BPF_FUNC_l4_csum_replace` */
   L4CsumReplace: 11,
+  /** `BPF_FUNC_tail_call` */
   TailCall: 12,
+  /** `BPF_FUNC_clone_redirect` */
   CloneRedirect: 13,
+  /** `BPF_FUNC_get_current_pid_tgid` */
   GetCurrentPidTgid: 14,
+  /** `BPF_FUNC_get_current_uid_gid` */
   GetCurrentUidGid: 15,
+  /** `BPF_FUNC_get_current_comm` */
   GetCurrentComm: 16,
+  /** `BPF_FUNC_get_cgroup_classid` */
   GetCgroupClassid: 17,
+  /** `BPF_FUNC_skb_vlan_push` */
   SkbVlanPush: 18,
+  /** `BPF_FUNC_skb_vlan_pop` */
   SkbVlanPop: 19,
+  /** `BPF_FUNC_skb_get_tunnel_key` */
   SkbGetTunnelKey: 20,
+  /** `BPF_FUNC_skb_set_tunnel_key` */
   SkbSetTunnelKey: 21,
+  /** `BPF_FUNC_perf_event_read` */
   PerfEventRead: 22,
+  /** `BPF_FUNC_redirect` */
   Redirect: 23,
+  /** `BPF_FUNC_get_route_realm` */
   GetRouteRealm: 24,
+  /** `BPF_FUNC_perf_event_output` */
   PerfEventOutput: 25,
+  /** `BPF_FUNC_skb_load_bytes` */
   SkbLoadBytes: 26,
+  /** `BPF_FUNC_get_stackid` */
   GetStackid: 27,
+  /** `BPF_FUNC_csum_diff` */
   CsumDiff: 28,
+  /** `BPF_FUNC_skb_get_tunnel_opt` */
   SkbGetTunnelOpt: 29,
+  /** `BPF_FUNC_skb_set_tunnel_opt` */
   SkbSetTunnelOpt: 30,
+  /** `BPF_FUNC_skb_change_proto` */
   SkbChangeProto: 31,
+  /** `BPF_FUNC_skb_change_type` */
   SkbChangeType: 32,
+  /** `BPF_FUNC_skb_under_cgroup` */
   SkbUnderCgroup: 33,
+  /** `BPF_FUNC_get_hash_recalc` */
   GetHashRecalc: 34,
+  /** `BPF_FUNC_get_current_task` */
   GetCurrentTask: 35,
+  /** `BPF_FUNC_probe_write_user` */
   ProbeWriteUser: 36,
+  /** `BPF_FUNC_current_task_under_cgroup` */
   CurrentTaskUnderCgroup: 37,
+  /** `BPF_FUNC_skb_change_tail` */
   SkbChangeTail: 38,
+  /** `BPF_FUNC_skb_pull_data` */
   SkbPullData: 39,
+  /** `BPF_FUNC_csum_update` */
   CsumUpdate: 40,
+  /** `BPF_FUNC_set_hash_invalid` */
   SetHashInvalid: 41,
+  /** `BPF_FUNC_get_numa_node_id` */
   GetNumaNodeId: 42,
+  /** `BPF_FUNC_skb_change_head` */
   SkbChangeHead: 43,
+  /** `BPF_FUNC_xdp_adjust_head` */
   XdpAdjustHead: 44,
+  /** `BPF_FUNC_probe_read_str` */
   ProbeReadStr: 45,
+  /** `BPF_FUNC_get_socket_cookie` */
   GetSocketCookie: 46,
+  /** `BPF_FUNC_get_socket_uid` */
   GetSocketUid: 47,
+  /** `BPF_FUNC_set_hash` */
   SetHash: 48,
+  /** `BPF_FUNC_setsockopt` */
   Setsockopt: 49,
+  /** `BPF_FUNC_skb_adjust_room` */
   SkbAdjustRoom: 50,
+  /** `BPF_FUNC_redirect_map` */
   RedirectMap: 51,
+  /** `BPF_FUNC_sk_redirect_map` */
   SkRedirectMap: 52,
+  /** `BPF_FUNC_sock_map_update` */
   SockMapUpdate: 53,
+  /** `BPF_FUNC_xdp_adjust_meta` */
   XdpAdjustMeta: 54,
+  /** `BPF_FUNC_perf_event_read_value` */
   PerfEventReadValue: 55,
+  /** `BPF_FUNC_perf_prog_read_value` */
   PerfProgReadValue: 56,
+  /** `BPF_FUNC_getsockopt` */
   Getsockopt: 57,
+  /** `BPF_FUNC_override_return` */
   OverrideReturn: 58,
+  /** `BPF_FUNC_sock_ops_cb_flags_set` */
   SockOpsCbFlagsSet: 59,
+  /** `BPF_FUNC_msg_redirect_map` */
   MsgRedirectMap: 60,
+  /** `BPF_FUNC_msg_apply_bytes` */
   MsgApplyBytes: 61,
+  /** `BPF_FUNC_msg_cork_bytes` */
   MsgCorkBytes: 62,
+  /** `BPF_FUNC_msg_pull_data` */
   MsgPullData: 63,
+  /** `BPF_FUNC_bind` */
   Bind: 64,
+  /** `BPF_FUNC_xdp_adjust_tail` */
   XdpAdjustTail: 65,
+  /** `BPF_FUNC_skb_get_xfrm_state` */
   SkbGetXfrmState: 66,
+  /** `BPF_FUNC_get_stack` */
   GetStack: 67,
+  /** `BPF_FUNC_skb_load_bytes_relative` */
   SkbLoadBytesRelative: 68,
+  /** `BPF_FUNC_fib_lookup` */
   FibLookup: 69,
+  /** `BPF_FUNC_sock_hash_update` */
   SockHashUpdate: 70,
+  /** `BPF_FUNC_msg_redirect_hash` */
   MsgRedirectHash: 71,
+  /** `BPF_FUNC_sk_redirect_hash` */
   SkRedirectHash: 72,
+  /** `BPF_FUNC_lwt_push_encap` */
   LwtPushEncap: 73,
+  /** `BPF_FUNC_lwt_seg6_store_bytes` */
   LwtSeg6StoreBytes: 74,
+  /** `BPF_FUNC_lwt_seg6_adjust_srh` */
   LwtSeg6AdjustSrh: 75,
+  /** `BPF_FUNC_lwt_seg6_action` */
   LwtSeg6Action: 76,
+  /** `BPF_FUNC_rc_repeat` */
   RcRepeat: 77,
+  /** `BPF_FUNC_rc_keydown` */
   RcKeydown: 78,
+  /** `BPF_FUNC_skb_cgroup_id` */
   SkbCgroupId: 79,
+  /** `BPF_FUNC_get_current_cgroup_id` */
   GetCurrentCgroupId: 80,
+  /** `BPF_FUNC_get_local_storage` */
   GetLocalStorage: 81,
+  /** `BPF_FUNC_sk_select_reuseport` */
   SkSelectReuseport: 82,
+  /** `BPF_FUNC_skb_ancestor_cgroup_id` */
   SkbAncestorCgroupId: 83,
+  /** `BPF_FUNC_sk_lookup_tcp` */
   SkLookupTcp: 84,
+  /** `BPF_FUNC_sk_lookup_udp` */
   SkLookupUdp: 85,
+  /** `BPF_FUNC_sk_release` */
   SkRelease: 86,
+  /** `BPF_FUNC_map_push_elem` */
   MapPushElem: 87,
+  /** `BPF_FUNC_map_pop_elem` */
   MapPopElem: 88,
+  /** `BPF_FUNC_map_peek_elem` */
   MapPeekElem: 89,
+  /** `BPF_FUNC_msg_push_data` */
   MsgPushData: 90,
+  /** `BPF_FUNC_msg_pop_data` */
   MsgPopData: 91,
+  /** `BPF_FUNC_rc_pointer_rel` */
   RcPointerRel: 92,
+  /** `BPF_FUNC_spin_lock` */
   SpinLock: 93,
+  /** `BPF_FUNC_spin_unlock` */
   SpinUnlock: 94,
+  /** `BPF_FUNC_sk_fullsock` */
   SkFullsock: 95,
+  /** `BPF_FUNC_tcp_sock` */
   TcpSock: 96,
+  /** `BPF_FUNC_skb_ecn_set_ce` */
   SkbEcnSetCe: 97,
+  /** `BPF_FUNC_get_listener_sock` */
   GetListenerSock: 98,
+  /** `BPF_FUNC_skc_lookup_tcp` */
   SkcLookupTcp: 99,
+  /** `BPF_FUNC_tcp_check_syncookie` */
   TcpCheckSyncookie: 100,
+  /** `BPF_FUNC_sysctl_get_name` */
   SysctlGetName: 101,
+  /** `BPF_FUNC_sysctl_get_current_value` */
   SysctlGetCurrentValue: 102,
+  /** `BPF_FUNC_sysctl_get_new_value` */
   SysctlGetNewValue: 103,
+  /** `BPF_FUNC_sysctl_set_new_value` */
   SysctlSetNewValue: 104,
+  /** `BPF_FUNC_strtol` */
   Strtol: 105,
+  /** `BPF_FUNC_strtoul` */
   Strtoul: 106,
+  /** `BPF_FUNC_sk_storage_get` */
   SkStorageGet: 107,
+  /** `BPF_FUNC_sk_storage_delete` */
   SkStorageDelete: 108,
+  /** `BPF_FUNC_send_signal` */
   SendSignal: 109,
+  /** `BPF_FUNC_tcp_gen_syncookie` */
   TcpGenSyncookie: 110,
+  /** `BPF_FUNC_skb_output` */
   SkbOutput: 111,
+  /** `BPF_FUNC_probe_read_user` */
   ProbeReadUser: 112,
+  /** `BPF_FUNC_probe_read_kernel` */
   ProbeReadKernel: 113,
+  /** `BPF_FUNC_probe_read_user_str` */
   ProbeReadUserStr: 114,
+  /** `BPF_FUNC_probe_read_kernel_str` */
   ProbeReadKernelStr: 115,
+  /** `BPF_FUNC_tcp_send_ack` */
   TcpSendAck: 116,
+  /** `BPF_FUNC_send_signal_thread` */
   SendSignalThread: 117,
+  /** `BPF_FUNC_jiffies64` */
   Jiffies64: 118,
+  /** `BPF_FUNC_read_branch_records` */
   ReadBranchRecords: 119,
+  /** `BPF_FUNC_get_ns_current_pid_tgid` */
   GetNsCurrentPidTgid: 120,
+  /** `BPF_FUNC_xdp_output` */
   XdpOutput: 121,
+  /** `BPF_FUNC_get_netns_cookie` */
   GetNetnsCookie: 122,
+  /** `BPF_FUNC_get_current_ancestor_cgroup_id` */
   GetCurrentAncestorCgroupId: 123,
+  /** `BPF_FUNC_sk_assign` */
   SkAssign: 124,
+  /** `BPF_FUNC_ktime_get_boot_ns` */
   KtimeGetBootNs: 125,
+  /** `BPF_FUNC_seq_printf` */
   SeqPrintf: 126,
+  /** `BPF_FUNC_seq_write` */
   SeqWrite: 127,
+  /** `BPF_FUNC_sk_cgroup_id` */
   SkCgroupId: 128,
+  /** `BPF_FUNC_sk_ancestor_cgroup_id` */
   SkAncestorCgroupId: 129,
+  /** `BPF_FUNC_ringbuf_output` */
   RingbufOutput: 130,
+  /** `BPF_FUNC_ringbuf_reserve` */
   RingbufReserve: 131,
+  /** `BPF_FUNC_ringbuf_submit` */
   RingbufSubmit: 132,
+  /** `BPF_FUNC_ringbuf_discard` */
   RingbufDiscard: 133,
+  /** `BPF_FUNC_ringbuf_query` */
   RingbufQuery: 134,
+  /** `BPF_FUNC_csum_level` */
   CsumLevel: 135,
+  /** `BPF_FUNC_skc_to_tcp6_sock` */
   SkcToTcp6Sock: 136,
+  /** `BPF_FUNC_skc_to_tcp_sock` */
   SkcToTcpSock: 137,
+  /** `BPF_FUNC_skc_to_tcp_timewait_sock` */
   SkcToTcpTimewaitSock: 138,
+  /** `BPF_FUNC_skc_to_tcp_request_sock` */
   SkcToTcpRequestSock: 139,
+  /** `BPF_FUNC_skc_to_udp6_sock` */
   SkcToUdp6Sock: 140,
+  /** `BPF_FUNC_get_task_stack` */
   GetTaskStack: 141,
+  /** `BPF_FUNC_load_hdr_opt` */
   LoadHdrOpt: 142,
+  /** `BPF_FUNC_store_hdr_opt` */
   StoreHdrOpt: 143,
+  /** `BPF_FUNC_reserve_hdr_opt` */
   ReserveHdrOpt: 144,
+  /** `BPF_FUNC_inode_storage_get` */
   InodeStorageGet: 145,
+  /** `BPF_FUNC_inode_storage_delete` */
   InodeStorageDelete: 146,
+  /** `BPF_FUNC_d_path` */
   DPath: 147,
+  /** `BPF_FUNC_copy_from_user` */
   CopyFromUser: 148,
+  /** `BPF_FUNC_snprintf_btf` */
   SnprintfBtf: 149,
+  /** `BPF_FUNC_seq_printf_btf` */
   SeqPrintfBtf: 150,
+  /** `BPF_FUNC_skb_cgroup_classid` */
   SkbCgroupClassid: 151,
+  /** `BPF_FUNC_redirect_neigh` */
   RedirectNeigh: 152,
+  /** `BPF_FUNC_per_cpu_ptr` */
   PerCpuPtr: 153,
+  /** `BPF_FUNC_this_cpu_ptr` */
   ThisCpuPtr: 154,
+  /** `BPF_FUNC_redirect_peer` */
   RedirectPeer: 155,
+  /** `BPF_FUNC_task_storage_get` */
   TaskStorageGet: 156,
+  /** `BPF_FUNC_task_storage_delete` */
   TaskStorageDelete: 157,
+  /** `BPF_FUNC_get_current_task_btf` */
   GetCurrentTaskBtf: 158,
+  /** `BPF_FUNC_bprm_opts_set` */
   BprmOptsSet: 159,
+  /** `BPF_FUNC_ktime_get_coarse_ns` */
   KtimeGetCoarseNs: 160,
+  /** `BPF_FUNC_ima_inode_hash` */
   ImaInodeHash: 161,
+  /** `BPF_FUNC_sock_from_file` */
   SockFromFile: 162,
+  /** `BPF_FUNC_check_mtu` */
   CheckMtu: 163,
+  /** `BPF_FUNC_for_each_map_elem` */
   ForEachMapElem: 164,
+  /** `BPF_FUNC_snprintf` */
   Snprintf: 165,
+  /** `BPF_FUNC_sys_bpf` */
   SysBpf: 166,
+  /** `BPF_FUNC_btf_find_by_name_kind` */
   BtfFindByNameKind: 167,
+  /** `BPF_FUNC_sys_close` */
   SysClose: 168,
+  /** `BPF_FUNC_timer_init` */
   TimerInit: 169,
+  /** `BPF_FUNC_timer_set_callback` */
   TimerSetCallback: 170,
+  /** `BPF_FUNC_timer_start` */
   TimerStart: 171,
+  /** `BPF_FUNC_timer_cancel` */
   TimerCancel: 172,
+  /** `BPF_FUNC_get_func_ip` */
   GetFuncIp: 173,
+  /** `BPF_FUNC_get_attach_cookie` */
   GetAttachCookie: 174,
+  /** `BPF_FUNC_task_pt_regs` */
   TaskPtRegs: 175,
+  /** `BPF_FUNC_get_branch_snapshot` */
   GetBranchSnapshot: 176,
+  /** `BPF_FUNC_trace_vprintk` */
   TraceVprintk: 177,
+  /** `BPF_FUNC_skc_to_unix_sock` */
   SkcToUnixSock: 178,
+  /** `BPF_FUNC_kallsyms_lookup_name` */
   KallsymsLookupName: 179,
+  /** `BPF_FUNC_find_vma` */
   FindVma: 180,
+  /** `BPF_FUNC_loop` */
   Loop: 181,
+  /** `BPF_FUNC_strncmp` */
   Strncmp: 182,
+  /** `BPF_FUNC_get_func_arg` */
   GetFuncArg: 183,
+  /** `BPF_FUNC_get_func_ret` */
   GetFuncRet: 184,
+  /** `BPF_FUNC_get_func_arg_cnt` */
   GetFuncArgCnt: 185,
+  /** `BPF_FUNC_get_retval` */
   GetRetval: 186,
+  /** `BPF_FUNC_set_retval` */
   SetRetval: 187,
+  /** `BPF_FUNC_xdp_get_buff_len` */
   XdpGetBuffLen: 188,
+  /** `BPF_FUNC_xdp_load_bytes` */
   XdpLoadBytes: 189,
+  /** `BPF_FUNC_xdp_store_bytes` */
   XdpStoreBytes: 190,
+  /** `BPF_FUNC_copy_from_user_task` */
   CopyFromUserTask: 191,
+  /** `BPF_FUNC_skb_set_tstamp` */
   SkbSetTstamp: 192,
+  /** `BPF_FUNC_ima_file_hash` */
   ImaFileHash: 193,
+  /** `BPF_FUNC_kptr_xchg` */
   KptrXchg: 194,
+  /** `BPF_FUNC_map_lookup_percpu_elem` */
   MapLookupPercpuElem: 195,
+  /** `BPF_FUNC_skc_to_mptcp_sock` */
   SkcToMptcpSock: 196,
+  /** `BPF_FUNC_dynptr_from_mem` */
   DynptrFromMem: 197,
+  /** `BPF_FUNC_ringbuf_reserve_dynptr` */
   RingbufReserveDynptr: 198,
+  /** `BPF_FUNC_ringbuf_submit_dynptr` */
   RingbufSubmitDynptr: 199,
+  /** `BPF_FUNC_ringbuf_discard_dynptr` */
   RingbufDiscardDynptr: 200,
+  /** `BPF_FUNC_dynptr_read` */
   DynptrRead: 201,
+  /** `BPF_FUNC_dynptr_write` */
   DynptrWrite: 202,
+  /** `BPF_FUNC_dynptr_data` */
   DynptrData: 203,
+  /** `BPF_FUNC_tcp_raw_gen_syncookie_ipv4` */
   TcpRawGenSyncookieIpv4: 204,
+  /** `BPF_FUNC_tcp_raw_gen_syncookie_ipv6` */
   TcpRawGenSyncookieIpv6: 205,
+  /** `BPF_FUNC_tcp_raw_check_syncookie_ipv4` */
   TcpRawCheckSyncookieIpv4: 206,
+  /** `BPF_FUNC_tcp_raw_check_syncookie_ipv6` */
   TcpRawCheckSyncookieIpv6: 207,
+  /** `BPF_FUNC_ktime_get_tai_ns` */
   KtimeGetTaiNs: 208,
+  /** `BPF_FUNC_user_ringbuf_drain` */
   UserRingbufDrain: 209,
+  /** `BPF_FUNC_cgrp_storage_get` */
   CgrpStorageGet: 210,
+  /** `BPF_FUNC_cgrp_storage_delete` */
   CgrpStorageDelete: 211,
 } as const;
+
 /** A value of {@link FuncId}. */
 export type FuncId = (typeof FuncId)[keyof typeof FuncId];
+
 /** C names of the members of {@link FuncId}, for {@link cNameOf}. */
 export const FuncIdCNames: { readonly [K in keyof typeof FuncId]: string } = {
   Unspec: 'BPF_FUNC_unspec',
@@ -835,16 +1245,24 @@ export const FuncIdCNames: { readonly [K in keyof typeof FuncId]: string } = {
   CgrpStorageGet: 'BPF_FUNC_cgrp_storage_get',
   CgrpStorageDelete: 'BPF_FUNC_cgrp_storage_delete',
 };
+
 /** XDP program return codes (`enum xdp_action`). */
 export const XdpAction = {
+  /** `XDP_ABORTED` */
   Aborted: 0,
+  /** `XDP_DROP` */
   Drop: 1,
+  /** `XDP_PASS` */
   Pass: 2,
+  /** `XDP_TX` */
   Tx: 3,
+  /** `XDP_REDIRECT` */
   Redirect: 4,
 } as const;
+
 /** A value of {@link XdpAction}. */
 export type XdpAction = (typeof XdpAction)[keyof typeof XdpAction];
+
 /** C names of the members of {@link XdpAction}, for {@link cNameOf}. */
 export const XdpActionCNames: { readonly [K in keyof typeof XdpAction]: string } = {
   Aborted: 'XDP_ABORTED',
@@ -853,39 +1271,57 @@ export const XdpActionCNames: { readonly [K in keyof typeof XdpAction]: string }
   Tx: 'XDP_TX',
   Redirect: 'XDP_REDIRECT',
 };
+
 /** Socket program verdicts (`enum sk_action`). */
 export const SkAction = {
+  /** `SK_DROP` */
   Drop: 0,
+  /** `SK_PASS` */
   Pass: 1,
 } as const;
+
 /** A value of {@link SkAction}. */
 export type SkAction = (typeof SkAction)[keyof typeof SkAction];
+
 /** C names of the members of {@link SkAction}, for {@link cNameOf}. */
 export const SkActionCNames: { readonly [K in keyof typeof SkAction]: string } = {
   Drop: 'SK_DROP',
   Pass: 'SK_PASS',
 };
+
 /** Statistics for `BPF_ENABLE_STATS` (`enum bpf_stats_type`). */
 export const StatsType = {
+  /** `BPF_STATS_RUN_TIME` */
   RunTime: 0,
 } as const;
+
 /** A value of {@link StatsType}. */
 export type StatsType = (typeof StatsType)[keyof typeof StatsType];
+
 /** C names of the members of {@link StatsType}, for {@link cNameOf}. */
 export const StatsTypeCNames: { readonly [K in keyof typeof StatsType]: string } = {
   RunTime: 'BPF_STATS_RUN_TIME',
 };
+
 /** What `BPF_TASK_FD_QUERY` found (`enum bpf_task_fd_type`). */
 export const TaskFdType = {
+  /** `BPF_FD_TYPE_RAW_TRACEPOINT` */
   RawTracepoint: 0,
+  /** `BPF_FD_TYPE_TRACEPOINT` */
   Tracepoint: 1,
+  /** `BPF_FD_TYPE_KPROBE` */
   Kprobe: 2,
+  /** `BPF_FD_TYPE_KRETPROBE` */
   Kretprobe: 3,
+  /** `BPF_FD_TYPE_UPROBE` */
   Uprobe: 4,
+  /** `BPF_FD_TYPE_URETPROBE` */
   Uretprobe: 5,
 } as const;
+
 /** A value of {@link TaskFdType}. */
 export type TaskFdType = (typeof TaskFdType)[keyof typeof TaskFdType];
+
 /** C names of the members of {@link TaskFdType}, for {@link cNameOf}. */
 export const TaskFdTypeCNames: { readonly [K in keyof typeof TaskFdType]: string } = {
   RawTracepoint: 'BPF_FD_TYPE_RAW_TRACEPOINT',
@@ -895,30 +1331,44 @@ export const TaskFdTypeCNames: { readonly [K in keyof typeof TaskFdType]: string
   Uprobe: 'BPF_FD_TYPE_UPROBE',
   Uretprobe: 'BPF_FD_TYPE_URETPROBE',
 };
+
 /** Status of a `struct bpf_stack_build_id` entry (`enum bpf_stack_build_id_status`). */
 export const StackBuildIdStatus = {
+  /** `BPF_STACK_BUILD_ID_EMPTY` */
   Empty: 0,
+  /** `BPF_STACK_BUILD_ID_VALID` */
   Valid: 1,
+  /** `BPF_STACK_BUILD_ID_IP` */
   Ip: 2,
 } as const;
+
 /** A value of {@link StackBuildIdStatus}. */
 export type StackBuildIdStatus = (typeof StackBuildIdStatus)[keyof typeof StackBuildIdStatus];
+
 /** C names of the members of {@link StackBuildIdStatus}, for {@link cNameOf}. */
 export const StackBuildIdStatusCNames: { readonly [K in keyof typeof StackBuildIdStatus]: string } = {
   Empty: 'BPF_STACK_BUILD_ID_EMPTY',
   Valid: 'BPF_STACK_BUILD_ID_VALID',
   Ip: 'BPF_STACK_BUILD_ID_IP',
 };
+
 /** Walk order of cgroup iterators (`enum bpf_cgroup_iter_order`). */
 export const CgroupIterOrder = {
+  /** `BPF_CGROUP_ITER_ORDER_UNSPEC` */
   OrderUnspec: 0,
+  /** `BPF_CGROUP_ITER_SELF_ONLY` */
   SelfOnly: 1,
+  /** `BPF_CGROUP_ITER_DESCENDANTS_PRE` */
   DescendantsPre: 2,
+  /** `BPF_CGROUP_ITER_DESCENDANTS_POST` */
   DescendantsPost: 3,
+  /** `BPF_CGROUP_ITER_ANCESTORS_UP` */
   AncestorsUp: 4,
 } as const;
+
 /** A value of {@link CgroupIterOrder}. */
 export type CgroupIterOrder = (typeof CgroupIterOrder)[keyof typeof CgroupIterOrder];
+
 /** C names of the members of {@link CgroupIterOrder}, for {@link cNameOf}. */
 export const CgroupIterOrderCNames: { readonly [K in keyof typeof CgroupIterOrder]: string } = {
   OrderUnspec: 'BPF_CGROUP_ITER_ORDER_UNSPEC',
@@ -927,18 +1377,28 @@ export const CgroupIterOrderCNames: { readonly [K in keyof typeof CgroupIterOrde
   DescendantsPost: 'BPF_CGROUP_ITER_DESCENDANTS_POST',
   AncestorsUp: 'BPF_CGROUP_ITER_ANCESTORS_UP',
 };
+
 /** Perf event link kinds (`enum bpf_perf_event_type`). */
 export const PerfEventType = {
+  /** `BPF_PERF_EVENT_UNSPEC` */
   Unspec: 0,
+  /** `BPF_PERF_EVENT_UPROBE` */
   Uprobe: 1,
+  /** `BPF_PERF_EVENT_URETPROBE` */
   Uretprobe: 2,
+  /** `BPF_PERF_EVENT_KPROBE` */
   Kprobe: 3,
+  /** `BPF_PERF_EVENT_KRETPROBE` */
   Kretprobe: 4,
+  /** `BPF_PERF_EVENT_TRACEPOINT` */
   Tracepoint: 5,
+  /** `BPF_PERF_EVENT_EVENT` */
   Event: 6,
 } as const;
+
 /** A value of {@link PerfEventType}. */
 export type PerfEventType = (typeof PerfEventType)[keyof typeof PerfEventType];
+
 /** C names of the members of {@link PerfEventType}, for {@link cNameOf}. */
 export const PerfEventTypeCNames: { readonly [K in keyof typeof PerfEventType]: string } = {
   Unspec: 'BPF_PERF_EVENT_UNSPEC',
@@ -949,24 +1409,40 @@ export const PerfEventTypeCNames: { readonly [K in keyof typeof PerfEventType]: 
   Tracepoint: 'BPF_PERF_EVENT_TRACEPOINT',
   Event: 'BPF_PERF_EVENT_EVENT',
 };
+
 /** CO-RE relocation kinds (`enum bpf_core_relo_kind`). */
 export const CoreReloKind = {
+  /** `BPF_CORE_FIELD_BYTE_OFFSET` */
   FieldByteOffset: 0,
+  /** `BPF_CORE_FIELD_BYTE_SIZE` */
   FieldByteSize: 1,
+  /** `BPF_CORE_FIELD_EXISTS` */
   FieldExists: 2,
+  /** `BPF_CORE_FIELD_SIGNED` */
   FieldSigned: 3,
+  /** `BPF_CORE_FIELD_LSHIFT_U64` */
   FieldLshiftU64: 4,
+  /** `BPF_CORE_FIELD_RSHIFT_U64` */
   FieldRshiftU64: 5,
+  /** `BPF_CORE_TYPE_ID_LOCAL` */
   TypeIdLocal: 6,
+  /** `BPF_CORE_TYPE_ID_TARGET` */
   TypeIdTarget: 7,
+  /** `BPF_CORE_TYPE_EXISTS` */
   TypeExists: 8,
+  /** `BPF_CORE_TYPE_SIZE` */
   TypeSize: 9,
+  /** `BPF_CORE_ENUMVAL_EXISTS` */
   EnumvalExists: 10,
+  /** `BPF_CORE_ENUMVAL_VALUE` */
   EnumvalValue: 11,
+  /** `BPF_CORE_TYPE_MATCHES` */
   TypeMatches: 12,
 } as const;
+
 /** A value of {@link CoreReloKind}. */
 export type CoreReloKind = (typeof CoreReloKind)[keyof typeof CoreReloKind];
+
 /** C names of the members of {@link CoreReloKind}, for {@link cNameOf}. */
 export const CoreReloKindCNames: { readonly [K in keyof typeof CoreReloKind]: string } = {
   FieldByteOffset: 'BPF_CORE_FIELD_BYTE_OFFSET',
@@ -983,29 +1459,44 @@ export const CoreReloKindCNames: { readonly [K in keyof typeof CoreReloKind]: st
   EnumvalValue: 'BPF_CORE_ENUMVAL_VALUE',
   TypeMatches: 'BPF_CORE_TYPE_MATCHES',
 };
+
 /** `BPF_JCOND` jump kinds, in the `src_reg` (`enum bpf_cond_pseudo_jmp`). */
 export const CondPseudoJmp = {
+  /** `BPF_MAY_GOTO` */
   MayGoto: 0,
 } as const;
+
 /** A value of {@link CondPseudoJmp}. */
 export type CondPseudoJmp = (typeof CondPseudoJmp)[keyof typeof CondPseudoJmp];
+
 /** C names of the members of {@link CondPseudoJmp}, for {@link cNameOf}. */
 export const CondPseudoJmpCNames: { readonly [K in keyof typeof CondPseudoJmp]: string } = {
   MayGoto: 'BPF_MAY_GOTO',
 };
+
 /** Instruction classes, the low 3 bits of the opcode. */
 export const InsnClass = {
+  /** `BPF_LD` */
   Ld: 0,
+  /** `BPF_LDX` */
   Ldx: 1,
+  /** `BPF_ST` */
   St: 2,
+  /** `BPF_STX` */
   Stx: 3,
+  /** `BPF_ALU` */
   Alu: 4,
+  /** `BPF_JMP` */
   Jmp: 5,
+  /** `BPF_JMP32` */
   Jmp32: 6,
+  /** `BPF_ALU64` */
   Alu64: 7,
 } as const;
+
 /** A value of {@link InsnClass}. */
 export type InsnClass = (typeof InsnClass)[keyof typeof InsnClass];
+
 /** C names of the members of {@link InsnClass}, for {@link cNameOf}. */
 export const InsnClassCNames: { readonly [K in keyof typeof InsnClass]: string } = {
   Ld: 'BPF_LD',
@@ -1017,15 +1508,22 @@ export const InsnClassCNames: { readonly [K in keyof typeof InsnClass]: string }
   Jmp32: 'BPF_JMP32',
   Alu64: 'BPF_ALU64',
 };
+
 /** Load/store sizes (opcode bits 3-4). */
 export const InsnSize = {
+  /** `BPF_W` */
   W: 0,
+  /** `BPF_H` */
   H: 8,
+  /** `BPF_B` */
   B: 0x10,
+  /** `BPF_DW` */
   Dw: 0x18,
 } as const;
+
 /** A value of {@link InsnSize}. */
 export type InsnSize = (typeof InsnSize)[keyof typeof InsnSize];
+
 /** C names of the members of {@link InsnSize}, for {@link cNameOf}. */
 export const InsnSizeCNames: { readonly [K in keyof typeof InsnSize]: string } = {
   W: 'BPF_W',
@@ -1033,17 +1531,26 @@ export const InsnSizeCNames: { readonly [K in keyof typeof InsnSize]: string } =
   B: 'BPF_B',
   Dw: 'BPF_DW',
 };
+
 /** Load/store modes (opcode bits 5-7). */
 export const InsnMode = {
+  /** `BPF_IMM` */
   Imm: 0,
+  /** `BPF_ABS` */
   Abs: 0x20,
+  /** `BPF_IND` */
   Ind: 0x40,
+  /** `BPF_MEM` */
   Mem: 0x60,
+  /** `BPF_MEMSX` */
   Memsx: 0x80,
+  /** `BPF_ATOMIC` */
   Atomic: 0xc0,
 } as const;
+
 /** A value of {@link InsnMode}. */
 export type InsnMode = (typeof InsnMode)[keyof typeof InsnMode];
+
 /** C names of the members of {@link InsnMode}, for {@link cNameOf}. */
 export const InsnModeCNames: { readonly [K in keyof typeof InsnMode]: string } = {
   Imm: 'BPF_IMM',
@@ -1053,49 +1560,76 @@ export const InsnModeCNames: { readonly [K in keyof typeof InsnMode]: string } =
   Memsx: 'BPF_MEMSX',
   Atomic: 'BPF_ATOMIC',
 };
+
 /** Operand source of ALU and JMP instructions (opcode bit 3). */
 export const InsnSource = {
+  /** `BPF_K` */
   K: 0,
+  /** `BPF_X` */
   X: 8,
 } as const;
+
 /** A value of {@link InsnSource}. */
 export type InsnSource = (typeof InsnSource)[keyof typeof InsnSource];
+
 /** C names of the members of {@link InsnSource}, for {@link cNameOf}. */
 export const InsnSourceCNames: { readonly [K in keyof typeof InsnSource]: string } = {
   K: 'BPF_K',
   X: 'BPF_X',
 };
+
 /** Byte-swap direction of `BPF_END` (opcode bit 3). */
 export const EndianSource = {
+  /** `BPF_TO_LE` */
   ToLe: 0,
+  /** `BPF_TO_BE` */
   ToBe: 8,
 } as const;
+
 /** A value of {@link EndianSource}. */
 export type EndianSource = (typeof EndianSource)[keyof typeof EndianSource];
+
 /** C names of the members of {@link EndianSource}, for {@link cNameOf}. */
 export const EndianSourceCNames: { readonly [K in keyof typeof EndianSource]: string } = {
   ToLe: 'BPF_TO_LE',
   ToBe: 'BPF_TO_BE',
 };
+
 /** ALU operations (opcode bits 4-7 of `BPF_ALU`/`BPF_ALU64`). */
 export const AluOp = {
+  /** `BPF_ADD` */
   Add: 0,
+  /** `BPF_SUB` */
   Sub: 0x10,
+  /** `BPF_MUL` */
   Mul: 0x20,
+  /** `BPF_DIV` */
   Div: 0x30,
+  /** `BPF_OR` */
   Or: 0x40,
+  /** `BPF_AND` */
   And: 0x50,
+  /** `BPF_LSH` */
   Lsh: 0x60,
+  /** `BPF_RSH` */
   Rsh: 0x70,
+  /** `BPF_NEG` */
   Neg: 0x80,
+  /** `BPF_MOD` */
   Mod: 0x90,
+  /** `BPF_XOR` */
   Xor: 0xa0,
+  /** `BPF_MOV` */
   Mov: 0xb0,
+  /** `BPF_ARSH` */
   Arsh: 0xc0,
+  /** `BPF_END` */
   End: 0xd0,
 } as const;
+
 /** A value of {@link AluOp}. */
 export type AluOp = (typeof AluOp)[keyof typeof AluOp];
+
 /** C names of the members of {@link AluOp}, for {@link cNameOf}. */
 export const AluOpCNames: { readonly [K in keyof typeof AluOp]: string } = {
   Add: 'BPF_ADD',
@@ -1113,26 +1647,44 @@ export const AluOpCNames: { readonly [K in keyof typeof AluOp]: string } = {
   Arsh: 'BPF_ARSH',
   End: 'BPF_END',
 };
+
 /** Jump operations (opcode bits 4-7 of `BPF_JMP`/`BPF_JMP32`). */
 export const JmpOp = {
+  /** `BPF_JA` */
   Ja: 0,
+  /** `BPF_JEQ` */
   Jeq: 0x10,
+  /** `BPF_JGT` */
   Jgt: 0x20,
+  /** `BPF_JGE` */
   Jge: 0x30,
+  /** `BPF_JSET` */
   Jset: 0x40,
+  /** `BPF_JNE` */
   Jne: 0x50,
+  /** `BPF_JSGT` */
   Jsgt: 0x60,
+  /** `BPF_JSGE` */
   Jsge: 0x70,
+  /** `BPF_CALL` */
   Call: 0x80,
+  /** `BPF_EXIT` */
   Exit: 0x90,
+  /** `BPF_JLT` */
   Jlt: 0xa0,
+  /** `BPF_JLE` */
   Jle: 0xb0,
+  /** `BPF_JSLT` */
   Jslt: 0xc0,
+  /** `BPF_JSLE` */
   Jsle: 0xd0,
+  /** `BPF_JCOND` */
   Jcond: 0xe0,
 } as const;
+
 /** A value of {@link JmpOp}. */
 export type JmpOp = (typeof JmpOp)[keyof typeof JmpOp];
+
 /** C names of the members of {@link JmpOp}, for {@link cNameOf}. */
 export const JmpOpCNames: { readonly [K in keyof typeof JmpOp]: string } = {
   Ja: 'BPF_JA',
@@ -1151,16 +1703,24 @@ export const JmpOpCNames: { readonly [K in keyof typeof JmpOp]: string } = {
   Jsle: 'BPF_JSLE',
   Jcond: 'BPF_JCOND',
 };
+
 /** Atomic operations, the `imm` of `BPF_STX | BPF_ATOMIC` (add/or/and/xor use {@link AluOp}, optionally `| Fetch`). */
 export const AtomicOp = {
+  /** `BPF_FETCH` */
   Fetch: 1,
+  /** `BPF_XCHG` */
   Xchg: 0xe1,
+  /** `BPF_CMPXCHG` */
   Cmpxchg: 0xf1,
+  /** `BPF_LOAD_ACQ` */
   LoadAcq: 0x100,
+  /** `BPF_STORE_REL` */
   StoreRel: 0x110,
 } as const;
+
 /** A value of {@link AtomicOp}. */
 export type AtomicOp = (typeof AtomicOp)[keyof typeof AtomicOp];
+
 /** C names of the members of {@link AtomicOp}, for {@link cNameOf}. */
 export const AtomicOpCNames: { readonly [K in keyof typeof AtomicOp]: string } = {
   Fetch: 'BPF_FETCH',
@@ -1169,17 +1729,26 @@ export const AtomicOpCNames: { readonly [K in keyof typeof AtomicOp]: string } =
   LoadAcq: 'BPF_LOAD_ACQ',
   StoreRel: 'BPF_STORE_REL',
 };
+
 /** Pseudo `src_reg` values of the 64-bit immediate load (`BPF_LD | BPF_IMM | BPF_DW`). */
 export const PseudoSrc = {
+  /** `BPF_PSEUDO_MAP_FD` */
   MapFd: 1,
+  /** `BPF_PSEUDO_MAP_VALUE` */
   MapValue: 2,
+  /** `BPF_PSEUDO_BTF_ID` */
   BtfId: 3,
+  /** `BPF_PSEUDO_FUNC` */
   Func: 4,
+  /** `BPF_PSEUDO_MAP_IDX` */
   MapIdx: 5,
+  /** `BPF_PSEUDO_MAP_IDX_VALUE` */
   MapIdxValue: 6,
 } as const;
+
 /** A value of {@link PseudoSrc}. */
 export type PseudoSrc = (typeof PseudoSrc)[keyof typeof PseudoSrc];
+
 /** C names of the members of {@link PseudoSrc}, for {@link cNameOf}. */
 export const PseudoSrcCNames: { readonly [K in keyof typeof PseudoSrc]: string } = {
   MapFd: 'BPF_PSEUDO_MAP_FD',
@@ -1189,42 +1758,69 @@ export const PseudoSrcCNames: { readonly [K in keyof typeof PseudoSrc]: string }
   MapIdx: 'BPF_PSEUDO_MAP_IDX',
   MapIdxValue: 'BPF_PSEUDO_MAP_IDX_VALUE',
 };
+
 /** Pseudo `src_reg` values of `BPF_CALL`: 0 is a helper call. */
 export const PseudoCall = {
+  /** `BPF_PSEUDO_CALL` */
   Call: 1,
+  /** `BPF_PSEUDO_KFUNC_CALL` */
   KfuncCall: 2,
 } as const;
+
 /** A value of {@link PseudoCall}. */
 export type PseudoCall = (typeof PseudoCall)[keyof typeof PseudoCall];
+
 /** C names of the members of {@link PseudoCall}, for {@link cNameOf}. */
 export const PseudoCallCNames: { readonly [K in keyof typeof PseudoCall]: string } = {
   Call: 'BPF_PSEUDO_CALL',
   KfuncCall: 'BPF_PSEUDO_KFUNC_CALL',
 };
+
 /** `map_flags` of `BPF_MAP_CREATE`. Bit flags: combine with `|`. */
 export const MapFlags = {
+  /** `BPF_F_NO_PREALLOC` */
   NoPrealloc: 1,
+  /** `BPF_F_NO_COMMON_LRU` */
   NoCommonLru: 2,
+  /** `BPF_F_NUMA_NODE` */
   NumaNode: 4,
+  /** `BPF_F_RDONLY` */
   Rdonly: 8,
+  /** `BPF_F_WRONLY` */
   Wronly: 0x10,
+  /** `BPF_F_STACK_BUILD_ID` */
   StackBuildId: 0x20,
+  /** `BPF_F_ZERO_SEED` */
   ZeroSeed: 0x40,
+  /** `BPF_F_RDONLY_PROG` */
   RdonlyProg: 0x80,
+  /** `BPF_F_WRONLY_PROG` */
   WronlyProg: 0x100,
+  /** `BPF_F_CLONE` */
   Clone: 0x200,
+  /** `BPF_F_MMAPABLE` */
   Mmapable: 0x400,
+  /** `BPF_F_PRESERVE_ELEMS` */
   PreserveElems: 0x800,
+  /** `BPF_F_INNER_MAP` */
   InnerMap: 0x1000,
+  /** `BPF_F_LINK` */
   Link: 0x2000,
+  /** `BPF_F_PATH_FD` */
   PathFd: 0x4000,
+  /** `BPF_F_VTYPE_BTF_OBJ_FD` */
   VtypeBtfObjFd: 0x8000,
+  /** `BPF_F_TOKEN_FD` */
   TokenFd: 0x10000,
+  /** `BPF_F_SEGV_ON_FAULT` */
   SegvOnFault: 0x20000,
+  /** `BPF_F_NO_USER_CONV` */
   NoUserConv: 0x40000,
 } as const;
+
 /** A value of {@link MapFlags}. */
 export type MapFlags = (typeof MapFlags)[keyof typeof MapFlags];
+
 /** C names of the members of {@link MapFlags}, for {@link cNameOf}. */
 export const MapFlagsCNames: { readonly [K in keyof typeof MapFlags]: string } = {
   NoPrealloc: 'BPF_F_NO_PREALLOC',
@@ -1247,15 +1843,22 @@ export const MapFlagsCNames: { readonly [K in keyof typeof MapFlags]: string } =
   SegvOnFault: 'BPF_F_SEGV_ON_FAULT',
   NoUserConv: 'BPF_F_NO_USER_CONV',
 };
+
 /** `flags` of `BPF_MAP_UPDATE_ELEM` and `BPF_MAP_LOOKUP_ELEM` (`FLock`). Bit flags: combine with `|`. */
 export const UpdateFlags = {
+  /** `BPF_ANY` */
   Any: 0,
+  /** `BPF_NOEXIST` */
   Noexist: 1,
+  /** `BPF_EXIST` */
   Exist: 2,
+  /** `BPF_F_LOCK` */
   FLock: 4,
 } as const;
+
 /** A value of {@link UpdateFlags}. */
 export type UpdateFlags = (typeof UpdateFlags)[keyof typeof UpdateFlags];
+
 /** C names of the members of {@link UpdateFlags}, for {@link cNameOf}. */
 export const UpdateFlagsCNames: { readonly [K in keyof typeof UpdateFlags]: string } = {
   Any: 'BPF_ANY',
@@ -1263,20 +1866,32 @@ export const UpdateFlagsCNames: { readonly [K in keyof typeof UpdateFlags]: stri
   Exist: 'BPF_EXIST',
   FLock: 'BPF_F_LOCK',
 };
+
 /** `prog_flags` of `BPF_PROG_LOAD`. Bit flags: combine with `|`. */
 export const ProgLoadFlags = {
+  /** `BPF_F_STRICT_ALIGNMENT` */
   StrictAlignment: 1,
+  /** `BPF_F_ANY_ALIGNMENT` */
   AnyAlignment: 2,
+  /** `BPF_F_TEST_RND_HI32` */
   TestRndHi32: 4,
+  /** `BPF_F_TEST_STATE_FREQ` */
   TestStateFreq: 8,
+  /** `BPF_F_SLEEPABLE` */
   Sleepable: 0x10,
+  /** `BPF_F_XDP_HAS_FRAGS` */
   XdpHasFrags: 0x20,
+  /** `BPF_F_XDP_DEV_BOUND_ONLY` */
   XdpDevBoundOnly: 0x40,
+  /** `BPF_F_TEST_REG_INVARIANTS` */
   TestRegInvariants: 0x80,
+  /** `BPF_F_TOKEN_FD` */
   TokenFd: 0x10000,
 } as const;
+
 /** A value of {@link ProgLoadFlags}. */
 export type ProgLoadFlags = (typeof ProgLoadFlags)[keyof typeof ProgLoadFlags];
+
 /** C names of the members of {@link ProgLoadFlags}, for {@link cNameOf}. */
 export const ProgLoadFlagsCNames: { readonly [K in keyof typeof ProgLoadFlags]: string } = {
   StrictAlignment: 'BPF_F_STRICT_ALIGNMENT',
@@ -1289,19 +1904,30 @@ export const ProgLoadFlagsCNames: { readonly [K in keyof typeof ProgLoadFlags]: 
   TestRegInvariants: 'BPF_F_TEST_REG_INVARIANTS',
   TokenFd: 'BPF_F_TOKEN_FD',
 };
+
 /** `attach_flags` of `BPF_PROG_ATTACH` and `flags` of mprog links (tcx, netkit, cgroup). Bit flags: combine with `|`. */
 export const AttachFlags = {
+  /** `BPF_F_ALLOW_OVERRIDE` */
   AllowOverride: 1,
+  /** `BPF_F_ALLOW_MULTI` */
   AllowMulti: 2,
+  /** `BPF_F_REPLACE` */
   Replace: 4,
+  /** `BPF_F_BEFORE` */
   Before: 8,
+  /** `BPF_F_AFTER` */
   After: 0x10,
+  /** `BPF_F_ID` */
   Id: 0x20,
+  /** `BPF_F_PREORDER` */
   Preorder: 0x40,
+  /** `BPF_F_LINK` */
   Link: 0x2000,
 } as const;
+
 /** A value of {@link AttachFlags}. */
 export type AttachFlags = (typeof AttachFlags)[keyof typeof AttachFlags];
+
 /** C names of the members of {@link AttachFlags}, for {@link cNameOf}. */
 export const AttachFlagsCNames: { readonly [K in keyof typeof AttachFlags]: string } = {
   AllowOverride: 'BPF_F_ALLOW_OVERRIDE',
@@ -1313,76 +1939,109 @@ export const AttachFlagsCNames: { readonly [K in keyof typeof AttachFlags]: stri
   Preorder: 'BPF_F_PREORDER',
   Link: 'BPF_F_LINK',
 };
+
 /** `query_flags` of `BPF_PROG_QUERY`. Bit flags: combine with `|`. */
 export const QueryFlags = {
+  /** `BPF_F_QUERY_EFFECTIVE` */
   QueryEffective: 1,
 } as const;
+
 /** A value of {@link QueryFlags}. */
 export type QueryFlags = (typeof QueryFlags)[keyof typeof QueryFlags];
+
 /** C names of the members of {@link QueryFlags}, for {@link cNameOf}. */
 export const QueryFlagsCNames: { readonly [K in keyof typeof QueryFlags]: string } = {
   QueryEffective: 'BPF_F_QUERY_EFFECTIVE',
 };
+
 /** `flags` of `BPF_PROG_TEST_RUN`. Bit flags: combine with `|`. */
 export const TestRunFlags = {
+  /** `BPF_F_TEST_RUN_ON_CPU` */
   TestRunOnCpu: 1,
+  /** `BPF_F_TEST_XDP_LIVE_FRAMES` */
   TestXdpLiveFrames: 2,
+  /** `BPF_F_TEST_SKB_CHECKSUM_COMPLETE` */
   TestSkbChecksumComplete: 4,
 } as const;
+
 /** A value of {@link TestRunFlags}. */
 export type TestRunFlags = (typeof TestRunFlags)[keyof typeof TestRunFlags];
+
 /** C names of the members of {@link TestRunFlags}, for {@link cNameOf}. */
 export const TestRunFlagsCNames: { readonly [K in keyof typeof TestRunFlags]: string } = {
   TestRunOnCpu: 'BPF_F_TEST_RUN_ON_CPU',
   TestXdpLiveFrames: 'BPF_F_TEST_XDP_LIVE_FRAMES',
   TestSkbChecksumComplete: 'BPF_F_TEST_SKB_CHECKSUM_COMPLETE',
 };
+
 /** `file_flags` of `BPF_OBJ_PIN`/`BPF_OBJ_GET` and `open_flags` of `BPF_*_GET_FD_BY_ID`. Bit flags: combine with `|`. */
 export const ObjFlags = {
+  /** `BPF_F_RDONLY` */
   Rdonly: 8,
+  /** `BPF_F_WRONLY` */
   Wronly: 0x10,
+  /** `BPF_F_PATH_FD` */
   PathFd: 0x4000,
 } as const;
+
 /** A value of {@link ObjFlags}. */
 export type ObjFlags = (typeof ObjFlags)[keyof typeof ObjFlags];
+
 /** C names of the members of {@link ObjFlags}, for {@link cNameOf}. */
 export const ObjFlagsCNames: { readonly [K in keyof typeof ObjFlags]: string } = {
   Rdonly: 'BPF_F_RDONLY',
   Wronly: 'BPF_F_WRONLY',
   PathFd: 'BPF_F_PATH_FD',
 };
+
 /** `link_create.{kprobe_multi,uprobe_multi}.flags`: both kinds use bit 0 for return probes. Bit flags: combine with `|`. */
 export const LinkCreateFlags = {
+  /** `BPF_F_KPROBE_MULTI_RETURN` */
   KprobeMultiReturn: 1,
+  /** `BPF_F_UPROBE_MULTI_RETURN` */
   UprobeMultiReturn: 1,
 } as const;
+
 /** A value of {@link LinkCreateFlags}. */
 export type LinkCreateFlags = (typeof LinkCreateFlags)[keyof typeof LinkCreateFlags];
+
 /** C names of the members of {@link LinkCreateFlags}, for {@link cNameOf}. */
 export const LinkCreateFlagsCNames: { readonly [K in keyof typeof LinkCreateFlags]: string } = {
   KprobeMultiReturn: 'BPF_F_KPROBE_MULTI_RETURN',
   UprobeMultiReturn: 'BPF_F_UPROBE_MULTI_RETURN',
 };
+
 /** `link_create.netfilter.flags`. Bit flags: combine with `|`. */
 export const NetfilterFlags = {
+  /** `BPF_F_NETFILTER_IP_DEFRAG` */
   NetfilterIpDefrag: 1,
 } as const;
+
 /** A value of {@link NetfilterFlags}. */
 export type NetfilterFlags = (typeof NetfilterFlags)[keyof typeof NetfilterFlags];
+
 /** C names of the members of {@link NetfilterFlags}, for {@link cNameOf}. */
 export const NetfilterFlagsCNames: { readonly [K in keyof typeof NetfilterFlags]: string } = {
   NetfilterIpDefrag: 'BPF_F_NETFILTER_IP_DEFRAG',
 };
+
 /** Flags of XDP attachment (`IFLA_XDP_FLAGS` of linux/if_link.h, and `link_create.flags` for XDP links). Bit flags: combine with `|`. */
 export const XdpFlags = {
+  /** `XDP_FLAGS_UPDATE_IF_NOEXIST` */
   UpdateIfNoexist: 1,
+  /** `XDP_FLAGS_SKB_MODE` */
   SkbMode: 2,
+  /** `XDP_FLAGS_DRV_MODE` */
   DrvMode: 4,
+  /** `XDP_FLAGS_HW_MODE` */
   HwMode: 8,
+  /** `XDP_FLAGS_REPLACE` */
   Replace: 0x10,
 } as const;
+
 /** A value of {@link XdpFlags}. */
 export type XdpFlags = (typeof XdpFlags)[keyof typeof XdpFlags];
+
 /** C names of the members of {@link XdpFlags}, for {@link cNameOf}. */
 export const XdpFlagsCNames: { readonly [K in keyof typeof XdpFlags]: string } = {
   UpdateIfNoexist: 'XDP_FLAGS_UPDATE_IF_NOEXIST',
@@ -1391,42 +2050,61 @@ export const XdpFlagsCNames: { readonly [K in keyof typeof XdpFlags]: string } =
   HwMode: 'XDP_FLAGS_HW_MODE',
   Replace: 'XDP_FLAGS_REPLACE',
 };
+
 /** `flags` of `bpf_perf_event_output()` and friends: a CPU index (or `CurrentCpu`) and a context length. */
 export const PerfEventOutputFlags = {
+  /** `BPF_F_INDEX_MASK` */
   IndexMask: 4294967295,
+  /** `BPF_F_CURRENT_CPU` */
   CurrentCpu: 4294967295,
+  /** `BPF_F_CTXLEN_MASK` */
   CtxlenMask: 4503595332403200,
 } as const;
+
 /** A value of {@link PerfEventOutputFlags}. */
 export type PerfEventOutputFlags = (typeof PerfEventOutputFlags)[keyof typeof PerfEventOutputFlags];
+
 /** C names of the members of {@link PerfEventOutputFlags}, for {@link cNameOf}. */
 export const PerfEventOutputFlagsCNames: { readonly [K in keyof typeof PerfEventOutputFlags]: string } = {
   IndexMask: 'BPF_F_INDEX_MASK',
   CurrentCpu: 'BPF_F_CURRENT_CPU',
   CtxlenMask: 'BPF_F_CTXLEN_MASK',
 };
+
 /** `flags` of `bpf_ringbuf_output()`/`_submit()`/`_discard()`. Bit flags: combine with `|`. */
 export const RingbufFlags = {
+  /** `BPF_RB_NO_WAKEUP` */
   NoWakeup: 1,
+  /** `BPF_RB_FORCE_WAKEUP` */
   ForceWakeup: 2,
 } as const;
+
 /** A value of {@link RingbufFlags}. */
 export type RingbufFlags = (typeof RingbufFlags)[keyof typeof RingbufFlags];
+
 /** C names of the members of {@link RingbufFlags}, for {@link cNameOf}. */
 export const RingbufFlagsCNames: { readonly [K in keyof typeof RingbufFlags]: string } = {
   NoWakeup: 'BPF_RB_NO_WAKEUP',
   ForceWakeup: 'BPF_RB_FORCE_WAKEUP',
 };
+
 /** Sizes and limits the uapi fixes. */
 export const UapiLimits = {
+  /** `BPF_OBJ_NAME_LEN` */
   ObjNameLen: 16,
+  /** `BPF_TAG_SIZE` */
   TagSize: 8,
+  /** `BPF_BUILD_ID_SIZE` */
   BuildIdSize: 20,
+  /** `BPF_MAXINSNS` */
   Maxinsns: 4096,
+  /** `XDP_PACKET_HEADROOM` */
   PacketHeadroom: 256,
 } as const;
+
 /** A value of {@link UapiLimits}. */
 export type UapiLimits = (typeof UapiLimits)[keyof typeof UapiLimits];
+
 /** C names of the members of {@link UapiLimits}, for {@link cNameOf}. */
 export const UapiLimitsCNames: { readonly [K in keyof typeof UapiLimits]: string } = {
   ObjNameLen: 'BPF_OBJ_NAME_LEN',
@@ -1435,6 +2113,7 @@ export const UapiLimitsCNames: { readonly [K in keyof typeof UapiLimits]: string
   Maxinsns: 'BPF_MAXINSNS',
   PacketHeadroom: 'XDP_PACKET_HEADROOM',
 };
+
 /** Every generated enum object with its C-name table (used by {@link cNameOf}). */
 export const enumCNames: ReadonlyMap<object, { readonly [name: string]: string }> = /* @__PURE__ */ new Map<
   object,

@@ -2,582 +2,980 @@
 // Edit codegen/src/tables.ts or codegen/src/facts.ts instead, then run `pnpm codegen` (or `pnpm --filter @ebpf/codegen emit` to re-emit from codegen/ir).
 
 import type { StructLayout } from '../layout.ts';
-/** Layout of bpf_attr (BPF_MAP_CREATE) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_MAP_CREATE)`: LP64 offsets, nested members flattened. */
 export const MapCreateAttr = {
   name: 'bpf_attr (BPF_MAP_CREATE)',
   size: 96,
   fields: {
+    /** `__u32 map_type` */
     mapType: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 key_size` */
     keySize: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 value_size` */
     valueSize: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 max_entries` */
     maxEntries: { offset: 12, size: 4, type: 'u32' },
+    /** `__u32 map_flags` */
     mapFlags: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 inner_map_fd` */
     innerMapFd: { offset: 20, size: 4, type: 'u32' },
+    /** `__u32 numa_node` */
     numaNode: { offset: 24, size: 4, type: 'u32' },
+    /** `char[16] map_name` */
     mapName: { offset: 28, size: 16, type: 'bytes' },
+    /** `__u32 map_ifindex` */
     mapIfindex: { offset: 44, size: 4, type: 'u32' },
+    /** `__u32 btf_fd` */
     btfFd: { offset: 48, size: 4, type: 'u32' },
+    /** `__u32 btf_key_type_id` */
     btfKeyTypeId: { offset: 52, size: 4, type: 'u32' },
+    /** `__u32 btf_value_type_id` */
     btfValueTypeId: { offset: 56, size: 4, type: 'u32' },
+    /** `__u32 btf_vmlinux_value_type_id` */
     btfVmlinuxValueTypeId: { offset: 60, size: 4, type: 'u32' },
+    /** `__u64 map_extra` */
     mapExtra: { offset: 64, size: 8, type: 'u64' },
+    /** `__s32 value_type_btf_obj_fd` */
     valueTypeBtfObjFd: { offset: 72, size: 4, type: 's32' },
+    /** `__s32 map_token_fd` */
     mapTokenFd: { offset: 76, size: 4, type: 's32' },
+    /** `__u64 excl_prog_hash` */
     exclProgHash: { offset: 80, size: 8, type: 'ptr' },
+    /** `__u32 excl_prog_hash_size` */
     exclProgHashSize: { offset: 88, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_MAP_*_ELEM) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_MAP_*_ELEM)`: LP64 offsets, nested members flattened. */
 export const MapElemAttr = {
   name: 'bpf_attr (BPF_MAP_*_ELEM)',
   size: 32,
   fields: {
+    /** `__u32 map_fd` */
     mapFd: { offset: 0, size: 4, type: 'u32' },
+    /** `__u64 key` */
     key: { offset: 8, size: 8, type: 'ptr' },
+    /** `__u64 value` */
     value: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u64 next_key` */
     nextKey: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u64 flags` */
     flags: { offset: 24, size: 8, type: 'u64' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_MAP_*_BATCH) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_MAP_*_BATCH)`: LP64 offsets, nested members flattened. */
 export const MapBatchAttr = {
   name: 'bpf_attr (BPF_MAP_*_BATCH)',
   size: 56,
   fields: {
+    /** `__u64 in_batch` */
     inBatch: { offset: 0, size: 8, type: 'ptr' },
+    /** `__u64 out_batch` */
     outBatch: { offset: 8, size: 8, type: 'ptr' },
+    /** `__u64 keys` */
     keys: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u64 values` */
     values: { offset: 24, size: 8, type: 'ptr' },
+    /** `__u32 count` */
     count: { offset: 32, size: 4, type: 'u32' },
+    /** `__u32 map_fd` */
     mapFd: { offset: 36, size: 4, type: 'u32' },
+    /** `__u64 elem_flags` */
     elemFlags: { offset: 40, size: 8, type: 'u64' },
+    /** `__u64 flags` */
     flags: { offset: 48, size: 8, type: 'u64' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_PROG_LOAD) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_PROG_LOAD)`: LP64 offsets, nested members flattened. */
 export const ProgLoadAttr = {
   name: 'bpf_attr (BPF_PROG_LOAD)',
   size: 168,
   fields: {
+    /** `__u32 prog_type` */
     progType: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 insn_cnt` */
     insnCnt: { offset: 4, size: 4, type: 'u32' },
+    /** `__u64 insns` */
     insns: { offset: 8, size: 8, type: 'ptr' },
+    /** `__u64 license` */
     license: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u32 log_level` */
     logLevel: { offset: 24, size: 4, type: 'u32' },
+    /** `__u32 log_size` */
     logSize: { offset: 28, size: 4, type: 'u32' },
+    /** `__u64 log_buf` */
     logBuf: { offset: 32, size: 8, type: 'ptr' },
+    /** `__u32 kern_version` */
     kernVersion: { offset: 40, size: 4, type: 'u32' },
+    /** `__u32 prog_flags` */
     progFlags: { offset: 44, size: 4, type: 'u32' },
+    /** `char[16] prog_name` */
     progName: { offset: 48, size: 16, type: 'bytes' },
+    /** `__u32 prog_ifindex` */
     progIfindex: { offset: 64, size: 4, type: 'u32' },
+    /** `__u32 expected_attach_type` */
     expectedAttachType: { offset: 68, size: 4, type: 'u32' },
+    /** `__u32 prog_btf_fd` */
     progBtfFd: { offset: 72, size: 4, type: 'u32' },
+    /** `__u32 func_info_rec_size` */
     funcInfoRecSize: { offset: 76, size: 4, type: 'u32' },
+    /** `__u64 func_info` */
     funcInfo: { offset: 80, size: 8, type: 'ptr' },
+    /** `__u32 func_info_cnt` */
     funcInfoCnt: { offset: 88, size: 4, type: 'u32' },
+    /** `__u32 line_info_rec_size` */
     lineInfoRecSize: { offset: 92, size: 4, type: 'u32' },
+    /** `__u64 line_info` */
     lineInfo: { offset: 96, size: 8, type: 'ptr' },
+    /** `__u32 line_info_cnt` */
     lineInfoCnt: { offset: 104, size: 4, type: 'u32' },
+    /** `__u32 attach_btf_id` */
     attachBtfId: { offset: 108, size: 4, type: 'u32' },
+    /** `__u32 attach_prog_fd` */
     attachProgFd: { offset: 112, size: 4, type: 'u32' },
+    /** `__u32 attach_btf_obj_fd` */
     attachBtfObjFd: { offset: 112, size: 4, type: 'u32' },
+    /** `__u32 core_relo_cnt` */
     coreReloCnt: { offset: 116, size: 4, type: 'u32' },
+    /** `__u64 fd_array` */
     fdArray: { offset: 120, size: 8, type: 'ptr' },
+    /** `__u64 core_relos` */
     coreRelos: { offset: 128, size: 8, type: 'ptr' },
+    /** `__u32 core_relo_rec_size` */
     coreReloRecSize: { offset: 136, size: 4, type: 'u32' },
+    /** `__u32 log_true_size` */
     logTrueSize: { offset: 140, size: 4, type: 'u32' },
+    /** `__s32 prog_token_fd` */
     progTokenFd: { offset: 144, size: 4, type: 's32' },
+    /** `__u32 fd_array_cnt` */
     fdArrayCnt: { offset: 148, size: 4, type: 'u32' },
+    /** `__u64 signature` */
     signature: { offset: 152, size: 8, type: 'ptr' },
+    /** `__u32 signature_size` */
     signatureSize: { offset: 160, size: 4, type: 'u32' },
+    /** `__s32 keyring_id` */
     keyringId: { offset: 164, size: 4, type: 's32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_OBJ_PIN/BPF_OBJ_GET) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_OBJ_PIN/BPF_OBJ_GET)`: LP64 offsets, nested members flattened. */
 export const ObjAttr = {
   name: 'bpf_attr (BPF_OBJ_PIN/BPF_OBJ_GET)',
   size: 24,
   fields: {
+    /** `__u64 pathname` */
     pathname: { offset: 0, size: 8, type: 'ptr' },
+    /** `__u32 bpf_fd` */
     bpfFd: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 file_flags` */
     fileFlags: { offset: 12, size: 4, type: 'u32' },
+    /** `__s32 path_fd` */
     pathFd: { offset: 16, size: 4, type: 's32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_PROG_ATTACH/DETACH) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_PROG_ATTACH/DETACH)`: LP64 offsets, nested members flattened. */
 export const ProgAttachAttr = {
   name: 'bpf_attr (BPF_PROG_ATTACH/DETACH)',
   size: 32,
   fields: {
+    /** `__u32 target_fd` */
     targetFd: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 target_ifindex` */
     targetIfindex: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 attach_bpf_fd` */
     attachBpfFd: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 attach_type` */
     attachType: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 attach_flags` */
     attachFlags: { offset: 12, size: 4, type: 'u32' },
+    /** `__u32 replace_bpf_fd` */
     replaceBpfFd: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 relative_fd` */
     relativeFd: { offset: 20, size: 4, type: 'u32' },
+    /** `__u32 relative_id` */
     relativeId: { offset: 20, size: 4, type: 'u32' },
+    /** `__u64 expected_revision` */
     expectedRevision: { offset: 24, size: 8, type: 'u64' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_PROG_TEST_RUN) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_PROG_TEST_RUN)`: LP64 offsets, nested members flattened. */
 export const TestRunAttr = {
   name: 'bpf_attr (BPF_PROG_TEST_RUN)',
   size: 80,
   fields: {
+    /** `__u32 prog_fd` */
     progFd: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 retval` */
     retval: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 data_size_in` */
     dataSizeIn: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 data_size_out` */
     dataSizeOut: { offset: 12, size: 4, type: 'u32' },
+    /** `__u64 data_in` */
     dataIn: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u64 data_out` */
     dataOut: { offset: 24, size: 8, type: 'ptr' },
+    /** `__u32 repeat` */
     repeat: { offset: 32, size: 4, type: 'u32' },
+    /** `__u32 duration` */
     duration: { offset: 36, size: 4, type: 'u32' },
+    /** `__u32 ctx_size_in` */
     ctxSizeIn: { offset: 40, size: 4, type: 'u32' },
+    /** `__u32 ctx_size_out` */
     ctxSizeOut: { offset: 44, size: 4, type: 'u32' },
+    /** `__u64 ctx_in` */
     ctxIn: { offset: 48, size: 8, type: 'ptr' },
+    /** `__u64 ctx_out` */
     ctxOut: { offset: 56, size: 8, type: 'ptr' },
+    /** `__u32 flags` */
     flags: { offset: 64, size: 4, type: 'u32' },
+    /** `__u32 cpu` */
     cpu: { offset: 68, size: 4, type: 'u32' },
+    /** `__u32 batch_size` */
     batchSize: { offset: 72, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_*_GET_*_ID) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_*_GET_*_ID)`: LP64 offsets, nested members flattened. */
 export const GetIdAttr = {
   name: 'bpf_attr (BPF_*_GET_*_ID)',
   size: 16,
   fields: {
+    /** `__u32 start_id` */
     startId: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 prog_id` */
     progId: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 map_id` */
     mapId: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 btf_id` */
     btfId: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 link_id` */
     linkId: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 next_id` */
     nextId: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 open_flags` */
     openFlags: { offset: 8, size: 4, type: 'u32' },
+    /** `__s32 fd_by_id_token_fd` */
     fdByIdTokenFd: { offset: 12, size: 4, type: 's32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_OBJ_GET_INFO_BY_FD) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_OBJ_GET_INFO_BY_FD)`: LP64 offsets, nested members flattened. */
 export const InfoAttr = {
   name: 'bpf_attr (BPF_OBJ_GET_INFO_BY_FD)',
   size: 16,
   fields: {
+    /** `__u32 bpf_fd` */
     bpfFd: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 info_len` */
     infoLen: { offset: 4, size: 4, type: 'u32' },
+    /** `__u64 info` */
     info: { offset: 8, size: 8, type: 'ptr' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_PROG_QUERY) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_PROG_QUERY)`: LP64 offsets, nested members flattened. */
 export const QueryAttr = {
   name: 'bpf_attr (BPF_PROG_QUERY)',
   size: 64,
   fields: {
+    /** `__u32 target_fd` */
     targetFd: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 target_ifindex` */
     targetIfindex: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 attach_type` */
     attachType: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 query_flags` */
     queryFlags: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 attach_flags` */
     attachFlags: { offset: 12, size: 4, type: 'u32' },
+    /** `__u64 prog_ids` */
     progIds: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u32 prog_cnt` */
     progCnt: { offset: 24, size: 4, type: 'u32' },
+    /** `__u32 count` */
     count: { offset: 24, size: 4, type: 'u32' },
+    /** `__u64 prog_attach_flags` */
     progAttachFlags: { offset: 32, size: 8, type: 'ptr' },
+    /** `__u64 link_ids` */
     linkIds: { offset: 40, size: 8, type: 'ptr' },
+    /** `__u64 link_attach_flags` */
     linkAttachFlags: { offset: 48, size: 8, type: 'ptr' },
+    /** `__u64 revision` */
     revision: { offset: 56, size: 8, type: 'u64' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_RAW_TRACEPOINT_OPEN) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_RAW_TRACEPOINT_OPEN)`: LP64 offsets, nested members flattened. */
 export const RawTracepointOpenAttr = {
   name: 'bpf_attr (BPF_RAW_TRACEPOINT_OPEN)',
   size: 24,
   fields: {
+    /** `__u64 name` */
     name: { offset: 0, size: 8, type: 'ptr' },
+    /** `__u32 prog_fd` */
     progFd: { offset: 8, size: 4, type: 'u32' },
+    /** `__u64 cookie` */
     cookie: { offset: 16, size: 8, type: 'u64' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_BTF_LOAD) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_BTF_LOAD)`: LP64 offsets, nested members flattened. */
 export const BtfLoadAttr = {
   name: 'bpf_attr (BPF_BTF_LOAD)',
   size: 40,
   fields: {
+    /** `__u64 btf` */
     btf: { offset: 0, size: 8, type: 'ptr' },
+    /** `__u64 btf_log_buf` */
     btfLogBuf: { offset: 8, size: 8, type: 'ptr' },
+    /** `__u32 btf_size` */
     btfSize: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 btf_log_size` */
     btfLogSize: { offset: 20, size: 4, type: 'u32' },
+    /** `__u32 btf_log_level` */
     btfLogLevel: { offset: 24, size: 4, type: 'u32' },
+    /** `__u32 btf_log_true_size` */
     btfLogTrueSize: { offset: 28, size: 4, type: 'u32' },
+    /** `__u32 btf_flags` */
     btfFlags: { offset: 32, size: 4, type: 'u32' },
+    /** `__s32 btf_token_fd` */
     btfTokenFd: { offset: 36, size: 4, type: 's32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_TASK_FD_QUERY) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_TASK_FD_QUERY)`: LP64 offsets, nested members flattened. */
 export const TaskFdQueryAttr = {
   name: 'bpf_attr (BPF_TASK_FD_QUERY)',
   size: 48,
   fields: {
+    /** `__u32 pid` */
     pid: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 fd` */
     fd: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 flags` */
     flags: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 buf_len` */
     bufLen: { offset: 12, size: 4, type: 'u32' },
+    /** `__u64 buf` */
     buf: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u32 prog_id` */
     progId: { offset: 24, size: 4, type: 'u32' },
+    /** `__u32 fd_type` */
     fdType: { offset: 28, size: 4, type: 'u32' },
+    /** `__u64 probe_offset` */
     probeOffset: { offset: 32, size: 8, type: 'u64' },
+    /** `__u64 probe_addr` */
     probeAddr: { offset: 40, size: 8, type: 'u64' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_LINK_CREATE) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_LINK_CREATE)`: LP64 offsets, nested members flattened. */
 export const LinkCreateAttr = {
   name: 'bpf_attr (BPF_LINK_CREATE)',
   size: 64,
   fields: {
+    /** `__u32 prog_fd` */
     progFd: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 map_fd` */
     mapFd: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 target_fd` */
     targetFd: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 target_ifindex` */
     targetIfindex: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 attach_type` */
     attachType: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 flags` */
     flags: { offset: 12, size: 4, type: 'u32' },
+    /** `__u32 target_btf_id` */
     targetBtfId: { offset: 16, size: 4, type: 'u32' },
+    /** `__u64 iter_info` */
     iterInfo: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u32 iter_info_len` */
     iterInfoLen: { offset: 24, size: 4, type: 'u32' },
+    /** `__u64 perf_event.bpf_cookie` */
     perfEventBpfCookie: { offset: 16, size: 8, type: 'u64' },
+    /** `__u32 kprobe_multi.flags` */
     kprobeMultiFlags: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 kprobe_multi.cnt` */
     kprobeMultiCnt: { offset: 20, size: 4, type: 'u32' },
+    /** `__u64 kprobe_multi.syms` */
     kprobeMultiSyms: { offset: 24, size: 8, type: 'ptr' },
+    /** `__u64 kprobe_multi.addrs` */
     kprobeMultiAddrs: { offset: 32, size: 8, type: 'ptr' },
+    /** `__u64 kprobe_multi.cookies` */
     kprobeMultiCookies: { offset: 40, size: 8, type: 'ptr' },
+    /** `__u32 tracing.target_btf_id` */
     tracingTargetBtfId: { offset: 16, size: 4, type: 'u32' },
+    /** `__u64 tracing.cookie` */
     tracingCookie: { offset: 24, size: 8, type: 'u64' },
+    /** `__u32 netfilter.pf` */
     netfilterPf: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 netfilter.hooknum` */
     netfilterHooknum: { offset: 20, size: 4, type: 'u32' },
+    /** `__s32 netfilter.priority` */
     netfilterPriority: { offset: 24, size: 4, type: 's32' },
+    /** `__u32 netfilter.flags` */
     netfilterFlags: { offset: 28, size: 4, type: 'u32' },
+    /** `__u32 tcx.relative_fd` */
     tcxRelativeFd: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 tcx.relative_id` */
     tcxRelativeId: { offset: 16, size: 4, type: 'u32' },
+    /** `__u64 tcx.expected_revision` */
     tcxExpectedRevision: { offset: 24, size: 8, type: 'u64' },
+    /** `__u64 uprobe_multi.path` */
     uprobeMultiPath: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u64 uprobe_multi.offsets` */
     uprobeMultiOffsets: { offset: 24, size: 8, type: 'ptr' },
+    /** `__u64 uprobe_multi.ref_ctr_offsets` */
     uprobeMultiRefCtrOffsets: { offset: 32, size: 8, type: 'ptr' },
+    /** `__u64 uprobe_multi.cookies` */
     uprobeMultiCookies: { offset: 40, size: 8, type: 'ptr' },
+    /** `__u32 uprobe_multi.cnt` */
     uprobeMultiCnt: { offset: 48, size: 4, type: 'u32' },
+    /** `__u32 uprobe_multi.flags` */
     uprobeMultiFlags: { offset: 52, size: 4, type: 'u32' },
+    /** `__u32 uprobe_multi.pid` */
     uprobeMultiPid: { offset: 56, size: 4, type: 'u32' },
+    /** `__u32 netkit.relative_fd` */
     netkitRelativeFd: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 netkit.relative_id` */
     netkitRelativeId: { offset: 16, size: 4, type: 'u32' },
+    /** `__u64 netkit.expected_revision` */
     netkitExpectedRevision: { offset: 24, size: 8, type: 'u64' },
+    /** `__u32 cgroup.relative_fd` */
     cgroupRelativeFd: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 cgroup.relative_id` */
     cgroupRelativeId: { offset: 16, size: 4, type: 'u32' },
+    /** `__u64 cgroup.expected_revision` */
     cgroupExpectedRevision: { offset: 24, size: 8, type: 'u64' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_LINK_UPDATE) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_LINK_UPDATE)`: LP64 offsets, nested members flattened. */
 export const LinkUpdateAttr = {
   name: 'bpf_attr (BPF_LINK_UPDATE)',
   size: 16,
   fields: {
+    /** `__u32 link_fd` */
     linkFd: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 new_prog_fd` */
     newProgFd: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 new_map_fd` */
     newMapFd: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 flags` */
     flags: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 old_prog_fd` */
     oldProgFd: { offset: 12, size: 4, type: 'u32' },
+    /** `__u32 old_map_fd` */
     oldMapFd: { offset: 12, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_LINK_DETACH) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_LINK_DETACH)`: LP64 offsets, nested members flattened. */
 export const LinkDetachAttr = {
   name: 'bpf_attr (BPF_LINK_DETACH)',
   size: 4,
   fields: {
+    /** `__u32 link_fd` */
     linkFd: { offset: 0, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_ENABLE_STATS) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_ENABLE_STATS)`: LP64 offsets, nested members flattened. */
 export const EnableStatsAttr = {
   name: 'bpf_attr (BPF_ENABLE_STATS)',
   size: 4,
   fields: {
+    /** `__u32 type` */
     type: { offset: 0, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_ITER_CREATE) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_ITER_CREATE)`: LP64 offsets, nested members flattened. */
 export const IterCreateAttr = {
   name: 'bpf_attr (BPF_ITER_CREATE)',
   size: 8,
   fields: {
+    /** `__u32 link_fd` */
     linkFd: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 flags` */
     flags: { offset: 4, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_PROG_BIND_MAP) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_PROG_BIND_MAP)`: LP64 offsets, nested members flattened. */
 export const ProgBindMapAttr = {
   name: 'bpf_attr (BPF_PROG_BIND_MAP)',
   size: 12,
   fields: {
+    /** `__u32 prog_fd` */
     progFd: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 map_fd` */
     mapFd: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 flags` */
     flags: { offset: 8, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_TOKEN_CREATE) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_TOKEN_CREATE)`: LP64 offsets, nested members flattened. */
 export const TokenCreateAttr = {
   name: 'bpf_attr (BPF_TOKEN_CREATE)',
   size: 8,
   fields: {
+    /** `__u32 flags` */
     flags: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 bpffs_fd` */
     bpffsFd: { offset: 4, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of bpf_attr (BPF_PROG_STREAM_READ_BY_FD) (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `bpf_attr (BPF_PROG_STREAM_READ_BY_FD)`: LP64 offsets, nested members flattened. */
 export const ProgStreamReadAttr = {
   name: 'bpf_attr (BPF_PROG_STREAM_READ_BY_FD)',
   size: 24,
   fields: {
+    /** `__u64 stream_buf` */
     streamBuf: { offset: 0, size: 8, type: 'ptr' },
+    /** `__u32 stream_buf_len` */
     streamBufLen: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 stream_id` */
     streamId: { offset: 12, size: 4, type: 'u32' },
+    /** `__u32 prog_fd` */
     progFd: { offset: 16, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of struct bpf_prog_info (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `struct bpf_prog_info`: LP64 offsets, nested members flattened. */
 export const ProgInfo = {
   name: 'struct bpf_prog_info',
   size: 232,
   fields: {
+    /** `__u32 type` */
     type: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 id` */
     id: { offset: 4, size: 4, type: 'u32' },
+    /** `__u8[8] tag` */
     tag: { offset: 8, size: 8, type: 'bytes' },
+    /** `__u32 jited_prog_len` */
     jitedProgLen: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 xlated_prog_len` */
     xlatedProgLen: { offset: 20, size: 4, type: 'u32' },
+    /** `__u64 jited_prog_insns` */
     jitedProgInsns: { offset: 24, size: 8, type: 'ptr' },
+    /** `__u64 xlated_prog_insns` */
     xlatedProgInsns: { offset: 32, size: 8, type: 'ptr' },
+    /** `__u64 load_time` */
     loadTime: { offset: 40, size: 8, type: 'u64' },
+    /** `__u32 created_by_uid` */
     createdByUid: { offset: 48, size: 4, type: 'u32' },
+    /** `__u32 nr_map_ids` */
     nrMapIds: { offset: 52, size: 4, type: 'u32' },
+    /** `__u64 map_ids` */
     mapIds: { offset: 56, size: 8, type: 'ptr' },
+    /** `char[16] name` */
     name: { offset: 64, size: 16, type: 'bytes' },
+    /** `__u32 ifindex` */
     ifindex: { offset: 80, size: 4, type: 'u32' },
+    /** `__u32 gpl_compatible` */
     gplCompatible: { offset: 84, size: 4, type: 'u32', bitOffset: 0, bitSize: 1 },
+    /** `__u64 netns_dev` */
     netnsDev: { offset: 88, size: 8, type: 'u64' },
+    /** `__u64 netns_ino` */
     netnsIno: { offset: 96, size: 8, type: 'u64' },
+    /** `__u32 nr_jited_ksyms` */
     nrJitedKsyms: { offset: 104, size: 4, type: 'u32' },
+    /** `__u32 nr_jited_func_lens` */
     nrJitedFuncLens: { offset: 108, size: 4, type: 'u32' },
+    /** `__u64 jited_ksyms` */
     jitedKsyms: { offset: 112, size: 8, type: 'ptr' },
+    /** `__u64 jited_func_lens` */
     jitedFuncLens: { offset: 120, size: 8, type: 'ptr' },
+    /** `__u32 btf_id` */
     btfId: { offset: 128, size: 4, type: 'u32' },
+    /** `__u32 func_info_rec_size` */
     funcInfoRecSize: { offset: 132, size: 4, type: 'u32' },
+    /** `__u64 func_info` */
     funcInfo: { offset: 136, size: 8, type: 'ptr' },
+    /** `__u32 nr_func_info` */
     nrFuncInfo: { offset: 144, size: 4, type: 'u32' },
+    /** `__u32 nr_line_info` */
     nrLineInfo: { offset: 148, size: 4, type: 'u32' },
+    /** `__u64 line_info` */
     lineInfo: { offset: 152, size: 8, type: 'ptr' },
+    /** `__u64 jited_line_info` */
     jitedLineInfo: { offset: 160, size: 8, type: 'ptr' },
+    /** `__u32 nr_jited_line_info` */
     nrJitedLineInfo: { offset: 168, size: 4, type: 'u32' },
+    /** `__u32 line_info_rec_size` */
     lineInfoRecSize: { offset: 172, size: 4, type: 'u32' },
+    /** `__u32 jited_line_info_rec_size` */
     jitedLineInfoRecSize: { offset: 176, size: 4, type: 'u32' },
+    /** `__u32 nr_prog_tags` */
     nrProgTags: { offset: 180, size: 4, type: 'u32' },
+    /** `__u64 prog_tags` */
     progTags: { offset: 184, size: 8, type: 'ptr' },
+    /** `__u64 run_time_ns` */
     runTimeNs: { offset: 192, size: 8, type: 'u64' },
+    /** `__u64 run_cnt` */
     runCnt: { offset: 200, size: 8, type: 'u64' },
+    /** `__u64 recursion_misses` */
     recursionMisses: { offset: 208, size: 8, type: 'u64' },
+    /** `__u32 verified_insns` */
     verifiedInsns: { offset: 216, size: 4, type: 'u32' },
+    /** `__u32 attach_btf_obj_id` */
     attachBtfObjId: { offset: 220, size: 4, type: 'u32' },
+    /** `__u32 attach_btf_id` */
     attachBtfId: { offset: 224, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of struct bpf_map_info (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `struct bpf_map_info`: LP64 offsets, nested members flattened. */
 export const MapInfo = {
   name: 'struct bpf_map_info',
   size: 104,
   fields: {
+    /** `__u32 type` */
     type: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 id` */
     id: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 key_size` */
     keySize: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 value_size` */
     valueSize: { offset: 12, size: 4, type: 'u32' },
+    /** `__u32 max_entries` */
     maxEntries: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 map_flags` */
     mapFlags: { offset: 20, size: 4, type: 'u32' },
+    /** `char[16] name` */
     name: { offset: 24, size: 16, type: 'bytes' },
+    /** `__u32 ifindex` */
     ifindex: { offset: 40, size: 4, type: 'u32' },
+    /** `__u32 btf_vmlinux_value_type_id` */
     btfVmlinuxValueTypeId: { offset: 44, size: 4, type: 'u32' },
+    /** `__u64 netns_dev` */
     netnsDev: { offset: 48, size: 8, type: 'u64' },
+    /** `__u64 netns_ino` */
     netnsIno: { offset: 56, size: 8, type: 'u64' },
+    /** `__u32 btf_id` */
     btfId: { offset: 64, size: 4, type: 'u32' },
+    /** `__u32 btf_key_type_id` */
     btfKeyTypeId: { offset: 68, size: 4, type: 'u32' },
+    /** `__u32 btf_value_type_id` */
     btfValueTypeId: { offset: 72, size: 4, type: 'u32' },
+    /** `__u32 btf_vmlinux_id` */
     btfVmlinuxId: { offset: 76, size: 4, type: 'u32' },
+    /** `__u64 map_extra` */
     mapExtra: { offset: 80, size: 8, type: 'u64' },
+    /** `__u64 hash` */
     hash: { offset: 88, size: 8, type: 'u64' },
+    /** `__u32 hash_size` */
     hashSize: { offset: 96, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of struct bpf_link_info (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `struct bpf_link_info`: LP64 offsets, nested members flattened. */
 export const LinkInfo = {
   name: 'struct bpf_link_info',
   size: 64,
   fields: {
+    /** `__u32 type` */
     type: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 id` */
     id: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 prog_id` */
     progId: { offset: 8, size: 4, type: 'u32' },
+    /** `__u64 raw_tracepoint.tp_name` */
     rawTracepointTpName: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u32 raw_tracepoint.tp_name_len` */
     rawTracepointTpNameLen: { offset: 24, size: 4, type: 'u32' },
+    /** `__u64 raw_tracepoint.cookie` */
     rawTracepointCookie: { offset: 32, size: 8, type: 'u64' },
+    /** `__u32 tracing.attach_type` */
     tracingAttachType: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 tracing.target_obj_id` */
     tracingTargetObjId: { offset: 20, size: 4, type: 'u32' },
+    /** `__u32 tracing.target_btf_id` */
     tracingTargetBtfId: { offset: 24, size: 4, type: 'u32' },
+    /** `__u64 tracing.cookie` */
     tracingCookie: { offset: 32, size: 8, type: 'u64' },
+    /** `__u64 cgroup.cgroup_id` */
     cgroupCgroupId: { offset: 16, size: 8, type: 'u64' },
+    /** `__u32 cgroup.attach_type` */
     cgroupAttachType: { offset: 24, size: 4, type: 'u32' },
+    /** `__u64 iter.target_name` */
     iterTargetName: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u32 iter.target_name_len` */
     iterTargetNameLen: { offset: 24, size: 4, type: 'u32' },
+    /** `__u32 iter.map.map_id` */
     iterMapMapId: { offset: 28, size: 4, type: 'u32' },
+    /** `__u64 iter.cgroup.cgroup_id` */
     iterCgroupCgroupId: { offset: 32, size: 8, type: 'u64' },
+    /** `__u32 iter.cgroup.order` */
     iterCgroupOrder: { offset: 40, size: 4, type: 'u32' },
+    /** `__u32 iter.task.tid` */
     iterTaskTid: { offset: 32, size: 4, type: 'u32' },
+    /** `__u32 iter.task.pid` */
     iterTaskPid: { offset: 36, size: 4, type: 'u32' },
+    /** `__u32 netns.netns_ino` */
     netnsNetnsIno: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 netns.attach_type` */
     netnsAttachType: { offset: 20, size: 4, type: 'u32' },
+    /** `__u32 xdp.ifindex` */
     xdpIfindex: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 struct_ops.map_id` */
     structOpsMapId: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 netfilter.pf` */
     netfilterPf: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 netfilter.hooknum` */
     netfilterHooknum: { offset: 20, size: 4, type: 'u32' },
+    /** `__s32 netfilter.priority` */
     netfilterPriority: { offset: 24, size: 4, type: 's32' },
+    /** `__u32 netfilter.flags` */
     netfilterFlags: { offset: 28, size: 4, type: 'u32' },
+    /** `__u64 kprobe_multi.addrs` */
     kprobeMultiAddrs: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u32 kprobe_multi.count` */
     kprobeMultiCount: { offset: 24, size: 4, type: 'u32' },
+    /** `__u32 kprobe_multi.flags` */
     kprobeMultiFlags: { offset: 28, size: 4, type: 'u32' },
+    /** `__u64 kprobe_multi.missed` */
     kprobeMultiMissed: { offset: 32, size: 8, type: 'u64' },
+    /** `__u64 kprobe_multi.cookies` */
     kprobeMultiCookies: { offset: 40, size: 8, type: 'ptr' },
+    /** `__u64 uprobe_multi.path` */
     uprobeMultiPath: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u64 uprobe_multi.offsets` */
     uprobeMultiOffsets: { offset: 24, size: 8, type: 'ptr' },
+    /** `__u64 uprobe_multi.ref_ctr_offsets` */
     uprobeMultiRefCtrOffsets: { offset: 32, size: 8, type: 'ptr' },
+    /** `__u64 uprobe_multi.cookies` */
     uprobeMultiCookies: { offset: 40, size: 8, type: 'ptr' },
+    /** `__u32 uprobe_multi.path_size` */
     uprobeMultiPathSize: { offset: 48, size: 4, type: 'u32' },
+    /** `__u32 uprobe_multi.count` */
     uprobeMultiCount: { offset: 52, size: 4, type: 'u32' },
+    /** `__u32 uprobe_multi.flags` */
     uprobeMultiFlags: { offset: 56, size: 4, type: 'u32' },
+    /** `__u32 uprobe_multi.pid` */
     uprobeMultiPid: { offset: 60, size: 4, type: 'u32' },
+    /** `__u32 perf_event.type` */
     perfEventType: { offset: 16, size: 4, type: 'u32' },
+    /** `__u64 perf_event.uprobe.file_name` */
     perfEventUprobeFileName: { offset: 24, size: 8, type: 'ptr' },
+    /** `__u32 perf_event.uprobe.name_len` */
     perfEventUprobeNameLen: { offset: 32, size: 4, type: 'u32' },
+    /** `__u32 perf_event.uprobe.offset` */
     perfEventUprobeOffset: { offset: 36, size: 4, type: 'u32' },
+    /** `__u64 perf_event.uprobe.cookie` */
     perfEventUprobeCookie: { offset: 40, size: 8, type: 'u64' },
+    /** `__u64 perf_event.uprobe.ref_ctr_offset` */
     perfEventUprobeRefCtrOffset: { offset: 48, size: 8, type: 'u64' },
+    /** `__u64 perf_event.kprobe.func_name` */
     perfEventKprobeFuncName: { offset: 24, size: 8, type: 'ptr' },
+    /** `__u32 perf_event.kprobe.name_len` */
     perfEventKprobeNameLen: { offset: 32, size: 4, type: 'u32' },
+    /** `__u32 perf_event.kprobe.offset` */
     perfEventKprobeOffset: { offset: 36, size: 4, type: 'u32' },
+    /** `__u64 perf_event.kprobe.addr` */
     perfEventKprobeAddr: { offset: 40, size: 8, type: 'u64' },
+    /** `__u64 perf_event.kprobe.missed` */
     perfEventKprobeMissed: { offset: 48, size: 8, type: 'u64' },
+    /** `__u64 perf_event.kprobe.cookie` */
     perfEventKprobeCookie: { offset: 56, size: 8, type: 'u64' },
+    /** `__u64 perf_event.tracepoint.tp_name` */
     perfEventTracepointTpName: { offset: 24, size: 8, type: 'ptr' },
+    /** `__u32 perf_event.tracepoint.name_len` */
     perfEventTracepointNameLen: { offset: 32, size: 4, type: 'u32' },
+    /** `__u64 perf_event.tracepoint.cookie` */
     perfEventTracepointCookie: { offset: 40, size: 8, type: 'u64' },
+    /** `__u64 perf_event.event.config` */
     perfEventEventConfig: { offset: 24, size: 8, type: 'u64' },
+    /** `__u32 perf_event.event.type` */
     perfEventEventType: { offset: 32, size: 4, type: 'u32' },
+    /** `__u64 perf_event.event.cookie` */
     perfEventEventCookie: { offset: 40, size: 8, type: 'u64' },
+    /** `__u32 tcx.ifindex` */
     tcxIfindex: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 tcx.attach_type` */
     tcxAttachType: { offset: 20, size: 4, type: 'u32' },
+    /** `__u32 netkit.ifindex` */
     netkitIfindex: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 netkit.attach_type` */
     netkitAttachType: { offset: 20, size: 4, type: 'u32' },
+    /** `__u32 sockmap.map_id` */
     sockmapMapId: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 sockmap.attach_type` */
     sockmapAttachType: { offset: 20, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of struct bpf_btf_info (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `struct bpf_btf_info`: LP64 offsets, nested members flattened. */
 export const BtfInfo = {
   name: 'struct bpf_btf_info',
   size: 32,
   fields: {
+    /** `__u64 btf` */
     btf: { offset: 0, size: 8, type: 'ptr' },
+    /** `__u32 btf_size` */
     btfSize: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 id` */
     id: { offset: 12, size: 4, type: 'u32' },
+    /** `__u64 name` */
     name: { offset: 16, size: 8, type: 'ptr' },
+    /** `__u32 name_len` */
     nameLen: { offset: 24, size: 4, type: 'u32' },
+    /** `__u32 kernel_btf` */
     kernelBtf: { offset: 28, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of struct xdp_md (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `struct xdp_md`: LP64 offsets, nested members flattened. */
 export const XdpMd = {
   name: 'struct xdp_md',
   size: 24,
   fields: {
+    /** `__u32 data` */
     data: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 data_end` */
     dataEnd: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 data_meta` */
     dataMeta: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 ingress_ifindex` */
     ingressIfindex: { offset: 12, size: 4, type: 'u32' },
+    /** `__u32 rx_queue_index` */
     rxQueueIndex: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 egress_ifindex` */
     egressIfindex: { offset: 20, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of struct __sk_buff (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `struct __sk_buff`: LP64 offsets, nested members flattened. */
 export const SkBuff = {
   name: 'struct __sk_buff',
   size: 192,
   fields: {
+    /** `__u32 len` */
     len: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 pkt_type` */
     pktType: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 mark` */
     mark: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 queue_mapping` */
     queueMapping: { offset: 12, size: 4, type: 'u32' },
+    /** `__u32 protocol` */
     protocol: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 vlan_present` */
     vlanPresent: { offset: 20, size: 4, type: 'u32' },
+    /** `__u32 vlan_tci` */
     vlanTci: { offset: 24, size: 4, type: 'u32' },
+    /** `__u32 vlan_proto` */
     vlanProto: { offset: 28, size: 4, type: 'u32' },
+    /** `__u32 priority` */
     priority: { offset: 32, size: 4, type: 'u32' },
+    /** `__u32 ingress_ifindex` */
     ingressIfindex: { offset: 36, size: 4, type: 'u32' },
+    /** `__u32 ifindex` */
     ifindex: { offset: 40, size: 4, type: 'u32' },
+    /** `__u32 tc_index` */
     tcIndex: { offset: 44, size: 4, type: 'u32' },
+    /** `__u32[5] cb` */
     cb: { offset: 48, size: 20, type: 'bytes', elem: 'u32', count: 5 },
+    /** `__u32 hash` */
     hash: { offset: 68, size: 4, type: 'u32' },
+    /** `__u32 tc_classid` */
     tcClassid: { offset: 72, size: 4, type: 'u32' },
+    /** `__u32 data` */
     data: { offset: 76, size: 4, type: 'u32' },
+    /** `__u32 data_end` */
     dataEnd: { offset: 80, size: 4, type: 'u32' },
+    /** `__u32 napi_id` */
     napiId: { offset: 84, size: 4, type: 'u32' },
+    /** `__u32 family` */
     family: { offset: 88, size: 4, type: 'u32' },
+    /** `__u32 remote_ip4` */
     remoteIp4: { offset: 92, size: 4, type: 'u32' },
+    /** `__u32 local_ip4` */
     localIp4: { offset: 96, size: 4, type: 'u32' },
+    /** `__u32[4] remote_ip6` */
     remoteIp6: { offset: 100, size: 16, type: 'bytes', elem: 'u32', count: 4 },
+    /** `__u32[4] local_ip6` */
     localIp6: { offset: 116, size: 16, type: 'bytes', elem: 'u32', count: 4 },
+    /** `__u32 remote_port` */
     remotePort: { offset: 132, size: 4, type: 'u32' },
+    /** `__u32 local_port` */
     localPort: { offset: 136, size: 4, type: 'u32' },
+    /** `__u32 data_meta` */
     dataMeta: { offset: 140, size: 4, type: 'u32' },
+    /** `struct bpf_flow_keys * flow_keys` */
     flowKeys: { offset: 144, size: 8, type: 'u64' },
+    /** `__u64 tstamp` */
     tstamp: { offset: 152, size: 8, type: 'u64' },
+    /** `__u32 wire_len` */
     wireLen: { offset: 160, size: 4, type: 'u32' },
+    /** `__u32 gso_segs` */
     gsoSegs: { offset: 164, size: 4, type: 'u32' },
+    /** `struct bpf_sock * sk` */
     sk: { offset: 168, size: 8, type: 'u64' },
+    /** `__u32 gso_size` */
     gsoSize: { offset: 176, size: 4, type: 'u32' },
+    /** `__u8 tstamp_type` */
     tstampType: { offset: 180, size: 1, type: 'u8' },
+    /** `__u64 hwtstamp` */
     hwtstamp: { offset: 184, size: 8, type: 'u64' },
   },
 } as const satisfies StructLayout;
-/** Layout of struct bpf_insn (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `struct bpf_insn`: LP64 offsets, nested members flattened. */
 export const Insn = {
   name: 'struct bpf_insn',
   size: 8,
   fields: {
+    /** `__u8 code` */
     code: { offset: 0, size: 1, type: 'u8' },
+    /** `__u8 dst_reg` */
     dstReg: { offset: 1, size: 1, type: 'u8', bitOffset: 0, bitSize: 4 },
+    /** `__u8 src_reg` */
     srcReg: { offset: 1, size: 1, type: 'u8', bitOffset: 4, bitSize: 4 },
+    /** `__s16 off` */
     off: { offset: 2, size: 2, type: 's16' },
+    /** `__s32 imm` */
     imm: { offset: 4, size: 4, type: 's32' },
   },
 } as const satisfies StructLayout;
-/** Layout of struct bpf_func_info (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `struct bpf_func_info`: LP64 offsets, nested members flattened. */
 export const FuncInfo = {
   name: 'struct bpf_func_info',
   size: 8,
   fields: {
+    /** `__u32 insn_off` */
     insnOff: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 type_id` */
     typeId: { offset: 4, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
-/** Layout of struct bpf_line_info (LP64 byte offsets; nested members flattened). */
+
+/** Byte layout of `struct bpf_line_info`: LP64 offsets, nested members flattened. */
 export const LineInfo = {
   name: 'struct bpf_line_info',
   size: 16,
   fields: {
+    /** `__u32 insn_off` */
     insnOff: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 file_name_off` */
     fileNameOff: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 line_off` */
     lineOff: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 line_col` */
     lineCol: { offset: 12, size: 4, type: 'u32' },
   },
 } as const satisfies StructLayout;
+
 /** Size of the whole `union bpf_attr` of the kernel the layouts come from. */
 export const BPF_ATTR_SIZE = 168;
