@@ -57,13 +57,34 @@ function checkInt(value: number, min: number, max: number, name: string): void {
   }
 }
 
+type Reader = (view: DataView, offset: number) => number;
+type Writer = (view: DataView, offset: number, value: number) => void;
+
+/** Accessors of the 8-, 16- and 32-bit integers, [write, read], host byte order. */
+function intAccessors(size: 1 | 2 | 4, signed: boolean): [Writer, Reader] {
+  switch (size * (signed ? -1 : 1)) {
+    case 1:
+      return [(v, o, x) => v.setUint8(o, x), (v, o) => v.getUint8(o)];
+    case -1:
+      return [(v, o, x) => v.setInt8(o, x), (v, o) => v.getInt8(o)];
+    case 2:
+      return [(v, o, x) => v.setUint16(o, x, le), (v, o) => v.getUint16(o, le)];
+    case -2:
+      return [(v, o, x) => v.setInt16(o, x, le), (v, o) => v.getInt16(o, le)];
+    case 4:
+      return [(v, o, x) => v.setUint32(o, x, le), (v, o) => v.getUint32(o, le)];
+    default:
+      return [(v, o, x) => v.setInt32(o, x, le), (v, o) => v.getInt32(o, le)];
+  }
+}
+
 function intCodec(
   name: string,
   size: number,
   min: number,
   max: number,
-  write: (view: DataView, offset: number, value: number) => void,
-  read: (view: DataView, offset: number) => number,
+  write: Writer,
+  read: Reader,
 ): Codec<number> {
   return Object.freeze({
     name,
@@ -76,6 +97,13 @@ function intCodec(
     },
     read,
   });
+}
+
+/** An 8-, 16- or 32-bit integer codec. */
+function smallInt(name: string, size: 1 | 2 | 4, signed: boolean): Codec<number> {
+  const bits = size * 8;
+  const [min, max] = signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
+  return intCodec(name, size, min, max, ...intAccessors(size, signed));
 }
 
 const TWO32 = 2 ** 32;
@@ -142,56 +170,14 @@ function floatCodec(name: string, size: 4 | 8): Codec<number> {
 
 /** The built-in codecs, by name. */
 export const codecs: { readonly [N in CodecName]: Codec<CodecNameTypes[N]> } = Object.freeze({
-  u8: intCodec(
-    'u8',
-    1,
-    0,
-    0xff,
-    (v, o, x) => v.setUint8(o, x),
-    (v, o) => v.getUint8(o),
-  ),
-  u16: intCodec(
-    'u16',
-    2,
-    0,
-    0xffff,
-    (v, o, x) => v.setUint16(o, x, le),
-    (v, o) => v.getUint16(o, le),
-  ),
-  u32: intCodec(
-    'u32',
-    4,
-    0,
-    0xffffffff,
-    (v, o, x) => v.setUint32(o, x, le),
-    (v, o) => v.getUint32(o, le),
-  ),
+  u8: smallInt('u8', 1, false),
+  u16: smallInt('u16', 2, false),
+  u32: smallInt('u32', 4, false),
   u64: bigCodec('u64', false),
   u64n: intCodec('u64n', 8, 0, Number.MAX_SAFE_INTEGER, writeU64n, readU64n),
-  i8: intCodec(
-    'i8',
-    1,
-    -0x80,
-    0x7f,
-    (v, o, x) => v.setInt8(o, x),
-    (v, o) => v.getInt8(o),
-  ),
-  i16: intCodec(
-    'i16',
-    2,
-    -0x8000,
-    0x7fff,
-    (v, o, x) => v.setInt16(o, x, le),
-    (v, o) => v.getInt16(o, le),
-  ),
-  i32: intCodec(
-    'i32',
-    4,
-    -0x80000000,
-    0x7fffffff,
-    (v, o, x) => v.setInt32(o, x, le),
-    (v, o) => v.getInt32(o, le),
-  ),
+  i8: smallInt('i8', 1, true),
+  i16: smallInt('i16', 2, true),
+  i32: smallInt('i32', 4, true),
   i64: bigCodec('i64', true),
   i64n: intCodec('i64n', 8, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, writeI64n, readI64n),
   f32: floatCodec('f32', 4),

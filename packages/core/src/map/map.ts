@@ -417,41 +417,44 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
   }
 
   #encodeKey(key: K): Uint8Array {
-    if (this.#keyRaw && key instanceof Uint8Array) {
-      if (key.length !== this.keySize) {
-        throw new InvalidArgumentError(
-          `key must be ${this.keySize} bytes for ${this.#label()}, got ${key.length}`,
-        );
-      }
-      return key;
-    }
-    try {
-      this.keyCodec.write(this.#keyView, 0, key);
-    } catch (error) {
-      throw new InvalidArgumentError(`key for ${this.#label()}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    return this.#key;
+    if (this.#keyRaw && key instanceof Uint8Array && key.length === this.keySize) return key;
+    return this.#encode('key', this.keyCodec as Codec<unknown>, this.#keyView, this.#key, this.#keyRaw, key);
   }
 
   #encodeValue(value: V): Uint8Array {
-    if (this.#valueRaw && value instanceof Uint8Array) {
-      if (value.length !== this.valueSize) {
-        throw new InvalidArgumentError(
-          `value must be ${this.valueSize} bytes for ${this.#label()}, got ${value.length}`,
-        );
-      }
-      return value;
+    if (this.#valueRaw && value instanceof Uint8Array && value.length === this.valueSize) return value;
+    return this.#encode(
+      'value',
+      this.valueCodec as Codec<unknown>,
+      this.#valueView,
+      this.#value,
+      this.#valueRaw,
+      value,
+    );
+  }
+
+  /** The slow half of encoding: codecs, and raw bytes of the wrong length (an error). */
+  #encode(
+    what: string,
+    codec: Codec<unknown>,
+    view: DataView,
+    buffer: Uint8Array,
+    raw: boolean,
+    x: unknown,
+  ): Uint8Array {
+    if (raw && x instanceof Uint8Array) {
+      throw new InvalidArgumentError(
+        `${what} must be ${buffer.length} bytes for ${this.#label()}, got ${x.length}`,
+      );
     }
     try {
-      this.valueCodec.write(this.#valueView, 0, value);
+      codec.write(view, 0, x);
     } catch (error) {
-      throw new InvalidArgumentError(`value for ${this.#label()}: ${(error as Error).message}`, {
+      throw new InvalidArgumentError(`${what} for ${this.#label()}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    return this.#value;
+    return buffer;
   }
 
   #checkRaw(buffer: Uint8Array, size: number, what: string): void {
