@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
+import { exit, mov64, R0 } from '@ebpf/asm';
 import * as sys from '@ebpf/sys';
 import { openFdCount, requireKernel } from '@ebpf/test-utils';
 import { AttrBuffer, BtfLoadAttr, Cmd, MapFlags } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ipv4, lpmKey, struct } from '../codec/index.ts';
 import {
-  type BpfError,
+  BpfError,
   ClosedError,
   InvalidArgumentError,
   NotFoundError,
@@ -13,6 +14,7 @@ import {
   PermissionError,
 } from '../errors.ts';
 import { getPinned } from '../pin.ts';
+import { BpfProgram } from '../program/index.ts';
 import { BpfMap, MapBatchCursor, possibleCpus } from './index.ts';
 
 const F_MMAPABLE = MapFlags.Mmapable;
@@ -606,6 +608,28 @@ requireKernel('BpfMap (kernel)', () => {
       expect(outer.get(5)).toBe(inner.id);
       using wrong = BpfMap.create({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 });
       expect(() => outer.set(6, wrong)).toThrow(InvalidArgumentError);
+    });
+  });
+
+  describe('program arrays', () => {
+    it('prog_array holds programs; lookups return program ids; batch reads of maps of maps', () => {
+      using prog = BpfProgram.load({ type: 'xdp', license: 'GPL', instructions: [mov64(R0, 2), exit()] });
+      using progs = BpfMap.create({ type: 'prog_array', key: 'u32', maxEntries: 4 });
+      progs.set(2, prog);
+      expect(progs.get(2)).toBe(prog.info().id);
+      expect(progs.get(1)).toBeUndefined();
+      expect([...progs]).toEqual([[2, prog.info().id]]);
+      expect(progs.delete(2)).toBe(true);
+      expect(progs.delete(2)).toBe(false);
+      expect(() => progs.set(0, 12345)).toThrow(BpfError);
+
+      using inner = BpfMap.create({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 });
+      using maps = BpfMap.create({ type: 'hash_of_maps', key: 'u32', maxEntries: 4, innerMap: inner });
+      maps.set(1, inner).set(2, inner);
+      expect(maps.getBatch().sort()).toEqual([
+        [1, inner.id],
+        [2, inner.id],
+      ]);
     });
   });
 
