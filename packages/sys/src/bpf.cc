@@ -245,6 +245,11 @@ struct Given {
   bool present;  // a pair named this field (possibly with null)
 };
 
+// memcpy that allows n == 0 with a null pointer (an empty or detached Uint8Array).
+void CopyBytes(void* dst, const void* src, size_t n) {
+  if (n != 0) memcpy(dst, src, n);
+}
+
 uint32_t U32(const uint8_t* p, unsigned off) {
   uint32_t v;
   memcpy(&v, p + off, 4);
@@ -443,7 +448,7 @@ void CopyBack(uint8_t* js, size_t jsLen, uint8_t* stack, unsigned size, const La
     if (off + 8 <= jsLen) memcpy(stack + off, js + off, 8);
     else if (off < jsLen) memcpy(stack + off, js + off, jsLen - off);
   }
-  memcpy(js, stack, jsLen < size ? jsLen : size);
+  CopyBytes(js, stack, jsLen < size ? jsLen : size);
 }
 
 // Rejects non-zero bytes past `known` (they could be fields, even pointers, unknown here).
@@ -527,7 +532,7 @@ long ObjGetInfo(napi_env env, uint8_t* attr, uint8_t* info, size_t infoLen, napi
   if (!CheckTail(env, where, spec.what, info, userLen, spec.size)) return -2;
   uint8_t copy[kMaxInfoSize] = {};
   unsigned passLen = userLen < spec.size ? userLen : spec.size;
-  memcpy(copy, info, passLen);
+  CopyBytes(copy, info, passLen);
   // Pointer fields beyond info_len are never read by the kernel; inside it they are ours.
   Layout inLen{spec.layout.fields, 0};
   while (inLen.count < spec.layout.count && spec.layout.fields[inLen.count].offset + 8u <= passLen)
@@ -585,7 +590,7 @@ napi_value BpfCall(napi_env env, napi_value* argv, napi_value array, const napi_
   }
   SYS_CHECK(CheckTail(env, where, "attr", js, jsLen, spec.size));
   alignas(8) uint8_t attr[kMaxAttrKnown] = {};
-  memcpy(attr, js, jsLen < spec.size ? jsLen : spec.size);
+  CopyBytes(attr, js, jsLen < spec.size ? jsLen : spec.size);
 
   long r;
   if (cmd == kObjGetInfo) {

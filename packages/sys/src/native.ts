@@ -87,10 +87,15 @@ export type FdKind = 'prog' | 'map' | 'link' | 'btf' | 'perf_event' | 'token' | 
 /** The package root: `src/` and `dist/` both sit one level below it. */
 export const packageRoot: string = fileURLToPath(new URL('..', import.meta.url));
 
+/**
+ * `EBPF_SYS_NATIVE=/path/to/ebpf_sys.node` loads that build of the addon instead (the
+ * AddressSanitizer run of `scripts/asan.sh` uses it); otherwise node-gyp-build picks it.
+ */
 function load(): Native {
   const require = createRequire(import.meta.url);
+  const override = process.env.EBPF_SYS_NATIVE;
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-  const native = nodeGypBuild(packageRoot) as Native;
+  const native = (override ? require(override) : nodeGypBuild(packageRoot)) as Native;
   native.setErrorClass(SysError);
   return native;
 }

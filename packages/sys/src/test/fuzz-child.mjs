@@ -9,7 +9,9 @@ import { createRequire } from 'node:module';
 
 const [root, seedArg, roundsArg] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
-const sys = require('node-gyp-build')(root);
+const sys = process.env.EBPF_SYS_NATIVE
+  ? require(process.env.EBPF_SYS_NATIVE)
+  : require('node-gyp-build')(root);
 
 class FuzzSysError extends Error {
   constructor(errno, command) {
