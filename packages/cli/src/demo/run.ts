@@ -72,7 +72,16 @@ export async function runXdpDemo(options: XdpDemoOptions, io: Io): Promise<void>
   let traffic: Traffic | undefined;
   try {
     counter = PacketCounter.load();
-    const link = counter.attach(options.iface, 'generic');
+    let link: ReturnType<PacketCounter['attach']>;
+    try {
+      link = counter.attach(options.iface, 'generic');
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== 'EBUSY' && code !== 'EEXIST') throw error;
+      throw new CliError((error as Error).message, ExitCode.Failure, [
+        `find it with \`ebpf link list\` (XDP links) or \`ip link show ${options.iface}\` (programs attached by netlink)`,
+      ]);
+    }
     const progId = counter.program.id;
     const linkId = link.id;
     if (options.traffic) {
