@@ -1,4 +1,6 @@
+export { attachCgroup, CgroupLink } from './cgroup.ts';
 export { attachSocket, detachSocket, type SocketAttachment, type SocketLike, socketFd } from './socket.ts';
+export { attachTcx, type TcxAttachOptions, type TcxDirection, TcxLink } from './tcx.ts';
 export {
   attachRawTracepoint,
   attachTracepoint,

@@ -1,4 +1,4 @@
-import { add64, atomicAdd64, call, exit, jeq, label, ldMapFd, mov64, R0, R1, R2, R10, stw } from '@ebpf/asm';
+import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
 import { LinkType } from '@ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -6,22 +6,11 @@ import { InvalidArgumentError, NotFoundError } from '../errors.ts';
 import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
+import { countingProgram } from '../testing/programs.ts';
 import { attachRawTracepoint, attachTracepoint, RawTracepointLink, TracepointLink } from './tracepoint.ts';
 
 /** counts[0] += 1 on every hit. */
-const counter = () => [
-  stw(R10, -4, 0),
-  mov64(R2, R10),
-  add64(R2, -4),
-  ldMapFd(R1, 'counts'),
-  call('map_lookup_elem'),
-  jeq(R0, 0, 'out'),
-  mov64(R1, 1),
-  atomicAdd64(R0, 0, R1),
-  label('out'),
-  mov64(R0, 0),
-  exit(),
-];
+const counter = () => countingProgram(0);
 
 requireKernel('tracepoints', () => {
   let counts: BpfMap<number, bigint>;

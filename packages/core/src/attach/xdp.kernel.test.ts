@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync, rmSync } from 'node:fs';
-import { add64, atomicAdd64, call, exit, jeq, label, ldMapFd, mov64, R0, R1, R2, R10, stw } from '@ebpf/asm';
+import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
 import { LinkType, XdpAction } from '@ebpf/uapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,8 @@ import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { ensureBpffs } from '../pin.ts';
 import { BpfProgram } from '../program/program.ts';
+import { countingProgram } from '../testing/programs.ts';
+import { attachTcx, TcxLink } from './tcx.ts';
 import { attachXdp, interfaceIndex, XdpLink } from './xdp.ts';
 
 /** A veth pair in the root namespace with names unique to this process; traffic sent out of `a` arrives at `b`. */
@@ -19,20 +21,8 @@ const b = `ebx${tag}b`;
 const subnet = `10.${200 + (process.pid % 50)}.${process.pid % 250}`;
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 
-/** counts[0] += 1 for every packet, then XDP_PASS. */
-const counter = (verdict: number = XdpAction.Pass) => [
-  stw(R10, -4, 0),
-  mov64(R2, R10),
-  add64(R2, -4),
-  ldMapFd(R1, 'counts'),
-  call('map_lookup_elem'),
-  jeq(R0, 0, 'out'),
-  mov64(R1, 1),
-  atomicAdd64(R0, 0, R1),
-  label('out'),
-  mov64(R0, verdict),
-  exit(),
-];
+/** counts[0] += 1 for every packet, then `verdict` (XDP_PASS by default). */
+const counter = (verdict: number = XdpAction.Pass) => countingProgram(verdict);
 
 function count(map: BpfMap): bigint {
   const value = map.get(new Uint8Array(4)) as Uint8Array;
@@ -56,7 +46,7 @@ async function sendThrough(n: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-requireKernel('attachXdp', () => {
+requireKernel('attachXdp and attachTcx', () => {
   const pinDir = `/sys/fs/bpf/ebpf-core-xdp-test-${process.pid}`;
   let counts: BpfMap;
   let prog: BpfProgram;
@@ -190,6 +180,41 @@ requireKernel('attachXdp', () => {
 
   it('reports offload as not supported on veth', () => {
     expect(() => attachXdp(prog, b, { mode: 'offload' })).toThrow(NotSupportedError);
+  });
+
+  it('attaches sched_cls programs to tcx, in order, ingress and egress', async () => {
+    using second = BpfMap.create({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
+    const tcxNext = -1;
+    using last = BpfProgram.load({
+      type: 'sched_cls',
+      instructions: counter(tcxNext),
+      license: 'GPL',
+      maps: { counts },
+    });
+    using first = BpfProgram.load({
+      type: 'sched_cls',
+      instructions: counter(tcxNext),
+      license: 'GPL',
+      maps: { counts: second },
+    });
+    using ingress = attachTcx(last, b);
+    using before = attachTcx(first, b, { position: 'first' });
+    using egress = attachTcx(first, a, { direction: 'egress' });
+    const [c0, s0] = [count(counts), count(second)];
+    await sendThrough(3);
+    expect(count(counts) - c0).toBeGreaterThanOrEqual(3n);
+    // `first` sees each datagram twice: leaving a (egress) and arriving at b (ingress, first).
+    expect(count(second) - s0).toBeGreaterThanOrEqual(6n);
+    expect(ingress.direction).toBe('ingress');
+    expect(before.ifindex).toBe(interfaceIndex(b));
+    const info = egress.info();
+    expect(info.type).toBe(LinkType.Tcx);
+    expect(info.ifindex).toBe(interfaceIndex(a));
+    using again = Link.fromId(info.id);
+    expect(again).toBeInstanceOf(TcxLink);
+    expect((again as TcxLink).direction).toBe('egress');
+    expect(() => attachTcx(prog, b)).toThrow(/needs a sched_cls program/);
+    expect(() => attachTcx(last, b, { direction: 'sideways' as never })).toThrow(InvalidArgumentError);
   });
 
   it('checks its arguments', () => {

@@ -1,27 +1,12 @@
 import { rmSync } from 'node:fs';
-import {
-  add64,
-  atomicAdd64,
-  call,
-  exit,
-  jeq,
-  label,
-  ldMapFd,
-  ldxw,
-  mov64,
-  programTag,
-  R0,
-  R1,
-  R2,
-  R10,
-  stw,
-} from '@ebpf/asm';
+import { add64, call, exit, ldxw, mov64, programTag, R0, R1, R2 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
 import { ProgType, XdpAction } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClosedError, InvalidArgumentError, NotFoundError, NotSupportedError } from '../errors.ts';
 import { BpfMap } from '../map/index.ts';
 import { ensureBpffs } from '../pin.ts';
+import { countingProgram } from '../testing/programs.ts';
 import { kernelFunctionId } from './kernel-btf.ts';
 import { BpfProgram } from './program.ts';
 import { VerifierError } from './verifier-error.ts';
@@ -341,21 +326,7 @@ requireKernel('BpfProgram', () => {
 });
 
 /** counts[0] += 1 for every packet, then XDP_PASS. */
-function counterProgram() {
-  return [
-    stw(R10, -4, 0),
-    mov64(R2, R10),
-    add64(R2, -4),
-    ldMapFd(R1, 'counts'),
-    call('map_lookup_elem'),
-    jeq(R0, 0, 'out'),
-    mov64(R1, 1),
-    atomicAdd64(R0, 0, R1),
-    label('out'),
-    mov64(R0, XdpAction.Pass),
-    exit(),
-  ];
-}
+const counterProgram = () => countingProgram(XdpAction.Pass);
 
 function catchError(fn: () => unknown): unknown {
   try {
