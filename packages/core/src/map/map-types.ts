@@ -248,6 +248,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
     keySize: u32,
     valueSize: fdOrExt,
     fdValues: 'socket',
+    indexed: true,
   }),
   cpumap: row({
     name: 'cpumap',
@@ -264,6 +265,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
     keySize: u32,
     valueSize: u32,
     fdValues: 'xsk',
+    indexed: true,
   }),
   sockhash: row({
     name: 'sockhash',
@@ -286,6 +288,7 @@ export const mapTypes: { readonly [N in MapTypeName]: MapTypeInfo } = Object.fre
     keySize: u32,
     valueSize: fdOrExt,
     fdValues: 'socket',
+    indexed: true,
   }),
   percpu_cgroup_storage: row({
     name: 'percpu_cgroup_storage',

@@ -275,6 +275,12 @@ requireKernel('BpfMap (kernel)', () => {
       expect(map.count()).toBe(5);
     });
 
+    it('clear() on index-keyed maps with empty slots ends', () => {
+      using devices = BpfMap.create({ type: 'sockmap', key: 'u32', value: 'u32', maxEntries: 8 });
+      devices.clear();
+      expect(devices.count()).toBe(8);
+    });
+
     it('clear() empties a hash map', () => {
       using map = BpfMap.create({ type: 'hash', key: 'u32', value: 'u32', maxEntries: 256 });
       for (let i = 0; i < 200; i++) map.set(i, i);

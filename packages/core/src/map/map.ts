@@ -299,6 +299,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
         );
       }
       info = mapInfo(fd);
+      // Hot paths check sizes against the native per-fd cache: make sure this fd is in it.
+      if (sys.mapSizes(fd) === null) sys.adoptMap(fd);
     } catch (error) {
       sys.close(fd);
       throw error;
@@ -791,18 +793,17 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
       const kv = new DataView(key.buffer);
       for (let i = 0; i < this.maxEntries; i++) {
         kv.setUint32(0, i, true);
-        this.deleteRaw(key);
+        try {
+          this.deleteRaw(key);
+        } catch (error) {
+          // Empty slots: ENOENT for most, EINVAL for socket maps.
+          if (!(error instanceof InvalidArgumentError)) throw error;
+        }
       }
       return;
     }
-    const key = new Uint8Array(new ArrayBuffer(this.keySize));
-    let guard = 0;
-    while (this.nextKeyInto(null, key)) {
-      this.deleteRaw(key);
-      if (++guard > this.maxEntries * 4 + 1024) {
-        throw new BpfError(`clear(): ${this.#label()} keeps refilling while being cleared`);
-      }
-    }
+    // Collect first, then delete: deleting while walking makes the kernel restart the walk.
+    for (const key of [...this.#walk('clear')]) this.deleteRaw(key);
   }
 
   // ---------------------------------------------------------------------------------------------
