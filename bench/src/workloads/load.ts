@@ -2,7 +2,8 @@
  * Program load time: the 1,000-instruction socket filter of programs.ts (the same bytes the C
  * baseline loads, from bench/.build/load-1000.bin), loaded 20 times per run with log_level 4
  * (BPF_LOG_STATS). Figures per load: the whole load, the verifier's own time (the "verification
- * time N usec" line of the log), and the load less the verifier's time: what we add around it.
+ * time N usec" line of the log), and the load less the verifier's time: what we add around it;
+ * each the median of the run's 20 loads.
  * Usage: load.ts sys|core --program FILE
  */
 import { readFileSync } from 'node:fs';
@@ -41,19 +42,22 @@ function run(layer: Layer, load: () => void, log: () => string): void {
   const verifier: number[] = [];
   const net: number[] = [];
   for (let r = 0; r < ALL_RUNS; r++) {
-    let t = 0;
-    let v = 0;
+    const t: number[] = [];
+    const v: number[] = [];
+    const n: number[] = [];
     for (let i = 0; i < LOADS_PER_RUN; i++) {
       const t0 = process.hrtime.bigint();
       load();
       const t1 = process.hrtime.bigint();
-      t += Number(t1 - t0);
-      v += verifierNs(log());
+      t.push(Number(t1 - t0));
+      v.push(verifierNs(log()));
+      n.push(t.at(-1)! - v.at(-1)!);
     }
     if (r < WARMUP_RUNS) continue;
-    total.push(t / LOADS_PER_RUN);
-    verifier.push(v / LOADS_PER_RUN);
-    net.push((t - v) / LOADS_PER_RUN);
+    // Per run, the median load: one load preempted by other work does not move it.
+    total.push(median(t));
+    verifier.push(median(v));
+    net.push(median(n));
   }
   for (const [i, runs] of [total, verifier, net].entries()) {
     emit({ impl: 'node', layer, id: IDS[i]!, unit: 'ns/op', ops: LOADS_PER_RUN, runs, median: median(runs) });
