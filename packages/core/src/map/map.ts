@@ -741,6 +741,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
     }
   }
 
+  /** Same as `entries()`: `for (const [key, value] of map)`, `new Map(map)`. */
   [Symbol.iterator](): Generator<[K, V], void, undefined> {
     return this.entries();
   }

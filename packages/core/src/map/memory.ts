@@ -115,6 +115,7 @@ export class MapMemory {
     sys.munmap(buffer);
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
