@@ -268,6 +268,29 @@ describe('extract from a header', () => {
     ]);
   });
 
+  it('reads the newer helper mapper, FN(name, id, ctx...), with explicit ids', () => {
+    const start = BPF_H.indexOf('#define __BPF_FUNC_MAPPER(FN)');
+    const end = BPF_H.indexOf('#undef __BPF_ENUM_FN');
+    const newer = `${BPF_H.slice(0, start)}#define ___BPF_FUNC_MAPPER(FN, ctx...)\t\t\\
+\tFN(unspec, 0, ##ctx)\t\t\t\\
+\tFN(map_lookup_elem, 1, ##ctx)\t\t\\
+\tFN(ktime_get_ns, 5, ##ctx)\t\t\\
+\t/* */
+#define __BPF_FUNC_MAPPER_APPLY(name, value, FN) FN(name),
+#define __BPF_FUNC_MAPPER(FN) ___BPF_FUNC_MAPPER(__BPF_FUNC_MAPPER_APPLY, FN)
+#define __BPF_ENUM_FN(x, y) BPF_FUNC_ ## x = y,
+enum bpf_func_id {
+\t___BPF_FUNC_MAPPER(__BPF_ENUM_FN)
+\t__BPF_FUNC_MAX_ID,
+};
+${BPF_H.slice(end)}`;
+    const helpers = extract(input(newer), undefined).helpers;
+    expect(helpers.map((h) => [h.id, h.name])).toEqual([
+      [1, 'bpf_map_lookup_elem'],
+      [5, 'bpf_ktime_get_ns'],
+    ]);
+  });
+
   it('reports a malformed header with its file and line', () => {
     const broken = BPF_H.replace('__u32\t\tmap_fd;', '__u32\t\tmap_fd');
     expect(() => extract(input(broken), undefined)).toThrow(

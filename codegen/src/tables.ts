@@ -425,6 +425,13 @@ export const layoutRows: readonly LayoutRow[] = [
     from: 'union bpf_attr',
     member: 'prog_stream_read',
   },
+  // Newer than 6.18: emitted when the inputs have it.
+  {
+    name: 'ProgAssocStructOpsAttr',
+    label: 'bpf_attr (BPF_PROG_ASSOC_STRUCT_OPS)',
+    from: 'union bpf_attr',
+    member: 'prog_assoc_struct_ops',
+  },
   { name: 'ProgInfo', label: 'struct bpf_prog_info', from: 'struct bpf_prog_info' },
   { name: 'MapInfo', label: 'struct bpf_map_info', from: 'struct bpf_map_info' },
   { name: 'LinkInfo', label: 'struct bpf_link_info', from: 'struct bpf_link_info' },
@@ -474,6 +481,8 @@ export const pointers: Readonly<Record<string, readonly string[]>> = {
     'uprobe_multi.offsets',
     'uprobe_multi.ref_ctr_offsets',
     'uprobe_multi.cookies',
+    'tracing_multi.ids', // newer than 6.18
+    'tracing_multi.cookies',
   ],
   ProgStreamReadAttr: ['stream_buf'],
   ProgInfo: [
@@ -501,6 +510,9 @@ export const pointers: Readonly<Record<string, readonly string[]>> = {
     'perf_event.uprobe.file_name',
     'perf_event.kprobe.func_name',
     'perf_event.tracepoint.tp_name',
+    'tracing_multi.ids', // newer than 6.18
+    'tracing_multi.addrs',
+    'tracing_multi.cookies',
   ],
 };
 
