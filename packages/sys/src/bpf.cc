@@ -13,6 +13,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <new>
 
 #include "bpf.h"
 #include "errors.h"
@@ -415,14 +417,30 @@ bool ReadPairArray(napi_env env, napi_value v, const char* where, const char* ar
 
 // Checks every given buffer and writes the addresses (0 where none) into `attr`.
 bool ApplyPointers(napi_env env, const char* where, const Layout& layout, uint8_t* attr,
-                   Given* given, const MapSizes* map) {
-  // BPF_PROG_LOAD: fd_array's rule reads the instructions (field 0).
-  const Given* insns = layout.fields == kProgLoad ? &given[0] : nullptr;
+                   Given* given, const MapSizes* map, std::unique_ptr<uint8_t[]>* insnCopy) {
+  // BPF_PROG_LOAD with an fd_array: the rule reads the instructions (field 0), so the kernel gets
+  // a private copy of them, the very bytes that were scanned: a SharedArrayBuffer changed by
+  // another thread after the check cannot make the kernel read past the fd_array.
+  Given insns{nullptr, 0, false};
+  bool copyInsns = layout.fields == kProgLoad && given[0].data != nullptr && given[5].data != nullptr &&
+                   insnCopy != nullptr;
+  if (copyInsns) {
+    if (!CheckField(env, where, layout.fields[0], attr, given[0], map, nullptr)) return false;
+    size_t bytes = static_cast<size_t>(U32(attr, 4)) * 8;
+    insnCopy->reset(new (std::nothrow) uint8_t[bytes > 0 ? bytes : 1]);
+    if (*insnCopy == nullptr) {
+      ThrowRange(env, "%s: could not copy %zu bytes of instructions", where, bytes);
+      return false;
+    }
+    CopyBytes(insnCopy->get(), given[0].data, bytes);
+    insns = Given{insnCopy->get(), bytes, true};
+    given[0].data = insnCopy->get();
+  }
   for (unsigned i = 0; i < layout.count; i++) {
     const Field& f = layout.fields[i];
     uint64_t addr = 0;
     if (given[i].data != nullptr) {
-      if (!CheckField(env, where, f, attr, given[i], map, insns)) return false;
+      if (!CheckField(env, where, f, attr, given[i], map, copyInsns ? &insns : nullptr)) return false;
       addr = reinterpret_cast<uintptr_t>(given[i].data);
     }
     memcpy(attr + f.offset, &addr, 8);
@@ -543,7 +561,7 @@ long ObjGetInfo(napi_env env, uint8_t* attr, uint8_t* info, size_t infoLen, napi
       return -2;
     }
   }
-  if (!ApplyPointers(env, where, inLen, copy, given, nullptr)) return -2;
+  if (!ApplyPointers(env, where, inLen, copy, given, nullptr, nullptr)) return -2;
   // A count whose buffer is not given is passed as 0 (unless another given buffer shares it), so
   // the kernel only reports the real count instead of writing to address 0 (EFAULT).
   for (unsigned i = 0; i < spec.layout.count; i++) {
@@ -620,7 +638,8 @@ napi_value BpfCall(napi_env env, napi_value* argv, napi_value array, const napi_
       int mapFd = static_cast<int>(U32(attr, spec.mapFdAt));
       SYS_CHECK(CacheGetOrThrow(env, mapFd, "map_fd", &map));
     }
-    SYS_CHECK(ApplyPointers(env, where, layout, attr, given, &map));
+    std::unique_ptr<uint8_t[]> insnCopy;
+    SYS_CHECK(ApplyPointers(env, where, layout, attr, given, &map, &insnCopy));
     r = SysBpf(static_cast<int>(cmd), attr, spec.size);
     int saved = errno;
     CopyBack(js, jsLen, attr, spec.size, layout);
