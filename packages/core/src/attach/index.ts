@@ -1,4 +1,5 @@
 export { attachCgroup, CgroupLink } from './cgroup.ts';
+export { symbolOffset } from './elf-symbols.ts';
 export { attachSocket, detachSocket, type SocketAttachment, type SocketLike, socketFd } from './socket.ts';
 export { attachTcx, type TcxAttachOptions, type TcxDirection, TcxLink } from './tcx.ts';
 export {
@@ -8,4 +9,5 @@ export {
   TracepointLink,
   tracepointId,
 } from './tracepoint.ts';
+export { attachUprobe, UprobeLink, type UprobeOptions } from './uprobe.ts';
 export { attachXdp, interfaceIndex, type XdpAttachOptions, XdpLink, type XdpMode } from './xdp.ts';

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as sys from '@ebpf/sys';
-import { AttachType, AttrBuffer, Cmd, LinkType, ProgType, RawTracepointOpenAttr } from '@ebpf/uapi';
+import { AttrBuffer, Cmd, LinkType, PerfEventType, ProgType, RawTracepointOpenAttr } from '@ebpf/uapi';
 import { InvalidArgumentError, NotFoundError, translateSysError } from '../errors.ts';
-import { createLink, Link, type ProgramLike, registerLinkClass } from '../link/link.ts';
+import { Link, type ProgramLike, registerLinkClass } from '../link/link.ts';
+import { linkPerfEvent } from './perf-event.ts';
 
 interface TypedProgram extends ProgramLike {
   readonly type: number;
@@ -33,7 +34,9 @@ export class TracepointLink extends Link {
 }
 
 registerLinkClass(LinkType.RawTracepoint, (fd) => new RawTracepointLink(fd, undefined));
-registerLinkClass(LinkType.PerfEvent, (fd) => new TracepointLink(fd, undefined));
+registerLinkClass(LinkType.PerfEvent, (fd, info) =>
+  info.raw.perfEventType === PerfEventType.Tracepoint ? new TracepointLink(fd, undefined) : undefined,
+);
 
 const encoder = new TextEncoder();
 
@@ -93,20 +96,6 @@ export function tracepointId(category: string, name: string): number {
 }
 
 const PERF_TYPE_TRACEPOINT = 2;
-/** `sizeof(struct perf_event_attr)` as of PERF_ATTR_SIZE_VER8. */
-const perfAttrSize = 136;
-
-/** A `struct perf_event_attr` for tracepoint `id`: one sample per hit, as BPF links want it. */
-function tracepointAttr(id: number): Uint8Array {
-  const attr = new Uint8Array(perfAttrSize);
-  const view = new DataView(attr.buffer);
-  view.setUint32(0, PERF_TYPE_TRACEPOINT, true); // type
-  view.setUint32(4, perfAttrSize, true); // size
-  view.setBigUint64(8, BigInt(id), true); // config
-  view.setBigUint64(16, 1n, true); // sample_period
-  view.setUint32(48, 1, true); // wakeup_events
-  return attr;
-}
 
 /**
  * Attaches a `tracepoint` program to tracepoint `category:name` (`'syscalls'`, `'sys_enter_getpid'`):
@@ -129,23 +118,10 @@ export function attachTracepoint(program: TypedProgram, category: string, name: 
       );
     }
   }
-  const id = tracepointId(category, name);
-  let perfFd: number;
-  try {
-    perfFd = sys.perfEventOpen(tracepointAttr(id), -1, 0, -1);
-  } catch (error) {
-    throw translateSysError(error, `opening tracepoint ${category}:${name} as a perf event`);
-  }
-  try {
-    // The link holds the perf event: our fd can go once it exists.
-    const fd = createLink({
-      program,
-      target: perfFd,
-      attachType: AttachType.PerfEvent,
-      what: `attaching to tracepoint ${category}:${name}`,
-    });
-    return new TracepointLink(fd, `${category}:${name}`);
-  } finally {
-    sys.close(perfFd);
-  }
+  const fd = linkPerfEvent(program, {
+    type: PERF_TYPE_TRACEPOINT,
+    config: tracepointId(category, name),
+    what: `attaching to tracepoint ${category}:${name}`,
+  });
+  return new TracepointLink(fd, `${category}:${name}`);
 }

@@ -44,12 +44,24 @@ export function linkTypeName(type: number): string {
     : `link type ${type}`;
 }
 
-/** Subclasses a link of a given type is wrapped in when opened by pin or id (filled by attach/). */
-const linkClasses = new Map<number, (fd: number, info: LinkDescription) => Link>();
+/**
+ * Subclasses links of a given type are wrapped in when opened by pin, id or fd (registered by the
+ * attach functions' modules). Several may share a type (perf event links: tracepoints, uprobes):
+ * the first that returns a link wins.
+ */
+const linkClasses = new Map<number, Array<(fd: number, info: LinkDescription) => Link | undefined>>();
 
-/** Registers the class that wraps links of `type` (used by the attach functions' modules). */
-export function registerLinkClass(type: number, make: (fd: number, info: LinkDescription) => Link): void {
-  linkClasses.set(type, make);
+/**
+ * Registers a maker for links of `type`, called with the fd and the link's info; it returns the
+ * wrapped link, or undefined to leave the link to the next maker (or the plain `Link`).
+ */
+export function registerLinkClass(
+  type: number,
+  make: (fd: number, info: LinkDescription) => Link | undefined,
+): void {
+  const makers = linkClasses.get(type);
+  if (makers === undefined) linkClasses.set(type, [make]);
+  else makers.push(make);
 }
 
 /**
@@ -82,8 +94,11 @@ export class Link extends KernelObject {
       sys.close(fd);
       throw error;
     }
-    const make = linkClasses.get(info.type);
-    return make ? make(fd, info) : new Link(fd, info.type);
+    for (const make of linkClasses.get(info.type) ?? []) {
+      const link = make(fd, info);
+      if (link !== undefined) return link;
+    }
+    return new Link(fd, info.type);
   }
 
   /** Wraps an existing link fd; the link gets its own duplicate, the caller keeps `fd`. */

@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { exit, mov64, R0 } from '@ebpf/asm';
+import { requireKernel, skipUnsupported } from '@ebpf/test-utils';
+import { LinkType } from '@ebpf/uapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidArgumentError, NotFoundError } from '../errors.ts';
+import { Link } from '../link/link.ts';
+import { BpfMap } from '../map/index.ts';
+import { BpfProgram } from '../program/program.ts';
+import { countingProgram } from '../testing/programs.ts';
+import { symbolOffset } from './elf-symbols.ts';
+import { attachUprobe, UprobeLink } from './uprobe.ts';
+
+const noUprobes = existsSync('/sys/bus/event_source/devices/uprobe')
+  ? undefined
+  : 'uprobes: no uprobe PMU in this kernel';
+// Node's own binary: `process.ppid` calls libuv's uv_os_getppid every time.
+const node = process.execPath;
+
+describe('symbolOffset', () => {
+  it('finds functions of an ELF binary and refuses what is not there', () => {
+    expect(symbolOffset(node, 'uv_os_getppid')).toBeGreaterThan(0);
+    expect(() => symbolOffset(node, 'no_such_function_here')).toThrow(NotFoundError);
+    expect(() => symbolOffset('/proc/self/status', 'main')).toThrow(InvalidArgumentError);
+    expect(() => symbolOffset('/no/such/file', 'main')).toThrow(NotFoundError);
+  });
+});
+
+requireKernel('attachUprobe', () => {
+  let counts: BpfMap<number, bigint>;
+  beforeAll(() => {
+    counts = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
+  });
+  afterAll(() => counts?.close());
+
+  it.skipIf(skipUnsupported(noUprobes))(
+    'counts calls of a function in a running binary, on entry and on return',
+    () => {
+      using prog = BpfProgram.load({
+        type: 'kprobe',
+        instructions: countingProgram(0),
+        license: 'GPL',
+        maps: { counts },
+      });
+      for (const returnProbe of [false, true]) {
+        const before = counts.get(0) ?? 0n;
+        {
+          using link = attachUprobe(prog, node, { symbol: 'uv_os_getppid', returnProbe, pid: process.pid });
+          expect(link).toBeInstanceOf(UprobeLink);
+          for (let i = 0; i < 5; i++) expect(process.ppid).toBeGreaterThan(0);
+          expect((counts.get(0) ?? 0n) - before).toBe(5n);
+          const info = link.info();
+          expect(info.type).toBe(LinkType.PerfEvent);
+          using again = Link.fromId(info.id);
+          expect(again).toBeInstanceOf(UprobeLink);
+        }
+        const after = counts.get(0) ?? 0n;
+        expect(process.ppid).toBeGreaterThan(0);
+        expect(counts.get(0)).toBe(after);
+      }
+    },
+  );
+
+  it('checks its arguments', () => {
+    using xdp = BpfProgram.load({ type: 'xdp', instructions: [mov64(R0, 2), exit()], license: 'GPL' });
+    expect(() => attachUprobe(xdp, node, { symbol: 'uv_os_getppid' })).toThrow(/needs a kprobe program/);
+    using prog = BpfProgram.load({ type: 'kprobe', instructions: [mov64(R0, 0), exit()], license: 'GPL' });
+    expect(() => attachUprobe(prog, 'node', { symbol: 'uv_os_getppid' })).toThrow(/absolute path/);
+    expect(() => attachUprobe(prog, node, {})).toThrow(/symbol or an offset/);
+    expect(() => attachUprobe(prog, node, { symbol: 'no_such_function_here' })).toThrow(NotFoundError);
+  });
+});

@@ -1,0 +1,79 @@
+import { isAbsolute } from 'node:path';
+import { LinkType, PerfEventType, ProgType } from '@ebpf/uapi';
+import { InvalidArgumentError } from '../errors.ts';
+import { Link, type ProgramLike, registerLinkClass } from '../link/link.ts';
+import { symbolOffset } from './elf-symbols.ts';
+import { linkPerfEvent, pmuConfigBit, pmuType } from './perf-event.ts';
+
+interface TypedProgram extends ProgramLike {
+  readonly type: number;
+}
+
+/** Where a uprobe goes and what it watches. */
+export interface UprobeOptions {
+  /** A function of the binary (looked up in its symbol tables), or give `offset`. */
+  readonly symbol?: string;
+  /** File offset of the probed instruction; added to the symbol's when both are given. */
+  readonly offset?: number;
+  /** Fire on return instead of entry (a uretprobe). */
+  readonly returnProbe?: boolean;
+  /** Only this process (default: every process running the binary). */
+  readonly pid?: number;
+}
+
+/** A `kprobe`-type program attached to a user-space function. Closing it detaches the program. */
+export class UprobeLink extends Link {
+  /** `path:symbol+offset`, when known. */
+  readonly target: string | undefined;
+
+  /** @internal Use `attachUprobe`. */
+  constructor(fd: number, target: string | undefined) {
+    super(fd, LinkType.PerfEvent);
+    this.target = target;
+  }
+}
+
+registerLinkClass(LinkType.PerfEvent, (fd, info) => {
+  const type = info.raw.perfEventType;
+  return type === PerfEventType.Uprobe || type === PerfEventType.Uretprobe
+    ? new UprobeLink(fd, undefined)
+    : undefined;
+});
+
+/**
+ * Attaches a `kprobe`-type program to a function of a user-space binary or library (`path`
+ * absolute): a uprobe on entry, or with `returnProbe` a uretprobe on return. The function is given
+ * by `symbol` (looked up in the ELF symbol tables) and/or a file `offset`.
+ */
+export function attachUprobe(program: TypedProgram, path: string, options: UprobeOptions): UprobeLink {
+  if (program.type !== ProgType.Kprobe) {
+    throw new InvalidArgumentError(`attachUprobe needs a kprobe program, got program type ${program.type}`);
+  }
+  if (typeof path !== 'string' || !isAbsolute(path)) {
+    throw new InvalidArgumentError(
+      `path must be the absolute path of a binary or library, got '${String(path)}'`,
+    );
+  }
+  const { symbol, offset = 0, returnProbe = false, pid = -1 } = options ?? {};
+  if (symbol === undefined && options?.offset === undefined) {
+    throw new InvalidArgumentError('attachUprobe needs a symbol or an offset');
+  }
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new InvalidArgumentError(`offset must be a non-negative integer`);
+  if (!Number.isInteger(pid) || pid < -1) throw new InvalidArgumentError(`pid must be a process id or -1`);
+  const fileOffset = (symbol === undefined ? 0 : symbolOffset(path, symbol)) + offset;
+  const retprobeBit = returnProbe ? pmuConfigBit('uprobe', 'retprobe') : undefined;
+  if (returnProbe && retprobeBit === undefined) {
+    throw new InvalidArgumentError('this kernel does not describe uretprobes (no uprobe/format/retprobe)');
+  }
+  const target = `${path}:${symbol ?? ''}${offset ? `+${offset}` : ''}`;
+  const fd = linkPerfEvent(program, {
+    type: pmuType('uprobe'),
+    config: retprobeBit === undefined ? 0 : 1n << BigInt(retprobeBit),
+    config2: fileOffset,
+    pid,
+    path,
+    what: `attaching a ${returnProbe ? 'uretprobe' : 'uprobe'} to ${target}`,
+  });
+  return new UprobeLink(fd, target);
+}
