@@ -5,7 +5,7 @@
  * order, one at a time.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,13 +18,37 @@ const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(packageDir, 'dist', 'bin.js');
 const work = mkdtempSync(join(tmpdir(), 'ebpf-cli-e2e-'));
 
-/** Builds the CLI and what it imports when `dist/` is missing (turbo's test task builds first anyway). */
+/** Modification time of the newest non-test source under `dir`. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.test.ts')) continue;
+    newest = Math.max(newest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the CLI and what it imports when `dist/` is missing (turbo's test task builds first
+ * anyway), and rebuilds the CLI alone when its sources are newer than its build.
+ */
 function ensureBuilt(): void {
-  if (existsSync(bin)) return;
-  execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@ebpf/cli...'], {
-    cwd: packageDir,
-    stdio: 'inherit',
-  });
+  if (!existsSync(bin)) {
+    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@ebpf/cli...'], {
+      cwd: packageDir,
+      stdio: 'inherit',
+    });
+  } else if (newestSource(join(packageDir, 'src')) > statSync(bin).mtimeMs) {
+    // tsc emits even when a dependency under construction has type errors; what matters here is
+    // that the CLI's own files were rewritten.
+    const r = spawnSync('pnpm', ['exec', 'tsc', '-p', 'tsconfig.build.json'], {
+      cwd: packageDir,
+      encoding: 'utf8',
+    });
+    if (newestSource(join(packageDir, 'src')) > statSync(bin).mtimeMs) {
+      throw new Error(`rebuilding the CLI failed:\n${r.stdout}${r.stderr}`);
+    }
+  }
 }
 
 interface Run {
