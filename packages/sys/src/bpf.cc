@@ -416,31 +416,54 @@ bool ReadPairArray(napi_env env, napi_value v, const char* where, const char* ar
 }
 
 // Checks every given buffer and writes the addresses (0 where none) into `attr`.
+// Private copies handed to the kernel instead of JS memory, owned by one call.
+struct Scratch {
+  std::unique_ptr<uint8_t[]> blocks[4];
+  unsigned used = 0;
+  uint8_t* Copy(const uint8_t* from, size_t n) {
+    if (used == 4) return nullptr;
+    blocks[used].reset(new (std::nothrow) uint8_t[n > 0 ? n : 1]);
+    if (blocks[used] == nullptr) return nullptr;
+    CopyBytes(blocks[used].get(), from, n);
+    return blocks[used++].get();
+  }
+};
+
 bool ApplyPointers(napi_env env, const char* where, const Layout& layout, uint8_t* attr,
-                   Given* given, const MapSizes* map, std::unique_ptr<uint8_t[]>* insnCopy) {
+                   Given* given, const MapSizes* map, Scratch* scratch) {
   // BPF_PROG_LOAD with an fd_array: the rule reads the instructions (field 0), so the kernel gets
   // a private copy of them, the very bytes that were scanned: a SharedArrayBuffer changed by
   // another thread after the check cannot make the kernel read past the fd_array.
   Given insns{nullptr, 0, false};
   bool copyInsns = layout.fields == kProgLoad && given[0].data != nullptr && given[5].data != nullptr &&
-                   insnCopy != nullptr;
+                   scratch != nullptr;
   if (copyInsns) {
     if (!CheckField(env, where, layout.fields[0], attr, given[0], map, nullptr)) return false;
     size_t bytes = static_cast<size_t>(U32(attr, 4)) * 8;
-    insnCopy->reset(new (std::nothrow) uint8_t[bytes > 0 ? bytes : 1]);
-    if (*insnCopy == nullptr) {
+    uint8_t* copy = scratch->Copy(given[0].data, bytes);
+    if (copy == nullptr) {
       ThrowRange(env, "%s: could not copy %zu bytes of instructions", where, bytes);
       return false;
     }
-    CopyBytes(insnCopy->get(), given[0].data, bytes);
-    insns = Given{insnCopy->get(), bytes, true};
-    given[0].data = insnCopy->get();
+    insns = Given{copy, bytes, true};
+    given[0].data = copy;
   }
   for (unsigned i = 0; i < layout.count; i++) {
     const Field& f = layout.fields[i];
     uint64_t addr = 0;
     if (given[i].data != nullptr) {
       if (!CheckField(env, where, f, attr, given[i], map, copyInsns ? &insns : nullptr)) return false;
+      if (f.rule == Rule::kString && scratch != nullptr) {
+        // The kernel reads a C string up to its own limit: give it the checked bytes, up to the
+        // NUL, so no other thread can remove the NUL in between.
+        size_t n = static_cast<const uint8_t*>(memchr(given[i].data, 0, given[i].len)) - given[i].data + 1;
+        uint8_t* copy = scratch->Copy(given[i].data, n);
+        if (copy == nullptr) {
+          ThrowRange(env, "%s: could not copy %s", where, f.name);
+          return false;
+        }
+        given[i].data = copy;
+      }
       addr = reinterpret_cast<uintptr_t>(given[i].data);
     }
     memcpy(attr + f.offset, &addr, 8);
@@ -638,8 +661,8 @@ napi_value BpfCall(napi_env env, napi_value* argv, napi_value array, const napi_
       int mapFd = static_cast<int>(U32(attr, spec.mapFdAt));
       SYS_CHECK(CacheGetOrThrow(env, mapFd, "map_fd", &map));
     }
-    std::unique_ptr<uint8_t[]> insnCopy;
-    SYS_CHECK(ApplyPointers(env, where, layout, attr, given, &map, &insnCopy));
+    Scratch scratch;
+    SYS_CHECK(ApplyPointers(env, where, layout, attr, given, &map, &scratch));
     r = SysBpf(static_cast<int>(cmd), attr, spec.size);
     int saved = errno;
     CopyBack(js, jsLen, attr, spec.size, layout);

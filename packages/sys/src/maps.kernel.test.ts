@@ -1,4 +1,5 @@
-import { openFdCount, requireKernel } from '@ebpf/test-utils';
+import { readFileSync, rmSync } from 'node:fs';
+import { openFdCount, requireKernel, skipUnsupported } from '@ebpf/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   adoptMap,
@@ -190,6 +191,31 @@ requireKernel('map hot paths', () => {
       /keys must be a Uint8Array of at least 68 bytes/,
     );
   });
+
+  const bpffs = readFileSync('/proc/mounts', 'utf8').includes(' /sys/fs/bpf bpf ')
+    ? undefined
+    : 'bpffs is not mounted at /sys/fs/bpf (tools/setup.sh mounts it)';
+  it.skipIf(skipUnsupported(bpffs))(
+    'pins a map and opens it again into the cache (BPF_OBJ_PIN, BPF_OBJ_GET)',
+    () => {
+      const fd = track(createMap(MapType.Hash, 8, 16, 4));
+      const path = `/sys/fs/bpf/ebpf-sys-test-${process.pid}`;
+      const name = new TextEncoder().encode(`${path}\0`);
+      try {
+        bpf(BPF.OBJ_PIN, new Attr(24).u32(8, fd).bytes, [0, name]);
+        const again = track(bpf(BPF.OBJ_GET, new Attr(24).bytes, [0, name]));
+        expect(mapSizes(again)).toEqual([MapType.Hash, 8, 16]);
+        expect(() => bpf(BPF.OBJ_GET, new Attr(24).bytes, [0, new TextEncoder().encode(path)])).toThrow(
+          /pathname must be a NUL-terminated string/,
+        );
+        expect(() =>
+          bpf(BPF.OBJ_GET, new Attr(24).bytes, [0, new TextEncoder().encode(`${path}-none\0`)]),
+        ).toThrow(expect.objectContaining({ code: 'ENOENT', hint: 'nothing is pinned at this path' }));
+      } finally {
+        rmSync(path, { force: true });
+      }
+    },
+  );
 
   it('closes every fd it opens', () => {
     const before = openFdCount();

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 
 #include "bpf.h"
 #include "errors.h"
@@ -87,6 +89,7 @@ napi_value PerfEventOpen(napi_env env, napi_callback_info info) {
   bool pointerPmu = static_cast<int>(type) == CachedPmu(kprobeType, "kprobe") ||
                     static_cast<int>(type) == CachedPmu(uprobeType, "uprobe");
   uint64_t nameAddr = 0;
+  std::unique_ptr<uint8_t[]> nameCopy;
   if (!IsNullish(env, argv[5])) {
     uint8_t* name;
     size_t nameLen;
@@ -99,7 +102,15 @@ napi_value PerfEventOpen(napi_env env, napi_callback_info info) {
       ThrowRange(env, "name must be a NUL-terminated string");
       return nullptr;
     }
-    nameAddr = reinterpret_cast<uintptr_t>(name);
+    // The kernel reads the string up to its own limit: hand it a private copy up to the NUL.
+    size_t n = static_cast<const uint8_t*>(memchr(name, 0, nameLen)) - name + 1;
+    nameCopy.reset(new (std::nothrow) uint8_t[n]);
+    if (nameCopy == nullptr) {
+      ThrowRange(env, "name: could not copy %zu bytes", n);
+      return nullptr;
+    }
+    memcpy(nameCopy.get(), name, n);
+    nameAddr = reinterpret_cast<uintptr_t>(nameCopy.get());
   }
   if (pointerPmu) memcpy(attr + kConfig1Offset, &nameAddr, 8);
   long fd = syscall(__NR_perf_event_open, attr, static_cast<pid_t>(pid), static_cast<int>(cpu),
