@@ -13,6 +13,7 @@ export type PointerTarget = ArrayBufferView | null;
 const TWO_32 = 2 ** 32;
 /** The kernel reads attrs in host byte order. */
 const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const encoder = new TextEncoder();
 
 /**
  * A reusable attr buffer for one layout.
@@ -143,6 +144,7 @@ export class AttrBuffer<L extends StructLayout = StructLayout> {
   /**
    * Ties a pointer field to the buffer it points at (or to nothing, with null). The address is
    * written by native code when the attr is passed to `bpf()`; this buffer's `bytes` stay 0 there.
+   * Pass a `Uint8Array` to stay allocation-free (other views are wrapped in one).
    */
   pointer(name: FieldsOfType<L, 'ptr'>, buffer: PointerTarget): this {
     const f = this.layout.fields[name];
@@ -181,7 +183,7 @@ export class AttrBuffer<L extends StructLayout = StructLayout> {
     const target = this.bytes.subarray(f.offset, f.offset + f.size);
     target.fill(0);
     if (typeof value === 'string') {
-      const r = new TextEncoder().encodeInto(value, target);
+      const r = encoder.encodeInto(value, target);
       if (r.read < value.length)
         throw new RangeError(`${this.layout.name}.${name}: '${value}' is longer than ${f.size} bytes`);
     } else {
