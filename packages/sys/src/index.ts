@@ -73,11 +73,21 @@ export function bpf(cmd: number, attr: Uint8Array, pointers?: PointerPairs | nul
       if (typeof o === 'number') continue;
       return nativeBpf(cmd, attr, pointers);
     }
-    if (n === 0) (o0 = o), (b0 = b);
-    else if (n === 1) (o1 = o), (b1 = b);
-    else if (n === 2) (o2 = o), (b2 = b);
-    else if (n === 3) (o3 = o), (b3 = b);
-    else return nativeBpf(cmd, attr, pointers);
+    if (n === 0) {
+      o0 = o;
+      b0 = b;
+    } else if (n === 1) {
+      o1 = o;
+      b1 = b;
+    } else if (n === 2) {
+      o2 = o;
+      b2 = b;
+    } else if (n === 3) {
+      o3 = o;
+      b3 = b;
+    } else {
+      return nativeBpf(cmd, attr, pointers);
+    }
     n++;
   }
   if (n === 1) return bpfPairs(cmd, attr, o0, b0);
