@@ -217,6 +217,16 @@ requireKernel('ebpf against the running kernel', () => {
     expect(text.stdout).toMatch(/retval:\s+1 \(XDP_DROP\)/);
   });
 
+  it('exits 2 for an unknown program type, 69 for a type the kernel cannot test-run', () => {
+    const src = join(work, 'drop.s');
+    const bogus = ebpf(['run', src, '--type', 'bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain("unknown program type 'bogus'");
+    const kprobe = ebpf(['run', src, '--type', 'kprobe']);
+    expect(kprobe.code).toBe(69);
+    expect(kprobe.stderr).toMatch(/not supported/);
+  });
+
   it('test-runs bytecode from a .bin file, with data from a file', () => {
     const bytecode = join(work, 'pass.bin');
     writeFileSync(bytecode, Buffer.from('b7000000020000009500000000000000', 'hex'));

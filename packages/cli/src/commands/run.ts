@@ -102,6 +102,9 @@ Example:
       try {
         result = kernel.testRun(bytes, opts.type, data, opts.repeat);
       } catch (error) {
+        // What the user gave (the type, the file's instructions) was refused before the kernel saw it.
+        if (error instanceof Error && error.name === 'InvalidArgumentError')
+          throw new CliError(error.message, ExitCode.Usage);
         if (error instanceof Error && error.name === 'VerifierError') {
           const v = error as Error & { log: string; instruction: number | undefined; summary: string };
           if (opts.json) {
