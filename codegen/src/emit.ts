@@ -121,6 +121,7 @@ function header(
 /** Builds the enums file. */
 function enumsFile(ir: Ir, warn: (message: string) => void): StatementStructures[] {
   const constants = new Map(ir.constants.map((c) => [c.name, c.value]));
+  const since = new Map(ir.constants.filter((c) => c.since).map((c) => [c.name, c.since!]));
   const statements: StatementStructures[] = [];
   const tables: string[] = [];
   for (const row of enumRows) {
@@ -144,8 +145,11 @@ function enumsFile(ir: Ir, warn: (message: string) => void): StatementStructures
           name: row.name,
           initializer: (w) => {
             w.inlineBlock(() => {
-              for (const m of e.members)
-                w.writeLine(`/** \`${m.cName}\` */`).writeLine(`${m.name}: ${obj[m.name]},`);
+              for (const m of e.members) {
+                const added = since.get(m.cName);
+                w.writeLine(`/** \`${m.cName}\`${added ? ` (Linux ${added})` : ''} */`);
+                w.writeLine(`${m.name}: ${obj[m.name]},`);
+              }
             });
             w.write(' as const');
           },

@@ -241,7 +241,11 @@ export function extract(input: HeaderInput, btf: Btf | undefined): Ir {
       }
     }
   }
-  for (const f of constantFacts) addConstant(f.name, BigInt(f.value), 'facts');
+  const since = new Map<string, string>();
+  for (const f of constantFacts) {
+    addConstant(f.name, BigInt(f.value), 'facts');
+    if (constants.get(f.name)?.from === 'facts') since.set(f.name, f.since);
+  }
 
   // Aggregates named by the layout tables.
   const aggregates: IrAggregate[] = [];
@@ -269,7 +273,12 @@ export function extract(input: HeaderInput, btf: Btf | undefined): Ir {
   helpers.sort((a, b) => a.id - b.id);
 
   const irConstants: IrConstant[] = [...constants]
-    .map(([name, c]) => ({ name, value: toIrValue(c.value), from: c.from }))
+    .map(([name, c]) => {
+      const s = since.get(name);
+      return s
+        ? { name, value: toIrValue(c.value), from: c.from, since: s }
+        : { name, value: toIrValue(c.value), from: c.from };
+    })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   enums.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { constants: irConstants, enums, aggregates, helpers };

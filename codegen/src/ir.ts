@@ -13,6 +13,8 @@ export interface IrConstant {
   readonly name: string;
   readonly value: number | string;
   readonly from: IrOrigin;
+  /** For facts: the kernel release that added the constant. */
+  readonly since?: string;
 }
 
 /** A C enum: tag (or `(anonymous)` with its first member's name) and its enumerators in order. */

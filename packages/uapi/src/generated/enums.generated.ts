@@ -1542,7 +1542,7 @@ export const InsnMode = {
   Ind: 0x40,
   /** `BPF_MEM` */
   Mem: 0x60,
-  /** `BPF_MEMSX` */
+  /** `BPF_MEMSX` (Linux 6.6) */
   Memsx: 0x80,
   /** `BPF_ATOMIC` */
   Atomic: 0xc0,
@@ -1678,7 +1678,7 @@ export const JmpOp = {
   Jslt: 0xc0,
   /** `BPF_JSLE` */
   Jsle: 0xd0,
-  /** `BPF_JCOND` */
+  /** `BPF_JCOND` (Linux 6.9) */
   Jcond: 0xe0,
 } as const;
 
@@ -1712,9 +1712,9 @@ export const AtomicOp = {
   Xchg: 0xe1,
   /** `BPF_CMPXCHG` */
   Cmpxchg: 0xf1,
-  /** `BPF_LOAD_ACQ` */
+  /** `BPF_LOAD_ACQ` (Linux 6.15) */
   LoadAcq: 0x100,
-  /** `BPF_STORE_REL` */
+  /** `BPF_STORE_REL` (Linux 6.15) */
   StoreRel: 0x110,
 } as const;
 
@@ -1881,9 +1881,9 @@ export const ProgLoadFlags = {
   Sleepable: 0x10,
   /** `BPF_F_XDP_HAS_FRAGS` */
   XdpHasFrags: 0x20,
-  /** `BPF_F_XDP_DEV_BOUND_ONLY` */
+  /** `BPF_F_XDP_DEV_BOUND_ONLY` (Linux 6.3) */
   XdpDevBoundOnly: 0x40,
-  /** `BPF_F_TEST_REG_INVARIANTS` */
+  /** `BPF_F_TEST_REG_INVARIANTS` (Linux 6.8) */
   TestRegInvariants: 0x80,
   /** `BPF_F_TOKEN_FD` */
   TokenFd: 0x10000,
@@ -1913,13 +1913,13 @@ export const AttachFlags = {
   AllowMulti: 2,
   /** `BPF_F_REPLACE` */
   Replace: 4,
-  /** `BPF_F_BEFORE` */
+  /** `BPF_F_BEFORE` (Linux 6.6) */
   Before: 8,
-  /** `BPF_F_AFTER` */
+  /** `BPF_F_AFTER` (Linux 6.6) */
   After: 0x10,
-  /** `BPF_F_ID` */
+  /** `BPF_F_ID` (Linux 6.6) */
   Id: 0x20,
-  /** `BPF_F_PREORDER` */
+  /** `BPF_F_PREORDER` (Linux 6.15) */
   Preorder: 0x40,
   /** `BPF_F_LINK` */
   Link: 0x2000,
@@ -2013,7 +2013,7 @@ export const LinkCreateFlagsCNames: { readonly [K in keyof typeof LinkCreateFlag
 
 /** `link_create.netfilter.flags`. Bit flags: combine with `|`. */
 export const NetfilterFlags = {
-  /** `BPF_F_NETFILTER_IP_DEFRAG` */
+  /** `BPF_F_NETFILTER_IP_DEFRAG` (Linux 6.6) */
   NetfilterIpDefrag: 1,
 } as const;
 
