@@ -422,6 +422,15 @@ describe('main (pnpm codegen)', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('.codegen-'))).toEqual([]);
   });
 
+  it('removes generated files the generator no longer makes, and only those', () => {
+    mkdirSync(join(dir, 'out'), { recursive: true });
+    writeFileSync(join(dir, 'out/old.generated.ts'), '// stale\n');
+    writeFileSync(join(dir, 'out/hand-written.ts'), '// keep\n');
+    expect(run(BPF_H)).toBe(0);
+    expect(existsSync(join(dir, 'out/old.generated.ts'))).toBe(false);
+    expect(existsSync(join(dir, 'out/hand-written.ts'))).toBe(true);
+  });
+
   it('on a malformed header reports file and line and writes nothing', () => {
     expect(run(BPF_H.replace('BPF_MAP_TYPE_HASH,', 'BPF_MAP_TYPE_HASH = (1 <<,'))).toBe(1);
     expect(console.error).toHaveBeenCalledWith(expect.stringMatching(/^codegen: linux\/bpf\.h:\d+: /));
