@@ -27,7 +27,7 @@ interface Options {
 function parseArgs(argv: string[]): Options {
   const args = argv.filter((a) => a !== '--');
   const quick = args.includes('--quick');
-  const opts: Options = { quick, rounds: quick ? 1 : 6, source: args.includes('--source') };
+  const opts: Options = { quick, rounds: quick ? 1 : 8, source: args.includes('--source') };
   const at = (name: string) => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
@@ -88,7 +88,7 @@ const groups: Group[] = [
     ids: ['W5.ringbuf.consume'],
     c: ['workloads', 'W5'],
     node: 'w5-ringbuf.ts',
-    layers: ['sys', 'core'],
+    layers: ['sys', 'sys-plain', 'core'],
   },
   {
     name: 'W6',
@@ -258,6 +258,7 @@ function targetText(t: Target): string {
 const layerName: Record<Layer, string> = {
   c: 'C',
   sys: 'sys floor',
+  'sys-plain': 'sys, plain loads',
   core: 'core API',
   'core-codec': 'core codecs',
   asm: 'asm',
@@ -312,7 +313,7 @@ function main(): void {
   const tsx = tsxImport();
   const selected = groups.filter((g) => !opts.only || opts.only.has(g.name));
   console.log(
-    `ebpf-ts bench: ${opts.rounds} round(s)${opts.quick ? ' (--quick: 1 round instead of 6, fewer asm repeats, 1M instead of 10M lookups for the heap figure; use the full run for quotable ratios)' : ''}`,
+    `ebpf-ts bench: ${opts.rounds} round(s)${opts.quick ? ' (--quick: 1 round instead of 8, fewer asm repeats, 1M instead of 10M lookups for the heap figure; use the full run for quotable ratios)' : ''}`,
   );
   const loadBefore = os.loadavg();
   if (loadBefore[0]! > os.cpus().length * 0.5) {

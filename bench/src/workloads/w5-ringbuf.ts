@@ -5,7 +5,7 @@
  * Figure: events/s. `sys`: JavaScript walking the ring mapped with `@ebpf/sys` mmap, as the C
  * baseline does (consumer page read-write, producer page and data twice read-only, acquire loads,
  * stop at BUSY, skip DISCARD, one release store of the consumer position per drained batch);
- * `core`: the `@ebpf/core` ring buffer reader. Usage: w5-ringbuf.ts sys|core
+ * `core`: the `@ebpf/core` ring buffer reader. Usage: w5-ringbuf.ts sys|sys-plain|core
  */
 import type * as Core from '@ebpf/core';
 import { buffer, check, landed, layerArg, measure, type Prepared } from '../harness.ts';
@@ -21,6 +21,13 @@ const BUSY = 0x80000000;
 const DISCARD = 0x40000000;
 const HDR = 8;
 const TWO32 = 2 ** 32;
+/**
+ * `sys` reads each record header with `Atomics.load` (an acquire load, as C does). `sys-plain`
+ * (not a BENCH.md layer) reads it with a plain load, to show what Atomics.load costs: x86-64 loads
+ * are acquire loads in hardware and V8 keeps typed-array loads in program order, but JavaScript
+ * does not promise that ordering, and arm64 hardware would not give it.
+ */
+const ACQUIRE = process.argv[2] !== 'sys-plain';
 
 /** The untimed fill: one test run of the producer program, repeat 8,192, 64-byte packet. */
 function filler({ sys, uapi }: Floor, prog: number): () => void {
@@ -45,42 +52,33 @@ async function sysLayer(): Promise<Prepared> {
   const prodPos = new BigUint64Array(producer, 0, 1);
   const data = new Uint32Array(producer, page);
   const wordMask = SIZE / 4 - 1;
-  return {
-    timed: [
-      {
-        id: ID,
-        unit: 'ops/s',
-        ops: RECORDS,
-        before: filler(f, prog),
-        loop() {
-          let count = 0;
-          let lo = 0; // the records' first u64, low and high halves summed apart
-          let hi = 0;
-          while (count < RECORDS) {
-            let cons = Number(consPos[0]);
-            const prod = Number(Atomics.load(prodPos, 0));
-            if (cons === prod) break; // everything was produced before the clock started
-            let word = (cons % SIZE) >>> 2; // record header position, in 32-bit words
-            while (cons < prod) {
-              const len = Atomics.load(data, word);
-              if (len & BUSY) break;
-              if (!(len & DISCARD)) {
-                lo += data[word + 2]!;
-                hi += data[word + 3]!;
-                count++;
-              }
-              const step = ((len & ~(BUSY | DISCARD)) + HDR + 7) & ~7;
-              cons += step;
-              word = (word + (step >>> 2)) & wordMask;
-            }
-            Atomics.store(consPos, 0, BigInt(cons));
-          }
-          const sum = lo + hi * TWO32;
-          check(count === RECORDS && sum === EXPECTED_SUM, `consumed ${count} records, sum ${sum}`);
-        },
-      },
-    ],
+  const consume = () => {
+    let count = 0;
+    let lo = 0; // the records' first u64, low and high halves summed apart
+    let hi = 0;
+    while (count < RECORDS) {
+      let cons = Number(consPos[0]);
+      const prod = Number(Atomics.load(prodPos, 0));
+      if (cons === prod) break; // everything was produced before the clock started
+      let word = (cons % SIZE) >>> 2; // record header position, in 32-bit words
+      while (cons < prod) {
+        const len = ACQUIRE ? Atomics.load(data, word) : data[word]!;
+        if (len & BUSY) break;
+        if (!(len & DISCARD)) {
+          lo += data[word + 2]!;
+          hi += data[word + 3]!;
+          count++;
+        }
+        const step = ((len & ~(BUSY | DISCARD)) + HDR + 7) & ~7;
+        cons += step;
+        word = (word + (step >>> 2)) & wordMask;
+      }
+      Atomics.store(consPos, 0, BigInt(cons));
+    }
+    const sum = lo + hi * TWO32;
+    check(count === RECORDS && sum === EXPECTED_SUM, `consumed ${count} records, sum ${sum}`);
   };
+  return { timed: [{ id: ID, unit: 'ops/s', ops: RECORDS, before: filler(f, prog), loop: consume }] };
 }
 
 /** `new RingBuffer(map).consume(fn)`: the reader hands each record to `fn` as a view on the ring. */
@@ -115,5 +113,5 @@ async function coreLayer(): Promise<Prepared> {
   };
 }
 
-const layer = layerArg(['sys', 'core']);
-measure(layer, [ID], layer === 'sys' ? await sysLayer() : await coreLayer());
+const layer = layerArg(['sys', 'sys-plain', 'core']);
+measure(layer, [ID], layer === 'core' ? await coreLayer() : await sysLayer());
