@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { disassemble } from '@ebpf/asm';
 import { BpfMap, BpfProgram, Link } from '@ebpf/core';
-import { cNameOf, LinkType, MapType, XdpAction } from '@ebpf/uapi';
+import { cNameOf, LinkType, MapType, PseudoSrc, XdpAction } from '@ebpf/uapi';
 
 /** A program as `ebpf prog list|show` prints it. */
 export interface ProgSummary {
@@ -137,11 +137,13 @@ export function kernelCallNames(): (imm: number) => string | undefined {
  * Disassembles translated bytecode one instruction a line, each prefixed with its slot index.
  * The kernel's rewrites may use instructions of its own that are not part of the ISA (per-CPU
  * address moves, internal calls); those lines show the raw bytes instead of failing the dump.
- * `callName` names the kernel function a helper call's immediate points at, when known.
+ * `callName` names the kernel function a helper call's immediate points at, `mapName` the map
+ * of a map id, when known.
  */
 export function disassembleXlated(
   bytes: Uint8Array,
   callName: (imm: number) => string | undefined = () => undefined,
+  mapName: (id: number) => string | undefined = () => undefined,
 ): string {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let out = '';
@@ -151,9 +153,15 @@ export function disassembleXlated(
     let text: string;
     try {
       text = disassemble(slot).trim();
-      if (bytes[off] === 0x85 && (bytes[off + 1]! & 0xf0) === 0) {
+      const src = bytes[off + 1]! >> 4;
+      if (bytes[off] === 0x85 && src === 0) {
         const name = callName(view.getInt32(off + 4, true));
         if (name !== undefined) text += `   ; ${name}`;
+      } else if (bytes[off] === 0x18 && (src === PseudoSrc.MapFd || src === PseudoSrc.MapValue)) {
+        // In dumps the kernel puts the map's id where the loader put its fd.
+        const id = view.getUint32(off + 4, true);
+        const name = mapName(id);
+        text += `   ; map id ${id}${name ? ` (${name})` : ''}${src === PseudoSrc.MapValue ? ', value address' : ''}`;
       }
     } catch {
       text = `.8byte 0x${Buffer.from(slot.subarray(0, 8)).toString('hex')}   ; kernel-internal instruction`;
@@ -164,12 +172,22 @@ export function disassembleXlated(
   return out;
 }
 
+/** The name of the map with this id, or undefined (gone, unnamed, or not ours to open). */
+function mapNameOf(id: number): string | undefined {
+  try {
+    using map = BpfMap.fromId(id);
+    return map.info().name || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A program's translated bytecode and its disassembly. */
 export function xlatedText(id: number): { text: string; bytes: Uint8Array } {
   using prog = BpfProgram.fromId(id);
   const bytes = prog.xlatedBytes();
   if (bytes.length === 0) return { text: "; the kernel hides this program's instructions\n", bytes };
-  return { text: disassembleXlated(bytes, kernelCallNames()), bytes };
+  return { text: disassembleXlated(bytes, kernelCallNames(), mapNameOf), bytes };
 }
 
 /** A program's JIT image (empty when interpreted). */
