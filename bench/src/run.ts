@@ -305,6 +305,31 @@ function table(rows: Row[]): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
+/** The commit measured, with `+dirty` when the work tree has changes; undefined outside git. */
+function gitCommit(): string | undefined {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: benchDir, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: benchDir,
+      encoding: 'utf8',
+    }).trim();
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON with one line per top-level field and per element of its arrays: diffs stay readable. */
+function compactJson(value: Record<string, unknown>): string {
+  const fields = Object.entries(value).map(([key, v]) => {
+    const body = Array.isArray(v)
+      ? `[\n${v.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  ]`
+      : JSON.stringify(v);
+    return `  ${JSON.stringify(key)}: ${body}`;
+  });
+  return `{\n${fields.join(',\n')}\n}\n`;
+}
+
 function main(): void {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -349,6 +374,7 @@ function main(): void {
   );
   const result = {
     date: new Date().toISOString(),
+    commit: gitCommit(),
     quick: opts.quick,
     rounds: opts.rounds,
     machine: {
@@ -368,7 +394,7 @@ function main(): void {
   };
   mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, opts.quick || opts.only ? 'quick.json' : 'latest.json');
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(file, compactJson(result));
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 
