@@ -47,6 +47,7 @@ const u64 = (name: string, offset: number, ctype = '__aligned_u64'): IrMember =>
 
 function irWith(elem: IrMember[]): Ir {
   return {
+    source: { header: null, btf: null },
     constants: [
       { name: 'BPF_MAP_CREATE', value: 0, from: 'header' },
       { name: 'BPF_MAP_LOOKUP_ELEM', value: 1, from: 'header' },

@@ -378,6 +378,7 @@ describe('main (pnpm codegen)', () => {
     mkdirSync(join(dir, 'include/linux'), { recursive: true });
     writeFileSync(join(dir, 'include/linux/bpf_common.h'), COMMON_H);
     writeFileSync(join(dir, 'include/linux/if_link.h'), IF_LINK_H);
+    writeFileSync(join(dir, 'include/linux/version.h'), '#define LINUX_VERSION_CODE 394496\n');
     vi.spyOn(console, 'log').mockImplementation(() => {});
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     vi.spyOn(console, 'error').mockImplementation(() => {});
@@ -408,7 +409,12 @@ describe('main (pnpm codegen)', () => {
       'constants.json',
       'enums.json',
       'helpers.json',
+      'source.json',
     ]);
+    expect(JSON.parse(readFileSync(join(dir, 'ir/source.json'), 'utf8'))).toEqual({
+      header: '6.5',
+      btf: null,
+    });
     expect(readdirSync(join(dir, 'out')).sort()).toEqual([
       'enums.generated.ts',
       'helpers.generated.ts',

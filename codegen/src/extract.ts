@@ -24,6 +24,8 @@ export class ExtractError extends Error {
 
 /** The header inputs: file contents keyed by their include name (`linux/bpf.h`). */
 export interface HeaderInput {
+  /** The release the header comes from (`6.1`), if known. */
+  readonly version?: string;
   readonly bpf: { readonly name: string; readonly text: string };
   readonly bpfCommon?: { readonly name: string; readonly text: string };
   readonly ifLink?: { readonly name: string; readonly text: string };
@@ -40,11 +42,28 @@ export function readHeaders(path: string): HeaderInput {
   };
   const common = sibling('bpf_common.h');
   const ifLink = sibling('if_link.h');
+  const version = headerVersion(sibling('version.h')?.text);
   return {
+    ...(version ? { version } : {}),
     bpf: { name: 'linux/bpf.h', text: readFileSync(path, 'utf8') },
     ...(common ? { bpfCommon: common } : {}),
     ...(ifLink ? { ifLink } : {}),
   };
+}
+
+/** `major.minor` from the text of linux/version.h, or undefined. */
+export function headerVersion(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  const pp = new Preprocessor();
+  const r = pp.run(text, 'linux/version.h');
+  const code = r.defined.find((m) => m.name === 'LINUX_VERSION_CODE');
+  if (!code) return undefined;
+  try {
+    const v = Number(evalConstExpr(pp.expand(code.body), () => undefined, code.body[0]!).value);
+    return `${v >> 16}.${(v >> 8) & 0xff}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads and parses a BTF file. */
@@ -158,8 +177,11 @@ export function mergeAggregate(
   return btfNewer ? btf : header;
 }
 
-/** Runs extraction. `btf` may be undefined (header only). */
-export function extract(input: HeaderInput, btf: Btf | undefined): Ir {
+/**
+ * Runs extraction. `btf` may be undefined (header only); `btfVersion` is the release the BTF
+ * comes from, if known.
+ */
+export function extract(input: HeaderInput, btf: Btf | undefined, btfVersion?: string): Ir {
   const { parsed, defines, comments } = parseHeaders(input);
   const constants = new Map<string, { value: bigint; from: IrOrigin }>();
   const addConstant = (name: string, value: bigint, from: IrOrigin): void => {
@@ -281,5 +303,6 @@ export function extract(input: HeaderInput, btf: Btf | undefined): Ir {
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   enums.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { constants: irConstants, enums, aggregates, helpers };
+  const source = { header: input.version ?? null, btf: btf ? (btfVersion ?? null) : null };
+  return { source, constants: irConstants, enums, aggregates, helpers };
 }

@@ -21,6 +21,7 @@ export function readIr(dir: string): Ir {
     return JSON.parse(readFileSync(p, 'utf8'));
   };
   return {
+    source: part('source'),
     constants: part('constants'),
     enums: part('enums'),
     aggregates: part('aggregates'),

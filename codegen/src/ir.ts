@@ -65,8 +65,18 @@ export interface IrHelper {
   readonly signature: string | null;
 }
 
+/**
+ * Which kernel releases (major.minor) the inputs came from, when known: the header's from the
+ * linux/version.h beside it, the BTF's from the running kernel when it is its BTF.
+ */
+export interface IrSource {
+  readonly header: string | null;
+  readonly btf: string | null;
+}
+
 /** The whole IR, one property per file in `codegen/ir/`. */
 export interface Ir {
+  readonly source: IrSource;
   readonly constants: readonly IrConstant[];
   readonly enums: readonly IrEnum[];
   readonly aggregates: readonly IrAggregate[];
@@ -74,7 +84,7 @@ export interface Ir {
 }
 
 /** The IR file names, in the order they are written. */
-export const IR_FILES = ['constants', 'enums', 'aggregates', 'helpers'] as const;
+export const IR_FILES = ['source', 'constants', 'enums', 'aggregates', 'helpers'] as const;
 
 /** Serializes one IR part deterministically (2-space JSON, trailing newline). */
 export function serializeIr(part: unknown): string {

@@ -4,6 +4,7 @@
  *
  *   tsx src/main.ts [--header PATH] [--btf PATH|none] [--emit-only] [--ir DIR] [--out DIR]
  */
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { emit, formatWithBiome, REPO_ROOT } from './emit.ts';
@@ -16,6 +17,11 @@ export const DEFAULT_HEADER = '/usr/include/linux/bpf.h';
 export const DEFAULT_BTF = '/sys/kernel/btf/vmlinux';
 export const DEFAULT_IR_DIR = join(REPO_ROOT, 'codegen/ir');
 export const DEFAULT_OUT_DIR = join(REPO_ROOT, 'packages/uapi/src/generated');
+
+/** `major.minor` of the running kernel (`6.18`). */
+export function runningKernel(): string {
+  return release().split('.').slice(0, 2).join('.');
+}
 
 /** The IR files as `pnpm codegen` writes them (JSON formatted by Biome): name → contents. */
 export function renderIr(ir: Ir): Map<string, string> {
@@ -45,7 +51,7 @@ export function main(argv: string[]): number {
       ir = readIr(values.ir);
     } else {
       const btf = values.btf === 'none' ? undefined : readBtf(values.btf);
-      ir = extract(readHeaders(values.header), btf);
+      ir = extract(readHeaders(values.header), btf, values.btf === DEFAULT_BTF ? runningKernel() : undefined);
     }
     const files = emit(ir, { warn: (m) => console.warn(`codegen: warning: ${m}`) });
     const irFiles = renderIr(ir);
