@@ -56,7 +56,8 @@ enum class Rule : uint8_t {
   kBatchValues,  // buffer >= u32 at `b` (count) * value size
   kFdArray,      // BPF_PROG_LOAD's fd_array: every index the instructions use, and fd_array_cnt
   kInfo,         // BPF_OBJ_GET_INFO_BY_FD's info: handled with its nested pointers
-  kForbidden,    // an array of pointers (kprobe_multi.syms): must be null
+  kStringArray,  // an array of u32 at `a` C strings (kprobe_multi.syms): given as the names back to
+                 // back, each NUL-terminated; native builds the array of pointers into its copy
 };
 
 struct Field {
@@ -121,7 +122,7 @@ const Field kStreamRead[] = FIELDS({0, Rule::kLen, 8, 0, 1, "stream_buf"});
 // BPF_LINK_CREATE's union after `flags` depends on attach_type (offset 8); the kernel picks the
 // member the same way (link_create(): iterators, kprobe_multi/session, uprobe_multi/session).
 const Field kLinkIter[] = FIELDS({16, Rule::kLen, 24, 0, 1, "iter_info"});
-const Field kLinkKprobeMulti[] = FIELDS({24, Rule::kForbidden, 0, 0, 0, "kprobe_multi.syms"},
+const Field kLinkKprobeMulti[] = FIELDS({24, Rule::kStringArray, 20, 0, 0, "kprobe_multi.syms"},
                                         {32, Rule::kLen, 20, 0, 8, "kprobe_multi.addrs"},
                                         {40, Rule::kLen, 20, 0, 8, "kprobe_multi.cookies"});
 const Field kLinkUprobeMulti[] = FIELDS({16, Rule::kString, 0, 0, 0, "uprobe_multi.path"},
@@ -324,10 +325,17 @@ bool CheckField(napi_env env, const char* where, const Field& f, const uint8_t* 
       break;
     }
     case Rule::kInfo: need = U32(attr, f.a); break;
-    case Rule::kForbidden:
-      ThrowType(env, "%s: %s (an array of pointers) is not supported by @ebpf/sys; pass null",
-                where, f.name);
-      return false;
+    case Rule::kStringArray: {
+      uint32_t want = U32(attr, f.a);
+      uint32_t found = 0;
+      for (size_t i = 0; i < g.len && found < want; i++) found += g.data[i] == 0;
+      if (found < want) {
+        ThrowRange(env, "%s: %s must hold %u NUL-terminated names back to back, found %u", where,
+                   f.name, want, found);
+        return false;
+      }
+      return true;
+    }
   }
   if (g.len < need) {
     ThrowRange(env, "%s: %s must be a Uint8Array of at least %llu bytes, got %zu bytes", where,
@@ -424,7 +432,7 @@ struct Scratch {
     if (used == 4) return nullptr;
     blocks[used].reset(new (std::nothrow) uint8_t[n > 0 ? n : 1]);
     if (blocks[used] == nullptr) return nullptr;
-    CopyBytes(blocks[used].get(), from, n);
+    if (from != nullptr) CopyBytes(blocks[used].get(), from, n);
     return blocks[used++].get();
   }
 };
@@ -453,7 +461,29 @@ bool ApplyPointers(napi_env env, const char* where, const Layout& layout, uint8_
     uint64_t addr = 0;
     if (given[i].data != nullptr) {
       if (!CheckField(env, where, f, attr, given[i], map, copyInsns ? &insns : nullptr)) return false;
-      if (f.rule == Rule::kString && scratch != nullptr) {
+      if (f.rule == Rule::kStringArray) {
+        // The kernel reads cnt pointers, then a string at each: both live in private copies.
+        uint32_t cnt = U32(attr, f.a);
+        uint8_t* names = scratch != nullptr ? scratch->Copy(given[i].data, given[i].len) : nullptr;
+        uint8_t* table = scratch != nullptr ? scratch->Copy(nullptr, static_cast<size_t>(cnt) * 8) : nullptr;
+        if (names == nullptr || table == nullptr) {
+          ThrowRange(env, "%s: could not copy %s", where, f.name);
+          return false;
+        }
+        // Walk the copy (not JS memory, which another thread could change after the check).
+        size_t at = 0, len = given[i].len;
+        for (uint32_t k = 0; k < cnt; k++) {
+          const void* nul = at < len ? memchr(names + at, 0, len - at) : nullptr;
+          if (nul == nullptr) {
+            ThrowRange(env, "%s: %s changed while being copied", where, f.name);
+            return false;
+          }
+          uint64_t p = reinterpret_cast<uintptr_t>(names + at);
+          memcpy(table + static_cast<size_t>(k) * 8, &p, 8);
+          at = static_cast<const uint8_t*>(nul) - names + 1;
+        }
+        given[i].data = table;
+      } else if (f.rule == Rule::kString && scratch != nullptr) {
         // The kernel reads a C string up to its own limit: give it the checked bytes, up to the
         // NUL, so no other thread can remove the NUL in between.
         size_t n = static_cast<const uint8_t*>(memchr(given[i].data, 0, given[i].len)) - given[i].data + 1;

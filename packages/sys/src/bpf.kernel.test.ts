@@ -156,4 +156,50 @@ requireKernel('bpf(): programs', () => {
     info[120] = 1;
     expect(() => objInfo(map, info)).toThrow(/past the 104 bytes/);
   });
+
+  it('BPF_LINK_CREATE: the union follows the attach type; lengths and strings checked', () => {
+    const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
+    const load = (expectedAttachType: number): number => {
+      const a = new Attr(168).u32(0, 2 /* KPROBE */).u32(4, 2).u32(68, expectedAttachType);
+      return track(bpf(BPF.PROG_LOAD, a.bytes, [8, program(movImm(0, 0), exit()), 16, GPL]));
+    };
+    // uprobe_multi (48): the kernel reads the path through our pointer: ENOENT, not EFAULT.
+    const uprobe = load(48);
+    const um = new Attr(64).u32(0, uprobe).u32(8, 48).u32(48, 1);
+    expect(() => bpf(BPF.LINK_CREATE, um.bytes, [16, enc('/nonexistent/ebpf-sys\0'), 24, buf(8)])).toThrow(
+      expect.objectContaining({ code: 'ENOENT', command: 'BPF_LINK_CREATE' }),
+    );
+    expect(() => bpf(BPF.LINK_CREATE, um.bytes, [16, enc('/bin/true'), 24, buf(8)])).toThrow(
+      /uprobe_multi.path must be a NUL-terminated string/,
+    );
+    um.u32(48, 2);
+    expect(() => bpf(BPF.LINK_CREATE, um.bytes, [16, enc('/bin/true\0'), 24, buf(8)])).toThrow(
+      /uprobe_multi.offsets must be a Uint8Array of at least 16 bytes/,
+    );
+    // kprobe_multi (42): syms are names back to back; native builds the pointer array.
+    const km = new Attr(64).u32(0, uprobe).u32(8, 42).u32(20, 2);
+    expect(() => bpf(BPF.LINK_CREATE, km.bytes, [24, enc('a\0')])).toThrow(
+      /2 NUL-terminated names back to back, found 1/,
+    );
+    let error: SysError | undefined;
+    try {
+      bpf(BPF.LINK_CREATE, km.bytes, [24, enc('no_such_fn_a\0no_such_fn_b\0')]);
+    } catch (e) {
+      error = e as SysError;
+    }
+    expect(error?.command).toBe('BPF_LINK_CREATE');
+    expect(error?.code).not.toBe('EFAULT');
+    // An iterator's info (28) is bounded by iter_info_len; other attach types have no pointers.
+    const it28 = new Attr(64).u32(8, 28).u32(24, 16);
+    expect(() => bpf(BPF.LINK_CREATE, it28.bytes, [16, buf(8)])).toThrow(
+      /iter_info must be a Uint8Array of at least 16/,
+    );
+    const xdp = new Attr(64).u32(8, 37);
+    expect(() => bpf(BPF.LINK_CREATE, xdp.bytes, [16, buf(8)])).toThrow(/offset 16 is not a pointer field/);
+    xdp.u64(24, 0xdeadbeefn); // raw bytes at 24 are a plain value (e.g. tracing.cookie) there
+    // Null pairs at the union's pointer slots are fine; the kernel refuses prog fd 0 (stdin).
+    expect(() => bpf(BPF.LINK_CREATE, xdp.bytes, [16, null, 24, null])).toThrow(
+      expect.objectContaining({ code: 'EINVAL', command: 'BPF_LINK_CREATE' }),
+    );
+  });
 });

@@ -38,7 +38,8 @@ export type { FdKind, MapSizes, PointerField, PointerPairs };
  *
  * New map fds (`BPF_MAP_CREATE`, `BPF_MAP_GET_FD_BY_ID`, `BPF_OBJ_GET` of a map) join the size
  * cache. For `BPF_OBJ_GET_INFO_BY_FD` give the info buffer at offset 8; for the info struct's own
- * pointer fields use {@link objInfo}.
+ * pointer fields use {@link objInfo}. `BPF_LINK_CREATE`'s pointer fields follow its attach type;
+ * its `kprobe_multi.syms` takes the `cnt` names back to back, each NUL-terminated.
  *
  * @returns the syscall's result: a new fd for create/open commands, 0 otherwise.
  * @throws SysError when the kernel fails the call.
