@@ -486,12 +486,14 @@ bool ApplyPointers(napi_env env, const char* where, const Layout& layout, uint8_
       } else if (f.rule == Rule::kString && scratch != nullptr) {
         // The kernel reads a C string up to its own limit: give it the checked bytes, up to the
         // NUL, so no other thread can remove the NUL in between.
-        size_t n = static_cast<const uint8_t*>(memchr(given[i].data, 0, given[i].len)) - given[i].data + 1;
+        const void* nul = memchr(given[i].data, 0, given[i].len);
+        size_t n = nul != nullptr ? static_cast<const uint8_t*>(nul) - given[i].data + 1 : given[i].len;
         uint8_t* copy = scratch->Copy(given[i].data, n);
         if (copy == nullptr) {
           ThrowRange(env, "%s: could not copy %s", where, f.name);
           return false;
         }
+        copy[n - 1] = 0;  // terminated even if the NUL moved meanwhile
         given[i].data = copy;
       }
       addr = reinterpret_cast<uintptr_t>(given[i].data);
@@ -698,7 +700,7 @@ napi_value BpfCall(napi_env env, napi_value* argv, napi_value array, const napi_
     CopyBack(js, jsLen, attr, spec.size, layout);
     if (r < 0) SYS_THROW_ERRNO(env, saved, where);
     // A new fd number may have been a map once (closed behind our back): forget that map.
-    if (r > 0 && ReturnsFd(cmd)) CacheErase(static_cast<int>(r));
+    if (r >= 0 && ReturnsFd(cmd)) CacheErase(static_cast<int>(r));
     // New map fds join the size cache; a failure here must not leak the fd.
     if (cmd == 0 || cmd == 14 || (cmd == 7 && ClassifyFd(static_cast<int>(r)) == FdKind::kMap)) {
       int err = CacheAdopt(static_cast<int>(r));

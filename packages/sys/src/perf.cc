@@ -103,13 +103,15 @@ napi_value PerfEventOpen(napi_env env, napi_callback_info info) {
       return nullptr;
     }
     // The kernel reads the string up to its own limit: hand it a private copy up to the NUL.
-    size_t n = static_cast<const uint8_t*>(memchr(name, 0, nameLen)) - name + 1;
+    const void* nul = memchr(name, 0, nameLen);
+    size_t n = nul != nullptr ? static_cast<const uint8_t*>(nul) - name + 1 : nameLen;
     nameCopy.reset(new (std::nothrow) uint8_t[n]);
     if (nameCopy == nullptr) {
       ThrowRange(env, "name: could not copy %zu bytes", n);
       return nullptr;
     }
     memcpy(nameCopy.get(), name, n);
+    nameCopy[n - 1] = 0;  // terminated even if the NUL moved meanwhile
     nameAddr = reinterpret_cast<uintptr_t>(nameCopy.get());
   }
   if (pointerPmu) memcpy(attr + kConfig1Offset, &nameAddr, 8);

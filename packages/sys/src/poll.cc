@@ -171,23 +171,24 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     if (self == nullptr || self->callback_.IsEmpty()) return;
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
+    // `recv` keeps the JS object alive through the callback, whatever the callback does.
+    Napi::Object recv = self->Value();
     napi_value arg;
     if (status < 0) {
       arg = CreateSysError(env, -status, "uv_poll");
       // An error stops the watcher: epoll would report it again at once.
       uv_poll_stop(handle);
       self->active_ = false;
+      self->Unref();
     } else {
       napi_get_null(env, &arg);
     }
-    Napi::Object recv = self->Value();
     self->callback_.MakeCallback(recv, {arg});
     if (env.IsExceptionPending()) {
       napi_value e;
       napi_get_and_clear_last_exception(env, &e);
       napi_fatal_exception(env, e);
     }
-    if (status < 0 && !self->active_) self->Unref();
   }
 
   int fd_ = -1;
