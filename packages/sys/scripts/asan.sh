@@ -21,7 +21,7 @@ flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 CFLAGS="$flags" CXXFLAGS="$flags" LDFLAGS="-fsanitize=address,undefined" \
   npx --no-install node-gyp rebuild --directory="$tmp" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
 addon="$tmp/build/Release/ebpf_sys.node"
-ldd "$addon" | grep -q libasan || { echo "asan: the addon is not linked with libasan" >&2; exit 1; }
+ldd "$addon" | grep libasan >/dev/null || { echo "asan: the addon is not linked with libasan" >&2; exit 1; }
 
 EBPF_SYS_NATIVE="$addon" \
 LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)" \
