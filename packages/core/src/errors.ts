@@ -49,7 +49,11 @@ export class NotSupportedError extends BpfError {
   readonly feature: string;
   readonly reason: string;
 
-  constructor(feature: string, reason: string, options: { cause?: unknown; code?: string; errno?: number } = {}) {
+  constructor(
+    feature: string,
+    reason: string,
+    options: { cause?: unknown; code?: string; errno?: number } = {},
+  ) {
     super(`${feature} is not supported by this kernel: ${reason}`, options);
     this.feature = feature;
     this.reason = reason;
@@ -64,7 +68,8 @@ const permissionAdvice =
  * done, in words ('creating hash map "counters"'); it starts the message.
  */
 export function translateSysError(error: unknown, what: string): Error {
-  if (!(error instanceof SysError)) return error instanceof Error ? error : new BpfError(`${what}: ${String(error)}`);
+  if (!(error instanceof SysError))
+    return error instanceof Error ? error : new BpfError(`${what}: ${String(error)}`);
   const options = { cause: error, code: error.code, errno: error.errno };
   const detail = error.hint ? `${error.code}: ${error.hint}` : `${error.code} (${error.message})`;
   switch (error.code) {
