@@ -28,12 +28,18 @@ function one(
   emit({ impl: 'node', layer, id, unit, ops: 1, runs: [value], median: value, ...(extra ? { extra } : {}) });
 }
 
-/** Holds what `create` makes HOLD times, and prints RSS and its growth. */
-function hold(layer: Layer, create: (i: number) => unknown): unknown[] {
+/**
+ * Holds what `create` makes HOLD times, and prints RSS and its growth. First creates and
+ * releases a few, so code compiled and state set up on first use is not counted as growth.
+ */
+function hold<T>(layer: Layer, create: () => T, release: (held: T) => void): T[] {
+  for (let i = 0; i < 50; i++) release(create());
+  gc!();
   gc!();
   const before = process.memoryUsage().rss / 1024;
-  const held: unknown[] = [];
-  for (let i = 0; i < HOLD; i++) held.push(create(i));
+  const held: T[] = [];
+  for (let i = 0; i < HOLD; i++) held.push(create());
+  gc!();
   gc!();
   const after = process.memoryUsage().rss / 1024;
   one(layer, HOLD_IDS[0]!, 'KiB', after);
@@ -60,10 +66,13 @@ function sysLayer(f: Floor): void {
   const { sys, uapi } = f;
   const insns = buffer(16);
   insns.set(returnZero);
-  hold('sys', () => [
-    createMap(f, uapi.MapType.Hash, 4, 8, 1024),
-    loadProgram(f, uapi.ProgType.SocketFilter, insns),
-  ]);
+  hold(
+    'sys',
+    () => [createMap(f, uapi.MapType.Hash, 4, 8, 1024), loadProgram(f, uapi.ProgType.SocketFilter, insns)],
+    (fds) => {
+      for (const fd of fds) sys.close(fd);
+    },
+  );
   const fd = createMap(f, uapi.MapType.Hash, 4, 8, ENTRIES);
   fill(f, fd, ENTRIES);
   const key = buffer(4);
@@ -81,10 +90,18 @@ function sysLayer(f: Floor): void {
 
 /** Holds `BpfMap`s and `BpfProgram`s; the heap figure uses `map.get(k)` with u32/u64n codecs. */
 function coreLayer({ BpfMap, BpfProgram }: typeof Core): void {
-  hold('core', () => [
-    BpfMap.create({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024 }),
-    BpfProgram.load({ type: 'socket_filter', instructions: returnZero, license: 'GPL' }),
-  ]);
+  hold(
+    'core',
+    () =>
+      [
+        BpfMap.create({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024 }),
+        BpfProgram.load({ type: 'socket_filter', instructions: returnZero, license: 'GPL' }),
+      ] as const,
+    ([map, prog]) => {
+      map.close();
+      prog.close();
+    },
+  );
   const map = BpfMap.create({
     type: 'hash',
     keySize: 4,
@@ -104,7 +121,7 @@ function coreLayer({ BpfMap, BpfProgram }: typeof Core): void {
 
 const layer = layerArg(['sys', 'core']);
 if (layer === 'sys') {
-  const f = await floor(['mapLookup', 'mapUpdate']);
+  const f = await floor(['mapLookup', 'mapUpdate', 'close']);
   if ('reason' in f) notAvailable(layer, [...HOLD_IDS, HEAP_ID], f.reason);
   else sysLayer(f);
 } else {
