@@ -265,7 +265,18 @@ const layerName: Record<Layer, string> = {
 };
 
 function table(rows: Row[]): string {
-  const head = ['workload', 'layer', 'ours', 'C', 'ratio', 'target', 'result', 'API/floor', 'result'];
+  const head = [
+    'workload',
+    'layer',
+    'ours',
+    'C',
+    'ratio',
+    'rounds',
+    'target',
+    'result',
+    'API/floor',
+    'result',
+  ];
   const body = rows.map((r) => {
     if (r.na)
       return [
@@ -273,6 +284,7 @@ function table(rows: Row[]): string {
         layerName[r.layer],
         `n/a (${r.na})`,
         fmt(r.unit, r.c),
+        '',
         '',
         targetText(r.target),
         '',
@@ -284,12 +296,17 @@ function table(rows: Row[]): string {
     const vs = r.vsFloor === undefined ? '' : `${r.vsFloor.toFixed(2)}×`;
     const vsResult = r.vsFloorPass === undefined ? '' : r.vsFloorPass ? 'pass' : 'MISS';
     const ratio = r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`;
+    const spread =
+      r.ratios && r.ratios.length > 1
+        ? `${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)}`
+        : '';
     return [
       r.id,
       layerName[r.layer],
       fmt(r.unit, r.ours),
       fmt(r.unit, r.c),
       ratio,
+      spread,
       targetText(r.target),
       result,
       vs,
@@ -367,7 +384,7 @@ function main(): void {
   console.log(table(rows));
   console.log();
   console.log(
-    `ratio: median over rounds of the same-round ratio to C (> 1: we cost more). API/floor: the public @ebpf/core API over our own @ebpf/sys floor, target ≤ ${API_VS_FLOOR_MAX}×.`,
+    `ratio: median over rounds of the same-round ratio to C (> 1: we cost more); rounds: the lowest and highest of those ratios. API/floor: the public @ebpf/core API over our own @ebpf/sys floor, target ≤ ${API_VS_FLOOR_MAX}×.`,
   );
   const loadAfter = os.loadavg();
   console.log(
