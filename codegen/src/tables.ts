@@ -496,7 +496,7 @@ export const pointers: Readonly<Record<string, readonly string[]>> = {
     'jited_line_info',
     'prog_tags',
   ],
-  MapInfo: [],
+  MapInfo: ['hash'], // the kernel copies the map's SHA-256 (6.18) to this address
   BtfInfo: ['btf', 'name'],
   LinkInfo: [
     'raw_tracepoint.tp_name',
@@ -537,7 +537,7 @@ export const notPointers: Readonly<Record<string, readonly string[]>> = {
     'cgroup.expected_revision',
   ],
   ProgInfo: ['load_time', 'run_time_ns', 'run_cnt', 'recursion_misses', 'netns_dev', 'netns_ino'],
-  MapInfo: ['netns_dev', 'netns_ino', 'map_extra', 'hash'],
+  MapInfo: ['netns_dev', 'netns_ino', 'map_extra'],
   LinkInfo: [
     'raw_tracepoint.cookie',
     'tracing.cookie',

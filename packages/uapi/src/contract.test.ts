@@ -154,6 +154,9 @@ describe('@ebpf/uapi contract', () => {
     expect(uapi.MapCreateAttr.fields.mapName).toEqual({ offset: 28, size: 16, type: 'bytes' });
     expect(uapi.ProgInfo.fields.tag).toMatchObject({ type: 'bytes', size: 8 });
     expect(uapi.ProgInfo.fields.xlatedProgInsns.type).toBe('ptr');
+    // The kernel copies the map's SHA-256 to the address in bpf_map_info.hash (6.18): a pointer, tied to a buffer.
+    expect(uapi.MapInfo.fields.hash).toEqual({ offset: 88, size: 8, type: 'ptr' });
+    expect(uapi.MapCreateAttr.fields.exclProgHash.type).toBe('ptr');
     expect(uapi.SkBuff.fields.cb).toMatchObject({ type: 'bytes', elem: 'u32', count: 5, size: 20 });
     expect(uapi.BPF_ATTR_SIZE).toBeGreaterThanOrEqual(uapi.LinkCreateAttr.size);
   });

@@ -673,7 +673,7 @@ export const MapInfo = {
     /** `__u64 map_extra` */
     mapExtra: { offset: 80, size: 8, type: 'u64' },
     /** `__u64 hash` */
-    hash: { offset: 88, size: 8, type: 'u64' },
+    hash: { offset: 88, size: 8, type: 'ptr' },
     /** `__u32 hash_size` */
     hashSize: { offset: 96, size: 4, type: 'u32' },
   },
