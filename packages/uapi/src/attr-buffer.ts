@@ -6,6 +6,7 @@
  * takes, and only native code turns those buffers into addresses.
  */
 import type { FieldLayout, FieldsOfType, StructLayout } from './layout.ts';
+import { encodeUtf8Into } from './utf8.ts';
 
 /** What a pointer field may point at: any view on memory, or null for "no buffer" (address 0). */
 export type PointerTarget = ArrayBufferView | null;
@@ -13,7 +14,6 @@ export type PointerTarget = ArrayBufferView | null;
 const TWO_32 = 2 ** 32;
 /** The kernel reads attrs in host byte order. */
 const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const encoder = new TextEncoder();
 
 /**
  * A reusable attr buffer for one layout.
@@ -183,8 +183,7 @@ export class AttrBuffer<L extends StructLayout = StructLayout> {
     const target = this.bytes.subarray(f.offset, f.offset + f.size);
     target.fill(0);
     if (typeof value === 'string') {
-      const r = encoder.encodeInto(value, target);
-      if (r.read < value.length)
+      if (encodeUtf8Into(value, target) < 0)
         throw new RangeError(`${this.layout.name}.${name}: '${value}' is longer than ${f.size} bytes`);
     } else {
       if (value.length > f.size)
