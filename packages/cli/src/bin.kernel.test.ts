@@ -259,6 +259,39 @@ requireKernel('ebpf against the running kernel', () => {
     expect(report.helpers.xdp).toContain('bpf_xdp_get_buff_len');
   });
 
+  it('lists helpers per program type only where the probe means something', () => {
+    const report = json<{
+      programTypes: Record<string, boolean>;
+      helpers: Record<string, string[]>;
+      helpersNotProbed?: Record<string, string>;
+    }>(ebpf(['feature', '--json']));
+    // Every supported type is either listed with its helpers or said to be unprobeable.
+    for (const [type, ok] of Object.entries(report.programTypes))
+      if (ok) expect(report.helpers[type] ?? report.helpersNotProbed?.[type]).toBeDefined();
+    expect(report.helpers.xdp).toContain('bpf_xdp_adjust_head');
+    expect(report.helpers.xdp).not.toContain('bpf_skb_store_bytes');
+    // The kernel refuses struct_ops and (non-sleepable) syscall programs before looking at
+    // their calls: no list of "all helpers" for them.
+    for (const type of ['struct_ops', 'syscall']) {
+      expect(report.helpers[type]).toBeUndefined();
+      expect(report.helpersNotProbed?.[type]).toMatch(/before looking at its calls/);
+    }
+    const text = ebpf(['feature', '--type', 'struct_ops']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^struct_ops \(helpers not probed\)$/m);
+  });
+
+  it('feature: exit 2 for an unknown program type, 77 with what to do without privileges', () => {
+    const bogus = ebpf(['feature', '--type', 'bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain("unknown program type 'bogus'");
+    const unprivileged = ebpf(['feature', '--json'], { noCaps: true });
+    expect(unprivileged.code).toBe(77);
+    expect(unprivileged.stdout).toBe('');
+    expect(unprivileged.stderr).toMatch(/cannot probe the kernel/);
+    expect(unprivileged.stderr).toMatch(/setcap cap_bpf/);
+  });
+
   describe('the XDP demo, in a network namespace of its own', () => {
     const netns = `ebpf-cli-e2e-${process.pid}`;
     beforeAll(() => {

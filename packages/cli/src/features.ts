@@ -1,9 +1,11 @@
 /**
  * `ebpf feature`: what the running kernel supports, through `@ebpf/core`'s probes.
  */
+import { readFileSync } from 'node:fs';
 import { helperName } from '@ebpf/asm';
 import { features } from '@ebpf/core';
 import { cNameOf, FuncId, LinkType, MapType, ProgType } from '@ebpf/uapi';
+import { CliError, ExitCode, privilegeAdvice } from './exit-codes.ts';
 
 /** What `ebpf feature --json` prints. */
 export interface FeatureReport {
@@ -14,7 +16,16 @@ export interface FeatureReport {
   linkTypes: string[];
   /** Helpers each supported program type may call, when probed. */
   helpers?: Record<string, string[]>;
+  /**
+   * Program types whose helpers could not be probed, with the reason: the kernel refuses any
+   * program of these types before looking at its calls (struct_ops needs an attach target,
+   * syscall programs must be sleepable), so a helper list for them would mean nothing.
+   */
+  helpersNotProbed?: Record<string, string>;
 }
+
+/** A helper id no kernel has: the control question that tells whether helper probes mean anything. */
+const noSuchHelper = 0x7fff_ffff;
 
 function names(table: object, prefix: string): string[] {
   const out: string[] = [];
@@ -45,6 +56,7 @@ function probe(fn: () => unknown): boolean {
 /** Probes program types, map types and (unless `helpers` is false) helpers per program type. */
 export function probeFeatures(options: { helpers: boolean; progType?: string }): FeatureReport {
   const f = features;
+  checkCanProbe();
   const programTypes: Record<string, boolean> = {};
   for (const name of names(ProgType, 'BPF_PROG_TYPE_'))
     programTypes[name] = probe(() => f.programType(name as never));
@@ -58,13 +70,19 @@ export function probeFeatures(options: { helpers: boolean; progType?: string }):
   };
   if (options.helpers) {
     const helpers: Record<string, string[]> = {};
+    const notProbed: Record<string, string> = {};
     const types = options.progType
-      ? [options.progType]
-      : Object.keys(programTypes).filter((t) => programTypes[t]);
+      ? [knownProgramType(options.progType, programTypes)]
+      : supported(programTypes);
     const ids = [...new Set(Object.values(FuncId as Record<string, number>))]
       .filter((id) => id > 0)
       .sort((a, b) => a - b);
     for (const type of types) {
+      const why = unprobeable(type);
+      if (why !== undefined) {
+        notProbed[type] = why;
+        continue;
+      }
       helpers[type] = [];
       for (const id of ids) {
         const name = helperName(id);
@@ -72,6 +90,70 @@ export function probeFeatures(options: { helpers: boolean; progType?: string }):
       }
     }
     report.helpers = helpers;
+    if (Object.keys(notProbed).length > 0) report.helpersNotProbed = notProbed;
   }
   return report;
+}
+
+function supported(record: Record<string, boolean>): string[] {
+  return Object.keys(record).filter((name) => record[name]);
+}
+
+function knownProgramType(name: string, programTypes: Record<string, boolean>): string {
+  if (!(name in programTypes))
+    throw new CliError(
+      `unknown program type '${name}' (one of: ${Object.keys(programTypes).join(', ')})`,
+      ExitCode.Usage,
+    );
+  if (!programTypes[name]) {
+    const reason = features.probeProgramType(name as never).reason ?? 'not supported';
+    throw new CliError(`the kernel cannot load ${name} programs: ${reason}`, ExitCode.NotSupported);
+  }
+  return name;
+}
+
+/**
+ * Why helper probes say nothing for `type`, or undefined when they can be trusted: a program
+ * calling a helper id no kernel has must be refused for that call. When the kernel refuses it
+ * for another reason (no attach target, not sleepable), every helper would look available.
+ */
+function unprobeable(type: string): string | undefined {
+  if (!features.probeHelper(type as never, noSuchHelper).supported) return undefined;
+  return `the kernel refuses any ${type} probe program before looking at its calls (${rejectedBecause[type] ?? 'the probe program itself is rejected'})`;
+}
+
+/** Why the kernel refuses a minimal program of these types whatever it calls. */
+const rejectedBecause: Record<string, string> = {
+  struct_ops: 'loading one needs a struct_ops type to implement',
+  syscall: 'syscall programs must be loaded sleepable',
+  tracing: 'loading one needs a BTF attach target',
+  ext: 'loading one needs a program to extend',
+  lsm: 'loading one needs an LSM hook to attach to',
+};
+
+/** Throws what to do when the probes cannot even create an array map (no privileges). */
+function checkCanProbe(): void {
+  const array = features.probeMapType('array');
+  if (array.supported) return;
+  if (!hasBpfCapability())
+    throw new CliError(
+      'cannot probe the kernel: without CAP_BPF (or root) it refuses to create even an array map',
+      ExitCode.NoPermission,
+      privilegeAdvice,
+    );
+  throw new CliError(`cannot probe the kernel: ${array.reason ?? 'creating an array map failed'}`);
+}
+
+/** Whether this process holds CAP_BPF or CAP_SYS_ADMIN (from `CapEff` in /proc/self/status). */
+function hasBpfCapability(): boolean {
+  try {
+    const line = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (!line?.[1]) return process.getuid?.() === 0;
+    const caps = BigInt(`0x${line[1]}`);
+    const capSysAdmin = 21n;
+    const capBpf = 39n;
+    return ((caps >> capSysAdmin) & 1n) === 1n || ((caps >> capBpf) & 1n) === 1n;
+  } catch {
+    return process.getuid?.() === 0;
+  }
 }

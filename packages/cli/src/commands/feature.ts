@@ -50,6 +50,9 @@ export function registerFeatureCommand(program: Command, io: Io): void {
         for (const [type, helpers] of Object.entries(report.helpers)) {
           io.out(`${c.bold(type)} ${c.dim(`(${helpers.length} helpers)`)}\n${wrap(helpers, io.columns)}`);
         }
+        for (const [type, reason] of Object.entries(report.helpersNotProbed ?? {})) {
+          io.out(`${c.bold(type)} ${c.dim('(helpers not probed)')}\n${wrap(reason.split(' '), io.columns)}`);
+        }
       }
     });
 }
