@@ -21,5 +21,5 @@ export {
   type SizeRule,
 } from './map-types.ts';
 export { MapMemory } from './memory.ts';
-export { RingBuffer, type RingBufferMap, type RingRecordHandler } from './ring-buffer.ts';
+export { RingBuffer, type RingBufferMap, type RingRecord, type RingRecordHandler } from './ring-buffer.ts';
 export { type MapBtf, type MapSpec, pageSize, possibleCpus } from './spec.ts';

@@ -1,25 +1,85 @@
-import { add64, call, exit, ldMapFd, mov64, R0, R1, R2, R3, R4, R10, stdw } from '@ebpf/asm';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import {
+  add64,
+  call,
+  exit,
+  jeq,
+  jlt,
+  label,
+  ldMapFd,
+  mov64,
+  R0,
+  R1,
+  R2,
+  R3,
+  R4,
+  R6,
+  R10,
+  stdw,
+  stw,
+  stxdw,
+} from '@ebpf/asm';
 import { openFdCount, requireKernel } from '@ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
-import { ClosedError, InvalidArgumentError } from '../errors.ts';
+import { BpfError, ClosedError, InvalidArgumentError } from '../errors.ts';
 import { BpfProgram } from '../program/index.ts';
-import { BpfMap, RingBuffer } from './index.ts';
+import { BpfMap, RingBuffer, type RingRecord } from './index.ts';
 
-/** An XDP program writing one 16-byte record { u64 7, u64 0x5eed } per run. */
-function producer(events: BpfMap): BpfProgram {
+/**
+ * An XDP program writing `perRun` records per run with `bpf_ringbuf_output`: the first `size`
+ * bytes (≤ 24) of `{ u64 i, u64 0x5eed, u32 0x04030201, u32 0xffffffff }`, i = 0…perRun-1.
+ */
+function producer(events: BpfMap, perRun = 1, size = 16): BpfProgram {
   return BpfProgram.load({
     type: 'xdp',
     license: 'GPL',
     maps: { events },
     instructions: [
-      stdw(R10, -16, 7),
-      stdw(R10, -8, 0x5eed),
+      mov64(R6, 0),
+      label('loop'),
+      stxdw(R10, -24, R6),
+      stdw(R10, -16, 0x5eed),
+      stw(R10, -8, 0x04030201),
+      stw(R10, -4, -1),
       ldMapFd(R1, 'events'),
       mov64(R2, R10),
-      add64(R2, -16),
-      mov64(R3, 16),
+      add64(R2, -24),
+      mov64(R3, size),
       mov64(R4, 0),
       call('ringbuf_output'),
+      add64(R6, 1),
+      jlt(R6, perRun, 'loop'),
+      mov64(R0, 2),
+      exit(),
+    ],
+  });
+}
+
+/** An XDP program reserving a 16-byte record and discarding it, then outputting { u64 9 }. */
+function discarder(events: BpfMap): BpfProgram {
+  return BpfProgram.load({
+    type: 'xdp',
+    license: 'GPL',
+    maps: { events },
+    instructions: [
+      ldMapFd(R1, 'events'),
+      mov64(R2, 16),
+      mov64(R3, 0),
+      call('ringbuf_reserve'),
+      jeq(R0, 0, 'out'),
+      stdw(R0, 0, 1),
+      mov64(R1, R0),
+      mov64(R2, 0),
+      call('ringbuf_discard'),
+      stdw(R10, -8, 9),
+      ldMapFd(R1, 'events'),
+      mov64(R2, R10),
+      add64(R2, -8),
+      mov64(R3, 8),
+      mov64(R4, 0),
+      call('ringbuf_output'),
+      label('out'),
       mov64(R0, 2),
       exit(),
     ],
@@ -27,53 +87,270 @@ function producer(events: BpfMap): BpfProgram {
 }
 
 const packet = new Uint8Array(64);
+const isLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+/**
+ * Node arguments for a child running `source` (an ES module) on the workspace sources. It runs in
+ * the repo's `test/` package, which has tsx and `@ebpf/asm`; `@core` and `@sys` stand for the
+ * sources of this package and of `@ebpf/sys`.
+ */
+function childArgs(source: string): [string[], { cwd: string }] {
+  const core = pathToFileURL(`${import.meta.dirname}/../index.ts`).href;
+  const sys = pathToFileURL(`${import.meta.dirname}/../../../sys/src/index.ts`).href;
+  const code = source.replaceAll('@core', core).replaceAll('@sys', sys);
+  return [
+    ['--conditions=@ebpf/source', '--import', 'tsx', '--input-type=module', '-e', code],
+    { cwd: `${import.meta.dirname}/../../../../test` },
+  ];
+}
+
+/** Runs `source` in a child (see `childArgs`) and returns how it ended. */
+function child(source: string) {
+  const [args, options] = childArgs(source);
+  const run = spawnSync(process.execPath, args, { ...options, encoding: 'utf8', timeout: 60_000 });
+  return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr };
+}
 
 requireKernel('RingBuffer (kernel)', () => {
-  describe('reading records', () => {
-    it('consume() hands out every record without copying, and frees the space', () => {
+  describe('consume() and the record facade', () => {
+    it('hands out every record in place, round-trips its bytes, and frees the space', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events);
+      using prog = producer(events, 4, 24);
       using reader = new RingBuffer(events);
       expect(reader.size).toBe(4096);
       expect(reader.consume(() => {})).toBe(0);
-      prog.run({ data: packet, repeat: 100 }); // 100 × 24 bytes: fits in 4 KiB
-      expect(reader.available).toBe(100 * 24);
-      let sum = 0;
-      let n = reader.consume((view, offset, length) => {
-        expect(length).toBe(16);
-        sum +=
-          Number(view.getBigUint64(offset, true)) + (view.getUint32(offset + 8, true) === 0x5eed ? 0 : 1e9);
+      prog.run({ data: packet, repeat: 25 }); // 100 records of 8 + 24 bytes: 3,200 of 4,096
+      expect(reader.available).toBe(100 * 32);
+      const seen: number[] = [];
+      let n = reader.consume((r) => {
+        expect(r.length).toBe(24);
+        seen.push(r.u64n(0));
+        expect(r.u64(0)).toBe(BigInt(seen.at(-1)!));
+        expect(r.i64(0)).toBe(BigInt(seen.at(-1)!));
+        expect(r.u32(8)).toBe(0x5eed);
+        expect(r.u16(8)).toBe(0x5eed);
+        expect(r.u8(8)).toBe(0xed);
+        expect(r.u32(16)).toBe(0x04030201);
+        expect(r.i32(20)).toBe(-1);
+        expect(r.u32(20)).toBe(0xffffffff);
+        // Unaligned reads (offset 17 is odd): the host's byte order, like the typed arrays.
+        expect(r.u16(17)).toBe(isLittle ? 0x0302 : 0x0203);
+        expect(r.u32(17)).toBe(isLittle ? 0xff040302 : 0x020304ff);
+        expect(r.u64n(16)).toBe(
+          isLittle ? 0xffffffff * 2 ** 32 + 0x04030201 : 0x04030201 * 2 ** 32 + 0xffffffff,
+        );
+        const f = new Float64Array(r.bytes().buffer, 8, 1)[0];
+        expect(Object.is(r.f64(8), f)).toBe(true);
+        const bytes = r.bytes();
+        expect(bytes).toBeInstanceOf(Uint8Array);
+        expect([...bytes.subarray(16)]).toEqual(
+          [1, 2, 3, 4, 255, 255, 255, 255].map((b, i) =>
+            isLittle ? b : [4, 3, 2, 1, 255, 255, 255, 255][i]!,
+          ),
+        );
+        const target = new Uint8Array(30);
+        expect(r.copyTo(target, 6)).toBe(24);
+        expect([...target.subarray(6)]).toEqual([...bytes]);
       }, 60);
       expect(n).toBe(60);
-      n += reader.consume(() => {
-        sum += 7;
+      n += reader.consume((r) => {
+        seen.push(r.u64n(0));
       });
       expect(n).toBe(100);
-      expect(sum).toBe(700);
+      expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => i % 4));
       expect(reader.available).toBe(0);
-      // The space was given back: the ring fills again, across its end (records wrap).
-      prog.run({ data: packet, repeat: 150 });
-      expect(reader.consume(() => {})).toBe(150);
     });
 
-    it('next() returns views until the ring is empty', () => {
+    it('reads records that wrap around the end of the ring whole', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events);
+      using prog = producer(events, 1, 24);
       using reader = new RingBuffer(events);
+      // 32 bytes per record: 3 runs of 50 (1,600 bytes each) cross the 4,096-byte end.
+      let total = 0;
+      for (let round = 0; round < 6; round++) {
+        prog.run({ data: packet, repeat: 50 });
+        let sum = 0;
+        expect(
+          reader.consume((r) => {
+            sum += r.u32(8) + r.u32(16) + r.u32(20);
+            const copy = new Uint8Array(24);
+            r.copyTo(copy);
+            expect(new DataView(copy.buffer).getUint32(8, isLittle)).toBe(0x5eed);
+          }),
+        ).toBe(50);
+        expect(sum).toBe(50 * (0x5eed + 0x04030201 + 0xffffffff));
+        total += 50;
+      }
+      expect(total * 32).toBeGreaterThan(2 * 4096);
+      // Records of 16 bytes after records of 32: the positions are no longer aligned alike.
+      using small = producer(events, 7, 12);
+      small.run({ data: packet, repeat: 20 }); // 140 × 24 bytes: fits, and wraps again
+      const values: number[] = [];
+      expect(reader.consume((r) => values.push(r.length === 12 ? r.u64n(0) : -1))).toBe(140);
+      expect(values).toEqual(Array.from({ length: 140 }, (_, i) => i % 7));
+    });
+
+    it('skips discarded records', () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using prog = discarder(events);
+      using reader = new RingBuffer(events);
+      prog.run({ data: packet, repeat: 10 });
+      expect(reader.available).toBe(10 * (24 + 16)); // discarded space is consumed too
+      const lengths: number[] = [];
+      expect(reader.consume((r) => lengths.push(r.length, r.u64n(0)))).toBe(10);
+      expect(lengths).toEqual(Array.from({ length: 20 }, (_, i) => (i % 2 ? 9 : 8)));
+      expect(reader.available).toBe(0);
       prog.run({ data: packet, repeat: 3 });
+      expect([reader.next(), reader.next(), reader.next(), reader.next()].map((b) => b?.length)).toEqual([
+        8,
+        8,
+        8,
+        undefined,
+      ]);
+    });
+
+    it('stops at records still being written (BUSY) and delivers each record once, intact', async () => {
+      // A producer in a worker thread fills the ring while this thread drains it: the reader
+      // meets records whose header still has the BUSY bit and must stop there and come back.
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 1 << 16 });
+      using reader = new RingBuffer(events);
+      const runs = 2000; // 2000 × 64 records of 24 bytes: 47 × the ring (records are dropped when full)
+      const producerScript = `
+        import { BpfMap, BpfProgram } from '@core';
+        import * as asm from '@ebpf/asm';
+        const events = BpfMap.fromId(${events.info().id});
+        const prog = BpfProgram.load({ type: 'xdp', license: 'GPL', maps: { events }, instructions: [
+          asm.mov64(asm.R6, 0), asm.label('loop'), asm.stxdw(asm.R10, -24, asm.R6), asm.stdw(asm.R10, -16, 0x5eed),
+          asm.ldMapFd(asm.R1, 'events'), asm.mov64(asm.R2, asm.R10), asm.add64(asm.R2, -24), asm.mov64(asm.R3, 16),
+          asm.mov64(asm.R4, 0), asm.call('ringbuf_output'), asm.add64(asm.R6, 1), asm.jlt(asm.R6, 64, 'loop'),
+          asm.mov64(asm.R0, 2), asm.exit()] });
+        for (let i = 0; i < ${runs}; i++) prog.run({ data: new Uint8Array(64), repeat: 1 });
+      `;
+      const { spawn } = await import('node:child_process');
+      const [args, options] = childArgs(producerScript);
+      const proc = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      proc.stderr.on('data', (d) => (stderr += d));
+      const done = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+      let finished = false;
+      void done.then(() => (finished = true));
+      let count = 0;
+      let bad = 0;
+      const check = (r: RingRecord) => {
+        if (r.length !== 16 || r.u64n(8) !== 0x5eed || r.u64n(0) > 63) bad++;
+        count++;
+      };
+      while (!finished) {
+        reader.consume(check);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      reader.consume(check);
+      expect(await done, stderr).toBe(0);
+      expect(bad).toBe(0);
+      expect(count).toBeGreaterThan(0);
+      expect(count).toBeLessThanOrEqual(runs * 64);
+      expect(reader.available).toBe(0);
+    }, 120_000);
+
+    it('bounds-checks every read: RangeError outside the record, and after the callback', () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using prog = producer(events, 1, 12);
+      using reader = new RingBuffer(events);
+      prog.run({ data: packet, repeat: 1 });
+      let kept: RingRecord | undefined;
+      reader.consume((r) => {
+        kept = r;
+        expect(r.length).toBe(12);
+        expect(r.u32(8)).toBe(0x5eed);
+        expect(r.u8(11)).toBe(0);
+        for (const [read, last] of [
+          [(o: number) => r.u8(o), 11],
+          [(o: number) => r.u16(o), 10],
+          [(o: number) => r.u32(o), 8],
+          [(o: number) => r.i32(o), 8],
+          [(o: number) => r.u64(o), 4],
+          [(o: number) => r.i64(o), 4],
+          [(o: number) => r.u64n(o), 4],
+          [(o: number) => r.f64(o), 4],
+        ] as const) {
+          expect(() => read(last)).not.toThrow();
+          for (const bad of [last + 1, -1, 0.5, Number.NaN, 2 ** 32, 1e9, '0' as unknown as number]) {
+            expect(() => read(bad)).toThrow(RangeError);
+          }
+        }
+        expect(() => r.copyTo(new Uint8Array(11))).toThrow(RangeError);
+        expect(() => r.copyTo(new Uint8Array(12), 1)).toThrow(RangeError);
+        expect(() => r.copyTo(new Uint8Array(20), -1)).toThrow(RangeError);
+        expect(() => r.copyTo([] as unknown as Uint8Array)).toThrow(TypeError);
+        expect(() => r.copyTo(new Uint16Array(12) as unknown as Uint8Array)).toThrow(TypeError);
+        expect(() => reader.consume(() => {})).toThrow(BpfError);
+        expect(() => reader.next()).toThrow(BpfError);
+      });
+      expect(kept?.length).toBe(0);
+      expect(() => kept?.u8(0)).toThrow(RangeError);
+      expect(() => kept?.bytes()).toThrow(RangeError);
+      expect((thrown(() => kept?.u8(0)) as Error).message).toMatch(/inside the consume\(\) callback/);
+    });
+
+    it('counts a record whose handler throws as consumed, and stops when the handler closes the reader', () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using prog = producer(events, 3, 16);
+      const reader = new RingBuffer(events);
+      prog.run({ data: packet, repeat: 1 });
+      expect(() =>
+        reader.consume((r) => {
+          if (r.u64n(0) === 1) throw new Error('handler failed');
+        }),
+      ).toThrow('handler failed');
+      expect(reader.consume((r) => expect(r.u64n(0)).toBe(2))).toBe(1);
+      prog.run({ data: packet, repeat: 1 });
+      let calls = 0;
+      expect(
+        reader.consume(() => {
+          calls++;
+          reader.close();
+        }),
+      ).toBe(1);
+      expect(calls).toBe(1);
+      expect(() => reader.consume(() => {})).toThrow(ClosedError);
+    });
+  });
+
+  describe('next() and iteration give copies', () => {
+    it('next() returns Uint8Array copies the caller owns', () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using prog = producer(events, 3, 16);
+      using reader = new RingBuffer(events);
+      prog.run({ data: packet, repeat: 1 });
       const records = [reader.next(), reader.next(), reader.next()];
-      expect(records.every((r) => r?.length === 16 && r[0] === 7)).toBe(true);
+      expect(records.map((r) => r?.[isLittle ? 0 : 7])).toEqual([0, 1, 2]);
+      for (const r of records) {
+        expect(r?.byteOffset).toBe(0);
+        expect(r?.buffer.byteLength).toBe(16);
+        r?.fill(0xff); // ours to write
+      }
       expect(reader.next()).toBeUndefined();
+      expect(reader.available).toBe(0);
     });
 
     it('for await waits on the event loop for records and ends when closed', async () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events);
+      using prog = producer(events, 5, 16);
       const reader = new RingBuffer(events);
-      setTimeout(() => prog.run({ data: packet, repeat: 5 }), 20);
+      setTimeout(() => prog.run({ data: packet, repeat: 1 }), 20);
       let count = 0;
       for await (const record of reader) {
-        expect(new DataView(record.buffer, record.byteOffset).getUint32(8, true)).toBe(0x5eed);
+        expect(new DataView(record.buffer, record.byteOffset).getUint32(8, isLittle)).toBe(0x5eed);
+        record[0] = 1; // a copy
         if (++count === 5) break;
       }
       expect(count).toBe(5);
@@ -82,7 +359,35 @@ requireKernel('RingBuffer (kernel)', () => {
       await waiting;
       expect(() => reader.next()).toThrow(ClosedError);
     });
+  });
 
+  describe('no public path writes into the read-only mapping', () => {
+    it('a write through the read-only mapping does kill a process (the control)', () => {
+      const run = child(`
+        import { BpfMap } from '@core';
+        import * as sys from '@sys';
+        const events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+        const mmapReadOnly = sys.mmapReadOnlyUnchecked ?? ((fd, len, off) => sys.mmap(fd, len, false, off));
+        const data = new Uint8Array(mmapReadOnly(events.fd, 3 * 4096, 4096));
+        data[4096] = 1;
+        console.log('survived');
+      `);
+      expect(run.signal, run.stderr).toBe('SIGSEGV');
+    });
+
+    it('a child writing into everything it can reach, after patching the builtins, exits 0', () => {
+      const run = child(CHILD_WRITES_EVERYWHERE);
+      expect(run.stderr).toBe('');
+      expect(run.signal).toBeNull();
+      expect(run.status, run.stdout).toBe(0);
+      const report = JSON.parse(run.stdout.trim().split('\n').pop()!);
+      expect(report.consumed).toBeGreaterThan(0);
+      expect(report.written).toBeGreaterThan(0);
+      expect(report.patchedCalls).toBeGreaterThan(0);
+    }, 60_000);
+  });
+
+  describe('lifetime', () => {
     it('takes only ringbuf maps, owns its own fd, and leaks nothing', () => {
       using hash = BpfMap.create({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 1 });
       expect(() => new RingBuffer(hash as never)).toThrow(InvalidArgumentError);
@@ -94,6 +399,113 @@ requireKernel('RingBuffer (kernel)', () => {
       reader.close();
       reader.close();
       expect(openFdCount()).toBe(before);
+      expect(() => reader.available).toThrow(ClosedError);
     });
   });
 });
+
+/**
+ * The child of the crash test: it patches every builtin the reader could hand a view to, then
+ * reaches for record bytes through every public way (consume's record and all its methods, next(),
+ * iteration, errors, every property and getter of the reader and the record and their prototypes)
+ * and writes into every ArrayBuffer or view it found. A view of the read-only mapping would kill it.
+ */
+const CHILD_WRITES_EVERYWHERE = `
+  import { BpfMap, BpfProgram, RingBuffer } from '@core';
+  import * as asm from '@ebpf/asm';
+  const apply = Reflect.apply;
+  const U8 = Uint8Array;
+  const fill = Uint8Array.prototype.fill;
+  const found = new Set();
+  const seen = new WeakSet();
+  let patchedCalls = 0;
+  const grab = (...values) => { patchedCalls++; for (const v of values) walk(v, 0); };
+  function walk(value, depth) {
+    if ((typeof value !== 'object' && typeof value !== 'function') || value === null || seen.has(value)) return;
+    seen.add(value);
+    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) found.add(value);
+    if (depth > 4 || value === globalThis) return;
+    for (let o = value; o && o !== Object.prototype && o !== Function.prototype; o = Object.getPrototypeOf(o)) {
+      for (const key of Reflect.ownKeys(o)) {
+        let v;
+        try { v = Reflect.get(o, key, value); } catch (error) { v = error; }
+        walk(v, depth + 1);
+      }
+    }
+  }
+
+  const events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+  const prog = BpfProgram.load({ type: 'xdp', license: 'GPL', maps: { events }, instructions: [
+    asm.mov64(asm.R6, 0), asm.label('loop'), asm.stxdw(asm.R10, -24, asm.R6), asm.stdw(asm.R10, -16, 0x5eed),
+    asm.stdw(asm.R10, -8, 7), asm.ldMapFd(asm.R1, 'events'), asm.mov64(asm.R2, asm.R10), asm.add64(asm.R2, -24),
+    asm.mov64(asm.R3, 24), asm.mov64(asm.R4, 0), asm.call('ringbuf_output'), asm.add64(asm.R6, 1),
+    asm.jlt(asm.R6, 8, 'loop'), asm.mov64(asm.R0, 2), asm.exit()] });
+  const reader = new RingBuffer(events);
+
+  // Patch, after the library loaded, whatever a careless library would pass a view to.
+  const TA = Object.getPrototypeOf(Uint8Array);
+  for (const [obj, names] of [
+    [Atomics, ['load', 'store']],
+    [TA.prototype, ['subarray', 'slice', 'set', 'fill', 'copyWithin', 'at']],
+    [DataView.prototype, ['getUint8', 'getUint16', 'getUint32', 'getInt32', 'getBigUint64', 'getBigInt64', 'getFloat64']],
+    [Function.prototype, ['call', 'apply', 'bind']],
+    [Reflect, ['apply', 'construct']],
+  ]) {
+    for (const name of names) {
+      const original = obj[name];
+      obj[name] = function (...args) { grab(this, ...args); return apply(original, this, args); };
+    }
+  }
+  for (const C of [TA, Uint8Array, Uint32Array, BigUint64Array, Float64Array, ArrayBuffer]) {
+    Object.defineProperty(C, Symbol.species, { configurable: true, get() { grab(this); return this; } });
+  }
+  for (const name of ['Uint8Array', 'Uint16Array', 'Uint32Array', 'Int32Array', 'Float64Array', 'BigUint64Array', 'BigInt64Array', 'DataView', 'BigInt', 'Number', 'RangeError', 'TypeError']) {
+    const Original = globalThis[name];
+    globalThis[name] = new Proxy(Original, {
+      apply(t, self, args) { grab(...args); return Reflect.apply(t, self, args); },
+      construct(t, args, nt) { grab(...args); return Reflect.construct(t, args, nt); },
+    });
+  }
+  patchedCalls = 0;
+
+  let consumed = 0;
+  const tryAll = (fn) => { try { walk(fn(), 0); } catch (error) { walk(error, 0); } };
+  prog.run({ data: new Uint8Array(64), repeat: 2 });
+  let kept;
+  reader.consume((record) => {
+    consumed++;
+    kept = record;
+    walk(record, 0);
+    for (const m of ['u8', 'u16', 'u32', 'i32', 'u64', 'i64', 'u64n', 'f64']) {
+      for (const off of [0, 1, 3, 8, 17, 23, 24, -1, 1e9]) tryAll(() => record[m](off));
+    }
+    tryAll(() => record.bytes());
+    const target = new Uint8Array(64);
+    tryAll(() => record.copyTo(target, 3));
+    found.add(target);
+    tryAll(() => record.copyTo({ length: 100 }));
+    tryAll(() => record.copyTo(new Proxy(new Uint8Array(64), {})));
+    tryAll(() => reader.next());
+    tryAll(() => reader.consume(() => {}));
+  }, 4);
+  walk(kept, 0);
+  tryAll(() => kept.u8(0));
+  tryAll(() => kept.bytes());
+  for (let r; (r = reader.next()); ) { consumed++; walk(r, 0); }
+  walk(reader, 0);
+  prog.run({ data: new Uint8Array(64), repeat: 1 });
+  let n = 0;
+  for await (const r of reader) { consumed++; walk(r, 0); if (++n === 8) break; }
+  reader.close();
+  tryAll(() => reader.next());
+  tryAll(() => kept.u8(0));
+  walk(reader, 0);
+
+  let written = 0;
+  for (const x of [...found]) {
+    const bytes = x instanceof ArrayBuffer ? new U8(x) : new U8(x.buffer, x.byteOffset, x.byteLength);
+    apply(fill, bytes, [0xa5]);
+    written++;
+  }
+  console.log(JSON.stringify({ consumed, written, patchedCalls }));
+`;

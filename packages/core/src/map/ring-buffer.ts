@@ -1,11 +1,53 @@
 import * as sys from '@ebpf/sys';
-import { ClosedError, InvalidArgumentError, translateSysError } from '../errors.ts';
+import { BpfError, ClosedError, InvalidArgumentError, translateSysError } from '../errors.ts';
 import { KernelObject } from '../kernel-object.ts';
 import { pageSize } from './spec.ts';
 
 const BUSY = 0x80000000;
 const DISCARD = 0x40000000;
 const HEADER = 8;
+const TWO32 = 2 ** 32;
+/** Records are in the host's byte order; typed arrays read in it too. */
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/**
+ * Whether plain loads of record headers are acquire loads. On x86-64 every load is an acquire
+ * load in hardware, and V8 keeps typed-array loads in program order, so the walk reads headers
+ * with plain loads there: `Atomics.load` is a builtin call in V8 and halves the ring's rate.
+ * Elsewhere (arm64, ...) headers are read with `Atomics.load`.
+ */
+const PLAIN_ACQUIRE = process.arch === 'x64' || process.arch === 'ia32';
+/** Records up to this size are copied byte by byte; larger ones through `TypedArray#set`. */
+const COPY_LOOP_MAX = 64;
+
+// The ring's data pages are mapped read-only: a write into them kills the process (SIGSEGV), so
+// no view of them may ever reach user code. The intrinsics that receive such a view are taken
+// here, when the module loads, so that code patching `Atomics`, `Uint8Array`, `Function.prototype
+// .call` or `Symbol.species` later never receives one. Methods that consult `Symbol.species`
+// (`subarray`, `slice`) are never called on a view of the mapping.
+const U8 = Uint8Array;
+const U16 = Uint16Array;
+const U32 = Uint32Array;
+const I32 = Int32Array;
+const F64 = Float64Array;
+const BU64 = BigUint64Array;
+const BI64 = BigInt64Array;
+const toBigInt = BigInt;
+const toNumber = Number;
+const atomicsLoad = Atomics.load;
+const atomicsStore = Atomics.store;
+const uncurry = Function.prototype.bind.bind(Function.prototype.call) as <A extends unknown[], R>(
+  fn: (...args: A) => R,
+) => (self: unknown, ...args: A) => R;
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as Uint8Array;
+const typedArraySet = uncurry(
+  TypedArrayPrototype.set as (source: ArrayLike<number>, offset?: number) => void,
+);
+const typedArrayTag = uncurry(
+  Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag)?.get as () => string | undefined,
+);
+const typedArrayLength = uncurry(
+  Object.getOwnPropertyDescriptor(TypedArrayPrototype, 'length')?.get as () => number,
+);
 
 /** What `RingBuffer` needs of a map: a `BpfMap` of type 'ringbuf'. */
 export interface RingBufferMap {
@@ -14,19 +56,246 @@ export interface RingBufferMap {
   readonly maxEntries: number;
 }
 
-/** Receives one record: its bytes are `view[offset, offset + length)`, valid during the call only. */
-export type RingRecordHandler = (view: DataView, offset: number, length: number) => void;
+/**
+ * One ring buffer record as `consume` hands it out: read-only, bounds-checked access to the
+ * record's bytes where the kernel wrote them (no copy). Multi-byte reads are in the host's byte
+ * order, as the BPF program wrote them. Every read outside `[0, length)` throws `RangeError`.
+ *
+ * The object is reused for every record of a reader and is valid only during the callback; after
+ * it returns, `length` is 0 and every read throws. Keep data with `bytes()` or `copyTo()`.
+ */
+export interface RingRecord {
+  /** Length of the record in bytes (0 once the callback has returned). */
+  readonly length: number;
+  /** The unsigned byte at `offset`. */
+  u8(offset: number): number;
+  /** The unsigned 16-bit integer at `offset`. */
+  u16(offset: number): number;
+  /** The unsigned 32-bit integer at `offset`. */
+  u32(offset: number): number;
+  /** The signed 32-bit integer at `offset`. */
+  i32(offset: number): number;
+  /** The unsigned 64-bit integer at `offset`, as a bigint (allocates one). */
+  u64(offset: number): bigint;
+  /** The signed 64-bit integer at `offset`, as a bigint (allocates one). */
+  i64(offset: number): bigint;
+  /**
+   * The unsigned 64-bit integer at `offset` as a number, built from two 32-bit reads: no
+   * allocation. Exact up to `Number.MAX_SAFE_INTEGER` (2^53 - 1); larger values are rounded.
+   */
+  u64n(offset: number): number;
+  /** The 64-bit float at `offset`. */
+  f64(offset: number): number;
+  /**
+   * Copies the record into `target` at `offset` (default 0) and returns the number of bytes
+   * copied (`length`). Throws `RangeError` if it does not fit, `TypeError` if `target` is not a
+   * `Uint8Array`.
+   */
+  copyTo(target: Uint8Array, offset?: number): number;
+  /** A copy of the record's bytes, yours to keep and to write. */
+  bytes(): Uint8Array;
+}
+
+/** Receives one record; see {@link RingRecord} for what it may do with it and for how long. */
+export type RingRecordHandler = (record: RingRecord) => void;
+
+function outside(offset: number, size: number, length: number): RangeError {
+  return new RangeError(
+    length === 0
+      ? 'this ring record is no longer valid: read a record inside the consume() callback that received it'
+      : `reading ${size} byte${size === 1 ? '' : 's'} at offset ${String(offset)} is outside the record (length ${length})`,
+  );
+}
+
+/** Places a record over `[base, base + length)` of the data area; module-private. */
+let place: (record: Record, base: number, length: number) => void;
+/** Copies `length` bytes at `base` of the data area into `target` at `offset`; module-private. */
+let copyOut: (record: Record, base: number, length: number, target: Uint8Array, offset: number) => void;
+
+/**
+ * The one implementation of `RingRecord`. Its typed arrays view the read-only mapping and live
+ * only in private fields; no method returns, throws or passes any of them to code it does not own.
+ */
+class Record implements RingRecord {
+  readonly #buffer: ArrayBuffer;
+  readonly #start: number;
+  readonly #u8: Uint8Array;
+  readonly #u16: Uint16Array;
+  readonly #u32: Uint32Array;
+  readonly #i32: Int32Array;
+  readonly #f64: Float64Array;
+  readonly #u64: BigUint64Array;
+  readonly #i64: BigInt64Array;
+  /** Private 8 bytes (on the heap, writable) for reads at unaligned offsets. */
+  readonly #scratch = new U8(8);
+  readonly #scratch16 = new U16(this.#scratch.buffer);
+  readonly #scratch32 = new U32(this.#scratch.buffer);
+  readonly #scratchI32 = new I32(this.#scratch.buffer);
+  readonly #scratchF64 = new F64(this.#scratch.buffer);
+  readonly #scratchU64 = new BU64(this.#scratch.buffer);
+  readonly #scratchI64 = new BI64(this.#scratch.buffer);
+  #base = 0;
+  #len = 0;
+
+  static {
+    place = (record, base, length) => {
+      record.#base = base;
+      record.#len = length;
+    };
+    copyOut = (record, base, length, target, offset) => record.#copy(base, length, target, offset);
+  }
+
+  /** `buffer` is the producer mapping; the data area is `bytes` long from `start`. */
+  constructor(buffer: ArrayBuffer, start: number, bytes: number) {
+    this.#buffer = buffer;
+    this.#start = start;
+    this.#u8 = new U8(buffer, start, bytes);
+    this.#u16 = new U16(buffer, start, bytes / 2);
+    this.#u32 = new U32(buffer, start, bytes / 4);
+    this.#i32 = new I32(buffer, start, bytes / 4);
+    this.#f64 = new F64(buffer, start, bytes / 8);
+    this.#u64 = new BU64(buffer, start, bytes / 8);
+    this.#i64 = new BI64(buffer, start, bytes / 8);
+  }
+
+  get length(): number {
+    return this.#len;
+  }
+
+  u8(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset >= len) throw outside(offset, 1, len);
+    return this.#u8[this.#base + offset]!;
+  }
+
+  u16(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 2) throw outside(offset, 2, len);
+    const p = this.#base + offset;
+    if ((p & 1) === 0) return this.#u16[p >>> 1]!;
+    this.#unaligned(p, 2);
+    return this.#scratch16[0]!;
+  }
+
+  u32(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 4) throw outside(offset, 4, len);
+    const p = this.#base + offset;
+    if ((p & 3) === 0) return this.#u32[p >>> 2]!;
+    this.#unaligned(p, 4);
+    return this.#scratch32[0]!;
+  }
+
+  i32(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 4) throw outside(offset, 4, len);
+    const p = this.#base + offset;
+    if ((p & 3) === 0) return this.#i32[p >>> 2]!;
+    this.#unaligned(p, 4);
+    return this.#scratchI32[0]!;
+  }
+
+  u64(offset: number): bigint {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    const p = this.#base + offset;
+    if ((p & 7) === 0) return this.#u64[p >>> 3]!;
+    this.#unaligned(p, 8);
+    return this.#scratchU64[0]!;
+  }
+
+  i64(offset: number): bigint {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    const p = this.#base + offset;
+    if ((p & 7) === 0) return this.#i64[p >>> 3]!;
+    this.#unaligned(p, 8);
+    return this.#scratchI64[0]!;
+  }
+
+  u64n(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    const p = this.#base + offset;
+    let a: number;
+    let b: number;
+    if ((p & 3) === 0) {
+      const i = p >>> 2;
+      a = this.#u32[i]!;
+      b = this.#u32[i + 1]!;
+    } else {
+      this.#unaligned(p, 8);
+      a = this.#scratch32[0]!;
+      b = this.#scratch32[1]!;
+    }
+    return LITTLE ? a + b * TWO32 : a * TWO32 + b;
+  }
+
+  f64(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    const p = this.#base + offset;
+    if ((p & 7) === 0) return this.#f64[p >>> 3]!;
+    this.#unaligned(p, 8);
+    return this.#scratchF64[0]!;
+  }
+
+  copyTo(target: Uint8Array, offset = 0): number {
+    if (typedArrayTag(target) !== 'Uint8Array') throw new TypeError('copyTo() target must be a Uint8Array');
+    const len = this.#len;
+    if (len === 0) throw outside(0, 0, 0);
+    if (offset >>> 0 !== offset || offset > typedArrayLength(target) - len) {
+      throw new RangeError(
+        `a record of ${len} bytes does not fit in a Uint8Array of ${typedArrayLength(target)} at offset ${String(offset)}`,
+      );
+    }
+    this.#copy(this.#base, len, target, offset);
+    return len;
+  }
+
+  bytes(): Uint8Array {
+    const len = this.#len;
+    if (len === 0) throw outside(0, 0, 0);
+    const out = new U8(len);
+    this.#copy(this.#base, len, out, 0);
+    return out;
+  }
+
+  /** Copies data-area bytes into a `Uint8Array` the caller checked (or made). */
+  #copy(base: number, length: number, target: Uint8Array, offset: number): void {
+    if (length <= COPY_LOOP_MAX) {
+      const src = this.#u8;
+      for (let i = 0; i < length; i++) target[offset + i] = src[base + i]!;
+    } else {
+      // A short-lived view of our own making; `set` reads it through internal slots only.
+      typedArraySet(target, new U8(this.#buffer, this.#start + base, length), offset);
+    }
+  }
+
+  #unaligned(p: number, size: number): void {
+    const src = this.#u8;
+    const dst = this.#scratch;
+    for (let i = 0; i < size; i++) dst[i] = src[p + i]!;
+  }
+}
 
 /**
  * Reads a `BPF_MAP_TYPE_RINGBUF` map from user space, straight from the kernel's memory: the
  * consumer page is mapped read-write, the producer page and the data (twice, so records that wrap
- * are contiguous) read-only. Records are never copied unless you ask.
+ * are contiguous) read-only.
+ *
+ * - `consume(handler)` is the zero-copy path: every waiting record is handed to `handler` as a
+ *   {@link RingRecord}, a reused read-only facade with bounds-checked getters, no allocation per
+ *   record. The kernel's pages themselves are never exposed: JavaScript cannot make a view
+ *   read-only, and a write into these pages would kill the process.
+ * - `next()` and `for await (const record of reader)` give each record as a `Uint8Array` copy that
+ *   you own (one allocation per record): convenient, not the fast path.
  *
  * ```ts
  * using events = BpfMap.create({ type: 'ringbuf', maxEntries: 1 << 20 });
  * using reader = new RingBuffer(events);
- * reader.consume((view, offset, length) => total += view.getUint32(offset, true)); // what is there now
- * for await (const record of reader) handle(record);  // waits on the event loop for more
+ * reader.consume((record) => (total += record.u64n(0))); // what is there now, no copies
+ * for await (const bytes of reader) handle(bytes);        // waits on the event loop for more
  * ```
  *
  * The reader holds its own fd (a duplicate), so it lives independently of the map object.
@@ -38,16 +307,16 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
   #producer: ArrayBuffer | undefined;
   readonly #consPos: BigUint64Array;
   readonly #prodPos: BigUint64Array;
-  readonly #data32: Uint32Array;
-  readonly #view: DataView;
-  readonly #bytes: Uint8Array;
+  readonly #headers: Uint32Array;
+  readonly #record: Record;
   readonly #mask: number;
   /** Consumer position (mirrors the kernel page; we are its only writer). */
   #cons: number;
-  /** Position up to which records were handed out but not yet released to the kernel. */
-  #pending = -1;
+  /** A `consume` callback is running (no re-entry: it would hand out the same records again). */
+  #consuming = false;
   #watcher: sys.FdWatcher | undefined;
   #wake: (() => void) | undefined;
+  #fail: ((error: Error) => void) | undefined;
 
   constructor(map: RingBufferMap) {
     if (map.typeName !== 'ringbuf') {
@@ -65,105 +334,107 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
     const page = pageSize();
     try {
       this.#consumer = sys.mmap(fd, page, true, 0);
+      // Read-only: the kernel refuses writable mappings of the producer page and the data.
       this.#producer = sys.mmap(fd, page + 2 * this.size, false, page);
     } catch (error) {
       if (this.#consumer) sys.munmap(this.#consumer);
       this.close();
       throw translateSysError(error, 'mapping the ring buffer');
     }
-    this.#consPos = new BigUint64Array(this.#consumer, 0, 1);
-    this.#prodPos = new BigUint64Array(this.#producer, 0, 1);
-    this.#data32 = new Uint32Array(this.#producer, page);
-    this.#view = new DataView(this.#producer, page);
-    this.#bytes = new Uint8Array(this.#producer, page);
-    this.#cons = Number(this.#consPos[0]);
+    this.#consPos = new BU64(this.#consumer, 0, 1);
+    this.#prodPos = new BU64(this.#producer, 0, 1);
+    this.#headers = new U32(this.#producer, page, (2 * this.size) / 4);
+    this.#record = new Record(this.#producer, page, 2 * this.size);
+    this.#cons = toNumber(this.#consPos[0]);
   }
 
   #check(): void {
     if (this.#consumer === undefined) throw new ClosedError('this ring buffer reader is closed');
+    if (this.#consuming) {
+      throw new BpfError('this ring buffer reader is inside a consume() callback; return from it first');
+    }
   }
 
   #producerPos(): number {
-    return Number(Atomics.load(this.#prodPos, 0));
+    return toNumber(atomicsLoad(this.#prodPos, 0));
   }
 
   #publish(pos: number): void {
-    Atomics.store(this.#consPos, 0, BigInt(pos));
-  }
-
-  /** Releases records handed out by the iterator or `next()`. */
-  #release(): void {
-    if (this.#pending >= 0) {
-      this.#publish(this.#pending);
-      this.#pending = -1;
-    }
+    atomicsStore(this.#consPos, 0, toBigInt(pos));
   }
 
   /** Bytes produced and not yet consumed (headers included). */
   get available(): number {
-    this.#check();
+    if (this.#consumer === undefined) throw new ClosedError('this ring buffer reader is closed');
     return this.#producerPos() - this.#cons;
   }
 
   /**
-   * Calls `fn` for every record committed so far (up to `limit`), without copying: the view is the
-   * kernel's memory, valid during the call. Returns how many records were handed to `fn`. The space
-   * is given back to producers once, at the end.
+   * The zero-copy path: calls `handler` for every record committed so far (up to `limit`), with a
+   * {@link RingRecord} reading the kernel's memory in place. Returns how many records were handed
+   * to `handler`. The space is given back to producers once, at the end (also when `handler`
+   * throws: the record it threw on counts as consumed). Closing the reader from `handler` stops
+   * the walk; calling `consume`/`next` from it throws.
    */
-  consume(fn: RingRecordHandler, limit = Number.POSITIVE_INFINITY): number {
+  consume(handler: RingRecordHandler, limit = Number.POSITIVE_INFINITY): number {
     this.#check();
-    this.#release();
-    const data = this.#data32;
-    const view = this.#view;
+    const headers = this.#headers;
+    const record = this.#record;
     const mask = this.#mask;
-    let cons = this.#cons;
+    const start = this.#cons;
+    let cons = start;
     let count = 0;
     let prod = this.#producerPos();
-    while (cons < prod && count < limit) {
-      const off = cons & mask;
-      const len = Atomics.load(data, off >>> 2);
-      if (len & BUSY) break;
-      const size = len & ~(BUSY | DISCARD);
-      cons += (size + HEADER + 7) & ~7;
-      if (!(len & DISCARD)) {
-        count++;
-        fn(view, off + HEADER, size);
+    this.#consuming = true;
+    try {
+      while (cons < prod && count < limit) {
+        const off = cons & mask;
+        const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
+        if (len & BUSY) break;
+        const size = len & ~(BUSY | DISCARD);
+        cons += (size + HEADER + 7) & ~7;
+        if (!(len & DISCARD)) {
+          count++;
+          place(record, off + HEADER, size);
+          handler(record);
+          if (this.#consumer === undefined) break; // closed by the handler
+        }
+        if (cons >= prod) prod = this.#producerPos();
       }
-      if (cons >= prod) {
-        prod = this.#producerPos();
-        if (cons >= prod) break;
+    } finally {
+      place(record, 0, 0);
+      this.#consuming = false;
+      if (this.#consumer !== undefined && cons !== start) {
+        this.#cons = cons;
+        this.#publish(cons);
       }
-    }
-    if (cons !== this.#cons) {
-      this.#cons = cons;
-      this.#publish(cons);
     }
     return count;
   }
 
   /**
-   * The next committed record as a view onto the kernel's memory, or undefined when there is none
-   * yet. The view stays valid until the next call on this reader (`next`, `consume`, iteration);
-   * copy it (`.slice()`) to keep it.
+   * The next committed record as a copy (a new `Uint8Array` you own), or undefined when there is
+   * none yet. Its space is given back to producers at once. For the zero-copy, allocation-free
+   * path use {@link RingBuffer.consume}.
    */
   next(): Uint8Array | undefined {
     this.#check();
-    this.#release();
-    const data = this.#data32;
+    const headers = this.#headers;
     for (;;) {
       const cons = this.#cons;
       if (cons >= this.#producerPos()) return undefined;
       const off = cons & this.#mask;
-      const len = Atomics.load(data, off >>> 2);
+      const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
       if (len & BUSY) return undefined;
       const size = len & ~(BUSY | DISCARD);
-      this.#cons = cons + ((size + HEADER + 7) & ~7);
-      if (len & DISCARD) {
-        this.#publish(this.#cons);
-        continue;
+      let copy: Uint8Array | undefined;
+      if (!(len & DISCARD)) {
+        copy = new U8(size);
+        copyOut(this.#record, off + HEADER, size, copy, 0);
       }
-      this.#pending = this.#cons;
-      return this.#bytes.subarray(off + HEADER, off + HEADER + size);
+      this.#cons = cons + ((size + HEADER + 7) & ~7);
+      this.#publish(this.#cons);
+      if (copy) return copy;
     }
   }
 
@@ -175,19 +446,21 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
       this.#watcher ??= new sys.FdWatcher(this.fd, (error) => {
         this.#watcher?.stop();
         const wake = this.#wake;
+        const fail = this.#fail;
         this.#wake = undefined;
-        if (error) reject(translateSysError(error, 'waiting on the ring buffer'));
+        this.#fail = undefined;
+        if (error) fail?.(translateSysError(error, 'waiting on the ring buffer'));
         else wake?.();
       });
       this.#wake = resolve;
+      this.#fail = reject;
       this.#watcher.start();
     });
   }
 
   /**
-   * Records as they come, waiting on the event loop (no thread, no busy loop) when there are none.
-   * Each record is a view onto the kernel's memory, valid until the next step of the loop. Ends when
-   * the reader is closed.
+   * Records as they come, each a `Uint8Array` copy you own, waiting on the event loop (no thread,
+   * no busy loop) when there are none. Ends when the reader is closed.
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
     while (!this.closed) {
@@ -200,13 +473,18 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
     }
   }
 
-  /** Stops waiting, unmaps the ring and closes the reader's fd. The map stays open. */
+  /**
+   * Stops waiting, unmaps the ring and closes the reader's fd. The map stays open. Allowed from a
+   * `consume` callback (the walk stops after it).
+   */
   override close(): void {
     if (this.closed) return;
     this.#watcher?.close();
     this.#watcher = undefined;
     const wake = this.#wake;
     this.#wake = undefined;
+    this.#fail = undefined;
+    if (this.#record) place(this.#record, 0, 0);
     if (this.#consumer) sys.munmap(this.#consumer);
     if (this.#producer) sys.munmap(this.#producer);
     this.#consumer = undefined;
