@@ -81,7 +81,7 @@ async function sysLayer(): Promise<Prepared> {
   return { timed: [{ id: ID, unit: 'ops/s', ops: RECORDS, before: filler(f, prog), loop: consume }] };
 }
 
-/** `new RingBuffer(map).consume(fn)`: the reader hands each record to `fn` as a view on the ring. */
+/** `new RingBuffer(map).consume(fn)`: the reader hands each record to `fn` as a read-only facade on the ring. */
 async function coreLayer(): Promise<Prepared> {
   const core = await landed<typeof Core>('@ebpf/core', ['BpfMap', 'BpfProgram', 'RingBuffer']);
   if ('reason' in core) return core;
@@ -91,8 +91,8 @@ async function coreLayer(): Promise<Prepared> {
   const reader = new RingBuffer(map);
   const fill = { data: buffer(64), dataOut: buffer(0), repeat: REPEAT };
   let sum = 0;
-  const onRecord = (view: DataView, offset: number): void => {
-    sum += view.getUint32(offset, true) + view.getUint32(offset + 4, true) * TWO32;
+  const onRecord = (record: Core.RingRecord): void => {
+    sum += record.u64n(0);
   };
   return {
     timed: [
