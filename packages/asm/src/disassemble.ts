@@ -11,9 +11,9 @@ import {
 } from '@ebpf/uapi';
 import { helperName } from './call.ts';
 import { decode } from './decode.ts';
-import { type ByteOrder, type HasInstructions, toInstructions } from './encode.ts';
+import { type ByteOrder, type HasInstructions, isLittleEndian, toInstructions } from './encode.ts';
 import { disp, hex, rel } from './format.ts';
-import type { Instruction, Item } from './instruction.ts';
+import type { Instruction, Item, Metadata } from './instruction.ts';
 import { splitImm } from './ld64.ts';
 import {
   aluOperators,
@@ -48,8 +48,24 @@ export interface DisassembleOptions {
   readonly labels?: boolean | 'symbols';
   /** Print helper calls by C name (`call bpf_map_lookup_elem`) instead of id. Default false. */
   readonly helperNames?: boolean;
+  /**
+   * Name the value register of 8-, 16- and 32-bit loads, stores and `lock +=` by its 32-bit view
+   * (`w0 = *(u32 *)(r1 + 0x4)`), as `llvm-objdump --mattr=+alu32` does. Default false: the
+   * 64-bit name, as plain `llvm-objdump -d` prints (`r0 = *(u32 *)(r1 + 0x4)`). Both read back
+   * to the same bytes.
+   */
+  readonly alu32?: boolean;
+  /**
+   * Print each instruction's metadata (see `Instruction.meta`) as a `;` comment line whenever it
+   * changes, like `llvm-objdump -l`: `; main at prog.s:12`, `; main`, `; line 12`. The
+   * assembler skips these comments. Default false.
+   */
+  readonly source?: boolean;
 }
 
+/** Prefix of a load's or store's value register: `w` for narrow accesses in alu32 flavour. */
+const valueReg = (size: number, options: DisassembleOptions): 'r' | 'w' =>
+  size !== InsnSize.Dw && options.alu32 ? 'w' : 'r';
 const memType = (size: number, signed = false): string => `${signed ? 's' : 'u'}${sizeBytes(size) * 8}`;
 const atomicNames = new Map<number, string>([
   [AluOp.Add, 'add'],
@@ -60,7 +76,7 @@ const atomicNames = new Map<number, string>([
 
 /**
  * The text of one instruction in LLVM's BPF assembly syntax, as `llvm-objdump -d` prints it
- * (alu32 register names for 32-bit loads and stores, immediates in hex). Jump offsets are
+ * (immediates in hex; see `DisassembleOptions.alu32` for register names). Jump offsets are
  * numeric; `annotation` is appended as ` <annotation>`.
  */
 export function formatInstruction(
@@ -119,9 +135,10 @@ function body(insn: Instruction, options: DisassembleOptions): string {
         const imm = insn.imm as bigint;
         if (src === 0) return `r${dst} = ${hex(imm)} ll`;
         if (src === PseudoSrc.MapFd && insn.map !== undefined) return `r${dst} = ${insn.map} ll`;
+        // fds, indexes, BTF ids and value offsets are unsigned: LLVM prints them so.
         const [lo, hi] = splitImm(imm);
-        const first = insn.map ?? hex(lo);
-        return `ld_pseudo r${dst}, ${hex(src)}, ${first}${hi === 0 ? '' : `, ${hex(hi)}`}`;
+        const first = insn.map ?? hex(lo >>> 0);
+        return `ld_pseudo r${dst}, ${hex(src)}, ${first}${hi === 0 ? '' : `, ${hex(hi >>> 0)}`}`;
       }
       const imm = insn.imm as number;
       const type = memType(opSize(op));
@@ -131,7 +148,7 @@ function body(insn: Instruction, options: DisassembleOptions): string {
     case InsnClass.Ldx: {
       const size = opSize(op);
       if (opMode(op) === InsnMode.Memsx) return `r${dst} = *(${memType(size, true)} *)(r${src} ${disp(off)})`;
-      return `${size === InsnSize.Dw ? 'r' : 'w'}${dst} = *(${memType(size)} *)(r${src} ${disp(off)})`;
+      return `${valueReg(size, options)}${dst} = *(${memType(size)} *)(r${src} ${disp(off)})`;
     }
     case InsnClass.St:
       return `*(${memType(opSize(op))} *)(r${dst} ${disp(off)}) = ${hex(insn.imm as number)}`;
@@ -140,7 +157,7 @@ function body(insn: Instruction, options: DisassembleOptions): string {
       const p = size === InsnSize.Dw ? 'r' : 'w';
       const type = memType(size);
       const addr = `r${dst} ${disp(off)}`;
-      if (opMode(op) === InsnMode.Mem) return `*(${type} *)(${addr}) = ${p}${src}`;
+      if (opMode(op) === InsnMode.Mem) return `*(${type} *)(${addr}) = ${valueReg(size, options)}${src}`;
       const imm = insn.imm as number;
       if (imm === AtomicOp.LoadAcq) return `${p}${dst} = load_acquire((${type} *)(r${src} ${disp(off)}))`;
       if (imm === AtomicOp.StoreRel) return `store_release((${type} *)(${addr}), ${p}${src})`;
@@ -157,9 +174,20 @@ function body(insn: Instruction, options: DisassembleOptions): string {
       const base = imm & ~AtomicOp.Fetch;
       if (imm & AtomicOp.Fetch)
         return `${p}${src} = atomic_fetch_${atomicNames.get(base)}((${type} *)(${addr}), ${p}${src})`;
-      return `lock *(${type} *)(${addr}) ${aluOperators.get(base)}= ${p}${src}`;
+      // LLVM without alu32 knows only the 32-bit `lock +=` (and prints r); the rest need alu32.
+      const q = base === AluOp.Add ? valueReg(size, options) : p;
+      return `lock *(${type} *)(${addr}) ${aluOperators.get(base)}= ${q}${src}`;
     }
   }
+}
+
+/** `main at prog.s:12`, `main`, `prog.s:12`, `line 12`, or '' when nothing is known. */
+function sourceComment(meta: Metadata | undefined): string {
+  if (meta === undefined) return '';
+  const { func, file, line } = meta;
+  const at = line === undefined ? (file ?? '') : file === undefined ? `line ${line}` : `${file}:${line}`;
+  if (func === undefined) return at;
+  return at === '' ? func : `${func} at ${at}`;
 }
 
 /** Slot delta a jump, call or function address refers to, or undefined for other instructions. */
@@ -190,7 +218,8 @@ function hexBytes(insn: Instruction, little: boolean): string {
 /**
  * Prints a program (bytes, decoded first, or instructions, or a `Program`) in LLVM's BPF syntax,
  * one instruction a line, so that `assemble(disassemble(x))` gives `x` back. Without options
- * the text of each instruction matches `llvm-objdump -d --no-show-raw-insn` (alu32 flavour).
+ * the text of each instruction matches `llvm-objdump -d --no-show-raw-insn`; with `alu32` it
+ * matches `llvm-objdump -d --no-show-raw-insn --mattr=+alu32`.
  * Forms LLVM cannot tell apart get distinct text: BPF-to-BPF calls `call +0x3`, kfunc calls
  * `call kfunc 0x1234`, pseudo `lddw` `ld_pseudo r1, 0x2, 0x5, 0x10` (fd, then value offset).
  */
@@ -203,7 +232,7 @@ export function disassemble(
       ? decode(input, options.byteOrder ? { byteOrder: options.byteOrder } : {})
       : toInstructions(input);
   const labelMode = options.labels ?? 'symbols';
-  const little = options.byteOrder !== 'big';
+  const little = isLittleEndian(options);
   const slotIndex: number[] = [];
   const bySlot = new Map<number, string>();
   let slot = 0;
@@ -221,10 +250,16 @@ export function disassemble(
     });
   }
   const lines: string[] = [];
+  let lastSource = '';
   instructions.forEach((insn, i) => {
     const at = slotIndex[i]!;
     const name = labelMode === false ? undefined : bySlot.get(at);
     if (name !== undefined) lines.push(`${name}:`);
+    if (options.source) {
+      const where = sourceComment(insn.meta);
+      if (where !== '' && where !== lastSource) lines.push(`; ${where}`);
+      lastSource = where;
+    }
     let annotation: string | undefined;
     const delta = targetDelta(insn);
     if (delta !== undefined && labelMode !== false) annotation = bySlot.get(at + delta + 1);

@@ -11,7 +11,9 @@ describe('instruction forms', () => {
     expect(hex(bytes)).toBe(form.bytes);
     expect(decode(bytes)).toEqual([insn]);
     expect(disassemble(bytes)).toBe(`${form.text}\n`);
+    expect(disassemble(bytes, { alu32: true })).toBe(`${form.alu32Text}\n`);
     expect(hex(assemble(form.text))).toBe(form.bytes);
+    expect(hex(assemble(form.alu32Text))).toBe(form.bytes);
     // big-endian round trip
     const be = encode([insn], { byteOrder: 'big' });
     expect(decode(be, { byteOrder: 'big' })).toEqual([insn]);

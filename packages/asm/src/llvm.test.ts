@@ -1,109 +1,64 @@
 /**
  * Differential tests against LLVM 16 (`llvm-mc-16`, `llvm-objdump-16`, Debian's llvm-16; CI
  * installs it through tools/setup.sh). Every row of test/forms.ts that LLVM 16 can assemble is
- * assembled by both and compared byte for byte; every row it can print is disassembled by both
- * and compared as text (whitespace and `<...>` jump annotations aside). Missing LLVM is a
- * failure, not a skip.
+ * assembled by both, little- and big-endian, and compared byte for byte; every row it can print
+ * is disassembled by both, with and without `--mattr=+alu32`, and compared as text (whitespace and
+ * `<...>` jump annotations aside). Missing LLVM is a failure, not a skip.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forms } from '../test/forms.ts';
-import { assemble, disassemble, encode } from './index.ts';
+import {
+  hex,
+  llvm16Prints,
+  llvmDisassembly,
+  llvmEncodings,
+  llvmObjectText,
+  normalize,
+  OBJCOPY,
+  OBJDUMP,
+  requireTools,
+  Scratch,
+} from '../test/llvm.ts';
+import { assemble, disassemble, encode, slots } from './index.ts';
 
-const MC = 'llvm-mc-16';
-const OBJDUMP = 'llvm-objdump-16';
-const OBJCOPY = 'llvm-objcopy-16';
-
-function haveTool(tool: string): boolean {
-  try {
-    execFileSync(tool, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const normalize = (s: string) =>
-  s
-    .replace(/\s+<[^<>]*>\s*$/, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-
-let dir: string;
+let scratch: Scratch;
 
 beforeAll(() => {
-  for (const tool of [MC, OBJDUMP, OBJCOPY]) {
-    if (!haveTool(tool)) {
-      throw new Error(
-        `${tool} is not installed: the LLVM differential tests need Debian's llvm-16 (run tools/setup.sh)`,
-      );
-    }
-  }
-  dir = mkdtempSync(join(tmpdir(), 'ebpf-asm-llvm-'));
+  requireTools();
+  scratch = new Scratch();
 });
 
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-/** llvm-mc's encodings, one per input line (each line one instruction). */
-function llvmEncodings(lines: readonly string[]): string[] {
-  const file = join(dir, 'enc.s');
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  const out = execFileSync(MC, ['-triple', 'bpf', '-show-encoding', file], { encoding: 'utf8' });
-  return [...out.matchAll(/# encoding: \[([^\]]*)\]/g)].map((m) =>
-    m[1]!
-      .split(',')
-      .map((b) => Number(b.trim()).toString(16).padStart(2, '0'))
-      .join(''),
-  );
-}
-
-/** llvm-objdump's text for bytes, keyed by slot index. */
-function llvmDisassembly(bytes: Uint8Array): Map<number, string> {
-  const src = join(dir, 'dis.s');
-  const obj = join(dir, 'dis.o');
-  writeFileSync(src, `.text\n${Array.from(bytes, (b) => `.byte ${b}`).join('\n')}\n`);
-  execFileSync(MC, ['-triple', 'bpf', '-filetype=obj', src, '-o', obj]);
-  const out = execFileSync(OBJDUMP, ['-d', '--no-show-raw-insn', '--mattr=+alu32', obj], {
-    encoding: 'utf8',
-  });
-  const lines = new Map<number, string>();
-  for (const m of out.matchAll(/^\s*(\d+):\t(.*)$/gm)) lines.set(Number(m[1]), normalize(m[2]!));
-  return lines;
-}
-
-/** .text of an object llvm-mc assembles from `text`. */
-function llvmObjectText(text: string): Uint8Array {
-  const src = join(dir, 'prog.s');
-  const obj = join(dir, 'prog.o');
-  const bin = join(dir, 'prog.bin');
-  writeFileSync(src, text);
-  execFileSync(MC, ['-triple', 'bpf', '-filetype=obj', src, '-o', obj]);
-  execFileSync(OBJCOPY, ['-O', 'binary', '--only-section=.text', obj, bin]);
-  return new Uint8Array(readFileSync(bin));
-}
+afterAll(() => scratch?.dispose());
 
 const assembled = forms.filter((f) => f.llvm === 'both');
-const printed = forms.filter((f) => f.llvm !== 'none');
 
-describe('llvm-mc-16 assembles every form to the same bytes', () => {
+describe.each([
+  ['little', false],
+  ['big', true],
+] as const)('llvm-mc-16 assembles every form to the same bytes, %s-endian', (byteOrder, bigEndian) => {
   let llvm: string[] = [];
   beforeAll(() => {
-    llvm = llvmEncodings(assembled.map((f) => f.text));
+    llvm = llvmEncodings(
+      scratch,
+      assembled.map((f) => f.text),
+      bigEndian,
+    );
   });
   it('encodes every row', () => expect(llvm).toHaveLength(assembled.length));
   it.each(assembled.map((f, i) => [f.name, f, i] as const))('%s', (_name, form, i) => {
-    expect(hex(assemble(form.text))).toBe(llvm[i]);
-    expect(hex(encode([form.build()]))).toBe(llvm[i]);
+    expect(hex(assemble(form.text, { byteOrder }))).toBe(llvm[i]);
+    expect(hex(assemble(form.alu32Text, { byteOrder }))).toBe(llvm[i]);
+    expect(hex(encode([form.build()], { byteOrder }))).toBe(llvm[i]);
   });
 });
 
-describe('llvm-objdump-16 prints every form as we do', () => {
+describe.each([
+  ['llvm-objdump-16 -d', false],
+  ['llvm-objdump-16 -d --mattr=+alu32', true],
+] as const)('%s prints every form as we do', (_tool, alu32) => {
+  const printed = forms.filter((f) => f.llvm !== 'none' && llvm16Prints(f.build(), alu32));
   let llvm = new Map<number, string>();
   const slotOf: number[] = [];
   beforeAll(() => {
@@ -111,47 +66,59 @@ describe('llvm-objdump-16 prints every form as we do', () => {
     let slot = 0;
     for (const insn of insns) {
       slotOf.push(slot);
-      slot += insn.op === 0x18 ? 2 : 1;
+      slot += slots(insn);
     }
-    llvm = llvmDisassembly(encode(insns));
+    llvm = llvmDisassembly(scratch, encode(insns), alu32);
   });
   it.each(printed.map((f, i) => [f.name, f, i] as const))('%s', (_name, form, i) => {
-    const ours = normalize(disassemble(encode([form.build()])));
+    const ours = normalize(disassemble(encode([form.build()]), { alu32 }));
+    expect(ours).toBe(normalize(alu32 ? form.alu32Text : form.text));
     expect(ours).toBe(llvm.get(slotOf[i]!));
   });
 });
 
+/** Our text of each instruction of `bytes` next to llvm-objdump's, by slot. */
+function compareWithObjdump(bytes: Uint8Array, objdump: Map<number, string>, alu32: boolean): void {
+  const ours = disassemble(bytes, { offsets: true, alu32 });
+  let lines = 0;
+  for (const m of ours.matchAll(/^\s*(\d+):\t(.*)$/gm)) {
+    expect(normalize(m[2]!), `slot ${m[1]}`).toBe(objdump.get(Number(m[1])));
+    lines++;
+  }
+  expect(lines).toBe(objdump.size);
+}
+
 describe('a program clang compiles', () => {
   const CLANG = 'clang';
   let text: Uint8Array;
-  let objdump: string;
+  let obj: string;
+  const objdump = (...args: string[]) =>
+    execFileSync(OBJDUMP, ['-d', ...args, '--section=xdp', obj], { encoding: 'utf8' });
+  const listing = (out: string) => {
+    const llvm = new Map<number, string>();
+    for (const m of out.matchAll(/^\s*(\d+):\t(?:[0-9a-f]{2}(?: [0-9a-f]{2}){7}\t)?(.*)$/gm))
+      llvm.set(Number(m[1]), normalize(m[2]!));
+    return llvm;
+  };
   beforeAll(() => {
-    if (!haveTool(CLANG)) throw new Error('clang is not installed (run tools/setup.sh)');
+    requireTools([CLANG]);
     const src = new URL('../test/fixtures/sample.c', import.meta.url).pathname;
-    const obj = join(dir, 'sample.o');
-    const bin = join(dir, 'sample.bin');
+    obj = scratch.path('sample.o');
+    const bin = scratch.path('sample.bin');
     execFileSync(CLANG, ['-target', 'bpf', '-O2', '-mcpu=v3', '-c', src, '-o', obj]);
     execFileSync(OBJCOPY, ['-O', 'binary', '--only-section=xdp', obj, bin]);
     text = new Uint8Array(readFileSync(bin));
-    objdump = execFileSync(OBJDUMP, ['-d', '--mattr=+alu32', '--section=xdp', obj], { encoding: 'utf8' });
   });
 
   it('assembles llvm-objdump output (addresses, raw bytes, labels) back to the same bytes', () => {
     expect(text.length).toBeGreaterThan(100);
-    expect(hex(assemble(objdump))).toBe(hex(text));
+    expect(hex(assemble(objdump()))).toBe(hex(text));
+    expect(hex(assemble(objdump('--mattr=+alu32')))).toBe(hex(text));
   });
 
   it('disassembles the bytes as llvm-objdump does', () => {
-    const llvm = new Map<number, string>();
-    for (const m of objdump.matchAll(/^\s*(\d+):\t[0-9a-f]{2}(?: [0-9a-f]{2}){7}\t(.*)$/gm))
-      llvm.set(Number(m[1]), normalize(m[2]!));
-    const ours = disassemble(text, { offsets: true });
-    let lines = 0;
-    for (const m of ours.matchAll(/^\s*(\d+):\t(.*)$/gm)) {
-      expect(normalize(m[2]!)).toBe(llvm.get(Number(m[1])));
-      lines++;
-    }
-    expect(lines).toBe(llvm.size);
+    compareWithObjdump(text, listing(objdump('--no-show-raw-insn')), false);
+    compareWithObjdump(text, listing(objdump('--no-show-raw-insn', '--mattr=+alu32')), true);
   });
 });
 
@@ -174,15 +141,14 @@ describe('whole programs', () => {
   `;
 
   it('assembles a program with labels to the bytes llvm-mc emits', () => {
-    expect(hex(assemble(program))).toBe(hex(llvmObjectText(program)));
+    expect(hex(assemble(program))).toBe(hex(llvmObjectText(scratch, program)));
   });
 
   it('disassembles it as llvm-objdump does, and reassembles the text', () => {
     const bytes = assemble(program);
-    const llvm = llvmDisassembly(bytes);
-    const ours = disassemble(bytes, { offsets: true });
-    for (const m of ours.matchAll(/^\s*(\d+):\t(.*)$/gm))
-      expect(normalize(m[2]!)).toBe(llvm.get(Number(m[1])));
+    compareWithObjdump(bytes, llvmDisassembly(scratch, bytes), false);
+    compareWithObjdump(bytes, llvmDisassembly(scratch, bytes, true), true);
+    const ours = disassemble(bytes);
     expect(hex(assemble(ours))).toBe(hex(bytes));
     expect(hex(assemble(disassemble(bytes, { labels: true, rawBytes: true, offsets: true })))).toBe(
       hex(bytes),

@@ -15,7 +15,10 @@ export type LlvmAgreement = 'both' | 'disassemble' | 'none';
 export interface Form {
   readonly name: string;
   readonly build: () => A.Instruction;
+  /** What `disassemble` prints, as plain `llvm-objdump -d` does. */
   readonly text: string;
+  /** What `disassemble(x, { alu32: true })` prints, as `llvm-objdump --mattr=+alu32` does. */
+  readonly alu32Text: string;
   readonly bytes: string;
   readonly llvm: LlvmAgreement;
 }
@@ -26,10 +29,12 @@ const row = (
   text: string,
   bytes: string,
   llvm: LlvmAgreement = 'both',
+  alu32Text = text,
 ): Form => ({
   name,
   build,
   text,
+  alu32Text,
   bytes: bytes.replace(/\s+/g, ''),
   llvm,
 });
@@ -178,16 +183,58 @@ export const forms: readonly Form[] = [
   ),
   row('exit', () => A.exit(), 'exit', '95000000 00000000'),
   // loads and stores
-  row('ldxb', () => A.ldxb(R0, R1, 4), 'w0 = *(u8 *)(r1 + 0x4)', '71100400 00000000'),
-  row('ldxh', () => A.ldxh(R0, R1, 4), 'w0 = *(u16 *)(r1 + 0x4)', '69100400 00000000'),
-  row('ldxw', () => A.ldxw(R0, R1, 4), 'w0 = *(u32 *)(r1 + 0x4)', '61100400 00000000'),
+  row(
+    'ldxb',
+    () => A.ldxb(R0, R1, 4),
+    'r0 = *(u8 *)(r1 + 0x4)',
+    '71100400 00000000',
+    'both',
+    'w0 = *(u8 *)(r1 + 0x4)',
+  ),
+  row(
+    'ldxh',
+    () => A.ldxh(R0, R1, 4),
+    'r0 = *(u16 *)(r1 + 0x4)',
+    '69100400 00000000',
+    'both',
+    'w0 = *(u16 *)(r1 + 0x4)',
+  ),
+  row(
+    'ldxw',
+    () => A.ldxw(R0, R1, 4),
+    'r0 = *(u32 *)(r1 + 0x4)',
+    '61100400 00000000',
+    'both',
+    'w0 = *(u32 *)(r1 + 0x4)',
+  ),
   row('ldxdw', () => A.ldxdw(R0, R10, -8), 'r0 = *(u64 *)(r10 - 0x8)', '79a0f8ff 00000000'),
   row('ldxsb', () => A.ldxsb(R0, R1, 2), 'r0 = *(s8 *)(r1 + 0x2)', '91100200 00000000', 'none'),
   row('ldxsh', () => A.ldxsh(R0, R1, 2), 'r0 = *(s16 *)(r1 + 0x2)', '89100200 00000000', 'none'),
   row('ldxsw', () => A.ldxsw(R0, R1, 4), 'r0 = *(s32 *)(r1 + 0x4)', '81100400 00000000', 'none'),
-  row('stxb', () => A.stxb(R10, -1, R1), '*(u8 *)(r10 - 0x1) = w1', '731affff 00000000'),
-  row('stxh', () => A.stxh(R10, -2, R1), '*(u16 *)(r10 - 0x2) = w1', '6b1afeff 00000000'),
-  row('stxw', () => A.stxw(R10, -4, R1), '*(u32 *)(r10 - 0x4) = w1', '631afcff 00000000'),
+  row(
+    'stxb',
+    () => A.stxb(R10, -1, R1),
+    '*(u8 *)(r10 - 0x1) = r1',
+    '731affff 00000000',
+    'both',
+    '*(u8 *)(r10 - 0x1) = w1',
+  ),
+  row(
+    'stxh',
+    () => A.stxh(R10, -2, R1),
+    '*(u16 *)(r10 - 0x2) = r1',
+    '6b1afeff 00000000',
+    'both',
+    '*(u16 *)(r10 - 0x2) = w1',
+  ),
+  row(
+    'stxw',
+    () => A.stxw(R10, -4, R1),
+    '*(u32 *)(r10 - 0x4) = r1',
+    '631afcff 00000000',
+    'both',
+    '*(u32 *)(r10 - 0x4) = w1',
+  ),
   row('stxdw', () => A.stxdw(R10, -8, R1), '*(u64 *)(r10 - 0x8) = r1', '7b1af8ff 00000000'),
   row('stb', () => A.stb(R10, -1, 7), '*(u8 *)(r10 - 0x1) = 0x7', '720affff 07000000', 'none'),
   row('sth', () => A.sth(R10, -2, 7), '*(u16 *)(r10 - 0x2) = 0x7', '6a0afeff 07000000', 'none'),
@@ -256,7 +303,14 @@ export const forms: readonly Form[] = [
   row('lock or64', () => A.atomicOr64(R1, 8, R2), 'lock *(u64 *)(r1 + 0x8) |= r2', 'db210800 40000000'),
   row('lock and64', () => A.atomicAnd64(R1, 0, R2), 'lock *(u64 *)(r1 + 0x0) &= r2', 'db210000 50000000'),
   row('lock xor64', () => A.atomicXor64(R1, 0, R2), 'lock *(u64 *)(r1 + 0x0) ^= r2', 'db210000 a0000000'),
-  row('lock add32', () => A.atomicAdd32(R1, 0, W2), 'lock *(u32 *)(r1 + 0x0) += w2', 'c3210000 00000000'),
+  row(
+    'lock add32',
+    () => A.atomicAdd32(R1, 0, W2),
+    'lock *(u32 *)(r1 + 0x0) += r2',
+    'c3210000 00000000',
+    'both',
+    'lock *(u32 *)(r1 + 0x0) += w2',
+  ),
   row('lock or32', () => A.atomicOr32(R1, 0, W2), 'lock *(u32 *)(r1 + 0x0) |= w2', 'c3210000 40000000'),
   row('lock and32', () => A.atomicAnd32(R1, 0, W2), 'lock *(u32 *)(r1 + 0x0) &= w2', 'c3210000 50000000'),
   row('lock xor32', () => A.atomicXor32(R1, 0, W2), 'lock *(u32 *)(r1 + 0x0) ^= w2', 'c3210000 a0000000'),
