@@ -10,6 +10,7 @@ import {
 } from '@ebpf/uapi';
 import { makeInstruction, type Symbolic } from './build.ts';
 import { helperId } from './call.ts';
+import { describeValue } from './describe.ts';
 import { type CodecOptions, encode } from './encode.ts';
 import { AsmError, AssembleError } from './errors.ts';
 import { type Instruction, type Item, isLabel, type Metadata } from './instruction.ts';
@@ -532,16 +533,22 @@ const ANNOTATION = /\s+<([^<>\s]*)>\s*$/;
  * column.
  */
 export function parse(text: string, options: AssembleOptions = {}): Item[] {
+  if (typeof text !== 'string') {
+    throw new AssembleError(`assembly text must be a string, got ${describeValue(text)}`, 1, 1, '');
+  }
   const source = text.replace(BLOCK_COMMENT, (m) => m.replace(/[^\n]/g, ' '));
   const lines = source.split('\n');
   const original = text.split('\n');
   // First pass: label names, so that `call name` can tell functions from helpers.
   const labels = new Set<string>();
+  const functions = new Set<string>();
   for (const raw of lines) {
     const line = stripComment(raw);
     const sym = OBJDUMP_SYMBOL.exec(line);
-    if (sym) labels.add(sym[1]!);
-    else if (!ADDRESS.test(line)) {
+    if (sym) {
+      labels.add(sym[1]!);
+      functions.add(sym[1]!);
+    } else if (!ADDRESS.test(line)) {
       const m = LABEL_DEF.exec(line);
       if (m) labels.add(m[1]!);
     }
@@ -621,7 +628,26 @@ export function parse(text: string, options: AssembleOptions = {}): Item[] {
     }
   }
   checkAnnotations(items, annotated);
-  return items;
+  return markFunctions(items, functions);
+}
+
+/**
+ * Labels that start functions become function labels (`func()`), so linking gives their
+ * instructions `meta.func`: objdump's `<name>:` symbols, BPF-to-BPF call targets and function
+ * addresses (`ld_pseudo r1, 0x4, name`).
+ */
+function markFunctions(items: Item[], functions: Set<string>): Item[] {
+  for (const item of items) {
+    if (!isLabel(item) && item.target !== undefined && refersToFunction(item)) functions.add(item.target);
+  }
+  if (functions.size === 0) return items;
+  return items.map((item) => (isLabel(item) && functions.has(item.name) ? { ...item, func: true } : item));
+}
+
+function refersToFunction(insn: Instruction): boolean {
+  return (
+    (insn.op === CALL && insn.src === PseudoCall.Call) || (insn.op === LDDW && insn.src === PseudoSrc.Func)
+  );
 }
 
 /** A numeric jump with a `<label>` annotation must reach that label. */

@@ -1,4 +1,5 @@
 import { AtomicOp, InsnClass, InsnMode } from '@ebpf/uapi';
+import { describeValue } from './describe.ts';
 import { InvalidInstructionError } from './errors.ts';
 import { checkInstruction, type Instruction, type Metadata } from './instruction.ts';
 import { opClass, opMode, opSize, sizeBytes } from './opcode.ts';
@@ -100,14 +101,23 @@ export function regIndex(r: Register, what: string): number {
  * above 2^31-1 are their two's-complement bit pattern), refuses everything else.
  */
 export function imm32(value: number, what = 'imm'): number {
+  notANumber(value, what, 'imm');
   if (typeof value !== 'number' || !Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff) {
     throw new InvalidInstructionError(`${what} ${String(value)} does not fit in 32 bits`, { field: 'imm' });
   }
   return value | 0;
 }
 
+/** A typed error for an immediate or offset that is not an integer number (a string, a bigint...). */
+function notANumber(value: unknown, what: string, field: string): void {
+  if (typeof value === 'number' && Number.isInteger(value)) return;
+  const got = typeof value === 'number' ? String(value) : describeValue(value);
+  throw new InvalidInstructionError(`${what} must be an integer number, got ${got}`, { field });
+}
+
 /** A signed 16-bit offset, or a typed error. */
 export function off16(value: number, what = 'offset'): number {
+  notANumber(value, what, 'off');
   if (typeof value !== 'number' || !Number.isInteger(value) || value < -0x8000 || value > 0x7fff) {
     throw new InvalidInstructionError(`${what} ${String(value)} does not fit in a signed 16-bit field`, {
       field: 'off',

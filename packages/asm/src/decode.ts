@@ -1,4 +1,5 @@
-import type { CodecOptions } from './encode.ts';
+import { describeValue } from './describe.ts';
+import { type CodecOptions, isLittleEndian } from './encode.ts';
 import { DecodeError } from './errors.ts';
 import { type Instruction, instructionProblem } from './instruction.ts';
 import { LDDW } from './opcode.ts';
@@ -10,7 +11,10 @@ import { LDDW } from './opcode.ts';
  * offset of the bad instruction.
  */
 export function decode(bytes: Uint8Array, options: CodecOptions = {}): Instruction[] {
-  const little = options.byteOrder !== 'big';
+  if (!(bytes instanceof Uint8Array)) {
+    throw new DecodeError(`decode takes a Uint8Array of instruction bytes, got ${describeValue(bytes)}`, 0);
+  }
+  const little = isLittleEndian(options);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.byteLength;
   const out: Instruction[] = [];
@@ -44,7 +48,10 @@ export function decode(bytes: Uint8Array, options: CodecOptions = {}): Instructi
     }
     const problem = instructionProblem(insn);
     if (problem !== undefined)
-      throw new DecodeError(`${problem[1]} (opcode 0x${op.toString(16).padStart(2, '0')})`, at);
+      throw new DecodeError(
+        problem[0] === 'op' ? problem[1] : `${problem[1]} (opcode 0x${op.toString(16).padStart(2, '0')})`,
+        at,
+      );
     out.push(insn);
     if (op === LDDW) at += 8;
   }

@@ -1,4 +1,5 @@
-import { InvalidInstructionError } from './errors.ts';
+import { describeValue } from './describe.ts';
+import { AsmError, InvalidInstructionError } from './errors.ts';
 import { checkInstruction, type Instruction, type Item, isLabel } from './instruction.ts';
 import { linkInstructions } from './link.ts';
 import { LDDW } from './opcode.ts';
@@ -12,6 +13,14 @@ export interface CodecOptions {
   readonly byteOrder?: ByteOrder;
 }
 
+/** True for little-endian `options`; a typed error for a byte order that is neither. */
+export function isLittleEndian(options: CodecOptions): boolean {
+  const order = options?.byteOrder;
+  if (order === undefined || order === 'little') return true;
+  if (order === 'big') return false;
+  throw new AsmError(`byteOrder must be 'little' or 'big', got ${describeValue(order)}`);
+}
+
 /** Something that holds linked instructions, like a `Program`. */
 export interface HasInstructions {
   readonly instructions: readonly Instruction[];
@@ -22,7 +31,13 @@ export interface HasInstructions {
  * targets through `link`, a plain list as is.
  */
 export function toInstructions(input: HasInstructions | readonly Item[]): readonly Instruction[] {
-  if (!Array.isArray(input)) return (input as HasInstructions).instructions;
+  if (!Array.isArray(input)) {
+    const held = (input as HasInstructions | null | undefined)?.instructions;
+    if (Array.isArray(held)) return held;
+    throw new InvalidInstructionError(
+      `expected an array of instructions (builders' output) or a Program, got ${describeValue(input)}`,
+    );
+  }
   const items = input as readonly Item[];
   for (const item of items) {
     if (isLabel(item) || item.target !== undefined) return linkInstructions(items).instructions;
@@ -60,7 +75,10 @@ export function encodeInto(
   offset = 0,
   options: CodecOptions = {},
 ): number {
-  const little = options.byteOrder !== 'big';
+  const little = isLittleEndian(options);
+  if (!(target instanceof Uint8Array)) {
+    throw new InvalidInstructionError(`encodeInto writes into a Uint8Array, got ${describeValue(target)}`);
+  }
   const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
   let at = offset;
   for (let i = 0; i < instructions.length; i++) {

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AsmError,
   AssembleError,
   assemble,
   call,
   DecodeError,
   decode,
+  disassemble,
   encode,
+  encodeInto,
   exit,
   InvalidInstructionError,
   ja,
@@ -146,4 +149,70 @@ describe('assemble errors carry line and column', () => {
       expect(err.message.startsWith(`${line}:${column}:`)).toBe(true);
     }
   });
+});
+
+describe('arguments of the wrong type get typed errors that say what to pass', () => {
+  it.each([
+    ['encode(null)', () => encode(null as never), InvalidInstructionError, /array of instructions/],
+    ['encode({})', () => encode({} as never), InvalidInstructionError, /or a Program, got Object/],
+    ['encodeInto(.., [])', () => encodeInto([exit()], [] as never), InvalidInstructionError, /Uint8Array/],
+    ['decode(string)', () => decode('abc' as never), DecodeError, /Uint8Array.*got string 'abc'/],
+    ['decode(Buffer-less array)', () => decode([0x95] as never), DecodeError, /Uint8Array.*got Array/],
+    ['assemble(number)', () => assemble(5 as never), AssembleError, /must be a string, got number 5/],
+    ['disassemble({})', () => disassemble({} as never), InvalidInstructionError, /or a Program/],
+    [
+      'mov64 imm as string',
+      () => mov64(R0, '1' as never),
+      InvalidInstructionError,
+      /integer number, got string '1'/,
+    ],
+    [
+      'ldxdw off as bigint',
+      () => ldxdw(R0, R1, 8n as never),
+      InvalidInstructionError,
+      /integer number, got bigint 8/,
+    ],
+    [
+      'an unknown byte order',
+      () => encode([exit()], { byteOrder: 'middle' as never }),
+      AsmError,
+      /'little' or 'big'/,
+    ],
+    [
+      'an unknown byte order, decoding',
+      () => decode(new Uint8Array(8), { byteOrder: 'BE' as never }),
+      AsmError,
+      /'little' or 'big'/,
+    ],
+  ] as const)('%s', (_name, f, type, message) => {
+    expect(f).toThrow(type);
+    expect(f).toThrow(message);
+  });
+});
+
+describe('r10-relative stores of a width that does not fit the slot', () => {
+  it.each([
+    ['*(u64 *)(r10 - 4) = r1', /not a 8-byte stack slot/],
+    ['*(u32 *)(r10 - 6) = r1', /not a 4-byte stack slot/],
+    ['*(u16 *)(r10 + 0) = 1', /not a 2-byte stack slot/],
+    ['*(u64 *)(r10 - 520) = r1', /from -512 to -8/],
+    ['lock *(u64 *)(r10 - 12) += r1', /not a 8-byte stack slot/],
+    ['*(u64 *)(r10 - 8) = w1', /64-bit store needs a 64-bit register/],
+  ])('%s', (text, message) => {
+    expect(() => assemble(text)).toThrow(AssembleError);
+    expect(() => assemble(text)).toThrow(message);
+  });
+});
+
+it('decode names an unknown opcode and its byte offset once', () => {
+  const e = (() => {
+    try {
+      decode(bytes('95000000 00000000 ff000000 00000000'));
+    } catch (err) {
+      return err as DecodeError;
+    }
+  })();
+  expect(e).toBeInstanceOf(DecodeError);
+  expect(e?.offset).toBe(8);
+  expect(e?.message).toBe('at byte offset 8 (instruction 1): opcode 0xff is not an ALU operation');
 });

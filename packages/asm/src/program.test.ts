@@ -78,6 +78,58 @@ describe('link', () => {
   });
 });
 
+describe('metadata through to the text', () => {
+  const program = link([
+    withMeta(mov64(R0, 0), { line: 3, file: 'prog.c' }),
+    withMeta(callFunc('double'), { line: 3, file: 'prog.c' }),
+    withMeta(exit(), { line: 4, file: 'prog.c' }),
+    func('double'),
+    withMeta(add64(R0, R0), { line: 9, file: 'prog.c' }),
+    exit(),
+  ]);
+
+  it('prints source positions and function names when asked, like llvm-objdump -l', () => {
+    expect(program.toString({ source: true })).toBe(
+      [
+        '; prog.c:3',
+        'r0 = 0x0',
+        'call +0x1 <double>',
+        '; prog.c:4',
+        'exit',
+        'double:',
+        '; double at prog.c:9',
+        'r0 += r0',
+        '; double',
+        'exit',
+        '',
+      ].join('\n'),
+    );
+    expect(program.toString()).not.toContain(';');
+  });
+
+  it('reads its own annotated text back to the same bytes', () => {
+    const text = disassemble(program, { source: true, offsets: true, rawBytes: true });
+    expect(assembleProgram(text).encode()).toEqual(program.encode());
+  });
+
+  it('assembling text records line, column, file and the function each instruction is in', () => {
+    const p = assembleProgram('  r0 = 0\n  call f\n  exit\nf:\n  r0 = 1\n  exit\n', { file: 'a.s' });
+    expect(p.instructions.map((i) => i.meta)).toEqual([
+      { line: 1, column: 3, file: 'a.s' },
+      { line: 2, column: 3, file: 'a.s' },
+      { line: 3, column: 3, file: 'a.s' },
+      { line: 5, column: 3, file: 'a.s', func: 'f' },
+      { line: 6, column: 3, file: 'a.s', func: 'f' },
+    ]);
+    expect(disassemble(p, { source: true })).toContain('; f at a.s:5\nr0 = 0x1');
+  });
+
+  it('objdump symbols start functions', () => {
+    const p = assembleProgram('0000000000000000 <prog>:\n       0:\tr0 = 0x0\n       1:\texit\n');
+    expect(p.instructions.map((i) => i.meta?.func)).toEqual(['prog', 'prog']);
+  });
+});
+
 describe('symbolic references', () => {
   const p = link([
     ldMapFd(R1, 'counters'),

@@ -36,7 +36,7 @@ describe('round trips over random valid instructions', () => {
   });
 
   it('assemble(disassemble(x)) = x with raw bytes, offsets, invented labels and helper names', () => {
-    const options = { rawBytes: true, offsets: true, labels: true, helperNames: true } as const;
+    const options = { rawBytes: true, offsets: true, labels: true, helperNames: true, source: true } as const;
     fc.assert(
       fc.property(programs, (x) => {
         expect(assemble(disassemble(x, options))).toEqual(encode(x));
