@@ -23,13 +23,23 @@ struct MapSizes {
   uint32_t valueSize;
 };
 
+// The head of struct bpf_map_info, as the kernel reports it for a map fd.
+struct MapInfoHead {
+  uint32_t type;
+  uint32_t keySize;
+  uint32_t valueSize;
+  uint32_t flags;
+};
+// BPF_OBJ_GET_INFO_BY_FD of a map fd. Returns 0 or an errno.
+int QueryMapInfo(int fd, MapInfoHead* out);
+
 // Reads the cache without a lock. False when fd has no entry.
 bool CacheGet(int fd, MapSizes* out);
 // Throws a TypeError naming the argument when fd has no entry.
 bool CacheGetOrThrow(napi_env env, int fd, const char* what, MapSizes* out);
 void CacheErase(int fd);
-bool CacheCopy(int from, int to);
-// Queries BPF_OBJ_GET_INFO_BY_FD and fills the cache. Returns 0 or an errno.
+// Queries BPF_OBJ_GET_INFO_BY_FD and fills the cache; clears the entry of an fd that is not a
+// map or cannot be asked. Returns 0 or an errno (EINVAL: not a map, EBADF: closed).
 int CacheAdopt(int fd);
 // Number of possible CPUs (from /sys/devices/system/cpu/possible, read once).
 unsigned PossibleCpus();

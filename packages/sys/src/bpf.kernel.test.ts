@@ -1,6 +1,6 @@
 import { requireKernel } from '@ebpf/test-utils';
-import { afterEach, expect, it } from 'vitest';
-import { bpf, close, commandName, fdKind, objInfo, type SysError } from './index.ts';
+import { expect, it } from 'vitest';
+import { bpf, commandName, fdKind, objInfo, type SysError } from './index.ts';
 import {
   Attr,
   BPF,
@@ -16,16 +16,10 @@ import {
   ProgType,
   program,
   testRun,
+  trackFds,
 } from './test/helpers.ts';
 
-const open: number[] = [];
-const track = (fd: number): number => {
-  open.push(fd);
-  return fd;
-};
-afterEach(() => {
-  for (const fd of open.splice(0)) close(fd);
-});
+const track = trackFds();
 
 const xdpPass = program(movImm(0, 2), exit());
 

@@ -14,6 +14,9 @@ interface Report {
   returned: number;
   kinds: Record<string, number>;
   counts: Record<string, number>;
+  /** Writable mappings mmap() returned, each written on every page; those then unmapped. */
+  mapped: number;
+  unmapped: number;
 }
 
 requireKernel('fuzz: random and hostile arguments at every export', () => {
@@ -40,6 +43,10 @@ requireKernel('fuzz: random and hostile arguments at every export', () => {
       expect(report.kinds.RangeError).toBeGreaterThan(0);
       expect(report.kinds.FuzzSysError).toBeGreaterThan(0);
       expect(report.returned).toBeGreaterThan(rounds);
+      // mmap() handed out writable mappings (of arrays, arenas, ring buffer and perf pages) and
+      // every one took a write on each page; munmap() was abused after each.
+      expect(report.mapped).toBeGreaterThan(rounds / 50);
+      expect(report.unmapped).toBeGreaterThan(0);
     }, 300_000);
   }
 });

@@ -180,8 +180,11 @@ export const noop: (fd: number, key: Uint8Array | null, value: Uint8Array, flags
   native.noop;
 
 /**
- * Registers an fd this package did not create (inherited, received over a socket) as a map: asks
- * the kernel for its key and value sizes so the checked paths accept it.
+ * Registers an fd this package did not create (inherited, received over a socket, made by other
+ * native code) as a map: asks the kernel for its key and value sizes so the checked paths accept
+ * it, replacing whatever the cache held for that fd number. The cache trusts a number until
+ * {@link close} (see the README's safety model): call this for any map fd that did not come from
+ * `bpf()` or {@link dup}.
  */
 export const adoptMap: (fd: number) => void = native.adoptMap;
 
@@ -200,23 +203,49 @@ export const possibleCpus: () => number = native.possibleCpus;
  */
 export const close: (fd: number) => void = native.close;
 
-/** Duplicates an fd (close-on-exec, never 0..2); cached map sizes follow the new fd. */
+/**
+ * Duplicates an fd (close-on-exec, never 0..2). For a map, the new fd's sizes are asked of the
+ * kernel, not copied from `fd`'s cache entry (which would be stale had `fd` been closed behind
+ * this package's back and its number reused): the safe way to take in a map fd from elsewhere.
+ */
 export const dup: (fd: number) => number = native.dup;
 
 // ---------------------------------------------------------------------------------------------
 // mmap
 
 /**
- * Maps `length` bytes of a BPF map fd (mmapable array, ring buffer, arena) or perf event fd at
- * `offset` (a multiple of {@link pageSize}) as a shared mapping, returned as an external
- * ArrayBuffer. It is unmapped by {@link munmap} or when the buffer is garbage-collected.
+ * Maps `length` bytes of a BPF map fd (mmapable array, ring buffer consumer page, arena) or perf
+ * event fd at `offset` (a multiple of {@link pageSize}) as a shared, writable mapping, returned
+ * as an external ArrayBuffer. It is unmapped by {@link munmap} or when the buffer is
+ * garbage-collected.
  *
- * With `writable` false the pages are read-only (the kernel refuses writable mappings of ring
- * buffer data): a JS write through such a buffer faults and kills the process, so hand read-only
- * mappings only to code that reads (the ring buffer reader of `@ebpf/core`).
+ * JS may read and write every byte of the buffer, so `writable` must be `true`: pages the kernel
+ * maps read-only only (ring buffer data, frozen maps) come from {@link mmapReadOnlyUnchecked}.
+ * Arenas created with `BPF_F_SEGV_ON_FAULT` are refused (an unallocated page would fault), and of
+ * a perf event fd only the first (metadata) page is mapped (its data pages fault on a write).
+ *
+ * @throws TypeError for `writable` false, an fd that is neither a BPF map nor a perf event, or
+ *   such an arena; RangeError for a bad length or offset; SysError when the kernel refuses (EPERM:
+ *   the kernel will not map those pages writable, e.g. ring buffer data or a frozen map).
  */
-export const mmap: (fd: number, length: number, writable: boolean, offset?: number) => ArrayBuffer =
-  native.mmap;
+export function mmap(fd: number, length: number, writable: boolean, offset?: number): ArrayBuffer {
+  // Deprecated spelling, kept until @ebpf/core's RingBuffer and MapMemory move to
+  // mmapReadOnlyUnchecked: the read-only mapping it makes faults on a JS write.
+  if (writable === false) return native.mmapReadOnlyUnchecked(fd, length, offset);
+  return native.mmap(fd, length, writable, offset);
+}
+
+/**
+ * **Unchecked**: maps `length` bytes of a BPF map or perf event fd at `offset` read-only
+ * (`PROT_READ`), for pages the kernel refuses to map writable or faults on a write: a ring
+ * buffer's producer page and data, a frozen map's values, a perf event's ring. Node has no
+ * read-only ArrayBuffer, so **a JS write through the returned buffer (or any view of it) raises
+ * SIGSEGV and kills the process**. Hand it only to code that reads, behind a facade that exposes
+ * no writable view (as `@ebpf/core`'s ring buffer reader does). Reading is safe: the fd and arena
+ * checks of {@link mmap} apply.
+ */
+export const mmapReadOnlyUnchecked: (fd: number, length: number, offset?: number) => ArrayBuffer =
+  native.mmapReadOnlyUnchecked;
 
 /**
  * Unmaps a buffer returned by {@link mmap} now and detaches it: every view of it reads as empty,

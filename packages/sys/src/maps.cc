@@ -96,24 +96,7 @@ void CacheErase(int fd) {
   if (slot != nullptr) slot->store(0, std::memory_order_release);
 }
 
-bool CacheCopy(int from, int to) {
-  MapSizes s;
-  if (!CacheGet(from, &s)) {
-    CacheErase(to);
-    return false;
-  }
-  std::atomic<uint64_t>* src = Slot(from, false);
-  std::atomic<uint64_t>* dst = Slot(to, true);
-  if (dst == nullptr) return false;
-  dst->store(src->load(std::memory_order_acquire), std::memory_order_release);
-  return true;
-}
-
-int CacheAdopt(int fd) {
-  if (ClassifyFd(fd) != FdKind::kMap) {
-    CacheErase(fd);
-    return ClassifyFd(fd) == FdKind::kClosed ? EBADF : EINVAL;
-  }
+int QueryMapInfo(int fd, MapInfoHead* out) {
   // struct bpf_map_info up to map_flags (type, id, key_size, value_size, max_entries, map_flags).
   uint8_t mapInfo[24] = {};
   struct {
@@ -122,12 +105,20 @@ int CacheAdopt(int fd) {
     uint64_t info;
   } attr = {static_cast<uint32_t>(fd), sizeof mapInfo, reinterpret_cast<uintptr_t>(mapInfo)};
   if (SysBpf(15 /* BPF_OBJ_GET_INFO_BY_FD */, &attr, sizeof attr) < 0) return errno;
-  uint32_t type, keySize, valueSize;
-  memcpy(&type, mapInfo + 0, 4);
-  memcpy(&keySize, mapInfo + 8, 4);
-  memcpy(&valueSize, mapInfo + 12, 4);
-  if (!CachePut(fd, type, keySize, valueSize)) return E2BIG;
+  memcpy(&out->type, mapInfo + 0, 4);
+  memcpy(&out->keySize, mapInfo + 8, 4);
+  memcpy(&out->valueSize, mapInfo + 12, 4);
+  memcpy(&out->flags, mapInfo + 20, 4);
   return 0;
+}
+
+int CacheAdopt(int fd) {
+  FdKind kind = ClassifyFd(fd);
+  MapInfoHead head{};
+  int err = kind == FdKind::kMap ? QueryMapInfo(fd, &head) : kind == FdKind::kClosed ? EBADF : EINVAL;
+  if (err == 0 && !CachePut(fd, head.type, head.keySize, head.valueSize)) err = E2BIG;
+  if (err != 0) CacheErase(fd);
+  return err;
 }
 
 unsigned PossibleCpus() {
@@ -304,14 +295,16 @@ napi_value Close(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// dup(fd): a new close-on-exec fd for the same object; map sizes follow it.
+// dup(fd): a new close-on-exec fd for the same object. For a map, the new fd's sizes are asked of
+// the kernel rather than copied from `fd`'s entry, which is stale if `fd` was closed behind this
+// package's back and its number reused by a map made elsewhere (core's fromFd goes through here).
 napi_value Dup(napi_env env, napi_callback_info info) {
   SYS_ARGS(env, info, 1);
   int fd;
   SYS_ARG_FD(env, argv[0], "fd", fd);
   int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (nfd < 0) SYS_THROW_ERRNO(env, errno, "dup");
-  CacheCopy(fd, nfd);
+  CacheAdopt(nfd);  // fills the entry for a map, clears it for anything else
   napi_value r;
   napi_create_int32(env, nfd, &r);
   return r;

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { openFdCount, requireKernel, skipUnsupported } from '@ebpf/test-utils';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   adoptMap,
   bpf,
@@ -16,26 +16,10 @@ import {
   possibleCpus,
   SysError,
 } from './index.ts';
-import { Attr, BPF, buf, createMap, MapType } from './test/helpers.ts';
+import { Attr, BPF, buf, createMap, MapType, trackFds, u32 } from './test/helpers.ts';
 
-const open: number[] = [];
-function track(fd: number): number {
-  open.push(fd);
-  return fd;
-}
-afterEach(() => {
-  for (const fd of open.splice(0)) {
-    try {
-      close(fd);
-    } catch {}
-  }
-});
+const track = trackFds();
 
-const u32 = (n: number): Uint8Array => {
-  const b = buf(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
-};
 const u64 = (n: number): Uint8Array => {
   const b = buf(8);
   new DataView(b.buffer).setBigUint64(0, BigInt(n), true);

@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { requireKernel, skipUnsupported } from '@ebpf/test-utils';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   attachSocketFilter,
   close,
@@ -15,16 +15,9 @@ import {
   perfEventOpen,
   setMemlockLimit,
 } from './index.ts';
-import { buf, exit, loadProgram, movImm, ProgType, program } from './test/helpers.ts';
+import { buf, exit, loadProgram, movImm, ProgType, program, trackFds } from './test/helpers.ts';
 
-const open: number[] = [];
-const track = (fd: number): number => {
-  open.push(fd);
-  return fd;
-};
-afterEach(() => {
-  for (const fd of open.splice(0)) close(fd);
-});
+const track = trackFds();
 
 /** The fd of a bound UDP socket (Node's UDP handle exposes it on Linux). */
 async function udpSocket(): Promise<{ socket: dgram.Socket; fd: number; port: number }> {

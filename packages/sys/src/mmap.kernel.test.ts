@@ -1,8 +1,23 @@
+import { spawnSync } from 'node:child_process';
 import { requireKernel } from '@ebpf/test-utils';
-import { afterEach, expect, it } from 'vitest';
-import { close, FdWatcher, mapLookup, mapUpdate, mmap, munmap, pageSize } from './index.ts';
+import { expect, it } from 'vitest';
 import {
+  bpf,
+  close,
+  FdWatcher,
+  mapLookup,
+  mapUpdate,
+  mmap,
+  mmapReadOnlyUnchecked,
+  munmap,
+  pageSize,
+  perfEventOpen,
+} from './index.ts';
+import { packageRoot } from './native.ts';
+import {
+  Attr,
   addImm,
+  BPF,
   buf,
   call,
   createMap,
@@ -16,19 +31,14 @@ import {
   program,
   stDw,
   testRun,
+  trackFds,
+  u32,
 } from './test/helpers.ts';
 
-const open: number[] = [];
-const track = (fd: number): number => {
-  open.push(fd);
-  return fd;
-};
-afterEach(() => {
-  for (const fd of open.splice(0)) close(fd);
-});
+const track = trackFds();
 
 const BPF_F_MMAPABLE = 1 << 10;
-const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
+const BPF_F_SEGV_ON_FAULT = 1 << 17;
 
 requireKernel('mmap', () => {
   it('maps a BPF_F_MMAPABLE array seen from both the syscall and the mapping', () => {
@@ -50,7 +60,8 @@ requireKernel('mmap', () => {
   });
 
   it('refuses fds that are not maps or perf events, bad offsets, and foreign buffers', () => {
-    expect(() => mmap(0, 4096, false)).toThrow(/neither a BPF map nor a perf event/);
+    expect(() => mmap(0, 4096, true)).toThrow(/neither a BPF map nor a perf event/);
+    expect(() => mmapReadOnlyUnchecked(0, 4096)).toThrow(/neither a BPF map nor a perf event/);
     const fd = track(createMap(MapType.Array, 4, 8, 512, BPF_F_MMAPABLE));
     expect(() => mmap(fd, 4096, true, 100)).toThrow(/multiple of the page size/);
     expect(() => mmap(fd, 0, true)).toThrow(RangeError);
@@ -60,6 +71,68 @@ requireKernel('mmap', () => {
     expect(() => munmap(new ArrayBuffer(8))).toThrow(/not a live mapping/);
     const plain = track(createMap(MapType.Array, 4, 8, 512));
     expect(() => mmap(plain, 4096, true)).toThrow(expect.objectContaining({ command: 'mmap' }));
+  });
+
+  it('maps an arena writable on every page; refuses one made with BPF_F_SEGV_ON_FAULT', () => {
+    const page = pageSize();
+    const arena = track(createMap(MapType.Arena, 0, 0, 4, BPF_F_MMAPABLE));
+    const bytes = new Uint8Array(mmap(arena, 4 * page, true));
+    for (let i = 0; i < bytes.length; i += page) bytes[i] = 0xab; // each page appears on first touch
+    expect(bytes[3 * page]).toBe(0xab);
+    munmap(bytes.buffer as ArrayBuffer);
+    const segv = track(createMap(MapType.Arena, 0, 0, 4, BPF_F_MMAPABLE | BPF_F_SEGV_ON_FAULT));
+    expect(() => mmap(segv, 4 * page, true)).toThrow(/BPF_F_SEGV_ON_FAULT/);
+    expect(() => mmapReadOnlyUnchecked(segv, 4 * page)).toThrow(/BPF_F_SEGV_ON_FAULT/);
+  });
+
+  it('maps a frozen map only through mmapReadOnlyUnchecked, which reads it', () => {
+    const fd = track(createMap(MapType.Array, 4, 8, 512, BPF_F_MMAPABLE));
+    mapUpdate(fd, u32(3), new Uint8Array(new BigUint64Array([99n]).buffer), 0);
+    bpf(BPF.MAP_FREEZE, new Attr(8).u32(0, fd).bytes, []);
+    expect(() => mmap(fd, 4096, true)).toThrow(expect.objectContaining({ code: 'EPERM', command: 'mmap' }));
+    const ro = mmapReadOnlyUnchecked(fd, 4096);
+    expect(new BigUint64Array(ro)[3]).toBe(99n);
+    munmap(ro);
+  });
+
+  it('maps only the metadata page of a perf event writable (its data pages fault on writes)', () => {
+    const page = pageSize();
+    const attr = buf(128);
+    const v = new DataView(attr.buffer);
+    v.setUint32(0, 1, true); // PERF_TYPE_SOFTWARE
+    v.setUint32(4, 128, true);
+    v.setBigUint64(8, 9n, true); // PERF_COUNT_SW_DUMMY
+    v.setBigUint64(40, 1n, true); // disabled
+    const perf = track(perfEventOpen(attr, 0, -1, -1, 0));
+    expect(() => mmap(perf, 3 * page, true)).toThrow(/only the first page/);
+    const ring = mmapReadOnlyUnchecked(perf, 3 * page); // 1 + 2 pages
+    expect(new Uint8Array(ring)[2 * page]).toBe(0); // every page reads
+    munmap(ring);
+    const meta = mmap(perf, page, true);
+    new Uint8Array(meta)[page - 1] = 1;
+    munmap(meta);
+  });
+
+  it('mmapReadOnlyUnchecked is what its name says: a JS write kills the process', () => {
+    // In a child, so that the crash the name warns of is observed, not suffered.
+    const script = `
+      const sys = require('node-gyp-build')(${JSON.stringify(packageRoot)});
+      const a = new Uint8Array(96), d = new DataView(a.buffer);
+      d.setUint32(0, 2, true); d.setUint32(4, 4, true); d.setUint32(8, 8, true); d.setUint32(12, 512, true); d.setUint32(16, ${BPF_F_MMAPABLE}, true);
+      const fd = sys.bpf(0, a, []);
+      const bytes = new Uint8Array(sys.mmapReadOnlyUnchecked(fd, 4096));
+      console.log('read', bytes[0]);
+      bytes[0] = 1;
+      console.log('survived');`;
+    // `ulimit -c 0`: no core file left behind.
+    const run = spawnSync('sh', ['-c', 'ulimit -c 0; exec "$0" -e "$1"', process.execPath, script], {
+      cwd: packageRoot,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    expect(run.stdout).toContain('read 0');
+    expect(run.stdout).not.toContain('survived');
+    expect(run.signal).toBe('SIGSEGV');
   });
 
   it('lets GC unmap a forgotten mapping', () => {
@@ -102,7 +175,11 @@ requireKernel('ring buffer readiness', () => {
     await seen;
     expect(fired).toBe(1);
     const consumer = new BigUint64Array(mmap(rb, page, true, 0));
-    const producerAb = mmap(rb, page + 2 * size, false, page);
+    // The kernel maps ring buffer data read-only only: the checked mmap() is refused.
+    expect(() => mmap(rb, page + 2 * size, true, page)).toThrow(
+      expect.objectContaining({ code: 'EPERM', command: 'mmap' }),
+    );
+    const producerAb = mmapReadOnlyUnchecked(rb, page + 2 * size, page);
     const producer = new BigUint64Array(producerAb, 0, 1);
     expect(producer[0]).toBe(16n); // one 8-byte header + 8 bytes of data
     const data = new DataView(producerAb, page);

@@ -56,6 +56,7 @@ export interface Native {
   mapSizes(fd: number): MapSizes | null;
   possibleCpus(): number;
   mmap(fd: number, length: number, writable: boolean, offset?: number): ArrayBuffer;
+  mmapReadOnlyUnchecked(fd: number, length: number, offset?: number): ArrayBuffer;
   munmap(buffer: ArrayBuffer): void;
   pageSize(): number;
   perfEventOpen(

@@ -81,7 +81,17 @@ const maps = [
   mk(22, 0, 8, 8),
   mk(27, 0, 0, 16 * 4096),
   mk(11, 8, 8, 16, 1), // LPM trie (BPF_F_NO_PREALLOC)
+  mk(31, 0, 0, 4 * 4096), // user ring buffer
+  mk(33, 0, 0, 4, 1 << 10), // arena of 4 pages
+  mk(33, 0, 0, 4, (1 << 10) | (1 << 17)), // arena with BPF_F_SEGV_ON_FAULT: mmap() must refuse it
+  frozen(mk(2, 4, 8, 64, 1 << 10)), // frozen mmapable array: pages the kernel maps read-only only
 ];
+function frozen(fd) {
+  const a = new Uint8Array(new ArrayBuffer(8));
+  new DataView(a.buffer).setUint32(0, fd, true);
+  sys.bpf(22, a, []); // BPF_MAP_FREEZE
+  return fd;
+}
 const xdpPass = new Uint8Array(new ArrayBuffer(16));
 xdpPass.set([0xb7, 0, 0, 0, 2, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
 function load(type) {
@@ -207,12 +217,87 @@ function hostilePointers(cmd) {
   return out;
 }
 
+// --- mappings ------------------------------------------------------------------------------------
+// Every buffer the checked mmap() returns must take writes to every byte: a read-only or
+// half-backed mapping would kill this process here. Then the buffer is abused: unmapped twice,
+// transferred, its fd closed under it, read after unmapping.
+let mapped = 0;
+let unmapped = 0;
+const mmapLength = () => pick([1, 4096, 8192, 4096 * 17, 4096 * 64, 2 ** 40, anyNum()]);
+const mmapOffset = () => (chance(0.6) ? undefined : pick([0, 4096, 8192, 100, anyNum()]));
+function writeEveryPage(buffer) {
+  const bytes = new Uint8Array(buffer);
+  for (let i = 0; i < bytes.length; i += 1024) bytes[i] ^= 0;
+  if (bytes.length > 0) bytes[bytes.length - 1] ^= 0;
+}
+function abuseMapping(buffer) {
+  switch (int(4)) {
+    case 0: {
+      // Transferring it (Node copies external buffers): the copy is not a mapping.
+      const moved = attempt('mmap transfer', () => structuredClone(buffer, { transfer: [buffer] }));
+      if (moved instanceof ArrayBuffer) attempt('munmap', () => sys.munmap(moved));
+      break;
+    }
+    case 1: // nor is a slice
+      attempt('munmap', () => sys.munmap(buffer.slice(0)));
+      break;
+    default:
+      break;
+  }
+  if (buffer.byteLength === 0) return;
+  const view = new Uint8Array(buffer);
+  writeEveryPage(buffer);
+  unmapped++;
+  if (attempt('munmap', () => sys.munmap(buffer) ?? true) !== true) {
+    console.error('munmap refused a live mapping');
+    process.exit(5);
+  }
+  attempt('munmap', () => sys.munmap(buffer)); // twice: refused, not a double unmap
+  if (view.length !== 0 || buffer.byteLength !== 0) {
+    console.error('a view of an unmapped buffer still has bytes');
+    process.exit(5);
+  }
+  view[0] = 1; // a detached view ignores writes
+}
+function fuzzMappings() {
+  const fd = anyFd();
+  const writable = chance(0.8) ? true : chance(0.5) ? false : anyValue();
+  const mapping = attempt('mmap', () => sys.mmap(fd, mmapLength(), writable, mmapOffset()));
+  if (mapping instanceof ArrayBuffer) {
+    mapped++;
+    if (process.env.FUZZ_TRACE)
+      process.stderr.write(`mapped fd ${fd} (${sys.fdKind(fd)}) ${mapping.byteLength}\n`);
+    if (mapping.byteLength === 0) {
+      console.error('mmap returned an empty buffer');
+      process.exit(5);
+    }
+    writeEveryPage(mapping);
+    if (chance(0.3)) {
+      // The fd closed under a live mapping: the mapping keeps the object alive.
+      const copy = sys.dup(typeof fd === 'number' ? fd : 0);
+      const again = attempt('mmap', () => sys.mmap(copy, mapping.byteLength, true, 0));
+      sys.close(copy);
+      if (again instanceof ArrayBuffer) abuseMapping(again);
+    }
+    if (chance(0.7)) abuseMapping(mapping); // else left to the GC
+  }
+  const ro = attempt('mmapReadOnlyUnchecked', () =>
+    sys.mmapReadOnlyUnchecked(anyFd(), mmapLength(), mmapOffset()),
+  );
+  if (ro instanceof ArrayBuffer) {
+    const bytes = new Uint8Array(ro);
+    for (let i = 0; i < bytes.length; i += 4096) bytes[i]; // reading is allowed
+    if (chance(0.7)) attempt('munmap', () => sys.munmap(ro));
+  }
+}
+
 // --- the calls ---------------------------------------------------------------------------------
 const counts = {};
 const kinds = {};
 let errors = 0;
 let returned = 0;
 function attempt(name, fn) {
+  if (process.env.FUZZ_TRACE) process.stderr.write(`${name}\n`);
   counts[name] = (counts[name] ?? 0) + 1;
   let result;
   try {
@@ -282,18 +367,7 @@ for (let round = 0; round < rounds; round++) {
   attempt('fdKind', () => sys.fdKind(anyFd()));
   release(attempt('dup', () => sys.dup(anyFd())));
   attempt('close', () => sys.close(pick([closedFd, 1_000_000, -1, 'x', 2 ** 31, null])));
-  const mapping = attempt('mmap', () =>
-    sys.mmap(
-      anyFd(),
-      pick([1, 4096, 8192, 4096 * 17, 2 ** 40, anyNum()]),
-      chance(0.5) ? chance(0.5) : anyValue(),
-      chance(0.7) ? undefined : pick([0, 4096, 100, anyNum()]),
-    ),
-  );
-  if (mapping instanceof ArrayBuffer) {
-    new Uint8Array(mapping)[0]; // reading is always allowed
-    attempt('munmap', () => sys.munmap(mapping));
-  }
+  fuzzMappings();
   attempt('munmap', () => sys.munmap(anyValue()));
   const pfd = attempt('perfEventOpen', () => {
     const a = chance(0.8) ? guardedBytes(pick([32, 64, 112, 128, 136, 600])) : anyValue();
@@ -366,4 +440,4 @@ sys.setErrorClass(FuzzSysError);
 
 udp.close();
 for (const fd of own) sys.close(fd);
-console.log(JSON.stringify({ calls: errors + returned, errors, returned, kinds, counts }));
+console.log(JSON.stringify({ calls: errors + returned, errors, returned, kinds, counts, mapped, unmapped }));

@@ -2,7 +2,8 @@
  * Test helpers: attrs laid out by hand from the uapi ABI (so these tests do not depend on
  * `@ebpf/uapi`), a few hand-encoded instructions, and map/program set-up through `bpf()`.
  */
-import { bpf } from '../index.ts';
+import { afterEach } from 'vitest';
+import { bpf, close } from '../index.ts';
 
 /** Command numbers (enum bpf_cmd). */
 export const BPF = {
@@ -17,10 +18,37 @@ export const BPF = {
   PROG_TEST_RUN: 10,
   MAP_GET_FD_BY_ID: 14,
   OBJ_GET_INFO_BY_FD: 15,
+  MAP_FREEZE: 22,
   MAP_LOOKUP_BATCH: 24,
   MAP_UPDATE_BATCH: 26,
   LINK_CREATE: 28,
 } as const;
+
+/**
+ * Closes, after each test of the calling file, every fd handed to the returned `track` (which
+ * returns the fd it is given). Fds already closed by the test are skipped quietly.
+ */
+export function trackFds(): (fd: number) => number {
+  const open: number[] = [];
+  afterEach(() => {
+    for (const fd of open.splice(0)) {
+      try {
+        close(fd);
+      } catch {}
+    }
+  });
+  return (fd) => {
+    open.push(fd);
+    return fd;
+  };
+}
+
+/** A little-endian u32 in a fresh off-heap buffer (a key or value). */
+export function u32(n: number): Uint8Array {
+  const b = buf(4);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+}
 
 /** An off-heap Uint8Array (its address is stable from the start). */
 export function buf(n: number): Uint8Array {
@@ -125,5 +153,13 @@ export function cString(b: Uint8Array): string {
   return new TextDecoder().decode(end < 0 ? b : b.subarray(0, end));
 }
 
-export const MapType = { Hash: 1, Array: 2, PercpuHash: 5, PercpuArray: 6, Queue: 22, Ringbuf: 27 } as const;
+export const MapType = {
+  Hash: 1,
+  Array: 2,
+  PercpuHash: 5,
+  PercpuArray: 6,
+  Queue: 22,
+  Ringbuf: 27,
+  Arena: 33,
+} as const;
 export const ProgType = { SocketFilter: 1, Tracepoint: 5, Xdp: 6 } as const;
