@@ -401,6 +401,85 @@ requireKernel('ebpf against the running kernel', () => {
       expect(xdpOnLo()).not.toMatch(/xdp/);
     }, 30_000);
 
+    it('needs neither bpffs nor tracefs, and mounts neither', () => {
+      // `ip netns exec` gives the command a fresh /sys, where neither is mounted.
+      const mounted = / (\/sys\/fs\/bpf|\/sys\/kernel\/tracing) /;
+      const script = `grep -cE ' (/sys/fs/bpf|/sys/kernel/tracing) ' /proc/self/mounts; "$@" >/dev/null; echo "exit $?"; grep -E ' (/sys/fs/bpf|/sys/kernel/tracing) ' /proc/self/mounts; true`;
+      const r = spawnSync(
+        'ip',
+        [
+          'netns',
+          'exec',
+          netns,
+          'sh',
+          '-c',
+          script,
+          'sh',
+          process.execPath,
+          bin,
+          'demo',
+          'xdp',
+          '--duration',
+          '1',
+          '--json',
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      expect(r.stdout.split('\n')[0]).toBe('0');
+      expect(r.stdout).toContain('exit 0');
+      expect(r.stdout).not.toMatch(mounted);
+    });
+
+    it('shows a live table on a terminal, redrawn each second, then detaches', () => {
+      // `script` gives the demo a pseudo-terminal, as a user's shell would.
+      const command = `stty cols 100 rows 30; exec ${process.execPath} ${bin} demo xdp --duration 3`;
+      const r = spawnSync('ip', ['netns', 'exec', netns, 'script', '-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' },
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(0);
+      const frames = r.stdout.match(/\ds of 3s, Ctrl-C to stop/g) ?? [];
+      expect(frames.length).toBeGreaterThanOrEqual(3);
+      expect(r.stdout).toMatch(/PROTOCOL\s+PACKETS\s+BYTES\s+PKT\/S\s+BYTES\/S\s+SHARE/);
+      expect(r.stdout).toMatch(/^UDP\s+[1-9]/m);
+      expect(r.stdout).toContain('detached from lo');
+      expect(xdpOnLo()).not.toMatch(/xdp/);
+    }, 30_000);
+
+    it('pnpm start: the table on Ctrl-C (SIGINT to the whole process group), exit 0, lo as before', async () => {
+      const root = join(packageDir, '..', '..');
+      const child = spawn('ip', ['netns', 'exec', netns, 'pnpm', 'start'], {
+        cwd: root,
+        detached: true, // its own process group, which a terminal's Ctrl-C signals as a whole
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 20_000;
+      while (!/xdp/.test(xdpOnLo())) {
+        if (Date.now() > deadline) {
+          process.kill(-child.pid!, 'SIGKILL');
+          throw new Error(`pnpm start never attached: ${stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 1500));
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+      expect(stdout).toMatch(/XDP packet counter on lo \(generic mode\)/);
+      expect(stdout).toMatch(/^UDP\s+[1-9]/m);
+      expect(xdpOnLo()).not.toMatch(/xdp/);
+    }, 40_000);
+
     it('says which interfaces exist when asked for one that does not, exit 3', () => {
       const r = ebpf(['demo', 'xdp', '--iface', 'nope0', '--duration', '1'], { netns });
       expect(r.code).toBe(3);

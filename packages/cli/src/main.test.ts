@@ -1,8 +1,9 @@
+import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { describeError } from './errors.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { wantsColor } from './io.ts';
-import { main } from './main.ts';
+import { createProgram, main } from './main.ts';
 import { memoryIo } from './testing.ts';
 
 async function run(...argv: string[]) {
@@ -21,25 +22,47 @@ describe('ebpf command line', () => {
     expect(out).toContain('77');
   });
 
-  it.each([
-    ['prog', '--help'],
-    ['prog', 'list', '--help'],
-    ['prog', 'show', '--help'],
-    ['prog', 'dump', '--help'],
-    ['map', 'list', '--help'],
-    ['map', 'show', '--help'],
-    ['map', 'dump', '--help'],
-    ['link', 'list', '--help'],
-    ['link', 'show', '--help'],
-    ['asm', '--help'],
-    ['disasm', '--help'],
-    ['run', '--help'],
-    ['feature', '--help'],
-    ['demo', 'xdp', '--help'],
-  ])('has --help on %s %s', async (...argv) => {
-    const { code, out } = await run(...argv);
+  /** Every command path of the tree: `prog`, `prog list`, ..., `demo xdp`. */
+  function commandPaths(): string[][] {
+    const paths: string[][] = [];
+    const walk = (command: Command, prefix: string[]) => {
+      for (const sub of command.commands) {
+        if (sub.name() === 'help') continue;
+        paths.push([...prefix, sub.name()]);
+        walk(sub, [...prefix, sub.name()]);
+      }
+    };
+    walk(createProgram(memoryIo()), []);
+    return paths;
+  }
+
+  /** What `ebpf --json` listings the issue names: each must exist, and take --json. */
+  const listings = [
+    'prog list',
+    'prog show',
+    'prog dump',
+    'map list',
+    'map show',
+    'map dump',
+    'link list',
+    'link show',
+  ];
+
+  it('has the commands the issue names', () => {
+    const names = commandPaths().map((p) => p.join(' '));
+    for (const name of [...listings, 'asm', 'disasm', 'run', 'feature', 'demo xdp'])
+      expect(names).toContain(name);
+  });
+
+  it.each(commandPaths())('has --help on every command: %s %s', async (...path) => {
+    const { code, out } = await run(...path, '--help');
     expect(code).toBe(ExitCode.Ok);
-    expect(out).toMatch(/^Usage: ebpf /);
+    expect(out).toMatch(new RegExp(`^Usage: ebpf ${path.join(' ')}(\\|\\w+)? `)); // `list|ls`
+  });
+
+  it.each([...listings, 'feature', 'run', 'demo xdp'])('%s takes --json', async (path) => {
+    const { out } = await run(...path.split(' '), '--help');
+    expect(out).toContain('--json');
   });
 
   it('prints its version', async () => {
@@ -56,6 +79,8 @@ describe('ebpf command line', () => {
     [['map', 'dump', '0']],
     [['run', 'x.s', '--repeat', '-1']],
     [['demo', 'xdp', '--duration', 'soon']],
+    [['prog']],
+    [['prog', 'dump', '1', '--jited', '--xlated']],
   ])('exits 2 on a usage error: %j', async (argv) => {
     const { code, err } = await run(...argv);
     expect(code).toBe(ExitCode.Usage);

@@ -58,12 +58,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are "errors" only to commander; the message is already printed.
-      if (
-        error.code === 'commander.helpDisplayed' ||
-        error.code === 'commander.version' ||
-        error.code === 'commander.help'
-      )
-        return ExitCode.Ok;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok;
+      // `ebpf help` asked for it (0); `ebpf prog` without a sub-command is a usage error.
+      if (error.code === 'commander.help') return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
       if (error.code === 'commander.executeSubCommandAsync') return error.exitCode;
       return ExitCode.Usage;
     }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseId } from '../errors.ts';
-import { renderFields, renderTable } from '../format/table.ts';
+import { renderFields, renderTable, tableWidth } from '../format/table.ts';
 import { type Io, printJson } from '../io.ts';
 import type { LinkSummary } from '../kernel.ts';
 import { jsonOption } from '../options.ts';
@@ -22,12 +22,13 @@ export function registerLinkCommands(program: Command, io: Io): void {
         renderTable(
           [
             { header: 'ID', cell: (l: LinkSummary) => String(l.id), align: 'right' },
-            { header: 'TYPE', cell: (l) => l.type },
+            { header: 'TYPE', cell: (l) => l.type, shrink: true },
             { header: 'PROG', cell: (l) => String(l.progId), align: 'right' },
-            { header: 'DETAILS', cell: (l) => l.details || '-' },
+            { header: 'DETAILS', cell: (l) => l.details || '-', shrink: true },
           ],
           links,
           io.color,
+          tableWidth(io),
         ),
       );
     });

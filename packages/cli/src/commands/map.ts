@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseId } from '../errors.ts';
-import { renderFields, renderTable } from '../format/table.ts';
+import { renderFields, renderTable, tableWidth } from '../format/table.ts';
 import { formatCount } from '../format/units.ts';
 import { type Io, printJson } from '../io.ts';
 import type { MapEntry, MapSummary } from '../kernel.ts';
@@ -29,8 +29,8 @@ export function registerMapCommands(program: Command, io: Io): void {
         renderTable(
           [
             { header: 'ID', cell: (m: MapSummary) => String(m.id), align: 'right' },
-            { header: 'TYPE', cell: (m) => m.type },
-            { header: 'NAME', cell: (m) => m.name || '-' },
+            { header: 'TYPE', cell: (m) => m.type, shrink: true },
+            { header: 'NAME', cell: (m) => m.name || '-', shrink: true },
             { header: 'KEY', cell: (m) => `${m.keySize}B`, align: 'right' },
             { header: 'VALUE', cell: (m) => `${m.valueSize}B`, align: 'right' },
             { header: 'MAX', cell: (m) => formatCount(m.maxEntries), align: 'right' },
@@ -38,6 +38,7 @@ export function registerMapCommands(program: Command, io: Io): void {
           ],
           maps,
           io.color,
+          tableWidth(io),
         ),
       );
     });

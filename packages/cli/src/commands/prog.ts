@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { parseId } from '../errors.ts';
 import { hexDump } from '../format/hex.ts';
-import { renderFields, renderTable } from '../format/table.ts';
-import { formatBytes, formatCount, formatDuration } from '../format/units.ts';
+import { renderFields, renderTable, tableWidth } from '../format/table.ts';
+import { formatBytes, formatCount, formatDuration, formatWhen } from '../format/units.ts';
 import { type Io, printJson } from '../io.ts';
 import type { ProgSummary } from '../kernel.ts';
 import { jsonOption } from '../options.ts';
@@ -26,16 +26,17 @@ export function registerProgCommands(program: Command, io: Io): void {
         renderTable(
           [
             { header: 'ID', cell: (p: ProgSummary) => String(p.id), align: 'right' },
-            { header: 'TYPE', cell: (p) => p.type },
-            { header: 'NAME', cell: (p) => p.name || '-' },
+            { header: 'TYPE', cell: (p) => p.type, shrink: true },
+            { header: 'NAME', cell: (p) => p.name || '-', shrink: true },
             { header: 'TAG', cell: (p) => p.tag },
             { header: 'INSNS', cell: (p) => String(p.insnCount), align: 'right' },
             { header: 'JITED', cell: (p) => formatBytes(p.jitedSize), align: 'right' },
-            { header: 'MAPS', cell: (p) => p.mapIds.join(',') || '-' },
-            { header: 'LOADED', cell: (p) => p.loadedAt ?? '-' },
+            { header: 'MAPS', cell: (p) => p.mapIds.join(',') || '-', shrink: true },
+            { header: 'LOADED', cell: (p) => (p.loadedAt ? formatWhen(p.loadedAt) : '-') },
           ],
           progs,
           io.color,
+          tableWidth(io),
         ),
       );
     });
@@ -75,7 +76,9 @@ export function registerProgCommands(program: Command, io: Io): void {
     .command('dump')
     .description('print a program: its translated instructions (default) or its JIT image')
     .argument('<id>', 'program id')
-    .option('--xlated', 'instructions after the verifier rewrote them (default)')
+    .addOption(
+      new Option('--xlated', 'instructions after the verifier rewrote them (default)').conflicts('jited'),
+    )
     .option(
       '--jited',
       'machine code from the JIT compiler (objdump disassembly when objdump is installed, else hex)',

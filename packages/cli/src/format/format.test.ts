@@ -1,8 +1,8 @@
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
 import { hexDump, parseHex } from './hex.ts';
-import { renderFields, renderTable } from './table.ts';
-import { bar, formatBytes, formatCount, formatDuration } from './units.ts';
+import { type Column, fitWidths, renderFields, renderTable, tableWidth } from './table.ts';
+import { bar, formatBytes, formatCount, formatDuration, formatWhen } from './units.ts';
 
 const plain = pc.createColors(false);
 
@@ -48,6 +48,13 @@ describe('units', () => {
     [2_000_000_000, '2.00 s'],
   ])('formatDuration(%s) = %s', (n, text) => expect(formatDuration(n)).toBe(text));
 
+  it('shows a load time as the time of day within a day, else the date', () => {
+    const now = new Date('2026-11-22T12:00:00Z');
+    expect(formatWhen('2026-11-22T00:04:04Z', now)).toBe('00:04:04');
+    expect(formatWhen('2026-11-20T23:59:59Z', now)).toBe('2026-11-20');
+    expect(formatWhen('not a time', now)).toBe('not a time');
+  });
+
   it('formats counts with separators', () => expect(formatCount(1234567n)).toBe('1,234,567'));
 
   it('draws bars with eighth-cell resolution, clamped', () => {
@@ -74,6 +81,32 @@ describe('tables', () => {
       plain,
     );
     expect(text).toBe('  ID  NAME\n   7  xdp_count\n1234  x\n');
+  });
+
+  it('fits the terminal by cutting the columns that may shrink, widest first', () => {
+    type Row = { id: number; name: string; maps: string };
+    const columns: Column<Row>[] = [
+      { header: 'ID', cell: (r) => String(r.id), align: 'right' },
+      { header: 'NAME', cell: (r) => r.name, shrink: true },
+      { header: 'MAPS', cell: (r) => r.maps, shrink: true },
+    ];
+    const rows = [{ id: 42, name: 'a_rather_long_program_name', maps: '1,2,3,4,5,6,7,8,9,10,11' }];
+    expect(renderTable(columns, rows, plain)).toBe(
+      'ID  NAME                        MAPS\n42  a_rather_long_program_name  1,2,3,4,5,6,7,8,9,10,11\n',
+    );
+    const narrow = renderTable(columns, rows, plain, 40);
+    for (const line of narrow.trimEnd().split('\n')) expect(line.length).toBeLessThanOrEqual(40);
+    expect(narrow).toMatch(/^42 {2}a_rather_long_pr… {2}1,2,3,4,5,6,7,8,…$/m);
+    // A table that fits is left alone; ids never shrink, whatever the width.
+    expect(renderTable(columns, rows, plain, 200)).toBe(renderTable(columns, rows, plain));
+    expect(fitWidths([10, 30], [Number.POSITIVE_INFINITY, 6], 20)).toEqual([10, 8]);
+    expect(fitWidths([10, 30], [Number.POSITIVE_INFINITY, 6], 5)).toEqual([10, 6]);
+    expect(fitWidths([10, 30], [Number.POSITIVE_INFINITY, 6], undefined)).toBeUndefined();
+  });
+
+  it('uses the terminal width on a TTY only: a pipe gets whole cells', () => {
+    expect(tableWidth({ isTTY: true, columns: 80 })).toBe(80);
+    expect(tableWidth({ isTTY: false, columns: 80 })).toBeUndefined();
   });
 
   it('aligns key: value fields', () => {

@@ -32,3 +32,14 @@ export function bar(fraction: number, width: number): string {
   const full = Math.floor(total / 8);
   return '█'.repeat(full) + (eighths[total % 8] ?? '');
 }
+
+/**
+ * A compact form of an ISO time for tables, as `ps` does: the time of day (UTC) within the last
+ * 24 hours, else the date. `show` and `--json` keep the full time.
+ */
+export function formatWhen(iso: string, now: Date = new Date()): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  const age = now.getTime() - at.getTime();
+  return age >= 0 && age < 86_400_000 ? iso.slice(11, 19) : iso.slice(0, 10);
+}
