@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { describeError } from './errors.ts';
 import { CliError, ExitCode } from './exit-codes.ts';
 import { wantsColor } from './io.ts';
-import { createProgram, main } from './main.ts';
+import { createProgram, main, withoutMeaninglessDashDash } from './main.ts';
 import { memoryIo } from './testing.ts';
 
 async function run(...argv: string[]) {
@@ -63,6 +63,23 @@ describe('ebpf command line', () => {
   it.each([...listings, 'feature', 'run', 'demo xdp'])('%s takes --json', async (path) => {
     const { out } = await run(...path.split(' '), '--help');
     expect(out).toContain('--json');
+  });
+
+  it('drops a `--` before the options of a command without operands (pnpm start -- --duration 3)', () => {
+    const program = createProgram(memoryIo());
+    expect(withoutMeaninglessDashDash(program, ['demo', 'xdp', '--', '--duration', '3'])).toEqual([
+      'demo',
+      'xdp',
+      '--duration',
+      '3',
+    ]);
+    expect(withoutMeaninglessDashDash(program, ['prog', 'ls', '--', '--json'])).toEqual([
+      'prog',
+      'ls',
+      '--json',
+    ]);
+    expect(withoutMeaninglessDashDash(program, ['asm', '--', '-odd.s'])).toEqual(['asm', '--', '-odd.s']);
+    expect(withoutMeaninglessDashDash(program, ['--', 'prog'])).toEqual(['--', 'prog']);
   });
 
   it('prints its version', async () => {

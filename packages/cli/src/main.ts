@@ -53,7 +53,7 @@ export function createProgram(io: Io): Command {
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const program = createProgram(io);
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(withoutMeaninglessDashDash(program, argv), { from: 'user' });
     return ExitCode.Ok;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -70,4 +70,22 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     if (process.env.EBPF_DEBUG && error instanceof Error && error.stack) io.err(`${error.stack}\n`);
     return exitCode;
   }
+}
+
+/**
+ * `pnpm start -- --duration 3` passes the `--` on (npm drops it): for a command that takes no
+ * operands a `--` means nothing, so it is dropped and the options after it are parsed as such.
+ * Commands with operands keep it (`ebpf asm -- -odd-name.s`).
+ */
+export function withoutMeaninglessDashDash(program: Command, argv: readonly string[]): string[] {
+  let command = program;
+  for (const word of argv) {
+    if (word.startsWith('-')) break;
+    const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (sub === undefined) break;
+    command = sub;
+  }
+  if (command === program || command.commands.length > 0 || command.registeredArguments.length > 0)
+    return [...argv];
+  return argv.filter((word) => word !== '--');
 }
