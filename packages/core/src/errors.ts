@@ -78,6 +78,12 @@ export function translateSysError(error: unknown, what: string): Error {
       return new PermissionError(`${what}: ${error.code}: permission denied; ${permissionAdvice}`, options);
     case 'ENOENT':
       return new NotFoundError(`${what}: ${detail}`, options);
+    case 'EMFILE':
+    case 'ENFILE':
+      return new BpfError(
+        `${what}: ${error.code}: too many open files; close() maps, programs and links you no longer need (or declare them with \`using\`): objects dropped without close() are only closed once the garbage collector finds them`,
+        options,
+      );
     default:
       return new BpfError(`${what}: ${detail}`, options);
   }

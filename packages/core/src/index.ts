@@ -32,6 +32,7 @@ export {
   getPinned,
   kindOfFd,
   type ObjectKind,
+  PinnableObject,
   pinObject,
   unpinPath,
   validatePinPath,

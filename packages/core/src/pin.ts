@@ -10,6 +10,7 @@ import {
   PermissionError,
   translateSysError,
 } from './errors.ts';
+import { KernelObject } from './kernel-object.ts';
 
 /** The kinds of kernel objects that have fds, can be pinned and have ids. */
 export type ObjectKind = 'map' | 'prog' | 'link' | 'btf';
@@ -201,5 +202,44 @@ export function unpinPath(path: string): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw new BpfError(`unpinning ${normalized}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * A kernel object that can be pinned on a BPF file system (map, program, link). It remembers
+ * where it was pinned (or opened from), so `unpin()` needs no path.
+ */
+export abstract class PinnableObject extends KernelObject {
+  #pinnedPath: string | undefined;
+
+  /**
+   * Pins the object at `path` on a BPF file system (bpffs is mounted at `/sys/fs/bpf` if missing;
+   * parent directories are created). The kernel object then outlives this process.
+   */
+  pin(path: string): void {
+    pinObject(this.fd, path);
+    this.#pinnedPath = validatePinPath(path);
+  }
+
+  /**
+   * Removes a pin: `path`, or without one the pin made by `pin()` (or the one `fromPin()`
+   * opened). False when nothing was pinned there. Works after `close()` too.
+   */
+  unpin(path?: string): boolean {
+    const target = path === undefined ? this.#pinnedPath : validatePinPath(path);
+    if (target === undefined) return false;
+    if (target === this.#pinnedPath) this.#pinnedPath = undefined;
+    return unpinPath(target);
+  }
+
+  /** The path this object was pinned at or opened from, if any. */
+  get pinnedPath(): string | undefined {
+    return this.#pinnedPath;
+  }
+
+  /** @internal Records the pin an object was opened from (`fromPin`). */
+  protected openedFrom(path: string): this {
+    this.#pinnedPath = validatePinPath(path);
+    return this;
   }
 }

@@ -45,17 +45,20 @@ export function socketFd(socket: SocketLike): number {
 }
 
 /**
- * The libuv handle of a Node socket: `net.Socket`/`net.Server` keep it in `_handle`; a
- * `dgram.Socket` keeps it in its internal state (its `_handle` getter is deprecated, DEP0112).
+ * The libuv handle of a Node socket: a `dgram.Socket` keeps it in its internal state (its
+ * `_handle` getter is deprecated, DEP0112), a `net.Socket` under its `kHandle` symbol (behind the
+ * `_handle` getter), a `net.Server` in `_handle`.
  */
 function handleOf(socket: object): { fd?: unknown } | undefined {
+  const record = socket as Record<symbol | string, unknown>;
   for (const symbol of Object.getOwnPropertySymbols(socket)) {
-    if (symbol.description !== 'state symbol') continue;
-    const state = (socket as Record<symbol, { handle?: { fd?: unknown } | null } | undefined>)[symbol];
-    if (state && typeof state === 'object' && 'handle' in state) return state.handle ?? undefined;
+    if (symbol.description === 'state symbol') {
+      const state = record[symbol] as { handle?: { fd?: unknown } | null } | undefined;
+      if (state && typeof state === 'object' && 'handle' in state) return state.handle ?? undefined;
+    }
+    if (symbol.description === 'kHandle') return (record[symbol] as { fd?: unknown } | null) ?? undefined;
   }
-  const own = Object.getOwnPropertyDescriptor(socket, '_handle');
-  return (own?.value as { fd?: unknown } | null | undefined) ?? undefined;
+  return (record._handle as { fd?: unknown } | null | undefined) ?? undefined;
 }
 
 /**
@@ -70,9 +73,17 @@ export function attachSocket(program: TypedProgram, socket: SocketLike): SocketA
     );
   }
   const fd = socketFd(socket);
+  const progFd = program.fd;
   try {
-    sys.attachSocketFilter(fd, program.fd);
+    sys.attachSocketFilter(fd, progFd);
   } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOTSOCK' || code === 'EBADF') {
+      throw new InvalidArgumentError(
+        `socket fd ${fd} is ${code === 'EBADF' ? 'not an open file descriptor' : 'not a socket'}: pass a Node dgram/net socket or a socket fd`,
+        { cause: error, code, errno: (error as { errno?: number }).errno ?? 0 },
+      );
+    }
     throw translateSysError(error, `attaching a socket filter to socket fd ${fd}`);
   }
   let attached = true;

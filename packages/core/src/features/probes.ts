@@ -1,18 +1,9 @@
 import * as sys from '@ebpf/sys';
-import {
-  AttachType,
-  AttrBuffer,
-  BtfLoadAttr,
-  Cmd,
-  cNameOf,
-  FuncId,
-  MapCreateAttr,
-  ProgType,
-} from '@ebpf/uapi';
+import { AttachType, AttrBuffer, Cmd, cNameOf, FuncId, MapCreateAttr, ProgType } from '@ebpf/uapi';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
 import { linkTypeName } from '../link/link.ts';
 import { findMapType, type MapTypeInfo, type SizeRule } from '../map/map-types.ts';
-import { btfBlob } from '../program/kernel-btf.ts';
+import { loadBtf, storageBtf, storageKeyTypeId, storageValueTypeId } from '../map/storage-btf.ts';
 import { minimalProgram, type ProbeOutcome, probeLoad } from '../program/load.ts';
 import { type ProgramTypeLike, programTypeName, resolveProgramType } from '../program/types.ts';
 import { type KernelVersion, kernelVersion, type LockdownMode, lockdownMode } from '../system.ts';
@@ -37,8 +28,6 @@ function cached(key: string, probe: () => FeatureProbe): FeatureProbe {
   return result;
 }
 
-const encoder = new TextEncoder();
-
 function codeOf(error: unknown): string | undefined {
   return (error as { code?: string }).code;
 }
@@ -57,24 +46,6 @@ function pick(rule: SizeRule, fallback: number): number {
   if ('exactly' in rule) return rule.exactly;
   if ('oneOf' in rule) return rule.oneOf[0] ?? fallback;
   return Math.max(rule.min, Math.min(fallback, rule.max ?? fallback));
-}
-
-/** A BTF blob with one type, `int` (id 1): enough for storage maps' key and value. */
-function intBtf(): Uint8Array {
-  const types = new Uint8Array(16);
-  const view = new DataView(types.buffer);
-  view.setUint32(0, 1, true); // name_off: "int"
-  view.setUint32(4, 1 << 24, true); // kind INT, vlen 0
-  view.setUint32(8, 4, true); // size
-  view.setUint32(12, (1 << 24) | 32, true); // signed, 32 bits
-  return btfBlob(types, encoder.encode('\0int\0'));
-}
-
-function loadBtf(blob: Uint8Array): number {
-  const attr = new AttrBuffer(BtfLoadAttr);
-  attr.pointer('btf', blob);
-  attr.u32('btfSize', blob.length);
-  return sys.bpf(Cmd.BtfLoad, attr.bytes, attr.pointers);
 }
 
 interface MapParams {
@@ -97,8 +68,8 @@ function createMap(p: MapParams): number {
   if (p.innerMapFd !== undefined) attr.u32('innerMapFd', p.innerMapFd);
   if (p.btfFd !== undefined) {
     attr.u32('btfFd', p.btfFd);
-    attr.u32('btfKeyTypeId', 1);
-    attr.u32('btfValueTypeId', 1);
+    attr.u32('btfKeyTypeId', storageKeyTypeId);
+    attr.u32('btfValueTypeId', storageValueTypeId);
   }
   return sys.bpf(Cmd.MapCreate, attr.bytes, attr.pointers);
 }
@@ -140,7 +111,7 @@ function probeMap(type: string | number): FeatureProbe {
       params.innerMapFd = inner;
     }
     if (info?.needsBtf) {
-      const btf = loadBtf(intBtf());
+      const btf = loadBtf(storageBtf(params.valueSize));
       toClose.push(btf);
       params.btfFd = btf;
     }

@@ -9,10 +9,9 @@ import {
   LinkUpdateAttr,
 } from '@ebpf/uapi';
 import { InvalidArgumentError, translateSysError } from '../errors.ts';
-import { KernelObject } from '../kernel-object.ts';
 import type { RawInfo } from '../object-info.ts';
 import { fdFromId, linkInfo, objectIds } from '../object-info.ts';
-import { getPinned, kindOfFd, pinObject, unpinPath } from '../pin.ts';
+import { getPinned, kindOfFd, PinnableObject } from '../pin.ts';
 import { listObjects } from '../system.ts';
 
 /** Anything that owns a program fd (a `BpfProgram`). */
@@ -70,7 +69,7 @@ export function registerLinkClass(
  * the last fd of an unpinned link detaches it. Attach functions (`attachXdp`, ...) return links;
  * subclasses add what is particular to their hook (`XdpLink.ifindex`).
  */
-export class Link extends KernelObject {
+export class Link extends PinnableObject {
   /** Link type (`LinkType`). */
   readonly type: number;
 
@@ -122,7 +121,7 @@ export class Link extends KernelObject {
 
   /** Opens the link pinned at `path`. */
   static fromPin(path: string): Link {
-    return Link.adopt(getPinned(path, 'link'));
+    return Link.adopt(getPinned(path, 'link')).openedFrom(path);
   }
 
   /** Opens the link with kernel-wide id `id`. */
@@ -138,16 +137,6 @@ export class Link extends KernelObject {
   /** The info of every link on the system (links that go away while listing are skipped). */
   static list(): LinkDescription[] {
     return listObjects('link', describeLink);
-  }
-
-  /** Pins the link at `path` on a BPF file system: the program stays attached after this process exits. */
-  pin(path: string): void {
-    pinObject(this.fd, path);
-  }
-
-  /** Removes a pin; false when nothing was pinned there. The link lives on while this object holds it. */
-  unpin(path: string): boolean {
-    return unpinPath(path);
   }
 
   /** What the kernel reports about this link. */

@@ -3,12 +3,16 @@ export {
   BpfMap,
   type GetOptions,
   MapBatchCursor,
+  type OpenedKey,
+  type OpenedValue,
   type OpenOptions,
+  type PinOpenOptions,
   type SetOptions,
   type SetValue,
   type SpecElement,
   type SpecKey,
   type SpecValue,
+  type UpdateFlagName,
   type UpdateMode,
 } from './map.ts';
 export {

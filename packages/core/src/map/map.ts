@@ -12,7 +12,7 @@ import {
 } from '../errors.ts';
 import { KernelObject } from '../kernel-object.ts';
 import { fdFromId, type MapInfo, mapInfo, objectIds } from '../object-info.ts';
-import { getPinned, kindOfFd, pinObject, unpinPath, validatePinPath } from '../pin.ts';
+import { getPinned, kindOfFd, PinnableObject } from '../pin.ts';
 import { elementError, isUnsupported } from './errors.ts';
 import {
   findMapType,
@@ -28,10 +28,17 @@ import { type MapSpec, type NormalizedMapSpec, normalizeSpec, pageSize, possible
 /** How `set` treats an existing or missing key. */
 export type UpdateMode = 'any' | 'noExist' | 'exist';
 
+/** One update flag by name: a mode, or `'lock'` for BPF_F_LOCK. */
+export type UpdateFlagName = UpdateMode | 'lock';
+
 /** Options of `set()` and `setBatch()`. */
 export interface SetOptions {
-  /** 'any' (default): create or replace; 'noExist': only create; 'exist': only replace. */
-  readonly flags?: UpdateMode;
+  /**
+   * 'any' (default): create or replace; 'noExist': only create; 'exist': only replace; 'lock':
+   * write under the value's `bpf_spin_lock`. Several as an array (`['exist', 'lock']`), or the
+   * kernel's `BPF_*` bits as a number (`UpdateFlags`).
+   */
+  readonly flags?: UpdateFlagName | readonly UpdateFlagName[] | number;
   /** Take the value's `bpf_spin_lock` while writing (BPF_F_LOCK; the value must have one, via BTF). */
   readonly lock?: boolean;
 }
@@ -47,6 +54,20 @@ export interface OpenOptions {
   readonly key?: CodecLike;
   readonly value?: CodecLike;
 }
+
+/** Options of `BpfMap.fromPin`: codecs, and whether to open the map read-only. */
+export interface PinOpenOptions extends OpenOptions {
+  readonly readonly?: boolean;
+}
+
+/**
+ * The key type of a map opened with `options` (`fromFd`, `fromPin`, `fromId`): its key codec's
+ * type, else bytes. Pass type arguments instead (`fromPin<number, bigint>(...)`) to say more,
+ * such as per-CPU values.
+ */
+export type OpenedKey<O> = O extends { readonly key: infer C } ? CodecType<C> : Uint8Array;
+/** The value type of a map opened with `options`: its value codec's type, else bytes. */
+export type OpenedValue<O> = O extends { readonly value: infer C } ? CodecType<C> : Uint8Array;
 
 /** Options of the reading batch calls. */
 export interface BatchReadOptions {
@@ -94,26 +115,42 @@ export type SpecKey<S extends MapSpec> = S extends { readonly key: infer C }
       ? SpecElement<S>
       : Uint8Array;
 
-const updateModes: Record<UpdateMode, number> = {
+const updateFlagBits: Record<UpdateFlagName, number> = {
   any: UpdateFlags.Any,
   noExist: UpdateFlags.Noexist,
   exist: UpdateFlags.Exist,
+  lock: UpdateFlags.FLock,
 };
 const F_LOCK = UpdateFlags.FLock;
 const F_RDONLY = MapFlags.Rdonly;
 const F_MMAPABLE = MapFlags.Mmapable;
+const updateFlagMask = UpdateFlags.Noexist | UpdateFlags.Exist | UpdateFlags.FLock;
+
+function updateFlagBit(name: unknown): number {
+  if (typeof name !== 'string' || !Object.hasOwn(updateFlagBits, name)) {
+    throw new InvalidArgumentError(
+      `flags must be 'any', 'noExist', 'exist' or 'lock' (or a list of them, or UpdateFlags bits), got ${JSON.stringify(name)}`,
+    );
+  }
+  return updateFlagBits[name as UpdateFlagName];
+}
 
 function updateFlags(options: SetOptions | undefined): number {
   if (options === undefined) return 0;
+  const given = options.flags;
   let flags = 0;
-  if (options.flags !== undefined) {
-    const mode = updateModes[options.flags];
-    if (mode === undefined || !Object.hasOwn(updateModes, options.flags)) {
-      throw new InvalidArgumentError(
-        `flags must be 'any', 'noExist' or 'exist', got ${JSON.stringify(options.flags)}`,
-      );
+  if (typeof given === 'number') {
+    if (!Number.isInteger(given) || given < 0 || (given & ~updateFlagMask) !== 0) {
+      throw new InvalidArgumentError(`flags must be a combination of UpdateFlags bits, got ${given}`);
     }
-    flags = mode;
+    flags = given;
+  } else if (Array.isArray(given)) {
+    for (const name of given) flags |= updateFlagBit(name);
+  } else if (given !== undefined) {
+    flags = updateFlagBit(given);
+  }
+  if ((flags & (UpdateFlags.Noexist | UpdateFlags.Exist)) === (UpdateFlags.Noexist | UpdateFlags.Exist)) {
+    throw new InvalidArgumentError("flags 'noExist' and 'exist' exclude each other");
   }
   if (options.lock) flags |= F_LOCK;
   return flags;
@@ -177,7 +214,7 @@ interface MapInit {
  * Per-CPU maps read and write one value per possible CPU. The map owns its fd: close it with
  * `close()` or `using`; a finalizer closes forgotten ones.
  */
-export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
+export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
   /** `BPF_MAP_TYPE_*` number. */
   readonly type: number;
   /** 'hash', 'percpu_array'... or 'map type N' for types this library does not know. */
@@ -206,7 +243,6 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
   readonly #keyRaw: boolean;
   readonly #valueRaw: boolean;
   #memory: MapMemory | undefined;
-  #pinnedPath: string | undefined;
   #frozen = false;
 
   private constructor(fd: number, init: MapInit) {
@@ -326,7 +362,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
    * A map object for an fd someone else owns: the fd is duplicated, so the caller keeps (and must
    * close) theirs. Type and sizes come from the kernel; codecs from `options`.
    */
-  static fromFd<K = Uint8Array, V = Uint8Array>(fd: number, options: OpenOptions = {}): BpfMap<K, V> {
+  static fromFd<const O extends OpenOptions>(fd: number, options?: O): BpfMap<OpenedKey<O>, OpenedValue<O>>;
+  static fromFd<K, V>(fd: number, options?: OpenOptions): BpfMap<K, V>;
+  static fromFd<K, V>(fd: number, options: OpenOptions = {}): BpfMap<K, V> {
     if (!Number.isInteger(fd) || fd < 0)
       throw new InvalidArgumentError(`fd must be an integer >= 0, got ${String(fd)}`);
     let dup: number;
@@ -339,18 +377,20 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
   }
 
   /** Opens the map pinned at `path` (on a BPF file system). */
-  static fromPin<K = Uint8Array, V = Uint8Array>(
+  static fromPin<const O extends PinOpenOptions>(
     path: string,
-    options: OpenOptions & { readonly?: boolean } = {},
-  ): BpfMap<K, V> {
+    options?: O,
+  ): BpfMap<OpenedKey<O>, OpenedValue<O>>;
+  static fromPin<K, V>(path: string, options?: PinOpenOptions): BpfMap<K, V>;
+  static fromPin<K, V>(path: string, options: PinOpenOptions = {}): BpfMap<K, V> {
     const fd = getPinned(path, 'map', options.readonly ? F_RDONLY : 0);
-    const map = BpfMap.#adopt<K, V>(fd, options, path);
-    map.#pinnedPath = validatePinPath(path);
-    return map;
+    return BpfMap.#adopt<K, V>(fd, options, path).openedFrom(path);
   }
 
   /** Opens the map with kernel-wide id `id` (see `BpfMap.ids()`). */
-  static fromId<K = Uint8Array, V = Uint8Array>(id: number, options: OpenOptions = {}): BpfMap<K, V> {
+  static fromId<const O extends OpenOptions>(id: number, options?: O): BpfMap<OpenedKey<O>, OpenedValue<O>>;
+  static fromId<K, V>(id: number, options?: OpenOptions): BpfMap<K, V>;
+  static fromId<K, V>(id: number, options: OpenOptions = {}): BpfMap<K, V> {
     return BpfMap.#adopt<K, V>(fdFromId('map', id), options, `map id ${id}`);
   }
 
@@ -1074,25 +1114,6 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends KernelObject {
   /** The kernel-wide id of this map. */
   get id(): number {
     return this.info().id;
-  }
-
-  /** Pins the map at `path` on a BPF file system (parent directories are created). */
-  pin(path: string): void {
-    pinObject(this.fd, path);
-    this.#pinnedPath = validatePinPath(path);
-  }
-
-  /** Removes the pin made by `pin()` (or the one `fromPin()` opened). False when there was none. */
-  unpin(): boolean {
-    const path = this.#pinnedPath;
-    if (path === undefined) return false;
-    this.#pinnedPath = undefined;
-    return unpinPath(path);
-  }
-
-  /** The path this map was pinned at or opened from, if any. */
-  get pinnedPath(): string | undefined {
-    return this.#pinnedPath;
   }
 
   /**

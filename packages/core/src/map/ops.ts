@@ -6,13 +6,28 @@ import * as sys from '@ebpf/sys';
 import { AttrBuffer, Cmd, MapBatchAttr, MapCreateAttr, MapElemAttr } from '@ebpf/uapi';
 
 import type { NormalizedMapSpec } from './spec.ts';
+import { loadBtf, storageBtf, storageKeyTypeId, storageValueTypeId } from './storage-btf.ts';
 
 const createAttr = new AttrBuffer(MapCreateAttr);
 const elemAttr = new AttrBuffer(MapElemAttr);
 const batchAttr = new AttrBuffer(MapBatchAttr);
 
-/** BPF_MAP_CREATE from a checked spec; returns the new fd. Errors are `SysError`s (the caller words them). */
+/**
+ * BPF_MAP_CREATE from a checked spec; returns the new fd. Errors are `SysError`s (the caller words
+ * them). Types that need BTF and got none (local storage) get a minimal one, held only while creating.
+ */
 export function createMapFd(spec: NormalizedMapSpec, innerMapFd: number): number {
+  if (spec.info?.needsBtf && spec.btf === undefined) {
+    const btf = loadBtf(storageBtf(spec.valueSize));
+    try {
+      return createMapFd(
+        { ...spec, btf: { fd: btf, keyTypeId: storageKeyTypeId, valueTypeId: storageValueTypeId } },
+        innerMapFd,
+      );
+    } finally {
+      sys.close(btf);
+    }
+  }
   const a = createAttr;
   a.reset();
   a.u32('mapType', spec.type);

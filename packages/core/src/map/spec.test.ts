@@ -50,7 +50,7 @@ describe('spec validation before the syscall', () => {
       { type: 'percpu_hash', keySize: 4, valueSize: 40000, maxEntries: 4 },
       /valueSize must be between 1 and 32768/,
     ],
-    [{ type: 'task_storage', keySize: 4, valueSize: 4 }, /need BTF/],
+    [{ type: 'task_storage', keySize: 4, valueSize: 4, btf: { fd: 3, keyTypeId: 1 } }, /need BTF for both/],
     [{ type: 'cgroup_storage', keySize: 8, valueSize: 4, maxEntries: 2 }, /maxEntries must be 0/],
     [{ type: 'devmap', keySize: 4, valueSize: 6, maxEntries: 2 }, /valueSize must be one of 4, 8/],
     [

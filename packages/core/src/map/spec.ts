@@ -212,9 +212,13 @@ export function normalizeSpec(spec: MapSpec): NormalizedMapSpec {
     if (!info.needsInnerMap && spec.innerMap !== undefined) {
       throw new InvalidArgumentError(`${nameLabel}: innerMap is only for array_of_maps and hash_of_maps`);
     }
-    if (info.needsBtf && (spec.btf?.keyTypeId === undefined || spec.btf.valueTypeId === undefined)) {
+    if (
+      info.needsBtf &&
+      spec.btf &&
+      (spec.btf.keyTypeId === undefined || spec.btf.valueTypeId === undefined)
+    ) {
       throw new InvalidArgumentError(
-        `${nameLabel}: ${info.name} maps need BTF for key and value: btf: { fd, keyTypeId, valueTypeId }`,
+        `${nameLabel}: ${info.name} maps need BTF for both key and value: btf: { fd, keyTypeId, valueTypeId } (or no btf, for an int key and a byte-array value)`,
       );
     }
     if (info.name === 'struct_ops' && spec.btf?.vmlinuxValueTypeId === undefined) {

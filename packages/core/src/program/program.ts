@@ -13,7 +13,7 @@ import { InvalidArgumentError, NotSupportedError, translateSysError } from '../e
 import { KernelObject } from '../kernel-object.ts';
 import type { ProgInfo } from '../object-info.ts';
 import { fdFromId, objectIds, progInfo, readObjectInfo } from '../object-info.ts';
-import { getPinned, kindOfFd, pinObject, unpinPath } from '../pin.ts';
+import { getPinned, kindOfFd, PinnableObject } from '../pin.ts';
 import { listObjects } from '../system.ts';
 import { decodeXlated, encodeInstructions, type MapLike, type ProgramInstructions } from './instructions.ts';
 import { kernelFunctionId } from './kernel-btf.ts';
@@ -180,7 +180,7 @@ function pointerSlot(
  * A loaded eBPF program: owns its fd. Load one with `BpfProgram.load`, run it with `run`, attach
  * it with the `attach*` functions, release it with `close()` or `using`.
  */
-export class BpfProgram extends KernelObject {
+export class BpfProgram extends PinnableObject {
   /** Program type (`ProgType`). */
   readonly type: ProgType;
   /** Program name given at load (or read back from the kernel). */
@@ -305,7 +305,7 @@ export class BpfProgram extends KernelObject {
 
   /** Opens the program pinned at `path`. */
   static fromPin(path: string): BpfProgram {
-    return BpfProgram.#adopt(getPinned(path, 'prog'));
+    return BpfProgram.#adopt(getPinned(path, 'prog')).openedFrom(path);
   }
 
   /** Opens the program with kernel-wide id `id` (as `bpftool prog` lists them). */
@@ -362,16 +362,6 @@ export class BpfProgram extends KernelObject {
       throw translateSysError(error, `duplicating ${this.#what()}`);
     }
     return new BpfProgram(fd, this.type, this.name, this.attachType, this.verifierLog);
-  }
-
-  /** Pins the program at `path` on a BPF file system, so it outlives this process. */
-  pin(path: string): void {
-    pinObject(this.fd, path);
-  }
-
-  /** Removes a pin (of this or any object); false when nothing was pinned there. */
-  unpin(path: string): boolean {
-    return unpinPath(path);
   }
 
   /** What the kernel reports about this program (`bpf_prog_info`). */
