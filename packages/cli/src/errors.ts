@@ -12,7 +12,7 @@ export function describeError(error: unknown): { exitCode: ExitCode; message: st
   const code = (error as { code?: unknown }).code;
   switch (error.name) {
     case 'PermissionError':
-      return { exitCode: ExitCode.NoPermission, message: error.message, details: privilegeAdvice };
+      return { exitCode: ExitCode.NoPermission, message: error.message, details: [...privilegeAdvice] };
     case 'NotSupportedError':
       return { exitCode: ExitCode.NotSupported, message: error.message, details: [] };
     case 'NotFoundError':
@@ -27,7 +27,7 @@ export function describeError(error: unknown): { exitCode: ExitCode; message: st
       return { exitCode: ExitCode.Rejected, message: error.message, details: [] };
   }
   if (code === 'EPERM' || code === 'EACCES')
-    return { exitCode: ExitCode.NoPermission, message: error.message, details: privilegeAdvice };
+    return { exitCode: ExitCode.NoPermission, message: error.message, details: [...privilegeAdvice] };
   if (code === 'ENOENT') return { exitCode: ExitCode.NotFound, message: error.message, details: [] };
   if (code === 'EOPNOTSUPP' || code === 'ENOTSUPP' || code === 'ENOSYS')
     return { exitCode: ExitCode.NotSupported, message: error.message, details: [] };

@@ -37,9 +37,20 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * How to run this same command as root: `sudo ebpf ...`, or for `pnpm start` (and other package
+ * scripts) the package manager with the user's PATH, which sudo would otherwise reset.
+ */
+export function asRootCommand(env: NodeJS.ProcessEnv = process.env): string {
+  const script = env.npm_lifecycle_event;
+  if (!script) return 'sudo ebpf ...';
+  const manager = env.npm_config_user_agent?.split('/')[0] || 'npm';
+  return `sudo env "PATH=$PATH" ${manager} ${script === 'start' ? 'start' : `run ${script}`}`;
+}
+
 /** What to tell a user who ran the command without the privileges eBPF needs. */
-export const privilegeAdvice = [
-  'eBPF needs privileges: run it as root (sudo ebpf ...), or give node the capabilities',
+export const privilegeAdvice: readonly string[] = [
+  `eBPF needs privileges: run it as root (${asRootCommand()}), or give node the capabilities`,
   '(this applies to every script node runs):',
   '  sudo setcap cap_bpf,cap_perfmon,cap_net_admin,cap_sys_admin+ep "$(readlink -f "$(command -v node)")"',
 ];

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { describeError } from './errors.ts';
-import { CliError, ExitCode } from './exit-codes.ts';
+import { asRootCommand, CliError, ExitCode } from './exit-codes.ts';
 import { wantsColor } from './io.ts';
 import { createProgram, main, withoutMeaninglessDashDash } from './main.ts';
 import { memoryIo } from './testing.ts';
@@ -125,6 +125,14 @@ describe('errors to exit codes', () => {
     ['a string', ExitCode.Failure],
   ])('%s -> %i', (error, code) => {
     expect(describeError(error).exitCode).toBe(code);
+  });
+
+  it('says how to run the same command as root, pnpm start included', () => {
+    expect(asRootCommand({})).toBe('sudo ebpf ...');
+    expect(
+      asRootCommand({ npm_lifecycle_event: 'start', npm_config_user_agent: 'pnpm/10.34.9 npm/? node/v20' }),
+    ).toBe('sudo env "PATH=$PATH" pnpm start');
+    expect(asRootCommand({ npm_lifecycle_event: 'demo' })).toBe('sudo env "PATH=$PATH" npm run demo');
   });
 
   it('tells how to get privileges', () => {
