@@ -273,7 +273,9 @@ class Record implements RingRecord {
       a = this.#scratch32[0]!;
       b = this.#scratch32[1]!;
     }
-    return LITTLE ? a + b * TWO32 : a * TWO32 + b;
+    // Values below 2^32 skip the floating-point multiply: V8 keeps them in integer registers.
+    if (LITTLE) return b === 0 ? a : a + b * TWO32;
+    return a === 0 ? b : a * TWO32 + b;
   }
 
   f64(offset: number): number {
