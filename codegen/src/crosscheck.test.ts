@@ -18,7 +18,7 @@ import { parseHeaders, readHeaders } from './extract.ts';
 import { readIr } from './files.ts';
 import type { IrMember } from './ir.ts';
 import { DEFAULT_BTF, DEFAULT_HEADER, DEFAULT_IR_DIR, runningKernel } from './main.ts';
-import { enumRows, layoutRows } from './tables.ts';
+import { EXCLUDED_ENUMERATOR, enumRows, layoutRows } from './tables.ts';
 
 const noBtf = existsSync(DEFAULT_BTF)
   ? undefined
@@ -32,14 +32,43 @@ function kernelEnumerators(b: Btf): Map<string, bigint> {
   return m;
 }
 
-/** Kernel fields flattened the way the emitter names them: name → [offset, size]. */
-function flatten(members: readonly IrMember[], prefix = '', out = new Map<string, [number, number]>()) {
+/** Where a field sits and what it holds: the parts of a generated field the kernel can confirm. */
+interface Placement {
+  readonly offset: number;
+  readonly size: number;
+  readonly type: string;
+  readonly bitOffset?: number;
+  readonly bitSize?: number;
+}
+
+/** Drops the absent bitfield keys, so a placement compares equal to a generated field's. */
+function placement(p: Placement): Placement {
+  const { offset, size, type, bitOffset, bitSize } = p;
+  return bitSize === undefined
+    ? { offset, size, type }
+    : { offset, size, type, bitOffset: bitOffset ?? 0, bitSize };
+}
+
+/**
+ * Kernel fields flattened the way the emitter names them, with the type the emitter must give
+ * them: arrays are 'bytes', C pointers 'u64', integers their own width and signedness (a 'u64'
+ * the generator classifies as a user pointer is emitted as 'ptr', which the comparison allows).
+ */
+function flatten(members: readonly IrMember[], prefix = '', out = new Map<string, Placement>()) {
   for (const m of members) {
     const path = m.name ? (prefix ? `${prefix}.${m.name}` : m.name) : prefix;
     if (m.members) flatten(m.members, path, out);
-    else out.set(fieldName(path), [m.offset, m.size]);
+    else {
+      const type = m.kind === 'array' ? 'bytes' : m.kind === 'ptr' ? 'u64' : (m.scalar ?? '?');
+      out.set(fieldName(path), placement({ ...m, type }));
+    }
   }
   return out;
+}
+
+/** A generated field as the kernel would describe it ('ptr' is a 'u64' to BTF). */
+function asKernelSees(f: Placement): Placement {
+  return placement({ ...f, type: f.type === 'ptr' ? 'u64' : f.type });
 }
 
 const exports = uapi as unknown as Record<string, unknown>;
@@ -63,8 +92,28 @@ describe.skipIf(skipUnsupported(noBtf))('@ebpf/uapi matches the running kernel (
     if (enumRows.find((r) => r.name === name)!.cEnum) expect(checked).toBe(Object.keys(values).length);
   });
 
+  it.each(enumRows.filter((r) => r.cEnum || r.anonEnumWith).map((r) => r.name))(
+    'no enumerator of the kernel C enum behind %s is missing',
+    (name) => {
+      const row = enumRows.find((r) => r.name === name)!;
+      const kernelEnum = btf!.types.find(
+        (t) =>
+          t.kind === 'enum' &&
+          (row.cEnum
+            ? t.name === row.cEnum
+            : t.name === '' && t.values.some((v) => v.name === row.anonEnumWith)),
+      );
+      if (kernelEnum?.kind !== 'enum' || !sameKernel) return; // an enum newer than this kernel, or another release
+      const generated = new Set(Object.values(exports[`${name}CNames`] as Record<string, string>));
+      const missing = kernelEnum.values
+        .map((v) => v.name)
+        .filter((n) => !EXCLUDED_ENUMERATOR.test(n) && !generated.has(n));
+      expect(missing).toEqual([]);
+    },
+  );
+
   it.each(layoutRows.map((r) => r.name))(
-    'every field of %s has the kernel offset and size, none missing',
+    'every field of %s has the kernel offset, size, bit position and type, none missing',
     (name) => {
       const row = layoutRows.find((r) => r.name === name)!;
       const layout = exports[name] as StructLayout | undefined;
@@ -88,9 +137,7 @@ describe.skipIf(skipUnsupported(noBtf))('@ebpf/uapi matches the running kernel (
         size = m.offset + m.size;
       }
       const kernel = flatten(members);
-      const generated = new Map(
-        Object.entries(layout!.fields).map(([k, f]) => [k, [f.offset, f.size] as [number, number]]),
-      );
+      const generated = new Map(Object.entries(layout!.fields).map(([k, f]) => [k, asKernelSees(f)]));
       if (sameKernel) {
         expect(generated).toEqual(kernel);
         expect(layout!.size).toBe(size);

@@ -444,6 +444,46 @@ describe('main (pnpm codegen)', () => {
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
+  it('rejects an unknown option with the usage line, exit code 2', () => {
+    expect(main(['--hedaer', 'x'])).toBe(2);
+    expect(console.error).toHaveBeenCalledWith(
+      expect.stringMatching(/^codegen: Unknown option '--hedaer'.*\nusage: pnpm codegen /s),
+    );
+  });
+
+  it('names a missing header or BTF file and what to pass instead', () => {
+    expect(
+      main([
+        '--header',
+        join(dir, 'nowhere/bpf.h'),
+        '--btf',
+        'none',
+        '--ir',
+        join(dir, 'ir'),
+        '--out',
+        join(dir, 'out'),
+      ]),
+    ).toBe(1);
+    expect(console.error).toHaveBeenLastCalledWith(expect.stringContaining('header not found'));
+    writeFileSync(join(dir, 'include/linux/bpf.h'), BPF_H);
+    const notBtf = join(dir, 'not-btf');
+    writeFileSync(notBtf, 'hello');
+    expect(
+      main([
+        '--header',
+        join(dir, 'include/linux/bpf.h'),
+        '--btf',
+        notBtf,
+        '--ir',
+        join(dir, 'ir'),
+        '--out',
+        join(dir, 'out'),
+      ]),
+    ).toBe(1);
+    expect(console.error).toHaveBeenLastCalledWith(expect.stringMatching(/^codegen: .*not-btf: /));
+    expect(existsSync(join(dir, 'ir'))).toBe(false);
+  });
+
   it('on a malformed header leaves earlier output untouched', () => {
     expect(run(BPF_H)).toBe(0);
     const before = readFileSync(join(dir, 'out/enums.generated.ts'), 'utf8');

@@ -33,9 +33,12 @@ export function renderIr(ir: Ir): Map<string, string> {
   );
 }
 
-/** Runs the generator; returns the process exit code. */
-export function main(argv: string[]): number {
-  const { values } = parseArgs({
+/** The command line, for usage errors. */
+export const USAGE =
+  'usage: pnpm codegen [--header PATH/linux/bpf.h] [--btf PATH|none] [--emit-only] [--ir DIR] [--out DIR]';
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       header: { type: 'string', default: DEFAULT_HEADER },
@@ -45,6 +48,17 @@ export function main(argv: string[]): number {
       out: { type: 'string', default: DEFAULT_OUT_DIR },
     },
   });
+}
+
+/** Runs the generator; returns the process exit code (2 for a usage error). */
+export function main(argv: string[]): number {
+  let values: ReturnType<typeof parseOptions>['values'];
+  try {
+    ({ values } = parseOptions(argv));
+  } catch (e) {
+    console.error(`codegen: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    return 2;
+  }
   try {
     let ir: Ir;
     if (values['emit-only']) {
