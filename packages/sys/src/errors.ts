@@ -97,6 +97,11 @@ const hints: Readonly<Record<string, string>> = {
     'the perf_event_attr size is not one this kernel accepts (it wrote its own size into attr.size)',
   'perf_event_open:ENOENT': 'no such event or PMU (a tracepoint id, kprobe or uprobe that does not exist)',
   'perf_event_open:EACCES': 'perf_event_paranoid forbids this event without CAP_PERFMON or root',
+  'mmap:EPERM':
+    'the kernel will not map these pages writable (ring buffer data, a frozen map): map them with mmapReadOnlyUnchecked() and only read them',
+  'mmap:EACCES': 'the fd was opened read-only (BPF_F_RDONLY): it cannot back a writable mapping',
+  'mmap:EINVAL':
+    'the object cannot back this range: a map without BPF_F_MMAPABLE, a length or offset past its end, or a perf ring that is not 1 + 2^n pages',
 };
 
 /** The hint for `code` failing in `command`, if one is known. */

@@ -96,7 +96,19 @@ function load(): Native {
   const require = createRequire(import.meta.url);
   const override = process.env.EBPF_SYS_NATIVE;
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-  const native = (override ? require(override) : nodeGypBuild(packageRoot)) as Native;
+  let native: Native;
+  try {
+    native = (override ? require(override) : nodeGypBuild(packageRoot)) as Native;
+  } catch (error) {
+    if (override || !/No native build was found/.test(String(error))) throw error;
+    throw new Error(
+      `@ebpf/sys: no prebuilt addon fits ${process.platform}-${process.arch} and none was built from source. ` +
+        'Its install script (node-gyp-build) compiles binding.gyp with a C++17 compiler, make and python3; ' +
+        'pnpm 10 skips dependency build scripts unless allowed (pnpm approve-builds, or onlyBuiltDependencies), ' +
+        'and --ignore-scripts skips them too. Allow it, then run `pnpm rebuild @ebpf/sys` (npm: `npm rebuild @ebpf/sys`).',
+      { cause: error },
+    );
+  }
   native.setErrorClass(SysError);
   return native;
 }

@@ -1,9 +1,11 @@
 /**
- * The published tarball carries the prebuilt addon: `npm pack`, install the tarball with
- * `--ignore-scripts` (nothing compiled) into a fresh directory, and load it there.
+ * The published tarball carries the prebuilt addon: `npm pack`, install the tarball into a fresh
+ * directory with a PATH that has node and npm but no compiler, make or python (as on a machine
+ * without build tools), with and without `--ignore-scripts`, and load it there. Where no prebuild
+ * fits (the tarball repacked without `prebuilds/`), `pnpm install` builds it from source.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,8 +14,8 @@ import { packageRoot } from './native.ts';
 const work = mkdtempSync(join(tmpdir(), 'ebpf-sys-tarball-'));
 const prebuildDir = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
 
-function run(cmd: string, args: string[], cwd: string): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 240_000 });
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 240_000, env });
   if (r.status !== 0)
     throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
@@ -65,25 +67,99 @@ describe('npm pack', () => {
     ).toEqual([]);
   });
 
-  it('installs with --ignore-scripts and loads the prebuild', () => {
-    const app = join(work, 'app');
-    run('mkdir', ['-p', app], work);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
-    const installed = join(app, 'node_modules', '@ebpf', 'sys');
-    expect(existsSync(join(installed, 'build'))).toBe(false); // nothing was compiled
-    const out = run(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        "const m = await import('@ebpf/sys'); console.log(JSON.stringify({ napi: m.napiVersion, cpus: m.possibleCpus(), kind: m.fdKind(0), err: new m.SysError(2, 'BPF_OBJ_GET').code }));",
-      ],
-      app,
-    );
+  const buildTools = ['gcc', 'g++', 'cc', 'c++', 'clang', 'make', 'python3', 'python', 'node-gyp'];
+
+  /** An environment whose PATH holds node, npm and sh only: no compiler, make or python. */
+  function withoutCompiler(): NodeJS.ProcessEnv {
+    const bin = join(work, 'bin');
+    if (!existsSync(bin)) {
+      mkdirSync(bin);
+      symlinkSync(process.execPath, join(bin, 'node'));
+      const npmCli = spawnSync('sh', ['-c', 'readlink -f "$(command -v npm)"'], { encoding: 'utf8' });
+      symlinkSync(npmCli.stdout.trim(), join(bin, 'npm'));
+      symlinkSync('/bin/sh', join(bin, 'sh')); // npm runs install scripts through sh
+    }
+    const env: NodeJS.ProcessEnv = { HOME: process.env.HOME, PATH: bin, npm_config_update_notifier: 'false' };
+    for (const tool of buildTools) {
+      const found = spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { env, encoding: 'utf8' });
+      expect(found.status, `${tool} is still on PATH: ${found.stdout}`).not.toBe(0);
+    }
+    return env;
+  }
+
+  /** A fresh app directory with `package.json` (and any other files given). */
+  function app(name: string, files: Record<string, string> = {}): string {
+    const dir = join(work, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+    return dir;
+  }
+
+  const probe =
+    "const m = await import('@ebpf/sys'); console.log(JSON.stringify({ napi: m.napiVersion, cpus: m.possibleCpus(), kind: m.fdKind(0), err: new m.SysError(2, 'BPF_OBJ_GET').code }));";
+
+  function expectLoads(dir: string, env: NodeJS.ProcessEnv): void {
+    const out = run(process.execPath, ['--input-type=module', '-e', probe], dir, env);
     const seen = JSON.parse(out.trim()) as { napi: number; cpus: number; kind: string; err: string };
     expect(seen.napi).toBe(8);
     expect(seen.cpus).toBeGreaterThan(0);
     expect(seen.err).toBe('ENOENT');
+  }
+
+  const npmInstall = ['install', '--no-audit', '--no-fund', '--prefer-offline'];
+
+  it('installs with --ignore-scripts without a compiler on PATH and loads the prebuild', () => {
+    const env = withoutCompiler();
+    const dir = app('ignore-scripts');
+    run('npm', [...npmInstall, '--ignore-scripts', tarball], dir, env);
+    const installed = join(dir, 'node_modules', '@ebpf', 'sys');
+    expect(existsSync(join(installed, 'build'))).toBe(false); // nothing was compiled
+    expectLoads(dir, env);
+  });
+
+  it('installs with its install script and no compiler: node-gyp-build takes the prebuild', () => {
+    const env = withoutCompiler();
+    const dir = app('with-scripts');
+    run('npm', [...npmInstall, tarball], dir, env);
+    expect(existsSync(join(dir, 'node_modules', '@ebpf', 'sys', 'build'))).toBe(false);
+    expectLoads(dir, env);
+  });
+
+  describe('where no prebuild fits', () => {
+    let bare = '';
+    beforeAll(() => {
+      // The same tarball without prebuilds/, as on a platform nothing was prebuilt for.
+      const unpacked = join(work, 'bare');
+      mkdirSync(unpacked);
+      run('tar', ['xzf', tarball, '-C', unpacked], work);
+      rmSync(join(unpacked, 'package', 'prebuilds'), { recursive: true, force: true });
+      bare = join(work, 'bare.tgz');
+      run('tar', ['czf', bare, '-C', unpacked, 'package'], work);
+    });
+
+    it('pnpm install builds it from source', () => {
+      // pnpm 10 runs dependency build scripts only when allowed.
+      const dir = app('from-source', { 'pnpm-workspace.yaml': 'dangerouslyAllowAllBuilds: true\n' });
+      run('pnpm', ['add', '--prefer-offline', bare], dir);
+      const installed = join(dir, 'node_modules', '@ebpf', 'sys');
+      expect(existsSync(join(installed, 'build', 'Release', 'ebpf_sys.node'))).toBe(true);
+      expectLoads(dir, process.env);
+    }, 300_000);
+
+    it('without a build, loading says how to get one', () => {
+      const env = withoutCompiler();
+      const dir = app('no-build');
+      run('npm', [...npmInstall, '--ignore-scripts', bare], dir, env);
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+        cwd: dir,
+        env,
+        encoding: 'utf8',
+      });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/no prebuilt addon fits linux-x64/);
+      expect(r.stderr).toMatch(/approve-builds/);
+      expect(r.stderr).toMatch(/rebuild @ebpf\/sys/);
+    });
   });
 });
