@@ -387,18 +387,12 @@ describe('main (pnpm codegen)', () => {
     rmSync(dir, { recursive: true, force: true });
     vi.restoreAllMocks();
   });
+  /** Runs `pnpm codegen` on `header` (default: the temp dir's bpf.h) into the temp dir. */
+  const codegen = (header = join(dir, 'include/linux/bpf.h'), btf = 'none'): number =>
+    main(['--header', header, '--btf', btf, '--ir', join(dir, 'ir'), '--out', join(dir, 'out')]);
   const run = (bpf: string): number => {
     writeFileSync(join(dir, 'include/linux/bpf.h'), bpf);
-    return main([
-      '--header',
-      join(dir, 'include/linux/bpf.h'),
-      '--btf',
-      'none',
-      '--ir',
-      join(dir, 'ir'),
-      '--out',
-      join(dir, 'out'),
-    ]);
+    return codegen();
   };
 
   it('writes the IR and the generated files, and rewrites nothing on a second run', () => {
@@ -452,34 +446,12 @@ describe('main (pnpm codegen)', () => {
   });
 
   it('names a missing header or BTF file and what to pass instead', () => {
-    expect(
-      main([
-        '--header',
-        join(dir, 'nowhere/bpf.h'),
-        '--btf',
-        'none',
-        '--ir',
-        join(dir, 'ir'),
-        '--out',
-        join(dir, 'out'),
-      ]),
-    ).toBe(1);
+    expect(codegen(join(dir, 'nowhere/bpf.h'))).toBe(1);
     expect(console.error).toHaveBeenLastCalledWith(expect.stringContaining('header not found'));
     writeFileSync(join(dir, 'include/linux/bpf.h'), BPF_H);
     const notBtf = join(dir, 'not-btf');
     writeFileSync(notBtf, 'hello');
-    expect(
-      main([
-        '--header',
-        join(dir, 'include/linux/bpf.h'),
-        '--btf',
-        notBtf,
-        '--ir',
-        join(dir, 'ir'),
-        '--out',
-        join(dir, 'out'),
-      ]),
-    ).toBe(1);
+    expect(codegen(undefined, notBtf)).toBe(1);
     expect(console.error).toHaveBeenLastCalledWith(expect.stringMatching(/^codegen: .*not-btf: /));
     expect(existsSync(join(dir, 'ir'))).toBe(false);
   });
