@@ -93,6 +93,30 @@ requireKernel('BpfMap, as a user of @ebpf/core sees it', () => {
       expect(byCName.typeName).toBe('lru_hash');
     });
 
+    it('numaNode, name and flags reach the kernel', () => {
+      const BPF_F_NUMA_NODE = 1 << 2;
+      using map = BpfMap.create({
+        type: 'hash',
+        keySize: 4,
+        valueSize: 4,
+        maxEntries: 2,
+        numaNode: 0,
+        name: 'e2e_numa',
+      });
+      expect(map.info().flags & BPF_F_NUMA_NODE).toBe(BPF_F_NUMA_NODE);
+      expect(map.info().name).toBe('e2e_numa');
+    });
+
+    it('maps of maps take an inner map object, and hold maps by fd', () => {
+      using inner = BpfMap.create({ type: 'array', key: 'u32', value: 'u32', maxEntries: 4 });
+      using outer = BpfMap.create({ type: 'array_of_maps', keySize: 4, maxEntries: 2, innerMap: inner });
+      const key = new Uint8Array(4);
+      outer.set(key, inner);
+      expect(outer.get(key)).toBe(inner.info().id);
+      using bad = BpfMap.create({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 4 });
+      expect(thrown(() => outer.set(key, bad)).name).toBe('InvalidArgumentError');
+    });
+
     it('validates the spec before the syscall, with errors that say what to do', () => {
       const cases: Array<[Record<string, unknown>, RegExp]> = [
         [{ type: 'array', keySize: 8, valueSize: 4, maxEntries: 1 }, /keySize.*4/],
@@ -137,6 +161,7 @@ requireKernel('BpfMap, as a user of @ebpf/core sees it', () => {
       const lock = thrown(() => map.set(3, 5n, { flags: 'lock' }));
       expect(lock.name).not.toBe('TypeError');
       expect(lock.code).toBe('EINVAL');
+      expect(lock.message).toMatch(/spin_lock/);
     });
 
     it('keys(), values(), entries() and for...of, even while deleting', () => {

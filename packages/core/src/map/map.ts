@@ -572,6 +572,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     try {
       sys.mapUpdate(fd, k, v, flags);
     } catch (error) {
+      if (flags & F_LOCK && (error as { code?: string }).code === 'EINVAL') {
+        throw new InvalidArgumentError(
+          `updating ${this.#label()} with flags 'lock': its value has no bpf_spin_lock (the map needs BTF describing one)`,
+          { cause: error, code: 'EINVAL', errno: 22 },
+        );
+      }
       throw elementError(error, `updating ${this.#label()}`, this.maxEntries);
     }
     return this;
