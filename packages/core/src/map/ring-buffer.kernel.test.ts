@@ -306,6 +306,7 @@ requireKernel('RingBuffer (kernel)', () => {
         expect(() => r.copyTo([] as unknown as Uint8Array)).toThrow(TypeError);
         expect(() => r.copyTo(new Uint16Array(12) as unknown as Uint8Array)).toThrow(TypeError);
         expect(() => reader.consume(() => {})).toThrow(BpfError);
+        expect(() => reader.consume(undefined as never)).toThrow(BpfError);
         expect(() => reader.next()).toThrow(BpfError);
       });
       expect(kept?.length).toBe(0);
@@ -335,6 +336,15 @@ requireKernel('RingBuffer (kernel)', () => {
       ).toBe(1);
       expect(calls).toBe(1);
       expect(() => reader.consume(() => {})).toThrow(ClosedError);
+    });
+
+    it('refuses a handler that is not a function before taking any record', () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using prog = producer(events, 2, 16);
+      using reader = new RingBuffer(events);
+      prog.run({ data: packet, repeat: 1 });
+      expect(() => reader.consume(42 as never)).toThrow(InvalidArgumentError);
+      expect(reader.consume(() => {})).toBe(2);
     });
   });
 

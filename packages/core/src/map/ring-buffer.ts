@@ -23,7 +23,8 @@ const COPY_LOOP_MAX = 64;
 // no view of them may ever reach user code. The intrinsics that receive such a view are taken
 // here, when the module loads, so that code patching `Atomics`, `Uint8Array`, `Function.prototype
 // .call` or `Symbol.species` later never receives one. Methods that consult `Symbol.species`
-// (`subarray`, `slice`) are never called on a view of the mapping.
+// (`subarray`, `slice`) are never called on a view of the mapping. This guards against mistakes
+// and later patching, not against hostile code in the process (which can map the ring itself).
 const U8 = Uint8Array;
 const U16 = Uint16Array;
 const U32 = Uint32Array;
@@ -425,6 +426,7 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
    */
   consume(handler: RingRecordHandler, limit = Number.POSITIVE_INFINITY): number {
     this.#check();
+    if (typeof handler !== 'function') throw new InvalidArgumentError('consume() takes a function');
     const headers = this.#headers;
     const record = this.#record;
     const mask = this.#mask;
