@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { BpfMap, BpfProgram } from '@ebpf/core';
 import { requireKernel } from '@ebpf/test-utils';
@@ -161,6 +162,16 @@ requireKernel('ebpf against the running kernel', () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(new RegExp(`^\\s*${id}\\s+xdp\\s+cli_e2e_probe\\s`, 'm'));
 
+    // On an 80-column terminal every line fits (a pipe gets whole cells, as above).
+    const narrow = spawnSync(
+      'script',
+      ['-qec', `stty cols 80 rows 40; exec ${process.execPath} ${bin} prog list`, '/dev/null'],
+      { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 30_000 },
+    );
+    const lines = narrow.stdout.replace(/\r/g, '').trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+
     const show = json<{ id: number; insnCount: number }>(ebpf(['prog', 'show', String(id), '--json']));
     expect(show).toMatchObject({ id, insnCount: 2 });
 
@@ -215,6 +226,26 @@ requireKernel('ebpf against the running kernel', () => {
     const text = ebpf(['run', src, '--data', data]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/retval:\s+1 \(XDP_DROP\)/);
+  });
+
+  it('colours its output on a terminal only, and never with NO_COLOR', () => {
+    const src = join(work, 'colour.s');
+    writeFileSync(src, 'r0 = 1\nexit\n');
+    const command = `exec ${process.execPath} ${bin} run ${src} --data ${'00'.repeat(14)}`;
+    const onTerminal = (env: NodeJS.ProcessEnv) =>
+      spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env, timeout: 30_000 }).stdout;
+    const { NO_COLOR: _n, FORCE_COLOR: _f, ...plainEnv } = process.env;
+    const coloured = (text: string) => stripVTControlCharacters(text) !== text;
+    const plain = onTerminal({ ...plainEnv, TERM: 'xterm', NO_COLOR: '1' });
+    expect(coloured(onTerminal({ ...plainEnv, TERM: 'xterm' }))).toBe(true);
+    expect(plain).toMatch(/retval:\s+1/);
+    expect(coloured(plain)).toBe(false);
+    const piped = spawnSync(process.execPath, [bin, 'run', src, '--data', '00'.repeat(14)], {
+      encoding: 'utf8',
+      env: { ...plainEnv, TERM: 'xterm' },
+    });
+    expect(piped.stdout).toMatch(/retval:\s+1/);
+    expect(coloured(piped.stdout)).toBe(false);
   });
 
   it('exits 2 for an unknown program type, 69 for a type the kernel cannot test-run', () => {
