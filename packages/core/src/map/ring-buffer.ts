@@ -382,8 +382,9 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
     const page = pageSize();
     try {
       this.#consumer = sys.mmap(fd, page, true, 0);
-      // Read-only: the kernel refuses writable mappings of the producer page and the data.
-      this.#producer = sys.mmap(fd, page + 2 * this.size, false, page);
+      // Read-only (the kernel refuses writable mappings of the producer page and the data), so
+      // unchecked: a JS write into it faults. It lives only in private fields of this module.
+      this.#producer = sys.mmapReadOnlyUnchecked(fd, page + 2 * this.size, page);
     } catch (error) {
       if (this.#consumer) sys.munmap(this.#consumer);
       this.close();
