@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { add64, call, exit, ldxw, mov64, programTag, R0, R1, R2 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
 import { ProgType, XdpAction } from '@ebpf/uapi';
@@ -228,6 +229,18 @@ requireKernel('BpfProgram', () => {
       const result = prog.run({ data: packet, context });
       expect(result.retval).toBe(packet.length);
       expect(result.context?.length).toBe(192);
+    });
+
+    it('runs on the CPU it is asked for', () => {
+      // raw tracepoint programs can be test-run on a chosen CPU; this one returns the CPU it ran on
+      using prog = BpfProgram.load({
+        type: 'raw_tracepoint',
+        instructions: [call('get_smp_processor_id'), exit()],
+        license: 'GPL',
+      });
+      const last = availableParallelism() - 1;
+      expect(prog.run({ cpu: last }).retval).toBe(last);
+      expect(prog.run({ cpu: 0 }).retval).toBe(0);
     });
 
     it('asks for a packet when a packet program runs without one', () => {

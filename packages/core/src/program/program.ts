@@ -8,6 +8,7 @@ import {
   ProgType,
   StatsType,
   TestRunAttr,
+  TestRunFlags,
 } from '@ebpf/uapi';
 import { InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
 import { KernelObject } from '../kernel-object.ts';
@@ -80,7 +81,7 @@ export interface RunOptions {
   readonly repeat?: number;
   /** `BPF_F_TEST_*` flags (`TestRunFlags`). */
   readonly flags?: number;
-  /** CPU to run on, with `BPF_F_TEST_RUN_ON_CPU`. */
+  /** CPU to run on (sets `BPF_F_TEST_RUN_ON_CPU` for you). */
   readonly cpu?: number;
 }
 
@@ -421,8 +422,11 @@ export class BpfProgram extends PinnableObject {
    */
   run(options: RunOptions = {}): RunResult {
     const fd = this.fd;
-    const { data, context, flags = 0, cpu = 0 } = options;
-    const repeat = options.repeat ?? 1;
+    const { data, context, cpu = 0 } = options;
+    const flags =
+      options.cpu === undefined ? (options.flags ?? 0) : (options.flags ?? 0) | TestRunFlags.TestRunOnCpu;
+    // 0 means once to the kernel, and is the only value types without repeats (raw_tp) accept.
+    const repeat = options.repeat ?? 0;
     if (data !== undefined && !(data instanceof Uint8Array))
       throw new InvalidArgumentError('data must be a Uint8Array');
     if (context !== undefined && !(context instanceof Uint8Array)) {
