@@ -5,7 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-command -v gcc >/dev/null || need+=(gcc g++ make)
+command -v gcc >/dev/null || need+=(gcc)
+command -v g++ >/dev/null || need+=(g++)
+command -v make >/dev/null || need+=(make)
+command -v python3 >/dev/null || need+=(python3)   # node-gyp builds @ebpf/sys with it
+command -v aarch64-linux-gnu-g++ >/dev/null || need+=(g++-aarch64-linux-gnu)   # @ebpf/sys linux-arm64 prebuild
+command -v objdump >/dev/null || need+=(binutils)
 command -v clang >/dev/null || need+=(clang)
 command -v llvm-mc-16 >/dev/null || need+=(llvm-16)
 command -v llvm-objdump >/dev/null || need+=(llvm)
@@ -13,6 +18,8 @@ command -v llvm-objdump >/dev/null || need+=(llvm)
 [ -e /usr/include/linux/bpf.h ] || need+=(linux-libc-dev)
 command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
+command -v sysctl >/dev/null || need+=(procps)
+command -v script >/dev/null || need+=(bsdutils)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   apt-get update -qq

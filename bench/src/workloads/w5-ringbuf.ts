@@ -48,7 +48,7 @@ async function sysLayer(): Promise<Prepared> {
   const prog = loadProgram(f, uapi.ProgType.Xdp, ringProducerProgram(map));
   const page = sys.pageSize();
   const consPos = new BigUint64Array(sys.mmap(map, page, true, 0));
-  const producer = sys.mmap(map, page + 2 * SIZE, false, page);
+  const producer = sys.mmapReadOnlyUnchecked(map, page + 2 * SIZE, page);
   const prodPos = new BigUint64Array(producer, 0, 1);
   const data = new Uint32Array(producer, page);
   const wordMask = SIZE / 4 - 1;

@@ -228,12 +228,8 @@ export const dup: (fd: number) => number = native.dup;
  *   such an arena; RangeError for a bad length or offset; SysError when the kernel refuses (EPERM:
  *   the kernel will not map those pages writable, e.g. ring buffer data or a frozen map).
  */
-export function mmap(fd: number, length: number, writable: boolean, offset?: number): ArrayBuffer {
-  // Deprecated spelling, kept until @ebpf/core's RingBuffer and MapMemory move to
-  // mmapReadOnlyUnchecked: the read-only mapping it makes faults on a JS write.
-  if (writable === false) return native.mmapReadOnlyUnchecked(fd, length, offset);
-  return native.mmap(fd, length, writable, offset);
-}
+export const mmap: (fd: number, length: number, writable: boolean, offset?: number) => ArrayBuffer =
+  native.mmap;
 
 /**
  * **Unchecked**: maps `length` bytes of a BPF map or perf event fd at `offset` read-only

@@ -126,7 +126,7 @@ requireKernel('map hot paths', () => {
     expect(mapLookupAndDelete(fd, null, out, 0)).toBe(false);
   });
 
-  it('forgets sizes on close, copies them on dup, learns them by adoptMap', () => {
+  it('forgets sizes on close, asks the kernel again on dup, learns them by adoptMap', () => {
     const fd = createMap(MapType.Hash, 4, 8, 16);
     const copy = track(dup(fd));
     expect(mapSizes(copy)).toEqual([MapType.Hash, 4, 8]);

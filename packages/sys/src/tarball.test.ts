@@ -5,7 +5,16 @@
  * fits (the tarball repacked without `prebuilds/`), `pnpm install` builds it from source.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +30,10 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   return r.stdout;
 }
 
+/** Debian's cross toolchain is here, so the package's build makes the linux-arm64 prebuild too. */
+const canCrossCompile = spawnSync('sh', ['-c', 'command -v aarch64-linux-gnu-g++']).status === 0;
+const arm64Prebuild = 'prebuilds/linux-arm64/@ebpf+sys.node';
+
 let tarball = '';
 let files: string[] = [];
 
@@ -29,6 +42,8 @@ beforeAll(() => {
   const hasPrebuild = existsSync(prebuildDir) && readdirSync(prebuildDir).some((f) => f.endsWith('.node'));
   if (!hasPrebuild || !existsSync(join(packageRoot, 'dist', 'index.js')))
     run('pnpm', ['run', 'build'], packageRoot);
+  else if (canCrossCompile && !existsSync(join(packageRoot, arm64Prebuild)))
+    run('pnpm', ['run', 'build:native:arm64'], packageRoot);
   const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], packageRoot)) as {
     filename: string;
     files: { path: string }[];
@@ -108,6 +123,16 @@ describe('npm pack', () => {
   }
 
   const npmInstall = ['install', '--no-audit', '--no-fund', '--prefer-offline'];
+
+  it.skipIf(!canCrossCompile)('carries a linux-arm64 prebuild, an aarch64 ELF object', () => {
+    expect(files).toContain(arm64Prebuild);
+    const unpacked = join(work, 'contents');
+    mkdirSync(unpacked);
+    run('tar', ['xzf', tarball, '-C', unpacked], work);
+    const elf = readFileSync(join(unpacked, 'package', arm64Prebuild));
+    expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(elf.readUInt16LE(18)).toBe(183); // e_machine: EM_AARCH64
+  });
 
   it('installs with --ignore-scripts without a compiler on PATH and loads the prebuild', () => {
     const env = withoutCompiler();

@@ -28,7 +28,7 @@ export class MapMemory {
 
   /** @internal Use `map.memory()`. */
   constructor(fd: number, byteLength: number, writable: boolean, elementSize: number, length: number) {
-    this.#buffer = sys.mmap(fd, byteLength, writable);
+    this.#buffer = writable ? sys.mmap(fd, byteLength, true) : sys.mmapReadOnlyUnchecked(fd, byteLength);
     this.elementSize = elementSize;
     this.length = length;
     this.writable = writable;
