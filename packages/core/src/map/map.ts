@@ -1139,10 +1139,15 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     // Arena: maxEntries pages, one "element" per page. Array: 8-byte-rounded values, page-rounded.
     const elementSize = arena ? page : perCpuStride(this.valueSize);
     const length = Math.ceil((elementSize * this.maxEntries) / page) * page;
-    // Frozen maps and fds opened read-only cannot be mapped writable.
-    const writable = !this.#frozen && !(this.flags & F_RDONLY);
+    // Frozen maps and fds opened read-only can only be mapped read-only, and JavaScript has no
+    // read-only ArrayBuffer: one write through a view would kill the process with SIGSEGV.
+    if (this.#frozen || this.flags & F_RDONLY) {
+      throw new InvalidArgumentError(
+        `memory(): ${this.#label()} is ${this.#frozen ? 'frozen' : 'read-only'}, and the kernel maps such maps only read-only, which JavaScript cannot guard; read its values with get() or lookupInto()`,
+      );
+    }
     try {
-      this.#memory = new MapMemory(fd, length, writable, elementSize, this.maxEntries);
+      this.#memory = new MapMemory(fd, length, elementSize, this.maxEntries);
     } catch (error) {
       throw translateSysError(error, `mapping the memory of ${this.#label()}`);
     }

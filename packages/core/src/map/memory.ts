@@ -23,15 +23,12 @@ export class MapMemory {
   readonly elementSize: number;
   /** Number of elements (the map's maxEntries). */
   readonly length: number;
-  /** Whether the mapping is writable. */
-  readonly writable: boolean;
 
   /** @internal Use `map.memory()`. */
-  constructor(fd: number, byteLength: number, writable: boolean, elementSize: number, length: number) {
-    this.#buffer = writable ? sys.mmap(fd, byteLength, true) : sys.mmapReadOnlyUnchecked(fd, byteLength);
+  constructor(fd: number, byteLength: number, elementSize: number, length: number) {
+    this.#buffer = sys.mmap(fd, byteLength, true);
     this.elementSize = elementSize;
     this.length = length;
-    this.writable = writable;
   }
 
   #live(): ArrayBuffer {
