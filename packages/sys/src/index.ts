@@ -303,21 +303,7 @@ export const PERF_EVENT_IOC_PAUSE_OUTPUT: number = native.PERF_EVENT_IOC_PAUSE_O
  * one never does. Close the watcher before closing its fd.
  */
 export interface FdWatcher extends NativeFdWatcher {
-  /** Starts polling for readability (no-op when started). Throws EBADF if the fd was closed. */
-  start(): void;
-  /** Stops polling; the loop may exit. */
-  stop(): void;
-  /** Stops and releases the watcher; it cannot be started again. Idempotent. */
-  close(): void;
-  /** Lets an active watcher keep the process alive again (the default). */
-  ref(): this;
-  /** An active watcher no longer keeps the process alive. */
-  unref(): this;
-  /** Whether it is polling. */
-  readonly active: boolean;
-  /** The watched fd. */
-  readonly fd: number;
-  /** Same as {@link FdWatcher.close}. */
+  /** Same as {@link NativeFdWatcher.close | close()}. */
   [Symbol.dispose](): void;
 }
 

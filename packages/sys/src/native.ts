@@ -16,14 +16,21 @@ export type MapSizes = readonly [type: number, keySize: number, valueSize: numbe
 /** Pairs of [offset, buffer | null]: where native writes each buffer's address. */
 export type PointerPairs = ReadonlyArray<number | Uint8Array | null>;
 
-/** The FdWatcher instance as the addon defines it. */
+/** The FdWatcher instance as the addon defines it (poll.cc). */
 export interface NativeFdWatcher {
+  /** Starts polling for readability (no-op when started). Throws EBADF if the fd was closed. */
   start(): void;
+  /** Stops polling; the loop may exit. */
   stop(): void;
+  /** Stops and releases the watcher; it cannot be started again. Idempotent. */
   close(): void;
+  /** Lets an active watcher keep the process alive again (the default). */
   ref(): this;
+  /** An active watcher no longer keeps the process alive. */
   unref(): this;
+  /** Whether it is polling. */
   readonly active: boolean;
+  /** The watched fd. */
   readonly fd: number;
 }
 
