@@ -41,7 +41,7 @@ function filler({ sys, uapi }: Floor, prog: number): () => void {
 }
 
 async function sysLayer(): Promise<Prepared> {
-  const f = await floor(['mmap', 'pageSize']);
+  const f = await floor(['mmap', 'mmapReadOnlyUnchecked', 'pageSize']);
   if ('reason' in f) return f;
   const { sys, uapi } = f;
   const map = createMap(f, uapi.MapType.Ringbuf, 0, 0, SIZE);
