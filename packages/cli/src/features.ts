@@ -24,9 +24,6 @@ export interface FeatureReport {
   helpersNotProbed?: Record<string, string>;
 }
 
-/** A helper id no kernel has: the control question that tells whether helper probes mean anything. */
-const noSuchHelper = 0x7fff_ffff;
-
 function names(table: object, prefix: string): string[] {
   const out: string[] = [];
   for (const value of new Set(Object.values(table as Record<string, number>))) {
@@ -112,24 +109,11 @@ function knownProgramType(name: string, programTypes: Record<string, boolean>): 
   return name;
 }
 
-/**
- * Why helper probes say nothing for `type`, or undefined when they can be trusted: a program
- * calling a helper id no kernel has must be refused for that call. When the kernel refuses it
- * for another reason (no attach target, not sleepable), every helper would look available.
- */
+/** Why helper probes say nothing for `type`, or undefined when they can be trusted (core decides). */
 function unprobeable(type: string): string | undefined {
-  if (!features.probeHelper(type as never, noSuchHelper).supported) return undefined;
-  return `the kernel refuses any ${type} probe program before looking at its calls (${rejectedBecause[type] ?? 'the probe program itself is rejected'})`;
+  const answer = features.canProbeHelpers(type as never);
+  return answer.supported ? undefined : answer.reason;
 }
-
-/** Why the kernel refuses a minimal program of these types whatever it calls. */
-const rejectedBecause: Record<string, string> = {
-  struct_ops: 'loading one needs a struct_ops type to implement',
-  syscall: 'syscall programs must be loaded sleepable',
-  tracing: 'loading one needs a BTF attach target',
-  ext: 'loading one needs a program to extend',
-  lsm: 'loading one needs an LSM hook to attach to',
-};
 
 /** Throws what to do when the probes cannot even create an array map (no privileges). */
 function checkCanProbe(): void {

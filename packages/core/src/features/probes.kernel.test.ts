@@ -88,6 +88,23 @@ requireKernel('features', () => {
       expect(features.helper('xdp', 100_000)).toBe(false);
       expect(() => features.helper('xdp', 'bpf_no_such_helper')).toThrow(InvalidArgumentError);
     });
+
+    it('probes syscall programs sleepable, so their helpers are really asked about', () => {
+      expect(features.canProbeHelpers('syscall').supported).toBe(true);
+      expect(features.helper('syscall', 'bpf_map_lookup_elem')).toBe(true);
+      expect(features.helper('syscall', 'bpf_xdp_adjust_head')).toBe(false);
+    });
+
+    it('says no, and why, where the kernel refuses probe programs before looking at their calls', () => {
+      // struct_ops needs a struct to implement: without one every helper would look available.
+      const answer = features.canProbeHelpers('struct_ops');
+      expect(answer.supported).toBe(false);
+      expect(answer.reason).toMatch(/struct_ops programs cannot be probed/);
+      const probe = features.probeHelper('struct_ops', 'bpf_map_lookup_elem');
+      expect(probe.supported).toBe(false);
+      expect(probe.reason).toBe(answer.reason);
+      expect(features.canProbeHelpers('xdp').supported).toBe(true);
+    });
   });
 
   it('judges link types by the kernel version', () => {

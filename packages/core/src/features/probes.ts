@@ -1,5 +1,14 @@
 import * as sys from '@ebpf/sys';
-import { AttachType, AttrBuffer, Cmd, cNameOf, FuncId, MapCreateAttr, ProgType } from '@ebpf/uapi';
+import {
+  AttachType,
+  AttrBuffer,
+  Cmd,
+  cNameOf,
+  FuncId,
+  MapCreateAttr,
+  ProgLoadFlags,
+  ProgType,
+} from '@ebpf/uapi';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
 import { linkTypeName } from '../link/link.ts';
 import { findMapType, type MapTypeInfo, type SizeRule } from '../map/map-types.ts';
@@ -33,11 +42,11 @@ function codeOf(error: unknown): string | undefined {
 }
 
 function refusedReason(what: string): string {
+  if (process.getuid?.() !== 0)
+    return `${what} needs privileges (root, or CAP_BPF with CAP_PERFMON/CAP_NET_ADMIN)`;
   const lockdown = lockdownMode();
   if (lockdown !== undefined && lockdown !== 'none') return `refused by kernel lockdown (${lockdown})`;
-  return process.getuid?.() === 0
-    ? `the kernel refused ${what} with EPERM although privileged`
-    : `${what} needs privileges (root, or CAP_BPF with CAP_PERFMON/CAP_NET_ADMIN)`;
+  return `the kernel refused ${what} with EPERM although privileged`;
 }
 
 // ----- maps -----------------------------------------------------------------------------------
@@ -169,8 +178,13 @@ const needsTarget: Record<number, [number, number]> = {
   [ProgType.Lsm]: [5, 7],
 };
 
+/** Syscall programs are only accepted sleepable. */
+function probeFlags(type: number): number {
+  return type === ProgType.Syscall ? ProgLoadFlags.Sleepable : 0;
+}
+
 function tryLoad(type: number, insns: Uint8Array): ProbeOutcome {
-  return probeLoad(type, insns, probeAttachType(type));
+  return probeLoad(type, insns, probeAttachType(type), probeFlags(type));
 }
 
 function probeProgram(type: ProgramTypeLike | number): FeatureProbe {
@@ -231,6 +245,40 @@ function resolveHelper(helper: string | number): { id: number; name: string } {
 
 const helperMissing = /invalid func |unknown func |cannot use helper|cannot call GPL-restricted/;
 
+/** `call id; r0 = 0; exit`: the verifier checks the helper exists for the type before its arguments. */
+function helperCallProgram(id: number): Uint8Array {
+  const insns = new Uint8Array(24);
+  insns[0] = 0x85;
+  new DataView(insns.buffer).setInt32(4, id, true);
+  insns.set(minimalProgram, 8);
+  return insns;
+}
+
+/** A helper id no kernel has: the control question that tells whether helper probes mean anything. */
+const noSuchHelper = 0x7fff_ffff;
+
+/**
+ * Why helper probes say nothing for programs of `type`, or undefined when they can be trusted:
+ * the kernel must refuse a call of a helper that does not exist. Types it refuses for another
+ * reason first (struct_ops, tracing, ext and lsm need an attach target) would make every helper
+ * look available.
+ */
+function helpersUnprobeable(type: number): string | undefined {
+  const key = `helper-control:${type}`;
+  const control = cached(key, () => {
+    const outcome = tryLoad(type, helperCallProgram(noSuchHelper));
+    const meaningful = !outcome.ok && outcome.log.split('\n').some((l) => helperMissing.test(l));
+    return meaningful
+      ? { feature: key, supported: true }
+      : {
+          feature: key,
+          supported: false,
+          reason: `helpers of ${programTypeName(type)} programs cannot be probed: the kernel refuses a probe program of this type before it looks at its calls (${outcome.ok ? 'it accepted a call of a helper that does not exist' : `${outcome.code}, it needs an attach target or special load flags`})`,
+        };
+  });
+  return control.supported ? undefined : control.reason;
+}
+
 function probeHelper(type: ProgramTypeLike | number, helper: string | number): FeatureProbe {
   const value = resolveProgramType(type);
   const { id, name } = resolveHelper(helper);
@@ -239,13 +287,9 @@ function probeHelper(type: ProgramTypeLike | number, helper: string | number): F
   const programProbe = probeProgram(value);
   if (!programProbe.supported)
     return { feature, supported: false, reason: `${programProbe.feature}: ${programProbe.reason}` };
-  // call helper; r0 = 0; exit. The verifier checks the helper exists for this type before its arguments.
-  const insns = new Uint8Array(24);
-  const view = new DataView(insns.buffer);
-  insns[0] = 0x85;
-  view.setInt32(4, id, true);
-  insns.set(minimalProgram, 8);
-  const outcome = tryLoad(value, insns);
+  const unprobeable = helpersUnprobeable(value);
+  if (unprobeable !== undefined) return { feature, supported: false, reason: unprobeable };
+  const outcome = tryLoad(value, helperCallProgram(id));
   if (outcome.ok) return { feature, supported: true };
   if (outcome.code === 'EPERM')
     return { feature, supported: false, reason: refusedReason(`loading ${typeName} programs`) };
@@ -344,6 +388,17 @@ export const features = Object.freeze({
   /** Throws `NotSupportedError` unless programs of `type` may call `helper`. */
   requireHelper(type: ProgramTypeLike | number, helper: string | number): void {
     require(features.probeHelper(type, helper));
+  },
+  /**
+   * Whether helper probes can answer for programs of `type` at all: the kernel refuses probe
+   * programs of some types (struct_ops, and tracing, ext and lsm without an attach target) before
+   * it looks at their calls. Where it does, `helper()` answers false and says why.
+   */
+  canProbeHelpers(type: ProgramTypeLike | number): FeatureProbe {
+    const value = resolveProgramType(type);
+    const reason = helpersUnprobeable(value);
+    const feature = `helper probes for ${programTypeName(value)} programs`;
+    return reason === undefined ? { feature, supported: true } : { feature, supported: false, reason };
   },
 
   /**

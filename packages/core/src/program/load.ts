@@ -188,10 +188,16 @@ export interface ProbeOutcome {
  * Loads `insns` as a GPL program of `type` with a small log, closes it at once and says what
  * happened. Feature probes use it.
  */
-export function probeLoad(type: number, insns: Uint8Array, expectedAttachType?: number): ProbeOutcome {
+export function probeLoad(
+  type: number,
+  insns: Uint8Array,
+  expectedAttachType?: number,
+  flags = 0,
+): ProbeOutcome {
   const attr = new AttrBuffer(ProgLoadAttr);
   const log = new Uint8Array(4096);
   attr.u32('progType', type);
+  attr.u32('progFlags', flags);
   attr.u32('insnCnt', insns.length / 8);
   attr.pointer('insns', insns);
   attr.pointer('license', gpl);
