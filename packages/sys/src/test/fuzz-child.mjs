@@ -259,10 +259,13 @@ function abuseMapping(buffer) {
   }
   view[0] = 1; // a detached view ignores writes
 }
+// Fds the kernel can map: mmapable array, ring buffer, user ring buffer, arenas, frozen array, perf.
+const mappable = [maps[1], maps[5], maps[7], maps[8], maps[9], maps[10], perf];
 function fuzzMappings() {
-  const fd = anyFd();
+  const fd = chance(0.5) ? pick(mappable) : anyFd();
   const writable = chance(0.8) ? true : chance(0.5) ? false : anyValue();
-  const mapping = attempt('mmap', () => sys.mmap(fd, mmapLength(), writable, mmapOffset()));
+  const length = chance(0.4) ? 4096 : mmapLength();
+  const mapping = attempt('mmap', () => sys.mmap(fd, length, writable, mmapOffset()));
   if (mapping instanceof ArrayBuffer) {
     mapped++;
     if (process.env.FUZZ_TRACE)
@@ -282,7 +285,7 @@ function fuzzMappings() {
     if (chance(0.7)) abuseMapping(mapping); // else left to the GC
   }
   const ro = attempt('mmapReadOnlyUnchecked', () =>
-    sys.mmapReadOnlyUnchecked(anyFd(), mmapLength(), mmapOffset()),
+    sys.mmapReadOnlyUnchecked(chance(0.5) ? pick(mappable) : anyFd(), mmapLength(), mmapOffset()),
   );
   if (ro instanceof ArrayBuffer) {
     const bytes = new Uint8Array(ro);
