@@ -219,8 +219,9 @@ export const dup: (fd: number) => number = native.dup;
  * as an external ArrayBuffer. It is unmapped by {@link munmap} or when the buffer is
  * garbage-collected.
  *
- * JS may read and write every byte of the buffer, so `writable` must be `true`: pages the kernel
- * maps read-only only (ring buffer data, frozen maps) come from {@link mmapReadOnlyUnchecked}.
+ * JS may read and write every byte of the buffer, so `writable` must be `true` (its type says so;
+ * `false` also throws at run time, for callers without types): pages the kernel maps read-only
+ * only (ring buffer data, frozen maps) come from {@link mmapReadOnlyUnchecked}.
  * Arenas created with `BPF_F_SEGV_ON_FAULT` are refused (an unallocated page would fault), and of
  * a perf event fd only the first (metadata) page is mapped (its data pages fault on a write).
  *
@@ -228,8 +229,7 @@ export const dup: (fd: number) => number = native.dup;
  *   such an arena; RangeError for a bad length or offset; SysError when the kernel refuses (EPERM:
  *   the kernel will not map those pages writable, e.g. ring buffer data or a frozen map).
  */
-export const mmap: (fd: number, length: number, writable: boolean, offset?: number) => ArrayBuffer =
-  native.mmap;
+export const mmap: (fd: number, length: number, writable: true, offset?: number) => ArrayBuffer = native.mmap;
 
 /**
  * **Unchecked**: maps `length` bytes of a BPF map or perf event fd at `offset` read-only

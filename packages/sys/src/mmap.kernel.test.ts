@@ -63,6 +63,7 @@ requireKernel('mmap', () => {
     expect(() => mmap(0, 4096, true)).toThrow(/neither a BPF map nor a perf event/);
     expect(() => mmapReadOnlyUnchecked(0, 4096)).toThrow(/neither a BPF map nor a perf event/);
     const array = track(createMap(MapType.Array, 4, 8, 512, BPF_F_MMAPABLE));
+    // @ts-expect-error: writable is typed `true`; plain JS callers get the TypeError.
     expect(() => mmap(array, 4096, false)).toThrow(/writable mappings only.*mmapReadOnlyUnchecked/);
     const fd = track(createMap(MapType.Array, 4, 8, 512, BPF_F_MMAPABLE));
     expect(() => mmap(fd, 4096, true, 100)).toThrow(/multiple of the page size/);
