@@ -30,7 +30,17 @@ for (const { path, name } of projects) {
   }
   const result = JSON.parse(readFileSync(report, 'utf8'));
   passed += result.numPassedTests;
-  failed += result.numFailedTests + (result.success ? 0 : result.numFailedTests === 0 ? 1 : 0);
+  // A file that failed before running a test (an import error, a kernel test under CI=true without
+  // privileges) has no failed test to count: it counts as one failure of its own.
+  let failures = result.numFailedTests;
+  for (const file of result.testResults ?? []) {
+    if (file.status === 'failed' && !file.assertionResults?.some((t) => t.status === 'failed')) {
+      console.error(`${name}: ${file.name} failed: ${(file.message ?? '').split('\n')[0]}`);
+      failures += 1;
+    }
+  }
+  // Anything else vitest counted as failing the run (an unhandled error) is one more.
+  failed += failures + (result.success || failures > 0 ? 0 : 1);
 }
 if (clean) process.exit(0);
 for (const check of process.argv.slice(2)) {
