@@ -107,7 +107,7 @@ const groups: Group[] = [
   },
   {
     name: 'mem',
-    ids: ['mem.hold_1000.rss', 'mem.hold_1000.growth', 'mem.heap_growth'],
+    ids: ['mem.hold_1000.rss', 'mem.hold_1000.js', 'mem.heap_growth'],
     c: ['load', 'hold', '1000'],
     node: 'memory.ts',
     layers: ['sys', 'core'],

@@ -1,7 +1,7 @@
 /**
- * Memory figures. `mem.hold_1000.rss` / `.growth`: resident memory of this process after it
- * creates 1,000 hash maps (u32 → u64, 1,024 entries) and 1,000 programs (`r0 = 0; exit`), and how
- * much it grew doing so. `mem.heap_growth`: V8 heap used after 10 million map lookups (1 million
+ * Memory figures. `mem.hold_1000.rss` / `.js`: resident memory of this process after it
+ * creates 1,000 hash maps (u32 → u64, 1,024 entries) and 1,000 programs (`r0 = 0; exit`), and the
+ * JavaScript memory (V8 heap used + external) they take. `mem.heap_growth`: V8 heap used after 10 million map lookups (1 million
  * with --quick) minus before, both measured after a full GC: per-call allocation shows here.
  * Needs `node --expose-gc`. Usage: memory.ts sys|core [--quick]
  */
@@ -12,7 +12,7 @@ import { createMap, type Floor, fill, floor, loadProgram } from '../sys-floor.ts
 const HOLD = 1_000;
 const LOOKUPS = quick ? 1_000_000 : 10_000_000;
 const ENTRIES = 65_536;
-const HOLD_IDS = ['mem.hold_1000.rss', 'mem.hold_1000.growth'];
+const HOLD_IDS = ['mem.hold_1000.rss', 'mem.hold_1000.js'];
 const HEAP_ID = 'mem.heap_growth';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -28,22 +28,29 @@ function one(
   emit({ impl: 'node', layer, id, unit, ops: 1, runs: [value], median: value, ...(extra ? { extra } : {}) });
 }
 
+/** V8 heap in use plus memory V8 tracks outside it (ArrayBuffers, native objects' buffers). */
+function jsMemory(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
 /**
- * Holds what `create` makes HOLD times, and prints RSS and its growth. First creates and
- * releases a few, so code compiled and state set up on first use is not counted as growth.
+ * Holds what `create` makes HOLD times, and prints the process's RSS and how much JavaScript
+ * memory (V8 heap and external) the held objects take. First creates and releases a few, so code
+ * compiled and state set up on first use is not counted.
  */
 function hold<T>(layer: Layer, create: () => T, release: (held: T) => void): T[] {
   for (let i = 0; i < 50; i++) release(create());
   gc!();
   gc!();
-  const before = process.memoryUsage().rss / 1024;
+  const before = jsMemory();
   const held: T[] = [];
   for (let i = 0; i < HOLD; i++) held.push(create());
   gc!();
   gc!();
-  const after = process.memoryUsage().rss / 1024;
-  one(layer, HOLD_IDS[0]!, 'KiB', after);
-  one(layer, HOLD_IDS[1]!, 'KiB', after - before);
+  const after = jsMemory();
+  one(layer, HOLD_IDS[0]!, 'KiB', process.memoryUsage().rss / 1024);
+  one(layer, HOLD_IDS[1]!, 'bytes', after - before);
   return held;
 }
 
