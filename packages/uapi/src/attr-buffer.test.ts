@@ -69,6 +69,43 @@ describe('AttrBuffer', () => {
     expect(() => a.setBytes('progName', 'a_name_longer_than_16')).toThrow(RangeError);
   });
 
+  it.each([
+    ['u32', 'mapType', 2 ** 32],
+    ['u32', 'mapType', -(2 ** 31) - 1],
+    ['u32', 'mapType', 1.5],
+    ['u32', 'mapType', Number.NaN],
+    ['u32', 'mapType', '1'],
+    ['s32', 'numaNode', 2 ** 32],
+    ['u64', 'mapExtra', -1],
+    ['u64', 'mapExtra', 2 ** 53],
+  ])('refuses %s %s = %s with a RangeError naming the field', (method, field, value) => {
+    const a = new AttrBuffer(MapCreateAttr) as unknown as Record<string, (n: string, v: unknown) => void>;
+    expect(() => a[method]!(field, value)).toThrow(RangeError);
+    expect(() => a[method]!(field, value)).toThrow(`bpf_attr (BPF_MAP_CREATE).${field}`);
+  });
+
+  it('refuses 8- and 16-bit values out of range and bitfield values wider than the field', () => {
+    const a = new AttrBuffer(ProgInfo);
+    expect(() => a.u32('gplCompatible', 2)).toThrow('takes an integer from 0 to 1, got 2');
+    const insn: StructLayout = {
+      name: 'insn',
+      size: 8,
+      fields: {
+        code: { offset: 0, size: 1, type: 'u8' },
+        off: { offset: 2, size: 2, type: 's16' },
+        dst: { offset: 1, size: 1, type: 'u8', bitOffset: 0, bitSize: 4 },
+      },
+    };
+    const b = new AttrBuffer(insn);
+    expect(() => b.u8('code', 256)).toThrow(RangeError);
+    expect(() => b.u16('off', 65536)).toThrow(RangeError);
+    expect(() => b.u8('dst', 16)).toThrow('insn.dst takes an integer from 0 to 15, got 16');
+    b.u8('code', -1).u16('off', -2).u8('dst', 15);
+    expect(b.getU8('code')).toBe(255);
+    expect(b.getU16('off')).toBe(0xfffe);
+    expect(b.getU8('dst')).toBe(15);
+  });
+
   it('reads and writes bitfields inside their unit', () => {
     const a = new AttrBuffer(ProgInfo);
     const f = ProgInfo.fields.gplCompatible;

@@ -60,8 +60,19 @@ export class AttrBuffer<L extends StructLayout = StructLayout> {
     return f;
   }
 
-  private setBits(f: FieldLayout, value: number): void {
+  /** Throws a RangeError naming the field unless `value` is an integer from `min` to `max`. */
+  private checkInt(name: string, value: number, min: number, max: number): void {
+    if (typeof value !== 'number' || !(value >= min && value <= max) || value % 1 !== 0) {
+      throw new RangeError(
+        `${this.layout.name}.${name} takes an integer from ${min} to ${max}, got ${String(value)}`,
+      );
+    }
+  }
+
+  /** Writes `value` into the bitfield `f` (checked to fit its width), keeping the unit's other bits. */
+  private setBits(name: string, f: FieldLayout, value: number): void {
     const width = f.bitSize!;
+    this.checkInt(name, value, 0, 2 ** width - 1);
     const shift = f.bitOffset!;
     const mask = width === 32 ? 0xffffffff : ((1 << width) - 1) << shift;
     const unit =
@@ -81,34 +92,50 @@ export class AttrBuffer<L extends StructLayout = StructLayout> {
     return width === 32 ? unit >>> 0 : (unit >>> f.bitOffset!) & ((1 << width) - 1);
   }
 
-  /** Writes an 8-bit field. */
+  /** Writes an 8-bit field: an integer from -128 to 255 (a bitfield: from 0 to its largest value), else RangeError. */
   u8(name: FieldsOfType<L, 'u8' | 's8'>, value: number): this {
     const f = this.field(name, 1, 'an 8-bit integer');
-    if (f.bitSize !== undefined) this.setBits(f, value);
-    else this.view.setUint8(f.offset, value & 0xff);
+    if (f.bitSize !== undefined) {
+      this.setBits(name, f, value);
+    } else {
+      this.checkInt(name, value, -0x80, 0xff);
+      this.view.setUint8(f.offset, value & 0xff);
+    }
     return this;
   }
 
-  /** Writes a 16-bit field. */
+  /** Writes a 16-bit field: an integer from -32768 to 65535 (a bitfield: from 0 to its largest value), else RangeError. */
   u16(name: FieldsOfType<L, 'u16' | 's16'>, value: number): this {
     const f = this.field(name, 2, 'a 16-bit integer');
-    if (f.bitSize !== undefined) this.setBits(f, value);
-    else this.view.setUint16(f.offset, value & 0xffff, LE);
+    if (f.bitSize !== undefined) {
+      this.setBits(name, f, value);
+    } else {
+      this.checkInt(name, value, -0x8000, 0xffff);
+      this.view.setUint16(f.offset, value & 0xffff, LE);
+    }
     return this;
   }
 
-  /** Writes a 32-bit field (negative numbers are stored as two's complement, so fds like -1 work). */
+  /**
+   * Writes a 32-bit field: an integer from -2^31 to 2^32-1, negative numbers as two's complement
+   * (so fds like -1 work); a bitfield takes 0 to its largest value. Anything else is a RangeError.
+   */
   u32(name: FieldsOfType<L, 'u32' | 's32'>, value: number): this {
     const f = this.field(name, 4, 'a 32-bit integer');
-    if (f.bitSize !== undefined) this.setBits(f, value);
-    else this.view.setUint32(f.offset, value >>> 0, LE);
+    if (f.bitSize !== undefined) {
+      this.setBits(name, f, value);
+    } else {
+      this.checkInt(name, value, -0x80000000, 0xffffffff);
+      this.view.setUint32(f.offset, value >>> 0, LE);
+    }
     return this;
   }
 
-  /** Writes a 32-bit field as signed. */
+  /** Writes a 32-bit field as signed (same range as {@link u32}). */
   s32(name: FieldsOfType<L, 'u32' | 's32'>, value: number): this {
     const f = this.field(name, 4, 'a 32-bit integer');
-    this.view.setInt32(f.offset, value | 0, LE);
+    this.checkInt(name, value, -0x80000000, 0xffffffff);
+    this.view.setInt32(f.offset, value, LE);
     return this;
   }
 
