@@ -58,6 +58,11 @@ describe('AttrBuffer', () => {
     expect(a.bytes.subarray(off, off + 8)).toEqual(new Uint8Array(8));
     a.pointer('dataIn', null);
     expect(a.getPointer('dataIn')).toBeNull();
+    // An address as a number is never accepted, not even by mistake from plain JavaScript.
+    expect(() => a.pointer('dataIn', 0x7fff0000 as unknown as Uint8Array)).toThrow(
+      'bpf_attr (BPF_PROG_TEST_RUN).dataIn takes a Uint8Array (or another ArrayBuffer view) or null, got number',
+    );
+    expect(() => a.pointer('dataIn', new ArrayBuffer(8) as unknown as Uint8Array)).toThrow(TypeError);
   });
 
   it('copies names into bytes fields and zero-pads them', () => {

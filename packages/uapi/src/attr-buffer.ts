@@ -176,6 +176,11 @@ export class AttrBuffer<L extends StructLayout = StructLayout> {
   pointer(name: FieldsOfType<L, 'ptr'>, buffer: PointerTarget): this {
     const f = this.layout.fields[name];
     if (f?.type !== 'ptr') throw new TypeError(`${this.layout.name}.${name} is not a pointer field`);
+    if (buffer !== null && !ArrayBuffer.isView(buffer)) {
+      throw new TypeError(
+        `${this.layout.name}.${name} takes a Uint8Array (or another ArrayBuffer view) or null, got ${typeof buffer}`,
+      );
+    }
     const p = this.pointers;
     for (let k = 0; k < p.length; k += 2) {
       if (p[k] === f.offset) {
