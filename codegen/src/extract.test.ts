@@ -445,6 +445,20 @@ describe('main (pnpm codegen)', () => {
     );
   });
 
+  it('takes relative paths from where pnpm was run (INIT_CWD), not from codegen/', () => {
+    writeFileSync(join(dir, 'include/linux/bpf.h'), BPF_H);
+    vi.stubEnv('INIT_CWD', dir);
+    try {
+      expect(main(['--header', 'include/linux/bpf.h', '--btf', 'none', '--ir', 'ir', '--out', 'out'])).toBe(
+        0,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(existsSync(join(dir, 'out/enums.generated.ts'))).toBe(true);
+    expect(existsSync(join(dir, 'ir/enums.json'))).toBe(true);
+  });
+
   it('names a missing header or BTF file and what to pass instead', () => {
     expect(codegen(join(dir, 'nowhere/bpf.h'))).toBe(1);
     expect(console.error).toHaveBeenLastCalledWith(expect.stringContaining('header not found'));

@@ -5,7 +5,7 @@
  *   tsx src/main.ts [--header PATH] [--btf PATH|none] [--emit-only] [--ir DIR] [--out DIR]
  */
 import { release } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { emit, formatWithBiome, REPO_ROOT } from './emit.ts';
 import { extract, readBtf, readHeaders } from './extract.ts';
@@ -59,20 +59,26 @@ export function main(argv: string[]): number {
     console.error(`codegen: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
     return 2;
   }
+  // pnpm runs scripts inside codegen/; relative paths mean what they meant where the user typed them.
+  const fromCaller = (path: string): string => resolve(process.env.INIT_CWD ?? process.cwd(), path);
+  const header = fromCaller(values.header);
+  const btfPath = values.btf === 'none' ? undefined : fromCaller(values.btf);
+  const irDir = fromCaller(values.ir);
+  const outDir = fromCaller(values.out);
   try {
     let ir: Ir;
     if (values['emit-only']) {
-      ir = readIr(values.ir);
+      ir = readIr(irDir);
     } else {
-      const btf = values.btf === 'none' ? undefined : readBtf(values.btf);
-      ir = extract(readHeaders(values.header), btf, values.btf === DEFAULT_BTF ? runningKernel() : undefined);
+      const btf = btfPath === undefined ? undefined : readBtf(btfPath);
+      ir = extract(readHeaders(header), btf, btfPath === DEFAULT_BTF ? runningKernel() : undefined);
     }
     const files = emit(ir, { warn: (m) => console.warn(`codegen: warning: ${m}`) });
     const irFiles = renderIr(ir);
     // Everything is computed before anything is written; then each directory is swapped in.
     const changed = [
-      ...(values['emit-only'] ? [] : writeFilesAtomically(values.ir, irFiles, /\.json$/)),
-      ...writeFilesAtomically(values.out, files, /\.generated\.ts$/),
+      ...(values['emit-only'] ? [] : writeFilesAtomically(irDir, irFiles, /\.json$/)),
+      ...writeFilesAtomically(outDir, files, /\.generated\.ts$/),
     ];
     console.log(changed.length ? `codegen: updated ${changed.join(', ')}` : 'codegen: up to date');
     return 0;
