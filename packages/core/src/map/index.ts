@@ -1,20 +1,14 @@
-export {
-  type BatchReadOptions,
-  BpfMap,
-  type GetOptions,
-  MapBatchCursor,
-  type OpenedKey,
-  type OpenedValue,
-  type OpenOptions,
-  type PinOpenOptions,
-  type SetOptions,
-  type SetValue,
-  type SpecElement,
-  type SpecKey,
-  type SpecValue,
-  type UpdateFlagName,
-  type UpdateMode,
-} from './map.ts';
+export type { BatchReadOptions } from './batch.ts';
+export { MapBatchCursor } from './batch-cursor.ts';
+export type {
+  OpenedKey,
+  OpenedValue,
+  SetValue,
+  SpecElement,
+  SpecKey,
+  SpecValue,
+} from './key-value-types.ts';
+export { BpfMap } from './map.ts';
 export {
   type FdValueKind,
   findMapType,
@@ -25,5 +19,7 @@ export {
   type SizeRule,
 } from './map-types.ts';
 export { MapMemory } from './memory.ts';
+export type { OpenOptions, PinOpenOptions } from './open.ts';
+export type { GetOptions, SetOptions, UpdateFlagName, UpdateMode } from './options.ts';
 export { RingBuffer, type RingBufferMap, type RingRecord, type RingRecordHandler } from './ring-buffer.ts';
 export { type MapBtf, type MapSpec, pageSize, possibleCpus } from './spec.ts';

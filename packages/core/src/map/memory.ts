@@ -1,5 +1,10 @@
 import * as sys from '@ebpf/sys';
-import { ClosedError } from '../errors.ts';
+import { MapFlags } from '@ebpf/uapi';
+import { perCpuStride } from '../codec/per-cpu.ts';
+import { ClosedError, InvalidArgumentError, translateSysError } from '../errors.ts';
+import type { MapElements } from './elements.ts';
+import type { BpfMap } from './map.ts';
+import { pageSize } from './spec.ts';
 
 /**
  * Typed views straight onto the memory of a `BPF_F_MMAPABLE` array map: element `i` of a map with
@@ -115,5 +120,38 @@ export class MapMemory {
   /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
+  }
+}
+
+/**
+ * Maps the memory of a `BPF_F_MMAPABLE` array (its values) or an arena (its pages), for
+ * `map.memory()`. Refuses maps the kernel would map only read-only: JavaScript has no read-only
+ * ArrayBuffer, and one write through a view would kill the process with SIGSEGV.
+ */
+export function mapMemory(
+  map: Pick<BpfMap<unknown, unknown>, 'fd' | 'flags' | 'valueSize' | 'maxEntries'>,
+  el: MapElements<unknown, unknown>,
+  frozen: boolean,
+): MapMemory {
+  const { flags, maxEntries } = map;
+  const arena = el.info?.name === 'arena';
+  if (!(flags & MapFlags.Mmapable) || !(el.info?.name === 'array' || arena)) {
+    throw new InvalidArgumentError(
+      `memory(): ${el.label} is not mmapable; create an array map with flags: MapFlags.Mmapable`,
+    );
+  }
+  const page = pageSize();
+  // Arena: maxEntries pages, one "element" per page. Array: 8-byte-rounded values, page-rounded.
+  const elementSize = arena ? page : perCpuStride(map.valueSize);
+  const length = Math.ceil((elementSize * maxEntries) / page) * page;
+  if (frozen || flags & MapFlags.Rdonly) {
+    throw new InvalidArgumentError(
+      `memory(): ${el.label} is ${frozen ? 'frozen' : 'read-only'}, and the kernel maps such maps only read-only, which JavaScript cannot guard; read its values with get() or lookupInto()`,
+    );
+  }
+  try {
+    return new MapMemory(map.fd, length, elementSize, maxEntries);
+  } catch (error) {
+    throw translateSysError(error, `mapping the memory of ${el.label}`);
   }
 }

@@ -1,0 +1,114 @@
+/**
+ * Creating a map from a spec (`BpfMap.create`): check the spec, create the inner map a map-of-maps
+ * needs, call BPF_MAP_CREATE, and word a refusal. An EINVAL is ambiguous (unknown type or bad
+ * spec), so the type is probed once with its smallest valid spec to tell which.
+ */
+import * as sys from '@ebpf/sys';
+import type { HasFd } from '../codec/per-cpu.ts';
+import {
+  BpfError,
+  InvalidArgumentError,
+  NotSupportedError,
+  PermissionError,
+  translateSysError,
+} from '../errors.ts';
+import { KernelObject } from '../kernel-object.ts';
+import { isUnsupported } from './errors.ts';
+import type { MapTypeInfo } from './map-types.ts';
+import { createMapFd } from './ops.ts';
+import { type MapSpec, type NormalizedMapSpec, normalizeSpec, pageSize } from './spec.ts';
+
+/** A new map fd from `spec`, and the checked spec it was created from. */
+export function createFromSpec(spec: MapSpec): { fd: number; spec: NormalizedMapSpec } {
+  const norm = normalizeSpec(spec);
+  let innerFd = -1;
+  let ownedInnerFd = -1;
+  const inner = spec.innerMap;
+  if (inner !== undefined) {
+    if (inner instanceof KernelObject || typeof (inner as HasFd).fd === 'number') {
+      innerFd = (inner as HasFd).fd;
+    } else {
+      ownedInnerFd = createFromSpec(inner as MapSpec).fd;
+      innerFd = ownedInnerFd;
+    }
+  }
+  try {
+    return { fd: createMapFd(norm, innerFd), spec: norm };
+  } catch (error) {
+    throw createError(error, norm);
+  } finally {
+    if (ownedInnerFd >= 0) sys.close(ownedInnerFd);
+  }
+}
+
+/** Words a BPF_MAP_CREATE failure. */
+function createError(error: unknown, spec: NormalizedMapSpec): Error {
+  const code = (error as { code?: string }).code;
+  const what = `creating ${spec.typeLabel}${spec.name ? ` "${spec.name}"` : ''}`;
+  const options = { cause: error, code: code ?? '', errno: (error as { errno?: number }).errno ?? 0 };
+  if (code === 'EINVAL' || isUnsupported(error)) {
+    if (!spec.info || !probeMapType(spec.info)) {
+      const since = spec.info ? ` (added in Linux ${spec.info.since})` : '';
+      return new NotSupportedError(
+        `map type ${spec.info?.name ?? spec.type}`,
+        `the running kernel does not know ${spec.info?.cName ?? `map type ${spec.type}`}${since}`,
+        options,
+      );
+    }
+    return new InvalidArgumentError(
+      `${what}: the kernel refused the spec (EINVAL): keySize ${spec.keySize}, valueSize ${spec.valueSize}, maxEntries ${spec.maxEntries}, flags 0x${spec.flags.toString(16)}`,
+      options,
+    );
+  }
+  if (code === 'ENOMEM') {
+    return new BpfError(
+      `${what}: out of memory (ENOMEM): maxEntries ${spec.maxEntries} × valueSize ${spec.valueSize} is too much for the memory cgroup or RLIMIT_MEMLOCK`,
+      options,
+    );
+  }
+  if (code === 'E2BIG')
+    return new InvalidArgumentError(`${what}: sizes too large for this map type (E2BIG)`, options);
+  if (code === 'EPERM' || code === 'EACCES') {
+    return new PermissionError(`${what}: permission denied (${code}); run as root or grant CAP_BPF`, options);
+  }
+  return translateSysError(error, what);
+}
+
+/** Per map type: whether the running kernel knows it (probed once, after an EINVAL). */
+const typeSupport = new Map<number, boolean>();
+
+/** Whether the kernel can create maps of this type at all, with the smallest valid spec (cached). */
+function probeMapType(info: MapTypeInfo): boolean {
+  const cached = typeSupport.get(info.type);
+  if (cached !== undefined) return cached;
+  const size = (rule: MapTypeInfo['keySize']): number =>
+    'exactly' in rule
+      ? rule.exactly
+      : 'oneOf' in rule
+        ? rule.oneOf[0]!
+        : Math.max(rule.min, rule.multipleOf ?? 0);
+  const maxEntries = info.maxEntries === 'zero' ? 0 : info.maxEntries === 'ring' ? pageSize() : 1;
+  let supported = true;
+  let innerFd = -1;
+  try {
+    if (info.needsInnerMap) {
+      innerFd = createMapFd(normalizeSpec({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 }), -1);
+    }
+    const spec = normalizeSpec({
+      type: info.type,
+      keySize: size(info.keySize),
+      valueSize: size(info.valueSize),
+      maxEntries,
+      ...(innerFd >= 0 ? { innerMap: { fd: innerFd } } : {}),
+    });
+    sys.close(createMapFd(spec, innerFd));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    // Only "unknown type" answers mean no; anything else (needs BTF, permissions) says the type exists.
+    if (code === 'EINVAL' || isUnsupported(error)) supported = false;
+  } finally {
+    if (innerFd >= 0) sys.close(innerFd);
+  }
+  typeSupport.set(info.type, supported);
+  return supported;
+}

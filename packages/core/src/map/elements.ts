@@ -1,0 +1,167 @@
+/**
+ * How one map's keys and values cross into kernel buffers: the codecs it uses (defaults chosen by
+ * map type, per-CPU values wrapped one per possible CPU), the scratch buffers single-element calls
+ * reuse, and encoding/decoding with errors that name the map. Not exported from the package.
+ */
+import { bytes, type Codec, type CodecLike, resolveCodec } from '../codec/codec.ts';
+import { lpmKey } from '../codec/lpm.ts';
+import { fdValue, perCpu, perCpuStride } from '../codec/per-cpu.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import type { BpfMap } from './map.ts';
+import { findMapType, type MapTypeInfo, mapTypeLabel } from './map-types.ts';
+import { possibleCpus } from './spec.ts';
+
+/** What a map is, as its spec or the kernel describes it. */
+export interface MapShape {
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly name: string;
+}
+
+/** A zero-filled buffer of `size` bytes backed by at least one byte (a DataView needs one). */
+function scratch(size: number): Uint8Array {
+  return new Uint8Array(new ArrayBuffer(Math.max(size, 1))).subarray(0, size);
+}
+
+/**
+ * The codecs of a map's keys and values (documented on `BpfMap`), and whether keys and values are
+ * plain bytes: a right-sized Uint8Array is then passed to the kernel as is.
+ */
+export type ElementCodecs<K, V> = Pick<
+  BpfMap<K, V>,
+  'keyCodec' | 'valueCodec' | 'perCpu' | 'valueBufferSize'
+> & {
+  readonly keyRaw: boolean;
+  readonly valueRaw: boolean;
+};
+
+/**
+ * The codecs of a map given `key` and `value` (either may be missing). Without codecs, keys and
+ * values are bytes, except: LPM trie keys are `{ prefixLen, data }`, bloom filter "keys" are their
+ * values, and fd maps hold numbers. Per-CPU values are arrays of one element per possible CPU.
+ */
+export function chooseCodecs<K, V>(
+  shape: MapShape,
+  key: CodecLike | undefined,
+  value: CodecLike | undefined,
+): ElementCodecs<K, V> {
+  const info = findMapType(shape.type);
+  const perCpuValues = info?.perCpu ?? false;
+  const cpus = perCpuValues ? possibleCpus() : 1;
+  let keyCodec: Codec<unknown>;
+  if (key !== undefined) keyCodec = resolveCodec(key as Codec<unknown>);
+  else if (info?.name === 'lpm_trie') keyCodec = lpmKey(shape.keySize - 4) as Codec<unknown>;
+  else if (info?.name === 'bloom_filter') keyCodec = bytes(shape.valueSize) as Codec<unknown>;
+  else keyCodec = bytes(shape.keySize) as Codec<unknown>;
+  let element: Codec<unknown>;
+  if (value !== undefined) element = resolveCodec(value as Codec<unknown>);
+  else if (info?.fdValues && shape.valueSize === 4) element = fdValue as Codec<unknown>;
+  else element = bytes(shape.valueSize) as Codec<unknown>;
+  return {
+    keyCodec: keyCodec as Codec<K>,
+    valueCodec: (perCpuValues ? perCpu(element, cpus) : element) as Codec<V>,
+    keyRaw: key === undefined && keyCodec.name.startsWith('bytes('),
+    valueRaw: value === undefined && !perCpuValues && element.name.startsWith('bytes('),
+    perCpu: perCpuValues,
+    valueBufferSize: perCpuValues ? perCpuStride(shape.valueSize) * cpus : shape.valueSize,
+  };
+}
+
+/** The codecs and scratch buffers of one map object (pass it as another's `codecs` to share them). */
+export class MapElements<K, V> implements ElementCodecs<K, V> {
+  /** What the library knows of the map's type; undefined for types it does not know. */
+  readonly info: MapTypeInfo | undefined;
+  /** 'hash map "name"', for messages. */
+  readonly label: string;
+  // The codecs, as fields of this object: the hot paths read them without a second hop.
+  readonly keyCodec: Codec<K>;
+  readonly valueCodec: Codec<V>;
+  readonly keyRaw: boolean;
+  readonly valueRaw: boolean;
+  readonly perCpu: boolean;
+  readonly valueBufferSize: number;
+  /** Scratch key and value buffers, reused by every single-element call. */
+  readonly key: Uint8Array;
+  readonly keyView: DataView;
+  readonly value: Uint8Array;
+  readonly valueView: DataView;
+
+  constructor(shape: MapShape, codecs: ElementCodecs<K, V>) {
+    this.info = findMapType(shape.type);
+    this.label = `${mapTypeLabel(shape.type)} map${shape.name ? ` "${shape.name}"` : ''}`;
+    this.keyCodec = codecs.keyCodec;
+    this.valueCodec = codecs.valueCodec;
+    this.keyRaw = codecs.keyRaw;
+    this.valueRaw = codecs.valueRaw;
+    this.perCpu = codecs.perCpu;
+    this.valueBufferSize = codecs.valueBufferSize;
+    this.key = scratch(shape.keySize);
+    this.keyView = new DataView(this.key.buffer, 0, Math.max(shape.keySize, 1));
+    this.value = scratch(this.valueBufferSize);
+    this.valueView = new DataView(this.value.buffer, 0, Math.max(this.valueBufferSize, 1));
+  }
+
+  /** `key` as kernel bytes: itself when it already is, else written into the scratch key. */
+  encodeKey(key: K): Uint8Array {
+    if (this.keyRaw && key instanceof Uint8Array && key.length === this.key.length) return key;
+    return this.#encode('key', this.keyCodec as Codec<unknown>, this.keyView, this.key, this.keyRaw, key);
+  }
+
+  /** `value` as kernel bytes: itself when it already is, else written into the scratch value. */
+  encodeValue(value: V): Uint8Array {
+    if (this.valueRaw && value instanceof Uint8Array && value.length === this.value.length) return value;
+    return this.#encode(
+      'value',
+      this.valueCodec as Codec<unknown>,
+      this.valueView,
+      this.value,
+      this.valueRaw,
+      value,
+    );
+  }
+
+  /** The slow half of encoding: codecs, and raw bytes of the wrong length (an error). */
+  #encode(
+    what: string,
+    codec: Codec<unknown>,
+    view: DataView,
+    buffer: Uint8Array,
+    raw: boolean,
+    x: unknown,
+  ): Uint8Array {
+    if (raw && x instanceof Uint8Array) {
+      throw new InvalidArgumentError(
+        `${what} must be ${buffer.length} bytes for ${this.label}, got ${x.length}`,
+      );
+    }
+    try {
+      codec.write(view, 0, x);
+    } catch (error) {
+      throw new InvalidArgumentError(`${what} for ${this.label}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    return buffer;
+  }
+
+  /** A key the caller owns (`raw` is kept, not copied, for byte keys). */
+  decodeKey(raw: Uint8Array): K {
+    return this.keyRaw
+      ? (raw as K)
+      : this.keyCodec.read(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0);
+  }
+
+  /** Throws unless `buffer` is a Uint8Array of exactly `size` bytes (the raw calls). */
+  checkRaw(buffer: Uint8Array, size: number, what: string): void {
+    if (!(buffer instanceof Uint8Array) || buffer.length !== size) {
+      throw new InvalidArgumentError(
+        `${what} must be a Uint8Array of ${size} bytes for ${this.label}, got ${
+          buffer instanceof Uint8Array ? `${buffer.length} bytes` : typeof buffer
+        }`,
+      );
+    }
+  }
+}
