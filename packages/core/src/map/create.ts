@@ -16,6 +16,7 @@ import { KernelObject } from '../kernel-object.ts';
 import { isUnsupported } from './errors.ts';
 import type { MapTypeInfo } from './map-types.ts';
 import { createMapFd } from './ops.ts';
+import { smallestSize } from './size-rule.ts';
 import { type MapSpec, type NormalizedMapSpec, normalizeSpec, pageSize } from './spec.ts';
 
 /** A new map fd from `spec`, and the checked spec it was created from. */
@@ -81,12 +82,6 @@ const typeSupport = new Map<number, boolean>();
 function probeMapType(info: MapTypeInfo): boolean {
   const cached = typeSupport.get(info.type);
   if (cached !== undefined) return cached;
-  const size = (rule: MapTypeInfo['keySize']): number =>
-    'exactly' in rule
-      ? rule.exactly
-      : 'oneOf' in rule
-        ? rule.oneOf[0]!
-        : Math.max(rule.min, rule.multipleOf ?? 0);
   const maxEntries = info.maxEntries === 'zero' ? 0 : info.maxEntries === 'ring' ? pageSize() : 1;
   let supported = true;
   let innerFd = -1;
@@ -96,8 +91,8 @@ function probeMapType(info: MapTypeInfo): boolean {
     }
     const spec = normalizeSpec({
       type: info.type,
-      keySize: size(info.keySize),
-      valueSize: size(info.valueSize),
+      keySize: smallestSize(info.keySize),
+      valueSize: smallestSize(info.valueSize),
       maxEntries,
       ...(innerFd >= 0 ? { innerMap: { fd: innerFd } } : {}),
     });

@@ -16,10 +16,10 @@ export {
   type MapTypeName,
   mapTypes,
   type PerCpuMapTypeName,
-  type SizeRule,
 } from './map-types.ts';
 export { MapMemory } from './memory.ts';
 export type { OpenOptions, PinOpenOptions } from './open.ts';
 export type { GetOptions, SetOptions, UpdateFlagName, UpdateMode } from './options.ts';
 export { RingBuffer, type RingBufferMap, type RingRecord, type RingRecordHandler } from './ring-buffer.ts';
+export type { SizeRule } from './size-rule.ts';
 export { type MapBtf, type MapSpec, pageSize, possibleCpus } from './spec.ts';

@@ -1,10 +1,13 @@
 import { MapFlags, MapType } from '@ebpf/uapi';
+import type { SizeRule } from './size-rule.ts';
 
 /**
  * The table of map types: what each type requires of key size, value size, max entries and flags,
  * so a spec is checked before the syscall with an error that says what is wrong, and what each
- * type can do from user space (delete, iterate, batch, push/pop...).
+ * type can do from user space (delete, iterate, batch, push/pop...). Sizes are `SizeRule`s
+ * (`size-rule.ts`), re-exported here because `MapTypeInfo` is written in them.
  */
+export type { SizeRule } from './size-rule.ts';
 
 /** Map type names, as the kernel spells them without `BPF_MAP_TYPE_` and in lower case. */
 export type MapTypeName =
@@ -44,12 +47,6 @@ export type MapTypeName =
 
 /** Names of the per-CPU map types, whose values are one per possible CPU. */
 export type PerCpuMapTypeName = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash' | 'percpu_cgroup_storage';
-
-/** A size rule: an exact size, one of several, or any size in a range. */
-export type SizeRule =
-  | { readonly exactly: number }
-  | { readonly oneOf: readonly number[] }
-  | { readonly min: number; readonly max?: number; readonly multipleOf?: number };
 
 /** What a map type holds in its values when they are file descriptors of other objects. */
 export type FdValueKind = 'map' | 'prog' | 'perf_event' | 'cgroup' | 'socket' | 'xsk';
@@ -411,24 +408,4 @@ export function findMapType(type: string | number): MapTypeInfo | undefined {
 /** A name for messages: 'hash' or 'map type 42'. */
 export function mapTypeLabel(type: number): string {
   return byNumber.get(type)?.name ?? `map type ${type}`;
-}
-
-/** Describes a size rule for an error message. */
-export function describeRule(rule: SizeRule): string {
-  if ('exactly' in rule) return `exactly ${rule.exactly}`;
-  if ('oneOf' in rule) return `one of ${rule.oneOf.join(', ')}`;
-  let text = rule.max !== undefined ? `between ${rule.min} and ${rule.max}` : `at least ${rule.min}`;
-  if (rule.multipleOf) text += `, a multiple of ${rule.multipleOf}`;
-  return text;
-}
-
-/** Whether `size` satisfies `rule`. */
-export function satisfies(rule: SizeRule, size: number): boolean {
-  if ('exactly' in rule) return size === rule.exactly;
-  if ('oneOf' in rule) return rule.oneOf.includes(size);
-  return (
-    size >= rule.min &&
-    (rule.max === undefined || size <= rule.max) &&
-    (!rule.multipleOf || size % rule.multipleOf === 0)
-  );
 }

@@ -3,7 +3,8 @@ import { MapFlags } from '@ebpf/uapi';
 import { type Codec, type CodecLike, resolveCodec } from '../codec/codec.ts';
 import type { HasFd } from '../codec/per-cpu.ts';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
-import { describeRule, findMapType, type MapTypeInfo, type MapTypeName, satisfies } from './map-types.ts';
+import { findMapType, type MapTypeInfo, type MapTypeName } from './map-types.ts';
+import { describeRule, satisfies } from './size-rule.ts';
 
 /** BTF type information for a map (needed by local storage maps and spin locks, optional elsewhere). */
 export interface MapBtf {
