@@ -43,11 +43,47 @@ export interface LoadResult {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * A NUL-terminated copy of `text`, allocated off the V8 heap: a small on-heap typed array would be
+ * copied out of the heap the first time native code asks for its address, on every load.
+ */
 function cString(text: string): Uint8Array {
-  const bytes = new Uint8Array(Buffer.byteLength(text) + 1);
+  const bytes = new Uint8Array(new ArrayBuffer(Buffer.byteLength(text) + 1));
   encoder.encodeInto(text, bytes);
   return bytes;
 }
+
+/** The last license loaded, as bytes: a process loads with one or two licenses, each load reuses it. */
+let licenseText = '';
+let licenseBytes: Uint8Array = new Uint8Array(1);
+function licenseCString(text: string): Uint8Array {
+  if (text !== licenseText) {
+    licenseBytes = cString(text);
+    licenseText = text;
+  }
+  return licenseBytes;
+}
+
+/**
+ * The first try's log buffer, allocated once and reused by every load that asks for a log no
+ * bigger than it: a fresh 64 KiB buffer per load cost more than the rest of the library's work
+ * (calloc, zeroing, the kernel faulting its pages in, and external-memory GC pressure). Loads are
+ * synchronous and the text is decoded into a string before the call returns, so nothing aliases
+ * it. Bigger logs and the grown buffers of ENOSPC retries are allocated per load.
+ */
+let sharedLog: Uint8Array | undefined;
+function logBuffer(size: number): Uint8Array {
+  if (size > firstLogSize) return new Uint8Array(new ArrayBuffer(size));
+  sharedLog ??= new Uint8Array(new ArrayBuffer(firstLogSize));
+  const log = size === firstLogSize ? sharedLog : sharedLog.subarray(0, size);
+  // The kernel NUL-terminates what it writes; this keeps a log it did not write from reading as
+  // the previous load's.
+  log[0] = 0;
+  return log;
+}
+
+/** One attr for every load (loads are synchronous); its pointers are cleared after each call. */
+let sharedAttr: AttrBuffer<typeof ProgLoadAttr> | undefined;
 
 function logText(buffer: Uint8Array): string {
   const end = buffer.indexOf(0);
@@ -63,16 +99,27 @@ const hasField = (field: string) => field in ProgLoadAttr.fields;
  * maximum. A verifier rejection becomes a `VerifierError` carrying the log.
  */
 export function loadProgram(load: ResolvedLoad): LoadResult {
-  const attr = new AttrBuffer(ProgLoadAttr);
-  const license = cString(load.license);
-  const what = `${programTypeName(load.type)} program${load.name ? ` "${load.name}"` : ''}`;
+  // Taken, not shared, while in use: a load started from inside this one (none today) gets its own.
+  const attr = sharedAttr ?? new AttrBuffer(ProgLoadAttr);
+  sharedAttr = undefined;
+  try {
+    return loadWith(attr, load);
+  } finally {
+    // Drop the references to the caller's bytecode and the log before the attr waits for the next load.
+    attr.reset();
+    sharedAttr = attr;
+  }
+}
+
+function loadWith(attr: AttrBuffer<typeof ProgLoadAttr>, load: ResolvedLoad): LoadResult {
+  const license = licenseCString(load.license);
   const instructionCount = load.bytecode.length / 8;
 
   let logLevel = load.logLevel;
   let logSize = logLevel === 0 ? 0 : Math.max(minLogSize, Math.min(load.logSize ?? firstLogSize, maxLogSize));
   let firstError: unknown;
   for (;;) {
-    const log = logLevel === 0 ? null : new Uint8Array(logSize);
+    const log = logLevel === 0 ? null : logBuffer(logSize);
     attr.reset();
     attr.u32('progType', load.type);
     attr.u32('insnCnt', instructionCount);
@@ -109,6 +156,7 @@ export function loadProgram(load: ResolvedLoad): LoadResult {
         continue;
       }
       const text = log === null ? '' : logText(log);
+      const what = `${programTypeName(load.type)} program${load.name ? ` "${load.name}"` : ''}`;
       throw loadError(error, firstError, text, what, load, instructionCount);
     }
   }
