@@ -5,6 +5,7 @@ import {
   type HasInstructions,
   type Instruction,
   type Item,
+  isLabel,
   link,
   resolveMaps,
 } from '@ebpf/asm';
@@ -47,8 +48,11 @@ export function encodeInstructions(
     );
   }
   try {
+    // A list without labels or symbolic targets links to itself: skip the copy (encode() does too).
     const linked = isList
-      ? link(instructions as readonly Item[]).instructions
+      ? needsLinking(instructions as readonly Item[])
+        ? link(instructions as readonly Item[]).instructions
+        : (instructions as readonly Instruction[])
       : (instructions as HasInstructions).instructions;
     return resolveAndEncode(linked, maps);
   } catch (error) {
@@ -59,13 +63,23 @@ export function encodeInstructions(
   }
 }
 
+function needsLinking(items: readonly Item[]): boolean {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as Item | undefined;
+    if (item === null || typeof item !== 'object' || isLabel(item) || item.target !== undefined) return true;
+  }
+  return false;
+}
+
 function resolveAndEncode(
   instructions: readonly Instruction[],
   maps: Readonly<Record<string, MapLike>>,
 ): Uint8Array {
+  let referencesMaps = false;
   for (let i = 0; i < instructions.length; i++) {
     const name = instructions[i]?.map;
     if (name === undefined) continue;
+    referencesMaps = true;
     const map = Object.hasOwn(maps, name) ? maps[name] : undefined;
     if (map === undefined || typeof map !== 'object' || map === null) {
       const known = Object.keys(maps);
@@ -74,6 +88,8 @@ function resolveAndEncode(
       );
     }
   }
+  // No map references: resolveMaps would only copy the list.
+  if (!referencesMaps) return encode(instructions);
   return encode(resolveMaps(instructions, (name) => (maps[name] as MapLike).fd));
 }
 
