@@ -115,6 +115,10 @@ function need(cond: boolean, field: string, what: string): string | undefined {
   return cond ? undefined : `${field} ${what}`;
 }
 
+/** Bounds of a 64-bit immediate (either signedness), built once: bigint arithmetic allocates. */
+const minImm64 = -(1n << 63n);
+const limitImm64 = 1n << 64n;
+
 /**
  * Why this instruction is not a valid, canonical encoding (unknown opcode, field out of range,
  * a reserved field not zero), or undefined when it is. Shared by the encoder, the decoder and
@@ -130,7 +134,7 @@ export function instructionProblem(insn: Instruction): [field: string, reason: s
   }
   if (op === LDDW) {
     if (typeof imm !== 'bigint') return ['imm', 'lddw needs a bigint immediate'];
-    if (imm < -(1n << 63n) || imm >= 1n << 64n) return ['imm', `immediate ${imm} does not fit in 64 bits`];
+    if (imm < minImm64 || imm >= limitImm64) return ['imm', `immediate ${imm} does not fit in 64 bits`];
     if (src > PseudoSrc.MapIdxValue) return ['src', `lddw pseudo source ${src} is unknown`];
     return off === 0 ? undefined : ['off', 'lddw offset must be 0'];
   }
