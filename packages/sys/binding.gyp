@@ -7,6 +7,7 @@
         "src/errors.cc",
         "src/bpf.cc",
         "src/maps.cc",
+        "src/testrun.cc",
         "src/mmap.cc",
         "src/perf.cc",
         "src/poll.cc",

@@ -31,6 +31,7 @@ napi_value Init(napi_env env, napi_value exports) {
   ExportInt(env, exports, "napiVersion", NAPI_VERSION);
   InitBpf(env, exports);
   InitMaps(env, exports);
+  InitTestRun(env, exports);
   InitMmap(env, exports);
   InitPerf(env, exports);
   InitPoll(env, exports);

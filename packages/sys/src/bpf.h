@@ -55,6 +55,7 @@ bool FdWatched(int fd);
 // Registration of each file's exports.
 void InitBpf(napi_env env, napi_value exports);
 void InitMaps(napi_env env, napi_value exports);
+void InitTestRun(napi_env env, napi_value exports);
 void InitMmap(napi_env env, napi_value exports);
 void InitPerf(napi_env env, napi_value exports);
 void InitPoll(napi_env env, napi_value exports);

@@ -13,14 +13,16 @@ import type { SysError } from './errors.ts';
 import {
   type FdKind,
   type MapSizes,
+  type Native,
   type NativeFdWatcher,
   native,
   type PointerField,
   type PointerPairs,
+  type TestRunField,
 } from './native.ts';
 
 export { errnoName, hintFor, SysError, type SysErrorOptions } from './errors.ts';
-export type { FdKind, MapSizes, PointerField, PointerPairs };
+export type { FdKind, MapSizes, PointerField, PointerPairs, TestRunField };
 
 // ---------------------------------------------------------------------------------------------
 // bpf()
@@ -193,6 +195,53 @@ export const mapSizes: (fd: number) => MapSizes | null = native.mapSizes;
 
 /** Number of possible CPUs (`/sys/devices/system/cpu/possible`), the per-CPU value multiplier. */
 export const possibleCpus: () => number = native.possibleCpus;
+
+// ---------------------------------------------------------------------------------------------
+// Test runs
+
+/**
+ * `BPF_PROG_TEST_RUN` without the generic pointer table: what {@link bpf} does for
+ * `Cmd.ProgTestRun`, checked alike, at the price of a map hot path. Every size field of the attr
+ * is the length of the buffer it describes (`data_size_in = dataIn.length`,
+ * `data_size_out = dataOut.length`, `ctx_size_in/out` likewise), so no argument can make the
+ * kernel read or write outside a JS buffer; a null, undefined, empty or detached buffer passes as
+ * none (size 0). `repeat`, `flags` (`TestRunFlags`), `cpu` (with `BPF_F_TEST_RUN_ON_CPU`) and
+ * `batchSize` (XDP live frames) are u32s; undefined means 0. The attr is built on the stack; no
+ * allocation.
+ *
+ * After the call, also when the kernel fails it, `result` (a Uint32Array of at least 4 elements,
+ * {@link TestRunResult} names the slots) holds `[retval, data_size_out, ctx_size_out, duration]`:
+ * on `ENOSPC` the sizes are what the program produced, beyond the buffers' room.
+ *
+ * @throws TypeError / RangeError for a bad argument, SysError when the kernel fails the call
+ *   (EINTR is not retried here).
+ *
+ * @example
+ * ```ts
+ * const result = new Uint32Array(4);
+ * progTestRun(progFd, packet, null, null, null, 1, 0, 0, 0, result);
+ * result[TestRunResult.Retval]; // 2 for XDP_PASS
+ * ```
+ */
+export const progTestRun: Native['progTestRun'] = native.progTestRun;
+
+/** Slots of {@link progTestRun}'s `result` array. */
+export const TestRunResult = {
+  /** The program's return value. */
+  Retval: 0,
+  /** Bytes of output data the program produced (may exceed `dataOut.length` on ENOSPC). */
+  DataSizeOut: 1,
+  /** Bytes of output context (may exceed `ctxOut.length` on ENOSPC). */
+  CtxSizeOut: 2,
+  /** Mean nanoseconds per run, as the kernel measured them. */
+  Duration: 3,
+} as const;
+
+/**
+ * The `bpf_attr` fields {@link progTestRun} fills and reads, with their offsets in its native
+ * struct (for tests holding it to `@ebpf/uapi`'s `TestRunAttr`).
+ */
+export const testRunFields: () => TestRunField[] = native.testRunFields;
 
 // ---------------------------------------------------------------------------------------------
 // fds

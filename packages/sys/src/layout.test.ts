@@ -5,7 +5,14 @@
  */
 import * as uapi from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
-import { attrSize, commandCount, commandName, infoPointerFields, pointerFields } from './index.ts';
+import {
+  attrSize,
+  commandCount,
+  commandName,
+  infoPointerFields,
+  pointerFields,
+  testRunFields,
+} from './index.ts';
 
 type Layout = { name: string; size: number; fields: Record<string, { offset: number; type: string }> };
 
@@ -104,6 +111,19 @@ describe('native pointer tables agree with @ebpf/uapi', () => {
       Cmd.ProgQuery,
     ]) {
       expect(attrSize(cmd), commandName(cmd)).toBe(layoutOf[cmd]?.size);
+    }
+  });
+
+  it("progTestRun's own attr struct: every field at TestRunAttr's offset", () => {
+    const fields = testRunFields();
+    expect(fields.map((f) => camel(f.name)).sort()).toEqual(Object.keys(uapi.TestRunAttr.fields).sort());
+    for (const f of fields) {
+      expect(
+        uapi.TestRunAttr.fields[camel(f.name) as keyof typeof uapi.TestRunAttr.fields],
+        f.name,
+      ).toMatchObject({
+        offset: f.offset,
+      });
     }
   });
 

@@ -10,6 +10,14 @@ export interface PointerField {
   readonly name: string;
 }
 
+/** One field of the struct `progTestRun` builds: its byte offset and C name ('data_size_out'). */
+export interface TestRunField {
+  /** Byte offset in `union bpf_attr`'s `test` member. */
+  readonly offset: number;
+  /** The C field name. */
+  readonly name: string;
+}
+
 /** The map facts the size cache holds for an fd: [map type, key size, value size per call]. */
 export type MapSizes = readonly [type: number, keySize: number, valueSize: number];
 
@@ -56,6 +64,19 @@ export interface Native {
   mapDelete(fd: number, key: Uint8Array | null): boolean;
   mapNextKey(fd: number, key: Uint8Array | null, next: Uint8Array): boolean;
   mapLookupAndDelete(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): boolean;
+  progTestRun(
+    progFd: number,
+    dataIn: Uint8Array | null | undefined,
+    dataOut: Uint8Array | null | undefined,
+    ctxIn: Uint8Array | null | undefined,
+    ctxOut: Uint8Array | null | undefined,
+    repeat: number,
+    flags: number,
+    cpu: number,
+    batchSize: number,
+    result: Uint32Array,
+  ): void;
+  testRunFields(): TestRunField[];
   noop(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): boolean;
   close(fd: number): void;
   dup(fd: number): number;

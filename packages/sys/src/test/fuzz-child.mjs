@@ -359,6 +359,20 @@ for (let round = 0; round < rounds; round++) {
     sys.mapLookupAndDelete(fd, chance(0.3) ? null : anyBytes(), anyBytes(), anyNum()),
   );
   attempt('noop', () => sys.noop(fd, anyBytes(), anyBytes(), anyNum()));
+  attempt('progTestRun', () =>
+    sys.progTestRun(
+      chance(0.7) ? pick(progs) : anyFd(),
+      anyBytes(),
+      chance(0.3) ? null : anyBytes(),
+      chance(0.6) ? null : anyBytes(),
+      chance(0.6) ? null : anyBytes(),
+      chance(0.8) ? int(4) : anyNum(),
+      chance(0.8) ? pick([0, 0, 1, 4]) : anyNum(), // no XDP live frames (2): packets into the stack
+      chance(0.8) ? int(2) : anyNum(),
+      chance(0.9) ? 0 : anyNum(),
+      chance(0.85) ? pick([new Uint32Array(4), new Uint32Array(8)]) : anyValue(),
+    ),
+  );
   attempt('mapSizes', () => sys.mapSizes(anyFd()));
   attempt('adoptMap', () => sys.adoptMap(anyFd()));
   attempt('pointerFields', () => sys.pointerFields(anyNum(), anyNum()));
