@@ -248,6 +248,8 @@ requireKernel('BpfProgram', () => {
       expect(() => prog.run()).toThrow(/wants a packet in data/);
       expect(() => prog.run({ data: 'x' as never })).toThrow(InvalidArgumentError);
       expect(() => prog.run({ data: packet, repeat: -1 })).toThrow(/repeat must be/);
+      expect(() => prog.run({ data: packet, flags: 2 ** 32 })).toThrow(/flags must be/);
+      expect(() => prog.run({ data: packet, cpu: -1 })).toThrow(/cpu must be/);
     });
 
     it('reports program types without test runs as not supported', () => {

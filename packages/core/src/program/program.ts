@@ -7,7 +7,6 @@ import {
   ProgBindMapAttr,
   ProgType,
   StatsType,
-  TestRunAttr,
   TestRunFlags,
 } from '@ebpf/uapi';
 import { InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
@@ -116,66 +115,14 @@ const outputSlack = 512;
 const ENOTSUPP = 524;
 const EOPNOTSUPP = 95;
 
-/** Reused state of `prog.run`: one attr buffer per program, so a run allocates nothing. */
-class TestRunState {
-  readonly attr = new AttrBuffer(TestRunAttr);
-  readonly #view = new DataView(
-    this.attr.bytes.buffer,
-    this.attr.bytes.byteOffset,
-    this.attr.bytes.byteLength,
-  );
-  // Where each buffer goes in `attr.pointers` ([offset, buffer, ...]), found once.
-  readonly #dataIn = pointerSlot(this.attr, 'dataIn');
-  readonly #dataOut = pointerSlot(this.attr, 'dataOut');
-  readonly #ctxIn = pointerSlot(this.attr, 'ctxIn');
-  readonly #ctxOut = pointerSlot(this.attr, 'ctxOut');
+/**
+ * Where `sys.progTestRun` writes the kernel's outputs (`sys.TestRunResult` slots). One for the
+ * module: a run is synchronous and reads it before anything else can run another.
+ */
+const testRunResult = new Uint32Array(4);
+const R = sys.TestRunResult;
 
-  /** Fills the attr for one run: straight to the layout's offsets, no lookups by name. */
-  prepare(
-    fd: number,
-    data: Uint8Array | undefined,
-    dataOut: Uint8Array | undefined,
-    context: Uint8Array | undefined,
-    contextOut: Uint8Array | undefined,
-    repeat: number,
-    flags: number,
-    cpu: number,
-  ): void {
-    const view = this.#view;
-    const pointers = this.attr.pointers;
-    this.attr.bytes.fill(0);
-    view.setUint32(T.progFd.offset, fd, LE);
-    view.setUint32(T.dataSizeIn.offset, data?.length ?? 0, LE);
-    view.setUint32(T.dataSizeOut.offset, dataOut?.length ?? 0, LE);
-    view.setUint32(T.ctxSizeIn.offset, context?.length ?? 0, LE);
-    view.setUint32(T.ctxSizeOut.offset, contextOut?.length ?? 0, LE);
-    view.setUint32(T.repeat.offset, repeat, LE);
-    view.setUint32(T.flags.offset, flags, LE);
-    view.setUint32(T.cpu.offset, cpu, LE);
-    pointers[this.#dataIn] = data !== undefined && data.length > 0 ? data : null;
-    pointers[this.#dataOut] = dataOut !== undefined && dataOut.length > 0 ? dataOut : null;
-    pointers[this.#ctxIn] = context !== undefined && context.length > 0 ? context : null;
-    pointers[this.#ctxOut] = contextOut !== undefined && contextOut.length > 0 ? contextOut : null;
-  }
-
-  /** Reads a 32-bit field the kernel wrote back. */
-  get(field: { readonly offset: number }): number {
-    return this.#view.getUint32(field.offset, LE);
-  }
-}
-
-const T = TestRunAttr.fields;
-/** The kernel reads attrs in host byte order. */
-const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function pointerSlot(
-  attr: AttrBuffer<typeof TestRunAttr>,
-  name: 'dataIn' | 'dataOut' | 'ctxIn' | 'ctxOut',
-): number {
-  const index = attr.pointers.indexOf(TestRunAttr.fields[name].offset);
-  if (index < 0 || index % 2 !== 0) throw new Error(`TestRunAttr.${name} is not a pointer field`);
-  return index + 1;
-}
+const u32Max = 0xffffffff;
 
 /**
  * A loaded eBPF program: owns its fd. Load one with `BpfProgram.load`, run it with `run`, attach
@@ -190,7 +137,6 @@ export class BpfProgram extends PinnableObject {
   readonly attachType: number | undefined;
   /** The verifier's log of this load, when `logLevel` asked for one. */
   readonly verifierLog: string | undefined;
-  #testRun: TestRunState | undefined;
 
   private constructor(
     fd: number,
@@ -432,8 +378,14 @@ export class BpfProgram extends PinnableObject {
     if (context !== undefined && !(context instanceof Uint8Array)) {
       throw new InvalidArgumentError('context must be a Uint8Array');
     }
-    if (!Number.isInteger(repeat) || repeat < 0 || repeat > 0xffffffff) {
+    if (!Number.isInteger(repeat) || repeat < 0 || repeat > u32Max) {
       throw new InvalidArgumentError(`repeat must be a 32-bit unsigned integer, got ${repeat}`);
+    }
+    if (!Number.isInteger(flags) || flags < 0 || flags > u32Max) {
+      throw new InvalidArgumentError(`flags must be a 32-bit unsigned integer, got ${options.flags}`);
+    }
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu > u32Max) {
+      throw new InvalidArgumentError(`cpu must be a 32-bit unsigned integer, got ${cpu}`);
     }
     let dataOut = options.dataOut;
     if (dataOut !== undefined && !(dataOut instanceof Uint8Array)) {
@@ -444,13 +396,12 @@ export class BpfProgram extends PinnableObject {
     }
     let contextOut = context === undefined || context.length === 0 ? undefined : offHeap(context.length);
 
-    this.#testRun ??= new TestRunState();
-    const state = this.#testRun;
-    const attr = state.attr;
+    // The dedicated entry point: every size field is the length of its buffer (empty = none),
+    // checked natively; the kernel's outputs land in testRunResult, also on failure.
+    const result = testRunResult;
     for (;;) {
-      state.prepare(fd, data, dataOut, context, contextOut, repeat, flags, cpu);
       try {
-        sys.bpf(Cmd.ProgTestRun, attr.bytes, attr.pointers);
+        sys.progTestRun(fd, data, dataOut, context, contextOut, repeat, flags, cpu, 0, result);
       } catch (error) {
         const code = (error as { code?: string }).code;
         const errno = (error as { errno?: number }).errno;
@@ -458,8 +409,8 @@ export class BpfProgram extends PinnableObject {
         if (code === 'ENOSPC') {
           // The program grew the packet or context beyond our buffers: the kernel says how much
           // it wrote in full; rerun with room for it.
-          const needData = state.get(T.dataSizeOut);
-          const needContext = state.get(T.ctxSizeOut);
+          const needData = result[R.DataSizeOut] as number;
+          const needContext = result[R.CtxSizeOut] as number;
           let grew = false;
           if (dataOut !== undefined && needData > dataOut.length) {
             dataOut = offHeap(needData);
@@ -486,11 +437,11 @@ export class BpfProgram extends PinnableObject {
         }
         throw translateSysError(error, `test-running ${this.#what()}`);
       }
-      const retval = state.get(T.retval);
-      const duration = state.get(T.duration);
-      const outLength = dataOut === undefined ? 0 : Math.min(state.get(T.dataSizeOut), dataOut.length);
+      const retval = result[R.Retval] as number;
+      const duration = result[R.Duration] as number;
+      const outLength = dataOut === undefined ? 0 : Math.min(result[R.DataSizeOut] as number, dataOut.length);
       const contextLength =
-        contextOut === undefined ? 0 : Math.min(state.get(T.ctxSizeOut), contextOut.length);
+        contextOut === undefined ? 0 : Math.min(result[R.CtxSizeOut] as number, contextOut.length);
       return {
         retval,
         data:
