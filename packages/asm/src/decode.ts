@@ -4,6 +4,9 @@ import { DecodeError } from './errors.ts';
 import { type Instruction, instructionProblem } from './instruction.ts';
 import { LDDW } from './opcode.ts';
 
+/** Joins `lddw` immediate halves without bigint arithmetic. */
+const immScratch = new DataView(new ArrayBuffer(8));
+
 /**
  * Decodes an instruction stream into instructions (`lddw` from its two slots into one
  * instruction with a bigint `imm`). Unknown opcodes, reserved fields that are not zero, a
@@ -41,8 +44,10 @@ export function decode(bytes: Uint8Array, options: CodecOptions = {}): Instructi
       ) {
         throw new DecodeError('second slot of lddw must have opcode, registers and offset 0', at + 8);
       }
-      const hi = view.getInt32(at + 12, little);
-      insn = { op, dst, src, off, imm: (BigInt(hi) << 32n) | BigInt(lo >>> 0) };
+      // The signed 64-bit immediate through a scratch view: one bigint, not four.
+      immScratch.setInt32(0, lo, true);
+      immScratch.setInt32(4, view.getInt32(at + 12, little), true);
+      insn = { op, dst, src, off, imm: immScratch.getBigInt64(0, true) };
     } else {
       insn = { op, dst, src, off, imm: lo };
     }

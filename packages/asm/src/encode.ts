@@ -65,6 +65,9 @@ export function encode(input: HasInstructions | readonly Item[], options: CodecO
   return out;
 }
 
+/** Splits `lddw` immediates into halves without bigint arithmetic. */
+const immScratch = new DataView(new ArrayBuffer(8));
+
 /**
  * Encodes linked instructions into `target` at byte `offset`, without allocating; returns the
  * number of bytes written. Throws {@link InvalidInstructionError} when `target` is too short.
@@ -98,10 +101,12 @@ export function encodeInto(
     view.setUint8(at + 1, regs);
     view.setInt16(at + 2, insn.off, little);
     if (size === 16) {
-      const imm = insn.imm as bigint;
-      view.setInt32(at + 4, Number(BigInt.asIntN(32, imm)), little);
+      // The 64-bit pattern of the (checked) immediate through a scratch view: shifts and
+      // BigInt.asUintN would allocate a bigint each.
+      immScratch.setBigUint64(0, insn.imm as bigint, true);
+      view.setUint32(at + 4, immScratch.getUint32(0, true), little);
       view.setUint32(at + 8, 0, little);
-      view.setUint32(at + 12, Number(BigInt.asUintN(32, imm >> 32n)), little);
+      view.setUint32(at + 12, immScratch.getUint32(4, true), little);
     } else {
       view.setInt32(at + 4, insn.imm as number, little);
     }

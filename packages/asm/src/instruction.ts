@@ -177,11 +177,10 @@ function shapeProblem(op: number, dst: number, src: number, off: number, imm: nu
         return need(off === 0 || off === 1, 'off', 'must be 0 or 1 (signed)');
       if (code === AluOp.Mov && x) {
         const ok = off === 0 || off === 8 || off === 16 || (off === 32 && cls === InsnClass.Alu64);
-        return need(
-          ok,
-          'off',
-          `${off} is not a sign-extension width for ${cls === InsnClass.Alu64 ? 'mov' : 'mov32'}`,
-        );
+        // Messages with numbers in them are built only on failure: valid instructions allocate nothing.
+        return ok
+          ? undefined
+          : `off ${off} is not a sign-extension width for ${cls === InsnClass.Alu64 ? 'mov' : 'mov32'}`;
       }
       return need(off === 0, 'off', 'must be 0');
     }
@@ -236,17 +235,15 @@ function shapeProblem(op: number, dst: number, src: number, off: number, imm: nu
       }
       if (dst !== 0 || off !== 0) return 'dst and off must be 0 for legacy packet loads';
       if (mode === InsnMode.Abs) return need(src === 0, 'src', 'must be 0 for ld_abs');
-      return need(regOk(src), 'src', `register r${src} is out of range (r0 to r10)`);
+      return regOk(src) ? undefined : `src register r${src} is out of range (r0 to r10)`;
     }
     case InsnClass.Ldx: {
       const mode = opMode(op);
       if (mode !== InsnMode.Mem && !(mode === InsnMode.Memsx && opSize(op) !== InsnSize.Dw)) {
         return `opcode 0x${hex2(op)} is not a valid load`;
       }
-      return (
-        need(regOk(src), 'src', `register r${src} is out of range (r0 to r10)`) ??
-        need(imm === 0, 'imm', 'must be 0 for a load')
-      );
+      if (!regOk(src)) return `src register r${src} is out of range (r0 to r10)`;
+      return need(imm === 0, 'imm', 'must be 0 for a load');
     }
     case InsnClass.St:
       if (opMode(op) !== InsnMode.Mem) return `opcode 0x${hex2(op)} is not a valid store`;
@@ -257,11 +254,9 @@ function shapeProblem(op: number, dst: number, src: number, off: number, imm: nu
       if (!regOk(src)) return `src register r${src} is out of range (r0 to r10)`;
       if (mode === InsnMode.Mem) return need(imm === 0, 'imm', 'must be 0 for a store');
       if (mode !== InsnMode.Atomic) return `opcode 0x${hex2(op)} is not a valid store`;
-      return need(
-        isValidAtomicImm(imm, opSize(op)),
-        'imm',
-        `0x${imm.toString(16)} is not an atomic operation for this width`,
-      );
+      return isValidAtomicImm(imm, opSize(op))
+        ? undefined
+        : `imm 0x${imm.toString(16)} is not an atomic operation for this width`;
     }
   }
 }
