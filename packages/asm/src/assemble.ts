@@ -66,6 +66,21 @@ interface Mem {
   off: number;
 }
 
+// Patterns used per line or per token, built once (a regex literal in a function is a new
+// RegExp object each time it is evaluated).
+const REGISTER = /^[rw](10|[0-9])$/;
+const REGISTER_LIKE = /^[rw][0-9]+$/;
+const SIZE_TYPE = /^([us])(8|16|32|64)$/;
+const SIGN_EXTEND_TYPE = /^s(8|16|32)$/;
+const BYTE_SWAP = /^(le|be|bswap)(16|32|64)$/;
+const EXCHANGE = /^(xchg_64|xchg32_32|cmpxchg_64|cmpxchg32_32)$/;
+const FILE_FORMAT = /^\S.*file format /;
+const DISASSEMBLY_OF = /^Disassembly of section /;
+const DIRECTIVE = /^\s*\./;
+/** The range a 64-bit immediate may be spelled in (signed or unsigned). */
+const MIN_IMM64 = -(1n << 63n);
+const MAX_IMM64 = (1n << 64n) - 1n;
+
 /** A cursor over one line's tokens. */
 class Cursor {
   i = 0;
@@ -113,12 +128,12 @@ class Cursor {
 
   isReg(k = 0): boolean {
     const t = this.peek(k);
-    return t?.kind === 'ident' && /^[rw](10|[0-9])$/.test(t.text);
+    return t?.kind === 'ident' && REGISTER.test(t.text);
   }
 
   reg(): Reg {
     const t = this.peek();
-    if (t?.kind === 'ident' && /^[rw][0-9]+$/.test(t.text)) {
+    if (t?.kind === 'ident' && REGISTER_LIKE.test(t.text)) {
       const index = Number(t.text.slice(1));
       if (index > 10) throw new Fail(`register ${t.text} is out of range (r0 to r10)`, t.column);
       this.i++;
@@ -188,7 +203,7 @@ class Cursor {
   type(signed: boolean): { size: number; signed: boolean; bytes: number } {
     this.expect('(');
     const t = this.ident('a type like u32');
-    const m = /^([us])(8|16|32|64)$/.exec(t.text);
+    const m = SIZE_TYPE.exec(t.text);
     if (!m || (m[1] === 's' && (!signed || m[2] === '64')))
       throw new Fail(`'${t.text}' is not a valid access type here`, t.column);
     this.expect('*');
@@ -344,7 +359,7 @@ function statement(c: Cursor, sym: (extra?: Symbolic) => Symbolic, context: Cont
       return make(InsnClass.St | InsnMode.Mem | type.size, m.base.index, 0, m.off, c.imm32());
     }
   }
-  if (!/^[rw][0-9]+$/.test(first.text)) throw new Fail(`unknown instruction '${first.text}'`, first.column);
+  if (!REGISTER_LIKE.test(first.text)) throw new Fail(`unknown instruction '${first.text}'`, first.column);
   const dst = c.reg();
   const opTok = c.next('an operator');
   if (opTok.text !== '=') {
@@ -384,7 +399,7 @@ function assignment(c: Cursor, dst: Reg, make: Make): Instruction {
     return make(cls | AluOp.Neg, dst.index, 0, 0, 0);
   }
   // dst = (s8)src
-  if (t.text === '(' && c.peek(1)?.kind === 'ident' && /^s(8|16|32)$/.test(c.peek(1)!.text)) {
+  if (t.text === '(' && c.peek(1)?.kind === 'ident' && SIGN_EXTEND_TYPE.test(c.peek(1)!.text)) {
     c.next('(');
     const bits = Number(c.next('type').text.slice(1));
     c.expect(')');
@@ -422,7 +437,7 @@ function assignment(c: Cursor, dst: Reg, make: Make): Instruction {
     return make(InsnClass.Ldx | InsnMode.Mem | type.size, dst.index, m.base.index, m.off, 0);
   }
   if (t.kind === 'ident') {
-    const swap = /^(le|be|bswap)(16|32|64)$/.exec(t.text);
+    const swap = BYTE_SWAP.exec(t.text);
     if (swap && c.isReg(1)) {
       c.next('swap');
       const r = c.reg();
@@ -456,7 +471,7 @@ function assignment(c: Cursor, dst: Reg, make: Make): Instruction {
         throw new Fail('a fetching atomic returns into its source register', src.column);
       return make(InsnClass.Stx | InsnMode.Atomic | type.size, m.base.index, src.index, m.off, fetch!);
     }
-    const xchg = /^(xchg_64|xchg32_32|cmpxchg_64|cmpxchg32_32)$/.exec(t.text);
+    const xchg = EXCHANGE.exec(t.text);
     if (xchg) {
       c.next(t.text);
       c.expect('(');
@@ -494,10 +509,10 @@ function assignment(c: Cursor, dst: Reg, make: Make): Instruction {
   }
   if (!c.isNumber()) throw new Fail('expected a register, a number or a load', c.column);
   const save = c.i;
-  c.int('immediate', -(1n << 63n), (1n << 64n) - 1n);
+  c.int('immediate', MIN_IMM64, MAX_IMM64);
   if (c.is('ll')) {
     c.i = save;
-    const v = c.int('64-bit immediate', -(1n << 63n), (1n << 64n) - 1n);
+    const v = c.int('64-bit immediate', MIN_IMM64, MAX_IMM64);
     c.next('ll');
     if (!dst.wide) throw new Fail('lddw needs a 64-bit register', dst.column);
     return make(LDDW, dst.index, 0, 0, BigInt.asIntN(64, v));
@@ -568,7 +583,7 @@ export function parse(text: string, options: AssembleOptions = {}): Item[] {
       items.push({ kind: 'label', name: sym[1]! });
       continue;
     }
-    if (/^\S.*file format /.test(line) || /^Disassembly of section /.test(line)) continue;
+    if (FILE_FORMAT.test(line) || DISASSEMBLY_OF.test(line)) continue;
     let offset = 0;
     const blank = (n: number) => {
       line = ' '.repeat(n) + line.slice(n);
@@ -583,16 +598,18 @@ export function parse(text: string, options: AssembleOptions = {}): Item[] {
         items.push({ kind: 'label', name: m[1]! });
         offset += m[0].length;
       }
-      blank(offset);
+      if (offset > 0) blank(offset);
     }
     const bytes = RAW_BYTES.exec(line);
     if (bytes) blank(bytes[0].length);
     let annotation: string | undefined;
-    line = line.replace(ANNOTATION, (m, name: string) => {
-      annotation = name;
-      return ' '.repeat(m.length);
-    });
-    if (/^\s*\./.test(line)) continue; // directive (.text, .globl, ...)
+    // Only a line with '<' can carry an annotation: the others skip the regex and its callback.
+    if (line.includes('<'))
+      line = line.replace(ANNOTATION, (m, name: string) => {
+        annotation = name;
+        return ' '.repeat(m.length);
+      });
+    if (DIRECTIVE.test(line)) continue; // directive (.text, .globl, ...)
     let tokens: Token[];
     try {
       tokens = lex(line);

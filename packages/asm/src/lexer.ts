@@ -62,6 +62,10 @@ function isDigit(code: number): boolean {
 /** Characters that can start an operator (`s` is handled apart). */
 const OPERATOR_START = new Set('+-*/|&%^=!<>');
 
+/** Integer spellings, built once (a regex literal in a function is a new object per evaluation). */
+const NUMBER = /^(0x[0-9a-f]+|0b[01]+|0o[0-7]+|[0-9]+)$/i;
+const UNDERSCORES = /_/g;
+
 /** Splits a line (comments already removed) into tokens. */
 export function lex(line: string): Token[] {
   const tokens: Token[] = [];
@@ -96,10 +100,10 @@ export function lex(line: string): Token[] {
       let j = i + 1;
       while (j < n && (isLetter(line.charCodeAt(j)) || isDigit(line.charCodeAt(j))) && line[j] !== '.') j++;
       const text = line.slice(i, j);
-      const clean = text.replace(/_/g, '');
+      const clean = text.includes('_') ? text.replace(UNDERSCORES, '') : text;
       let value: bigint;
       try {
-        if (!/^(0x[0-9a-f]+|0b[01]+|0o[0-7]+|[0-9]+)$/i.test(clean)) throw new Error();
+        if (!NUMBER.test(clean)) throw new Error();
         value = BigInt(clean);
       } catch {
         throw new LexError(`'${text}' is not a number`, column);
