@@ -103,7 +103,7 @@ const groups: Group[] = [
     ids: ['load.1000_insns', 'load.1000_insns.verifier', 'load.1000_insns.minus_verifier'],
     c: ['load', 'load', loadProgram],
     node: 'load.ts',
-    layers: ['sys', 'core'],
+    layers: ['sys', 'core', 'core-insns'],
   },
   {
     name: 'mem',
@@ -260,6 +260,7 @@ const layerName: Record<Layer, string> = {
   sys: 'sys floor',
   'sys-plain': 'sys plain loads (info)',
   core: 'core API',
+  'core-insns': 'core, Instruction[] (info)',
   'core-codec': 'core codecs',
   asm: 'asm',
 };

@@ -4,9 +4,13 @@
  * (BPF_LOG_STATS). Figures per load: the whole load, the verifier's own time (the "verification
  * time N usec" line of the log), and the load less the verifier's time: what we add around it;
  * each the median of the run's 20 loads.
- * Usage: load.ts sys|core --program FILE
+ * Layer core-insns (information, no API/floor target: the floor takes bytes) loads the same
+ * program given as the @ebpf/asm Instruction objects those bytes decode to (decoded untimed), so
+ * its figure includes encoding them, what a program written with the builders pays.
+ * Usage: load.ts sys|core|core-insns --program FILE
  */
 import { readFileSync } from 'node:fs';
+import type * as Asm from '@ebpf/asm';
 import type * as Core from '@ebpf/core';
 import {
   ALL_RUNS,
@@ -64,7 +68,7 @@ function run(layer: Layer, load: () => void, log: () => string): void {
   }
 }
 
-const layer = layerArg(['sys', 'core']);
+const layer = layerArg(['sys', 'core', 'core-insns']);
 const file = process.argv[process.argv.indexOf('--program') + 1]!;
 const insns = copy(readFileSync(file));
 
@@ -94,16 +98,28 @@ if (layer === 'sys') {
   }
 } else {
   const core = await landed<typeof Core>('@ebpf/core', ['BpfProgram']);
+  const asm =
+    layer === 'core-insns' ? await landed<typeof Asm>('@ebpf/asm', ['decode', 'encode']) : undefined;
   if ('reason' in core) notAvailable(layer, IDS, core.reason);
+  else if (asm !== undefined && 'reason' in asm) notAvailable(layer, IDS, asm.reason);
   else {
     const { BpfProgram } = core.mod;
+    let instructions: Uint8Array | Asm.Instruction[] = insns;
+    if (asm !== undefined) {
+      instructions = asm.mod.decode(insns);
+      const again = asm.mod.encode(instructions);
+      check(
+        again.length === insns.length && again.every((b, i) => b === insns[i]),
+        'the decoded instructions encode to the program bytes',
+      );
+    }
     let log = '';
     run(
       layer,
       () => {
         const prog = BpfProgram.load({
           type: 'socket_filter',
-          instructions: insns,
+          instructions,
           license: 'GPL',
           logLevel: LOG_STATS,
         });
