@@ -1,4 +1,4 @@
-import { exit, ja, label, ldMapFd, ldMapValue, link, mov64, PseudoSrc, R0, R1 } from '@ebpf/asm';
+import { encode, exit, ja, label, ldMapFd, ldMapValue, link, mov64, PseudoSrc, R0, R1 } from '@ebpf/asm';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.ts';
 import { encodeInstructions } from './instructions.ts';
@@ -30,6 +30,27 @@ describe('encodeInstructions', () => {
     expect(bytes[17]).toBe((PseudoSrc.MapValue << 4) | 1);
     expect(view.getInt32(20, true)).toBe(9);
     expect(view.getInt32(28, true)).toBe(8);
+  });
+
+  it('encodes a label-free list like encode(), and a linked program with jumps and maps like its unlinked list', () => {
+    const plain = [mov64(R0, 1), mov64(R0, 2), exit()];
+    expect([...encodeInstructions(plain, {})]).toEqual([...encode(plain)]);
+    const items = [ldMapFd(R1, 'counts'), ja('end'), mov64(R0, 1), label('end'), mov64(R0, 0), exit()];
+    const maps = { counts: { fd: 5 } };
+    const fromList = encodeInstructions(items, maps);
+    expect([...encodeInstructions(link(items), maps)]).toEqual([...fromList]);
+    expect(new DataView(fromList.buffer).getInt32(4, true)).toBe(5);
+    expect(new DataView(fromList.buffer).getInt16(18, true)).toBe(1);
+  });
+
+  it('refuses invalid instructions and items that are not instructions', () => {
+    expect(() => encodeInstructions([{ ...mov64(R0, 1), dst: 11 }, exit()], {})).toThrow(
+      /instructions: .*r11/,
+    );
+    expect(() => encodeInstructions([null as never, exit()], {})).toThrow();
+    expect(() => encodeInstructions({ instructions: [{ ...exit(), imm: 1 }] } as never, {})).toThrow(
+      InvalidArgumentError,
+    );
   });
 
   it('passes bytecode through and checks its length', () => {

@@ -1,7 +1,8 @@
 import {
   AsmError,
   decode,
-  encode,
+  encodedLength,
+  encodeInto,
   type HasInstructions,
   type Instruction,
   type Item,
@@ -48,13 +49,22 @@ export function encodeInstructions(
     );
   }
   try {
-    // A list without labels or symbolic targets links to itself: skip the copy (encode() does too).
-    const linked = isList
-      ? needsLinking(instructions as readonly Item[])
-        ? link(instructions as readonly Item[]).instructions
-        : (instructions as readonly Instruction[])
-      : (instructions as HasInstructions).instructions;
-    return resolveAndEncode(linked, maps);
+    // One pass over the list decides what the slow path needs: a list without labels or symbolic
+    // targets links to itself (link() would only copy it), and without map references
+    // resolveMaps() would only copy it again. A Program's jumps keep their targets, so it is
+    // linked again as encode() always did (a no-op on linked output).
+    const items = isList ? (instructions as readonly Item[]) : (instructions as HasInstructions).instructions;
+    let linked = items as readonly Instruction[];
+    let scan = scanItems(items);
+    if (scan & NEEDS_LINK) {
+      linked = link(items).instructions;
+      scan = scanItems(linked);
+    }
+    if (scan & HAS_MAPS) linked = resolveMaps(linked, mapFds(linked, maps));
+    // Straight into a buffer of the right size: encode() would scan the list for labels again.
+    const out = new Uint8Array(new ArrayBuffer(encodedLength(linked)));
+    encodeInto(linked, out);
+    return out;
   } catch (error) {
     // Bad instructions, unknown labels...: @ebpf/asm says what and where.
     if (error instanceof AsmError)
@@ -63,23 +73,29 @@ export function encodeInstructions(
   }
 }
 
-function needsLinking(items: readonly Item[]): boolean {
+const NEEDS_LINK = 1;
+const HAS_MAPS = 2;
+
+/** `NEEDS_LINK` when an item is a label, has a symbolic target or is not an object; `HAS_MAPS` when one refers to a map by name. */
+function scanItems(items: readonly Item[]): number {
+  let scan = 0;
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as Item | undefined;
-    if (item === null || typeof item !== 'object' || isLabel(item) || item.target !== undefined) return true;
+    if (item === null || typeof item !== 'object' || isLabel(item) || item.target !== undefined) {
+      scan |= NEEDS_LINK;
+    } else if (item.map !== undefined) scan |= HAS_MAPS;
   }
-  return false;
+  return scan;
 }
 
-function resolveAndEncode(
+/** Checks that every map the instructions name is in `maps`; returns the name to fd lookup. */
+function mapFds(
   instructions: readonly Instruction[],
   maps: Readonly<Record<string, MapLike>>,
-): Uint8Array {
-  let referencesMaps = false;
+): (name: string) => number {
   for (let i = 0; i < instructions.length; i++) {
     const name = instructions[i]?.map;
     if (name === undefined) continue;
-    referencesMaps = true;
     const map = Object.hasOwn(maps, name) ? maps[name] : undefined;
     if (map === undefined || typeof map !== 'object' || map === null) {
       const known = Object.keys(maps);
@@ -88,9 +104,7 @@ function resolveAndEncode(
       );
     }
   }
-  // No map references: resolveMaps would only copy the list.
-  if (!referencesMaps) return encode(instructions);
-  return encode(resolveMaps(instructions, (name) => (maps[name] as MapLike).fd));
+  return (name) => (maps[name] as MapLike).fd;
 }
 
 /** Decodes bytecode read back from the kernel. */
