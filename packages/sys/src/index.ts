@@ -223,7 +223,31 @@ export const possibleCpus: () => number = native.possibleCpus;
  * result[TestRunResult.Retval]; // 2 for XDP_PASS
  * ```
  */
-export const progTestRun: Native['progTestRun'] = native.progTestRun;
+export const progTestRun: Native['progTestRun'] = (
+  progFd,
+  dataIn,
+  dataOut,
+  ctxIn,
+  ctxOut,
+  repeat,
+  flags,
+  cpu,
+  batchSize,
+  result,
+) => {
+  if (!(result instanceof Uint32Array))
+    throw new TypeError('result must be a Uint32Array of at least 4 elements');
+  // Every argument costs a Node-API call natively: without context, flags, cpu and batch size
+  // (the common case), a five-argument entry point makes the same checked call. Native checks
+  // whatever it is given either way.
+  if (ctxIn == null && ctxOut == null && flags === 0 && cpu === 0 && batchSize === 0) {
+    nativeTestRunData(progFd, dataIn, dataOut, repeat, result);
+  } else {
+    nativeTestRun(progFd, dataIn, dataOut, ctxIn, ctxOut, repeat, flags, cpu, batchSize, result);
+  }
+};
+const nativeTestRun = native.progTestRun;
+const nativeTestRunData = native.progTestRunData;
 
 /** Slots of {@link progTestRun}'s `result` array. */
 export const TestRunResult = {

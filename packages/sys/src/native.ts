@@ -76,6 +76,13 @@ export interface Native {
     batchSize: number,
     result: Uint32Array,
   ): void;
+  progTestRunData(
+    progFd: number,
+    dataIn: Uint8Array | null | undefined,
+    dataOut: Uint8Array | null | undefined,
+    repeat: number,
+    result: Uint32Array,
+  ): void;
   testRunFields(): TestRunField[];
   noop(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): boolean;
   close(fd: number): void;

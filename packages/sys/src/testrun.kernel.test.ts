@@ -6,6 +6,7 @@
 import { requireKernel } from '@ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { progTestRun, type SysError, TestRunResult } from './index.ts';
+import { native } from './native.ts';
 import { buf, exit, loadProgram, movImm, ProgType, program, testRun, trackFds } from './test/helpers.ts';
 
 const track = trackFds();
@@ -116,5 +117,11 @@ requireKernel('progTestRun', () => {
     expect(withArg(8, Number.NaN)).toThrow(/batchSize/);
     expect(withArg(0, -1)).toThrow(/progFd/);
     expect(withArg(0, 1.5)).toThrow(/progFd/);
+    // The five-argument native path checks the result's bytes itself (any view of 16 or more).
+    const short = (result: unknown) => () =>
+      native.progTestRunData(fd, buf(64), null, 1, result as Uint32Array);
+    expect(short(new Uint16Array(4))).toThrow(/result must be/);
+    expect(short(null)).toThrow(/result must be/);
+    expect(short(new Uint16Array(8))).not.toThrow();
   });
 });

@@ -359,6 +359,15 @@ for (let round = 0; round < rounds; round++) {
     sys.mapLookupAndDelete(fd, chance(0.3) ? null : anyBytes(), anyBytes(), anyNum()),
   );
   attempt('noop', () => sys.noop(fd, anyBytes(), anyBytes(), anyNum()));
+  attempt('progTestRunData', () =>
+    sys.progTestRunData(
+      chance(0.7) ? pick(progs) : anyFd(),
+      anyBytes(),
+      chance(0.3) ? null : anyBytes(),
+      chance(0.8) ? int(4) : anyNum(),
+      chance(0.85) ? pick([new Uint32Array(4), new Uint32Array(8), guardedBytes(16)]) : anyValue(),
+    ),
+  );
   attempt('progTestRun', () =>
     sys.progTestRun(
       chance(0.7) ? pick(progs) : anyFd(),
@@ -370,7 +379,9 @@ for (let round = 0; round < rounds; round++) {
       chance(0.8) ? pick([0, 0, 1, 4]) : anyNum(), // no XDP live frames (2): packets into the stack
       chance(0.8) ? int(2) : anyNum(),
       chance(0.9) ? 0 : anyNum(),
-      chance(0.85) ? pick([new Uint32Array(4), new Uint32Array(8)]) : anyValue(),
+      chance(0.85)
+        ? pick([new Uint32Array(4), new Uint32Array(8), guardedBytes(16), guardedBytes(15)])
+        : anyValue(),
     ),
   );
   attempt('mapSizes', () => sys.mapSizes(anyFd()));
