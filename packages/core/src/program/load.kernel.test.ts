@@ -1,4 +1,5 @@
-import { exit, mov64, R0, R2 } from '@ebpf/asm';
+import { Session } from 'node:inspector';
+import { add64, exit, mov64, R0, R2 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
 import { XdpAction } from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
@@ -61,5 +62,31 @@ requireKernel('loadProgram buffer reuse', () => {
       expect(gplCompatible(dual)).toBe(1);
       expect(gplCompatible(proprietary)).toBe(0);
     });
+  });
+});
+
+requireKernel('loadProgram under signals', () => {
+  it('retries a load the verifier gave up on because a signal arrived (EAGAIN)', async () => {
+    // The CPU profiler signals the process every millisecond (Node's default interval); about one
+    // load in fifteen of this program is interrupted and answered EAGAIN, which must be retried.
+    const session = new Session();
+    session.connect();
+    const post = (method: string, params?: object) =>
+      new Promise<void>((resolve, reject) =>
+        session.post(method, params, (error) => (error ? reject(error) : resolve())),
+      );
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 1000 });
+    await post('Profiler.start');
+    try {
+      const program = [mov64(R0, 0), ...Array.from({ length: 100 }, () => add64(R0, 1)), exit()];
+      for (let i = 0; i < 100; i++) {
+        using prog = BpfProgram.load({ type: 'socket_filter', instructions: program, license: 'GPL' });
+        expect(prog.fd).toBeGreaterThan(0);
+      }
+    } finally {
+      await post('Profiler.stop');
+      session.disconnect();
+    }
   });
 });

@@ -118,6 +118,7 @@ function loadWith(attr: AttrBuffer<typeof ProgLoadAttr>, load: ResolvedLoad): Lo
   let logLevel = load.logLevel;
   let logSize = logLevel === 0 ? 0 : Math.max(minLogSize, Math.min(load.logSize ?? firstLogSize, maxLogSize));
   let firstError: unknown;
+  let interrupted = 0;
   for (;;) {
     const log = logLevel === 0 ? null : logBuffer(logSize);
     attr.reset();
@@ -143,6 +144,8 @@ function loadWith(attr: AttrBuffer<typeof ProgLoadAttr>, load: ResolvedLoad): Lo
       return { fd, log: log !== null && load.logLevel !== 0 ? logText(log) : undefined };
     } catch (error) {
       if (!(error instanceof sys.SysError)) throw error;
+      // A signal (a profiler's, say) interrupted the verifier: it says EAGAIN; try again, a few times.
+      if (error.code === 'EAGAIN' && interrupted++ < maxInterruptedRetries) continue;
       if (error.code === 'ENOSPC' && log !== null && logSize < maxLogSize) {
         // The log did not fit. Since 6.4 the kernel says how much it needed; before, grow by 4x.
         const needed = hasField('logTrueSize') ? attr.getU32('logTrueSize') : 0;
@@ -161,6 +164,9 @@ function loadWith(attr: AttrBuffer<typeof ProgLoadAttr>, load: ResolvedLoad): Lo
     }
   }
 }
+
+/** How often a load interrupted by a signal (EAGAIN) is tried again, as libbpf does. */
+const maxInterruptedRetries = 5;
 
 /** Failures whose reason only the verifier's log can tell. */
 function retryWithLog(error: sys.SysError): boolean {
