@@ -6,9 +6,9 @@ import { packageRoot } from './native.ts';
 
 const child = fileURLToPath(new URL('./test/fuzz-child.mjs', import.meta.url));
 const seeds = (process.env.EBPF_SYS_FUZZ_SEEDS ?? '1,2,3').split(',').map(Number);
-// 1,000 rounds a seed (~90,000 calls in all): seconds on an idle machine, but the kernel side
-// (map and program lifetimes) slows down many times over on a busy one, hence the timeouts.
-const rounds = Number(process.env.EBPF_SYS_FUZZ_ROUNDS ?? 1000);
+// 1,500 rounds a seed (~45,000 calls each): a few seconds on an idle machine; the generous
+// timeouts are for busy ones, where the kernel side of map and program lifetimes slows down.
+const rounds = Number(process.env.EBPF_SYS_FUZZ_ROUNDS ?? 1500);
 
 interface Report {
   calls: number;
