@@ -1,4 +1,4 @@
-import { AttachType, LinkType, ProgType } from '@ebpf/uapi';
+import { AttachFlags, AttachType, LinkType, ProgType } from '@ebpf/uapi';
 import { type BpfError, InvalidArgumentError, NotFoundError } from '../errors.ts';
 import { createLink, Link, type ProgramLike, registerLinkClass } from '../link/link.ts';
 import { interfaceIndex } from './xdp.ts';
@@ -17,9 +17,6 @@ export interface TcxAttachOptions {
 interface TypedProgram extends ProgramLike {
   readonly type: number;
 }
-
-/** `BPF_F_BEFORE`: with no relative program, before every other one. */
-const BPF_F_BEFORE = 1 << 3;
 
 /** A `sched_cls` program attached to an interface's tcx hook. Closing it detaches the program. */
 export class TcxLink extends Link {
@@ -72,7 +69,8 @@ export function attachTcx(
       program,
       target: ifindex,
       attachType: direction === 'ingress' ? AttachType.TcxIngress : AttachType.TcxEgress,
-      flags: position === 'first' ? BPF_F_BEFORE : 0,
+      // BPF_F_BEFORE with no relative program: before every program already on the hook.
+      flags: position === 'first' ? AttachFlags.Before : 0,
       what: `attaching tcx (${direction}) to ${name}`,
     });
     return new TcxLink(fd, ifindex, direction);

@@ -112,8 +112,6 @@ export interface ProgramInfo extends ProgInfo {
 
 /** Room for the data a program may add: XDP headroom plus a tail, enough for most rewrites. */
 const outputSlack = 512;
-const ENOTSUPP = 524;
-const EOPNOTSUPP = 95;
 
 /**
  * Where `sys.progTestRun` writes the kernel's outputs (`sys.TestRunResult` slots). One for the
@@ -422,11 +420,12 @@ export class BpfProgram extends PinnableObject {
           }
           if (grew) continue;
         }
-        if (errno === ENOTSUPP || errno === EOPNOTSUPP || code === 'ENOTSUPP' || code === 'EOPNOTSUPP') {
+        // SysError names every errno (ENOTSUPP is the kernel-internal 524), so the code decides.
+        if (code === 'ENOTSUPP' || code === 'EOPNOTSUPP') {
           throw new NotSupportedError(
             `test runs of ${this.typeName} programs`,
             'the kernel has no BPF_PROG_TEST_RUN for this program type',
-            { cause: error, code: code ?? 'ENOTSUPP', errno: errno ?? ENOTSUPP },
+            { cause: error, code, ...(errno === undefined ? {} : { errno }) },
           );
         }
         if (code === 'EINVAL' && packetTypes.has(this.type) && (data === undefined || data.length < 14)) {
