@@ -108,7 +108,7 @@ export function buildRows(figures: readonly RoundFigure[], targetOf: (id: string
     if (target.kind === 'ratio' && row.ratio !== undefined) row.pass = row.ratio <= target.max;
     if (target.kind === 'rate') row.pass = row.ours >= target.min;
     if (target.kind === 'bytes') row.pass = row.ours <= target.max;
-    if (timing && (layer === 'core' || layer === 'core-codec')) {
+    if (timing && (layer === 'core' || layer === 'core-codec' || layer === 'core-run')) {
       const floor = roundMedian(id, 'sys');
       const vs = measured
         .filter((f) => floor.has(f.round))

@@ -9,6 +9,7 @@
  *
  * @packageDocumentation
  */
+import { markAsUntransferable } from 'node:worker_threads';
 import type { SysError } from './errors.ts';
 import {
   type FdKind,
@@ -199,70 +200,113 @@ export const possibleCpus: () => number = native.possibleCpus;
 // ---------------------------------------------------------------------------------------------
 // Test runs
 
+/** Room in each region of a {@link TestRunner}, in bytes (0 for none). */
+export interface TestRunCapacity {
+  readonly dataIn?: number;
+  readonly dataOut?: number;
+  readonly ctxIn?: number;
+  readonly ctxOut?: number;
+}
+
 /**
- * `BPF_PROG_TEST_RUN` without the generic pointer table: what {@link bpf} does for
- * `Cmd.ProgTestRun`, checked alike, at the price of a map hot path. Every size field of the attr
- * is the length of the buffer it describes (`data_size_in = dataIn.length`,
- * `data_size_out = dataOut.length`, `ctx_size_in/out` likewise), so no argument can make the
- * kernel read or write outside a JS buffer; a null, undefined, empty or detached buffer passes as
- * none (size 0). `repeat`, `flags` (`TestRunFlags`), `cpu` (with `BPF_F_TEST_RUN_ON_CPU`) and
- * `batchSize` (XDP live frames) are u32s; undefined means 0. The attr is built on the stack; no
- * allocation.
+ * `BPF_PROG_TEST_RUN` prepared for one program: the inputs and outputs live in memory the runner
+ * owns, and {@link TestRunner.run} takes no argument, so a run costs the syscall and one
+ * Node-API call (passing buffers per call cost ~100 ns more). Write the packet into `dataIn`, set
+ * the sizes and options in `header` ({@link TestRunSlot} names the slots), call `run()`; the
+ * kernel's outputs land in `header` and `dataOut`/`ctxOut`.
  *
- * After the call, also when the kernel fails it, `result` (a Uint32Array of at least 4 elements,
- * {@link TestRunResult} names the slots) holds `[retval, data_size_out, ctx_size_out, duration]`:
- * on `ENOSPC` the sizes are what the program produced, beyond the buffers' room.
- *
- * @throws TypeError / RangeError for a bad argument, SysError when the kernel fails the call
- *   (EINTR is not retried here).
+ * Every size slot is checked against its region's room on each run, and the regions' addresses
+ * never leave native code, so no value written into `header` can make the kernel read or write
+ * outside the runner's memory. A size of 0 passes no buffer.
+ */
+export interface TestRunner {
+  /**
+   * One test run. Returns the program's return value; also on failure `header` holds
+   * `[retval, data_size_out, ctx_size_out, duration]` (on ENOSPC the sizes the program wanted).
+   * @throws SysError when the kernel fails the call (EINTR is not retried here), RangeError
+   *   when a size slot exceeds its region.
+   */
+  readonly run: () => number;
+  /** The u32 slots named by {@link TestRunSlot}: inputs, then the kernel's outputs. */
+  readonly header: Uint32Array;
+  /** The packet the kernel reads (`header[DataSizeIn]` bytes of it). */
+  readonly dataIn: Uint8Array;
+  /** Where the kernel writes the output packet (`header[DataOutRoom]` bytes of room). */
+  readonly dataOut: Uint8Array;
+  /** The context the kernel reads (`header[CtxSizeIn]` bytes). */
+  readonly ctxIn: Uint8Array;
+  /** Where the kernel writes the output context (`header[CtxOutRoom]` bytes of room). */
+  readonly ctxOut: Uint8Array;
+}
+
+/** Slots of {@link TestRunner.header}. */
+export const TestRunSlot = {
+  /** Out: the program's return value. */
+  Retval: 0,
+  /** Out: bytes of output data the program produced (may exceed the room on ENOSPC). */
+  DataSizeOut: 1,
+  /** Out: bytes of output context (may exceed the room on ENOSPC). */
+  CtxSizeOut: 2,
+  /** Out: mean nanoseconds per run, as the kernel measured them. */
+  Duration: 3,
+  /** In: bytes of `dataIn` the kernel reads. */
+  DataSizeIn: 4,
+  /** In: bytes of `dataOut` the kernel may write (0: no output packet). */
+  DataOutRoom: 5,
+  /** In: bytes of `ctxIn` the kernel reads. */
+  CtxSizeIn: 6,
+  /** In: bytes of `ctxOut` the kernel may write. */
+  CtxOutRoom: 7,
+  /** In: runs per call (0 and 1 both mean once). */
+  Repeat: 8,
+  /** In: `BPF_F_TEST_*` flags (`TestRunFlags`). */
+  Flags: 9,
+  /** In: the CPU for `BPF_F_TEST_RUN_ON_CPU`. */
+  Cpu: 10,
+  /** In: XDP live-frame batch size. */
+  BatchSize: 11,
+} as const;
+
+const [headerBytes, slotCount] = native.testRunLayout();
+if (slotCount !== Object.keys(TestRunSlot).length) {
+  throw new Error(`@ebpf/sys: the addon has ${slotCount} test-run slots, index.ts names another count`);
+}
+
+/**
+ * Prepares test runs of the program `progFd` with room for `capacity` bytes in each region. The
+ * runner's memory stays valid as long as the runner is reachable; it cannot be transferred to
+ * another thread (a transfer copies it), and a runner whose memory was detached refuses to run.
  *
  * @example
  * ```ts
- * const result = new Uint32Array(4);
- * progTestRun(progFd, packet, null, null, null, 1, 0, 0, 0, result);
- * result[TestRunResult.Retval]; // 2 for XDP_PASS
+ * const t = testRunner(progFd, { dataIn: 64 });
+ * t.header[TestRunSlot.DataSizeIn] = 64;
+ * t.run(); // 2 for XDP_PASS
+ * t.header[TestRunSlot.Duration]; // ns, as the kernel measured it
  * ```
  */
-export const progTestRun: Native['progTestRun'] = (
-  progFd,
-  dataIn,
-  dataOut,
-  ctxIn,
-  ctxOut,
-  repeat,
-  flags,
-  cpu,
-  batchSize,
-  result,
-) => {
-  if (!(result instanceof Uint32Array))
-    throw new TypeError('result must be a Uint32Array of at least 4 elements');
-  // Every argument costs a Node-API call natively: without context, flags, cpu and batch size
-  // (the common case), a five-argument entry point makes the same checked call. Native checks
-  // whatever it is given either way.
-  if (ctxIn == null && ctxOut == null && flags === 0 && cpu === 0 && batchSize === 0) {
-    nativeTestRunData(progFd, dataIn, dataOut, repeat, result);
-  } else {
-    nativeTestRun(progFd, dataIn, dataOut, ctxIn, ctxOut, repeat, flags, cpu, batchSize, result);
-  }
-};
-const nativeTestRun = native.progTestRun;
-const nativeTestRunData = native.progTestRunData;
-
-/** Slots of {@link progTestRun}'s `result` array. */
-export const TestRunResult = {
-  /** The program's return value. */
-  Retval: 0,
-  /** Bytes of output data the program produced (may exceed `dataOut.length` on ENOSPC). */
-  DataSizeOut: 1,
-  /** Bytes of output context (may exceed `ctxOut.length` on ENOSPC). */
-  CtxSizeOut: 2,
-  /** Mean nanoseconds per run, as the kernel measured them. */
-  Duration: 3,
-} as const;
+export function testRunner(progFd: number, capacity: TestRunCapacity = {}): TestRunner {
+  const { dataIn = 0, dataOut = 0, ctxIn = 0, ctxOut = 0 } = capacity;
+  const [run, memory] = native.testRunner(progFd, dataIn, dataOut, ctxIn, ctxOut);
+  markAsUntransferable(memory);
+  let offset = headerBytes;
+  const region = (n: number): Uint8Array => {
+    const view = new Uint8Array(memory, offset, n);
+    offset += (n + 7) & ~7;
+    return view;
+  };
+  return {
+    run,
+    header: new Uint32Array(memory, 0, slotCount),
+    dataIn: region(dataIn),
+    dataOut: region(dataOut),
+    ctxIn: region(ctxIn),
+    ctxOut: region(ctxOut),
+  };
+}
 
 /**
- * The `bpf_attr` fields {@link progTestRun} fills and reads, with their offsets in its native
+ * The `bpf_attr` fields a {@link TestRunner} fills and reads, with their offsets in its native
  * struct (for tests holding it to `@ebpf/uapi`'s `TestRunAttr`).
  */
 export const testRunFields: () => TestRunField[] = native.testRunFields;

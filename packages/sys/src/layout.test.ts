@@ -114,7 +114,7 @@ describe('native pointer tables agree with @ebpf/uapi', () => {
     }
   });
 
-  it("progTestRun's own attr struct: every field at TestRunAttr's offset", () => {
+  it("the test runner's attr struct: every field at TestRunAttr's offset", () => {
     const fields = testRunFields();
     expect(fields.map((f) => camel(f.name)).sort()).toEqual(Object.keys(uapi.TestRunAttr.fields).sort());
     for (const f of fields) {

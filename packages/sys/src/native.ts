@@ -10,7 +10,7 @@ export interface PointerField {
   readonly name: string;
 }
 
-/** One field of the struct `progTestRun` builds: its byte offset and C name ('data_size_out'). */
+/** One field of the attr a test runner builds: its byte offset and C name ('data_size_out'). */
 export interface TestRunField {
   /** Byte offset in `union bpf_attr`'s `test` member. */
   readonly offset: number;
@@ -64,25 +64,14 @@ export interface Native {
   mapDelete(fd: number, key: Uint8Array | null): boolean;
   mapNextKey(fd: number, key: Uint8Array | null, next: Uint8Array): boolean;
   mapLookupAndDelete(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): boolean;
-  progTestRun(
+  testRunner(
     progFd: number,
-    dataIn: Uint8Array | null | undefined,
-    dataOut: Uint8Array | null | undefined,
-    ctxIn: Uint8Array | null | undefined,
-    ctxOut: Uint8Array | null | undefined,
-    repeat: number,
-    flags: number,
-    cpu: number,
-    batchSize: number,
-    result: Uint32Array,
-  ): void;
-  progTestRunData(
-    progFd: number,
-    dataIn: Uint8Array | null | undefined,
-    dataOut: Uint8Array | null | undefined,
-    repeat: number,
-    result: Uint32Array,
-  ): void;
+    dataIn: number,
+    dataOut: number,
+    ctxIn: number,
+    ctxOut: number,
+  ): [run: () => number, memory: ArrayBuffer];
+  testRunLayout(): [headerBytes: number, slots: number];
   testRunFields(): TestRunField[];
   noop(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): boolean;
   close(fd: number): void;

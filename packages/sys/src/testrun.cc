@@ -1,17 +1,17 @@
-// progTestRun: BPF_PROG_TEST_RUN without the generic table, for callers that run a program many
-// times (core's prog.run, benchmarks).
+// testRunner: BPF_PROG_TEST_RUN prepared once, run many times (core's prog.run, benchmarks).
 //
-// The checked bpf() pays for its generality on every call: copying the attr in and out, matching
-// [offset, buffer] pairs against the command's table, re-reading the length fields it must trust.
-// Here the arguments are the buffers themselves and every length field is derived from them:
-// data_size_in = dataIn.length, data_size_out = dataOut.length, ctx_size_in/out likewise. No
-// length comes from JS apart from the buffer it describes, so nothing JS passes can make the
-// kernel read or write outside a JS buffer. The attr lives on the stack; the kernel's outputs go
-// into a caller-owned Uint32Array; no allocation. Same C Node-API style as the map hot paths.
+// Passing buffers per call is what made test runs cost more than C: every argument crossing
+// Node-API costs ~12 ns on these machines and a typed array's data pointer ~22 ns, so a call
+// with a packet, an output buffer and a result array paid ~100 ns before the syscall. A runner
+// instead owns one ArrayBuffer holding a header of u32 slots (input sizes, repeat, flags, cpu,
+// batch size; outputs retval, sizes, duration) and the four regions (data in/out, context
+// in/out). run() takes no argument: it reads the header, checks every size against the room
+// native reserved for that region, and builds the attr on the stack. The regions' addresses
+// never leave native code, so nothing JS writes can make the kernel read or write outside the
+// runner's memory.
 #include <errno.h>
 
 #include <cstddef>
-#include <cstring>
 
 #include "bpf.h"
 #include "errors.h"
@@ -46,113 +46,154 @@ static_assert(offsetof(TestRunAttr, data_out) == 24 && offsetof(TestRunAttr, ctx
                   offsetof(TestRunAttr, batch_size) == 72,
               "bpf_attr test member offsets");
 
-// A buffer argument: a Uint8Array, or null/undefined. Empty (or detached) passes as no buffer, so
-// a pointer always comes with a non-zero size: the kernel never sees data_out with
-// data_size_out 0, which it would not bound.
-inline bool TestRunBuffer(napi_env env, napi_value v, const char* name, uint64_t* addr,
-                          uint32_t* size) {
-  napi_typedarray_type type;
-  void* p = nullptr;
-  size_t len = 0;
-  if (napi_get_typedarray_info(env, v, &type, &len, &p, nullptr, nullptr) == napi_ok &&
-      type == napi_uint8_array) {
-    if (len > 0xffffffffu) {
-      ThrowRange(env, "%s must be at most 4 GiB - 1 bytes (a u32 size), got %zu bytes", name, len);
-      return false;
-    }
-    bool none = len == 0 || p == nullptr;
-    *addr = none ? 0 : reinterpret_cast<uintptr_t>(p);
-    *size = none ? 0 : static_cast<uint32_t>(len);
-    return true;
-  }
-  if (IsNullish(env, v)) {
-    *addr = 0;
-    *size = 0;
-    return true;
-  }
-  uint8_t* unused;
-  ArgBytes(env, v, name, &unused, &len);  // throws the named TypeError
-  return false;
+// The runner's memory: a header of u32 slots, then the four regions, each 8-byte aligned. JS
+// writes the inputs (sizes, repeat, flags, cpu, batch size) into the header and the packet and
+// context into their regions; native reads them per call and writes the outputs back.
+enum Slot : uint32_t {
+  kRetval,       // out
+  kDataSizeOut,  // out: bytes the program produced (may exceed the room on ENOSPC)
+  kCtxSizeOut,   // out
+  kDuration,     // out
+  kDataSizeIn,   // in: bytes of dataIn the kernel reads
+  kDataOutRoom,  // in: bytes of dataOut the kernel may write
+  kCtxSizeIn,
+  kCtxOutRoom,
+  kRepeat,
+  kFlags,
+  kCpu,
+  kBatchSize,
+  kSlots,
+};
+constexpr size_t kHeaderBytes = kSlots * sizeof(uint32_t);
+enum Region : uint32_t { kDataIn, kDataOut, kCtxIn, kCtxOut, kRegions };
+const char* const kRegionName[kRegions] = {"data in", "data out", "context in", "context out"};
+const Slot kRegionSize[kRegions] = {kDataSizeIn, kDataOutRoom, kCtxSizeIn, kCtxOutRoom};
+
+// What run() needs besides the memory: the program and where each region sits. Nothing here is
+// reachable from JS, so no JS write can point the kernel elsewhere.
+struct Runner {
+  napi_ref memory = nullptr;  // strong: the ArrayBuffer lives as long as run() does
+  int prog_fd = -1;
+  size_t total = 0;
+  uint32_t offset[kRegions] = {};
+  uint32_t capacity[kRegions] = {};
+};
+
+// The run() function was collected: nothing can reach the runner any more.
+void FreeRunner(napi_env env, void* data, void*) {
+  auto* r = static_cast<Runner*>(data);
+  napi_delete_reference(env, r->memory);
+  delete r;
 }
 
-// A u32 argument (repeat, flags, cpu, batchSize); undefined means 0.
-inline bool TestRunU32(napi_env env, napi_value v, const char* name, uint32_t* out) {
-  double d;
-  if (napi_get_value_double(env, v, &d) == napi_ok && d >= 0 && d <= 4294967295.0) {
-    uint32_t u = static_cast<uint32_t>(d);
-    if (static_cast<double>(u) == d) {
-      *out = u;
-      return true;
-    }
-  }
-  napi_valuetype t;
-  if (napi_typeof(env, v, &t) == napi_ok && t == napi_undefined) {
-    *out = 0;
-    return true;
-  }
-  int64_t i;
-  if (!ArgInt(env, v, name, 0, 4294967295.0, &i)) return false;
-  *out = static_cast<uint32_t>(i);
-  return true;
-}
-
-// The shared tail: checks `result` (a Uint32Array of at least 4) before the call, makes it, and
-// writes [retval, data_size_out, ctx_size_out, duration] there, also when the kernel fails the
-// call (ENOSPC reports the sizes the program wanted).
-napi_value RunAndReport(napi_env env, napi_value resultArg, TestRunAttr* a) {
-  // Any ArrayBufferView of 16 bytes or more is safe to write; index.ts holds callers to a
-  // Uint32Array. (napi_get_typedarray_info would tell the type by testing Int8Array, Uint8Array,
-  // ... in turn, seven V8 calls for a Uint32Array: a fifth of this function's time.)
-  void* out = nullptr;
-  size_t outBytes = 0;
-  if (napi_get_buffer_info(env, resultArg, &out, &outBytes) != napi_ok || outBytes < 16 ||
-      out == nullptr) {
-    ThrowType(env, "result must be a Uint32Array of at least 4 elements (retval, data_size_out, "
-                   "ctx_size_out, duration)");
+// run(): one BPF_PROG_TEST_RUN from the runner's memory; returns retval, the other outputs in the
+// header. No argument crosses Node-API: that is the whole point (each one costs ~12 ns here,
+// about what the rest of the call costs).
+napi_value Run(napi_env env, napi_callback_info info) {
+  void* data;
+  napi_value ab;
+  void* base = nullptr;
+  size_t length = 0;
+  if (napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data) != napi_ok) return nullptr;
+  auto* r = static_cast<Runner*>(data);
+  // The pointer comes from the ArrayBuffer on every call: a buffer detached since (transferred
+  // away, so its memory may be gone) has no data, and nothing is sent to the kernel.
+  if (napi_get_reference_value(env, r->memory, &ab) != napi_ok ||
+      napi_get_arraybuffer_info(env, ab, &base, &length) != napi_ok || base == nullptr ||
+      length < r->total) {
+    ThrowType(env, "the test runner's memory was detached; prepare a new runner");
     return nullptr;
   }
-  long r = SysBpf(kProgTestRun, a, sizeof *a);
+  auto* header = static_cast<uint32_t*>(base);
+  auto* bytes = static_cast<uint8_t*>(base);
+  uint32_t size[kRegions];
+  for (uint32_t i = 0; i < kRegions; i++) {
+    size[i] = header[kRegionSize[i]];  // read once: what is checked is what the kernel gets
+    if (size[i] > r->capacity[i]) {
+      ThrowRange(env, "%s size %u exceeds the runner's %u bytes", kRegionName[i], size[i],
+                 r->capacity[i]);
+      return nullptr;
+    }
+  }
+  // A region of size 0 passes as no buffer: the kernel never sees data_out with
+  // data_size_out 0, which it would not bound.
+  auto at = [&](Region i) -> uint64_t {
+    return size[i] == 0 ? 0 : reinterpret_cast<uintptr_t>(bytes + r->offset[i]);
+  };
+  TestRunAttr a{};
+  a.prog_fd = static_cast<uint32_t>(r->prog_fd);
+  a.data_in = at(kDataIn);
+  a.data_size_in = size[kDataIn];
+  a.data_out = at(kDataOut);
+  a.data_size_out = size[kDataOut];
+  a.ctx_in = at(kCtxIn);
+  a.ctx_size_in = size[kCtxIn];
+  a.ctx_out = at(kCtxOut);
+  a.ctx_size_out = size[kCtxOut];
+  a.repeat = header[kRepeat];
+  a.flags = header[kFlags];
+  a.cpu = header[kCpu];
+  a.batch_size = header[kBatchSize];
+  long rc = SysBpf(kProgTestRun, &a, sizeof a);
   int saved = errno;
-  // The kernel writes these back even on ENOSPC; on other failures they are what was passed
-  // (retval and duration 0, the sizes the buffers' lengths).
-  uint32_t results[4] = {a->retval, a->data_size_out, a->ctx_size_out, a->duration};
-  memcpy(out, results, sizeof results);
-  if (r < 0) SYS_THROW_ERRNO(env, saved, kWhere);
-  return nullptr;
+  // The kernel writes these back even on ENOSPC; on other failures they are what was passed.
+  header[kRetval] = a.retval;
+  header[kDataSizeOut] = a.data_size_out;
+  header[kCtxSizeOut] = a.ctx_size_out;
+  header[kDuration] = a.duration;
+  if (rc < 0) SYS_THROW_ERRNO(env, saved, kWhere);
+  napi_value retval;
+  napi_create_uint32(env, a.retval, &retval);
+  return retval;
 }
 
-// The arguments both entry points start with: progFd, dataIn, dataOut.
-inline bool ParseFdAndData(napi_env env, const napi_value* argv, TestRunAttr* a) {
-  int fd;
-  if (!FastFd(env, argv[0], "progFd", &fd)) return false;
-  a->prog_fd = static_cast<uint32_t>(fd);
-  return TestRunBuffer(env, argv[1], "dataIn", &a->data_in, &a->data_size_in) &&
-         TestRunBuffer(env, argv[2], "dataOut", &a->data_out, &a->data_size_out);
-}
-
-// progTestRun(progFd, dataIn, dataOut, ctxIn, ctxOut, repeat, flags, cpu, batchSize, result).
-napi_value ProgTestRun(napi_env env, napi_callback_info info) {
-  SYS_ARGS(env, info, 10);
-  TestRunAttr a{};
-  SYS_CHECK(ParseFdAndData(env, argv, &a));
-  SYS_CHECK(TestRunBuffer(env, argv[3], "ctxIn", &a.ctx_in, &a.ctx_size_in));
-  SYS_CHECK(TestRunBuffer(env, argv[4], "ctxOut", &a.ctx_out, &a.ctx_size_out));
-  SYS_CHECK(TestRunU32(env, argv[5], "repeat", &a.repeat));
-  SYS_CHECK(TestRunU32(env, argv[6], "flags", &a.flags));
-  SYS_CHECK(TestRunU32(env, argv[7], "cpu", &a.cpu));
-  SYS_CHECK(TestRunU32(env, argv[8], "batchSize", &a.batch_size));
-  return RunAndReport(env, argv[9], &a);
-}
-
-// progTestRunData(progFd, dataIn, dataOut, repeat, result): the same call without context, flags,
-// cpu or batch size (all 0). Each argument crossing Node-API costs about 12 ns here, so index.ts
-// takes this path when those are absent: 6 calls into Node-API instead of 14.
-napi_value ProgTestRunData(napi_env env, napi_callback_info info) {
+// testRunner(progFd, dataIn, dataOut, ctxIn, ctxOut): [run, memory] for a program, with room
+// for that many bytes in each region. The memory is a plain ArrayBuffer that native holds
+// strongly until run() is collected.
+napi_value TestRunner(napi_env env, napi_callback_info info) {
   SYS_ARGS(env, info, 5);
-  TestRunAttr a{};
-  SYS_CHECK(ParseFdAndData(env, argv, &a));
-  SYS_CHECK(TestRunU32(env, argv[3], "repeat", &a.repeat));
-  return RunAndReport(env, argv[4], &a);
+  auto* r = new Runner();
+  int fd;
+  bool ok = ArgFd(env, argv[0], "progFd", &fd);
+  size_t total = kHeaderBytes;
+  for (uint32_t i = 0; ok && i < kRegions; i++) {
+    int64_t n;
+    ok = ArgInt(env, argv[1 + i], kRegionName[i], 0, 1 << 30, &n);
+    if (!ok) break;
+    r->offset[i] = static_cast<uint32_t>(total);
+    r->capacity[i] = static_cast<uint32_t>(n);
+    total = (total + n + 7) & ~size_t{7};
+  }
+  napi_value ab, run, pair;
+  void* base;
+  if (!ok || napi_create_arraybuffer(env, total, &base, &ab) != napi_ok ||
+      napi_create_reference(env, ab, 1, &r->memory) != napi_ok) {
+    delete r;  // a pending exception says why
+    return nullptr;
+  }
+  r->prog_fd = fd;
+  r->total = total;
+  if (napi_create_function(env, "run", NAPI_AUTO_LENGTH, Run, r, &run) != napi_ok ||
+      napi_add_finalizer(env, run, r, FreeRunner, nullptr, nullptr) != napi_ok) {
+    napi_delete_reference(env, r->memory);
+    delete r;
+    return nullptr;
+  }
+  napi_create_array_with_length(env, 2, &pair);
+  napi_set_element(env, pair, 0, run);
+  napi_set_element(env, pair, 1, ab);
+  return pair;
+}
+
+// testRunLayout(): [header bytes, slot count] so index.ts names the same slots.
+napi_value TestRunLayout(napi_env env, napi_callback_info) {
+  napi_value arr, v;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_uint32(env, kHeaderBytes, &v);
+  napi_set_element(env, arr, 0, v);
+  napi_create_uint32(env, kSlots, &v);
+  napi_set_element(env, arr, 1, v);
+  return arr;
 }
 
 // testRunFields(): [{offset, name}] of every TestRunAttr field this file fills or reads, so
@@ -185,8 +226,8 @@ napi_value TestRunFields(napi_env env, napi_callback_info) {
 }  // namespace
 
 void InitTestRun(napi_env env, napi_value exports) {
-  Export(env, exports, "progTestRun", ProgTestRun);
-  Export(env, exports, "progTestRunData", ProgTestRunData);
+  Export(env, exports, "testRunner", TestRunner);
+  Export(env, exports, "testRunLayout", TestRunLayout);
   Export(env, exports, "testRunFields", TestRunFields);
 }
 

@@ -9,6 +9,7 @@ export {
   type RunResult,
   StatsHandle,
 } from './program.ts';
+export { TestRunner, type TestRunnerOptions } from './test-run.ts';
 export {
   type AttachTypeLike,
   type AttachTypeName,

@@ -210,6 +210,31 @@ requireKernel('BpfProgram', () => {
       expect(prog.run({ data: packet }).data.length).toBe(packet.length + 16);
     });
 
+    it('gives every run its own input and output, whatever sizes come and go', () => {
+      using prog = BpfProgram.load({ type: 'xdp', instructions: pass, license: 'GPL' });
+      const results = [64, 1500, 14, 600, 64].map((length, i) => {
+        const data = new Uint8Array(length).fill(i + 1);
+        const result = prog.run({ data });
+        expect(result.data).toEqual(data);
+        return result;
+      });
+      // Earlier results are copies, not views of memory a later run rewrote.
+      expect(results.map((r) => [r.data.length, r.data[0]])).toEqual([
+        [64, 1],
+        [1500, 2],
+        [14, 3],
+        [600, 4],
+        [64, 5],
+      ]);
+      // A changed packet in the same buffer is what the next run sees.
+      const data = new Uint8Array(64);
+      const out = new Uint8Array(64);
+      for (const byte of [7, 8]) {
+        data.fill(byte);
+        expect(prog.run({ data, dataOut: out }).data.every((b) => b === byte)).toBe(true);
+      }
+    });
+
     it('repeats and measures', () => {
       using prog = BpfProgram.load({ type: 'xdp', instructions: pass, license: 'GPL' });
       const result = prog.run({ data: packet, repeat: 1000 });
@@ -261,6 +286,72 @@ requireKernel('BpfProgram', () => {
       const error = catchError(() => prog.run());
       expect(error).toBeInstanceOf(NotSupportedError);
       expect((error as Error).message).toMatch(/tracepoint/);
+    });
+  });
+
+  describe('testRunner', () => {
+    it('runs many times from its own memory, with the packet length it is given', () => {
+      using prog = BpfProgram.load({
+        type: 'sched_cls',
+        instructions: [ldxw(R0, R1, 0), exit()], // return skb->len
+        license: 'GPL',
+      });
+      const runner = prog.testRunner({ dataSize: 64 });
+      expect(runner.data.length).toBe(64);
+      expect(runner.dataLength).toBe(64);
+      for (let i = 0; i < 1000; i++) expect(runner.run()).toBe(64);
+      runner.dataLength = 20;
+      expect(runner.run()).toBe(20);
+      expect(() => {
+        runner.dataLength = 65;
+      }).toThrow(/dataLength must be an integer from 0 to 64/);
+    });
+
+    it('returns the output packet, context and duration without allocating results', () => {
+      using prog = BpfProgram.load({ type: 'xdp', instructions: pass, license: 'GPL' });
+      const runner = prog.testRunner({ dataSize: 64, dataOutSize: 128, contextSize: 24, repeat: 100 });
+      runner.data.set(packet);
+      new DataView(runner.context.buffer, runner.context.byteOffset).setUint32(4, 64, true); // data_end
+      expect(runner.run()).toBe(XdpAction.Pass);
+      expect(runner.dataOutLength).toBe(64);
+      expect([...runner.dataOut.subarray(0, runner.dataOutLength)]).toEqual([...packet]);
+      expect(runner.contextOutLength).toBe(24);
+      expect(runner.duration).toBeGreaterThanOrEqual(0);
+    });
+
+    it('names the room a growing program needs', () => {
+      using prog = BpfProgram.load({
+        type: 'xdp',
+        instructions: [mov64(R2, -16), call('xdp_adjust_head'), mov64(R0, XdpAction.Pass), exit()],
+        license: 'GPL',
+      });
+      const runner = prog.testRunner({ dataSize: 64, dataOutSize: 64 });
+      const error = catchError(() => runner.run());
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).code).toBe('ENOSPC');
+      expect((error as Error).message).toMatch(
+        /produced 80 bytes of output packet.*dataOutSize of at least 80/,
+      );
+      expect(prog.testRunner({ dataSize: 64, dataOutSize: 80 }).run()).toBe(XdpAction.Pass);
+    });
+
+    it('refuses bad options, closed programs and types without test runs', () => {
+      const prog = BpfProgram.load({ type: 'xdp', instructions: pass, license: 'GPL' });
+      expect(() => prog.testRunner({ dataSize: -1 })).toThrow(/dataSize must be an integer/);
+      expect(() => prog.testRunner({ contextSize: 2 ** 31 })).toThrow(/contextSize/);
+      expect(() => prog.testRunner({ repeat: 1.5 })).toThrow(/repeat must be/);
+      expect(() => prog.testRunner({ flags: -1 })).toThrow(/flags must be/);
+      expect(() => prog.testRunner().run()).toThrow(/wants a packet in data/);
+      const runner = prog.testRunner({ dataSize: 64 });
+      prog.close();
+      expect(() => runner.run()).toThrow(ClosedError);
+      expect(() => prog.testRunner()).toThrow(ClosedError);
+      using tracepoint = BpfProgram.load({
+        type: 'tracepoint',
+        instructions: [mov64(R0, 0), exit()],
+        license: 'GPL',
+      });
+      expect(catchError(() => tracepoint.testRunner().run())).toBeInstanceOf(NotSupportedError);
     });
   });
 

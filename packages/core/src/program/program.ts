@@ -1,15 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as sys from '@ebpf/sys';
-import {
-  AttrBuffer,
-  Cmd,
-  EnableStatsAttr,
-  ProgBindMapAttr,
-  ProgType,
-  StatsType,
-  TestRunFlags,
-} from '@ebpf/uapi';
-import { InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
+import { AttrBuffer, Cmd, EnableStatsAttr, ProgBindMapAttr, ProgType, StatsType } from '@ebpf/uapi';
+import { InvalidArgumentError, translateSysError } from '../errors.ts';
 import { KernelObject } from '../kernel-object.ts';
 import type { ProgInfo } from '../object-info.ts';
 import { fdFromId, objectIds, progInfo, readObjectInfo } from '../object-info.ts';
@@ -18,6 +10,14 @@ import { listObjects } from '../system.ts';
 import { decodeXlated, encodeInstructions, type MapLike, type ProgramInstructions } from './instructions.ts';
 import { kernelFunctionId } from './kernel-btf.ts';
 import { type LogLevel, loadProgram } from './load.ts';
+import {
+  checkU32,
+  runFlags,
+  TestRunner,
+  type TestRunnerOptions,
+  testRunError,
+  writeRunInputs,
+} from './test-run.ts';
 import {
   type AttachTypeLike,
   attachTypeName,
@@ -113,14 +113,7 @@ export interface ProgramInfo extends ProgInfo {
 /** Room for the data a program may add: XDP headroom plus a tail, enough for most rewrites. */
 const outputSlack = 512;
 
-/**
- * Where `sys.progTestRun` writes the kernel's outputs (`sys.TestRunResult` slots). One for the
- * module: a run is synchronous and reads it before anything else can run another.
- */
-const testRunResult = new Uint32Array(4);
-const R = sys.TestRunResult;
-
-const u32Max = 0xffffffff;
+const S = sys.TestRunSlot;
 
 /**
  * A loaded eBPF program: owns its fd. Load one with `BpfProgram.load`, run it with `run`, attach
@@ -135,6 +128,10 @@ export class BpfProgram extends PinnableObject {
   readonly attachType: number | undefined;
   /** The verifier's log of this load, when `logLevel` asked for one. */
   readonly verifierLog: string | undefined;
+  /** Made by the first `run`; see `#testRunner`. */
+  #runner: sys.TestRunner | undefined;
+  /** The runner's room per region (data in, data out, context in, context out); -1: none yet. */
+  readonly #runnerRoom = [-1, -1, -1, -1];
 
   private constructor(
     fd: number,
@@ -366,96 +363,92 @@ export class BpfProgram extends PinnableObject {
    */
   run(options: RunOptions = {}): RunResult {
     const fd = this.fd;
-    const { data, context, cpu = 0 } = options;
-    const flags =
-      options.cpu === undefined ? (options.flags ?? 0) : (options.flags ?? 0) | TestRunFlags.TestRunOnCpu;
+    const { data, context, dataOut, cpu = 0 } = options;
+    const flags = runFlags(options.flags, options.cpu);
     // 0 means once to the kernel, and is the only value types without repeats (raw_tp) accept.
     const repeat = options.repeat ?? 0;
     if (data !== undefined && !(data instanceof Uint8Array))
       throw new InvalidArgumentError('data must be a Uint8Array');
-    if (context !== undefined && !(context instanceof Uint8Array)) {
-      throw new InvalidArgumentError('context must be a Uint8Array');
-    }
-    if (!Number.isInteger(repeat) || repeat < 0 || repeat > u32Max) {
-      throw new InvalidArgumentError(`repeat must be a 32-bit unsigned integer, got ${repeat}`);
-    }
-    if (!Number.isInteger(flags) || flags < 0 || flags > u32Max) {
-      throw new InvalidArgumentError(`flags must be a 32-bit unsigned integer, got ${options.flags}`);
-    }
-    if (!Number.isInteger(cpu) || cpu < 0 || cpu > u32Max) {
-      throw new InvalidArgumentError(`cpu must be a 32-bit unsigned integer, got ${cpu}`);
-    }
-    let dataOut = options.dataOut;
     if (dataOut !== undefined && !(dataOut instanceof Uint8Array)) {
       throw new InvalidArgumentError('dataOut must be a Uint8Array');
     }
-    if (dataOut === undefined && data !== undefined && data.length > 0) {
-      dataOut = offHeap(data.length + outputSlack);
+    if (context !== undefined && !(context instanceof Uint8Array)) {
+      throw new InvalidArgumentError('context must be a Uint8Array');
     }
-    let contextOut = context === undefined || context.length === 0 ? undefined : offHeap(context.length);
+    checkU32('repeat', repeat);
+    checkU32('cpu', cpu);
+    const dataLength = data === undefined ? 0 : data.length;
+    const contextLength = context === undefined ? 0 : context.length;
+    // Room for the output: the caller's buffer, or the input plus what the program may add.
+    let outRoom = dataOut !== undefined ? dataOut.length : dataLength > 0 ? dataLength + outputSlack : 0;
+    let contextRoom = contextLength;
 
-    // The dedicated entry point: every size field is the length of its buffer (empty = none),
-    // checked natively; the kernel's outputs land in testRunResult, also on failure.
-    const result = testRunResult;
     for (;;) {
+      const t = this.#testRunner(fd, dataLength, outRoom, contextLength, contextRoom);
+      const h = t.header;
+      if (data !== undefined) t.dataIn.set(data);
+      if (context !== undefined) t.ctxIn.set(context);
+      writeRunInputs(h, dataLength, outRoom, contextLength, contextRoom, repeat, flags, cpu);
+      let retval: number;
       try {
-        sys.progTestRun(fd, data, dataOut, context, contextOut, repeat, flags, cpu, 0, result);
+        retval = t.run();
       } catch (error) {
         const code = (error as { code?: string }).code;
-        const errno = (error as { errno?: number }).errno;
         if (code === 'EINTR') continue;
-        if (code === 'ENOSPC') {
-          // The program grew the packet or context beyond our buffers: the kernel says how much
-          // it wrote in full; rerun with room for it.
-          const needData = result[R.DataSizeOut] as number;
-          const needContext = result[R.CtxSizeOut] as number;
-          let grew = false;
-          if (dataOut !== undefined && needData > dataOut.length) {
-            dataOut = offHeap(needData);
-            grew = true;
-          }
-          if (contextOut !== undefined && needContext > contextOut.length) {
-            contextOut = offHeap(needContext);
-            grew = true;
-          }
-          if (grew) continue;
+        // The program grew the packet or context beyond the room: the kernel says how much it
+        // wrote in full; rerun with room for it.
+        if (code === 'ENOSPC' && outRoom > 0 && (h[S.DataSizeOut] as number) > outRoom) {
+          outRoom = h[S.DataSizeOut] as number;
+          continue;
         }
-        // SysError names every errno (ENOTSUPP is the kernel-internal 524), so the code decides.
-        if (code === 'ENOTSUPP' || code === 'EOPNOTSUPP') {
-          throw new NotSupportedError(
-            `test runs of ${this.typeName} programs`,
-            'the kernel has no BPF_PROG_TEST_RUN for this program type',
-            { cause: error, code, ...(errno === undefined ? {} : { errno }) },
-          );
+        if (code === 'ENOSPC' && contextRoom > 0 && (h[S.CtxSizeOut] as number) > contextRoom) {
+          contextRoom = h[S.CtxSizeOut] as number;
+          continue;
         }
-        if (code === 'EINVAL' && packetTypes.has(this.type) && (data === undefined || data.length < 14)) {
-          throw new InvalidArgumentError(
-            `test-running ${this.#what()}: the kernel wants a packet in data (an Ethernet frame, at least 14 bytes)`,
-            { cause: error, code, errno: errno ?? 22 },
-          );
-        }
-        throw translateSysError(error, `test-running ${this.#what()}`);
+        throw testRunError(error, this, h);
       }
-      const retval = result[R.Retval] as number;
-      const duration = result[R.Duration] as number;
-      const outLength = dataOut === undefined ? 0 : Math.min(result[R.DataSizeOut] as number, dataOut.length);
-      const contextLength =
-        contextOut === undefined ? 0 : Math.min(result[R.CtxSizeOut] as number, contextOut.length);
+      const outLength = Math.min(h[S.DataSizeOut] as number, outRoom);
+      const contextOutLength = Math.min(h[S.CtxSizeOut] as number, contextRoom);
       return {
         retval,
-        data:
-          dataOut === undefined
-            ? empty
-            : outLength === dataOut.length
-              ? dataOut
-              : dataOut.subarray(0, outLength),
-        context:
-          contextOut === undefined || contextLength === contextOut.length
-            ? contextOut
-            : contextOut.subarray(0, contextLength),
-        duration,
+        data: outRoom === 0 ? empty : copyOut(t.dataOut, outLength, dataOut),
+        context: contextRoom === 0 ? undefined : copyOut(t.ctxOut, contextOutLength, undefined),
+        duration: h[S.Duration] as number,
       };
     }
+  }
+
+  /**
+   * Prepares this program for many test runs: the packet, context and options live in the
+   * runner, so each `runner.run()` is the syscall and nothing else (no copy, no allocation).
+   * Use it for loops and benchmarks; `run()` is the one-call form.
+   */
+  testRunner(options: TestRunnerOptions = {}): TestRunner {
+    return new TestRunner(this, options);
+  }
+
+  /** `xdp program "name"`, for messages. */
+  describe(): string {
+    return this.#what();
+  }
+
+  /**
+   * The program's test runner, with at least the room asked for in each region. Runs reuse it:
+   * the inputs are copied into its memory and a run passes no argument to native code, which is
+   * what makes `run` cost little more than the syscall. It grows when a run needs more room.
+   */
+  #testRunner(fd: number, dataIn: number, dataOut: number, ctxIn: number, ctxOut: number): sys.TestRunner {
+    const room = this.#runnerRoom;
+    if (dataIn <= room[0] && dataOut <= room[1] && ctxIn <= room[2] && ctxOut <= room[3]) {
+      return this.#runner as sys.TestRunner;
+    }
+    room[0] = Math.max(dataIn, room[0]);
+    room[1] = Math.max(dataOut, room[1]);
+    room[2] = Math.max(ctxIn, room[2]);
+    room[3] = Math.max(ctxOut, room[3]);
+    const [d, o, c, x] = room;
+    this.#runner = sys.testRunner(fd, { dataIn: d, dataOut: o, ctxIn: c, ctxOut: x });
+    return this.#runner;
   }
 
   /**
@@ -463,8 +456,7 @@ export class BpfProgram extends PinnableObject {
    * in nanoseconds (the kernel's own measurement, without syscall overhead).
    */
   benchmark(data: Uint8Array, repeat = 1_000_000): number {
-    const out = offHeap(data.length + outputSlack);
-    return this.run({ data, dataOut: out, repeat }).duration;
+    return this.run({ data, dataOut: empty, repeat }).duration;
   }
 
   #what(): string {
@@ -475,11 +467,14 @@ export class BpfProgram extends PinnableObject {
 const empty = new Uint8Array(0);
 
 /**
- * A buffer native code can point at without V8 first moving it off its heap (small typed arrays
- * start on the heap, and the first native pointer request copies them out).
+ * The first `length` bytes a run wrote into the runner's `region`: copied into `into` when it has
+ * room (a view of it is returned), into a new buffer otherwise.
  */
-function offHeap(length: number): Uint8Array {
-  return new Uint8Array(new ArrayBuffer(length));
+function copyOut(region: Uint8Array, length: number, into: Uint8Array | undefined): Uint8Array {
+  const produced = region.subarray(0, length);
+  if (into === undefined || into.length < length) return produced.slice();
+  into.set(produced);
+  return length === into.length ? into : into.subarray(0, length);
 }
 
 /** Keeps BPF run statistics on while open (see `BpfProgram.enableStats`). */
@@ -489,21 +484,6 @@ export class StatsHandle extends KernelObject {
     super(fd, 'statistics handle');
   }
 }
-
-/** Program types whose test runs take a packet. */
-const packetTypes = new Set<number>([
-  ProgType.SocketFilter,
-  ProgType.SchedCls,
-  ProgType.SchedAct,
-  ProgType.Xdp,
-  ProgType.CgroupSkb,
-  ProgType.LwtIn,
-  ProgType.LwtOut,
-  ProgType.LwtXmit,
-  ProgType.LwtSeg6local,
-  ProgType.SkSkb,
-  ProgType.FlowDissector,
-]);
 
 /** How errors name the program kind: the attach flavour for tracing programs ('fentry'), else the type. */
 function featureName(type: ProgType, attachType: number | undefined): string {

@@ -1,0 +1,233 @@
+/**
+ * Test runs (`BPF_PROG_TEST_RUN`) in a loop: a `TestRunner` holds the packet, context and options
+ * in memory the kernel call reads directly, so a run passes nothing to native code, copies nothing
+ * and allocates nothing. `prog.run` is the one-call convenience built on the same native runner.
+ */
+import * as sys from '@ebpf/sys';
+import { ProgType, TestRunFlags } from '@ebpf/uapi';
+import { ClosedError, InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
+
+const S = sys.TestRunSlot;
+const u32Max = 0xffffffff;
+
+/** What `prog.testRunner` takes: the room to reserve, and the options every run uses. */
+export interface TestRunnerOptions {
+  /** Bytes of input packet (default 0: none). `runner.data` is that long. */
+  readonly dataSize?: number;
+  /**
+   * Bytes of room for the output packet (default 0: the kernel copies none back). A program that
+   * produces more makes `run()` throw, naming the size it needs.
+   */
+  readonly dataOutSize?: number;
+  /** Bytes of context (`struct xdp_md`, `struct __sk_buff`...), in and out (default 0: none). */
+  readonly contextSize?: number;
+  /** How many times the kernel runs the program per `run()` (default: once); `duration` is the mean. */
+  readonly repeat?: number;
+  /** `BPF_F_TEST_*` flags (`TestRunFlags`). */
+  readonly flags?: number;
+  /** CPU to run on (sets `BPF_F_TEST_RUN_ON_CPU` for you). */
+  readonly cpu?: number;
+}
+
+/** What a runner needs of its program: its fd while open, and names for errors. */
+export interface RunTarget {
+  /** Throws `ClosedError` once the program is closed. */
+  readonly fd: number;
+  readonly closed: boolean;
+  readonly type: ProgType;
+  readonly typeName: string;
+  /** `xdp program "name"`, for messages. */
+  describe(): string;
+}
+
+/**
+ * A program prepared for many test runs: write the packet into `data` (and the context into
+ * `context`), call `run()`, read `retval`-style results from its return value and the outputs
+ * from `dataOut`, `dataOutLength`, `contextOut` and `duration`. Make one with `prog.testRunner()`;
+ * it is valid while the program is open.
+ *
+ * @example
+ * ```ts
+ * const runner = prog.testRunner({ dataSize: 64 });
+ * runner.data.set(packet);
+ * for (let i = 0; i < 1_000_000; i++) if (runner.run() !== XdpAction.Pass) throw new Error('dropped');
+ * ```
+ */
+export class TestRunner {
+  /** The input packet the kernel reads (`dataLength` bytes of it). */
+  readonly data: Uint8Array;
+  /** Where the kernel writes the output packet; `dataOutLength` bytes of it after a run. */
+  readonly dataOut: Uint8Array;
+  /** The input context the kernel reads. */
+  readonly context: Uint8Array;
+  /** The context as the program left it, after a run. */
+  readonly contextOut: Uint8Array;
+  readonly #program: RunTarget;
+  readonly #runner: sys.TestRunner;
+  readonly #header: Uint32Array;
+
+  /** @internal Use `prog.testRunner()`. */
+  constructor(program: RunTarget, options: TestRunnerOptions) {
+    const { dataSize = 0, dataOutSize = 0, contextSize = 0, repeat = 0, cpu = 0 } = options;
+    for (const [name, value] of [
+      ['dataSize', dataSize],
+      ['dataOutSize', dataOutSize],
+      ['contextSize', contextSize],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 0 || value > 2 ** 30) {
+        throw new InvalidArgumentError(`${name} must be an integer from 0 to 2^30, got ${value}`);
+      }
+    }
+    const flags = runFlags(options.flags, options.cpu);
+    checkU32('repeat', repeat);
+    checkU32('cpu', cpu);
+    this.#program = program;
+    this.#runner = sys.testRunner(program.fd, {
+      dataIn: dataSize,
+      dataOut: dataOutSize,
+      ctxIn: contextSize,
+      ctxOut: contextSize,
+    });
+    const h = this.#runner.header;
+    writeRunInputs(h, dataSize, dataOutSize, contextSize, contextSize, repeat, flags, cpu);
+    this.#header = h;
+    this.data = this.#runner.dataIn;
+    this.dataOut = this.#runner.dataOut;
+    this.context = this.#runner.ctxIn;
+    this.contextOut = this.#runner.ctxOut;
+  }
+
+  /** Bytes of `data` the kernel reads (default: all of it); set it for shorter packets. */
+  get dataLength(): number {
+    return this.#header[S.DataSizeIn] as number;
+  }
+
+  set dataLength(length: number) {
+    if (!Number.isInteger(length) || length < 0 || length > this.data.length) {
+      throw new InvalidArgumentError(
+        `dataLength must be an integer from 0 to ${this.data.length}, got ${length}`,
+      );
+    }
+    this.#header[S.DataSizeIn] = length;
+  }
+
+  /** Bytes of output packet the last run produced (`dataOut.subarray(0, dataOutLength)`). */
+  get dataOutLength(): number {
+    return Math.min(this.#header[S.DataSizeOut] as number, this.dataOut.length);
+  }
+
+  /** Bytes of output context the last run produced. */
+  get contextOutLength(): number {
+    return Math.min(this.#header[S.CtxSizeOut] as number, this.contextOut.length);
+  }
+
+  /** Mean nanoseconds of one run in the last `run()`, as the kernel measured it. */
+  get duration(): number {
+    return this.#header[S.Duration] as number;
+  }
+
+  /**
+   * Runs the program once (or `repeat` times) on `data` and `context`; returns its return value.
+   * Interrupted calls are retried. Throws `ClosedError` once the program is closed,
+   * `NotSupportedError` for program types without test runs, `InvalidArgumentError` when the
+   * output does not fit the room reserved for it.
+   */
+  run(): number {
+    const program = this.#program;
+    if (program.closed) throw new ClosedError(`test-running ${program.describe()}: the program is closed`);
+    for (;;) {
+      try {
+        return this.#runner.run();
+      } catch (error) {
+        if ((error as { code?: string }).code === 'EINTR') continue;
+        throw testRunError(error, program, this.#header);
+      }
+    }
+  }
+}
+
+/**
+ * Writes every input slot of a runner's header: the sizes the kernel reads and may write, repeat,
+ * flags, cpu, and no XDP live-frame batch. All of them, each time: nothing is left from whoever
+ * wrote the memory before.
+ */
+export function writeRunInputs(
+  h: Uint32Array,
+  dataIn: number,
+  dataOut: number,
+  ctxIn: number,
+  ctxOut: number,
+  repeat: number,
+  flags: number,
+  cpu: number,
+): void {
+  h[S.DataSizeIn] = dataIn;
+  h[S.DataOutRoom] = dataOut;
+  h[S.CtxSizeIn] = ctxIn;
+  h[S.CtxOutRoom] = ctxOut;
+  h[S.Repeat] = repeat;
+  h[S.Flags] = flags;
+  h[S.Cpu] = cpu;
+  h[S.BatchSize] = 0;
+}
+
+/** `BPF_F_TEST_*` flags for a run: the caller's, plus `BPF_F_TEST_RUN_ON_CPU` when `cpu` is given. */
+export function runFlags(flags: number | undefined, cpu: number | undefined): number {
+  const all = cpu === undefined ? (flags ?? 0) : (flags ?? 0) | TestRunFlags.TestRunOnCpu;
+  checkU32('flags', all, flags);
+  return all;
+}
+
+/** Throws `InvalidArgumentError` unless `value` is a u32 (`shown` is what the caller passed). */
+export function checkU32(name: string, value: number, shown: unknown = value): void {
+  if (!Number.isInteger(value) || value < 0 || value > u32Max) {
+    throw new InvalidArgumentError(`${name} must be a 32-bit unsigned integer, got ${shown}`);
+  }
+}
+
+/** Program types whose test runs take a packet. */
+const packetTypes = new Set<number>([
+  ProgType.SocketFilter,
+  ProgType.SchedCls,
+  ProgType.SchedAct,
+  ProgType.Xdp,
+  ProgType.CgroupSkb,
+  ProgType.LwtIn,
+  ProgType.LwtOut,
+  ProgType.LwtXmit,
+  ProgType.LwtSeg6local,
+  ProgType.SkSkb,
+  ProgType.FlowDissector,
+]);
+
+/** The error a failed test run of `program` throws, given the runner's header after the call. */
+export function testRunError(error: unknown, program: RunTarget, header: Uint32Array): Error {
+  const code = (error as { code?: string }).code;
+  const errno = (error as { errno?: number }).errno;
+  const what = program.describe();
+  // SysError names every errno (ENOTSUPP is the kernel-internal 524), so the code decides.
+  if (code === 'ENOTSUPP' || code === 'EOPNOTSUPP') {
+    return new NotSupportedError(
+      `test runs of ${program.typeName} programs`,
+      'the kernel has no BPF_PROG_TEST_RUN for this program type',
+      { cause: error, code, ...(errno === undefined ? {} : { errno }) },
+    );
+  }
+  if (code === 'ENOSPC') {
+    const [produced, room, part, option] =
+      (header[S.DataSizeOut] as number) > (header[S.DataOutRoom] as number)
+        ? [header[S.DataSizeOut], header[S.DataOutRoom], 'packet', 'dataOutSize']
+        : [header[S.CtxSizeOut], header[S.CtxOutRoom], 'context', 'contextSize'];
+    return new InvalidArgumentError(
+      `test-running ${what}: the program produced ${produced} bytes of output ${part}, the runner has room for ${room}; prepare it with ${option} of at least ${produced}`,
+      { cause: error, code, errno: errno ?? 28 },
+    );
+  }
+  if (code === 'EINVAL' && packetTypes.has(program.type) && (header[S.DataSizeIn] as number) < 14) {
+    return new InvalidArgumentError(
+      `test-running ${what}: the kernel wants a packet in data (an Ethernet frame, at least 14 bytes)`,
+      { cause: error, code, errno: errno ?? 22 },
+    );
+  }
+  return translateSysError(error, `test-running ${what}`);
+}
