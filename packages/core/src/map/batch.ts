@@ -107,6 +107,75 @@ export function readBatchInto<K, V>(
   }
 }
 
+/** Raw key and value buffers for a decoding batch read, with views to decode through. */
+interface RawBatch {
+  readonly keys: Uint8Array;
+  readonly values: Uint8Array;
+  readonly keyView: DataView;
+  readonly valueView: DataView;
+}
+
+/** Per map object: the raw buffers its decoding batch reads reuse (grown when a read wants more). */
+const rawBatches = new WeakMap<object, RawBatch>();
+
+function rawBatch<K, V>(map: BatchMap<K, V>, el: MapElements<K, V>, n: number): RawBatch {
+  const found = rawBatches.get(el);
+  if (found && found.keys.length >= n * map.keySize && found.values.length >= n * map.valueBufferSize) {
+    return found;
+  }
+  const keys = new Uint8Array(new ArrayBuffer(Math.max(1, n * map.keySize)));
+  const values = new Uint8Array(new ArrayBuffer(Math.max(1, n * map.valueBufferSize)));
+  const made = { keys, values, keyView: new DataView(keys.buffer), valueView: new DataView(values.buffer) };
+  rawBatches.set(el, made);
+  return made;
+}
+
+/** Decodes entries [0, n) of `raw` into `keys[0..n)` and `values[0..n)`. */
+function decodeBatch<K, V>(
+  map: BatchMap<K, V>,
+  el: MapElements<K, V>,
+  raw: RawBatch,
+  n: number,
+  keys: K[],
+  values: V[],
+): void {
+  const { keySize, valueBufferSize, keyCodec, valueCodec } = map;
+  const { keyView, valueView } = raw;
+  if (el.keyRaw) {
+    for (let i = 0; i < n; i++) keys[i] = raw.keys.slice(i * keySize, (i + 1) * keySize) as K;
+  } else {
+    for (let i = 0; i < n; i++) keys[i] = keyCodec.read(keyView, i * keySize);
+  }
+  for (let i = 0; i < n; i++) values[i] = valueCodec.read(valueView, i * valueBufferSize);
+}
+
+/**
+ * One batch read decoded into caller arrays (`getBatchInto`): up to `count` entries (default
+ * `keys.length`) into `keys[0..n)` and `values[0..n)`. Throws `NotSupportedError` for map types
+ * without the command, like `lookupBatchInto`.
+ */
+export function readBatchDecodedInto<K, V>(
+  map: BatchMap<K, V>,
+  el: MapElements<K, V>,
+  command: ReadCommand,
+  cursor: MapBatchCursor,
+  keys: K[],
+  values: V[],
+  count?: number,
+): number {
+  if (!Array.isArray(keys) || !Array.isArray(values)) {
+    throw new InvalidArgumentError('keys and values must be arrays (reuse them across calls)');
+  }
+  const n = count ?? keys.length;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`count must be an integer >= 1 (or keys.length), got ${n}`);
+  }
+  const raw = rawBatch(map, el, n);
+  const got = readBatchInto(map, el, command, cursor, raw.keys, raw.values, n);
+  decodeBatch(map, el, raw, got, keys, values);
+  return got;
+}
+
 /** `getBatch` and `getAndDeleteBatch`: decoded entries, the whole map or one call's worth per cursor. */
 export function readBatch<K, V>(
   map: BatchMap<K, V>,
@@ -121,19 +190,14 @@ export function readBatch<K, V>(
   const cursor = options.cursor ?? new MapBatchCursor(map.keySize);
   const out: Array<[K, V]> = [];
   if (batchSupported(map.type, command)) {
-    const keys = new Uint8Array(new ArrayBuffer(batchSize * map.keySize));
-    const values = new Uint8Array(new ArrayBuffer(batchSize * map.valueBufferSize));
-    const kv = new DataView(keys.buffer);
-    const vv = new DataView(values.buffer);
+    const raw = rawBatch(map, el, batchSize);
+    const keys: K[] = [];
+    const values: V[] = [];
     try {
       do {
-        const n = readBatchInto(map, el, command, cursor, keys, values, batchSize);
-        for (let i = 0; i < n; i++) {
-          const key = el.keyRaw
-            ? (keys.slice(i * map.keySize, (i + 1) * map.keySize) as K)
-            : map.keyCodec.read(kv, i * map.keySize);
-          out.push([key, map.valueCodec.read(vv, i * map.valueBufferSize)]);
-        }
+        const n = readBatchInto(map, el, command, cursor, raw.keys, raw.values, batchSize);
+        decodeBatch(map, el, raw, n, keys, values);
+        for (let i = 0; i < n; i++) out.push([keys[i] as K, values[i] as V]);
       } while (!cursor.done && options.cursor === undefined);
       return out;
     } catch (error) {

@@ -358,6 +358,46 @@ requireKernel('BpfMap (kernel)', () => {
       expect(sum).toBe((4096 * 4095) / 2);
     });
 
+    it('getBatchInto decodes each batch into reused arrays; getAndDeleteBatchInto empties the map', () => {
+      using map = BpfMap.create({ type: 'hash', key: 'u32', value: 'u64n', maxEntries: 4096 });
+      map.setBatch(Array.from({ length: 4096 }, (_, i) => [i, i * 3] as [number, number]));
+      const keys: number[] = [];
+      const values: number[] = [];
+      const cursor = new MapBatchCursor(4);
+      const seen = new Set<number>();
+      while (!cursor.done) {
+        const n = map.getBatchInto(cursor, keys, values, 1000);
+        expect(n).toBeLessThanOrEqual(1000);
+        for (let i = 0; i < n; i++) {
+          expect(values[i]).toBe(keys[i]! * 3);
+          seen.add(keys[i]!);
+        }
+      }
+      expect(seen.size).toBe(4096);
+      // The count defaults to the arrays' length; bytes keys come as copies.
+      using raw = BpfMap.create({ type: 'hash', keySize: 2, valueSize: 1, maxEntries: 8 });
+      raw.set(new Uint8Array([1, 2]), new Uint8Array([3]));
+      raw.set(new Uint8Array([4, 5]), new Uint8Array([6]));
+      const rawKeys = new Array<Uint8Array>(8);
+      const rawValues = new Array<Uint8Array>(8);
+      const n = raw.getBatchInto(new MapBatchCursor(2), rawKeys, rawValues);
+      expect(n).toBe(2);
+      const pairs = rawKeys.slice(0, n).map((k, i) => [[...k], [...rawValues[i]!]]);
+      expect(pairs.sort()).toEqual([
+        [[1, 2], [3]],
+        [[4, 5], [6]],
+      ]);
+      expect(rawKeys[0]!.buffer).not.toBe(rawKeys[1]!.buffer);
+      // Taking and deleting, batch by batch.
+      const drain = new MapBatchCursor(4);
+      let taken = 0;
+      while (!drain.done) taken += map.getAndDeleteBatchInto(drain, keys, values, 512);
+      expect(taken).toBe(4096);
+      expect(map.count()).toBe(0);
+      expect(() => map.getBatchInto(cursor, keys, values, 0)).toThrow(/count must be an integer >= 1/);
+      expect(() => map.getBatchInto(cursor, 'x' as never, values)).toThrow(/must be arrays/);
+    });
+
     it('array batch update and lookup', () => {
       using map = BpfMap.create({ type: 'array', key: 'u32', value: 'u32', maxEntries: 100 });
       map.setBatch(Array.from({ length: 100 }, (_, i) => [i, i + 1] as [number, number]));

@@ -10,7 +10,14 @@ import type { Codec } from '../codec/codec.ts';
 import { InvalidArgumentError, translateSysError } from '../errors.ts';
 import { fdFromId, type MapInfo, mapInfo, objectIds } from '../object-info.ts';
 import { getPinned, PinnableObject } from '../pin.ts';
-import { type BatchReadOptions, deleteBatch, readBatch, readBatchInto, updateBatch } from './batch.ts';
+import {
+  type BatchReadOptions,
+  deleteBatch,
+  readBatch,
+  readBatchDecodedInto,
+  readBatchInto,
+  updateBatch,
+} from './batch.ts';
 import type { MapBatchCursor } from './batch-cursor.ts';
 import { createFromSpec } from './create.ts';
 import { chooseCodecs, type ElementCodecs, MapElements, type MapShape } from './elements.ts';
@@ -429,6 +436,22 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     count?: number,
   ): number {
     return readBatchInto(this, this.#el, 'lookupAndDelete', cursor, keys, values, count);
+  }
+
+  /**
+   * One BPF_MAP_LOOKUP_BATCH call decoded into your arrays: up to `count` entries (default
+   * `keys.length`) land in `keys[0..n)` and `values[0..n)`; returns n, and `cursor.done` once the
+   * walk reached the end. Reuse the arrays and the cursor: with number codecs nothing is allocated
+   * per entry, which makes this the fast way to read a whole map (`getBatch` builds a pair per
+   * entry). Throws `NotSupportedError` for map types without batch commands.
+   */
+  getBatchInto(cursor: MapBatchCursor, keys: K[], values: V[], count?: number): number {
+    return readBatchDecodedInto(this, this.#el, 'lookup', cursor, keys, values, count);
+  }
+
+  /** Like `getBatchInto`, and removes what it read (BPF_MAP_LOOKUP_AND_DELETE_BATCH). */
+  getAndDeleteBatchInto(cursor: MapBatchCursor, keys: K[], values: V[], count?: number): number {
+    return readBatchDecodedInto(this, this.#el, 'lookupAndDelete', cursor, keys, values, count);
   }
 
   /**
