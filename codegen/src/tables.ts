@@ -323,6 +323,18 @@ export const enumRows: readonly EnumRow[] = [
     flags: true,
   },
   {
+    name: 'RingbufQuery',
+    doc: '`flags` of `bpf_ringbuf_query()`: which figure of the ring buffer to return.',
+    anonEnumWith: 'BPF_RB_AVAIL_DATA',
+    prefix: 'BPF_RB_',
+  },
+  {
+    name: 'RingbufHeader',
+    doc: 'The 8-byte header before each ring buffer record: the length word carries `BusyBit` while the producer writes and `DiscardBit` for a discarded record.',
+    anonEnumWith: 'BPF_RINGBUF_BUSY_BIT',
+    prefix: 'BPF_RINGBUF_',
+  },
+  {
     name: 'UapiLimits',
     doc: 'Sizes and limits the uapi fixes.',
     members: ['BPF_OBJ_NAME_LEN', 'BPF_TAG_SIZE', 'BPF_BUILD_ID_SIZE', 'BPF_MAXINSNS', 'XDP_PACKET_HEADROOM'],

@@ -17,9 +17,6 @@ const SIZE = 16 << 20;
 const REPEAT = 8_192;
 const RECORDS = REPEAT * 64;
 const EXPECTED_SUM = REPEAT * 2_016;
-const BUSY = 0x80000000;
-const DISCARD = 0x40000000;
-const HDR = 8;
 const TWO32 = 2 ** 32;
 /**
  * `sys` reads each record header with `Atomics.load` (an acquire load, as C does). `sys-plain`
@@ -52,6 +49,7 @@ async function sysLayer(): Promise<Prepared> {
   const prodPos = new BigUint64Array(producer, 0, 1);
   const data = new Uint32Array(producer, page);
   const wordMask = SIZE / 4 - 1;
+  const { BusyBit: BUSY, DiscardBit: DISCARD, HdrSz: HDR } = uapi.RingbufHeader;
   const consume = () => {
     let count = 0;
     let lo = 0; // the records' first u64, low and high halves summed apart

@@ -1,11 +1,10 @@
 import * as sys from '@ebpf/sys';
+import { RingbufHeader } from '@ebpf/uapi';
 import { BpfError, ClosedError, InvalidArgumentError, translateSysError } from '../errors.ts';
 import { KernelObject } from '../kernel-object.ts';
 import { pageSize } from './spec.ts';
 
-const BUSY = 0x80000000;
-const DISCARD = 0x40000000;
-const HEADER = 8;
+const { BusyBit: BUSY, DiscardBit: DISCARD, HdrSz: HEADER } = RingbufHeader;
 const TWO32 = 2 ** 32;
 /** Records are in the host's byte order; typed arrays read in it too. */
 const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -2088,6 +2088,49 @@ export const RingbufFlagsCNames: { readonly [K in keyof typeof RingbufFlags]: st
   ForceWakeup: 'BPF_RB_FORCE_WAKEUP',
 };
 
+/** `flags` of `bpf_ringbuf_query()`: which figure of the ring buffer to return. */
+export const RingbufQuery = {
+  /** `BPF_RB_AVAIL_DATA` */
+  AvailData: 0,
+  /** `BPF_RB_RING_SIZE` */
+  RingSize: 1,
+  /** `BPF_RB_CONS_POS` */
+  ConsPos: 2,
+  /** `BPF_RB_PROD_POS` */
+  ProdPos: 3,
+} as const;
+
+/** A value of {@link RingbufQuery}. */
+export type RingbufQuery = (typeof RingbufQuery)[keyof typeof RingbufQuery];
+
+/** C names of the members of {@link RingbufQuery}, for {@link cNameOf}. */
+export const RingbufQueryCNames: { readonly [K in keyof typeof RingbufQuery]: string } = {
+  AvailData: 'BPF_RB_AVAIL_DATA',
+  RingSize: 'BPF_RB_RING_SIZE',
+  ConsPos: 'BPF_RB_CONS_POS',
+  ProdPos: 'BPF_RB_PROD_POS',
+};
+
+/** The 8-byte header before each ring buffer record: the length word carries `BusyBit` while the producer writes and `DiscardBit` for a discarded record. */
+export const RingbufHeader = {
+  /** `BPF_RINGBUF_BUSY_BIT` */
+  BusyBit: 2147483648,
+  /** `BPF_RINGBUF_DISCARD_BIT` */
+  DiscardBit: 1073741824,
+  /** `BPF_RINGBUF_HDR_SZ` */
+  HdrSz: 8,
+} as const;
+
+/** A value of {@link RingbufHeader}. */
+export type RingbufHeader = (typeof RingbufHeader)[keyof typeof RingbufHeader];
+
+/** C names of the members of {@link RingbufHeader}, for {@link cNameOf}. */
+export const RingbufHeaderCNames: { readonly [K in keyof typeof RingbufHeader]: string } = {
+  BusyBit: 'BPF_RINGBUF_BUSY_BIT',
+  DiscardBit: 'BPF_RINGBUF_DISCARD_BIT',
+  HdrSz: 'BPF_RINGBUF_HDR_SZ',
+};
+
 /** Sizes and limits the uapi fixes. */
 export const UapiLimits = {
   /** `BPF_OBJ_NAME_LEN` */
@@ -2156,5 +2199,7 @@ export const enumCNames: ReadonlyMap<object, { readonly [name: string]: string }
   [XdpFlags, XdpFlagsCNames],
   [PerfEventOutputFlags, PerfEventOutputFlagsCNames],
   [RingbufFlags, RingbufFlagsCNames],
+  [RingbufQuery, RingbufQueryCNames],
+  [RingbufHeader, RingbufHeaderCNames],
   [UapiLimits, UapiLimitsCNames],
 ]);
