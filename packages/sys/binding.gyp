@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/errors.cc",
+        "src/bound.cc",
         "src/bpf.cc",
         "src/maps.cc",
         "src/testrun.cc",

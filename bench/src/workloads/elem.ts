@@ -3,7 +3,7 @@
  * keys 0…65,535 ascending, each operation timed separately per run and checked (lookup value
  * must equal the key, every update/delete must succeed). One map per process.
  *
- * Layers: `sys` calls `@ebpf/sys` hot paths with reused off-heap buffers; `core` calls a raw
+ * Layers: `sys` calls a `@ebpf/sys` map accessor (key and value in its own memory); `core` calls a raw
  * `BpfMap` (no codecs) with reused `Uint8Array` keys and values: `set(key, value)`,
  * `lookupInto(key, out)` (the allocation-free read), `delete(key)`; `core-codec` calls
  * `set(k, v)`, `get(k)`, `delete(k)` on a map with `u32` key and `u64n` value codecs (plain
@@ -29,15 +29,18 @@ export async function elemWorkload(kind: 'hash' | 'array', layer: Layer): Promis
 
 type Loops = { loops: (() => void)[] } | { reason: string };
 
+/**
+ * The floor: a `sys.mapAccessor` on the map, the cheapest native path for one element (keys and
+ * values written into its regions, one small-integer argument per call).
+ */
 async function sysLoops(kind: 'hash' | 'array'): Promise<Loops> {
-  const f = await floor(['mapLookup', 'mapUpdate', 'mapDelete']);
+  const f = await floor(['mapAccessor']);
   if ('reason' in f) return f;
-  const { mapLookup, mapUpdate, mapDelete } = f.sys;
   const fd = createMap(f, kind === 'hash' ? f.uapi.MapType.Hash : f.uapi.MapType.Array, 4, 8, N);
-  const key = buffer(4);
-  const value = buffer(8);
-  const k32 = new Uint32Array(key.buffer);
-  const v32 = new Uint32Array(value.buffer);
+  const { access, key, value } = f.sys.mapAccessor(fd);
+  const { Lookup, Update, Delete } = f.sys.MapOp;
+  const k32 = new Uint32Array(key.buffer, key.byteOffset, 1);
+  const v32 = new Uint32Array(value.buffer, value.byteOffset, 2);
   return {
     loops: [
       () => {
@@ -45,20 +48,20 @@ async function sysLoops(kind: 'hash' | 'array'): Promise<Loops> {
           k32[0] = k;
           v32[0] = k;
           v32[1] = 0;
-          mapUpdate(fd, key, value, 0);
+          access(Update);
         }
       },
       () => {
         for (let k = 0; k < N; k++) {
           k32[0] = k;
           v32[0] = 0xffffffff;
-          if (!mapLookup(fd, key, value, 0) || v32[0] !== k || v32[1] !== 0) check(false, `lookup ${k}`);
+          if (!access(Lookup) || v32[0] !== k || v32[1] !== 0) check(false, `lookup ${k}`);
         }
       },
       () => {
         for (let k = 0; k < N; k++) {
           k32[0] = k;
-          if (!mapDelete(fd, key)) check(false, `delete ${k}`);
+          if (!access(Delete)) check(false, `delete ${k}`);
         }
       },
     ],

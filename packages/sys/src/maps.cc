@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "bound.h"
 #include "bpf.h"
 #include "errors.h"
 
@@ -278,6 +279,117 @@ napi_value Noop(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Accessors: the hot paths bound to one map and to memory of their own (bound.h), for callers
+// that encode keys and values themselves (core's codecs). access(op) passes one small integer.
+//
+// Memory: a header of u32 slots, then the key, value and next-key regions, each 8-byte aligned.
+enum AccessSlot : uint32_t { kFlagsLo, kFlagsHi, kNoKey, kAccessSlots = 4 };
+constexpr uint32_t kAccessHeader = kAccessSlots * sizeof(uint32_t);
+enum AccessOp : int32_t { kOpLookup, kOpUpdate, kOpDelete, kOpNextKey, kOpLookupAndDelete };
+
+struct Accessor {
+  BoundMemory memory;
+  int fd = -1;
+  MapSizes sizes{};  // what the cache held at creation; the fd must still name such a map
+  uint32_t keyOffset = 0, valueOffset = 0, nextOffset = 0;
+};
+
+void FreeAccessor(napi_env env, void* data, void*) {
+  auto* a = static_cast<Accessor*>(data);
+  ReleaseBoundMemory(env, &a->memory);
+  delete a;
+}
+
+// access(op): op is an AccessOp. The key is the key region, or NULL when the kNoKey slot is set
+// (queues, stacks, a walk's first key); flags come from the two flag slots. Returns what the
+// matching map* function returns: false for ENOENT where that is an answer, not an error.
+napi_value Access(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  void* state;
+  double d = -1;
+  if (napi_get_cb_info(env, info, &argc, &arg, nullptr, &state) != napi_ok) return nullptr;
+  if (argc < 1 || napi_get_value_double(env, arg, &d) != napi_ok) d = -1;
+  // Range first: casting NaN or an out-of-range double to an integer is undefined.
+  if (!(d >= kOpLookup && d <= kOpLookupAndDelete) || d != static_cast<int32_t>(d)) {
+    ThrowRange(env, "op must be an integer from %d to %d", kOpLookup, kOpLookupAndDelete);
+    return nullptr;
+  }
+  auto op = static_cast<int32_t>(d);
+  auto* a = static_cast<Accessor*>(state);
+  // The fd is checked on every call: closed, or reused for a map of other sizes, it must not
+  // reach the kernel with regions sized for the old one.
+  MapSizes now;
+  if (!CacheGet(a->fd, &now) || now.keySize != a->sizes.keySize ||
+      now.valueSize != a->sizes.valueSize) {
+    ThrowType(env, "map fd %d was closed or now names another map; make a new accessor", a->fd);
+    return nullptr;
+  }
+  uint8_t* base = BoundBase(env, a->memory, "map accessor");
+  if (base == nullptr) return nullptr;
+  const auto* header = reinterpret_cast<const uint32_t*>(base);
+  uint32_t keySize = a->sizes.keySize, valueSize = a->sizes.valueSize;
+  ElemAttr attr{};
+  attr.map_fd = static_cast<uint32_t>(a->fd);
+  attr.key = header[kNoKey] != 0 || keySize == 0 ? 0 : reinterpret_cast<uintptr_t>(base + a->keyOffset);
+  int cmd;
+  unsigned size = sizeof attr;
+  switch (op) {
+    case kOpDelete:
+      cmd = kDelete;
+      size = 16;  // BPF_MAP_DELETE_ELEM's attr ends after `key`
+      break;
+    case kOpNextKey:
+      cmd = kNextKey;
+      size = 24;  // ... BPF_MAP_GET_NEXT_KEY's after `next_key`
+      attr.value = keySize == 0 ? 0 : reinterpret_cast<uintptr_t>(base + a->nextOffset);
+      break;
+    default:
+      cmd = op == kOpLookup ? kLookup : op == kOpUpdate ? kUpdate : kLookupAndDelete;
+      attr.value = valueSize == 0 ? 0 : reinterpret_cast<uintptr_t>(base + a->valueOffset);
+      attr.flags = header[kFlagsLo] | static_cast<uint64_t>(header[kFlagsHi]) << 32;
+  }
+  if (SysBpf(cmd, &attr, size) < 0) {
+    if (op != kOpUpdate && errno == ENOENT) return Bool(env, false);
+    SYS_THROW_ERRNO(env, errno, BpfCommandName(cmd));
+  }
+  return op == kOpUpdate ? nullptr : Bool(env, true);
+}
+
+// mapAccessor(fd): [access, memory, keyOffset, valueOffset, nextOffset] for a map the size cache
+// knows; the regions hold its key size, its value size per call, and its key size again.
+napi_value MapAccessor(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 1);
+  int fd;
+  MapSizes sizes;
+  SYS_CHECK(ArgFd(env, argv[0], "fd", &fd) && CacheGetOrThrow(env, fd, "fd", &sizes));
+  auto* a = new Accessor();
+  a->fd = fd;
+  a->sizes = sizes;
+  auto align = [](size_t n) { return (n + 7) & ~size_t{7}; };
+  a->keyOffset = kAccessHeader;
+  a->valueOffset = static_cast<uint32_t>(align(a->keyOffset + sizes.keySize));
+  a->nextOffset = static_cast<uint32_t>(align(a->valueOffset + size_t{sizes.valueSize}));
+  size_t total = align(a->nextOffset + sizes.keySize);
+  napi_value buffer, access, out;
+  if (!CreateBoundMemory(env, total, &a->memory, &buffer) ||
+      !CreateBoundFunction(env, "access", Access, a, FreeAccessor, &access)) {
+    FreeAccessor(env, a, nullptr);
+    return nullptr;
+  }
+  napi_create_array_with_length(env, 5, &out);
+  napi_set_element(env, out, 0, access);
+  napi_set_element(env, out, 1, buffer);
+  const uint32_t offsets[3] = {a->keyOffset, a->valueOffset, a->nextOffset};
+  for (uint32_t i = 0; i < 3; i++) {
+    napi_value n;
+    napi_create_uint32(env, offsets[i], &n);
+    napi_set_element(env, out, 2 + i, n);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // fd operations.
 
 // close(fd): evicts the fd from the size cache, then closes it.
@@ -364,6 +476,7 @@ void InitMaps(napi_env env, napi_value exports) {
   Export(env, exports, "mapNextKey", ElemOp<kNextKey, Shape::kNextKey, true>);
   // mapLookupAndDelete(fd, key | null, value, flags): boolean, false when not there / empty.
   Export(env, exports, "mapLookupAndDelete", ElemOp<kLookupAndDelete, Shape::kValue, true>);
+  Export(env, exports, "mapAccessor", MapAccessor);
   Export(env, exports, "noop", Noop);
   Export(env, exports, "close", Close);
   Export(env, exports, "dup", Dup);

@@ -73,6 +73,15 @@ export interface Native {
   ): [run: () => number, memory: ArrayBuffer];
   testRunLayout(): [headerBytes: number, slots: number];
   testRunFields(): TestRunField[];
+  mapAccessor(
+    fd: number,
+  ): [
+    access: (op: number) => boolean | undefined,
+    memory: ArrayBuffer,
+    keyOffset: number,
+    valueOffset: number,
+    nextOffset: number,
+  ];
   noop(fd: number, key: Uint8Array | null, value: Uint8Array, flags?: number): boolean;
   close(fd: number): void;
   dup(fd: number): number;

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 
+#include "bound.h"
 #include "bpf.h"
 #include "errors.h"
 
@@ -72,9 +73,8 @@ const Slot kRegionSize[kRegions] = {kDataSizeIn, kDataOutRoom, kCtxSizeIn, kCtxO
 // What run() needs besides the memory: the program and where each region sits. Nothing here is
 // reachable from JS, so no JS write can point the kernel elsewhere.
 struct Runner {
-  napi_ref memory = nullptr;  // strong: the ArrayBuffer lives as long as run() does
+  BoundMemory memory;
   int prog_fd = -1;
-  size_t total = 0;
   uint32_t offset[kRegions] = {};
   uint32_t capacity[kRegions] = {};
 };
@@ -82,7 +82,7 @@ struct Runner {
 // The run() function was collected: nothing can reach the runner any more.
 void FreeRunner(napi_env env, void* data, void*) {
   auto* r = static_cast<Runner*>(data);
-  napi_delete_reference(env, r->memory);
+  ReleaseBoundMemory(env, &r->memory);
   delete r;
 }
 
@@ -90,22 +90,10 @@ void FreeRunner(napi_env env, void* data, void*) {
 // header. No argument crosses Node-API: that is the whole point (each one costs ~12 ns here,
 // about what the rest of the call costs).
 napi_value Run(napi_env env, napi_callback_info info) {
-  void* data;
-  napi_value ab;
-  void* base = nullptr;
-  size_t length = 0;
-  if (napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data) != napi_ok) return nullptr;
-  auto* r = static_cast<Runner*>(data);
-  // The pointer comes from the ArrayBuffer on every call: a buffer detached since (transferred
-  // away, so its memory may be gone) has no data, and nothing is sent to the kernel.
-  if (napi_get_reference_value(env, r->memory, &ab) != napi_ok ||
-      napi_get_arraybuffer_info(env, ab, &base, &length) != napi_ok || base == nullptr ||
-      length < r->total) {
-    ThrowType(env, "the test runner's memory was detached; prepare a new runner");
-    return nullptr;
-  }
-  auto* header = static_cast<uint32_t*>(base);
-  auto* bytes = static_cast<uint8_t*>(base);
+  auto* r = static_cast<Runner*>(BoundState(env, info));
+  uint8_t* bytes = BoundBase(env, r->memory, "test runner");
+  if (bytes == nullptr) return nullptr;
+  auto* header = reinterpret_cast<uint32_t*>(bytes);
   uint32_t size[kRegions];
   for (uint32_t i = 0; i < kRegions; i++) {
     size[i] = header[kRegionSize[i]];  // read once: what is checked is what the kernel gets
@@ -148,8 +136,7 @@ napi_value Run(napi_env env, napi_callback_info info) {
 }
 
 // testRunner(progFd, dataIn, dataOut, ctxIn, ctxOut): [run, memory] for a program, with room
-// for that many bytes in each region. The memory is a plain ArrayBuffer that native holds
-// strongly until run() is collected.
+// for that many bytes in each region (bound.h: the memory lives as long as run() does).
 napi_value TestRunner(napi_env env, napi_callback_info info) {
   SYS_ARGS(env, info, 5);
   auto* r = new Runner();
@@ -165,18 +152,13 @@ napi_value TestRunner(napi_env env, napi_callback_info info) {
     total = (total + n + 7) & ~size_t{7};
   }
   napi_value ab, run, pair;
-  void* base;
-  if (!ok || napi_create_arraybuffer(env, total, &base, &ab) != napi_ok ||
-      napi_create_reference(env, ab, 1, &r->memory) != napi_ok) {
-    delete r;  // a pending exception says why
+  if (!ok || !CreateBoundMemory(env, total, &r->memory, &ab)) {
+    FreeRunner(env, r, nullptr);  // a pending exception says why
     return nullptr;
   }
   r->prog_fd = fd;
-  r->total = total;
-  if (napi_create_function(env, "run", NAPI_AUTO_LENGTH, Run, r, &run) != napi_ok ||
-      napi_add_finalizer(env, run, r, FreeRunner, nullptr, nullptr) != napi_ok) {
-    napi_delete_reference(env, r->memory);
-    delete r;
+  if (!CreateBoundFunction(env, "run", Run, r, FreeRunner, &run)) {
+    FreeRunner(env, r, nullptr);
     return nullptr;
   }
   napi_create_array_with_length(env, 2, &pair);

@@ -3,6 +3,7 @@
  * map type, per-CPU values wrapped one per possible CPU), the scratch buffers single-element calls
  * reuse, and encoding/decoding with errors that name the map. Not exported from the package.
  */
+import * as sys from '@ebpf/sys';
 import { bytes, type Codec, type CodecLike, resolveCodec } from '../codec/codec.ts';
 import { lpmKey } from '../codec/lpm.ts';
 import { fdValue, perCpu, perCpuStride } from '../codec/per-cpu.ts';
@@ -68,6 +69,54 @@ export function chooseCodecs<K, V>(
     perCpu: perCpuValues,
     valueBufferSize: perCpuValues ? perCpuStride(shape.valueSize) * cpus : shape.valueSize,
   };
+}
+
+/**
+ * Where one map object's single-element calls encode: a `sys.MapAccessor` bound to its fd, with
+ * DataViews on the key and value regions. A call then passes no buffer to native code (~40 ns
+ * less per operation than handing over key and value buffers).
+ */
+export class ElementSlots {
+  readonly key: Uint8Array;
+  readonly keyView: DataView;
+  readonly value: Uint8Array;
+  readonly valueView: DataView;
+  /** Where `NextKey` leaves the key it found. */
+  readonly nextKey: Uint8Array;
+  readonly #access: (op: sys.MapOp) => boolean | undefined;
+  readonly #header: Uint32Array;
+
+  constructor(fd: number) {
+    const a = sys.mapAccessor(fd);
+    this.#access = a.access;
+    this.#header = a.header;
+    this.key = a.key;
+    this.keyView = new DataView(a.key.buffer, a.key.byteOffset, a.key.length);
+    this.value = a.value;
+    this.valueView = new DataView(a.value.buffer, a.value.byteOffset, a.value.length);
+    this.nextKey = a.nextKey;
+  }
+
+  /** One element call on what the regions hold: `flags` (a u32), and no key when `noKey` is 1. */
+  call(op: sys.MapOp, flags: number, noKey: 0 | 1): boolean | undefined {
+    const h = this.#header;
+    h[FLAGS] = flags;
+    h[NO_KEY] = noKey;
+    return this.#access(op);
+  }
+}
+
+const FLAGS = sys.MapAccessSlot.FlagsLo;
+const NO_KEY = sys.MapAccessSlot.NoKey;
+
+/**
+ * Copies `from` into the start of `to`. Keys and values are mostly a few bytes, where a loop costs
+ * a quarter of `TypedArray#set` (a builtin call, ~20 ns).
+ */
+export function copyBytes(to: Uint8Array, from: Uint8Array): void {
+  const n = from.length;
+  if (n > 32) to.set(from);
+  else for (let i = 0; i < n; i++) to[i] = from[i] as number;
 }
 
 /** The codecs and scratch buffers of one map object (pass it as another's `codecs` to share them). */
@@ -145,6 +194,34 @@ export class MapElements<K, V> implements ElementCodecs<K, V> {
       });
     }
     return buffer;
+  }
+
+  /** Writes `key` into the slots' key region (a raw key is copied). */
+  putKey(key: K, slots: ElementSlots): void {
+    if (this.keyRaw && key instanceof Uint8Array && key.length === slots.key.length)
+      copyBytes(slots.key, key);
+    else this.#encode('key', this.keyCodec as Codec<unknown>, slots.keyView, slots.key, this.keyRaw, key);
+  }
+
+  /** Writes `value` into the slots' value region (a raw value is copied). */
+  putValue(value: V, slots: ElementSlots): void {
+    if (this.valueRaw && value instanceof Uint8Array && value.length === slots.value.length) {
+      copyBytes(slots.value, value);
+    } else {
+      this.#encode(
+        'value',
+        this.valueCodec as Codec<unknown>,
+        slots.valueView,
+        slots.value,
+        this.valueRaw,
+        value,
+      );
+    }
+  }
+
+  /** The value a lookup left in the slots, decoded (raw values are copies). */
+  readValue(slots: ElementSlots): V {
+    return this.valueRaw ? (slots.value.slice() as V) : this.valueCodec.read(slots.valueView, 0);
   }
 
   /** A key the caller owns (`raw` is kept, not copied, for byte keys). */

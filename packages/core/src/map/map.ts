@@ -20,7 +20,14 @@ import {
 } from './batch.ts';
 import type { MapBatchCursor } from './batch-cursor.ts';
 import { createFromSpec } from './create.ts';
-import { chooseCodecs, type ElementCodecs, MapElements, type MapShape } from './elements.ts';
+import {
+  chooseCodecs,
+  copyBytes,
+  type ElementCodecs,
+  ElementSlots,
+  MapElements,
+  type MapShape,
+} from './elements.ts';
 import { elementError } from './errors.ts';
 import { requireKeys, requireKind } from './guards.ts';
 import { clearMap, walkEntries, walkKeys } from './iterate.ts';
@@ -33,6 +40,20 @@ import { type GetOptions, type SetOptions, updateFlags } from './options.ts';
 import type { MapSpec } from './spec.ts';
 
 const F_LOCK = UpdateFlags.FLock;
+const {
+  Lookup: LOOKUP,
+  Update: UPDATE,
+  Delete: DELETE,
+  NextKey: NEXT_KEY,
+  LookupAndDelete: LOOKUP_AND_DELETE,
+} = sys.MapOp;
+
+/** Raw calls take the kernel's flags as a number: a u32 (every element flag fits). */
+function checkFlags(flags: number): void {
+  if (flags >>> 0 !== flags) {
+    throw new InvalidArgumentError(`flags must be a 32-bit unsigned integer, got ${flags}`);
+  }
+}
 const F_RDONLY = MapFlags.Rdonly;
 
 /**
@@ -69,6 +90,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
   readonly perCpu: boolean;
 
   readonly #el: MapElements<K, V>;
+  /** Where the single-element calls encode, made by the first of them (see `ElementSlots`). */
+  #slots: ElementSlots | undefined;
   #memory: MapMemory | undefined;
   #frozen = false;
 
@@ -160,20 +183,25 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
   // ---------------------------------------------------------------------------------------------
   // Element access: the hot paths
 
+  #makeSlots(fd: number): ElementSlots {
+    this.#slots = new ElementSlots(fd);
+    return this.#slots;
+  }
+
   /** The value at `key`, or undefined when there is none. */
   get(key: K, options?: GetOptions): V | undefined {
     const fd = this.fd;
     const el = this.#el;
     requireKeys(el.info, el.label, 'get');
-    const k = el.encodeKey(key);
-    let found: boolean;
+    const s = this.#slots ?? this.#makeSlots(fd);
+    el.putKey(key, s);
+    let found: boolean | undefined;
     try {
-      found = sys.mapLookup(fd, k, el.value, options?.lock ? F_LOCK : 0);
+      found = s.call(LOOKUP, options?.lock ? F_LOCK : 0, 0);
     } catch (error) {
       throw elementError(error, `looking up a key in ${el.label}`, this.maxEntries);
     }
-    if (!found) return undefined;
-    return el.valueRaw ? (el.value.slice() as V) : this.valueCodec.read(el.valueView, 0);
+    return found ? el.readValue(s) : undefined;
   }
 
   /**
@@ -185,29 +213,36 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     const el = this.#el;
     el.checkRaw(key, this.keySize, 'key');
     el.checkRaw(out, this.valueBufferSize, 'out');
+    checkFlags(flags);
+    const s = this.#slots ?? this.#makeSlots(fd);
+    copyBytes(s.key, key);
+    let found: boolean | undefined;
     try {
-      return sys.mapLookup(fd, key, out, flags);
+      found = s.call(LOOKUP, flags, 0);
     } catch (error) {
       throw elementError(error, `looking up a key in ${el.label}`, this.maxEntries);
     }
+    if (found) copyBytes(out, s.value);
+    return found === true;
   }
 
   /** Whether `key` is present (for bloom filters: whether the value may have been pushed). */
   has(key: K): boolean {
     const fd = this.fd;
     const el = this.#el;
+    const s = this.#slots ?? this.#makeSlots(fd);
     if (el.info?.name === 'bloom_filter') {
-      const value = el.encodeValue(key as unknown as V);
+      el.putValue(key as unknown as V, s);
       try {
-        return sys.mapLookup(fd, null, value, 0);
+        return s.call(LOOKUP, 0, 1) as boolean;
       } catch (error) {
         throw elementError(error, `checking ${el.label}`, this.maxEntries);
       }
     }
     requireKeys(el.info, el.label, 'has');
-    const k = el.encodeKey(key);
+    el.putKey(key, s);
     try {
-      return sys.mapLookup(fd, k, el.value, 0);
+      return s.call(LOOKUP, 0, 0) as boolean;
     } catch (error) {
       throw elementError(error, `looking up a key in ${el.label}`, this.maxEntries);
     }
@@ -222,10 +257,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     const el = this.#el;
     requireKeys(el.info, el.label, 'set');
     const flags = updateFlags(options);
-    const k = el.encodeKey(key);
-    const v = el.encodeValue(value as V);
+    const s = this.#slots ?? this.#makeSlots(fd);
+    el.putKey(key, s);
+    el.putValue(value as V, s);
     try {
-      sys.mapUpdate(fd, k, v, flags);
+      s.call(UPDATE, flags, 0);
     } catch (error) {
       if (flags & F_LOCK && (error as { code?: string }).code === 'EINVAL') {
         throw new InvalidArgumentError(
@@ -244,8 +280,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     const el = this.#el;
     el.checkRaw(key, this.keySize, 'key');
     el.checkRaw(value, this.valueBufferSize, 'value');
+    checkFlags(flags);
+    const s = this.#slots ?? this.#makeSlots(fd);
+    copyBytes(s.key, key);
+    copyBytes(s.value, value);
     try {
-      sys.mapUpdate(fd, key, value, flags);
+      s.call(UPDATE, flags, 0);
     } catch (error) {
       throw elementError(error, `updating ${el.label}`, this.maxEntries);
     }
@@ -261,9 +301,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
         `delete: elements of ${el.label} always exist and cannot be deleted; set a zero value or call clear()`,
       );
     }
-    const k = el.encodeKey(key);
+    const s = this.#slots ?? this.#makeSlots(fd);
+    el.putKey(key, s);
     try {
-      return sys.mapDelete(fd, k);
+      return s.call(DELETE, 0, 0) as boolean;
     } catch (error) {
       throw elementError(error, `deleting from ${el.label}`, this.maxEntries);
     }
@@ -274,8 +315,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     const fd = this.fd;
     const el = this.#el;
     el.checkRaw(key, this.keySize, 'key');
+    const s = this.#slots ?? this.#makeSlots(fd);
+    copyBytes(s.key, key);
     try {
-      return sys.mapDelete(fd, key);
+      return s.call(DELETE, 0, 0) as boolean;
     } catch (error) {
       throw elementError(error, `deleting from ${el.label}`, this.maxEntries);
     }
@@ -288,14 +331,15 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     const fd = this.fd;
     const el = this.#el;
     requireKeys(el.info, el.label, 'getAndDelete');
-    const k = el.encodeKey(key);
-    let found: boolean;
+    const s = this.#slots ?? this.#makeSlots(fd);
+    el.putKey(key, s);
+    let found: boolean | undefined;
     try {
-      found = sys.mapLookupAndDelete(fd, k, el.value, 0);
+      found = s.call(LOOKUP_AND_DELETE, 0, 0);
     } catch (error) {
       throw elementError(error, `looking up and deleting a key of ${el.label}`, this.maxEntries);
     }
-    return found ? this.valueCodec.read(el.valueView, 0) : undefined;
+    return found ? el.readValue(s) : undefined;
   }
 
   /** The raw key after `key` (or the first key for null) into `out`; false at the end. */
@@ -304,11 +348,16 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     const el = this.#el;
     if (key !== null) el.checkRaw(key, this.keySize, 'key');
     el.checkRaw(out, this.keySize, 'out');
+    const s = this.#slots ?? this.#makeSlots(fd);
+    if (key !== null) copyBytes(s.key, key);
+    let found: boolean | undefined;
     try {
-      return sys.mapNextKey(fd, key, out);
+      found = s.call(NEXT_KEY, 0, key === null ? 1 : 0);
     } catch (error) {
       throw elementError(error, `walking the keys of ${el.label}`, this.maxEntries);
     }
+    if (found) copyBytes(out, s.nextKey);
+    return found === true;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -323,9 +372,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     const el = this.#el;
     requireKind(el.info, el.label, 'push', 'queue', 'stack', 'bloom_filter');
     const flags = options?.flags === 'exist' ? UpdateFlags.Exist : UpdateFlags.Any;
-    const v = el.encodeValue(value);
+    const s = this.#slots ?? this.#makeSlots(fd);
+    el.putValue(value, s);
     try {
-      sys.mapUpdate(fd, null, v, flags);
+      s.call(UPDATE, flags, 1);
     } catch (error) {
       throw elementError(error, `pushing to ${el.label}`, this.maxEntries);
     }
@@ -336,13 +386,14 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     const fd = this.fd;
     const el = this.#el;
     requireKind(el.info, el.label, 'pop', 'queue', 'stack');
-    let found: boolean;
+    const s = this.#slots ?? this.#makeSlots(fd);
+    let found: boolean | undefined;
     try {
-      found = sys.mapLookupAndDelete(fd, null, el.value, 0);
+      found = s.call(LOOKUP_AND_DELETE, 0, 1);
     } catch (error) {
       throw elementError(error, `popping from ${el.label}`, this.maxEntries);
     }
-    return found ? this.valueCodec.read(el.valueView, 0) : undefined;
+    return found ? el.readValue(s) : undefined;
   }
 
   /** Queue and stack: the next element without removing it, or undefined when empty. */
@@ -350,13 +401,14 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     const fd = this.fd;
     const el = this.#el;
     requireKind(el.info, el.label, 'peek', 'queue', 'stack');
-    let found: boolean;
+    const s = this.#slots ?? this.#makeSlots(fd);
+    let found: boolean | undefined;
     try {
-      found = sys.mapLookup(fd, null, el.value, 0);
+      found = s.call(LOOKUP, 0, 1);
     } catch (error) {
       throw elementError(error, `peeking at ${el.label}`, this.maxEntries);
     }
-    return found ? this.valueCodec.read(el.valueView, 0) : undefined;
+    return found ? el.readValue(s) : undefined;
   }
 
   // ---------------------------------------------------------------------------------------------

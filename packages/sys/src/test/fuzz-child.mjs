@@ -333,6 +333,35 @@ function fuzzTestRunner() {
   }
 }
 
+// --- map accessors ----------------------------------------------------------------------------
+// An accessor's memory: a 16-byte header (flags low, flags high, no-key), then key, value and
+// next-key regions. Random ops and header values, sometimes on a closed or reused fd; the kernel
+// may write only into the value region (lookups) and the next-key region (next key).
+function fuzzMapAccessor() {
+  const fd = chance(0.8) ? pick(maps) : anyFd();
+  const made = attempt('mapAccessor', () => sys.mapAccessor(fd));
+  if (!Array.isArray(made)) return;
+  const [access, memory, keyOffset, valueOffset] = made;
+  const header = new Uint32Array(memory, 0, 3);
+  const whole = new Uint8Array(memory);
+  for (let i = 0; i < 4; i++) {
+    for (let b = keyOffset; b < whole.length; b++) whole[b] = int(256);
+    header[0] = chance(0.7) ? pick([0, 1, 2, 4]) : int(2 ** 32);
+    header[1] = chance(0.9) ? 0 : int(2 ** 32);
+    header[2] = int(2);
+    const before = whole.slice();
+    const op = chance(0.9) ? int(5) : anyValue();
+    attempt('mapAccessor.access', () => access(op));
+    // Only the value region (lookups) and the next-key region (next key) may change.
+    for (let b = 0; b < valueOffset; b++) {
+      if (whole[b] !== before[b]) {
+        console.error(`map accessor: byte ${b} before the value region changed (op ${op})`);
+        process.exit(3);
+      }
+    }
+  }
+}
+
 // --- the calls ---------------------------------------------------------------------------------
 const counts = {};
 const kinds = {};
@@ -399,6 +428,7 @@ for (let round = 0; round < rounds; round++) {
   );
   attempt('noop', () => sys.noop(fd, anyBytes(), anyBytes(), anyNum()));
   fuzzTestRunner();
+  fuzzMapAccessor();
   attempt('mapSizes', () => sys.mapSizes(anyFd()));
   attempt('adoptMap', () => sys.adoptMap(anyFd()));
   attempt('pointerFields', () => sys.pointerFields(anyNum(), anyNum()));
