@@ -1,14 +1,10 @@
 // testRunner: BPF_PROG_TEST_RUN prepared once, run many times (core's prog.run, benchmarks).
 //
-// Passing buffers per call is what made test runs cost more than C: every argument crossing
-// Node-API costs ~12 ns on these machines and a typed array's data pointer ~22 ns, so a call
-// with a packet, an output buffer and a result array paid ~100 ns before the syscall. A runner
-// instead owns one ArrayBuffer holding a header of u32 slots (input sizes, repeat, flags, cpu,
-// batch size; outputs retval, sizes, duration) and the four regions (data in/out, context
-// in/out). run() takes no argument: it reads the header, checks every size against the room
-// native reserved for that region, and builds the attr on the stack. The regions' addresses
-// never leave native code, so nothing JS writes can make the kernel read or write outside the
-// runner's memory.
+// A bound call (bound.h): a call with a packet, an output buffer and a result array paid ~100 ns
+// before the syscall, so a runner owns one ArrayBuffer holding a header of u32 slots (input sizes,
+// repeat, flags, cpu, batch size; outputs retval, sizes, duration) and the four regions (data
+// in/out, context in/out). run() takes no argument: it reads the header, checks every size
+// against the room native reserved for that region, and builds the attr on the stack.
 #include <errno.h>
 
 #include <cstddef>

@@ -1,6 +1,7 @@
-/** Where a walk with the batch commands stands, kept by the caller between `getBatch` calls. */
-
-/** Where a batch walk stands; pass the same cursor to successive `getBatch({ cursor })` calls. */
+/**
+ * Where a batch walk stands: pass the same cursor to successive `getBatch({ cursor })`,
+ * `getBatchInto` or `lookupBatchInto` calls; `done` once the walk reached the end of the map.
+ */
 export class MapBatchCursor {
   /** @internal The kernel's position token (bucket or key). */
   readonly token: Uint8Array;
