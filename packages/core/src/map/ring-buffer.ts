@@ -157,8 +157,10 @@ class Record implements RingRecord {
   readonly #scratchI64 = new BI64(this.#scratch.buffer);
   #base = 0;
   #len = 0;
-  /** Position (unmasked) after the record being handed out. */
-  #end = 0;
+  /** Position (unmasked) where the current walk started. */
+  #from = 0;
+  /** Bytes from `#from` to the end of the record being handed out. */
+  #walked = 0;
   #closed = false;
 
   static {
@@ -166,27 +168,35 @@ class Record implements RingRecord {
       record.#len = 0;
       if (closed) record.#closed = true;
     };
-    walkedTo = (record) => record.#end;
+    walkedTo = (record) => record.#from + record.#walked;
     copyOut = (record, base, length, target, offset) => record.#copy(base, length, target, offset);
     walk = (record, headers, mask, cons, prod, handler, max) => {
+      // Positions grow past 2^32, so `cons` is a double; within a walk everything is kept in
+      // small integers (offset in the ring, bytes walked) and added back once at the end.
+      const available = prod - cons;
+      let off = cons & mask;
+      let bytes = 0;
       let count = 0;
-      while (cons < prod && count < max) {
-        const off = cons & mask;
+      record.#from = cons;
+      record.#walked = 0;
+      while (bytes < available && count < max) {
         const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
         if (len & BUSY) break;
         const size = len & ~(BUSY | DISCARD);
-        cons += (size + HEADER + 7) & ~7;
+        const step = (size + HEADER + 7) & ~7;
+        bytes += step;
         if (!(len & DISCARD)) {
           count++;
           record.#base = off + HEADER;
           record.#len = size;
-          record.#end = cons;
+          record.#walked = bytes;
           handler(record);
           if (record.#closed) break;
         }
+        off = (off + step) & mask;
       }
       walked = count;
-      return cons;
+      return cons + bytes;
     };
   }
 
