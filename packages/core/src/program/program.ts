@@ -405,7 +405,7 @@ export class BpfProgram extends PinnableObject {
           contextRoom = h[S.CtxSizeOut] as number;
           continue;
         }
-        throw testRunError(error, this, h);
+        throw testRunError(error, this, this.#what(), h);
       }
       const outLength = Math.min(h[S.DataSizeOut] as number, outRoom);
       const contextOutLength = Math.min(h[S.CtxSizeOut] as number, contextRoom);
@@ -424,12 +424,7 @@ export class BpfProgram extends PinnableObject {
    * Use it for loops and benchmarks; `run()` is the one-call form.
    */
   testRunner(options: TestRunnerOptions = {}): TestRunner {
-    return new TestRunner(this, options);
-  }
-
-  /** `xdp program "name"`, for messages. */
-  describe(): string {
-    return this.#what();
+    return new TestRunner(this, this.#what(), options);
   }
 
   /**

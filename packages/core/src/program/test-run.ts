@@ -29,15 +29,13 @@ export interface TestRunnerOptions {
   readonly cpu?: number;
 }
 
-/** What a runner needs of its program: its fd while open, and names for errors. */
+/** What a runner needs of its program: its fd while open, and its type for errors. */
 export interface RunTarget {
   /** Throws `ClosedError` once the program is closed. */
   readonly fd: number;
   readonly closed: boolean;
   readonly type: ProgType;
   readonly typeName: string;
-  /** `xdp program "name"`, for messages. */
-  describe(): string;
 }
 
 /**
@@ -63,11 +61,13 @@ export class TestRunner {
   /** The context as the program left it, after a run. */
   readonly contextOut: Uint8Array;
   readonly #program: RunTarget;
+  /** `xdp program "name"`, for messages. */
+  readonly #what: string;
   readonly #runner: sys.TestRunner;
   readonly #header: Uint32Array;
 
   /** @internal Use `prog.testRunner()`. */
-  constructor(program: RunTarget, options: TestRunnerOptions) {
+  constructor(program: RunTarget, what: string, options: TestRunnerOptions) {
     const { dataSize = 0, dataOutSize = 0, contextSize = 0, repeat = 0, cpu = 0 } = options;
     for (const [name, value] of [
       ['dataSize', dataSize],
@@ -82,6 +82,7 @@ export class TestRunner {
     checkU32('repeat', repeat);
     checkU32('cpu', cpu);
     this.#program = program;
+    this.#what = what;
     this.#runner = sys.testRunner(program.fd, {
       dataIn: dataSize,
       dataOut: dataOutSize,
@@ -134,13 +135,13 @@ export class TestRunner {
    */
   run(): number {
     const program = this.#program;
-    if (program.closed) throw new ClosedError(`test-running ${program.describe()}: the program is closed`);
+    if (program.closed) throw new ClosedError(`test-running ${this.#what}: the program is closed`);
     for (;;) {
       try {
         return this.#runner.run();
       } catch (error) {
         if ((error as { code?: string }).code === 'EINTR') continue;
-        throw testRunError(error, program, this.#header);
+        throw testRunError(error, program, this.#what, this.#header);
       }
     }
   }
@@ -200,11 +201,13 @@ const packetTypes = new Set<number>([
   ProgType.FlowDissector,
 ]);
 
-/** The error a failed test run of `program` throws, given the runner's header after the call. */
-export function testRunError(error: unknown, program: RunTarget, header: Uint32Array): Error {
+/**
+ * The error a failed test run of `program` (`what`, for messages) throws, given the runner's
+ * header after the call.
+ */
+export function testRunError(error: unknown, program: RunTarget, what: string, header: Uint32Array): Error {
   const code = (error as { code?: string }).code;
   const errno = (error as { errno?: number }).errno;
-  const what = program.describe();
   // SysError names every errno (ENOTSUPP is the kernel-internal 524), so the code decides.
   if (code === 'ENOTSUPP' || code === 'EOPNOTSUPP') {
     return new NotSupportedError(
