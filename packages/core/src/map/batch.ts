@@ -260,14 +260,16 @@ export function updateBatch<K, V>(
     const batchSize = Math.min(options?.batchSize ?? 4096, list.length);
     const keys = new Uint8Array(new ArrayBuffer(batchSize * map.keySize));
     const values = new Uint8Array(new ArrayBuffer(batchSize * map.valueBufferSize));
+    const keyView = new DataView(keys.buffer);
+    const valueView = new DataView(values.buffer);
     let written = 0;
     try {
       while (written < list.length) {
         const n = Math.min(batchSize, list.length - written);
         for (let i = 0; i < n; i++) {
           const [k, v] = list[written + i]!;
-          keys.set(el.encodeKey(k), i * map.keySize);
-          values.set(el.encodeValue(v), i * map.valueBufferSize);
+          el.writeKey(k, keys, keyView, i * map.keySize);
+          el.writeValue(v, values, valueView, i * map.valueBufferSize);
         }
         const r = batchOp('update', fd, null, null, keys, values, n, flags);
         written += r.count;
@@ -302,11 +304,12 @@ export function deleteBatch<K, V>(
   if (batchSupported(map.type, 'delete')) {
     const batchSize = Math.min(options?.batchSize ?? 4096, list.length);
     const buf = new Uint8Array(new ArrayBuffer(batchSize * map.keySize));
+    const view = new DataView(buf.buffer);
     let deleted = 0;
     try {
       while (deleted < list.length) {
         const n = Math.min(batchSize, list.length - deleted);
-        for (let i = 0; i < n; i++) buf.set(el.encodeKey(list[deleted + i]!), i * map.keySize);
+        for (let i = 0; i < n; i++) el.writeKey(list[deleted + i]!, buf, view, i * map.keySize);
         const r = batchOp('delete', fd, null, null, buf, null, n, 0);
         deleted += r.count;
         if (r.count < n) throw new BpfError(`batch delete of ${el.label} stopped after ${deleted} keys`);

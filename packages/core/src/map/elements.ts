@@ -1,7 +1,7 @@
 /**
  * How one map's keys and values cross into kernel buffers: the codecs it uses (defaults chosen by
- * map type, per-CPU values wrapped one per possible CPU), the scratch buffers single-element calls
- * reuse, and encoding/decoding with errors that name the map. Not exported from the package.
+ * map type, per-CPU values wrapped one per possible CPU), the accessor memory single-element calls
+ * encode into, and encoding/decoding with errors that name the map. Not exported from the package.
  */
 import * as sys from '@ebpf/sys';
 import { bytes, type Codec, type CodecLike, resolveCodec } from '../codec/codec.ts';
@@ -20,11 +20,6 @@ export interface MapShape {
   readonly maxEntries: number;
   readonly flags: number;
   readonly name: string;
-}
-
-/** A zero-filled buffer of `size` bytes backed by at least one byte (a DataView needs one). */
-function scratch(size: number): Uint8Array {
-  return new Uint8Array(new ArrayBuffer(Math.max(size, 1))).subarray(0, size);
 }
 
 /**
@@ -110,16 +105,16 @@ const FLAGS = sys.MapAccessSlot.FlagsLo;
 const NO_KEY = sys.MapAccessSlot.NoKey;
 
 /**
- * Copies `from` into the start of `to`. Keys and values are mostly a few bytes, where a loop costs
+ * Copies `from` into `to` at `offset`. Keys and values are mostly a few bytes, where a loop costs
  * a quarter of `TypedArray#set` (a builtin call, ~20 ns).
  */
-export function copyBytes(to: Uint8Array, from: Uint8Array): void {
+export function copyBytes(to: Uint8Array, from: Uint8Array, offset = 0): void {
   const n = from.length;
-  if (n > 32) to.set(from);
-  else for (let i = 0; i < n; i++) to[i] = from[i] as number;
+  if (n > 32) to.set(from, offset);
+  else for (let i = 0; i < n; i++) to[offset + i] = from[i] as number;
 }
 
-/** The codecs and scratch buffers of one map object (pass it as another's `codecs` to share them). */
+/** The codecs of one map object and how keys and values are written and read (pass it as another's `codecs` to share them). */
 export class MapElements<K, V> implements ElementCodecs<K, V> {
   /** What the library knows of the map's type; undefined for types it does not know. */
   readonly info: MapTypeInfo | undefined;
@@ -132,11 +127,7 @@ export class MapElements<K, V> implements ElementCodecs<K, V> {
   readonly valueRaw: boolean;
   readonly perCpu: boolean;
   readonly valueBufferSize: number;
-  /** Scratch key and value buffers, reused by every single-element call. */
-  readonly key: Uint8Array;
-  readonly keyView: DataView;
-  readonly value: Uint8Array;
-  readonly valueView: DataView;
+  readonly #keySize: number;
 
   constructor(shape: MapShape, codecs: ElementCodecs<K, V>) {
     this.info = findMapType(shape.type);
@@ -147,75 +138,60 @@ export class MapElements<K, V> implements ElementCodecs<K, V> {
     this.valueRaw = codecs.valueRaw;
     this.perCpu = codecs.perCpu;
     this.valueBufferSize = codecs.valueBufferSize;
-    this.key = scratch(shape.keySize);
-    this.keyView = new DataView(this.key.buffer, 0, Math.max(shape.keySize, 1));
-    this.value = scratch(this.valueBufferSize);
-    this.valueView = new DataView(this.value.buffer, 0, Math.max(this.valueBufferSize, 1));
+    this.#keySize = shape.keySize;
   }
 
-  /** `key` as kernel bytes: itself when it already is, else written into the scratch key. */
-  encodeKey(key: K): Uint8Array {
-    if (this.keyRaw && key instanceof Uint8Array && key.length === this.key.length) return key;
-    return this.#encode('key', this.keyCodec as Codec<unknown>, this.keyView, this.key, this.keyRaw, key);
+  /**
+   * Writes `key` as kernel bytes at `offset` of `into` (`view` is a DataView on the same memory):
+   * raw keys are copied, others encoded by the key codec.
+   */
+  writeKey(key: K, into: Uint8Array, view: DataView, offset: number): void {
+    if (this.keyRaw && key instanceof Uint8Array && key.length === this.#keySize) {
+      copyBytes(into, key, offset);
+    } else {
+      this.#encode('key', this.keyCodec as Codec<unknown>, this.keyRaw, this.#keySize, view, offset, key);
+    }
   }
 
-  /** `value` as kernel bytes: itself when it already is, else written into the scratch value. */
-  encodeValue(value: V): Uint8Array {
-    if (this.valueRaw && value instanceof Uint8Array && value.length === this.value.length) return value;
-    return this.#encode(
-      'value',
-      this.valueCodec as Codec<unknown>,
-      this.valueView,
-      this.value,
-      this.valueRaw,
-      value,
-    );
+  /** Writes `value` as kernel bytes at `offset` of `into`, like `writeKey`. */
+  writeValue(value: V, into: Uint8Array, view: DataView, offset: number): void {
+    const size = this.valueBufferSize;
+    if (this.valueRaw && value instanceof Uint8Array && value.length === size) {
+      copyBytes(into, value, offset);
+    } else {
+      this.#encode('value', this.valueCodec as Codec<unknown>, this.valueRaw, size, view, offset, value);
+    }
   }
 
-  /** The slow half of encoding: codecs, and raw bytes of the wrong length (an error). */
+  /** Writes `key` into the slots' key region. */
+  putKey(key: K, slots: ElementSlots): void {
+    this.writeKey(key, slots.key, slots.keyView, 0);
+  }
+
+  /** Writes `value` into the slots' value region. */
+  putValue(value: V, slots: ElementSlots): void {
+    this.writeValue(value, slots.value, slots.valueView, 0);
+  }
+
+  /** The slow half of writing: codecs, and raw bytes of the wrong length (an error). */
   #encode(
     what: string,
     codec: Codec<unknown>,
-    view: DataView,
-    buffer: Uint8Array,
     raw: boolean,
+    size: number,
+    view: DataView,
+    offset: number,
     x: unknown,
-  ): Uint8Array {
+  ): void {
     if (raw && x instanceof Uint8Array) {
-      throw new InvalidArgumentError(
-        `${what} must be ${buffer.length} bytes for ${this.label}, got ${x.length}`,
-      );
+      throw new InvalidArgumentError(`${what} must be ${size} bytes for ${this.label}, got ${x.length}`);
     }
     try {
-      codec.write(view, 0, x);
+      codec.write(view, offset, x);
     } catch (error) {
       throw new InvalidArgumentError(`${what} for ${this.label}: ${(error as Error).message}`, {
         cause: error,
       });
-    }
-    return buffer;
-  }
-
-  /** Writes `key` into the slots' key region (a raw key is copied). */
-  putKey(key: K, slots: ElementSlots): void {
-    if (this.keyRaw && key instanceof Uint8Array && key.length === slots.key.length)
-      copyBytes(slots.key, key);
-    else this.#encode('key', this.keyCodec as Codec<unknown>, slots.keyView, slots.key, this.keyRaw, key);
-  }
-
-  /** Writes `value` into the slots' value region (a raw value is copied). */
-  putValue(value: V, slots: ElementSlots): void {
-    if (this.valueRaw && value instanceof Uint8Array && value.length === slots.value.length) {
-      copyBytes(slots.value, value);
-    } else {
-      this.#encode(
-        'value',
-        this.valueCodec as Codec<unknown>,
-        slots.valueView,
-        slots.value,
-        this.valueRaw,
-        value,
-      );
     }
   }
 

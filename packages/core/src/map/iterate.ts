@@ -98,7 +98,8 @@ export function clearMap(map: WalkedMap, el: MapElements<unknown, unknown>): voi
   const fd = map.fd;
   const info = el.info;
   if (info?.name === 'queue' || info?.name === 'stack') {
-    while (sys.mapLookupAndDelete(fd, null, el.value, 0));
+    const value = new Uint8Array(new ArrayBuffer(el.valueBufferSize));
+    while (sys.mapLookupAndDelete(fd, null, value, 0));
     return;
   }
   requireKeys(info, el.label, 'clear');
