@@ -130,8 +130,6 @@ export class BpfProgram extends PinnableObject {
   readonly verifierLog: string | undefined;
   /** Made by the first `run`; see `#testRunner`. */
   #runner: sys.TestRunner | undefined;
-  /** The runner's room per region (data in, data out, context in, context out); -1: none yet. */
-  readonly #runnerRoom = [-1, -1, -1, -1];
 
   private constructor(
     fd: number,
@@ -433,16 +431,22 @@ export class BpfProgram extends PinnableObject {
    * what makes `run` cost little more than the syscall. It grows when a run needs more room.
    */
   #testRunner(fd: number, dataIn: number, dataOut: number, ctxIn: number, ctxOut: number): sys.TestRunner {
-    const room = this.#runnerRoom;
-    if (dataIn <= room[0] && dataOut <= room[1] && ctxIn <= room[2] && ctxOut <= room[3]) {
-      return this.#runner as sys.TestRunner;
+    const t = this.#runner;
+    if (
+      t !== undefined &&
+      dataIn <= t.dataIn.length &&
+      dataOut <= t.dataOut.length &&
+      ctxIn <= t.ctxIn.length &&
+      ctxOut <= t.ctxOut.length
+    ) {
+      return t;
     }
-    room[0] = Math.max(dataIn, room[0]);
-    room[1] = Math.max(dataOut, room[1]);
-    room[2] = Math.max(ctxIn, room[2]);
-    room[3] = Math.max(ctxOut, room[3]);
-    const [d, o, c, x] = room;
-    this.#runner = sys.testRunner(fd, { dataIn: d, dataOut: o, ctxIn: c, ctxOut: x });
+    this.#runner = sys.testRunner(fd, {
+      dataIn: Math.max(dataIn, t?.dataIn.length ?? 0),
+      dataOut: Math.max(dataOut, t?.dataOut.length ?? 0),
+      ctxIn: Math.max(ctxIn, t?.ctxIn.length ?? 0),
+      ctxOut: Math.max(ctxOut, t?.ctxOut.length ?? 0),
+    });
     return this.#runner;
   }
 
