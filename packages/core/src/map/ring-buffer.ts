@@ -1,5 +1,6 @@
 import * as sys from '@ebpf/sys';
 import { RingbufHeader } from '@ebpf/uapi';
+import { hostLittleEndian } from '../codec/codec.ts';
 import { BpfError, ClosedError, InvalidArgumentError, translateSysError } from '../errors.ts';
 import { KernelObject } from '../kernel-object.ts';
 import { pageSize } from './spec.ts';
@@ -7,7 +8,7 @@ import { pageSize } from './spec.ts';
 const { BusyBit: BUSY, DiscardBit: DISCARD, HdrSz: HEADER } = RingbufHeader;
 const TWO32 = 2 ** 32;
 /** Records are in the host's byte order; typed arrays read in it too. */
-const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const LITTLE = hostLittleEndian;
 /**
  * Whether plain loads of record headers are acquire loads. On x86-64 every load is an acquire
  * load in hardware, and V8 keeps typed-array loads in program order, so the walk reads headers
