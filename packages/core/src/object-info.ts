@@ -147,7 +147,6 @@ export function fdFromId(kind: ObjectKind, id: number, openFlags = 0): number {
       throw new NotFoundError(`no ${kindWords[kind]} with id ${id}`, {
         cause: error,
         code: 'ENOENT',
-        errno: translated.errno ?? 2,
       });
     }
     throw translated;

@@ -128,7 +128,6 @@ export function pinObject(fd: number, path: string): void {
         {
           cause: error,
           code: 'EEXIST',
-          errno: (translated as BpfError).errno ?? 17,
         },
       );
     }
@@ -174,7 +173,6 @@ export function getPinned(path: string, kind?: ObjectKind, flags = 0): number {
       throw new NotFoundError(`nothing is pinned at ${normalized}`, {
         cause: error,
         code: 'ENOENT',
-        errno: translated.errno ?? 2,
       });
     }
     throw translated;

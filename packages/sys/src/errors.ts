@@ -40,6 +40,18 @@ export function errnoName(errno: number): string {
   return errnoNames.get(errno) ?? `E${errno}`;
 }
 
+let errnoNumbers: Map<string, number> | undefined;
+
+/** The errno number of a symbolic name ('ENOENT' → 2), the inverse of {@link errnoName}. */
+export function errnoNumber(name: string): number | undefined {
+  if (!errnoNumbers) {
+    errnoNumbers = new Map(Object.entries(constants.errno));
+    for (const [errno, [kernelName]] of Object.entries(kernelOnlyErrnos))
+      errnoNumbers.set(kernelName, Number(errno));
+  }
+  return errnoNumbers.get(name);
+}
+
 function describe(errno: number): string {
   const kernel = kernelOnlyErrnos[errno];
   if (kernel) return kernel[1];

@@ -22,7 +22,7 @@ import {
   type TestRunField,
 } from './native.ts';
 
-export { errnoName, hintFor, SysError, type SysErrorOptions } from './errors.ts';
+export { errnoName, errnoNumber, hintFor, SysError, type SysErrorOptions } from './errors.ts';
 export type { FdKind, MapSizes, PointerField, PointerPairs, TestRunField };
 
 // ---------------------------------------------------------------------------------------------

@@ -62,7 +62,6 @@ export function attachCgroup(
       throw new NotFoundError(`cannot open cgroup ${cgroup}: ${(error as Error).message}`, {
         cause: error,
         code: (error as NodeJS.ErrnoException).code ?? 'ENOENT',
-        errno: 2,
       });
     }
   }

@@ -50,7 +50,6 @@ export function symbolOffset(path: string, symbol: string): number {
     throw new NotFoundError(`cannot open ${path}: ${(error as Error).message}`, {
       cause: error,
       code: (error as NodeJS.ErrnoException).code ?? 'ENOENT',
-      errno: 2,
     });
   }
   try {
@@ -79,7 +78,7 @@ export function symbolOffset(path: string, symbol: string): number {
     }
     const address = findSymbol(fd, sections, symbol);
     if (address === undefined)
-      throw new NotFoundError(`no function '${symbol}' in ${path}`, { code: 'ENOENT', errno: 2 });
+      throw new NotFoundError(`no function '${symbol}' in ${path}`, { code: 'ENOENT' });
 
     const programTable = readAt(fd, phoff, phentsize * phnum);
     for (let i = 0; i < phnum; i++) {
@@ -96,7 +95,6 @@ export function symbolOffset(path: string, symbol: string): number {
     }
     throw new NotFoundError(`function '${symbol}' of ${path} is in no loadable segment`, {
       code: 'ENOENT',
-      errno: 2,
     });
   } finally {
     closeSync(fd);

@@ -69,7 +69,6 @@ export function pmuType(name: string): number {
       {
         cause: error,
         code: 'ENOENT',
-        errno: 2,
       },
     );
   }

@@ -81,7 +81,7 @@ export function attachSocket(program: TypedProgram, socket: SocketLike): SocketA
     if (code === 'ENOTSOCK' || code === 'EBADF') {
       throw new InvalidArgumentError(
         `socket fd ${fd} is ${code === 'EBADF' ? 'not an open file descriptor' : 'not a socket'}: pass a Node dgram/net socket or a socket fd`,
-        { cause: error, code, errno: (error as { errno?: number }).errno ?? 0 },
+        { cause: error, code },
       );
     }
     throw translateSysError(error, `attaching a socket filter to socket fd ${fd}`);

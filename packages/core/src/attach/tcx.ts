@@ -79,7 +79,6 @@ export function attachTcx(
       throw new NotFoundError(`attaching tcx: no network interface ${name}`, {
         cause: error,
         code: 'ENODEV',
-        errno: 19,
       });
     }
     throw error;

@@ -69,7 +69,6 @@ export function attachRawTracepoint(program: TypedProgram, tracepoint: string): 
       throw new NotFoundError(`no raw tracepoint named '${tracepoint}'`, {
         cause: error,
         code: 'ENOENT',
-        errno: 2,
       });
     }
     throw translated;
@@ -91,7 +90,7 @@ export function tracepointId(category: string, name: string): number {
   }
   throw new NotFoundError(
     `no tracepoint ${category}:${name} (is tracefs mounted? \`mount -t tracefs nodev /sys/kernel/tracing\`)`,
-    { code: 'ENOENT', errno: 2 },
+    { code: 'ENOENT' },
   );
 }
 

@@ -69,7 +69,7 @@ export function interfaceIndex(iface: string | number): number {
   try {
     return Number.parseInt(readFileSync(`/sys/class/net/${iface}/ifindex`, 'utf8'), 10);
   } catch {
-    throw new NotFoundError(`no network interface named '${iface}'`, { code: 'ENODEV', errno: 19 });
+    throw new NotFoundError(`no network interface named '${iface}'`, { code: 'ENODEV' });
   }
 }
 
@@ -117,27 +117,25 @@ function linkXdp(program: TypedProgram, ifindex: number, name: string, mode: Xdp
     });
   } catch (error) {
     const code = (error as BpfError).code;
-    const errno = (error as BpfError).errno;
     if ((code === 'EOPNOTSUPP' || code === 'ENOTSUPP' || code === 'EINVAL') && mode !== 'generic') {
       throw new NotSupportedError(
         `XDP ${mode} mode on ${name}`,
         mode === 'driver'
           ? "its driver has no native XDP support; use mode 'generic'"
           : 'it cannot offload XDP programs (and the program must be loaded for the device)',
-        { cause: error, code, errno: errno ?? 95 },
+        { cause: error, code },
       );
     }
     if (code === 'ENODEV') {
       throw new NotFoundError(`attaching XDP: no network interface ${name}`, {
         cause: error,
         code,
-        errno: 19,
       });
     }
     if (code === 'EBUSY' || code === 'EEXIST') {
       throw new BpfError(
         `attaching XDP to ${name}: another XDP program is attached there already (${code}); detach it first`,
-        { cause: error, code, errno: errno ?? 16 },
+        { cause: error, code },
       );
     }
     throw error;

@@ -4,10 +4,10 @@
  * later calls go straight to the fallback.
  */
 import * as sys from '@ebpf/sys';
-import { BpfError, InvalidArgumentError, NotSupportedError } from '../errors.ts';
+import { BpfError, InvalidArgumentError, isUnsupported, NotSupportedError } from '../errors.ts';
 import { MapBatchCursor } from './batch-cursor.ts';
 import type { MapElements } from './elements.ts';
-import { elementError, isUnsupported } from './errors.ts';
+import { elementError } from './errors.ts';
 import { requireKeys } from './guards.ts';
 import type { BpfMap } from './map.ts';
 import { type BatchCommand, batchOp } from './ops.ts';

@@ -7,13 +7,13 @@ import * as sys from '@ebpf/sys';
 import type { HasFd } from '../codec/per-cpu.ts';
 import {
   BpfError,
-  InvalidArgumentError,
+  isUnsupported,
+  KernelRejectedError,
   NotSupportedError,
   PermissionError,
   translateSysError,
 } from '../errors.ts';
 import { KernelObject } from '../kernel-object.ts';
-import { isUnsupported } from './errors.ts';
 import type { MapTypeInfo } from './map-types.ts';
 import { createMapFd } from './ops.ts';
 import { smallestSize } from './size-rule.ts';
@@ -46,7 +46,7 @@ export function createFromSpec(spec: MapSpec): { fd: number; spec: NormalizedMap
 function createError(error: unknown, spec: NormalizedMapSpec): Error {
   const code = (error as { code?: string }).code;
   const what = `creating ${spec.typeLabel}${spec.name ? ` "${spec.name}"` : ''}`;
-  const options = { cause: error, code: code ?? '', errno: (error as { errno?: number }).errno ?? 0 };
+  const options = { cause: error };
   if (code === 'EINVAL' || isUnsupported(error)) {
     if (!spec.info || !probeMapType(spec.info)) {
       const since = spec.info ? ` (added in Linux ${spec.info.since})` : '';
@@ -56,7 +56,7 @@ function createError(error: unknown, spec: NormalizedMapSpec): Error {
         options,
       );
     }
-    return new InvalidArgumentError(
+    return new KernelRejectedError(
       `${what}: the kernel refused the spec (EINVAL): keySize ${spec.keySize}, valueSize ${spec.valueSize}, maxEntries ${spec.maxEntries}, flags 0x${spec.flags.toString(16)}`,
       options,
     );
@@ -68,7 +68,7 @@ function createError(error: unknown, spec: NormalizedMapSpec): Error {
     );
   }
   if (code === 'E2BIG')
-    return new InvalidArgumentError(`${what}: sizes too large for this map type (E2BIG)`, options);
+    return new KernelRejectedError(`${what}: sizes too large for this map type (E2BIG)`, options);
   if (code === 'EPERM' || code === 'EACCES') {
     return new PermissionError(`${what}: permission denied (${code}); run as root or grant CAP_BPF`, options);
   }

@@ -3,7 +3,7 @@
  * built on the walk: entries, counting and clearing.
  */
 import * as sys from '@ebpf/sys';
-import { InvalidArgumentError } from '../errors.ts';
+import { KernelRejectedError } from '../errors.ts';
 import type { MapElements } from './elements.ts';
 import { elementError } from './errors.ts';
 import { requireKeys } from './guards.ts';
@@ -117,7 +117,7 @@ export function clearMap(map: WalkedMap, el: MapElements<unknown, unknown>): voi
         map.deleteRaw(key);
       } catch (error) {
         // Empty slots: ENOENT for most, EINVAL for socket maps.
-        if (!(error instanceof InvalidArgumentError)) throw error;
+        if (!(error instanceof KernelRejectedError)) throw error;
       }
     }
     return;

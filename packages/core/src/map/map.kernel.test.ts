@@ -9,6 +9,7 @@ import {
   BpfError,
   ClosedError,
   InvalidArgumentError,
+  KernelRejectedError,
   NotFoundError,
   NotSupportedError,
   PermissionError,
@@ -652,7 +653,7 @@ requireKernel('BpfMap (kernel)', () => {
       outer.set(5, inner.fd);
       expect(outer.get(5)).toBe(inner.id);
       using wrong = BpfMap.create({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 });
-      expect(() => outer.set(6, wrong)).toThrow(InvalidArgumentError);
+      expect(() => outer.set(6, wrong)).toThrow(KernelRejectedError);
     });
   });
 

@@ -266,7 +266,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
       if (flags & F_LOCK && (error as { code?: string }).code === 'EINVAL') {
         throw new InvalidArgumentError(
           `updating ${el.label} with flags 'lock': its value has no bpf_spin_lock (the map needs BTF describing one)`,
-          { cause: error, code: 'EINVAL', errno: 22 },
+          { cause: error, code: 'EINVAL' },
         );
       }
       throw elementError(error, `updating ${el.label}`, this.maxEntries);

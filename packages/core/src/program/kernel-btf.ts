@@ -97,7 +97,6 @@ export function kernelFunctionId(name: string): number {
         {
           cause: error,
           code: 'ENOENT',
-          errno: 2,
         },
       );
     }
@@ -105,7 +104,7 @@ export function kernelFunctionId(name: string): number {
   }
   const id = vmlinux.get(name);
   if (id === undefined) {
-    throw new NotFoundError(`no kernel function '${name}' in vmlinux BTF`, { code: 'ENOENT', errno: 2 });
+    throw new NotFoundError(`no kernel function '${name}' in vmlinux BTF`, { code: 'ENOENT' });
   }
   return id;
 }

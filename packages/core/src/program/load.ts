@@ -183,7 +183,7 @@ function loadError(
   load: ResolvedLoad,
   instructionCount: number,
 ): Error {
-  const options = { cause: error, code: error.code, errno: error.errno, instructionCount };
+  const options = { cause: error, instructionCount };
   if (log.trim() !== '') return new VerifierError(what, log, options);
   const original = firstError instanceof sys.SysError ? firstError : error;
   if (original.code === 'EPERM' && process.getuid?.() === 0) {

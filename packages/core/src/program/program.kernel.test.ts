@@ -4,7 +4,13 @@ import { add64, call, exit, ldxw, mov64, programTag, R0, R1, R2 } from '@ebpf/as
 import { requireKernel } from '@ebpf/test-utils';
 import { ProgType, XdpAction } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ClosedError, InvalidArgumentError, NotFoundError, NotSupportedError } from '../errors.ts';
+import {
+  ClosedError,
+  InvalidArgumentError,
+  KernelRejectedError,
+  NotFoundError,
+  NotSupportedError,
+} from '../errors.ts';
 import { BpfMap } from '../map/index.ts';
 import { ensureBpffs } from '../pin.ts';
 import { countingProgram } from '../testing/programs.ts';
@@ -327,8 +333,8 @@ requireKernel('BpfProgram', () => {
       });
       const runner = prog.testRunner({ dataSize: 64, dataOutSize: 64 });
       const error = catchError(() => runner.run());
-      expect(error).toBeInstanceOf(InvalidArgumentError);
-      expect((error as InvalidArgumentError).code).toBe('ENOSPC');
+      expect(error).toBeInstanceOf(KernelRejectedError);
+      expect((error as KernelRejectedError).code).toBe('ENOSPC');
       expect((error as Error).message).toMatch(
         /produced 80 bytes of output packet.*dataOutSize of at least 80/,
       );

@@ -5,7 +5,13 @@
  */
 import * as sys from '@ebpf/sys';
 import { ProgType, TestRunFlags } from '@ebpf/uapi';
-import { ClosedError, InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
+import {
+  ClosedError,
+  InvalidArgumentError,
+  KernelRejectedError,
+  NotSupportedError,
+  translateSysError,
+} from '../errors.ts';
 
 const S = sys.TestRunSlot;
 const u32Max = 0xffffffff;
@@ -207,13 +213,12 @@ const packetTypes = new Set<number>([
  */
 export function testRunError(error: unknown, program: RunTarget, what: string, header: Uint32Array): Error {
   const code = (error as { code?: string }).code;
-  const errno = (error as { errno?: number }).errno;
   // SysError names every errno (ENOTSUPP is the kernel-internal 524), so the code decides.
   if (code === 'ENOTSUPP' || code === 'EOPNOTSUPP') {
     return new NotSupportedError(
       `test runs of ${program.typeName} programs`,
       'the kernel has no BPF_PROG_TEST_RUN for this program type',
-      { cause: error, code, ...(errno === undefined ? {} : { errno }) },
+      { cause: error },
     );
   }
   if (code === 'ENOSPC') {
@@ -221,15 +226,15 @@ export function testRunError(error: unknown, program: RunTarget, what: string, h
       (header[S.DataSizeOut] as number) > (header[S.DataOutRoom] as number)
         ? [header[S.DataSizeOut], header[S.DataOutRoom], 'packet', 'dataOutSize']
         : [header[S.CtxSizeOut], header[S.CtxOutRoom], 'context', 'contextSize'];
-    return new InvalidArgumentError(
+    return new KernelRejectedError(
       `test-running ${what}: the program produced ${produced} bytes of output ${part}, the runner has room for ${room}; prepare it with ${option} of at least ${produced}`,
-      { cause: error, code, errno: errno ?? 28 },
+      { cause: error, code },
     );
   }
   if (code === 'EINVAL' && packetTypes.has(program.type) && (header[S.DataSizeIn] as number) < 14) {
-    return new InvalidArgumentError(
+    return new KernelRejectedError(
       `test-running ${what}: the kernel wants a packet in data (an Ethernet frame, at least 14 bytes)`,
-      { cause: error, code, errno: errno ?? 22 },
+      { cause: error, code },
     );
   }
   return translateSysError(error, `test-running ${what}`);

@@ -1,4 +1,4 @@
-import { BpfError } from '../errors.ts';
+import { BpfError, type BpfErrorOptions } from '../errors.ts';
 import { parseVerifierLog } from './verifier-log.ts';
 
 /**
@@ -21,7 +21,7 @@ export class VerifierError extends BpfError {
   constructor(
     what: string,
     log: string,
-    options: { cause?: unknown; code?: string; errno?: number; instructionCount?: number } = {},
+    options: BpfErrorOptions & { readonly instructionCount?: number } = {},
   ) {
     const parsed = parseVerifierLog(log, options.instructionCount);
     const where =
