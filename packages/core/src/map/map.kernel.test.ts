@@ -567,6 +567,26 @@ requireKernel('BpfMap (kernel)', () => {
       expect(() => BpfMap.fromFd(0)).toThrow(/not a BPF map/);
     });
 
+    it('opening refuses codecs of another size than the kernel map (no fd left open)', () => {
+      using map = BpfMap.create({ type: 'hash', key: 'u32', value: 'u64', maxEntries: 4 });
+      using cpuMap = BpfMap.create({ type: 'percpu_array', key: 'u32', value: 'u32', maxEntries: 1 });
+      const before = openFdCount();
+      expect(() => BpfMap.fromFd(map.fd, { key: 'u32', value: 'u32' })).toThrow(
+        /value codec u32 is 4 bytes, but the map's value size is 8/,
+      );
+      expect(() => BpfMap.fromId(map.id, { key: 'u32', value: struct({ a: 'u64', b: 'u64' }) })).toThrow(
+        InvalidArgumentError,
+      );
+      expect(() => BpfMap.fromFd(map.fd, { key: 'u16' })).toThrow(
+        /key codec u16 is 2 bytes, but the map's key size is 4/,
+      );
+      expect(() => BpfMap.fromFd(cpuMap.fd, { value: 'u64' })).toThrow(/value size \(of one CPU\) is 4/);
+      expect(() => BpfMap.fromFd(cpuMap.fd, { value: 'u16' })).toThrow(InvalidArgumentError);
+      expect(openFdCount()).toBe(before);
+      using right = BpfMap.fromFd<number, number[]>(cpuMap.fd, { key: 'u32', value: 'u32' });
+      expect(right.get(0)).toHaveLength(possibleCpus());
+    });
+
     it('clone of a per-CPU map keeps its codec', () => {
       using map = BpfMap.create({ type: 'percpu_array', key: 'u32', value: 'u32', maxEntries: 1 });
       using copy = map.clone();
