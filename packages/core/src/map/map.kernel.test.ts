@@ -10,6 +10,7 @@ import {
   ClosedError,
   InvalidArgumentError,
   KernelRejectedError,
+  KeyNotFoundError,
   NotFoundError,
   NotSupportedError,
   PermissionError,
@@ -339,6 +340,28 @@ requireKernel('BpfMap (kernel)', () => {
       const taken = map.getAndDeleteBatch();
       expect(taken.length).toBe(500);
       expect(map.count()).toBe(0);
+    });
+
+    it('deleteBatch stops at a missing key with KeyNotFoundError naming it (batch and LPM fallback)', () => {
+      using map = BpfMap.create({ type: 'hash', key: 'u32', value: 'u32', maxEntries: 8 });
+      map.setBatch([
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ]);
+      expect(() => map.deleteBatch([1, 2, 99, 3])).toThrow(
+        expect.objectContaining({
+          code: 'ENOENT',
+          message: expect.stringMatching(/keys\[2\] is not in the map; the 2 keys before it were deleted/),
+        }),
+      );
+      expect(map.count()).toBe(1);
+      expect(() => map.deleteBatch([99])).toThrow(KeyNotFoundError);
+      using trie = BpfMap.create({ type: 'lpm_trie', key: lpmKey(ipv4), value: 'u32', maxEntries: 4 });
+      trie.set({ prefixLen: 8, data: '10.0.0.0' }, 1);
+      expect(() => trie.deleteBatch([{ prefixLen: 16, data: '10.1.0.0' }])).toThrow(
+        /keys\[0\] is not in the map/,
+      );
     });
 
     it('lookupBatchInto reads raw entries into caller buffers', () => {

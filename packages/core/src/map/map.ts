@@ -533,8 +533,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
 
   /**
    * Deletes many keys with BPF_MAP_DELETE_BATCH, or one by one for map types without it. Returns
-   * the number deleted. With the batch command, a missing key stops the batch with `NotFoundError`;
-   * one by one, missing keys are skipped.
+   * the number deleted. A missing key stops it with `KeyNotFoundError` (code ENOENT), which names
+   * the key's index: the keys before it were deleted.
    */
   deleteBatch(keys: Iterable<K>, options?: { readonly batchSize?: number }): number {
     return deleteBatch(this, this.#el, keys, options);
