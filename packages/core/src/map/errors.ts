@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   isUnsupported,
   KernelRejectedError,
@@ -40,4 +41,32 @@ export function elementError(error: unknown, what: string, maxEntries: number): 
       }
       return translateSysError(error, what);
   }
+}
+
+/**
+ * Words a failed BPF_MAP_FREEZE of `label` (the map behind `fd`). The kernel answers EPERM to a
+ * second freeze (a frozen map is read-only to the syscall) and EBUSY while the map is mapped
+ * writable; its fdinfo tells whether it is frozen.
+ */
+export function freezeError(error: unknown, label: string, fd: number): Error {
+  const code = (error as { code?: string } | undefined)?.code;
+  const what = `freezing ${label}`;
+  if ((code === 'EPERM' || code === 'EBUSY') && isFrozen(fd)) {
+    return new KernelRejectedError(
+      `${what}: it is already frozen (a map is frozen once, for good, and stays read-only for user space)`,
+      { cause: error },
+    );
+  }
+  if (code === 'EBUSY') {
+    return new KernelRejectedError(
+      `${what}: it cannot be frozen while it is mapped writable (memory(), or an mmap in another process): close the MapMemory first, or freeze before mapping`,
+      { cause: error },
+    );
+  }
+  return translateSysError(error, what);
+}
+
+/** Whether the map behind `fd` is frozen, from the `frozen:` line of its fdinfo. */
+function isFrozen(fd: number): boolean {
+  return /^frozen:\s*1$/m.test(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
 }

@@ -532,6 +532,8 @@ requireKernel('BpfMap (kernel)', () => {
       expect(() => map.set(0, 6)).toThrow(PermissionError);
       expect(() => map.set(0, 6)).toThrow(/frozen/);
       expect(map.get(0)).toBe(5);
+      expect(() => map.freeze()).toThrow(/it is already frozen/);
+      expect(() => map.freeze()).toThrow(KernelRejectedError);
     });
 
     it('pin, fromPin, unpin', () => {
@@ -625,6 +627,21 @@ requireKernel('BpfMap (kernel)', () => {
   });
 
   describe('mmapable arrays', () => {
+    it('freeze() of a map mapped writable says to close the mapping first', () => {
+      using map = BpfMap.create({
+        type: 'array',
+        key: 'u32',
+        value: 'u32',
+        maxEntries: 4,
+        flags: F_MMAPABLE,
+      });
+      const mem = map.memory();
+      expect(() => map.freeze()).toThrow(/cannot be frozen while it is mapped writable/);
+      mem.close();
+      map.freeze();
+      expect(() => map.freeze()).toThrow(/already frozen/);
+    });
+
     it('memory() views and syscalls see the same data', () => {
       using map = BpfMap.create({
         type: 'array',

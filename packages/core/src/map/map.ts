@@ -7,7 +7,7 @@
 import * as sys from '@ebpf/sys';
 import { MapFlags, UpdateFlags } from '@ebpf/uapi';
 import type { Codec } from '../codec/codec.ts';
-import { InvalidArgumentError, translateSysError } from '../errors.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import { fdFromId, type MapInfo, mapInfo, objectIds } from '../object-info.ts';
 import { getPinned, PinnableObject } from '../pin.ts';
 import {
@@ -28,7 +28,7 @@ import {
   MapElements,
   type MapShape,
 } from './elements.ts';
-import { elementError } from './errors.ts';
+import { elementError, freezeError } from './errors.ts';
 import { requireKeys, requireKind } from './guards.ts';
 import { clearMap, walkEntries, walkKeys } from './iterate.ts';
 import type { OpenedKey, OpenedValue, SetValue, SpecKey, SpecValue } from './key-value-types.ts';
@@ -550,7 +550,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
       freezeMap(fd);
       this.#frozen = true;
     } catch (error) {
-      throw translateSysError(error, `freezing ${this.#el.label}`);
+      throw freezeError(error, this.#el.label, fd);
     }
   }
 
