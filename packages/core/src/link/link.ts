@@ -8,10 +8,11 @@ import {
   LinkType,
   LinkUpdateAttr,
 } from '@ebpf/uapi';
-import { InvalidArgumentError, translateSysError } from '../errors.ts';
+import { InvalidArgumentError, KernelRejectedError, translateSysError } from '../errors.ts';
 import type { RawInfo } from '../object-info.ts';
-import { fdFromId, linkInfo, objectIds } from '../object-info.ts';
+import { fdFromId, linkInfo, objectIds, progInfo } from '../object-info.ts';
 import { getPinned, kindOfFd, PinnableObject } from '../pin.ts';
+import { programTypeName } from '../program/types.ts';
 import { listObjects } from '../system.ts';
 
 /** Anything that owns a program fd (a `BpfProgram`). */
@@ -150,10 +151,19 @@ export class Link extends PinnableObject {
   }
 
   /**
-   * Atomically replaces the attached program (`BPF_LINK_UPDATE`). With `expected`, the update
-   * only happens if that program is the one attached now (else a `BpfError` with code 'EPERM').
+   * Atomically replaces the attached program (`BPF_LINK_UPDATE`). The new program must have the
+   * attached one's type (`InvalidArgumentError` otherwise). With `expected`, the update only
+   * happens if that program is the one attached now (else a `BpfError` with code 'EPERM').
    */
   update(program: ProgramLike, expected?: ProgramLike): void {
+    const what = `updating the program of ${this.typeName} link`;
+    const attached = attachedProgramType(this.fd);
+    const offered = progInfo(program.fd).type;
+    if (attached !== undefined && attached !== offered) {
+      throw new InvalidArgumentError(
+        `${what}: the link runs a ${programTypeName(attached)} program; a ${programTypeName(offered)} program cannot replace it`,
+      );
+    }
     const attr = new AttrBuffer(LinkUpdateAttr);
     attr.u32('linkFd', this.fd);
     attr.u32('newProgFd', program.fd);
@@ -164,7 +174,13 @@ export class Link extends PinnableObject {
     try {
       sys.bpf(Cmd.LinkUpdate, attr.bytes, attr.pointers);
     } catch (error) {
-      throw translateSysError(error, `updating the program of ${this.typeName} link`);
+      if ((error as { code?: string }).code === 'EINVAL') {
+        throw new KernelRejectedError(
+          `${what}: the kernel refused the new program (EINVAL): it must match the attached program's type and expected attach type, and this link type must allow updates`,
+          { cause: error },
+        );
+      }
+      throw translateSysError(error, what);
     }
   }
 
@@ -180,6 +196,23 @@ export class Link extends PinnableObject {
     } catch (error) {
       throw translateSysError(error, `detaching ${this.typeName} link`);
     }
+  }
+}
+
+/** The type of the program a link runs, undefined when it cannot be read (defunct link, no privilege). */
+function attachedProgramType(linkFd: number): number | undefined {
+  const { progId } = linkInfo(linkFd);
+  if (progId === 0) return undefined;
+  let fd: number;
+  try {
+    fd = fdFromId('prog', progId);
+  } catch {
+    return undefined;
+  }
+  try {
+    return progInfo(fd).type;
+  } finally {
+    sys.close(fd);
   }
 }
 
