@@ -25,6 +25,11 @@ export function featureTest<T extends FeatureResult>(name: string, test: () => T
   return result;
 }
 
+/** The cached answer of `name`, without running anything (undefined when not asked yet). */
+export function knownFeature(name: string): FeatureResult | undefined {
+  return results.get(name);
+}
+
 /** Forgets every cached answer (after loading a kernel module, say). */
 export function clearFeatureTests(): void {
   results.clear();
