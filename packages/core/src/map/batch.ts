@@ -11,6 +11,7 @@ import {
   KeyNotFoundError,
   NotSupportedError,
 } from '../errors.ts';
+import { featureTest, knownFeature } from '../internal/feature.ts';
 import { MapBatchCursor } from './batch-cursor.ts';
 import type { MapElements } from './elements.ts';
 import { elementError } from './errors.ts';
@@ -47,11 +48,11 @@ type BatchMap<K, V> = Pick<
   | 'deleteRaw'
 >;
 
-/** Per map type: the batch commands the kernel answered ENOTSUPP to. */
-const noBatch = new Map<number, Set<BatchCommand>>();
+/** The feature-test name under which a map type's missing batch command is remembered. */
+const batchFeature = (type: number, command: BatchCommand) => `map-batch:${type}:${command}`;
 
 function batchSupported(type: number, command: BatchCommand): boolean {
-  return !noBatch.get(type)?.has(command);
+  return knownFeature(batchFeature(type, command))?.status !== 'unsupported';
 }
 
 /** Whether `error` from a batch command means the type has none (remembered per map type). */
@@ -63,12 +64,10 @@ function batchMissing(
 ): boolean {
   const e = error as { code?: string };
   if (isUnsupported(error) || (e?.code === 'EINVAL' && el.info && !el.info.batch)) {
-    let set = noBatch.get(type);
-    if (!set) {
-      set = new Set();
-      noBatch.set(type, set);
-    }
-    set.add(command);
+    featureTest(batchFeature(type, command), () => ({
+      status: 'unsupported',
+      reason: `the kernel answered ${e?.code ?? 'ENOTSUPP'}`,
+    }));
     return true;
   }
   return false;
