@@ -6,7 +6,7 @@ import { AttrBuffer, BtfLoadAttr, Cmd, MapFlags } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ipv4, lpmKey, struct } from '../codec/index.ts';
 import {
-  BpfError,
+  type BpfError,
   ClosedError,
   InvalidArgumentError,
   KernelRejectedError,
@@ -714,6 +714,9 @@ requireKernel('BpfMap (kernel)', () => {
       expect(outer.get(5)).toBe(inner.id);
       using wrong = BpfMap.create({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 });
       expect(() => outer.set(6, wrong)).toThrow(KernelRejectedError);
+      expect(() => outer.set(6, wrong)).toThrow(
+        /must match the outer map's inner map template: same type, key size/,
+      );
     });
   });
 
@@ -727,11 +730,27 @@ requireKernel('BpfMap (kernel)', () => {
       expect([...progs]).toEqual([[2, prog.info().id]]);
       expect(progs.delete(2)).toBe(true);
       expect(progs.delete(2)).toBe(false);
-      expect(() => progs.set(0, 12345)).toThrow(BpfError);
+      expect(() => progs.set(0, 12345)).toThrow(
+        /holds programs, but the value \(fd 12345\) is not a BPF object/,
+      );
+      progs.set(0, prog);
+      using other = BpfProgram.load({
+        type: 'socket_filter',
+        license: 'GPL',
+        instructions: [mov64(R0, 0), exit()],
+      });
+      expect(() => progs.set(1, other)).toThrow(KernelRejectedError);
+      expect(() => progs.set(1, other)).toThrow(/refused the program .*programs of one type/);
 
       using inner = BpfMap.create({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 });
       using maps = BpfMap.create({ type: 'hash_of_maps', key: 'u32', maxEntries: 4, innerMap: inner });
       maps.set(1, inner).set(2, inner);
+      expect(() => progs.set(1, inner)).toThrow(InvalidArgumentError);
+      expect(() => progs.set(1, inner)).toThrow(/holds programs, but the value \(fd \d+\) is a BPF map/);
+      expect(() => maps.set(3, prog)).toThrow(/holds maps, but the value \(fd \d+\) is a BPF program/);
+      expect(() => maps.update(new Uint8Array(4), new Uint8Array(new Uint32Array([prog.fd]).buffer))).toThrow(
+        InvalidArgumentError,
+      );
       expect(maps.getBatch().sort()).toEqual([
         [1, inner.id],
         [2, inner.id],

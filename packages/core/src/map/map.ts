@@ -28,7 +28,7 @@ import {
   MapElements,
   type MapShape,
 } from './elements.ts';
-import { elementError, freezeError } from './errors.ts';
+import { elementError, fdValueError, freezeError } from './errors.ts';
 import { requireKeys, requireKind } from './guards.ts';
 import { clearMap, walkEntries, walkKeys } from './iterate.ts';
 import type { OpenedKey, OpenedValue, SetValue, SpecKey, SpecValue } from './key-value-types.ts';
@@ -269,7 +269,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
           { cause: error, code: 'EINVAL' },
         );
       }
-      throw elementError(error, `updating ${el.label}`, this.maxEntries);
+      throw this.#updateError(error, s);
     }
     return this;
   }
@@ -287,8 +287,17 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     try {
       s.call(UPDATE, flags, 0);
     } catch (error) {
-      throw elementError(error, `updating ${el.label}`, this.maxEntries);
+      throw this.#updateError(error, s);
     }
+  }
+
+  /** Words a failed update from what the slots held (for fd maps, the fd stored). */
+  #updateError(error: unknown, s: ElementSlots): Error {
+    const el = this.#el;
+    const what = `updating ${el.label}`;
+    if (el.info?.fdValues)
+      return fdValueError(error, what, el.info.fdValues, s.valueView.getUint32(0, true), this.maxEntries);
+    return elementError(error, what, this.maxEntries);
   }
 
   /** Removes `key`; false when it was not there. Plain arrays cannot delete (their elements always exist). */
