@@ -196,7 +196,7 @@ describe('symbolic references', () => {
     expect(() => p.resolveMaps(() => 3).encode()).toThrow(
       /instruction 2 refers to kernel function 'bpf_obj_new_impl'/,
     );
-    expect(() => assemble('r1 = counts ll\nexit\n')).toThrow(/map 'counts', which nothing resolved/);
+    expect(() => assemble('r1 = counts ll\nexit\n')).toThrow(/1:.*map 'counts', which nothing resolved/);
   });
 });
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { disassemble } from '@ebpf/asm';
+import { disassemble, type Program } from '@ebpf/asm';
 import { BpfMap, BpfProgram, Link } from '@ebpf/core';
 import { cNameOf, LinkType, MapType, PseudoSrc, XdpAction } from '@ebpf/uapi';
 
@@ -311,25 +311,54 @@ export interface TestRunOutcome {
   action: string | undefined;
   durationNs: number;
   data: Uint8Array;
+  /** The context as the program left it, when one was given. */
+  context: Uint8Array | undefined;
 }
 
-/** Loads `bytecode` as a program of `type`, test-runs it and closes it. */
-export function testRun(
-  bytecode: Uint8Array,
+/** What `ebpf run` feeds a test run. */
+export interface TestRunInput {
+  data: Uint8Array | undefined;
+  context: Uint8Array | undefined;
+  repeat: number;
+  /** Map name → pinned path, for the maps the program names. */
+  maps: Readonly<Record<string, string>>;
+}
+
+/** Loads `program` as a program of `type` with its pinned maps, test-runs it and closes it all. */
+export function testRun(program: Program | Uint8Array, type: string, input: TestRunInput): TestRunOutcome {
+  const maps: Record<string, BpfMap> = {};
+  try {
+    for (const [name, path] of Object.entries(input.maps)) maps[name] = BpfMap.fromPin(path);
+    return loadAndRun(program, type, input, maps);
+  } finally {
+    for (const map of Object.values(maps)) map.close();
+  }
+}
+
+function loadAndRun(
+  program: Program | Uint8Array,
   type: string,
-  data: Uint8Array | undefined,
-  repeat: number,
+  input: TestRunInput,
+  maps: Record<string, BpfMap>,
 ): TestRunOutcome {
   using prog = BpfProgram.load({
     type: type as never,
-    instructions: bytecode,
+    instructions: program,
     license: 'GPL',
     name: 'ebpf_run',
+    maps,
   });
-  const r = prog.run(data === undefined ? { repeat } : { data, repeat });
+  const { data, context, repeat } = input;
+  const r = prog.run({ repeat, ...(data && { data }), ...(context && { context }) });
   const action =
     prog.typeName === 'xdp'
       ? (cNameOf(XdpAction as never, r.retval as never) as string | undefined)
       : undefined;
-  return { retval: r.retval, action, durationNs: r.duration, data: Uint8Array.from(r.data) };
+  return {
+    retval: r.retval,
+    action,
+    durationNs: r.duration,
+    data: Uint8Array.from(r.data),
+    context: r.context && Uint8Array.from(r.context),
+  };
 }

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { assemble, disassemble } from '@ebpf/asm';
+import { assemble, assembleProgram, disassemble, type Program } from '@ebpf/asm';
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit-codes.ts';
 import { type Io, printJson } from '../io.ts';
@@ -20,13 +20,41 @@ export function readInput(path: string): Buffer {
 
 /** Assembles source text, prefixing errors with the file name (`prog.s:3:7: ...`). */
 export function assembleFile(path: string, text: string): Uint8Array {
+  return located(path, () => assemble(text));
+}
+
+/** Assembles and links source text, keeping its map references for the loader to fill. */
+export function assembleFileProgram(path: string, text: string): Program {
+  return located(path, () => assembleProgram(text));
+}
+
+function located<T>(path: string, assembleText: () => T): T {
   try {
-    return assemble(text);
+    return assembleText();
   } catch (error) {
     if (error instanceof Error && error.name === 'AssembleError')
       throw new CliError(`${path}:${error.message}`, ExitCode.Rejected);
     throw error;
   }
+}
+
+/**
+ * Checks that file bytes are raw bytecode: whole 8-byte instructions, and not an ELF object
+ * (which holds bytecode in sections, beside maps and relocations).
+ */
+export function checkBytecode(path: string, bytes: Uint8Array): Uint8Array {
+  if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
+    throw new CliError(
+      `${path}: this is an ELF object file, not raw instructions; give one program's bytes instead (llvm-objcopy-16 -O binary --only-section=<section> ${path} prog.bin)`,
+      ExitCode.Rejected,
+    );
+  }
+  if (bytes.length === 0 || bytes.length % 8 !== 0)
+    throw new CliError(
+      `${path}: ${bytes.length} bytes is not a whole number of 8-byte instructions`,
+      ExitCode.Rejected,
+    );
+  return bytes;
 }
 
 /** Whether `bytes` look like assembly text rather than bytecode: UTF-8 text with no NUL byte. */
@@ -67,12 +95,7 @@ export function registerAsmCommands(program: Command, io: Io): void {
     .argument('<file.bin>', "bytecode file ('-' for standard input)")
     .addOption(jsonOption())
     .action((file: string, opts: { json?: boolean }) => {
-      const bytes = new Uint8Array(readInput(file));
-      if (bytes.length % 8 !== 0)
-        throw new CliError(
-          `${file}: ${bytes.length} bytes is not a whole number of 8-byte instructions`,
-          ExitCode.Rejected,
-        );
+      const bytes = checkBytecode(file, new Uint8Array(readInput(file)));
       const text = disassemble(bytes);
       if (opts.json)
         return printJson(io, { instructions: bytes.length / 8, text: text.trimEnd().split('\n') });
