@@ -244,8 +244,25 @@ export function showMap(id: number): MapSummary {
 }
 
 /** Up to `limit` entries of a map, keys and values as bytes. */
-export function dumpMap(id: number, limit: number): MapEntry[] {
+/**
+ * What `map dump` shows of a map: its entries, or for a queue or stack (whose elements have no
+ * keys, and which the kernel lets one read only by removing them) the head alone, by a peek that
+ * takes nothing away.
+ */
+export type MapDump =
+  | { readonly kind: 'entries'; readonly entries: MapEntry[] }
+  | { readonly kind: 'head'; readonly type: string; readonly head: Uint8Array | undefined };
+
+export function dumpMap(id: number, limit: number): MapDump {
   using map = BpfMap.fromId(id);
+  if (map.typeName === 'queue' || map.typeName === 'stack') {
+    const head = (map as BpfMap<never, Uint8Array>).peek();
+    return { kind: 'head', type: map.typeName, head: head && Uint8Array.from(head) };
+  }
+  return { kind: 'entries', entries: entriesOf(map, limit) };
+}
+
+function entriesOf(map: BpfMap, limit: number): MapEntry[] {
   const out: MapEntry[] = [];
   for (const [key, value] of map.entries() as Iterable<[Uint8Array, Uint8Array | Uint8Array[]]>) {
     out.push({
