@@ -94,7 +94,10 @@ export function registerMapCommands(program: Command, io: Io): void {
  */
 function printHead(io: Io, type: string, head: Uint8Array | undefined, json: boolean): void {
   const note = `a ${type} map has no keys: the kernel lets one read only the ${type === 'queue' ? 'oldest' : 'newest'} element (the head) without removing it; the others cannot be shown without taking them out of the map`;
-  if (json) return printJson(io, { type, head: head ?? null, note });
+  if (json) {
+    printJson(io, { type, head: head ?? null, note });
+    return;
+  }
   io.out(head ? `${io.color.bold('head:')} ${hexWords(head)}\n` : `${io.color.dim(`(empty ${type})`)}\n`);
   io.out(io.color.dim(`${note}\n`));
 }
