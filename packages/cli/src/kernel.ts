@@ -58,6 +58,14 @@ export interface LinkSummary {
   ifindex?: number;
   /** Interface name of XDP, tcx and netkit links, when it still exists. */
   iface?: string;
+  /** Tracepoint of raw_tracepoint links. */
+  tracepoint?: string;
+  /** Cgroup id of cgroup links. */
+  cgroupId?: bigint;
+  /** Network namespace inode of netns links. */
+  netnsIno?: number;
+  /** Attach type of cgroup and netns links. */
+  attachType?: string;
 }
 
 /** `BPF_MAP_TYPE_PERCPU_HASH` → `percpu_hash`. */
@@ -294,6 +302,14 @@ export function interfaceName(ifindex: number): string | undefined {
 
 type LinkInfoLike = ReturnType<Link['info']>;
 
+/** Hook fields of a link, with the label bpftool gives them. */
+const hookFields = [
+  ['tp_name', 'tracepoint'],
+  ['cgroup_id', 'cgroupId'],
+  ['netns_ino', 'netnsIno'],
+  ['attach_type', 'attachType'],
+] as const;
+
 function linkSummary(l: LinkInfoLike): LinkSummary {
   const type = linkTypeName(l.type);
   const raw = l.raw as Record<string, unknown>;
@@ -307,6 +323,14 @@ function linkSummary(l: LinkInfoLike): LinkSummary {
       out.details = `ifindex ${ifindex}${name ? ` (${name})` : ''}`;
     }
   }
+  const words: string[] = [];
+  for (const [label, field] of hookFields) {
+    const value = l[field];
+    if (value === undefined) continue;
+    Object.assign(out, { [field]: value });
+    words.push(`${label} ${value}`);
+  }
+  if (words.length > 0) out.details = words.join(' ');
   return out;
 }
 
