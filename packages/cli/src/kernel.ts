@@ -58,6 +58,14 @@ export interface LinkSummary {
   ifindex?: number;
   /** Interface name of XDP, tcx and netkit links, when it still exists. */
   iface?: string;
+  /** Tracepoint of raw_tracepoint links. */
+  tracepoint?: string;
+  /** Cgroup id of cgroup links. */
+  cgroupId?: bigint;
+  /** Network namespace inode of netns links. */
+  netnsIno?: number;
+  /** Attach type of cgroup and netns links. */
+  attachType?: string;
 }
 
 /** `BPF_MAP_TYPE_PERCPU_HASH` → `percpu_hash`. */
@@ -244,8 +252,25 @@ export function showMap(id: number): MapSummary {
 }
 
 /** Up to `limit` entries of a map, keys and values as bytes. */
-export function dumpMap(id: number, limit: number): MapEntry[] {
+/**
+ * What `map dump` shows of a map: its entries, or for a queue or stack (whose elements have no
+ * keys, and which the kernel lets one read only by removing them) the head alone, by a peek that
+ * takes nothing away.
+ */
+export type MapDump =
+  | { readonly kind: 'entries'; readonly entries: MapEntry[] }
+  | { readonly kind: 'head'; readonly type: string; readonly head: Uint8Array | undefined };
+
+export function dumpMap(id: number, limit: number): MapDump {
   using map = BpfMap.fromId(id);
+  if (map.typeName === 'queue' || map.typeName === 'stack') {
+    const head = (map as BpfMap<never, Uint8Array>).peek();
+    return { kind: 'head', type: map.typeName, head: head && Uint8Array.from(head) };
+  }
+  return { kind: 'entries', entries: entriesOf(map, limit) };
+}
+
+function entriesOf(map: BpfMap, limit: number): MapEntry[] {
   const out: MapEntry[] = [];
   for (const [key, value] of map.entries() as Iterable<[Uint8Array, Uint8Array | Uint8Array[]]>) {
     out.push({
@@ -277,6 +302,14 @@ export function interfaceName(ifindex: number): string | undefined {
 
 type LinkInfoLike = ReturnType<Link['info']>;
 
+/** Hook fields of a link, with the label bpftool gives them. */
+const hookFields = [
+  ['tp_name', 'tracepoint'],
+  ['cgroup_id', 'cgroupId'],
+  ['netns_ino', 'netnsIno'],
+  ['attach_type', 'attachType'],
+] as const;
+
 function linkSummary(l: LinkInfoLike): LinkSummary {
   const type = linkTypeName(l.type);
   const raw = l.raw as Record<string, unknown>;
@@ -290,6 +323,14 @@ function linkSummary(l: LinkInfoLike): LinkSummary {
       out.details = `ifindex ${ifindex}${name ? ` (${name})` : ''}`;
     }
   }
+  const words: string[] = [];
+  for (const [label, field] of hookFields) {
+    const value = l[field];
+    if (value === undefined) continue;
+    Object.assign(out, { [field]: value });
+    words.push(`${label} ${value}`);
+  }
+  if (words.length > 0) out.details = words.join(' ');
   return out;
 }
 

@@ -10,9 +10,9 @@ import {
 } from '@ebpf/uapi';
 import { InvalidArgumentError, KernelRejectedError, translateSysError } from '../errors.ts';
 import type { RawInfo } from '../object-info.ts';
-import { fdFromId, linkInfo, objectIds, progInfo } from '../object-info.ts';
+import { fdFromId, linkInfo, objectIds, progInfo, readObjectInfo } from '../object-info.ts';
 import { getPinned, kindOfFd, PinnableObject } from '../pin.ts';
-import { programTypeName } from '../program/types.ts';
+import { attachTypeName, programTypeName } from '../program/types.ts';
 import { listObjects } from '../system.ts';
 
 /** Anything that owns a program fd (a `BpfProgram`). */
@@ -32,6 +32,14 @@ export interface LinkDescription {
   readonly progId: number;
   /** Interface index, for XDP and tcx/netkit links. */
   readonly ifindex?: number;
+  /** The tracepoint of a raw_tracepoint link (`'sched_switch'`). */
+  readonly tracepoint?: string;
+  /** The cgroup id of a cgroup link. */
+  readonly cgroupId?: bigint;
+  /** The network namespace inode of a netns link. */
+  readonly netnsIno?: number;
+  /** Attach type name of cgroup and netns links (`'cgroup_inet_ingress'`, `'flow_dissector'`). */
+  readonly attachType?: string;
   /** Every field the kernel returned, type-specific ones included (union members overlap). */
   readonly raw: RawInfo;
 }
@@ -226,7 +234,33 @@ function describeLink(fd: number): LinkDescription {
     raw: info.raw,
   };
   const ifindex = ifindexOf(info.type, info.raw);
-  return Object.freeze(ifindex === undefined ? base : { ...base, ifindex });
+  return Object.freeze({ ...base, ...(ifindex === undefined ? {} : { ifindex }), ...hookOf(fd, info) });
+}
+
+/** Longest tracepoint name read back (the kernel truncates longer ones, NUL-terminated). */
+const TP_NAME_MAX = 256;
+
+/** The hook-specific fields of a raw_tracepoint, cgroup or netns link. */
+function hookOf(fd: number, info: ReturnType<typeof linkInfo>): Partial<LinkDescription> {
+  const raw = info.raw;
+  switch (info.type) {
+    case LinkType.RawTracepoint: {
+      // The name is not in the info itself: the kernel copies it into a buffer we pass.
+      const name = new Uint8Array(TP_NAME_MAX);
+      readObjectInfo(fd, 'link', { rawTracepointTpName: name, rawTracepointTpNameLen: TP_NAME_MAX });
+      const end = name.indexOf(0);
+      return { tracepoint: new TextDecoder().decode(name.subarray(0, end < 0 ? TP_NAME_MAX : end)) };
+    }
+    case LinkType.Cgroup:
+      return {
+        cgroupId: BigInt(raw.cgroupCgroupId as bigint),
+        attachType: attachTypeName(Number(raw.cgroupAttachType)),
+      };
+    case LinkType.Netns:
+      return { netnsIno: Number(raw.netnsNetnsIno), attachType: attachTypeName(Number(raw.netnsAttachType)) };
+    default:
+      return {};
+  }
 }
 
 function ifindexOf(type: number, raw: RawInfo): number | undefined {
