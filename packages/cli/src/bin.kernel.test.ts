@@ -373,11 +373,18 @@ requireKernel('ebpf against the running kernel', () => {
     const bogus = ebpf(['feature', '--type', 'bogus']);
     expect(bogus.code).toBe(2);
     expect(bogus.stderr).toContain("unknown program type 'bogus'");
-    const unprivileged = ebpf(['feature', '--json'], { noCaps: true });
+    const unprivileged = ebpf(['feature'], { noCaps: true });
     expect(unprivileged.code).toBe(77);
     expect(unprivileged.stdout).toBe('');
     expect(unprivileged.stderr).toMatch(/cannot probe the kernel/);
     expect(unprivileged.stderr).toMatch(/setcap cap_bpf/);
+    // With --json the error is the output: one JSON object, same exit code.
+    const asJson = ebpf(['feature', '--json'], { noCaps: true });
+    expect(asJson.code).toBe(77);
+    expect(JSON.parse(asJson.stdout).error).toMatchObject({
+      exitCode: 77,
+      message: expect.stringMatching(/cannot probe the kernel/),
+    });
   });
 
   describe('the XDP demo, in a network namespace of its own', () => {
