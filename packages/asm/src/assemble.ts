@@ -717,7 +717,11 @@ export function assembleProgram(text: string, options: AssembleOptions = {}): Pr
   try {
     return link(items);
   } catch (e) {
-    throw atSourceLine(e, items.filter((item): item is Instruction => !isLabel(item)), text);
+    throw atSourceLine(
+      e,
+      items.filter((item): item is Instruction => !isLabel(item)),
+      text,
+    );
   }
 }
 

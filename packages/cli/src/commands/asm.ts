@@ -1,5 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { assemble, assembleProgram, disassemble, type Program } from '@ebpf/asm';
+import {
+  assemble,
+  assembleProgram,
+  disassemble,
+  elfObjectReason,
+  isElfObject,
+  type Program,
+} from '@ebpf/asm';
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit-codes.ts';
 import { type Io, printJson } from '../io.ts';
@@ -43,12 +50,7 @@ function located<T>(path: string, assembleText: () => T): T {
  * (which holds bytecode in sections, beside maps and relocations).
  */
 export function checkBytecode(path: string, bytes: Uint8Array): Uint8Array {
-  if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
-    throw new CliError(
-      `${path}: this is an ELF object file, not raw instructions; give one program's bytes instead (llvm-objcopy-16 -O binary --only-section=<section> ${path} prog.bin)`,
-      ExitCode.Rejected,
-    );
-  }
+  if (isElfObject(bytes)) throw new CliError(`${path}: ${elfObjectReason}`, ExitCode.Rejected);
   if (bytes.length === 0 || bytes.length % 8 !== 0)
     throw new CliError(
       `${path}: ${bytes.length} bytes is not a whole number of 8-byte instructions`,
