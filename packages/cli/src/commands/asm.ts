@@ -50,7 +50,7 @@ function located<T>(path: string, assembleText: () => T): T {
  * (which holds bytecode in sections, beside maps and relocations).
  */
 export function checkBytecode(path: string, bytes: Uint8Array): Uint8Array {
-  if (isElfObject(bytes)) throw new CliError(`${path}: ${elfObjectReason}`, ExitCode.Rejected);
+  if (isElfObject(bytes)) throw new CliError(`${path}: ${elfObjectReason}`, ExitCode.Usage);
   if (bytes.length === 0 || bytes.length % 8 !== 0)
     throw new CliError(
       `${path}: ${bytes.length} bytes is not a whole number of 8-byte instructions`,
@@ -95,10 +95,14 @@ export function registerAsmCommands(program: Command, io: Io): void {
     .command('disasm')
     .description('disassemble bytecode into LLVM-syntax BPF assembly')
     .argument('<file.bin>', "bytecode file ('-' for standard input)")
+    .option(
+      '--llvm',
+      'print each instruction exactly as llvm-objdump-16 -d does (for diffing; may not reassemble)',
+    )
     .addOption(jsonOption())
-    .action((file: string, opts: { json?: boolean }) => {
+    .action((file: string, opts: { llvm?: boolean; json?: boolean }) => {
       const bytes = checkBytecode(file, new Uint8Array(readInput(file)));
-      const text = disassemble(bytes);
+      const text = disassemble(bytes, { syntax: opts.llvm ? 'llvm-objdump' : 'roundtrip' });
       if (opts.json)
         return printJson(io, { instructions: bytes.length / 8, text: text.trimEnd().split('\n') });
       io.out(text.endsWith('\n') ? text : `${text}\n`);
