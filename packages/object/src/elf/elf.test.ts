@@ -55,6 +55,32 @@ describe.each(['bpfel', 'bpfeb'])('a clang object (%s)', (target) => {
   });
 });
 
+describe('an x86_64 shared object (libc)', () => {
+  const path = '/lib/x86_64-linux-gnu/libc.so.6';
+
+  it('finds malloc in .dynsym at the file offset llvm-readelf implies', () => {
+    const elf = ElfFile.parse(readBytes(path));
+    const listed = readelf(path, '--dyn-syms').match(
+      /: ([0-9a-f]{16})\s+(\d+) FUNC\s+GLOBAL\s+DEFAULT\s+\d+ malloc@@/,
+    );
+    const found = findFunctionSymbol(elf, 'malloc');
+    expect(found?.address).toBe(BigInt(`0x${listed?.[1]}`));
+    expect(found?.size).toBe(BigInt(listed?.[2] ?? -1));
+    const text = elf.section('.text');
+    expect(found?.fileOffset).toBe(Number(found?.address ?? 0n) - Number(text?.addr) + (text?.offset ?? 0));
+  });
+
+  it('reads the GNU build-id note', () => {
+    const elf = ElfFile.parse(readBytes(path));
+    const [note] = elf.notes(
+      elf.section('.note.gnu.build-id') as NonNullable<ReturnType<ElfFile['section']>>,
+    );
+    const id = readelf(path, '-n').match(/Build ID: ([0-9a-f]+)/)?.[1];
+    expect(note?.name).toBe('GNU');
+    expect(Buffer.from(note?.desc ?? []).toString('hex')).toBe(id);
+  });
+});
+
 describe('hostile input', () => {
   it('refuses ELFCLASS32 and non-ELF bytes with an ObjectError', () => {
     const elf32 = new Uint8Array(64);
