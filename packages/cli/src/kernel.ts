@@ -58,8 +58,15 @@ export interface LinkSummary {
   ifindex?: number;
   /** Interface name of XDP, tcx and netkit links, when it still exists. */
   iface?: string;
-  /** Tracepoint of raw_tracepoint links. */
+  /** Event kind of perf_event links (`tracepoint`, `uprobe`, ...). */
+  perfEvent?: string;
+  /** Tracepoint of raw_tracepoint links and tracepoint perf_event links. */
   tracepoint?: string;
+  /** Binary and file offset of uprobe perf_event links. */
+  path?: string;
+  offset?: number;
+  /** Kernel function of kprobe perf_event links. */
+  function?: string;
   /** Cgroup id of cgroup links. */
   cgroupId?: bigint;
   /** Network namespace inode of netns links. */
@@ -304,7 +311,11 @@ type LinkInfoLike = ReturnType<Link['info']>;
 
 /** Hook fields of a link, with the label bpftool gives them. */
 const hookFields = [
+  ['event', 'perfEvent'],
   ['tp_name', 'tracepoint'],
+  ['file', 'path'],
+  ['offset', 'offset'],
+  ['func', 'function'],
   ['cgroup_id', 'cgroupId'],
   ['netns_ino', 'netnsIno'],
   ['attach_type', 'attachType'],

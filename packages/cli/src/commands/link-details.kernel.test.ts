@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { exit, mov64, R0 } from '@ebpf/asm';
-import { attachCgroup, attachRawTracepoint, BpfProgram } from '@ebpf/core';
+import { attachCgroup, attachRawTracepoint, attachTracepoint, BpfProgram } from '@ebpf/core';
 import { requireKernel } from '@ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { main } from '../main.ts';
@@ -27,6 +27,18 @@ requireKernel('ebpf link show details (kernel)', () => {
     const shown = await linkShow(link.info().id);
     expect(shown).toMatchObject({ type: 'raw_tracepoint', tracepoint: 'sched_switch' });
     expect(shown.details).toBe('tp_name sched_switch');
+  });
+
+  it('names the event and tracepoint of a perf_event link', async () => {
+    using prog = BpfProgram.load({ type: 'tracepoint', license: 'GPL', instructions: returns(0) });
+    using link = attachTracepoint(prog, 'syscalls', 'sys_enter_getppid');
+    const shown = await linkShow(link.info().id);
+    expect(shown).toMatchObject({
+      type: 'perf_event',
+      perfEvent: 'tracepoint',
+      tracepoint: 'sys_enter_getppid',
+    });
+    expect(shown.details).toBe('event tracepoint tp_name sys_enter_getppid');
   });
 
   it('gives the cgroup id and attach type of a cgroup link', async () => {

@@ -7,6 +7,7 @@ import {
   LinkDetachAttr,
   LinkType,
   LinkUpdateAttr,
+  PerfEventType,
 } from '@ebpf/uapi';
 import { InvalidArgumentError, KernelRejectedError, translateSysError } from '../errors.ts';
 import type { RawInfo } from '../object-info.ts';
@@ -32,8 +33,19 @@ export interface LinkDescription {
   readonly progId: number;
   /** Interface index, for XDP and tcx/netkit links. */
   readonly ifindex?: number;
-  /** The tracepoint of a raw_tracepoint link (`'sched_switch'`). */
+  /**
+   * The tracepoint of a raw_tracepoint link (`'sched_switch'`), or of a perf_event link on a
+   * tracepoint (`'sys_enter_openat'`).
+   */
   readonly tracepoint?: string;
+  /** What a perf_event link is attached to: `'tracepoint'`, `'uprobe'`, `'uretprobe'`, `'kprobe'`, ... */
+  readonly perfEvent?: string;
+  /** The binary of a uprobe perf_event link. */
+  readonly path?: string;
+  /** The file offset of a uprobe perf_event link in `path`. */
+  readonly offset?: number;
+  /** The kernel function of a kprobe perf_event link. */
+  readonly function?: string;
   /** The cgroup id of a cgroup link. */
   readonly cgroupId?: bigint;
   /** The network namespace inode of a netns link. */
@@ -237,20 +249,25 @@ function describeLink(fd: number): LinkDescription {
   return Object.freeze({ ...base, ...(ifindex === undefined ? {} : { ifindex }), ...hookOf(fd, info) });
 }
 
-/** Longest tracepoint name read back (the kernel truncates longer ones, NUL-terminated). */
-const TP_NAME_MAX = 256;
+/** Longest name read back (tracepoint, uprobe path, kprobe function); the kernel NUL-terminates it. */
+const NAME_MAX = 4096;
 
-/** The hook-specific fields of a raw_tracepoint, cgroup or netns link. */
+/** Reads a name the kernel copies into a buffer the info call passes (`field` and its length). */
+function readName(fd: number, field: string, lengthField: string): string {
+  const name = new Uint8Array(NAME_MAX);
+  readObjectInfo(fd, 'link', { [field]: name, [lengthField]: NAME_MAX });
+  const end = name.indexOf(0);
+  return new TextDecoder().decode(name.subarray(0, end < 0 ? NAME_MAX : end));
+}
+
+/** The hook-specific fields of a raw_tracepoint, perf_event, cgroup or netns link. */
 function hookOf(fd: number, info: ReturnType<typeof linkInfo>): Partial<LinkDescription> {
   const raw = info.raw;
   switch (info.type) {
-    case LinkType.RawTracepoint: {
-      // The name is not in the info itself: the kernel copies it into a buffer we pass.
-      const name = new Uint8Array(TP_NAME_MAX);
-      readObjectInfo(fd, 'link', { rawTracepointTpName: name, rawTracepointTpNameLen: TP_NAME_MAX });
-      const end = name.indexOf(0);
-      return { tracepoint: new TextDecoder().decode(name.subarray(0, end < 0 ? TP_NAME_MAX : end)) };
-    }
+    case LinkType.RawTracepoint:
+      return { tracepoint: readName(fd, 'rawTracepointTpName', 'rawTracepointTpNameLen') };
+    case LinkType.PerfEvent:
+      return perfEventHook(fd, Number(raw.perfEventType), raw);
     case LinkType.Cgroup:
       return {
         cgroupId: BigInt(raw.cgroupCgroupId as bigint),
@@ -260,6 +277,33 @@ function hookOf(fd: number, info: ReturnType<typeof linkInfo>): Partial<LinkDesc
       return { netnsIno: Number(raw.netnsNetnsIno), attachType: attachTypeName(Number(raw.netnsAttachType)) };
     default:
       return {};
+  }
+}
+
+/** A perf_event link's event (`bpf_link_info.perf_event`, chosen by its `type`). */
+function perfEventHook(fd: number, type: number, raw: RawInfo): Partial<LinkDescription> {
+  const c = cNameOf(PerfEventType as never, type as never) as string | undefined;
+  const perfEvent = c?.startsWith('BPF_PERF_EVENT_')
+    ? c.slice('BPF_PERF_EVENT_'.length).toLowerCase()
+    : `unknown(${type})`;
+  switch (type) {
+    case PerfEventType.Tracepoint:
+      return {
+        perfEvent,
+        tracepoint: readName(fd, 'perfEventTracepointTpName', 'perfEventTracepointNameLen'),
+      };
+    case PerfEventType.Uprobe:
+    case PerfEventType.Uretprobe:
+      return {
+        perfEvent,
+        path: readName(fd, 'perfEventUprobeFileName', 'perfEventUprobeNameLen'),
+        offset: Number(raw.perfEventUprobeOffset),
+      };
+    case PerfEventType.Kprobe:
+    case PerfEventType.Kretprobe:
+      return { perfEvent, function: readName(fd, 'perfEventKprobeFuncName', 'perfEventKprobeNameLen') };
+    default:
+      return { perfEvent };
   }
 }
 
