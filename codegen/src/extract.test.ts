@@ -414,7 +414,10 @@ describe('main (pnpm codegen)', () => {
   });
   /** Runs `pnpm codegen` on `header` (default: the temp dir's bpf.h) into the temp dir. */
   const codegen = (header = join(dir, 'include/linux/bpf.h'), btf = 'none'): number =>
-    main(['--header', header, '--btf', btf, '--ir', join(dir, 'ir'), '--out', join(dir, 'out')]);
+    main([
+      ...['--header', header, '--btf', btf, '--ir', join(dir, 'ir'), '--out', join(dir, 'out')],
+      ...['--native-out', 'none'],
+    ]);
   const run = (bpf: string): number => {
     writeFileSync(join(dir, 'include/linux/bpf.h'), bpf);
     return codegen();
@@ -474,9 +477,8 @@ describe('main (pnpm codegen)', () => {
     writeFileSync(join(dir, 'include/linux/bpf.h'), BPF_H);
     vi.stubEnv('INIT_CWD', dir);
     try {
-      expect(main(['--header', 'include/linux/bpf.h', '--btf', 'none', '--ir', 'ir', '--out', 'out'])).toBe(
-        0,
-      );
+      const paths = ['--header', 'include/linux/bpf.h', '--ir', 'ir', '--out', 'out'];
+      expect(main([...paths, '--btf', 'none', '--native-out', 'none'])).toBe(0);
     } finally {
       vi.unstubAllEnvs();
     }

@@ -39,7 +39,7 @@ export function renderIr(ir: Ir): Map<string, string> {
 
 /** The command line, for usage errors. */
 export const USAGE =
-  'usage: pnpm codegen [--header PATH/linux/bpf.h] [--btf PATH|none] [--emit-only] [--ir DIR] [--out DIR]';
+  'usage: pnpm codegen [--header PATH/linux/bpf.h] [--btf PATH|none] [--emit-only] [--ir DIR] [--out DIR] [--native-out DIR|none]';
 
 function parseOptions(argv: string[]) {
   return parseArgs({
@@ -50,6 +50,8 @@ function parseOptions(argv: string[]) {
       'emit-only': { type: 'boolean', default: false },
       ir: { type: 'string', default: DEFAULT_IR_DIR },
       out: { type: 'string', default: DEFAULT_OUT_DIR },
+      // `none` for the TypeScript side alone (a partial header cannot describe every bpf command).
+      'native-out': { type: 'string', default: NATIVE_OUT_DIR },
     },
   });
 }
@@ -69,6 +71,7 @@ export function main(argv: string[]): number {
   const btfPath = values.btf === 'none' ? undefined : fromCaller(values.btf);
   const irDir = fromCaller(values.ir);
   const outDir = fromCaller(values.out);
+  const nativeDir = values['native-out'] === 'none' ? undefined : fromCaller(values['native-out']);
   try {
     let ir: Ir;
     if (values['emit-only']) {
@@ -78,13 +81,15 @@ export function main(argv: string[]): number {
       ir = extract(readHeaders(header), btf, btfPath === DEFAULT_BTF ? runningKernel() : undefined);
     }
     const files = emit(ir, { warn: (m) => console.warn(`codegen: warning: ${m}`) });
-    const native = emitNative(ir);
+    const native = nativeDir === undefined ? undefined : emitNative(ir);
     const irFiles = renderIr(ir);
     // Everything is computed before anything is written; then each directory is swapped in.
     const changed = [
       ...(values['emit-only'] ? [] : writeFilesAtomically(irDir, irFiles, /\.json$/)),
       ...writeFilesAtomically(outDir, files, /\.generated\.ts$/),
-      ...writeFilesAtomically(NATIVE_OUT_DIR, native, /\.generated\.h$/),
+      ...(nativeDir === undefined || native === undefined
+        ? []
+        : writeFilesAtomically(nativeDir, native, /\.generated\.h$/)),
     ];
     console.log(changed.length ? `codegen: updated ${changed.join(', ')}` : 'codegen: up to date');
     return 0;
