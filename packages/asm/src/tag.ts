@@ -1,8 +1,8 @@
 import { PseudoSrc } from '@ebpf/uapi';
 import { encode } from './encode.ts';
-import { resolveMaps } from './program.ts';
 import type { Instruction } from './instruction.ts';
 import { LDDW } from './opcode.ts';
+import { resolveMaps } from './program.ts';
 import { sha1 } from './sha1.ts';
 import { sha256 } from './sha256.ts';
 
