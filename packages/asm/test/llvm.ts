@@ -97,7 +97,7 @@ const size = (op: number) => op & 0x18;
 
 /** True for what LLVM 16 cannot print at all, or prints so that it reads back as something else. */
 function beyondLlvm16(insn: Instruction): boolean {
-  const { op, src, off } = insn;
+  const { op, off } = insn;
   const c = cls(op);
   if (c === 0x04 || c === 0x07) {
     const code = op & 0xf0;

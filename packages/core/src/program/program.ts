@@ -12,7 +12,6 @@ import { kernelFunctionId } from './kernel-btf.ts';
 import { type LogLevel, loadProgram } from './load.ts';
 import {
   checkRunOptions,
-  checkU32,
   runFlags,
   TestRunner,
   type TestRunnerOptions,
