@@ -1,6 +1,11 @@
 import { type Codec, type CodecLike, type CodecType, resolveCodec } from './codec.ts';
 
-/** The kernel lays per-CPU values out one per possible CPU, each rounded up to 8 bytes. */
+/**
+ * The bytes one CPU's value takes in a per-CPU buffer. The kernel copies per-CPU values one per
+ * possible CPU, each in `round_up(value_size, 8)` bytes (bpf_map_value_size and the per-CPU copy
+ * helpers), whatever the value's own alignment: so the stride follows the size, never a codec's
+ * `align` (a 12-byte struct of u32s still takes 16).
+ */
 export function perCpuStride(valueSize: number): number {
   return Math.ceil(valueSize / 8) * 8;
 }

@@ -3,7 +3,6 @@
  * that answer ENOTSUPP, fall back to one call per element; the answer is remembered per map type so
  * later calls go straight to the fallback.
  */
-import * as sys from '@ebpf/sys';
 import {
   BpfError,
   InvalidArgumentError,
@@ -45,6 +44,7 @@ type BatchMap<K, V> = Pick<
   | 'set'
   | 'delete'
   | 'nextKeyInto'
+  | 'lookupInto'
   | 'deleteRaw'
 >;
 
@@ -212,7 +212,10 @@ export function readBatch<K, V>(
   return readOneByOne(map, el, command, options.cursor ? batchSize : Number.POSITIVE_INFINITY, cursor, out);
 }
 
-/** The fallback of `readBatch`: walk keys, one lookup (and delete) each, up to `limit` entries. */
+/**
+ * The fallback of `readBatch`: walk keys, one lookup (and delete) each, up to `limit` entries,
+ * all through the map's element calls.
+ */
 function readOneByOne<K, V>(
   map: BatchMap<K, V>,
   el: MapElements<K, V>,
@@ -227,8 +230,7 @@ function readOneByOne<K, V>(
   if (command === 'lookupAndDelete') {
     // Deleting restarts the kernel's walk, so always take the first key.
     while (out.length < limit && map.nextKeyInto(null, key)) {
-      if (sys.mapLookup(map.fd, key, value, 0))
-        out.push([el.decodeKey(key.slice()), map.valueCodec.read(vv, 0)]);
+      if (map.lookupInto(key, value)) out.push([el.decodeKey(key.slice()), map.valueCodec.read(vv, 0)]);
       map.deleteRaw(key);
     }
     if (out.length < limit) cursor.done = true;
@@ -240,8 +242,7 @@ function readOneByOne<K, V>(
     : map.nextKeyInto(null, key);
   cursor.started = true;
   while (has && out.length < limit) {
-    if (sys.mapLookup(map.fd, key, value, 0))
-      out.push([el.decodeKey(key.slice()), map.valueCodec.read(vv, 0)]);
+    if (map.lookupInto(key, value)) out.push([el.decodeKey(key.slice()), map.valueCodec.read(vv, 0)]);
     cursor.lastKey = key.slice();
     has = map.nextKeyInto(cursor.lastKey, key);
   }

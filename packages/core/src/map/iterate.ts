@@ -1,18 +1,26 @@
 /**
  * Walking a map's keys with BPF_MAP_GET_NEXT_KEY, safely while entries are deleted, and what is
- * built on the walk: entries, counting and clearing.
+ * built on the walk: entries, counting and clearing. Every kernel call goes through the map's own
+ * element calls (its bound accessor), so walks share their checks and error wording.
  */
-import * as sys from '@ebpf/sys';
 import { KernelRejectedError } from '../errors.ts';
 import type { MapElements } from './elements.ts';
-import { elementError } from './errors.ts';
 import { requireKeys } from './guards.ts';
 import type { BpfMap } from './map.ts';
 
 /** What the walks use of the map. */
 type WalkedMap<K = unknown, V = unknown> = Pick<
   BpfMap<K, V>,
-  'fd' | 'closed' | 'keySize' | 'valueBufferSize' | 'maxEntries' | 'valueCodec' | 'update' | 'deleteRaw'
+  | 'closed'
+  | 'keySize'
+  | 'valueBufferSize'
+  | 'maxEntries'
+  | 'valueCodec'
+  | 'update'
+  | 'deleteRaw'
+  | 'nextKeyInto'
+  | 'lookupInto'
+  | 'pop'
 >;
 
 /** A key as a string, to remember it in a Set. */
@@ -33,19 +41,13 @@ export function* walkKeys(
   op: string,
 ): Generator<Uint8Array, void, undefined> {
   requireKeys(el.info, el.label, op);
-  const fd = map.fd;
   const size = map.keySize;
   let current = new Uint8Array(new ArrayBuffer(size));
   let next = new Uint8Array(new ArrayBuffer(size));
   const indexed = el.info?.indexed ?? false;
   const seen = indexed ? undefined : new Set<string>();
   let skippedInARow = 0;
-  let has: boolean;
-  try {
-    has = sys.mapNextKey(map.fd, null, next);
-  } catch (error) {
-    throw elementError(error, `walking the keys of ${el.label}`, map.maxEntries);
-  }
+  let has = map.nextKeyInto(null, next);
   while (has) {
     [current, next] = [next, current];
     let fresh = true;
@@ -61,11 +63,7 @@ export function* walkKeys(
       return; // the map keeps changing under us: stop rather than walk in circles
     }
     if (map.closed) return;
-    try {
-      has = sys.mapNextKey(fd, current, next);
-    } catch (error) {
-      throw elementError(error, `walking the keys of ${el.label}`, map.maxEntries);
-    }
+    has = map.nextKeyInto(current, next);
   }
 }
 
@@ -80,13 +78,7 @@ export function* walkEntries<K, V>(
   );
   const view = new DataView(value.buffer);
   for (const raw of walkKeys(map, el, 'entries')) {
-    let found: boolean;
-    try {
-      found = sys.mapLookup(map.fd, raw, value, 0);
-    } catch (error) {
-      throw elementError(error, `reading ${el.label}`, map.maxEntries);
-    }
-    if (found) yield [el.decodeKey(raw), map.valueCodec.read(view, 0)];
+    if (map.lookupInto(raw, value)) yield [el.decodeKey(raw), map.valueCodec.read(view, 0)];
   }
 }
 
@@ -95,11 +87,9 @@ export function* walkEntries<K, V>(
  * stacks are drained.
  */
 export function clearMap(map: WalkedMap, el: MapElements<unknown, unknown>): void {
-  const fd = map.fd;
   const info = el.info;
   if (info?.name === 'queue' || info?.name === 'stack') {
-    const value = new Uint8Array(new ArrayBuffer(el.valueBufferSize));
-    while (sys.mapLookupAndDelete(fd, null, value, 0));
+    while (map.pop() !== undefined);
     return;
   }
   requireKeys(info, el.label, 'clear');

@@ -316,6 +316,31 @@ requireKernel('BpfMap (kernel)', () => {
       const [entry] = [...lru];
       expect(entry).toEqual([9, new Array(cpus).fill(5n)]);
     });
+
+    it('per-CPU slots are 8-byte rounded as the kernel lays them out, not by the codec align', () => {
+      // A 12-byte value of 4-byte alignment: packed by its align it would be 12 bytes per CPU.
+      const triple = struct({ a: 'u32', b: 'u32', c: 'u32' });
+      expect(triple.align).toBe(4);
+      using map = BpfMap.create({ type: 'percpu_hash', key: 'u32', value: triple, maxEntries: 4 });
+      expect(map.valueBufferSize).toBe(16 * cpus);
+      const values = Array.from({ length: cpus }, (_, i) => ({ a: i, b: 10 + i, c: 20 + i }));
+      map.set(1, values);
+      const raw = new Uint8Array(map.valueBufferSize);
+      expect(map.lookupInto(u32(1), raw)).toBe(true);
+      const view = new DataView(raw.buffer);
+      for (let cpu = 0; cpu < cpus; cpu++) {
+        expect([0, 4, 8, 12].map((at) => view.getUint32(cpu * 16 + at, true))).toEqual([
+          cpu,
+          10 + cpu,
+          20 + cpu,
+          0,
+        ]);
+      }
+      // Element call, key walk and batch read decode the same kernel layout.
+      expect(map.get(1)).toEqual(values);
+      expect([...map]).toEqual([[1, values]]);
+      expect(map.getBatch()).toEqual([[1, values]]);
+    });
   });
 
   describe('batch operations', () => {
