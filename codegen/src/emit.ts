@@ -237,6 +237,21 @@ function layoutMembers(
   return { size: m.offset + m.size, members: m.members, base: m.offset };
 }
 
+/** The fields of layout row `name` by C path, and its size; undefined if the IR lacks it. */
+export function layoutFields(
+  ir: Ir,
+  name: string,
+): { size: number; fields: ReadonlyMap<string, IrMember> } | undefined {
+  const row = layoutRows.find((r) => r.name === name);
+  if (!row) throw new EmitError(`${name} is not a layout row of codegen/src/tables.ts`);
+  if (!ir.aggregates.some((a) => a.name === row.from)) return undefined;
+  const found = layoutMembers(ir, row);
+  if (!found) return undefined;
+  const flat: FlatField[] = [];
+  flatten(found.members, '', flat);
+  return { size: found.size, fields: new Map(flat.map((f) => [f.cPath, f.m])) };
+}
+
 function fieldType(layout: string, f: FlatField): string {
   const m = f.m;
   if (m.kind === 'array') return 'bytes';

@@ -301,6 +301,31 @@ ${BPF_H.slice(end)}`;
   });
 });
 
+describe('extract from linux/btf.h', () => {
+  const btfH = [
+    '#define BTF_MAGIC 0xeB9F',
+    '#define BTF_INFO_KIND(info) (((info) >> 24) & 0x1f)',
+    '#define BTF_INT_SIGNED (1 << 0)',
+    'struct btf_type { __u32 name_off; __u32 info; union { __u32 size; __u32 type; }; };',
+    'enum { BTF_KIND_UNKN = 0, BTF_KIND_INT = 1, NR_BTF_KINDS, BTF_KIND_MAX = NR_BTF_KINDS - 1 };',
+    'struct btf_param { __u32 name_off; __u32 type; };',
+  ].join('\n');
+  const ir = extract({ ...input(), btf: { name: 'linux/btf.h', text: btfH } }, undefined);
+
+  it('records its integer #defines and enumerators, sentinels (NR_*, *_MAX) dropped', () => {
+    const c = Object.fromEntries(ir.constants.map((x) => [x.name, x.value]));
+    expect(c).toMatchObject({ BTF_MAGIC: 0xeb9f, BTF_INT_SIGNED: 1, BTF_KIND_INT: 1 });
+    expect(c).not.toHaveProperty('NR_BTF_KINDS');
+    expect(c).not.toHaveProperty('BTF_KIND_MAX');
+  });
+
+  it('lays out its records, the size/type union of btf_type at offset 8', () => {
+    const t = ir.aggregates.find((a) => a.name === 'struct btf_type')!;
+    expect(t.size).toBe(12);
+    expect(ir.aggregates.find((a) => a.name === 'struct btf_param')?.size).toBe(8);
+  });
+});
+
 describe('extract with kernel BTF', () => {
   it('adds what the kernel has beyond the header: enumerators, anonymous-enum flags, helpers', () => {
     const ir = extract(input(), kernelBtf());
@@ -389,7 +414,10 @@ describe('main (pnpm codegen)', () => {
   });
   /** Runs `pnpm codegen` on `header` (default: the temp dir's bpf.h) into the temp dir. */
   const codegen = (header = join(dir, 'include/linux/bpf.h'), btf = 'none'): number =>
-    main(['--header', header, '--btf', btf, '--ir', join(dir, 'ir'), '--out', join(dir, 'out')]);
+    main([
+      ...['--header', header, '--btf', btf, '--ir', join(dir, 'ir'), '--out', join(dir, 'out')],
+      ...['--native-out', 'none'],
+    ]);
   const run = (bpf: string): number => {
     writeFileSync(join(dir, 'include/linux/bpf.h'), bpf);
     return codegen();
@@ -449,9 +477,8 @@ describe('main (pnpm codegen)', () => {
     writeFileSync(join(dir, 'include/linux/bpf.h'), BPF_H);
     vi.stubEnv('INIT_CWD', dir);
     try {
-      expect(main(['--header', 'include/linux/bpf.h', '--btf', 'none', '--ir', 'ir', '--out', 'out'])).toBe(
-        0,
-      );
+      const paths = ['--header', 'include/linux/bpf.h', '--ir', 'ir', '--out', 'out'];
+      expect(main([...paths, '--btf', 'none', '--native-out', 'none'])).toBe(0);
     } finally {
       vi.unstubAllEnvs();
     }

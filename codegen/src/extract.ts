@@ -29,9 +29,11 @@ export interface HeaderInput {
   readonly bpf: { readonly name: string; readonly text: string };
   readonly bpfCommon?: { readonly name: string; readonly text: string };
   readonly ifLink?: { readonly name: string; readonly text: string };
+  /** linux/btf.h: the BTF format (kinds, encodings, record layouts). */
+  readonly btf?: { readonly name: string; readonly text: string };
 }
 
-/** Reads bpf.h at `path` and its siblings bpf_common.h and if_link.h (if present). */
+/** Reads bpf.h at `path` and its siblings bpf_common.h, if_link.h and btf.h (if present). */
 export function readHeaders(path: string): HeaderInput {
   if (!existsSync(path))
     throw new ExtractError(`header not found: ${path} (install linux-libc-dev, or pass --header PATH)`);
@@ -42,12 +44,14 @@ export function readHeaders(path: string): HeaderInput {
   };
   const common = sibling('bpf_common.h');
   const ifLink = sibling('if_link.h');
+  const btf = sibling('btf.h');
   const version = headerVersion(sibling('version.h')?.text);
   return {
     ...(version ? { version } : {}),
     bpf: { name: 'linux/bpf.h', text: readFileSync(path, 'utf8') },
     ...(common ? { bpfCommon: common } : {}),
     ...(ifLink ? { ifLink } : {}),
+    ...(btf ? { btf } : {}),
   };
 }
 
@@ -99,7 +103,7 @@ function evalDefines(
   }
 }
 
-/** Parses the headers: declarations of bpf.h, integer `#define`s of all three. */
+/** Parses the headers: declarations of bpf.h and btf.h, integer `#define`s of all of them. */
 export function parseHeaders(input: HeaderInput): HeaderFacts {
   const pp = new Preprocessor();
   const defines = new Map<string, CValue>();
@@ -112,6 +116,13 @@ export function parseHeaders(input: HeaderInput): HeaderFacts {
     const pp2 = new Preprocessor();
     const link = pp2.run(input.ifLink.text, input.ifLink.name);
     evalDefines(pp2, link.defined, parsed, (n) => n.startsWith('XDP_FLAGS_'), defines);
+  }
+  if (input.btf) {
+    // Its own preprocessor: btf.h includes nothing bpf.h needs, and its declarations join bpf.h's.
+    const pp3 = new Preprocessor();
+    const format = pp3.run(input.btf.text, input.btf.name);
+    parseDeclarations(format.tokens, parsed);
+    evalDefines(pp3, format.defined, parsed, (n) => n.startsWith('BTF_'), defines);
   }
   return { parsed, defines, comments: main.comments };
 }

@@ -1,6 +1,7 @@
 /**
  * `pnpm codegen`: extract (header + BTF → codegen/ir/*.json), then emit
- * (IR → packages/uapi/src/generated/*.generated.ts). `--emit-only` skips extraction.
+ * (IR → packages/uapi/src/generated/*.generated.ts and packages/sys/src/generated/*.generated.h).
+ * `--emit-only` skips extraction.
  *
  *   tsx src/main.ts [--header PATH] [--btf PATH|none] [--emit-only] [--ir DIR] [--out DIR]
  */
@@ -8,6 +9,7 @@ import { release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { emit, formatWithBiome, REPO_ROOT } from './emit.ts';
+import { emitNative } from './emit-native.ts';
 import { extract, readBtf, readHeaders } from './extract.ts';
 import { readIr, writeFilesAtomically } from './files.ts';
 import { IR_FILES, type Ir, serializeIr } from './ir.ts';
@@ -17,6 +19,8 @@ export const DEFAULT_HEADER = '/usr/include/linux/bpf.h';
 export const DEFAULT_BTF = '/sys/kernel/btf/vmlinux';
 export const DEFAULT_IR_DIR = join(REPO_ROOT, 'codegen/ir');
 export const DEFAULT_OUT_DIR = join(REPO_ROOT, 'packages/uapi/src/generated');
+/** Where the native rule tables of @ebpf/sys go. */
+export const NATIVE_OUT_DIR = join(REPO_ROOT, 'packages/sys/src/generated');
 
 /** `major.minor` of the running kernel (`6.18`). */
 export function runningKernel(): string {
@@ -35,7 +39,7 @@ export function renderIr(ir: Ir): Map<string, string> {
 
 /** The command line, for usage errors. */
 export const USAGE =
-  'usage: pnpm codegen [--header PATH/linux/bpf.h] [--btf PATH|none] [--emit-only] [--ir DIR] [--out DIR]';
+  'usage: pnpm codegen [--header PATH/linux/bpf.h] [--btf PATH|none] [--emit-only] [--ir DIR] [--out DIR] [--native-out DIR|none]';
 
 function parseOptions(argv: string[]) {
   return parseArgs({
@@ -46,6 +50,8 @@ function parseOptions(argv: string[]) {
       'emit-only': { type: 'boolean', default: false },
       ir: { type: 'string', default: DEFAULT_IR_DIR },
       out: { type: 'string', default: DEFAULT_OUT_DIR },
+      // `none` for the TypeScript side alone (a partial header cannot describe every bpf command).
+      'native-out': { type: 'string', default: NATIVE_OUT_DIR },
     },
   });
 }
@@ -65,6 +71,7 @@ export function main(argv: string[]): number {
   const btfPath = values.btf === 'none' ? undefined : fromCaller(values.btf);
   const irDir = fromCaller(values.ir);
   const outDir = fromCaller(values.out);
+  const nativeDir = values['native-out'] === 'none' ? undefined : fromCaller(values['native-out']);
   try {
     let ir: Ir;
     if (values['emit-only']) {
@@ -74,11 +81,15 @@ export function main(argv: string[]): number {
       ir = extract(readHeaders(header), btf, btfPath === DEFAULT_BTF ? runningKernel() : undefined);
     }
     const files = emit(ir, { warn: (m) => console.warn(`codegen: warning: ${m}`) });
+    const native = nativeDir === undefined ? undefined : emitNative(ir);
     const irFiles = renderIr(ir);
     // Everything is computed before anything is written; then each directory is swapped in.
     const changed = [
       ...(values['emit-only'] ? [] : writeFilesAtomically(irDir, irFiles, /\.json$/)),
       ...writeFilesAtomically(outDir, files, /\.generated\.ts$/),
+      ...(nativeDir === undefined || native === undefined
+        ? []
+        : writeFilesAtomically(nativeDir, native, /\.generated\.h$/)),
     ];
     console.log(changed.length ? `codegen: updated ${changed.join(', ')}` : 'codegen: up to date');
     return 0;

@@ -22,8 +22,8 @@ export interface EnumRow {
   readonly flags?: boolean;
 }
 
-/** Enumerators never recorded or exported: sentinels that grow with every kernel (`__MAX_BPF_CMD`, `BPF_TCP_MAX_STATES`). */
-export const EXCLUDED_ENUMERATOR = /^__|(^|_)MAX(_|$)/;
+/** Enumerators never recorded or exported: sentinels that grow with every kernel (`__MAX_BPF_CMD`, `BPF_TCP_MAX_STATES`, `NR_BTF_KINDS`). */
+export const EXCLUDED_ENUMERATOR = /^__|^NR_|(^|_)MAX(_|$)/;
 
 export const enumRows: readonly EnumRow[] = [
   // Syscall-level enums, from named C enums.
@@ -334,6 +334,38 @@ export const enumRows: readonly EnumRow[] = [
     anonEnumWith: 'BPF_RINGBUF_BUSY_BIT',
     prefix: 'BPF_RINGBUF_',
   },
+  // The BTF format, from linux/btf.h.
+  {
+    name: 'BtfKind',
+    doc: 'BTF type kinds, bits 24-28 of `btf_type.info` (anonymous enum of linux/btf.h).',
+    anonEnumWith: 'BTF_KIND_INT',
+    prefix: 'BTF_KIND_',
+  },
+  {
+    name: 'BtfIntEncoding',
+    doc: 'Encoding bits of a BTF int, bits 24-27 of the word after its `btf_type`.',
+    members: ['BTF_INT_SIGNED', 'BTF_INT_CHAR', 'BTF_INT_BOOL'],
+    prefix: 'BTF_INT_',
+    flags: true,
+  },
+  {
+    name: 'BtfVarLinkage',
+    doc: 'Linkage of a BTF var (`btf_var.linkage`).',
+    anonEnumWith: 'BTF_VAR_STATIC',
+    prefix: 'BTF_VAR_',
+  },
+  {
+    name: 'BtfFuncLinkage',
+    doc: 'Linkage of a BTF func, its `vlen` (`enum btf_func_linkage`).',
+    cEnum: 'btf_func_linkage',
+    prefix: 'BTF_FUNC_',
+  },
+  {
+    name: 'BtfFormat',
+    doc: 'Magic and version of raw BTF (`btf_header.magic`, `btf_header.version`).',
+    members: ['BTF_MAGIC', 'BTF_VERSION'],
+    prefix: 'BTF_',
+  },
   {
     name: 'UapiLimits',
     doc: 'Sizes and limits the uapi fixes.',
@@ -453,6 +485,17 @@ export const layoutRows: readonly LayoutRow[] = [
   { name: 'Insn', label: 'struct bpf_insn', from: 'struct bpf_insn' },
   { name: 'FuncInfo', label: 'struct bpf_func_info', from: 'struct bpf_func_info' },
   { name: 'LineInfo', label: 'struct bpf_line_info', from: 'struct bpf_line_info' },
+  { name: 'BtfHeader', label: 'struct btf_header', from: 'struct btf_header' },
+  { name: 'BtfType', label: 'struct btf_type', from: 'struct btf_type' },
+  { name: 'BtfArray', label: 'struct btf_array', from: 'struct btf_array' },
+  { name: 'BtfMember', label: 'struct btf_member', from: 'struct btf_member' },
+  { name: 'BtfParam', label: 'struct btf_param', from: 'struct btf_param' },
+  { name: 'BtfVar', label: 'struct btf_var', from: 'struct btf_var' },
+  { name: 'BtfVarSecinfo', label: 'struct btf_var_secinfo', from: 'struct btf_var_secinfo' },
+  { name: 'BtfEnum', label: 'struct btf_enum', from: 'struct btf_enum' },
+  { name: 'BtfEnum64', label: 'struct btf_enum64', from: 'struct btf_enum64' },
+  { name: 'BtfDeclTag', label: 'struct btf_decl_tag', from: 'struct btf_decl_tag' },
+  { name: 'CoreRelo', label: 'struct bpf_core_relo', from: 'struct bpf_core_relo' },
 ];
 
 /** The C aggregates the extractor records in the IR (every `from` above). */

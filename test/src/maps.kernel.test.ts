@@ -114,7 +114,7 @@ requireKernel('BpfMap, as a user of @ebpf/core sees it', () => {
       outer.set(key, inner);
       expect(outer.get(key)).toBe(inner.info().id);
       using bad = BpfMap.create({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 4 });
-      expect(thrown(() => outer.set(key, bad)).name).toBe('InvalidArgumentError');
+      expect(thrown(() => outer.set(key, bad)).name).toBe('KernelRejectedError');
     });
 
     it('validates the spec before the syscall, with errors that say what to do', () => {

@@ -157,7 +157,7 @@ requireKernel('BpfProgram, as a user of @ebpf/core sees it', () => {
     it('a packet program without a packet says what it needs', () => {
       using prog = BpfProgram.load({ type: 'xdp', license: 'GPL', instructions: [mov64(R0, 2), exit()] });
       const error = thrown(() => prog.run());
-      expect(error.name).toBe('InvalidArgumentError');
+      expect(error.name).toBe('KernelRejectedError');
       expect(error.message).toMatch(/packet|data/);
       expect(thrown(() => prog.run({ data: 'x' as never })).name).toBe('InvalidArgumentError');
       expect(thrown(() => prog.run({ data: packet, repeat: -1 })).name).toBe('InvalidArgumentError');

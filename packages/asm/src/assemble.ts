@@ -717,22 +717,33 @@ export function assembleProgram(text: string, options: AssembleOptions = {}): Pr
   try {
     return link(items);
   } catch (e) {
-    if (e instanceof AsmError && 'index' in e && typeof e.index === 'number') {
-      const insn = items.filter((item): item is Instruction => !isLabel(item))[e.index];
-      const meta = insn?.meta;
-      if (meta?.line !== undefined) {
-        const src = text.split('\n')[meta.line - 1] ?? '';
-        throw new AssembleError(e.message, meta.line, meta.column ?? 1, src);
-      }
-    }
-    throw e;
+    throw atSourceLine(
+      e,
+      items.filter((item): item is Instruction => !isLabel(item)),
+      text,
+    );
   }
+}
+
+/** An `AsmError` about instruction `index` made an `AssembleError` at that instruction's line. */
+function atSourceLine(e: unknown, instructions: readonly Instruction[], text: string): unknown {
+  if (!(e instanceof AsmError) || !('index' in e) || typeof e.index !== 'number') return e;
+  const meta = instructions[e.index]?.meta;
+  if (meta?.line === undefined) return e;
+  const src = text.split('\n')[meta.line - 1] ?? '';
+  return new AssembleError(e.message, meta.line, meta.column ?? 1, src);
 }
 
 /**
  * Assembles LLVM BPF assembly text into instruction bytes (see {@link parse} for the syntax);
- * errors are {@link AssembleError}s with line and column.
+ * errors are {@link AssembleError}s with line and column. A map reference (`r1 = counts ll`)
+ * cannot become bytes before it is resolved: use {@link assembleProgram} and resolve it.
  */
 export function assemble(text: string, options: AssembleOptions = {}): Uint8Array {
-  return encode(assembleProgram(text, options), options);
+  const program = assembleProgram(text, options);
+  try {
+    return encode(program, options);
+  } catch (e) {
+    throw atSourceLine(e, program.instructions, text);
+  }
 }

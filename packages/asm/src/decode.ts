@@ -1,4 +1,5 @@
 import { describeValue } from './describe.ts';
+import { elfObjectReason, isElfObject } from './elf-object.ts';
 import { type CodecOptions, isLittleEndian } from './encode.ts';
 import { DecodeError } from './errors.ts';
 import { type Instruction, instructionProblem } from './instruction.ts';
@@ -11,12 +12,13 @@ const immScratch = new DataView(new ArrayBuffer(8));
  * Decodes an instruction stream into instructions (`lddw` from its two slots into one
  * instruction with a bigint `imm`). Unknown opcodes, reserved fields that are not zero, a
  * truncated `lddw` or a length that is not a multiple of 8 throw {@link DecodeError} with the byte
- * offset of the bad instruction.
+ * offset of the bad instruction; so does an ELF object file, which is not an instruction stream.
  */
 export function decode(bytes: Uint8Array, options: CodecOptions = {}): Instruction[] {
   if (!(bytes instanceof Uint8Array)) {
     throw new DecodeError(`decode takes a Uint8Array of instruction bytes, got ${describeValue(bytes)}`, 0);
   }
+  if (isElfObject(bytes)) throw new DecodeError(elfObjectReason, 0);
   const little = isLittleEndian(options);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.byteLength;

@@ -61,6 +61,15 @@ export interface DisassembleOptions {
    * assembler skips these comments. Default false.
    */
   readonly source?: boolean;
+  /**
+   * `'roundtrip'` (default): text {@link assemble} reads back to the same instructions.
+   * `'llvm-objdump'`: each instruction's text exactly as `llvm-objdump-16 -d` prints it, for
+   * diffing against LLVM tools; it does not always read back, because LLVM prints forms alike
+   * that differ: a BPF-to-BPF call `call 0x3` as a helper call, a kfunc call `call 0x1234`
+   * without its module, `ld_pseudo` without its second immediate. Instructions LLVM 16 predates
+   * (cpu v4, `jset`, stores of immediates), which it prints as `<unknown>`, keep their text.
+   */
+  readonly syntax?: 'roundtrip' | 'llvm-objdump';
 }
 
 /** Prefix of a load's or store's value register: `w` for narrow accesses in alu32 flavour. */
@@ -118,8 +127,10 @@ function body(insn: Instruction, options: DisassembleOptions): string {
       if (op === MAY_GOTO) return `may_goto ${rel(off)}`;
       if (op === EXIT) return 'exit';
       if (op === CALL) {
-        if (src === PseudoCall.Call) return `call ${rel(imm)}`;
+        const llvm = options.syntax === 'llvm-objdump';
+        if (src === PseudoCall.Call) return `call ${llvm ? hex(imm) : rel(imm)}`;
         if (src === PseudoCall.KfuncCall) {
+          if (llvm) return `call ${hex(imm)}`;
           const what = insn.kfunc ?? hex(imm);
           return off === 0 ? `call kfunc ${what}` : `call kfunc ${what}, ${hex(off)}`;
         }
@@ -138,6 +149,7 @@ function body(insn: Instruction, options: DisassembleOptions): string {
         // fds, indexes, BTF ids and value offsets are unsigned: LLVM prints them so.
         const [lo, hi] = splitImm(imm);
         const first = insn.map ?? hex(lo >>> 0);
+        if (options.syntax === 'llvm-objdump') return `ld_pseudo\tr${dst}, ${hex(src)}, ${first}`;
         return `ld_pseudo r${dst}, ${hex(src)}, ${first}${hi === 0 ? '' : `, ${hex(hi >>> 0)}`}`;
       }
       const imm = insn.imm as number;
@@ -221,7 +233,8 @@ function hexBytes(insn: Instruction, little: boolean): string {
  * the text of each instruction matches `llvm-objdump -d --no-show-raw-insn`; with `alu32` it
  * matches `llvm-objdump -d --no-show-raw-insn --mattr=+alu32`.
  * Forms LLVM cannot tell apart get distinct text: BPF-to-BPF calls `call +0x3`, kfunc calls
- * `call kfunc 0x1234`, pseudo `lddw` `ld_pseudo r1, 0x2, 0x5, 0x10` (fd, then value offset).
+ * `call kfunc 0x1234`, pseudo `lddw` `ld_pseudo r1, 0x2, 0x5, 0x10` (fd, then value offset);
+ * `syntax: 'llvm-objdump'` prints them as LLVM does instead.
  */
 export function disassemble(
   input: Uint8Array | HasInstructions | readonly Item[],

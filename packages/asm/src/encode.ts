@@ -1,5 +1,5 @@
 import { describeValue } from './describe.ts';
-import { AsmError, InvalidInstructionError } from './errors.ts';
+import { AsmError, InvalidInstructionError, LinkError } from './errors.ts';
 import { checkInstruction, type Instruction, type Item, isLabel } from './instruction.ts';
 import { linkInstructions } from './link.ts';
 import { LDDW } from './opcode.ts';
@@ -55,8 +55,9 @@ export function encodedLength(instructions: readonly Instruction[]): number {
 /**
  * Encodes instructions (or a `Program`, or builders' output with labels, which is linked first)
  * into the kernel's format: 8 bytes a slot, `lddw` in two. Throws {@link InvalidInstructionError}
- * for anything that is not a valid instruction; symbolic map and kfunc references encode as 0
- * for the loader to fill.
+ * for anything that is not a valid instruction, and {@link LinkError} for a map or kfunc
+ * reference by name that nothing resolved: the bytes cannot carry a name, and a 0 in its place
+ * is fd 0 to the kernel. Resolve them first (`Program.resolveMaps`, `BpfProgram.load`'s `maps`).
  */
 export function encode(input: HasInstructions | readonly Item[], options: CodecOptions = {}): Uint8Array {
   const instructions = toInstructions(input);
@@ -87,6 +88,15 @@ export function encodeInto(
   for (let i = 0; i < instructions.length; i++) {
     const insn = instructions[i]!;
     checkInstruction(insn, i);
+    const name = insn.map ?? insn.kfunc;
+    if (name !== undefined) {
+      const kind = insn.map === undefined ? 'kernel function' : 'map';
+      throw new LinkError(
+        `instruction ${i} refers to ${kind} '${name}', which nothing resolved: ${insn.map === undefined ? 'resolve it (Program.resolveKfuncs)' : "give the map to the loader (BpfProgram.load's maps option) or resolve it (Program.resolveMaps)"} before encoding`,
+        name,
+        i,
+      );
+    }
     const size = insn.op === LDDW ? 16 : 8;
     if (at + size > target.byteLength) {
       throw new InvalidInstructionError(

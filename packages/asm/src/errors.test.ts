@@ -3,6 +3,7 @@ import {
   AsmError,
   AssembleError,
   assemble,
+  assembleProgram,
   call,
   DecodeError,
   decode,
@@ -11,6 +12,7 @@ import {
   encodeInto,
   exit,
   InvalidInstructionError,
+  isElfObject,
   ja,
   jeq,
   LinkError,
@@ -215,4 +217,19 @@ it('decode names an unknown opcode and its byte offset once', () => {
   expect(e).toBeInstanceOf(DecodeError);
   expect(e?.offset).toBe(8);
   expect(e?.message).toBe('at byte offset 8 (instruction 1): opcode 0xff is not an ALU operation');
+});
+
+describe('inputs that are not what they seem', () => {
+  it('refuses an ELF object file where instructions belong', () => {
+    const elf = Uint8Array.of(0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0);
+    expect(isElfObject(elf)).toBe(true);
+    expect(() => decode(elf)).toThrow(/ELF object file, not raw instructions: load it with Collection.load/);
+  });
+
+  it('refuses to assemble a map named in text into bytes, at its line', () => {
+    expect(() => assemble('r0 = 0\nr1 = counts ll\nexit\n')).toThrow(
+      /^2:1: instruction 1 refers to map 'counts', which nothing resolved/,
+    );
+    expect(assembleProgram('r1 = counts ll\nexit\n').references()).toHaveLength(1);
+  });
 });

@@ -27,6 +27,7 @@ export { imm64, makeInstruction, type Symbolic, withMeta } from './build.ts';
 export * from './call.ts';
 export { decode } from './decode.ts';
 export { type DisassembleOptions, disassemble, formatInstruction } from './disassemble.ts';
+export { elfObjectReason, isElfObject } from './elf-object.ts';
 export {
   type ByteOrder,
   type CodecOptions,

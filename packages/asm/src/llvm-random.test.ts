@@ -18,7 +18,15 @@ import {
   requireTools,
   Scratch,
 } from '../test/llvm.ts';
-import { assemble, disassemble, encode, formatInstruction, type Instruction, slots } from './index.ts';
+import {
+  assemble,
+  type DisassembleOptions,
+  disassemble,
+  encode,
+  formatInstruction,
+  type Instruction,
+  slots,
+} from './index.ts';
 
 const CORPUS = 3000;
 const seed = Number(process.env.ASM_SEED ?? Math.floor(Math.random() * 0x7fffffff));
@@ -32,12 +40,12 @@ beforeAll(() => {
 afterAll(() => scratch?.dispose());
 
 /** Mismatches between our text and LLVM's, as readable lines (empty when they agree). */
-function mismatches(insns: readonly Instruction[], alu32: boolean): string[] {
-  const llvm = llvmDisassembly(scratch, encode(insns), alu32);
+function mismatches(insns: readonly Instruction[], options: DisassembleOptions): string[] {
+  const llvm = llvmDisassembly(scratch, encode(insns), options.alu32);
   const out: string[] = [];
   let slot = 0;
   for (const insn of insns) {
-    const ours = normalize(formatInstruction(insn, { alu32 }));
+    const ours = normalize(formatInstruction(insn, options));
     if (ours !== llvm.get(slot)) out.push(`${hex(encode([insn]))}: ours '${ours}', llvm '${llvm.get(slot)}'`);
     slot += slots(insn);
   }
@@ -45,10 +53,15 @@ function mismatches(insns: readonly Instruction[], alu32: boolean): string[] {
 }
 
 describe(`a random corpus of ${CORPUS} instructions (ASM_SEED=${seed})`, () => {
-  it.each([false, true])('disassembles as llvm-objdump-16 does, alu32 %s', (alu32) => {
-    const insns = corpus.filter((insn) => llvm16Prints(insn, alu32));
+  it.each([
+    [false, 'roundtrip'],
+    [true, 'roundtrip'],
+    [false, 'llvm-objdump'],
+    [true, 'llvm-objdump'],
+  ] as const)('disassembles as llvm-objdump-16 does, alu32 %s, syntax %s', (alu32, syntax) => {
+    const insns = corpus.filter((insn) => llvm16Prints(insn, alu32, syntax));
     expect(insns.length).toBeGreaterThan(CORPUS / 2);
-    expect(mismatches(insns, alu32).slice(0, 20)).toEqual([]);
+    expect(mismatches(insns, { alu32, syntax }).slice(0, 20)).toEqual([]);
   });
 
   it.each(['little', 'big'] as const)(

@@ -155,3 +155,28 @@ describe('whole programs', () => {
     );
   });
 });
+
+describe('a program with BPF-to-BPF calls clang compiles', () => {
+  it("prints llvm-objdump-16's exact text with syntax 'llvm-objdump', and its own by default", () => {
+    requireTools(['clang']);
+    const src = new URL('../test/fixtures/calls.c', import.meta.url).pathname;
+    const obj = scratch.path('calls.o');
+    const bin = scratch.path('calls.bin');
+    execFileSync('clang', ['-target', 'bpf', '-O2', '-mcpu=v3', '-c', src, '-o', obj]);
+    execFileSync(OBJCOPY, ['-O', 'binary', '--only-section=xdp', obj, bin]);
+    const text = new Uint8Array(readFileSync(bin));
+    const out = execFileSync(OBJDUMP, ['-d', '--no-show-raw-insn', '--section=xdp', obj], {
+      encoding: 'utf8',
+    });
+    const theirs = [...out.matchAll(/^\s*(\d+):\t(.*)$/gm)].map((m) => `${m[1]}:\t${m[2]}`);
+    const ours = (syntax: 'roundtrip' | 'llvm-objdump') =>
+      disassemble(text, { offsets: true, syntax })
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.trimStart());
+    expect(theirs.some((line) => /\tcall 0x\d/.test(line))).toBe(true);
+    expect(ours('llvm-objdump')).toEqual(theirs);
+    expect(ours('roundtrip')).not.toEqual(theirs);
+    expect(ours('roundtrip').join('\n')).toMatch(/call \+0x5/);
+  });
+});

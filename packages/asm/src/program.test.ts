@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   add64,
+  assemble,
   assembleProgram,
   callFunc,
   callKfunc,
@@ -18,6 +19,7 @@ import {
   link,
   matchesTag,
   mov64,
+  type Program,
   PseudoSrc,
   programTag,
   R0,
@@ -179,7 +181,22 @@ describe('symbolic references', () => {
     );
     const again = assembleProgram(text);
     expect(again.references()).toEqual(p.references());
-    expect(again.encode()).toEqual(p.encode());
+    const fill = (q: Program) =>
+      q
+        .resolveMaps(() => 3)
+        .resolveKfuncs(() => 7)
+        .encode();
+    expect(fill(again)).toEqual(fill(p));
+  });
+
+  it('refuses to encode a reference nothing resolved, naming it and its instruction', () => {
+    expect(() => p.encode()).toThrow(
+      expect.objectContaining({ name: 'LinkError', label: 'counters', index: 0 }),
+    );
+    expect(() => p.resolveMaps(() => 3).encode()).toThrow(
+      /instruction 2 refers to kernel function 'bpf_obj_new_impl'/,
+    );
+    expect(() => assemble('r1 = counts ll\nexit\n')).toThrow(/1:.*map 'counts', which nothing resolved/);
   });
 });
 

@@ -2,6 +2,7 @@ import { PseudoSrc } from '@ebpf/uapi';
 import { encode } from './encode.ts';
 import type { Instruction } from './instruction.ts';
 import { LDDW } from './opcode.ts';
+import { resolveMaps } from './program.ts';
 import { sha1 } from './sha1.ts';
 import { sha256 } from './sha256.ts';
 
@@ -22,7 +23,8 @@ export function programTag(
   input: Uint8Array | readonly Instruction[],
   algorithm: TagAlgorithm = 'sha256',
 ): string {
-  const bytes = input instanceof Uint8Array ? input.slice() : encode(input);
+  // Map references by name may stay unresolved: their immediates are zeroed below anyway.
+  const bytes = input instanceof Uint8Array ? input.slice() : encode(resolveMaps(input, () => 0));
   let wasMapLoad = false;
   for (let at = 0; at + 8 <= bytes.length; at += 8) {
     const op = bytes[at]!;

@@ -108,12 +108,9 @@ function beyondLlvm16(insn: Instruction): boolean {
   if (c === 0x05 || c === 0x06) {
     if (op === 0x06 || op === 0xe5) return true; // gotol, may_goto
     if ((op & 0xf0) === 0x40) return true; // jset: LLVM 16 has none
-    return op === 0x85 && src === 2; // kfunc call: LLVM prints it as a helper call
+    return false;
   }
-  if (c === 0x00) {
-    if (op === 0x18) return src !== 0 && BigInt.asIntN(32, (insn.imm as bigint) >> 32n) !== 0n; // ld_pseudo's 2nd imm
-    return mode(op) === 0x40 && insn.imm !== 0; // ld_ind with an offset
-  }
+  if (c === 0x00) return op !== 0x18 && mode(op) === 0x40 && insn.imm !== 0; // ld_ind with an offset
   if (c === 0x01) return mode(op) === 0x80; // ldsx
   if (c === 0x02) return true; // store of an immediate
   if (c === 0x03 && mode(op) === 0xc0) return insn.imm === 0x100 || insn.imm === 0x110; // acquire/release
@@ -122,12 +119,23 @@ function beyondLlvm16(insn: Instruction): boolean {
 
 /**
  * True when `llvm-objdump-16 -d` (with `--mattr=+alu32` when `alu32`) prints `insn` as
- * `disassemble` does. Without alu32, LLVM 16 knows no 32-bit atomic but `lock +=`.
+ * `disassemble` does in `syntax`. Without alu32, LLVM 16 knows no 32-bit atomic but `lock +=`.
  */
-export function llvm16Prints(insn: Instruction, alu32: boolean): boolean {
+export function llvm16Prints(
+  insn: Instruction,
+  alu32: boolean,
+  syntax: 'roundtrip' | 'llvm-objdump' = 'roundtrip',
+): boolean {
   if (beyondLlvm16(insn)) return false;
-  // A forward BPF-to-BPF call: LLVM prints `call 0x3`, a helper call's text; we print `call +0x3`.
-  if (insn.op === 0x85 && insn.src === 1 && (insn.imm as number) >= 0) return false;
+  // What only the llvm-objdump syntax prints as LLVM does: a forward BPF-to-BPF call (LLVM's
+  // `call 0x3`, ours `call +0x3`), a kfunc call (LLVM prints a helper call) and ld_pseudo's
+  // second immediate (LLVM drops it).
+  if (syntax === 'roundtrip') {
+    if (insn.op === 0x85 && insn.src === 1 && (insn.imm as number) >= 0) return false;
+    if (insn.op === 0x85 && insn.src === 2) return false;
+    if (insn.op === 0x18 && insn.src !== 0 && BigInt.asIntN(32, (insn.imm as bigint) >> 32n) !== 0n)
+      return false;
+  }
   const narrowAtomic = cls(insn.op) === 0x03 && mode(insn.op) === 0xc0 && size(insn.op) !== 0x18;
   return alu32 || !narrowAtomic || insn.imm === 0;
 }
@@ -137,7 +145,7 @@ export function llvm16Prints(insn: Instruction, alu32: boolean): boolean {
  * atomics, `ld_pseudo` or a BPF-to-BPF `call -0x3` (it reads the number as a helper id).
  */
 export function llvm16Parses(insn: Instruction): boolean {
-  if (beyondLlvm16(insn)) return false;
+  if (beyondLlvm16(insn) || (insn.op === 0x85 && insn.src === 2)) return false;
   if (insn.op === 0x18 || insn.op === 0x85) return insn.src === 0;
   const atomic = cls(insn.op) === 0x03 && mode(insn.op) === 0xc0;
   return !atomic || ((insn.imm as number) & 0x01) === 0;

@@ -269,6 +269,63 @@ requireKernel('ebpf against the running kernel', () => {
     expect(r).toMatchObject({ retval: 2, action: 'XDP_PASS', dataOut: '11'.repeat(60) });
   });
 
+  it('says a map the program names is missing, and takes it pinned with --map', () => {
+    const src = join(work, 'count.s');
+    writeFileSync(
+      src,
+      [
+        '*(u32 *)(r10 - 0x4) = 0x0',
+        'r1 = counts ll',
+        'r2 = r10',
+        'r2 += -0x4',
+        'call 0x1',
+        'if r0 == 0x0 goto +0x2',
+        'r1 = 0x1',
+        'lock *(u64 *)(r0 + 0x0) += r1',
+        'r0 = 0x2',
+        'exit',
+        '',
+      ].join('\n'),
+    );
+    const missing = ebpf(['run', src, '--data', '00'.repeat(14)]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /refers to map 'counts', which is missing: give each with --map counts=<pinned path>/,
+    );
+    using counts = BpfMap.create({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
+    const pin = `/sys/fs/bpf/ebpf-cli-run-${process.pid}`;
+    counts.pin(pin);
+    try {
+      const r = json<{ retval: number }>(
+        ebpf(['run', src, '--map', `counts=${pin}`, '--data', '00'.repeat(14), '--repeat', '3', '--json']),
+      );
+      expect(r.retval).toBe(2);
+      const value = counts.get(new Uint8Array(4));
+      expect(value && Buffer.from(value).readBigUInt64LE()).toBe(3n);
+    } finally {
+      rmSync(pin);
+    }
+  });
+
+  it('says an ELF object is not raw instructions, for run and disasm', () => {
+    const elf = join(work, 'prog.o');
+    writeFileSync(elf, Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01', 'latin1'), Buffer.alloc(57)]));
+    for (const command of ['run', 'disasm']) {
+      const r = ebpf([command, elf]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/this is an ELF object file, not raw instructions/);
+    }
+  });
+
+  it('test-runs a raw tracepoint program on a context', () => {
+    const rawTp = join(work, 'raw-tp.s');
+    writeFileSync(rawTp, 'r0 = *(u64 *)(r1 + 0x0)\nexit\n');
+    const r = json<{ retval: number }>(
+      ebpf(['run', rawTp, '--type', 'raw_tracepoint', '--context', `2a${'00'.repeat(15)}`, '--json']),
+    );
+    expect(r.retval).toBe(42);
+  });
+
   it('prints a verifier rejection with the failing instruction marked, exit 4', () => {
     const src = join(work, 'reject.s');
     writeFileSync(src, 'r0 = *(u32 *)(r2 + 0x0)\nexit\n');
@@ -316,11 +373,18 @@ requireKernel('ebpf against the running kernel', () => {
     const bogus = ebpf(['feature', '--type', 'bogus']);
     expect(bogus.code).toBe(2);
     expect(bogus.stderr).toContain("unknown program type 'bogus'");
-    const unprivileged = ebpf(['feature', '--json'], { noCaps: true });
+    const unprivileged = ebpf(['feature'], { noCaps: true });
     expect(unprivileged.code).toBe(77);
     expect(unprivileged.stdout).toBe('');
     expect(unprivileged.stderr).toMatch(/cannot probe the kernel/);
     expect(unprivileged.stderr).toMatch(/setcap cap_bpf/);
+    // With --json the error is the output: one JSON object, same exit code.
+    const asJson = ebpf(['feature', '--json'], { noCaps: true });
+    expect(asJson.code).toBe(77);
+    expect(JSON.parse(asJson.stdout).error).toMatchObject({
+      exitCode: 77,
+      message: expect.stringMatching(/cannot probe the kernel/),
+    });
   });
 
   describe('the XDP demo, in a network namespace of its own', () => {

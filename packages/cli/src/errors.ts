@@ -34,6 +34,26 @@ export function describeError(error: unknown): { exitCode: ExitCode; message: st
   return { exitCode: ExitCode.Failure, message: error.message, details: [] };
 }
 
+/**
+ * What `--json` prints for an error, under `"error"`: `name` (the error class, e.g.
+ * `KeyNotFoundError`), `message`, `exitCode`, `details` (the advice lines), and where the error
+ * carries them `code` (errno name), `errno`, `command` (the bpf command refused), `feature` and
+ * `reason` (not supported).
+ */
+export function errorJson(
+  error: unknown,
+  exitCode: ExitCode,
+  details: readonly string[],
+): Record<string, unknown> {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error), exitCode, details };
+  const json: Record<string, unknown> = { name: error.name, message: error.message, exitCode, details };
+  for (const field of ['code', 'errno', 'command', 'feature', 'reason']) {
+    const value = (error as unknown as Record<string, unknown>)[field];
+    if (value !== undefined) json[field] = value;
+  }
+  return json;
+}
+
 /** Throws a usage error (exit code 2). */
 export function usage(message: string): never {
   throw new CliError(message, ExitCode.Usage);

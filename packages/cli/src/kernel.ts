@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { disassemble } from '@ebpf/asm';
+import { disassemble, type Program } from '@ebpf/asm';
 import { BpfMap, BpfProgram, Link } from '@ebpf/core';
 import { cNameOf, LinkType, MapType, PseudoSrc, XdpAction } from '@ebpf/uapi';
 
@@ -58,6 +58,21 @@ export interface LinkSummary {
   ifindex?: number;
   /** Interface name of XDP, tcx and netkit links, when it still exists. */
   iface?: string;
+  /** Event kind of perf_event links (`tracepoint`, `uprobe`, ...). */
+  perfEvent?: string;
+  /** Tracepoint of raw_tracepoint links and tracepoint perf_event links. */
+  tracepoint?: string;
+  /** Binary and file offset of uprobe perf_event links. */
+  path?: string;
+  offset?: number;
+  /** Kernel function of kprobe perf_event links. */
+  function?: string;
+  /** Cgroup id of cgroup links. */
+  cgroupId?: bigint;
+  /** Network namespace inode of netns links. */
+  netnsIno?: number;
+  /** Attach type of cgroup and netns links. */
+  attachType?: string;
 }
 
 /** `BPF_MAP_TYPE_PERCPU_HASH` → `percpu_hash`. */
@@ -244,8 +259,25 @@ export function showMap(id: number): MapSummary {
 }
 
 /** Up to `limit` entries of a map, keys and values as bytes. */
-export function dumpMap(id: number, limit: number): MapEntry[] {
+/**
+ * What `map dump` shows of a map: its entries, or for a queue or stack (whose elements have no
+ * keys, and which the kernel lets one read only by removing them) the head alone, by a peek that
+ * takes nothing away.
+ */
+export type MapDump =
+  | { readonly kind: 'entries'; readonly entries: MapEntry[] }
+  | { readonly kind: 'head'; readonly type: string; readonly head: Uint8Array | undefined };
+
+export function dumpMap(id: number, limit: number): MapDump {
   using map = BpfMap.fromId(id);
+  if (map.typeName === 'queue' || map.typeName === 'stack') {
+    const head = (map as BpfMap<never, Uint8Array>).peek();
+    return { kind: 'head', type: map.typeName, head: head && Uint8Array.from(head) };
+  }
+  return { kind: 'entries', entries: entriesOf(map, limit) };
+}
+
+function entriesOf(map: BpfMap, limit: number): MapEntry[] {
   const out: MapEntry[] = [];
   for (const [key, value] of map.entries() as Iterable<[Uint8Array, Uint8Array | Uint8Array[]]>) {
     out.push({
@@ -277,6 +309,18 @@ export function interfaceName(ifindex: number): string | undefined {
 
 type LinkInfoLike = ReturnType<Link['info']>;
 
+/** Hook fields of a link, with the label bpftool gives them. */
+const hookFields = [
+  ['event', 'perfEvent'],
+  ['tp_name', 'tracepoint'],
+  ['file', 'path'],
+  ['offset', 'offset'],
+  ['func', 'function'],
+  ['cgroup_id', 'cgroupId'],
+  ['netns_ino', 'netnsIno'],
+  ['attach_type', 'attachType'],
+] as const;
+
 function linkSummary(l: LinkInfoLike): LinkSummary {
   const type = linkTypeName(l.type);
   const raw = l.raw as Record<string, unknown>;
@@ -290,6 +334,14 @@ function linkSummary(l: LinkInfoLike): LinkSummary {
       out.details = `ifindex ${ifindex}${name ? ` (${name})` : ''}`;
     }
   }
+  const words: string[] = [];
+  for (const [label, field] of hookFields) {
+    const value = l[field];
+    if (value === undefined) continue;
+    Object.assign(out, { [field]: value });
+    words.push(`${label} ${value}`);
+  }
+  if (words.length > 0) out.details = words.join(' ');
   return out;
 }
 
@@ -311,25 +363,54 @@ export interface TestRunOutcome {
   action: string | undefined;
   durationNs: number;
   data: Uint8Array;
+  /** The context as the program left it, when one was given. */
+  context: Uint8Array | undefined;
 }
 
-/** Loads `bytecode` as a program of `type`, test-runs it and closes it. */
-export function testRun(
-  bytecode: Uint8Array,
+/** What `ebpf run` feeds a test run. */
+export interface TestRunInput {
+  data: Uint8Array | undefined;
+  context: Uint8Array | undefined;
+  repeat: number;
+  /** Map name → pinned path, for the maps the program names. */
+  maps: Readonly<Record<string, string>>;
+}
+
+/** Loads `program` as a program of `type` with its pinned maps, test-runs it and closes it all. */
+export function testRun(program: Program | Uint8Array, type: string, input: TestRunInput): TestRunOutcome {
+  const maps: Record<string, BpfMap> = {};
+  try {
+    for (const [name, path] of Object.entries(input.maps)) maps[name] = BpfMap.fromPin(path);
+    return loadAndRun(program, type, input, maps);
+  } finally {
+    for (const map of Object.values(maps)) map.close();
+  }
+}
+
+function loadAndRun(
+  program: Program | Uint8Array,
   type: string,
-  data: Uint8Array | undefined,
-  repeat: number,
+  input: TestRunInput,
+  maps: Record<string, BpfMap>,
 ): TestRunOutcome {
   using prog = BpfProgram.load({
     type: type as never,
-    instructions: bytecode,
+    instructions: program,
     license: 'GPL',
     name: 'ebpf_run',
+    maps,
   });
-  const r = prog.run(data === undefined ? { repeat } : { data, repeat });
+  const { data, context, repeat } = input;
+  const r = prog.run({ repeat, ...(data && { data }), ...(context && { context }) });
   const action =
     prog.typeName === 'xdp'
       ? (cNameOf(XdpAction as never, r.retval as never) as string | undefined)
       : undefined;
-  return { retval: r.retval, action, durationNs: r.duration, data: Uint8Array.from(r.data) };
+  return {
+    retval: r.retval,
+    action,
+    durationNs: r.duration,
+    data: Uint8Array.from(r.data),
+    context: r.context && Uint8Array.from(r.context),
+  };
 }

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { describeError } from './errors.ts';
+import { describeError, errorJson } from './errors.ts';
 import { asRootCommand, CliError, ExitCode } from './exit-codes.ts';
 import { wantsColor } from './io.ts';
 import { createProgram, main, withoutMeaninglessDashDash } from './main.ts';
@@ -82,10 +83,46 @@ describe('ebpf command line', () => {
     expect(withoutMeaninglessDashDash(program, ['--', 'prog'])).toEqual(['--', 'prog']);
   });
 
-  it('prints its version', async () => {
+  it('prints the version of its package.json', async () => {
     const { code, out } = await run('--version');
     expect(code).toBe(0);
-    expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(out.trim()).toBe(pkg.version);
+  });
+
+  it('reports an error as a JSON object on stdout with --json, keeping the exit code', async () => {
+    const { code, out, err } = await run('asm', '/nonexistent/prog.s', '--json');
+    expect(code).toBe(ExitCode.NotFound);
+    expect(err).toBe('');
+    const { error } = JSON.parse(out);
+    expect(error).toMatchObject({ exitCode: ExitCode.NotFound, details: [] });
+    expect(error.message).toContain('cannot read /nonexistent/prog.s: ENOENT');
+  });
+
+  it('reports a usage error as JSON with --json', async () => {
+    const { code, out } = await run('prog', 'list', '--json', '--bogus');
+    expect(code).toBe(ExitCode.Usage);
+    const { error } = JSON.parse(out);
+    expect(error).toMatchObject({ name: 'UsageError', exitCode: ExitCode.Usage });
+    expect(error.message).toContain('--bogus');
+  });
+
+  it('puts the errno name, the command and the advice of an error in its JSON', () => {
+    const error = Object.assign(new Error('refused'), {
+      name: 'KernelRejectedError',
+      code: 'EINVAL',
+      errno: 22,
+      command: 'BPF_MAP_CREATE',
+    });
+    expect(errorJson(error, ExitCode.Failure, ['try this'])).toEqual({
+      name: 'KernelRejectedError',
+      message: 'refused',
+      exitCode: ExitCode.Failure,
+      details: ['try this'],
+      code: 'EINVAL',
+      errno: 22,
+      command: 'BPF_MAP_CREATE',
+    });
   });
 
   it.each([

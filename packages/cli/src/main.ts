@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAsmCommands } from './commands/asm.ts';
 import { registerDemoCommand } from './commands/demo.ts';
@@ -6,11 +7,14 @@ import { registerLinkCommands } from './commands/link.ts';
 import { registerMapCommands } from './commands/map.ts';
 import { registerProgCommands } from './commands/prog.ts';
 import { registerRunCommand } from './commands/run.ts';
-import { describeError } from './errors.ts';
+import { describeError, errorJson } from './errors.ts';
 import { ExitCode } from './exit-codes.ts';
-import { type Io, processIo } from './io.ts';
+import { type Io, printJson, processIo } from './io.ts';
 
-const version = '0.1.0';
+/** This package's version: `package.json` is one folder up from `src/` and from `dist/` alike. */
+const version = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const exitCodeHelp = `
 Exit codes:
@@ -22,8 +26,11 @@ Exit codes:
   69  not supported by the running kernel
   77  permission denied (run as root, or grant CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN)`;
 
-/** Builds the `ebpf` command tree, writing through `io`. */
-export function createProgram(io: Io): Command {
+/**
+ * Builds the `ebpf` command tree, writing through `io`; with `json`, usage errors are printed as
+ * JSON too (a script that asked for JSON gets it, on standard output).
+ */
+export function createProgram(io: Io, json = false): Command {
   const program = new Command('ebpf')
     .description('Inspect, assemble, run and attach eBPF programs, written in TypeScript')
     .version(version, '-V, --version')
@@ -32,7 +39,8 @@ export function createProgram(io: Io): Command {
     .configureOutput({
       writeOut: (s) => io.out(s),
       writeErr: (s) => io.err(s),
-      outputError: (s, write) => write(io.errColor.red(s)),
+      outputError: (s, write) =>
+        json ? printJson(io, { error: usageErrorJson(s) }) : write(io.errColor.red(s)),
     });
   // Every sub-command inherits these through copyInheritedSettings.
   program.exitOverride().configureHelp({ sortSubcommands: false, showGlobalOptions: false });
@@ -51,7 +59,8 @@ export function createProgram(io: Io): Command {
  * exit code; it never calls `process.exit` itself.
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
-  const program = createProgram(io);
+  const json = wantsJson(argv);
+  const program = createProgram(io, json);
   try {
     await program.parseAsync(withoutMeaninglessDashDash(program, argv), { from: 'user' });
     return ExitCode.Ok;
@@ -65,11 +74,31 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       return ExitCode.Usage;
     }
     const { exitCode, message, details } = describeError(error);
+    if (json) {
+      printJson(io, { error: errorJson(error, exitCode, details) });
+      return exitCode;
+    }
     io.err(`${io.errColor.red('error:')} ${message}\n`);
     for (const line of details) io.err(`${line}\n`);
     if (process.env.EBPF_DEBUG && error instanceof Error && error.stack) io.err(`${error.stack}\n`);
     return exitCode;
   }
+}
+
+/** The JSON error of a commander usage message (`error: unknown option '--bogus'`). */
+function usageErrorJson(message: string) {
+  return {
+    name: 'UsageError',
+    message: message.replace(/^error: /, '').trim(),
+    exitCode: ExitCode.Usage,
+    details: [],
+  };
+}
+
+/** Whether the command line asks for JSON (`--json` before any `--` that ends the options). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 /**

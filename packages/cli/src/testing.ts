@@ -32,3 +32,11 @@ export function memoryIo(
     stderrText: () => err,
   };
 }
+
+/** Runs the `ebpf` command line on `argv` in memory: its exit code and what it printed. */
+export async function runMain(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('./main.ts');
+  const io = memoryIo();
+  const code = await main(argv, io);
+  return { code, out: io.stdoutText(), err: io.stderrText() };
+}

@@ -14,6 +14,12 @@ const finalizer = new FinalizationRegistry<{ fd: number; kind: string }>(({ fd, 
 });
 
 /**
+ * Calls `fn` once when `object` is closed (at once if it is already); returns a function that
+ * cancels the call. For objects whose life follows another's, inside `@ebpf/core` only.
+ */
+export let onClose: (object: KernelObject, fn: () => void) => () => void;
+
+/**
  * The one owner of one kernel file descriptor (map, program, link, BTF, ...). Close it with
  * `close()` or a `using` declaration; if it is dropped without either, a finalizer closes the fd.
  * Closing twice is a no-op; using a closed object throws `ClosedError`.
@@ -21,6 +27,19 @@ const finalizer = new FinalizationRegistry<{ fd: number; kind: string }>(({ fd, 
 export abstract class KernelObject implements Disposable {
   #fd: number;
   readonly #kind: string;
+  /** Called once by `close()`: objects whose life follows this one (a ring reader of a map). */
+  readonly #followers = new Set<() => void>();
+
+  static {
+    onClose = (object, fn) => {
+      if (object.closed) {
+        fn();
+        return () => {};
+      }
+      object.#followers.add(fn);
+      return () => object.#followers.delete(fn);
+    };
+  }
 
   protected constructor(fd: number, kind: string) {
     this.#fd = fd;
@@ -46,6 +65,9 @@ export abstract class KernelObject implements Disposable {
     this.#fd = -1;
     finalizer.unregister(this);
     sys.close(fd);
+    const followers = [...this.#followers];
+    this.#followers.clear();
+    for (const follow of followers) follow();
   }
 
   [Symbol.dispose](): void {

@@ -1,4 +1,6 @@
-import { existsSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as sys from '@ebpf/sys';
 import { requireKernel } from '@ebpf/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,6 +56,24 @@ requireKernel('pinning (kernel)', () => {
       expect(validatePinPath('/sys/fs/bpf//a/../b')).toBe('/sys/fs/bpf/b');
       using map = BpfMap.create({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 });
       expect(() => pinObject(map.fd, '/tmp/ebpf-ts-not-bpffs/map')).toThrow(/not on a BPF file system/);
+    });
+
+    it('opening a pin off bpffs says so and where bpffs is, not to run as root', () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'ebpf-ts-pin-')), 'map');
+      writeFileSync(file, '');
+      try {
+        expect(() => BpfMap.fromPin(file)).toThrow(InvalidArgumentError);
+        expect(() => getPinned(file, 'map')).toThrow(
+          new RegExp(`${file} is not on a BPF file system.*mounted here at .*${defaultBpffsPath}`),
+        );
+        expect(() => getPinned(`${file}-missing`)).toThrow(NotFoundError);
+        expect(() => getPinned(`${file}-missing`)).toThrow(/is not on a BPF file system/);
+      } finally {
+        rmSync(dirname(file), { recursive: true });
+      }
+      const missing = `${dir}/no-such-map`;
+      expect(() => BpfMap.fromPin(missing)).toThrow(NotFoundError);
+      expect(() => BpfMap.fromPin(missing)).toThrow(new RegExp(`^nothing is pinned at ${missing}$`));
     });
 
     it('kindOfFd tells BPF objects from other fds', () => {

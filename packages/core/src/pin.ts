@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, statfsSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statfsSync, unlinkSync } from 'node:fs';
 import { dirname, isAbsolute, normalize } from 'node:path';
 import * as sys from '@ebpf/sys';
 import { AttrBuffer, Cmd, ObjAttr } from '@ebpf/uapi';
@@ -30,6 +30,36 @@ function isBpffs(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Where BPF file systems are mounted, from /proc/self/mountinfo (mount points unescaped). */
+function bpffsMounts(): string[] {
+  let table: string;
+  try {
+    table = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  const mounts: string[] = [];
+  for (const line of table.split('\n')) {
+    // "id parent dev root mountpoint options [optional...] - fstype source superoptions"
+    const [left, right] = line.split(' - ');
+    if (right?.split(' ')[0] !== 'bpf') continue;
+    const point = left?.split(' ')[4];
+    if (point)
+      mounts.push(
+        point.replace(/\\([0-7]{3})/g, (_, octal) => String.fromCharCode(Number.parseInt(octal, 8))),
+      );
+  }
+  return mounts;
+}
+
+/** What to tell someone whose path is not on a BPF file system. */
+function bpffsAdvice(): string {
+  const mounts = bpffsMounts();
+  return mounts.length > 0
+    ? `pins live on a BPF file system, mounted here at ${mounts.join(', ')}`
+    : `pins live on a BPF file system and none is mounted: mount one as root with \`mount -t bpf bpf ${defaultBpffsPath}\``;
 }
 
 /**
@@ -110,9 +140,7 @@ export function pinObject(fd: number, path: string): void {
     });
   }
   if (!isBpffs(parent)) {
-    throw new InvalidArgumentError(
-      `pin path ${normalized} is not on a BPF file system: pin under a bpffs mount such as ${defaultBpffsPath}`,
-    );
+    throw new InvalidArgumentError(`pin path ${normalized} is not on a BPF file system: ${bpffsAdvice()}`);
   }
   const name = cPath(normalized);
   objAttr.reset();
@@ -165,17 +193,7 @@ export function getPinned(path: string, kind?: ObjectKind, flags = 0): number {
   try {
     fd = sys.bpf(Cmd.ObjGet, objAttr.bytes, objAttr.pointers);
   } catch (error) {
-    const translated = translateSysError(
-      error,
-      `opening the ${kind ? kindWords[kind] : 'object'} pinned at ${normalized}`,
-    );
-    if (translated instanceof NotFoundError) {
-      throw new NotFoundError(`nothing is pinned at ${normalized}`, {
-        cause: error,
-        code: 'ENOENT',
-      });
-    }
-    throw translated;
+    throw openPinError(error, normalized, kind);
   } finally {
     objAttr.reset();
   }
@@ -189,6 +207,29 @@ export function getPinned(path: string, kind?: ObjectKind, flags = 0): number {
     }
   }
   return fd;
+}
+
+/**
+ * Words a failed BPF_OBJ_GET of `path`. The kernel refuses a path outside bpffs with a permission
+ * error, which would send the user after root: say which it is instead.
+ */
+function openPinError(error: unknown, path: string, kind: ObjectKind | undefined): Error {
+  const options = { cause: error };
+  if (!existsSync(path)) {
+    const parent = dirname(path);
+    const where =
+      existsSync(parent) && !isBpffs(parent)
+        ? ` (${parent} is not on a BPF file system: ${bpffsAdvice()})`
+        : '';
+    return new NotFoundError(`nothing is pinned at ${path}${where}`, { ...options, code: 'ENOENT' });
+  }
+  if (!isBpffs(path)) {
+    return new InvalidArgumentError(
+      `${path} is not on a BPF file system, so it holds no pinned object: ${bpffsAdvice()}`,
+      options,
+    );
+  }
+  return translateSysError(error, `opening the ${kind ? kindWords[kind] : 'object'} pinned at ${path}`);
 }
 
 /** Removes a pin (the object lives on while other pins or fds hold it). False when nothing was there. */

@@ -16,7 +16,9 @@ tmp=$(mktemp -d /tmp/ebpf-sys-arm64.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/src"
 cp binding.gyp package.json "$tmp/"
+mkdir "$tmp/src/generated"
 cp src/*.cc src/*.h "$tmp/src/"
+cp src/generated/*.h "$tmp/src/generated/"
 ln -s "$pkg/node_modules" "$tmp/node_modules"
 (
   cd "$tmp"

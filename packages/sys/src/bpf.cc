@@ -1,8 +1,8 @@
 // The checked generic bpf(cmd, attr, pointers) and BPF_OBJ_GET_INFO_BY_FD with nested pointers.
 //
-// For every command this file knows, from the stable uapi ABI (union bpf_attr, LP64), the size of
-// the command's attr and each pointer field with the rule that bounds what the kernel reads or
-// writes through it. JS passes the attr bytes and [offset, buffer] pairs; native copies the attr
+// For every command, generated/bpf-rules.generated.h gives (from the uapi layouts the codegen
+// reads) the size of the command's attr and each pointer field with the rule that bounds what the
+// kernel reads or writes through it. JS passes the attr bytes and [offset, buffer] pairs; native copies the attr
 // to the stack, checks every pair against the table, writes each buffer's address at its offset,
 // writes 0 at every pointer field not given, calls the kernel, and copies the attr back (pointer
 // fields excluded, so addresses never reach JS). Bytes of the attr past the fields known here
@@ -18,6 +18,7 @@
 
 #include "bpf.h"
 #include "errors.h"
+#include "generated/bpf-rules.generated.h"
 
 namespace ebpf_sys {
 
@@ -25,213 +26,18 @@ long SysBpf(int cmd, void* attr, unsigned size) { return syscall(__NR_bpf, cmd, 
 
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Tables.
-
-constexpr unsigned kCmdCount = 38;  // BPF_MAP_CREATE .. BPF_PROG_STREAM_READ_BY_FD
-
-const char* const kCmdNames[kCmdCount] = {
-    "BPF_MAP_CREATE", "BPF_MAP_LOOKUP_ELEM", "BPF_MAP_UPDATE_ELEM", "BPF_MAP_DELETE_ELEM",
-    "BPF_MAP_GET_NEXT_KEY", "BPF_PROG_LOAD", "BPF_OBJ_PIN", "BPF_OBJ_GET", "BPF_PROG_ATTACH",
-    "BPF_PROG_DETACH", "BPF_PROG_TEST_RUN", "BPF_PROG_GET_NEXT_ID", "BPF_MAP_GET_NEXT_ID",
-    "BPF_PROG_GET_FD_BY_ID", "BPF_MAP_GET_FD_BY_ID", "BPF_OBJ_GET_INFO_BY_FD", "BPF_PROG_QUERY",
-    "BPF_RAW_TRACEPOINT_OPEN", "BPF_BTF_LOAD", "BPF_BTF_GET_FD_BY_ID", "BPF_TASK_FD_QUERY",
-    "BPF_MAP_LOOKUP_AND_DELETE_ELEM", "BPF_MAP_FREEZE", "BPF_BTF_GET_NEXT_ID",
-    "BPF_MAP_LOOKUP_BATCH", "BPF_MAP_LOOKUP_AND_DELETE_BATCH", "BPF_MAP_UPDATE_BATCH",
-    "BPF_MAP_DELETE_BATCH", "BPF_LINK_CREATE", "BPF_LINK_UPDATE", "BPF_LINK_GET_FD_BY_ID",
-    "BPF_LINK_GET_NEXT_ID", "BPF_ENABLE_STATS", "BPF_ITER_CREATE", "BPF_LINK_DETACH",
-    "BPF_PROG_BIND_MAP", "BPF_TOKEN_CREATE", "BPF_PROG_STREAM_READ_BY_FD",
-};
-
-// How the length behind a pointer field is bounded.
-enum class Rule : uint8_t {
-  kLen,          // buffer >= u32 at `a` * mult
-  kLenNonZero,   // as kLen, and the u32 at `a` must not be 0 (the kernel would not bound it)
-  kCntRec,       // buffer >= u32 at `a` (count) * max(u32 at `b` (record size), mult)
-  kString,       // a NUL within the buffer (the kernel reads a C string)
-  kMapKey,       // buffer >= the map's key size (map fd at `a`)
-  kMapValue,     // buffer >= the map's value size (per CPU for per-CPU maps)
-  kBatchToken,   // buffer >= max(key size, 4): hash maps use a u32 bucket, others a key
-  kBatchKeys,    // buffer >= u32 at `b` (count) * key size
-  kBatchValues,  // buffer >= u32 at `b` (count) * value size
-  kFdArray,      // BPF_PROG_LOAD's fd_array: every index the instructions use, and fd_array_cnt
-  kInfo,         // BPF_OBJ_GET_INFO_BY_FD's info: handled with its nested pointers
-  kStringArray,  // an array of u32 at `a` C strings (kprobe_multi.syms): given as the names back to
-                 // back, each NUL-terminated; native builds the array of pointers into its copy
-};
-
-struct Field {
-  uint16_t offset;
-  Rule rule;
-  uint16_t a;
-  uint16_t b;
-  uint32_t mult;
-  const char* name;
-};
-
-struct Layout {
-  const Field* fields;
-  uint8_t count;
-};
-
-struct CmdSpec {
-  uint16_t size;       // bytes of the command's attr known here
-  uint16_t mapFdAt;    // offset of the map fd for map-derived sizes, or 0xffff
-  Layout layout;       // pointer fields (LINK_CREATE: chosen per attach type, see below)
-};
-
-#define FIELDS(...) {__VA_ARGS__}
-#define LAYOUT(arr) Layout{arr, static_cast<uint8_t>(sizeof(arr) / sizeof(arr[0]))}
-constexpr Layout kNone{nullptr, 0};
-constexpr uint16_t kNoMap = 0xffff;
-
-const Field kMapCreate[] = FIELDS({80, Rule::kLen, 88, 0, 1, "excl_prog_hash"});
-const Field kElemKV[] = FIELDS({8, Rule::kMapKey, 0, 0, 0, "key"},
-                               {16, Rule::kMapValue, 0, 0, 0, "value"});
-const Field kElemK[] = FIELDS({8, Rule::kMapKey, 0, 0, 0, "key"});
-const Field kElemNext[] = FIELDS({8, Rule::kMapKey, 0, 0, 0, "key"},
-                                 {16, Rule::kMapKey, 0, 0, 0, "next_key"});
-const Field kProgLoad[] = FIELDS(
-    {8, Rule::kLen, 4, 0, 8, "insns"},                 // insn_cnt * sizeof(struct bpf_insn)
-    {16, Rule::kString, 0, 0, 0, "license"},
-    {32, Rule::kLen, 28, 0, 1, "log_buf"},             // log_size
-    {80, Rule::kCntRec, 88, 76, 0, "func_info"},       // func_info_cnt * func_info_rec_size
-    {96, Rule::kCntRec, 104, 92, 0, "line_info"},      // line_info_cnt * line_info_rec_size
-    {120, Rule::kFdArray, 148, 0, 4, "fd_array"},      // fd_array_cnt, and indexes in insns
-    {128, Rule::kCntRec, 116, 136, 0, "core_relos"},   // core_relo_cnt * core_relo_rec_size
-    {152, Rule::kLen, 160, 0, 1, "signature"});        // signature_size
-const Field kObj[] = FIELDS({0, Rule::kString, 0, 0, 0, "pathname"});
-const Field kTestRun[] = FIELDS({16, Rule::kLen, 8, 0, 1, "data_in"},
-                                {24, Rule::kLenNonZero, 12, 0, 1, "data_out"},
-                                {48, Rule::kLen, 40, 0, 1, "ctx_in"},
-                                {56, Rule::kLen, 44, 0, 1, "ctx_out"});
-const Field kInfoFields[] = FIELDS({8, Rule::kInfo, 4, 0, 1, "info"});
-const Field kQuery[] = FIELDS({16, Rule::kLen, 24, 0, 4, "prog_ids"},
-                              {32, Rule::kLen, 24, 0, 4, "prog_attach_flags"},
-                              {40, Rule::kLen, 24, 0, 4, "link_ids"},
-                              {48, Rule::kLen, 24, 0, 4, "link_attach_flags"});
-const Field kRawTp[] = FIELDS({0, Rule::kString, 0, 0, 0, "name"});
-const Field kBtfLoad[] = FIELDS({0, Rule::kLen, 16, 0, 1, "btf"},
-                                {8, Rule::kLen, 20, 0, 1, "btf_log_buf"});
-const Field kTaskFd[] = FIELDS({16, Rule::kLen, 12, 0, 1, "buf"});
-const Field kBatch[] = FIELDS({0, Rule::kBatchToken, 36, 0, 0, "in_batch"},
-                              {8, Rule::kBatchToken, 36, 0, 0, "out_batch"},
-                              {16, Rule::kBatchKeys, 36, 32, 0, "keys"},
-                              {24, Rule::kBatchValues, 36, 32, 0, "values"});
-const Field kStreamRead[] = FIELDS({0, Rule::kLen, 8, 0, 1, "stream_buf"});
-// BPF_LINK_CREATE's union after `flags` depends on attach_type (offset 8); the kernel picks the
-// member the same way (link_create(): iterators, kprobe_multi/session, uprobe_multi/session).
-const Field kLinkIter[] = FIELDS({16, Rule::kLen, 24, 0, 1, "iter_info"});
-const Field kLinkKprobeMulti[] = FIELDS({24, Rule::kStringArray, 20, 0, 0, "kprobe_multi.syms"},
-                                        {32, Rule::kLen, 20, 0, 8, "kprobe_multi.addrs"},
-                                        {40, Rule::kLen, 20, 0, 8, "kprobe_multi.cookies"});
-const Field kLinkUprobeMulti[] = FIELDS({16, Rule::kString, 0, 0, 0, "uprobe_multi.path"},
-                                        {24, Rule::kLen, 48, 0, 8, "uprobe_multi.offsets"},
-                                        {32, Rule::kLen, 48, 0, 8, "uprobe_multi.ref_ctr_offsets"},
-                                        {40, Rule::kLen, 48, 0, 8, "uprobe_multi.cookies"});
-
-const CmdSpec kSpecs[kCmdCount] = {
-    /* 0 MAP_CREATE */ {96, kNoMap, LAYOUT(kMapCreate)},
-    /* 1 MAP_LOOKUP_ELEM */ {32, 0, LAYOUT(kElemKV)},
-    /* 2 MAP_UPDATE_ELEM */ {32, 0, LAYOUT(kElemKV)},
-    /* 3 MAP_DELETE_ELEM */ {32, 0, LAYOUT(kElemK)},
-    /* 4 MAP_GET_NEXT_KEY */ {32, 0, LAYOUT(kElemNext)},
-    /* 5 PROG_LOAD */ {168, kNoMap, LAYOUT(kProgLoad)},
-    /* 6 OBJ_PIN */ {24, kNoMap, LAYOUT(kObj)},
-    /* 7 OBJ_GET */ {24, kNoMap, LAYOUT(kObj)},
-    /* 8 PROG_ATTACH */ {32, kNoMap, kNone},
-    /* 9 PROG_DETACH */ {32, kNoMap, kNone},
-    /* 10 PROG_TEST_RUN */ {80, kNoMap, LAYOUT(kTestRun)},
-    /* 11 PROG_GET_NEXT_ID */ {16, kNoMap, kNone},
-    /* 12 MAP_GET_NEXT_ID */ {16, kNoMap, kNone},
-    /* 13 PROG_GET_FD_BY_ID */ {16, kNoMap, kNone},
-    /* 14 MAP_GET_FD_BY_ID */ {16, kNoMap, kNone},
-    /* 15 OBJ_GET_INFO_BY_FD */ {16, kNoMap, LAYOUT(kInfoFields)},
-    /* 16 PROG_QUERY */ {64, kNoMap, LAYOUT(kQuery)},
-    /* 17 RAW_TRACEPOINT_OPEN */ {24, kNoMap, LAYOUT(kRawTp)},
-    /* 18 BTF_LOAD */ {40, kNoMap, LAYOUT(kBtfLoad)},
-    /* 19 BTF_GET_FD_BY_ID */ {16, kNoMap, kNone},
-    /* 20 TASK_FD_QUERY */ {48, kNoMap, LAYOUT(kTaskFd)},
-    /* 21 MAP_LOOKUP_AND_DELETE_ELEM */ {32, 0, LAYOUT(kElemKV)},
-    /* 22 MAP_FREEZE */ {4, kNoMap, kNone},
-    /* 23 BTF_GET_NEXT_ID */ {16, kNoMap, kNone},
-    /* 24 MAP_LOOKUP_BATCH */ {56, 36, LAYOUT(kBatch)},
-    /* 25 MAP_LOOKUP_AND_DELETE_BATCH */ {56, 36, LAYOUT(kBatch)},
-    /* 26 MAP_UPDATE_BATCH */ {56, 36, LAYOUT(kBatch)},
-    /* 27 MAP_DELETE_BATCH */ {56, 36, LAYOUT(kBatch)},
-    /* 28 LINK_CREATE */ {64, kNoMap, kNone},
-    /* 29 LINK_UPDATE */ {16, kNoMap, kNone},
-    /* 30 LINK_GET_FD_BY_ID */ {16, kNoMap, kNone},
-    /* 31 LINK_GET_NEXT_ID */ {16, kNoMap, kNone},
-    /* 32 ENABLE_STATS */ {4, kNoMap, kNone},
-    /* 33 ITER_CREATE */ {8, kNoMap, kNone},
-    /* 34 LINK_DETACH */ {4, kNoMap, kNone},
-    /* 35 PROG_BIND_MAP */ {12, kNoMap, kNone},
-    /* 36 TOKEN_CREATE */ {8, kNoMap, kNone},
-    /* 37 PROG_STREAM_READ_BY_FD */ {24, kNoMap, LAYOUT(kStreamRead)},
-};
-
-constexpr unsigned kLinkCreate = 28;
-constexpr unsigned kObjGetInfo = 15;
-constexpr unsigned kMaxAttr = 4096;     // larger attrs are refused outright
-constexpr unsigned kMaxAttrKnown = 168; // the largest CmdSpec::size
+constexpr unsigned kMaxAttr = 4096;    // larger attrs are refused outright
 constexpr unsigned kMaxPointers = 16;  // pairs per call, and fields per layout
-
-// Commands whose result is a new fd.
-bool ReturnsFd(unsigned cmd) {
-  switch (cmd) {
-    case 0: case 5: case 7: case 13: case 14: case 17: case 18: case 19: case 28: case 30:
-    case 33: case 36:
-      return true;
-    default:
-      return false;
-  }
-}
-
-Layout LinkCreateLayout(uint32_t attachType) {
-  switch (attachType) {
-    case 28: return LAYOUT(kLinkIter);                  // BPF_TRACE_ITER
-    case 42: case 56: return LAYOUT(kLinkKprobeMulti);  // BPF_TRACE_KPROBE_MULTI / _SESSION
-    case 48: case 57: return LAYOUT(kLinkUprobeMulti);  // BPF_TRACE_UPROBE_MULTI / _SESSION
-    default: return kNone;
-  }
-}
+static_assert(kMaxLayoutFields <= kMaxPointers, "a generated layout has more fields than pairs");
 
 Layout LayoutFor(unsigned cmd, const uint8_t* attr) {
-  if (cmd == kLinkCreate) {
+  if (cmd == kCmdLinkCreate) {
     uint32_t attachType;
     memcpy(&attachType, attr + 8, 4);
     return LinkCreateLayout(attachType);
   }
   return kSpecs[cmd].layout;
 }
-
-// --- info structs of BPF_OBJ_GET_INFO_BY_FD -----------------------------------------------------
-const Field kProgInfo[] = FIELDS(
-    {24, Rule::kLen, 16, 0, 1, "jited_prog_insns"},
-    {32, Rule::kLen, 20, 0, 1, "xlated_prog_insns"},
-    {56, Rule::kLen, 52, 0, 4, "map_ids"},
-    {112, Rule::kLen, 104, 0, 8, "jited_ksyms"},
-    {120, Rule::kLen, 108, 0, 4, "jited_func_lens"},
-    {136, Rule::kCntRec, 144, 132, 8, "func_info"},          // at least sizeof(bpf_func_info)
-    {152, Rule::kCntRec, 148, 172, 16, "line_info"},         // at least sizeof(bpf_line_info)
-    {160, Rule::kCntRec, 168, 176, 8, "jited_line_info"},    // at least sizeof(__u64)
-    {184, Rule::kLen, 180, 0, 8, "prog_tags"});              // BPF_TAG_SIZE
-const Field kMapInfo[] = FIELDS({88, Rule::kLen, 96, 0, 1, "hash"});
-const Field kBtfInfo[] = FIELDS({0, Rule::kLen, 8, 0, 1, "btf"}, {16, Rule::kLen, 24, 0, 1, "name"});
-const Field kLinkRawTp[] = FIELDS({16, Rule::kLen, 24, 0, 1, "raw_tracepoint.tp_name"});
-const Field kLinkIterInfo[] = FIELDS({16, Rule::kLen, 24, 0, 1, "iter.target_name"});
-const Field kLinkKmInfo[] = FIELDS({16, Rule::kLen, 24, 0, 8, "kprobe_multi.addrs"},
-                                   {40, Rule::kLen, 24, 0, 8, "kprobe_multi.cookies"});
-const Field kLinkUmInfo[] = FIELDS({16, Rule::kLen, 48, 0, 1, "uprobe_multi.path"},
-                                   {24, Rule::kLen, 52, 0, 8, "uprobe_multi.offsets"},
-                                   {32, Rule::kLen, 52, 0, 8, "uprobe_multi.ref_ctr_offsets"},
-                                   {40, Rule::kLen, 52, 0, 8, "uprobe_multi.cookies"});
-const Field kLinkPerfInfo[] = FIELDS({24, Rule::kLen, 32, 0, 1, "perf_event.name"});
-
-constexpr unsigned kProgInfoSize = 232, kMapInfoSize = 104, kBtfInfoSize = 32, kLinkInfoSize = 64;
-constexpr unsigned kMaxInfoSize = 232;
-constexpr unsigned kMaxLinkType = 14;  // BPF_LINK_TYPE_SOCKMAP
 
 struct InfoSpec {
   unsigned size;
@@ -298,7 +104,7 @@ bool CheckField(napi_env env, const char* where, const Field& f, const uint8_t* 
       need = static_cast<uint64_t>(n) * f.mult;
       break;
     }
-    case Rule::kCntRec: {
+    case Rule::kCountRecord: {
       uint64_t rec = U32(attr, f.b);
       if (rec < f.mult) rec = f.mult;
       need = static_cast<uint64_t>(U32(attr, f.a)) * rec;
@@ -314,8 +120,8 @@ bool CheckField(napi_env env, const char* where, const Field& f, const uint8_t* 
     case Rule::kMapKey: need = map->keySize; break;
     case Rule::kMapValue: need = map->valueSize; break;
     case Rule::kBatchToken: need = map->keySize > 4 ? map->keySize : 4; break;
-    case Rule::kBatchKeys: need = static_cast<uint64_t>(U32(attr, f.b)) * map->keySize; break;
-    case Rule::kBatchValues: need = static_cast<uint64_t>(U32(attr, f.b)) * map->valueSize; break;
+    case Rule::kBatchKeys: need = static_cast<uint64_t>(U32(attr, f.a)) * map->keySize; break;
+    case Rule::kBatchValues: need = static_cast<uint64_t>(U32(attr, f.a)) * map->valueSize; break;
     case Rule::kFdArray: {
       need = static_cast<uint64_t>(U32(attr, f.a)) * 4;
       if (insns != nullptr && insns->data != nullptr) {
@@ -443,7 +249,7 @@ bool ApplyPointers(napi_env env, const char* where, const Layout& layout, uint8_
   // a private copy of them, the very bytes that were scanned: a SharedArrayBuffer changed by
   // another thread after the check cannot make the kernel read past the fd_array.
   Given insns{nullptr, 0, false};
-  bool copyInsns = layout.fields == kProgLoad && given[0].data != nullptr && given[5].data != nullptr &&
+  bool copyInsns = layout.fields == kPointersProgLoad && given[0].data != nullptr && given[5].data != nullptr &&
                    scratch != nullptr;
   if (copyInsns) {
     if (!CheckField(env, where, layout.fields[0], attr, given[0], map, nullptr)) return false;
@@ -539,43 +345,38 @@ bool CheckTail(napi_env env, const char* where, const char* what, const uint8_t*
   return true;
 }
 
+// The pointers of a bpf_link_info of `type` (perf_event links: by their perf event type).
+Layout LinkInfoOf(uint32_t type, uint32_t perfType) {
+  return type == kLinkTypePerfEvent ? LinkPerfInfoLayout(perfType) : LinkInfoLayout(type);
+}
+
 // --- BPF_OBJ_GET_INFO_BY_FD ---------------------------------------------------------------------
 
 // Finds the info layout for `fd`'s object. For links, asks the kernel for the link's type first
 // (a zeroed bpf_link_info has no pointers), since the union's pointers depend on it.
 bool InfoSpecFor(napi_env env, int fd, InfoSpec* out) {
   switch (ClassifyFd(fd)) {
-    case FdKind::kProg: *out = {kProgInfoSize, LAYOUT(kProgInfo), "bpf_prog_info"}; return true;
-    case FdKind::kMap: *out = {kMapInfoSize, LAYOUT(kMapInfo), "bpf_map_info"}; return true;
-    case FdKind::kBtf: *out = {kBtfInfoSize, LAYOUT(kBtfInfo), "bpf_btf_info"}; return true;
+    case FdKind::kProg:
+      *out = {kProgInfoSize, LayoutOf(kPointersProgInfo), "bpf_prog_info"};
+      return true;
+    case FdKind::kMap: *out = {kMapInfoSize, LayoutOf(kPointersMapInfo), "bpf_map_info"}; return true;
+    case FdKind::kBtf: *out = {kBtfInfoSize, LayoutOf(kPointersBtfInfo), "bpf_btf_info"}; return true;
     case FdKind::kLink: {
       uint8_t probe[kLinkInfoSize] = {};
       struct {
         uint32_t bpf_fd, info_len;
         uint64_t info;
       } attr = {static_cast<uint32_t>(fd), sizeof probe, reinterpret_cast<uintptr_t>(probe)};
-      if (SysBpf(kObjGetInfo, &attr, sizeof attr) < 0) {
+      if (SysBpf(kCmdObjGetInfoByFd, &attr, sizeof attr) < 0) {
         ThrowSys(env, errno, "BPF_OBJ_GET_INFO_BY_FD");
         return false;
       }
       uint32_t type = U32(probe, 0);
-      *out = {kLinkInfoSize, kNone, "bpf_link_info"};
-      switch (type) {
-        case 1: out->layout = LAYOUT(kLinkRawTp); break;
-        case 4: out->layout = LAYOUT(kLinkIterInfo); break;
-        case 7: {
-          uint32_t perfType = U32(probe, 16);  // BPF_PERF_EVENT_UPROBE .. _TRACEPOINT carry a name
-          if (perfType >= 1 && perfType <= 5) out->layout = LAYOUT(kLinkPerfInfo);
-          break;
-        }
-        case 8: out->layout = LAYOUT(kLinkKmInfo); break;
-        case 12: out->layout = LAYOUT(kLinkUmInfo); break;
-        default:
-          if (type > kMaxLinkType) {
-            ThrowType(env, "fd %d is a link of type %u, unknown to this @ebpf/sys", fd, type);
-            return false;
-          }
+      if (type > kMaxLinkType) {
+        ThrowType(env, "fd %d is a link of type %u, unknown to this @ebpf/sys", fd, type);
+        return false;
       }
+      *out = {kLinkInfoSize, LinkInfoOf(type, U32(probe, kLinkInfoPerfTypeAt)), "bpf_link_info"};
       return true;
     }
     case FdKind::kClosed: ThrowSys(env, EBADF, "BPF_OBJ_GET_INFO_BY_FD"); return false;
@@ -621,7 +422,7 @@ long ObjGetInfo(napi_env env, uint8_t* attr, uint8_t* info, size_t infoLen, napi
   // the kernel only reports the real count instead of writing to address 0 (EFAULT).
   for (unsigned i = 0; i < spec.layout.count; i++) {
     const Field& f = spec.layout.fields[i];
-    if (given[i].data != nullptr || (f.rule != Rule::kLen && f.rule != Rule::kCntRec)) continue;
+    if (given[i].data != nullptr || (f.rule != Rule::kLen && f.rule != Rule::kCountRecord)) continue;
     bool shared = false;
     for (unsigned j = 0; j < spec.layout.count; j++)
       shared |= given[j].data != nullptr && spec.layout.fields[j].a == f.a;
@@ -631,7 +432,7 @@ long ObjGetInfo(napi_env env, uint8_t* attr, uint8_t* info, size_t infoLen, napi
   uint32_t pass32 = passLen;
   memcpy(attr + 4, &pass32, 4);
   memcpy(attr + 8, &copyAddr, 8);
-  long r = SysBpf(kObjGetInfo, attr, 16);
+  long r = SysBpf(kCmdObjGetInfoByFd, attr, 16);
   int saved = errno;
   uint32_t outLen = U32(attr, 4);
   if (outLen > passLen) outLen = passLen;
@@ -666,7 +467,7 @@ napi_value BpfCall(napi_env env, napi_value* argv, napi_value array, const napi_
   CopyBytes(attr, js, jsLen < spec.size ? jsLen : spec.size);
 
   long r;
-  if (cmd == kObjGetInfo) {
+  if (cmd == kCmdObjGetInfoByFd) {
     // The info buffer is the one pointer pair; nested pointers go through objInfo().
     Given given[1];
     Layout layout = spec.layout;
@@ -700,9 +501,10 @@ napi_value BpfCall(napi_env env, napi_value* argv, napi_value array, const napi_
     CopyBack(js, jsLen, attr, spec.size, layout);
     if (r < 0) SYS_THROW_ERRNO(env, saved, where);
     // A new fd number may have been a map once (closed behind our back): forget that map.
-    if (r >= 0 && ReturnsFd(cmd)) CacheErase(static_cast<int>(r));
+    if (r >= 0 && spec.returnsFd) CacheErase(static_cast<int>(r));
     // New map fds join the size cache; a failure here must not leak the fd.
-    if (cmd == 0 || cmd == 14 || (cmd == 7 && ClassifyFd(static_cast<int>(r)) == FdKind::kMap)) {
+    if (cmd == kCmdMapCreate || cmd == kCmdMapGetFdById ||
+        (cmd == kCmdObjGet && ClassifyFd(static_cast<int>(r)) == FdKind::kMap)) {
       int err = CacheAdopt(static_cast<int>(r));
       if (err != 0) {
         close(static_cast<int>(r));
@@ -774,7 +576,7 @@ napi_value PointerFields(napi_env env, napi_callback_info info) {
   SYS_ARGS(env, info, 2);
   int64_t cmd;
   SYS_CHECK(ArgInt(env, argv[0], "cmd", 0, kCmdCount - 1, &cmd));
-  if (cmd == kLinkCreate) {
+  if (cmd == kCmdLinkCreate) {
     int64_t attachType = -1;
     if (!IsNullish(env, argv[1])) SYS_CHECK(ArgInt(env, argv[1], "attachType", 0, 4294967295.0, &attachType));
     return FieldsToJs(env, LinkCreateLayout(static_cast<uint32_t>(attachType)));
@@ -797,21 +599,14 @@ napi_value InfoPointerFields(napi_env env, napi_callback_info info) {
   SYS_ARGS(env, info, 3);
   char kind[8];
   SYS_CHECK(ArgString(env, argv[0], "kind", kind, sizeof kind));
-  if (strcmp(kind, "prog") == 0) return FieldsToJs(env, LAYOUT(kProgInfo));
-  if (strcmp(kind, "map") == 0) return FieldsToJs(env, LAYOUT(kMapInfo));
-  if (strcmp(kind, "btf") == 0) return FieldsToJs(env, LAYOUT(kBtfInfo));
+  if (strcmp(kind, "prog") == 0) return FieldsToJs(env, LayoutOf(kPointersProgInfo));
+  if (strcmp(kind, "map") == 0) return FieldsToJs(env, LayoutOf(kPointersMapInfo));
+  if (strcmp(kind, "btf") == 0) return FieldsToJs(env, LayoutOf(kPointersBtfInfo));
   if (strcmp(kind, "link") == 0) {
     int64_t type = 0, perf = 0;
     SYS_CHECK(ArgInt(env, argv[1], "linkType", 0, kMaxLinkType, &type));
     if (!IsNullish(env, argv[2])) SYS_CHECK(ArgInt(env, argv[2], "perfType", 0, 255, &perf));
-    switch (type) {
-      case 1: return FieldsToJs(env, LAYOUT(kLinkRawTp));
-      case 4: return FieldsToJs(env, LAYOUT(kLinkIterInfo));
-      case 7: return FieldsToJs(env, perf >= 1 && perf <= 5 ? LAYOUT(kLinkPerfInfo) : kNone);
-      case 8: return FieldsToJs(env, LAYOUT(kLinkKmInfo));
-      case 12: return FieldsToJs(env, LAYOUT(kLinkUmInfo));
-      default: return FieldsToJs(env, kNone);
-    }
+    return FieldsToJs(env, LinkInfoOf(static_cast<uint32_t>(type), static_cast<uint32_t>(perf)));
   }
   ThrowRange(env, "kind must be 'prog', 'map', 'link' or 'btf'");
   return nullptr;

@@ -33,7 +33,10 @@ function failure(fn: () => unknown): SysError {
 
 requireKernel('SysError from the running kernel', () => {
   it('EPERM without privileges: needs CAP_BPF or root, or memlock before 5.11', () => {
-    // As nobody, with every capability dropped, in a child process that reports errno and command.
+    // A child without capabilities that reports errno and command. It keeps this process's user,
+    // so it reads the checkout wherever it lives (a 0700 folder, /root); `noroot` securebits keep
+    // uid 0 from regaining capabilities on exec. (EPERM needs unprivileged_bpf_disabled, the
+    // default since 5.16, or a kernel before 5.11 without memlock.)
     const script = `
       const sys = require('node-gyp-build')(${JSON.stringify(packageRoot)});
       sys.setErrorClass(class extends Error { constructor(errno, command) { super(); this.errno = errno; this.command = command; } });
@@ -44,10 +47,9 @@ requireKernel('SysError from the running kernel', () => {
     const run = spawnSync(
       'setpriv',
       [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
+        '--securebits=+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked',
         '--inh-caps=-all',
+        '--ambient-caps=-all',
         '--bounding-set=-all',
         process.execPath,
         '-e',

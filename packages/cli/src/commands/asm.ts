@@ -1,5 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { assemble, disassemble } from '@ebpf/asm';
+import {
+  assemble,
+  assembleProgram,
+  disassemble,
+  elfObjectReason,
+  isElfObject,
+  type Program,
+} from '@ebpf/asm';
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit-codes.ts';
 import { type Io, printJson } from '../io.ts';
@@ -20,13 +27,36 @@ export function readInput(path: string): Buffer {
 
 /** Assembles source text, prefixing errors with the file name (`prog.s:3:7: ...`). */
 export function assembleFile(path: string, text: string): Uint8Array {
+  return located(path, () => assemble(text));
+}
+
+/** Assembles and links source text, keeping its map references for the loader to fill. */
+export function assembleFileProgram(path: string, text: string): Program {
+  return located(path, () => assembleProgram(text));
+}
+
+function located<T>(path: string, assembleText: () => T): T {
   try {
-    return assemble(text);
+    return assembleText();
   } catch (error) {
     if (error instanceof Error && error.name === 'AssembleError')
       throw new CliError(`${path}:${error.message}`, ExitCode.Rejected);
     throw error;
   }
+}
+
+/**
+ * Checks that file bytes are raw bytecode: whole 8-byte instructions, and not an ELF object
+ * (which holds bytecode in sections, beside maps and relocations).
+ */
+export function checkBytecode(path: string, bytes: Uint8Array): Uint8Array {
+  if (isElfObject(bytes)) throw new CliError(`${path}: ${elfObjectReason}`, ExitCode.Usage);
+  if (bytes.length === 0 || bytes.length % 8 !== 0)
+    throw new CliError(
+      `${path}: ${bytes.length} bytes is not a whole number of 8-byte instructions`,
+      ExitCode.Rejected,
+    );
+  return bytes;
 }
 
 /** Whether `bytes` look like assembly text rather than bytecode: UTF-8 text with no NUL byte. */
@@ -65,15 +95,14 @@ export function registerAsmCommands(program: Command, io: Io): void {
     .command('disasm')
     .description('disassemble bytecode into LLVM-syntax BPF assembly')
     .argument('<file.bin>', "bytecode file ('-' for standard input)")
+    .option(
+      '--llvm',
+      'print each instruction exactly as llvm-objdump-16 -d does (for diffing; may not reassemble)',
+    )
     .addOption(jsonOption())
-    .action((file: string, opts: { json?: boolean }) => {
-      const bytes = new Uint8Array(readInput(file));
-      if (bytes.length % 8 !== 0)
-        throw new CliError(
-          `${file}: ${bytes.length} bytes is not a whole number of 8-byte instructions`,
-          ExitCode.Rejected,
-        );
-      const text = disassemble(bytes);
+    .action((file: string, opts: { llvm?: boolean; json?: boolean }) => {
+      const bytes = checkBytecode(file, new Uint8Array(readInput(file)));
+      const text = disassemble(bytes, { syntax: opts.llvm ? 'llvm-objdump' : 'roundtrip' });
       if (opts.json)
         return printJson(io, { instructions: bytes.length / 8, text: text.trimEnd().split('\n') });
       io.out(text.endsWith('\n') ? text : `${text}\n`);

@@ -79,11 +79,27 @@ export function registerMapCommands(program: Command, io: Io): void {
     .action(async (idText: string, opts: { json?: boolean; limit: number }) => {
       const id = parseId(idText, 'map id');
       const kernel = await import('../kernel.ts');
-      const entries = kernel.dumpMap(id, opts.limit);
+      const dump = kernel.dumpMap(id, opts.limit);
+      if (dump.kind === 'head') return printHead(io, dump.type, dump.head, opts.json === true);
+      const { entries } = dump;
       if (opts.json) return printJson(io, entries);
       for (const e of entries) io.out(formatEntry(e, io));
       io.out(io.color.dim(`${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}\n`));
     });
+}
+
+/**
+ * A queue or stack: the kernel reads its elements only by removing them, except the head, which
+ * it lets one peek at. Says so, rather than pretend to list them.
+ */
+function printHead(io: Io, type: string, head: Uint8Array | undefined, json: boolean): void {
+  const note = `a ${type} map has no keys: the kernel lets one read only the ${type === 'queue' ? 'oldest' : 'newest'} element (the head) without removing it; the others cannot be shown without taking them out of the map`;
+  if (json) {
+    printJson(io, { type, head: head ?? null, note });
+    return;
+  }
+  io.out(head ? `${io.color.bold('head:')} ${hexWords(head)}\n` : `${io.color.dim(`(empty ${type})`)}\n`);
+  io.out(io.color.dim(`${note}\n`));
 }
 
 function formatEntry(e: MapEntry, io: Io): string {

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel, skipUnsupported } from '@ebpf/test-utils';
 import { AttachType, LinkType } from '@ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -8,10 +10,9 @@ import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
 import { countingProgram } from '../testing/programs.ts';
-import { attachCgroup, CgroupLink } from './cgroup.ts';
+import { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
 
-const root = '/sys/fs/cgroup/unified';
-const v2 = existsSync(`${root}/cgroup.procs`) ? root : '/sys/fs/cgroup';
+const v2 = cgroup2Mount();
 const cgroup = `${v2}/ebpf-core-test-${process.pid}`;
 
 /** counts[0] += 1 for every packet, then allow it (1). */
@@ -28,7 +29,7 @@ function sendFromCgroup(n: number): void {
   execFileSync(process.execPath, ['-e', script]);
 }
 
-const noV2 = existsSync(`${v2}/cgroup.procs`) ? undefined : 'cgroup v2: no unified hierarchy mounted';
+const noV2 = v2 === undefined ? 'cgroup v2: no unified hierarchy mounted' : undefined;
 
 requireKernel('attachCgroup', () => {
   let counts: BpfMap<number, bigint>;
@@ -36,19 +37,21 @@ requireKernel('attachCgroup', () => {
     if (!noV2) mkdirSync(cgroup);
     counts = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
   });
-  afterAll(() => {
-    counts?.close();
-    if (existsSync(cgroup)) rmdirSync(cgroup);
-  });
-
-  it.skipIf(skipUnsupported(noV2))('counts the egress packets of processes in a cgroup', () => {
-    using prog = BpfProgram.load({
+  const egressCounter = () =>
+    BpfProgram.load({
       type: 'cgroup_skb',
       attachType: 'cgroup_inet_egress',
       instructions: counter,
       license: 'GPL',
       maps: { counts },
     });
+  afterAll(() => {
+    counts?.close();
+    if (existsSync(cgroup)) rmdirSync(cgroup);
+  });
+
+  it.skipIf(skipUnsupported(noV2))('counts the egress packets of processes in a cgroup', () => {
+    using prog = egressCounter();
     const before = counts.get(0) ?? 0n;
     {
       using link = attachCgroup(prog, cgroup);
@@ -77,5 +80,41 @@ requireKernel('attachCgroup', () => {
     expect(() => attachCgroup(prog, cgroup)).toThrow(/needs an attachType/);
     expect(() => attachCgroup(prog, '/no/such/cgroup', 'cgroup_inet_ingress')).toThrow(NotFoundError);
     expect(() => attachCgroup(prog, -1, 'cgroup_inet_ingress')).toThrow(InvalidArgumentError);
+  });
+
+  it('says a path is not cgroup2, and where cgroup2 is mounted', () => {
+    using prog = egressCounter();
+    const notCgroup = tmpdir();
+    const where =
+      v2 === undefined ? /no cgroup2 filesystem is mounted \(looked in/ : `cgroup2 is mounted at ${v2}`;
+    expect(() => attachCgroup(prog, notCgroup)).toThrow(InvalidArgumentError);
+    expect(() => attachCgroup(prog, notCgroup)).toThrow(`${notCgroup} is not a cgroup2 directory`);
+    expect(() => attachCgroup(prog, notCgroup)).toThrow(where);
+    const dir = openSync(notCgroup, 'r');
+    try {
+      expect(() => attachCgroup(prog, dir)).toThrow(`fd ${dir} is not an open cgroup2 directory`);
+    } finally {
+      closeSync(dir);
+    }
+  });
+
+  it.skipIf(skipUnsupported(noV2))('updates a link only with a program of its type', () => {
+    const load = (type: 'cgroup_skb' | 'xdp') =>
+      BpfProgram.load({
+        type,
+        ...(type === 'cgroup_skb' ? { attachType: 'cgroup_inet_egress' as const } : {}),
+        instructions: [mov64(R0, 1), exit()],
+        license: 'GPL',
+      });
+    using prog = load('cgroup_skb');
+    using other = load('cgroup_skb');
+    using xdp = load('xdp');
+    using link = attachCgroup(prog, cgroup);
+    expect(() => link.update(xdp)).toThrow(InvalidArgumentError);
+    expect(() => link.update(xdp)).toThrow(
+      'the link runs a cgroup_skb program; a xdp program cannot replace it',
+    );
+    link.update(other);
+    expect(link.info().progId).toBe(other.info().id);
   });
 });

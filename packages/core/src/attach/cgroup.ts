@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statfsSync } from 'node:fs';
 import { LinkType } from '@ebpf/uapi';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
 import { createLink, Link, type ProgramLike, registerLinkClass } from '../link/link.ts';
@@ -55,15 +55,9 @@ export function attachCgroup(
   } else {
     if (typeof cgroup !== 'string' || cgroup === '')
       throw new InvalidArgumentError('cgroup must be a path or an fd');
-    try {
-      fd = openSync(cgroup, 'r');
-      ownFd = true;
-    } catch (error) {
-      throw new NotFoundError(`cannot open cgroup ${cgroup}: ${(error as Error).message}`, {
-        cause: error,
-        code: (error as NodeJS.ErrnoException).code ?? 'ENOENT',
-      });
-    }
+    requireCgroup2(cgroup);
+    fd = openCgroup(cgroup);
+    ownFd = true;
   }
   try {
     // The link holds the cgroup: the fd we opened can go once it exists.
@@ -74,7 +68,87 @@ export function attachCgroup(
       what: `attaching to cgroup ${String(cgroup)} at ${attachTypeName(type)}`,
     });
     return new CgroupLink(linkFd, type);
+  } catch (error) {
+    if (ownFd || (error as { code?: string }).code !== 'EBADF') throw error;
+    throw new InvalidArgumentError(`fd ${cgroup} is not an open cgroup2 directory (EBADF)`, { cause: error });
   } finally {
     if (ownFd) closeSync(fd);
   }
+}
+
+/** `statfs(2)` f_type of cgroup v2 (`CGROUP2_SUPER_MAGIC`). */
+const cgroup2Magic = 0x63677270;
+
+/** The usual mount points of cgroup v2: unified hosts, then hybrid ones. */
+const usualMounts = ['/sys/fs/cgroup', '/sys/fs/cgroup/unified'];
+
+function openCgroup(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (error) {
+    throw cannotOpen(path, error);
+  }
+}
+
+function cannotOpen(path: string, error: unknown): NotFoundError {
+  return new NotFoundError(`cannot open cgroup ${path}: ${(error as Error).message}`, {
+    cause: error,
+    code: (error as NodeJS.ErrnoException).code ?? 'ENOENT',
+  });
+}
+
+/** Refuses a path outside cgroup v2, saying where cgroup v2 is (the kernel would only say EBADF). */
+function requireCgroup2(path: string): void {
+  let type: number;
+  try {
+    type = statfsSync(path).type;
+  } catch (error) {
+    throw cannotOpen(path, error);
+  }
+  if (type === cgroup2Magic) return;
+  const mount = cgroup2Mount();
+  throw new InvalidArgumentError(
+    `${path} is not a cgroup2 directory (its filesystem type is 0x${type.toString(16)}); ${
+      mount === undefined
+        ? `no cgroup2 filesystem is mounted (looked in /proc/self/mountinfo and at ${usualMounts.join(' and ')}): mount one with \`mount -t cgroup2 none /sys/fs/cgroup\``
+        : `cgroup2 is mounted at ${mount}: pass it or a directory under it`
+    }`,
+  );
+}
+
+/**
+ * Where cgroup v2 is mounted: `/sys/fs/cgroup` on unified hosts, `/sys/fs/cgroup/unified` on
+ * hybrid ones, else the first cgroup2 mount of `/proc/self/mountinfo`; undefined when none is.
+ */
+export function cgroup2Mount(): string | undefined {
+  let mountinfo = '';
+  try {
+    mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    // No procfs: only the usual places can tell.
+  }
+  const mounts = cgroup2Mounts(mountinfo);
+  return usualMounts.find((path) => mounts.includes(path) || isCgroup2(path)) ?? mounts[0];
+}
+
+function isCgroup2(path: string): boolean {
+  try {
+    return statfsSync(path).type === cgroup2Magic;
+  } catch {
+    return false;
+  }
+}
+
+/** The mount points of the cgroup2 filesystems listed in `mountinfo` (proc(5) format). */
+export function cgroup2Mounts(mountinfo: string): string[] {
+  const mounts: string[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const [mine, theirs] = line.split(' - ');
+    if (theirs?.split(' ')[0] !== 'cgroup2') continue;
+    const mountPoint = mine?.split(' ')[4];
+    // Spaces and other special characters are written as octal escapes (\040).
+    if (mountPoint)
+      mounts.push(mountPoint.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8))));
+  }
+  return mounts;
 }

@@ -1,4 +1,4 @@
-export { attachCgroup, CgroupLink } from './cgroup.ts';
+export { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
 export { symbolOffset } from './elf-symbols.ts';
 export { attachSocket, detachSocket, type SocketAttachment, type SocketLike, socketFd } from './socket.ts';
 export { attachTcx, type TcxAttachOptions, type TcxDirection, TcxLink } from './tcx.ts';

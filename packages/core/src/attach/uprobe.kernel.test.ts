@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel, skipUnsupported } from '@ebpf/test-utils';
 import { LinkType } from '@ebpf/uapi';
@@ -17,12 +19,32 @@ const noUprobes = existsSync('/sys/bus/event_source/devices/uprobe')
 // Node's own binary: `process.ppid` calls libuv's uv_os_getppid every time.
 const node = process.execPath;
 
+function inTempDir(test: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'ebpf-uprobe-'));
+  try {
+    test(dir);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}
+
 describe('symbolOffset', () => {
   it('finds functions of an ELF binary and refuses what is not there', () => {
     expect(symbolOffset(node, 'uv_os_getppid')).toBeGreaterThan(0);
     expect(() => symbolOffset(node, 'no_such_function_here')).toThrow(NotFoundError);
     expect(() => symbolOffset('/proc/self/status', 'main')).toThrow(InvalidArgumentError);
     expect(() => symbolOffset('/no/such/file', 'main')).toThrow(NotFoundError);
+  });
+
+  it('names the path it refuses: a directory, a short file that is not ELF', () => {
+    inTempDir((dir) => {
+      const text = join(dir, 'notes.txt');
+      writeFileSync(text, 'not an ELF file\n');
+      expect(() => symbolOffset(dir, 'main')).toThrow(InvalidArgumentError);
+      expect(() => symbolOffset(dir, 'main')).toThrow(`${dir} is a directory`);
+      expect(() => symbolOffset(text, 'main')).toThrow(InvalidArgumentError);
+      expect(() => symbolOffset(text, 'main')).toThrow(`${text} is not a usable ELF file`);
+    });
   });
 });
 
@@ -68,5 +90,10 @@ requireKernel('attachUprobe', () => {
     expect(() => attachUprobe(prog, 'node', { symbol: 'uv_os_getppid' })).toThrow(/absolute path/);
     expect(() => attachUprobe(prog, node, {})).toThrow(/symbol or an offset/);
     expect(() => attachUprobe(prog, node, { symbol: 'no_such_function_here' })).toThrow(NotFoundError);
+    inTempDir((dir) => {
+      expect(() => attachUprobe(prog, dir, { offset: 0 })).toThrow(`${dir} is a directory`);
+      expect(() => attachUprobe(prog, dir, { symbol: 'main' })).toThrow(InvalidArgumentError);
+      expect(() => attachUprobe(prog, join(dir, 'gone'), { offset: 0 })).toThrow(NotFoundError);
+    });
   });
 });

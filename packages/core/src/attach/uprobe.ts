@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import { LinkType, PerfEventType, ProgType } from '@ebpf/uapi';
 import { InvalidArgumentError } from '../errors.ts';
 import { Link, type ProgramLike, registerLinkClass } from '../link/link.ts';
-import { symbolOffset } from './elf-symbols.ts';
+import { requireElf, symbolOffset } from './elf-symbols.ts';
 import { linkPerfEvent, pmuConfigBit, pmuType } from './perf-event.ts';
 
 interface TypedProgram extends ProgramLike {
@@ -61,6 +61,7 @@ export function attachUprobe(program: TypedProgram, path: string, options: Uprob
   if (!Number.isInteger(offset) || offset < 0)
     throw new InvalidArgumentError(`offset must be a non-negative integer`);
   if (!Number.isInteger(pid) || pid < -1) throw new InvalidArgumentError(`pid must be a process id or -1`);
+  if (symbol === undefined) requireElf(path);
   const fileOffset = (symbol === undefined ? 0 : symbolOffset(path, symbol)) + offset;
   const retprobeBit = returnProbe ? pmuConfigBit('uprobe', 'retprobe') : undefined;
   if (returnProbe && retprobeBit === undefined) {

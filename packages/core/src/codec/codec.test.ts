@@ -120,6 +120,17 @@ describe('struct', () => {
     });
   });
 
+  it('places fields by the alignment each codec declares, not by its size', () => {
+    expect(struct({ tag: 'u8', raw: bytes(4) }).fields[1]!.offset).toBe(1);
+    expect(struct({ tag: 'u8', addr: ipv4 }).fields[1]!.offset).toBe(4);
+    expect(struct({ tag: 'u8', name: cstring(8) }).fields[1]!.offset).toBe(1);
+    expect(struct({ tag: 'u8', key: lpmKey(ipv4) }).fields[1]!.offset).toBe(4);
+    const wide = struct({ a: 'u8', b: 'u64' });
+    expect([wide.align, struct({ x: 'u8', w: wide }).fields[1]!.offset]).toEqual([8, 8]);
+    expect(array('u16', 3).align).toBe(2);
+    for (const codec of Object.values(codecs)) expect(codec.align).toBe(codec.size);
+  });
+
   it('nests structs and arrays', () => {
     const inner = struct({ x: 'u16', y: 'u16' });
     const codec = struct({ head: 'u8', points: array(inner, 2), tail: 'u32' });

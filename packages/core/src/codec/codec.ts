@@ -8,6 +8,11 @@
 export interface Codec<T> {
   /** Size of one encoded value in bytes. */
   readonly size: number;
+  /**
+   * Alignment in bytes a C compiler gives the type (u32: 4, a byte array: 1, a struct: its widest
+   * field's): where a struct puts it as a field, and the element layout of arrays.
+   */
+  readonly align: number;
   /** A short description for error messages and `toString()`: 'u32', 'struct { a: u32 }', ... */
   readonly name: string;
   /** Writes `value` at `offset` of `view`. Throws `RangeError`/`TypeError` for values that do not fit. */
@@ -89,6 +94,7 @@ function intCodec(
   return Object.freeze({
     name,
     size,
+    align: size,
     write(view: DataView, offset: number, value: number): void {
       if (typeof value !== 'number')
         throw new TypeError(`${name} value must be a number, got ${typeof value}`);
@@ -117,6 +123,7 @@ function bigCodec(name: string, signed: boolean): Codec<bigint> {
   return Object.freeze({
     name,
     size: 8,
+    align: 8,
     write(view: DataView, offset: number, value: bigint): void {
       if (typeof value !== 'bigint') {
         if (typeof value === 'number' && Number.isSafeInteger(value)) value = BigInt(value);
@@ -155,6 +162,7 @@ function floatCodec(name: string, size: 4 | 8): Codec<number> {
   return Object.freeze({
     name,
     size,
+    align: size,
     write(view: DataView, offset: number, value: number): void {
       if (typeof value !== 'number')
         throw new TypeError(`${name} value must be a number, got ${typeof value}`);
@@ -185,6 +193,7 @@ export const codecs: { readonly [N in CodecName]: Codec<CodecNameTypes[N]> } = O
   bool: Object.freeze({
     name: 'bool',
     size: 1,
+    align: 1,
     write(view: DataView, offset: number, value: boolean): void {
       view.setUint8(offset, value ? 1 : 0);
     },
@@ -225,6 +234,7 @@ export function bytes(size: number): Codec<Uint8Array> {
   return Object.freeze({
     name: `bytes(${size})`,
     size,
+    align: 1,
     write(view: DataView, offset: number, value: Uint8Array): void {
       if (!ArrayBuffer.isView(value)) {
         throw new TypeError(`bytes(${size}) value must be a Uint8Array of ${size} bytes`);
@@ -255,6 +265,7 @@ export function cstring(size: number): Codec<string> {
   return Object.freeze({
     name: `cstring(${size})`,
     size,
+    align: 1,
     write(view: DataView, offset: number, value: string): void {
       if (typeof value !== 'string') throw new TypeError(`cstring(${size}) value must be a string`);
       const target = new Uint8Array(view.buffer, view.byteOffset + offset, size);

@@ -21,6 +21,8 @@ export function lpmKey(data: number | CodecLike): Codec<LpmKey<unknown>> {
   return Object.freeze({
     name,
     size: 4 + codec.size,
+    // struct bpf_lpm_trie_key: a u32 prefix length, then the data.
+    align: Math.max(4, codec.align),
     write(view: DataView, offset: number, value: LpmKey<unknown>): void {
       if (value === null || typeof value !== 'object') {
         throw new TypeError(`${name}: an LPM key is an object { prefixLen, data }`);
@@ -44,6 +46,7 @@ export function lpmKey(data: number | CodecLike): Codec<LpmKey<unknown>> {
 export const ipv4: Codec<string> = Object.freeze({
   name: 'ipv4',
   size: 4,
+  align: 4, // a __be32
   write(view: DataView, offset: number, value: string): void {
     const parts = typeof value === 'string' ? value.split('.') : [];
     if (parts.length !== 4) throw new TypeError(`ipv4: '${String(value)}' is not a dotted-quad IPv4 address`);

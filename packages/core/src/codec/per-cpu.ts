@@ -19,6 +19,7 @@ export function perCpu<C extends CodecLike>(element: C, cpus: number): Codec<Cod
   return Object.freeze({
     name,
     size: stride * cpus,
+    align: 8,
     write(view: DataView, offset: number, value: ArrayLike<CodecType<C>>): void {
       if (value === null || typeof value !== 'object' || typeof value.length !== 'number') {
         throw new TypeError(`${name}: a per-CPU value is an array with one value per possible CPU (${cpus})`);
@@ -53,6 +54,7 @@ export interface HasFd {
 export const fdValue: Codec<number | HasFd> = Object.freeze({
   name: 'fd',
   size: 4,
+  align: 4,
   write(view: DataView, offset: number, value: number | HasFd): void {
     const fd =
       typeof value === 'number' ? value : value !== null && typeof value === 'object' ? value.fd : Number.NaN;

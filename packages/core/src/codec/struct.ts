@@ -22,13 +22,6 @@ export interface StructOptions {
   name?: string;
 }
 
-function alignmentOf(codec: Codec<unknown>): number {
-  // Natural alignment of scalars; composite codecs declare theirs or fall back to 1 (packed).
-  const declared = (codec as { align?: number }).align;
-  if (declared !== undefined) return declared;
-  return codec.size === 1 || codec.size === 2 || codec.size === 4 || codec.size === 8 ? codec.size : 1;
-}
-
 /**
  * A codec for a fixed-size C struct described in TypeScript:
  * ```ts
@@ -51,7 +44,7 @@ export function struct<const F extends StructFields>(
       ? (spec as [CodecLike, number])
       : [spec as CodecLike, undefined];
     const codec = resolveCodec(codecLike);
-    const fieldAlign = alignmentOf(codec);
+    const fieldAlign = codec.align;
     align = Math.max(align, fieldAlign);
     const offset = explicit ?? Math.ceil(end / fieldAlign) * fieldAlign;
     if (!Number.isInteger(offset) || offset < 0) {
@@ -126,7 +119,7 @@ export function array<C extends CodecLike>(element: C, length: number): Codec<Co
   return Object.freeze({
     name,
     size: stride * length,
-    align: alignmentOf(codec as Codec<unknown>),
+    align: codec.align,
     write(view: DataView, offset: number, value: ArrayLike<CodecType<C>>): void {
       if (value === null || typeof value !== 'object' || typeof value.length !== 'number') {
         throw new TypeError(`${name}: value must be an array`);

@@ -48,7 +48,11 @@ requireKernel('features', () => {
       expect(features.programType(ProgType.SocketFilter)).toBe(true);
       expect(features.programType('cgroup_sock_addr')).toBe(true);
       expect(features.programType('sk_lookup')).toBe(true);
-      expect(features.probeProgramType('xdp')).toEqual({ feature: 'program type xdp', supported: true });
+      expect(features.probeProgramType('xdp')).toEqual({
+        feature: 'program type xdp',
+        supported: true,
+        status: 'supported',
+      });
     });
 
     it('explains tracing refused by lockdown', () => {
@@ -58,6 +62,7 @@ requireKernel('features', () => {
         expect(probe).toEqual({
           feature: 'program type tracing',
           supported: false,
+          status: 'unsupported',
           reason: `refused by kernel lockdown (${lockdown})`,
         });
         expect(() => features.requireProgramType('tracing')).toThrow(/program type tracing is not supported/);

@@ -9,7 +9,8 @@ import {
   ProgLoadFlags,
   ProgType,
 } from '@ebpf/uapi';
-import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
+import { InvalidArgumentError, NotSupportedError, PermissionError } from '../errors.ts';
+import { clearFeatureTests, type FeatureStatus, featureTest, mayUseBpf } from '../internal/feature.ts';
 import { linkTypeName } from '../link/link.ts';
 import { findMapType, type MapTypeInfo, type SizeRule } from '../map/map-types.ts';
 import { loadBtf, storageBtf, storageKeyTypeId, storageValueTypeId } from '../map/storage-btf.ts';
@@ -21,32 +22,45 @@ import { type KernelVersion, kernelVersion, type LockdownMode, lockdownMode } fr
 export interface FeatureProbe {
   /** What was probed, in words: 'map type ringbuf', 'helper bpf_ringbuf_output for xdp programs'. */
   readonly feature: string;
+  /** True only when the probe showed the feature works; false when it does not, or cannot tell. */
   readonly supported: boolean;
+  /** `unknown` when the probe could not tell (no privilege to try): `supported` is then false. */
+  readonly status: FeatureStatus;
   /** Why not (or a caveat when supported), in words. */
   readonly reason?: string;
 }
 
-const cache = new Map<string, FeatureProbe>();
+/** What a probe function returns: `status` follows from `supported` unless it says `unknown`. */
+type Answer = Omit<FeatureProbe, 'status'> & { readonly status?: 'unknown' };
 
-function cached(key: string, probe: () => FeatureProbe): FeatureProbe {
-  let result = cache.get(key);
-  if (result === undefined) {
-    result = Object.freeze(probe());
-    cache.set(key, result);
-  }
-  return result;
+function cached(key: string, probe: () => Answer): FeatureProbe {
+  return featureTest(key, () => {
+    const answer = probe();
+    return { ...answer, status: answer.status ?? (answer.supported ? 'supported' : 'unsupported') };
+  });
 }
 
 function codeOf(error: unknown): string | undefined {
   return (error as { code?: string }).code;
 }
 
-function refusedReason(what: string): string {
-  if (process.getuid?.() !== 0)
-    return `${what} needs privileges (root, or CAP_BPF with CAP_PERFMON/CAP_NET_ADMIN)`;
+/**
+ * The answer to an EPERM: without CAP_BPF or CAP_SYS_ADMIN the probe cannot tell; with them,
+ * kernel lockdown (or a security module) refuses the feature.
+ */
+function refused(feature: string, what: string): Answer {
+  if (mayUseBpf() !== true) {
+    return {
+      feature,
+      supported: false,
+      status: 'unknown',
+      reason: `cannot tell: permission denied for ${what} (run as root, or grant CAP_BPF with CAP_PERFMON/CAP_NET_ADMIN)`,
+    };
+  }
   const lockdown = lockdownMode();
-  if (lockdown !== undefined && lockdown !== 'none') return `refused by kernel lockdown (${lockdown})`;
-  return `the kernel refused ${what} with EPERM although privileged`;
+  if (lockdown !== undefined && lockdown !== 'none')
+    return { feature, supported: false, reason: `refused by kernel lockdown (${lockdown})` };
+  return { feature, supported: false, reason: `the kernel refused ${what} with EPERM although privileged` };
 }
 
 // ----- maps -----------------------------------------------------------------------------------
@@ -95,7 +109,7 @@ function paramsFor(info: MapTypeInfo): MapParams {
   };
 }
 
-function probeMap(type: string | number): FeatureProbe {
+function probeMap(type: string | number): Answer {
   const info = findMapType(type);
   const name = info?.name ?? (typeof type === 'number' ? `${type}` : type);
   const feature = `map type ${name}`;
@@ -128,8 +142,7 @@ function probeMap(type: string | number): FeatureProbe {
     return { feature, supported: true };
   } catch (error) {
     const code = codeOf(error);
-    if (code === 'EPERM' || code === 'EACCES')
-      return { feature, supported: false, reason: refusedReason(`creating a ${name} map`) };
+    if (code === 'EPERM' || code === 'EACCES') return refused(feature, `creating a ${name} map`);
     if (code === 'EINVAL' || code === 'ENOTSUPP' || code === 'EOPNOTSUPP') {
       return {
         feature,
@@ -187,14 +200,13 @@ function tryLoad(type: number, insns: Uint8Array): ProbeOutcome {
   return probeLoad(type, insns, probeAttachType(type), probeFlags(type));
 }
 
-function probeProgram(type: ProgramTypeLike | number): FeatureProbe {
+function probeProgram(type: ProgramTypeLike | number): Answer {
   const value = resolveProgramType(type);
   const name = programTypeName(value);
   const feature = `program type ${name}`;
   const outcome = tryLoad(value, minimalProgram);
   if (outcome.ok) return { feature, supported: true };
-  if (outcome.code === 'EPERM')
-    return { feature, supported: false, reason: refusedReason(`loading ${name} programs`) };
+  if (outcome.code === 'EPERM') return refused(feature, `loading ${name} programs`);
   if (outcome.log.trim() !== '')
     return { feature, supported: true, reason: 'the verifier ran the probe program' };
   const since = needsTarget[value];
@@ -279,20 +291,23 @@ function helpersUnprobeable(type: number): string | undefined {
   return control.supported ? undefined : control.reason;
 }
 
-function probeHelper(type: ProgramTypeLike | number, helper: string | number): FeatureProbe {
+function probeHelper(type: ProgramTypeLike | number, helper: string | number): Answer {
   const value = resolveProgramType(type);
   const { id, name } = resolveHelper(helper);
   const typeName = programTypeName(value);
   const feature = `helper ${name} for ${typeName} programs`;
-  const programProbe = probeProgram(value);
-  if (!programProbe.supported)
-    return { feature, supported: false, reason: `${programProbe.feature}: ${programProbe.reason}` };
+  const programProbe = features.probeProgramType(value);
+  if (!programProbe.supported) {
+    const reason = `${programProbe.feature}: ${programProbe.reason}`;
+    return programProbe.status === 'unknown'
+      ? { feature, supported: false, status: 'unknown', reason }
+      : { feature, supported: false, reason };
+  }
   const unprobeable = helpersUnprobeable(value);
   if (unprobeable !== undefined) return { feature, supported: false, reason: unprobeable };
   const outcome = tryLoad(value, helperCallProgram(id));
   if (outcome.ok) return { feature, supported: true };
-  if (outcome.code === 'EPERM')
-    return { feature, supported: false, reason: refusedReason(`loading ${typeName} programs`) };
+  if (outcome.code === 'EPERM') return refused(feature, `loading ${typeName} programs`);
   const line = outcome.log.split('\n').find((l) => helperMissing.test(l));
   if (line !== undefined) return { feature, supported: false, reason: `the verifier says: ${line.trim()}` };
   if (outcome.log.trim() === '') {
@@ -325,7 +340,7 @@ const linkTypeSince: Record<string, [number, number]> = {
   sockmap: [6, 10],
 };
 
-function probeLink(type: string | number): FeatureProbe {
+function probeLink(type: string | number): Answer {
   const name = typeof type === 'number' ? linkTypeName(type) : type;
   const since = linkTypeSince[name];
   if (since === undefined) throw new InvalidArgumentError(`unknown link type '${String(type)}'`);
@@ -339,6 +354,8 @@ function probeLink(type: string | number): FeatureProbe {
 // ----- the public face ------------------------------------------------------------------------
 
 function require(probe: FeatureProbe): void {
+  if (probe.status === 'unknown')
+    throw new PermissionError(`cannot tell whether ${probe.feature} is supported: ${probe.reason ?? ''}`);
   if (!probe.supported) throw new NotSupportedError(probe.feature, probe.reason ?? 'not supported');
 }
 
@@ -398,7 +415,9 @@ export const features = Object.freeze({
     const value = resolveProgramType(type);
     const reason = helpersUnprobeable(value);
     const feature = `helper probes for ${programTypeName(value)} programs`;
-    return reason === undefined ? { feature, supported: true } : { feature, supported: false, reason };
+    return reason === undefined
+      ? { feature, supported: true, status: 'supported' }
+      : { feature, supported: false, status: 'unsupported', reason };
   },
 
   /**
@@ -427,6 +446,6 @@ export const features = Object.freeze({
   },
   /** Forgets every cached answer (after loading a kernel module, say). */
   clearCache(): void {
-    cache.clear();
+    clearFeatureTests();
   },
 });

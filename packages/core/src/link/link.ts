@@ -7,11 +7,13 @@ import {
   LinkDetachAttr,
   LinkType,
   LinkUpdateAttr,
+  PerfEventType,
 } from '@ebpf/uapi';
-import { InvalidArgumentError, translateSysError } from '../errors.ts';
+import { InvalidArgumentError, KernelRejectedError, translateSysError } from '../errors.ts';
 import type { RawInfo } from '../object-info.ts';
-import { fdFromId, linkInfo, objectIds } from '../object-info.ts';
+import { fdFromId, linkInfo, objectIds, progInfo, readObjectInfo } from '../object-info.ts';
 import { getPinned, kindOfFd, PinnableObject } from '../pin.ts';
+import { attachTypeName, programTypeName } from '../program/types.ts';
 import { listObjects } from '../system.ts';
 
 /** Anything that owns a program fd (a `BpfProgram`). */
@@ -31,6 +33,25 @@ export interface LinkDescription {
   readonly progId: number;
   /** Interface index, for XDP and tcx/netkit links. */
   readonly ifindex?: number;
+  /**
+   * The tracepoint of a raw_tracepoint link (`'sched_switch'`), or of a perf_event link on a
+   * tracepoint (`'sys_enter_openat'`).
+   */
+  readonly tracepoint?: string;
+  /** What a perf_event link is attached to: `'tracepoint'`, `'uprobe'`, `'uretprobe'`, `'kprobe'`, ... */
+  readonly perfEvent?: string;
+  /** The binary of a uprobe perf_event link. */
+  readonly path?: string;
+  /** The file offset of a uprobe perf_event link in `path`. */
+  readonly offset?: number;
+  /** The kernel function of a kprobe perf_event link. */
+  readonly function?: string;
+  /** The cgroup id of a cgroup link. */
+  readonly cgroupId?: bigint;
+  /** The network namespace inode of a netns link. */
+  readonly netnsIno?: number;
+  /** Attach type name of cgroup and netns links (`'cgroup_inet_ingress'`, `'flow_dissector'`). */
+  readonly attachType?: string;
   /** Every field the kernel returned, type-specific ones included (union members overlap). */
   readonly raw: RawInfo;
 }
@@ -150,10 +171,19 @@ export class Link extends PinnableObject {
   }
 
   /**
-   * Atomically replaces the attached program (`BPF_LINK_UPDATE`). With `expected`, the update
-   * only happens if that program is the one attached now (else a `BpfError` with code 'EPERM').
+   * Atomically replaces the attached program (`BPF_LINK_UPDATE`). The new program must have the
+   * attached one's type (`InvalidArgumentError` otherwise). With `expected`, the update only
+   * happens if that program is the one attached now (else a `BpfError` with code 'EPERM').
    */
   update(program: ProgramLike, expected?: ProgramLike): void {
+    const what = `updating the program of ${this.typeName} link`;
+    const attached = attachedProgramType(this.fd);
+    const offered = progInfo(program.fd).type;
+    if (attached !== undefined && attached !== offered) {
+      throw new InvalidArgumentError(
+        `${what}: the link runs a ${programTypeName(attached)} program; a ${programTypeName(offered)} program cannot replace it`,
+      );
+    }
     const attr = new AttrBuffer(LinkUpdateAttr);
     attr.u32('linkFd', this.fd);
     attr.u32('newProgFd', program.fd);
@@ -164,7 +194,13 @@ export class Link extends PinnableObject {
     try {
       sys.bpf(Cmd.LinkUpdate, attr.bytes, attr.pointers);
     } catch (error) {
-      throw translateSysError(error, `updating the program of ${this.typeName} link`);
+      if ((error as { code?: string }).code === 'EINVAL') {
+        throw new KernelRejectedError(
+          `${what}: the kernel refused the new program (EINVAL): it must match the attached program's type and expected attach type, and this link type must allow updates`,
+          { cause: error },
+        );
+      }
+      throw translateSysError(error, what);
     }
   }
 
@@ -183,6 +219,23 @@ export class Link extends PinnableObject {
   }
 }
 
+/** The type of the program a link runs, undefined when it cannot be read (defunct link, no privilege). */
+function attachedProgramType(linkFd: number): number | undefined {
+  const { progId } = linkInfo(linkFd);
+  if (progId === 0) return undefined;
+  let fd: number;
+  try {
+    fd = fdFromId('prog', progId);
+  } catch {
+    return undefined;
+  }
+  try {
+    return progInfo(fd).type;
+  } finally {
+    sys.close(fd);
+  }
+}
+
 function describeLink(fd: number): LinkDescription {
   const info = linkInfo(fd);
   const base = {
@@ -193,7 +246,65 @@ function describeLink(fd: number): LinkDescription {
     raw: info.raw,
   };
   const ifindex = ifindexOf(info.type, info.raw);
-  return Object.freeze(ifindex === undefined ? base : { ...base, ifindex });
+  return Object.freeze({ ...base, ...(ifindex === undefined ? {} : { ifindex }), ...hookOf(fd, info) });
+}
+
+/** Longest name read back (tracepoint, uprobe path, kprobe function); the kernel NUL-terminates it. */
+const NAME_MAX = 4096;
+
+/** Reads a name the kernel copies into a buffer the info call passes (`field` and its length). */
+function readName(fd: number, field: string, lengthField: string): string {
+  const name = new Uint8Array(NAME_MAX);
+  readObjectInfo(fd, 'link', { [field]: name, [lengthField]: NAME_MAX });
+  const end = name.indexOf(0);
+  return new TextDecoder().decode(name.subarray(0, end < 0 ? NAME_MAX : end));
+}
+
+/** The hook-specific fields of a raw_tracepoint, perf_event, cgroup or netns link. */
+function hookOf(fd: number, info: ReturnType<typeof linkInfo>): Partial<LinkDescription> {
+  const raw = info.raw;
+  switch (info.type) {
+    case LinkType.RawTracepoint:
+      return { tracepoint: readName(fd, 'rawTracepointTpName', 'rawTracepointTpNameLen') };
+    case LinkType.PerfEvent:
+      return perfEventHook(fd, Number(raw.perfEventType), raw);
+    case LinkType.Cgroup:
+      return {
+        cgroupId: BigInt(raw.cgroupCgroupId as bigint),
+        attachType: attachTypeName(Number(raw.cgroupAttachType)),
+      };
+    case LinkType.Netns:
+      return { netnsIno: Number(raw.netnsNetnsIno), attachType: attachTypeName(Number(raw.netnsAttachType)) };
+    default:
+      return {};
+  }
+}
+
+/** A perf_event link's event (`bpf_link_info.perf_event`, chosen by its `type`). */
+function perfEventHook(fd: number, type: number, raw: RawInfo): Partial<LinkDescription> {
+  const c = cNameOf(PerfEventType as never, type as never) as string | undefined;
+  const perfEvent = c?.startsWith('BPF_PERF_EVENT_')
+    ? c.slice('BPF_PERF_EVENT_'.length).toLowerCase()
+    : `unknown(${type})`;
+  switch (type) {
+    case PerfEventType.Tracepoint:
+      return {
+        perfEvent,
+        tracepoint: readName(fd, 'perfEventTracepointTpName', 'perfEventTracepointNameLen'),
+      };
+    case PerfEventType.Uprobe:
+    case PerfEventType.Uretprobe:
+      return {
+        perfEvent,
+        path: readName(fd, 'perfEventUprobeFileName', 'perfEventUprobeNameLen'),
+        offset: Number(raw.perfEventUprobeOffset),
+      };
+    case PerfEventType.Kprobe:
+    case PerfEventType.Kretprobe:
+      return { perfEvent, function: readName(fd, 'perfEventKprobeFuncName', 'perfEventKprobeNameLen') };
+    default:
+      return { perfEvent };
+  }
 }
 
 function ifindexOf(type: number, raw: RawInfo): number | undefined {

@@ -4,7 +4,14 @@
  * later calls go straight to the fallback.
  */
 import * as sys from '@ebpf/sys';
-import { BpfError, InvalidArgumentError, isUnsupported, NotSupportedError } from '../errors.ts';
+import {
+  BpfError,
+  InvalidArgumentError,
+  isUnsupported,
+  KeyNotFoundError,
+  NotSupportedError,
+} from '../errors.ts';
+import { featureTest, knownFeature } from '../internal/feature.ts';
 import { MapBatchCursor } from './batch-cursor.ts';
 import type { MapElements } from './elements.ts';
 import { elementError } from './errors.ts';
@@ -41,11 +48,11 @@ type BatchMap<K, V> = Pick<
   | 'deleteRaw'
 >;
 
-/** Per map type: the batch commands the kernel answered ENOTSUPP to. */
-const noBatch = new Map<number, Set<BatchCommand>>();
+/** The feature-test name under which a map type's missing batch command is remembered. */
+const batchFeature = (type: number, command: BatchCommand) => `map-batch:${type}:${command}`;
 
 function batchSupported(type: number, command: BatchCommand): boolean {
-  return !noBatch.get(type)?.has(command);
+  return knownFeature(batchFeature(type, command))?.status !== 'unsupported';
 }
 
 /** Whether `error` from a batch command means the type has none (remembered per map type). */
@@ -57,12 +64,10 @@ function batchMissing(
 ): boolean {
   const e = error as { code?: string };
   if (isUnsupported(error) || (e?.code === 'EINVAL' && el.info && !el.info.batch)) {
-    let set = noBatch.get(type);
-    if (!set) {
-      set = new Set();
-      noBatch.set(type, set);
-    }
-    set.add(command);
+    featureTest(batchFeature(type, command), () => ({
+      status: 'unsupported',
+      reason: `the kernel answered ${e?.code ?? 'ENOTSUPP'}`,
+    }));
     return true;
   }
   return false;
@@ -287,7 +292,10 @@ export function updateBatch<K, V>(
   return list.length;
 }
 
-/** `deleteBatch`: BPF_MAP_DELETE_BATCH per `batchSize` keys, or `delete()` each (missing keys skipped). */
+/**
+ * `deleteBatch`: BPF_MAP_DELETE_BATCH per `batchSize` keys, or `delete()` each. Stops at the first
+ * missing key with `KeyNotFoundError`, as the kernel does.
+ */
 export function deleteBatch<K, V>(
   map: BatchMap<K, V>,
   el: MapElements<K, V>,
@@ -312,6 +320,7 @@ export function deleteBatch<K, V>(
         for (let i = 0; i < n; i++) el.writeKey(list[deleted + i]!, buf, view, i * map.keySize);
         const r = batchOp('delete', fd, null, null, buf, null, n, 0);
         deleted += r.count;
+        if (r.count < n && r.done) throw missingKey(el, deleted);
         if (r.count < n) throw new BpfError(`batch delete of ${el.label} stopped after ${deleted} keys`);
       }
       return deleted;
@@ -322,7 +331,14 @@ export function deleteBatch<K, V>(
       }
     }
   }
-  let n = 0;
-  for (const k of list) if (map.delete(k)) n++;
-  return n;
+  for (const [i, k] of list.entries()) if (!map.delete(k)) throw missingKey(el, i);
+  return list.length;
+}
+
+/** `deleteBatch` found no element for `keys[index]`, having deleted the `index` keys before it. */
+function missingKey(el: MapElements<unknown, unknown>, index: number): KeyNotFoundError {
+  return new KeyNotFoundError(
+    `deleteBatch on ${el.label}: keys[${index}] is not in the map; the ${index} keys before it were deleted, the rest were not`,
+    { code: 'ENOENT' },
+  );
 }

@@ -13,11 +13,11 @@ import {
   PermissionError,
   translateSysError,
 } from '../errors.ts';
+import { features } from '../features/probes.ts';
 import { KernelObject } from '../kernel-object.ts';
 import type { MapTypeInfo } from './map-types.ts';
 import { createMapFd } from './ops.ts';
-import { smallestSize } from './size-rule.ts';
-import { type MapSpec, type NormalizedMapSpec, normalizeSpec, pageSize } from './spec.ts';
+import { type MapSpec, type NormalizedMapSpec, normalizeSpec } from './spec.ts';
 
 /** A new map fd from `spec`, and the checked spec it was created from. */
 export function createFromSpec(spec: MapSpec): { fd: number; spec: NormalizedMapSpec } {
@@ -75,35 +75,10 @@ function createError(error: unknown, spec: NormalizedMapSpec): Error {
   return translateSysError(error, what);
 }
 
-/** Per map type: whether the running kernel knows it (probed once, after an EINVAL). */
-const typeSupport = new Map<number, boolean>();
-
-/** Whether the kernel can create maps of this type at all, with the smallest valid spec (cached). */
+/**
+ * Whether the kernel can create maps of this type at all, by the feature probe (cached). Only an
+ * "unsupported" answer means no: a probe that cannot tell (no permission) leaves the spec to blame.
+ */
 function probeMapType(info: MapTypeInfo): boolean {
-  const cached = typeSupport.get(info.type);
-  if (cached !== undefined) return cached;
-  const maxEntries = info.maxEntries === 'zero' ? 0 : info.maxEntries === 'ring' ? pageSize() : 1;
-  let supported = true;
-  let innerFd = -1;
-  try {
-    if (info.needsInnerMap) {
-      innerFd = createMapFd(normalizeSpec({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 }), -1);
-    }
-    const spec = normalizeSpec({
-      type: info.type,
-      keySize: smallestSize(info.keySize),
-      valueSize: smallestSize(info.valueSize),
-      maxEntries,
-      ...(innerFd >= 0 ? { innerMap: { fd: innerFd } } : {}),
-    });
-    sys.close(createMapFd(spec, innerFd));
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    // Only "unknown type" answers mean no; anything else (needs BTF, permissions) says the type exists.
-    if (code === 'EINVAL' || isUnsupported(error)) supported = false;
-  } finally {
-    if (innerFd >= 0) sys.close(innerFd);
-  }
-  typeSupport.set(info.type, supported);
-  return supported;
+  return features.probeMapType(info.type).status !== 'unsupported';
 }

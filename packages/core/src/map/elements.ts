@@ -47,23 +47,51 @@ export function chooseCodecs<K, V>(
   const info = findMapType(shape.type);
   const perCpuValues = info?.perCpu ?? false;
   const cpus = perCpuValues ? possibleCpus() : 1;
-  let keyCodec: Codec<unknown>;
-  if (key !== undefined) keyCodec = resolveCodec(key as Codec<unknown>);
-  else if (info?.name === 'lpm_trie') keyCodec = lpmKey(shape.keySize - 4) as Codec<unknown>;
-  else if (info?.name === 'bloom_filter') keyCodec = bytes(shape.valueSize) as Codec<unknown>;
-  else keyCodec = bytes(shape.keySize) as Codec<unknown>;
-  let element: Codec<unknown>;
-  if (value !== undefined) element = resolveCodec(value as Codec<unknown>);
-  else if (info?.fdValues && shape.valueSize === 4) element = fdValue as Codec<unknown>;
-  else element = bytes(shape.valueSize) as Codec<unknown>;
+  // A bloom filter's "keys" are its values (its key size is 0).
+  const keySize = info?.name === 'bloom_filter' ? shape.valueSize : shape.keySize;
+  const keyCodec = key !== undefined ? sized(key, keySize, 'key', shape) : defaultKey(info, shape, keySize);
+  const element =
+    value !== undefined ? sized(value, shape.valueSize, 'value', shape) : defaultValue(info, shape);
   return {
     keyCodec: keyCodec as Codec<K>,
     valueCodec: (perCpuValues ? perCpu(element, cpus) : element) as Codec<V>,
-    keyRaw: key === undefined && keyCodec.name.startsWith('bytes('),
-    valueRaw: value === undefined && !perCpuValues && element.name.startsWith('bytes('),
+    keyRaw: key === undefined && info?.name !== 'lpm_trie',
+    valueRaw: value === undefined && !perCpuValues && element !== fdValue,
     perCpu: perCpuValues,
     valueBufferSize: perCpuValues ? perCpuStride(shape.valueSize) * cpus : shape.valueSize,
   };
+}
+
+/** 'hash map "name"', for messages. */
+function mapLabel(shape: MapShape): string {
+  return `${mapTypeLabel(shape.type)} map${shape.name ? ` "${shape.name}"` : ''}`;
+}
+
+/**
+ * `like` resolved, refused unless it is `size` bytes: a short codec would leave bytes of an
+ * earlier call in every element it writes, a long one read past the kernel's value.
+ */
+function sized(like: CodecLike, size: number, what: 'key' | 'value', shape: MapShape): Codec<unknown> {
+  const codec = resolveCodec(like as Codec<unknown>);
+  if (codec.size !== size) {
+    const per = what === 'value' && findMapType(shape.type)?.perCpu ? ' (of one CPU)' : '';
+    throw new InvalidArgumentError(
+      `${mapLabel(shape)}: ${what} codec ${codec.name} is ${codec.size} bytes, but the map's ${what} size${per} is ${size}: pass a ${size}-byte codec`,
+    );
+  }
+  return codec;
+}
+
+/** The key codec of a map opened without one: LPM trie keys are `{ prefixLen, data }`, others bytes. */
+function defaultKey(info: MapTypeInfo | undefined, shape: MapShape, keySize: number): Codec<unknown> {
+  if (info?.name === 'lpm_trie') return lpmKey(shape.keySize - 4) as Codec<unknown>;
+  return bytes(keySize) as Codec<unknown>;
+}
+
+/** The value codec (of one CPU) of a map opened without one: fd maps hold numbers, others bytes. */
+function defaultValue(info: MapTypeInfo | undefined, shape: MapShape): Codec<unknown> {
+  if (info?.fdValues && shape.valueSize === 4) return fdValue as Codec<unknown>;
+  return bytes(shape.valueSize) as Codec<unknown>;
 }
 
 /**
@@ -131,7 +159,7 @@ export class MapElements<K, V> implements ElementCodecs<K, V> {
 
   constructor(shape: MapShape, codecs: ElementCodecs<K, V>) {
     this.info = findMapType(shape.type);
-    this.label = `${mapTypeLabel(shape.type)} map${shape.name ? ` "${shape.name}"` : ''}`;
+    this.label = mapLabel(shape);
     this.keyCodec = codecs.keyCodec;
     this.valueCodec = codecs.valueCodec;
     this.keyRaw = codecs.keyRaw;

@@ -6,10 +6,11 @@ import { AttrBuffer, BtfLoadAttr, Cmd, MapFlags } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ipv4, lpmKey, struct } from '../codec/index.ts';
 import {
-  BpfError,
+  type BpfError,
   ClosedError,
   InvalidArgumentError,
   KernelRejectedError,
+  KeyNotFoundError,
   NotFoundError,
   NotSupportedError,
   PermissionError,
@@ -341,6 +342,28 @@ requireKernel('BpfMap (kernel)', () => {
       expect(map.count()).toBe(0);
     });
 
+    it('deleteBatch stops at a missing key with KeyNotFoundError naming it (batch and LPM fallback)', () => {
+      using map = BpfMap.create({ type: 'hash', key: 'u32', value: 'u32', maxEntries: 8 });
+      map.setBatch([
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ]);
+      expect(() => map.deleteBatch([1, 2, 99, 3])).toThrow(
+        expect.objectContaining({
+          code: 'ENOENT',
+          message: expect.stringMatching(/keys\[2\] is not in the map; the 2 keys before it were deleted/),
+        }),
+      );
+      expect(map.count()).toBe(1);
+      expect(() => map.deleteBatch([99])).toThrow(KeyNotFoundError);
+      using trie = BpfMap.create({ type: 'lpm_trie', key: lpmKey(ipv4), value: 'u32', maxEntries: 4 });
+      trie.set({ prefixLen: 8, data: '10.0.0.0' }, 1);
+      expect(() => trie.deleteBatch([{ prefixLen: 16, data: '10.1.0.0' }])).toThrow(
+        /keys\[0\] is not in the map/,
+      );
+    });
+
     it('lookupBatchInto reads raw entries into caller buffers', () => {
       using map = BpfMap.create({ type: 'hash', key: 'u32', value: 'u64n', maxEntries: 4096 });
       map.setBatch(Array.from({ length: 4096 }, (_, i) => [i, i] as [number, number]));
@@ -509,6 +532,8 @@ requireKernel('BpfMap (kernel)', () => {
       expect(() => map.set(0, 6)).toThrow(PermissionError);
       expect(() => map.set(0, 6)).toThrow(/frozen/);
       expect(map.get(0)).toBe(5);
+      expect(() => map.freeze()).toThrow(/it is already frozen/);
+      expect(() => map.freeze()).toThrow(KernelRejectedError);
     });
 
     it('pin, fromPin, unpin', () => {
@@ -567,6 +592,26 @@ requireKernel('BpfMap (kernel)', () => {
       expect(() => BpfMap.fromFd(0)).toThrow(/not a BPF map/);
     });
 
+    it('opening refuses codecs of another size than the kernel map (no fd left open)', () => {
+      using map = BpfMap.create({ type: 'hash', key: 'u32', value: 'u64', maxEntries: 4 });
+      using cpuMap = BpfMap.create({ type: 'percpu_array', key: 'u32', value: 'u32', maxEntries: 1 });
+      const before = openFdCount();
+      expect(() => BpfMap.fromFd(map.fd, { key: 'u32', value: 'u32' })).toThrow(
+        /value codec u32 is 4 bytes, but the map's value size is 8/,
+      );
+      expect(() => BpfMap.fromId(map.id, { key: 'u32', value: struct({ a: 'u64', b: 'u64' }) })).toThrow(
+        InvalidArgumentError,
+      );
+      expect(() => BpfMap.fromFd(map.fd, { key: 'u16' })).toThrow(
+        /key codec u16 is 2 bytes, but the map's key size is 4/,
+      );
+      expect(() => BpfMap.fromFd(cpuMap.fd, { value: 'u64' })).toThrow(/value size \(of one CPU\) is 4/);
+      expect(() => BpfMap.fromFd(cpuMap.fd, { value: 'u16' })).toThrow(InvalidArgumentError);
+      expect(openFdCount()).toBe(before);
+      using right = BpfMap.fromFd<number, number[]>(cpuMap.fd, { key: 'u32', value: 'u32' });
+      expect(right.get(0)).toHaveLength(possibleCpus());
+    });
+
     it('clone of a per-CPU map keeps its codec', () => {
       using map = BpfMap.create({ type: 'percpu_array', key: 'u32', value: 'u32', maxEntries: 1 });
       using copy = map.clone();
@@ -582,6 +627,21 @@ requireKernel('BpfMap (kernel)', () => {
   });
 
   describe('mmapable arrays', () => {
+    it('freeze() of a map mapped writable says to close the mapping first', () => {
+      using map = BpfMap.create({
+        type: 'array',
+        key: 'u32',
+        value: 'u32',
+        maxEntries: 4,
+        flags: F_MMAPABLE,
+      });
+      const mem = map.memory();
+      expect(() => map.freeze()).toThrow(/cannot be frozen while it is mapped writable/);
+      mem.close();
+      map.freeze();
+      expect(() => map.freeze()).toThrow(/already frozen/);
+    });
+
     it('memory() views and syscalls see the same data', () => {
       using map = BpfMap.create({
         type: 'array',
@@ -654,6 +714,9 @@ requireKernel('BpfMap (kernel)', () => {
       expect(outer.get(5)).toBe(inner.id);
       using wrong = BpfMap.create({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 });
       expect(() => outer.set(6, wrong)).toThrow(KernelRejectedError);
+      expect(() => outer.set(6, wrong)).toThrow(
+        /must match the outer map's inner map template: same type, key size/,
+      );
     });
   });
 
@@ -667,11 +730,27 @@ requireKernel('BpfMap (kernel)', () => {
       expect([...progs]).toEqual([[2, prog.info().id]]);
       expect(progs.delete(2)).toBe(true);
       expect(progs.delete(2)).toBe(false);
-      expect(() => progs.set(0, 12345)).toThrow(BpfError);
+      expect(() => progs.set(0, 12345)).toThrow(
+        /holds programs, but the value \(fd 12345\) is not a BPF object/,
+      );
+      progs.set(0, prog);
+      using other = BpfProgram.load({
+        type: 'socket_filter',
+        license: 'GPL',
+        instructions: [mov64(R0, 0), exit()],
+      });
+      expect(() => progs.set(1, other)).toThrow(KernelRejectedError);
+      expect(() => progs.set(1, other)).toThrow(/refused the program .*programs of one type/);
 
       using inner = BpfMap.create({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 });
       using maps = BpfMap.create({ type: 'hash_of_maps', key: 'u32', maxEntries: 4, innerMap: inner });
       maps.set(1, inner).set(2, inner);
+      expect(() => progs.set(1, inner)).toThrow(InvalidArgumentError);
+      expect(() => progs.set(1, inner)).toThrow(/holds programs, but the value \(fd \d+\) is a BPF map/);
+      expect(() => maps.set(3, prog)).toThrow(/holds maps, but the value \(fd \d+\) is a BPF program/);
+      expect(() => maps.update(new Uint8Array(4), new Uint8Array(new Uint32Array([prog.fd]).buffer))).toThrow(
+        InvalidArgumentError,
+      );
       expect(maps.getBatch().sort()).toEqual([
         [1, inner.id],
         [2, inner.id],

@@ -7,7 +7,7 @@
 import * as sys from '@ebpf/sys';
 import { MapFlags, UpdateFlags } from '@ebpf/uapi';
 import type { Codec } from '../codec/codec.ts';
-import { InvalidArgumentError, translateSysError } from '../errors.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import { fdFromId, type MapInfo, mapInfo, objectIds } from '../object-info.ts';
 import { getPinned, PinnableObject } from '../pin.ts';
 import {
@@ -28,7 +28,7 @@ import {
   MapElements,
   type MapShape,
 } from './elements.ts';
-import { elementError } from './errors.ts';
+import { elementError, fdValueError, freezeError } from './errors.ts';
 import { requireKeys, requireKind } from './guards.ts';
 import { clearMap, walkEntries, walkKeys } from './iterate.ts';
 import type { OpenedKey, OpenedValue, SetValue, SpecKey, SpecValue } from './key-value-types.ts';
@@ -269,7 +269,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
           { cause: error, code: 'EINVAL' },
         );
       }
-      throw elementError(error, `updating ${el.label}`, this.maxEntries);
+      throw this.#updateError(error, s);
     }
     return this;
   }
@@ -287,8 +287,17 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
     try {
       s.call(UPDATE, flags, 0);
     } catch (error) {
-      throw elementError(error, `updating ${el.label}`, this.maxEntries);
+      throw this.#updateError(error, s);
     }
+  }
+
+  /** Words a failed update from what the slots held (for fd maps, the fd stored). */
+  #updateError(error: unknown, s: ElementSlots): Error {
+    const el = this.#el;
+    const what = `updating ${el.label}`;
+    if (el.info?.fdValues)
+      return fdValueError(error, what, el.info.fdValues, s.valueView.getUint32(0, true), this.maxEntries);
+    return elementError(error, what, this.maxEntries);
   }
 
   /** Removes `key`; false when it was not there. Plain arrays cannot delete (their elements always exist). */
@@ -533,8 +542,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
 
   /**
    * Deletes many keys with BPF_MAP_DELETE_BATCH, or one by one for map types without it. Returns
-   * the number deleted. With the batch command, a missing key stops the batch with `NotFoundError`;
-   * one by one, missing keys are skipped.
+   * the number deleted. A missing key stops it with `KeyNotFoundError` (code ENOENT), which names
+   * the key's index: the keys before it were deleted.
    */
   deleteBatch(keys: Iterable<K>, options?: { readonly batchSize?: number }): number {
     return deleteBatch(this, this.#el, keys, options);
@@ -550,7 +559,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
       freezeMap(fd);
       this.#frozen = true;
     } catch (error) {
-      throw translateSysError(error, `freezing ${this.#el.label}`);
+      throw freezeError(error, this.#el.label, fd);
     }
   }
 

@@ -418,12 +418,57 @@ requireKernel('RingBuffer (kernel)', () => {
       const before = openFdCount();
       const events = BpfMap.create({ type: 'ringbuf', maxEntries: 8192 });
       const reader = new RingBuffer(events);
-      events.close();
       expect(reader.available).toBe(0);
       reader.close();
       reader.close();
+      events.close();
       expect(openFdCount()).toBe(before);
       expect(() => reader.available).toThrow(ClosedError);
+    });
+
+    it('closes with its map, and a reader made of a closed map is closed', () => {
+      const before = openFdCount();
+      const events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      const reader = new RingBuffer(events);
+      events.close();
+      expect(reader.closed).toBe(true);
+      expect(() => reader.next()).toThrow(ClosedError);
+      expect(openFdCount()).toBe(before);
+    });
+  });
+
+  describe('waiting', () => {
+    it('settles every concurrent wait() when records come', async () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using prog = producer(events, 1, 16);
+      using reader = new RingBuffer(events);
+      const settled: number[] = [];
+      const waits = [0, 1, 2].map((i) => reader.wait().then(() => settled.push(i)));
+      setTimeout(() => prog.run({ data: packet, repeat: 1 }), 20);
+      await Promise.all(waits);
+      expect(settled.sort()).toEqual([0, 1, 2]);
+      expect(reader.next()?.length).toBe(16);
+    });
+
+    it('closing the reader resolves every pending wait()', async () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      const reader = new RingBuffer(events);
+      const waits = [reader.wait(), reader.wait()];
+      setTimeout(() => reader.close(), 20);
+      await Promise.all(waits);
+      expect(() => reader.wait()).toThrow(ClosedError);
+    });
+
+    it('for await ends when the map it reads is closed', async () => {
+      const events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using prog = producer(events, 2, 16);
+      const reader = new RingBuffer(events);
+      prog.run({ data: packet, repeat: 1 });
+      setTimeout(() => events.close(), 50);
+      let count = 0;
+      for await (const _ of reader) count++;
+      expect(count).toBe(2);
+      expect(reader.closed).toBe(true);
     });
   });
 });

@@ -2,7 +2,7 @@ import * as sys from '@ebpf/sys';
 import { RingbufHeader } from '@ebpf/uapi';
 import { hostLittleEndian } from '../codec/codec.ts';
 import { BpfError, ClosedError, InvalidArgumentError, translateSysError } from '../errors.ts';
-import { KernelObject } from '../kernel-object.ts';
+import { KernelObject, onClose } from '../kernel-object.ts';
 import { pageSize } from './spec.ts';
 
 const { BusyBit: BUSY, DiscardBit: DISCARD, HdrSz: HEADER } = RingbufHeader;
@@ -356,7 +356,9 @@ class Record implements RingRecord {
  * for await (const bytes of reader) handle(bytes);        // waits on the event loop for more
  * ```
  *
- * The reader holds its own fd (a duplicate), so it lives independently of the map object.
+ * The reader holds its own fd (a duplicate) and closes with the `BpfMap` it was made from:
+ * closing either one resolves pending `wait()` calls and ends `for await` loops; later calls
+ * throw `ClosedError`.
  */
 export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array> {
   /** Size of the data area in bytes (the map's maxEntries). */
@@ -373,8 +375,10 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
   /** A `consume` callback is running (no re-entry: it would hand out the same records again). */
   #consuming = false;
   #watcher: sys.FdWatcher | undefined;
-  #wake: (() => void) | undefined;
-  #fail: ((error: Error) => void) | undefined;
+  /** Every pending `wait()`: all of them settle together, when records come or the reader closes. */
+  #waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Stops following the map's close (see the constructor). */
+  #unfollow: (() => void) | undefined;
 
   constructor(map: RingBufferMap) {
     if (map.typeName !== 'ringbuf') {
@@ -405,6 +409,9 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
     this.#headers = new U32(this.#producer, page, (2 * this.size) / 4);
     this.#record = new Record(this.#producer, page, 2 * this.size);
     this.#cons = toNumber(this.#consPos[0]);
+    // Weakly: a reader dropped without close() is still collected while its map lives.
+    const self = new WeakRef(this);
+    if (map instanceof KernelObject) this.#unfollow = onClose(map, () => self.deref()?.close());
   }
 
   #check(): void {
@@ -498,29 +505,39 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
     }
   }
 
-  /** Resolves when the kernel says records are waiting (at once if some are). */
+  /**
+   * Resolves when the kernel says records are waiting (at once if some are), or when the reader
+   * (or the map it reads) is closed meanwhile. Any number of calls may wait at once; all settle.
+   */
   wait(): Promise<void> {
     this.#check();
     if (this.#producerPos() > this.#cons) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#watcher ??= new sys.FdWatcher(this.fd, (error) => {
         this.#watcher?.stop();
-        const wake = this.#wake;
-        const fail = this.#fail;
-        this.#wake = undefined;
-        this.#fail = undefined;
-        if (error) fail?.(translateSysError(error, 'waiting on the ring buffer'));
-        else wake?.();
+        if (error) this.#settle(translateSysError(error, 'waiting on the ring buffer'));
+        else this.#settle(undefined);
       });
-      this.#wake = resolve;
-      this.#fail = reject;
+      this.#waiters.push({ resolve, reject });
       this.#watcher.start();
     });
   }
 
+  /** Settles every pending `wait()`: rejects them with `error`, or resolves them. */
+  #settle(error: Error | undefined): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) {
+      if (error) waiter.reject(error);
+      else waiter.resolve();
+    }
+  }
+
   /**
    * Records as they come, each a `Uint8Array` copy you own, waiting on the event loop (no thread,
-   * no busy loop) when there are none. Ends when the reader is closed.
+   * no busy loop) when there are none. Ends, without an error, when the reader or the map it
+   * was made from is closed (calls of `next()`, `wait()` and `consume()` after that throw
+   * `ClosedError`).
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
     while (!this.closed) {
@@ -541,15 +558,14 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
     if (this.closed) return;
     this.#watcher?.close();
     this.#watcher = undefined;
-    const wake = this.#wake;
-    this.#wake = undefined;
-    this.#fail = undefined;
+    this.#unfollow?.();
+    this.#unfollow = undefined;
     if (this.#record) release(this.#record, true);
     if (this.#consumer) sys.munmap(this.#consumer);
     if (this.#producer) sys.munmap(this.#producer);
     this.#consumer = undefined;
     this.#producer = undefined;
     super.close();
-    wake?.();
+    this.#settle(undefined);
   }
 }

@@ -28,10 +28,3 @@ export function satisfies(rule: SizeRule, size: number): boolean {
     (!rule.multipleOf || size % rule.multipleOf === 0)
   );
 }
-
-/** The smallest size `rule` allows (the first of a `oneOf`). */
-export function smallestSize(rule: SizeRule): number {
-  if ('exactly' in rule) return rule.exactly;
-  if ('oneOf' in rule) return rule.oneOf[0]!;
-  return Math.max(rule.min, rule.multipleOf ?? 0);
-}

@@ -69,3 +69,20 @@ describe('encodeInstructions', () => {
     expect(() => encodeInstructions({} as never, {})).toThrow(InvalidArgumentError);
   });
 });
+
+describe('encodeInstructions refuses what is not a program', () => {
+  it('says an ELF object is not raw instructions', () => {
+    const elf = Uint8Array.of(0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0);
+    expect(() => encodeInstructions(elf, {})).toThrow(
+      /instructions: this is an ELF object file, not raw instructions: load it with Collection.load/,
+    );
+  });
+
+  it('says a map option must be a map, naming what it got', () => {
+    const program = [ldMapFd(R1, 'counts'), mov64(R0, 0), exit()];
+    expect(() => encodeInstructions(program, { counts: 5 as never })).toThrow(
+      /maps\.counts must be a BpfMap \(an object with an fd\), got number 5/,
+    );
+    expect(() => encodeInstructions(program, {})).toThrow(/instructions\[0\] refers to map 'counts'/);
+  });
+});

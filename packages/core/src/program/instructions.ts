@@ -1,11 +1,13 @@
 import {
   AsmError,
   decode,
+  elfObjectReason,
   encodedLength,
   encodeInto,
   type HasInstructions,
   type Instruction,
   type Item,
+  isElfObject,
   isLabel,
   link,
   resolveMaps,
@@ -32,6 +34,7 @@ export function encodeInstructions(
   maps: Readonly<Record<string, MapLike>>,
 ): Uint8Array {
   if (instructions instanceof Uint8Array) {
+    if (isElfObject(instructions)) throw new InvalidArgumentError(`instructions: ${elfObjectReason}`);
     if (instructions.length === 0 || instructions.length % 8 !== 0) {
       throw new InvalidArgumentError(
         `instructions: bytecode must be a non-empty multiple of 8 bytes, got ${instructions.length} bytes`,
@@ -97,7 +100,12 @@ function mapFds(
     const name = instructions[i]?.map;
     if (name === undefined) continue;
     const map = Object.hasOwn(maps, name) ? maps[name] : undefined;
-    if (map === undefined || typeof map !== 'object' || map === null) {
+    if (map !== undefined && (typeof map !== 'object' || map === null || !Number.isInteger(map.fd))) {
+      throw new InvalidArgumentError(
+        `maps.${name} must be a BpfMap (an object with an fd), got ${map === null ? 'null' : typeof map === 'object' ? 'an object without an fd' : `${typeof map} ${String(map)}`}`,
+      );
+    }
+    if (map === undefined) {
       const known = Object.keys(maps);
       throw new InvalidArgumentError(
         `instructions[${i}] refers to map '${name}', which is not in maps (${known.length ? known.join(', ') : 'none given'})`,

@@ -1,8 +1,9 @@
 import { Session } from 'node:inspector';
-import { add64, exit, mov64, R0, R2 } from '@ebpf/asm';
+import { add64, exit, ldMapFd, mov64, R0, R1, R2 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
 import { XdpAction } from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../errors.ts';
 import { readObjectInfo } from '../object-info.ts';
 import { BpfProgram } from './program.ts';
 import { VerifierError } from './verifier-error.ts';
@@ -88,5 +89,21 @@ requireKernel('loadProgram under signals', () => {
       await post('Profiler.stop');
       session.disconnect();
     }
+  });
+});
+
+requireKernel('BpfProgram.load refuses what is not a program before the kernel', () => {
+  it('names an unresolved map reference and its instruction, a map option that is no map, an ELF file', () => {
+    const base = { type: 'xdp', license: 'GPL' } as const;
+    const program = [ldMapFd(R1, 'counts'), mov64(R0, 0), exit()];
+    expect(() => BpfProgram.load({ ...base, instructions: program })).toThrow(
+      /instructions\[0\] refers to map 'counts', which is not in maps/,
+    );
+    expect(() => BpfProgram.load({ ...base, instructions: program, maps: { counts: 5 as never } })).toThrow(
+      /maps\.counts must be a BpfMap/,
+    );
+    const elf = Uint8Array.of(0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    expect(() => BpfProgram.load({ ...base, instructions: elf })).toThrow(InvalidArgumentError);
+    expect(() => BpfProgram.load({ ...base, instructions: elf })).toThrow(/ELF object file/);
   });
 });

@@ -1,6 +1,7 @@
 import * as sys from '@ebpf/sys';
 import { AttrBuffer, Cmd, ProgLoadAttr } from '@ebpf/uapi';
 import { BpfError, InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
+import { featureTest } from '../internal/feature.ts';
 import { lockdownMode } from '../system.ts';
 import { programTypeName } from './types.ts';
 import { VerifierError } from './verifier-error.ts';
@@ -217,15 +218,13 @@ function loadError(
 }
 
 /** Whether the kernel knows a program type: asked once per type, with a minimal program. */
-const knownTypes = new Map<number, boolean>();
 function knownToKernel(type: number): boolean {
-  let known = knownTypes.get(type);
-  if (known === undefined) {
+  const answer = featureTest(`prog-known:${type}`, () => {
     const outcome = probeLoad(type, minimalProgram);
-    known = outcome.ok || outcome.code !== 'EINVAL' || outcome.log.trim() !== '';
-    knownTypes.set(type, known);
-  }
-  return known;
+    const known = outcome.ok || outcome.code !== 'EINVAL' || outcome.log.trim() !== '';
+    return known ? { status: 'supported' } : { status: 'unsupported', reason: 'EINVAL without a log' };
+  });
+  return answer.status === 'supported';
 }
 
 /** `r0 = 0; exit` */

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { add64, call, exit, ldxw, mov64, programTag, R0, R1, R2 } from '@ebpf/asm';
+import { add64, call, exit, ldxdw, ldxw, mov64, programTag, R0, R1, R2, stxw } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
-import { ProgType, XdpAction } from '@ebpf/uapi';
+import { ProgLoadFlags, ProgType, XdpAction } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ClosedError,
@@ -272,6 +272,53 @@ requireKernel('BpfProgram', () => {
       const last = availableParallelism() - 1;
       expect(prog.run({ cpu: last }).retval).toBe(last);
       expect(prog.run({ cpu: 0 }).retval).toBe(0);
+    });
+
+    it('runs a raw tracepoint on a context, which the kernel does not copy back', () => {
+      // The program returns the first u64 of its arguments.
+      using prog = BpfProgram.load({
+        type: 'raw_tracepoint',
+        instructions: [ldxdw(R0, R1, 0), exit()],
+        license: 'GPL',
+      });
+      const args = new Uint8Array(16);
+      args[0] = 42;
+      const result = prog.run({ context: args, repeat: 1 });
+      expect(result.retval).toBe(42);
+      expect(result.context).toBeUndefined();
+      const runner = prog.testRunner({ contextSize: 16 });
+      runner.context.set(args);
+      expect(runner.run()).toBe(42);
+      expect(() => prog.run({ context: args, repeat: 5 })).toThrow(
+        /runs raw_tracepoint programs once per test run/,
+      );
+    });
+
+    it('returns the context a syscall program wrote, which the kernel puts back in the input', () => {
+      using prog = BpfProgram.load({
+        type: 'syscall',
+        instructions: [ldxw(R2, R1, 0), add64(R2, 1), stxw(R1, 4, R2), mov64(R0, 7), exit()],
+        license: 'GPL',
+        flags: ProgLoadFlags.Sleepable,
+      });
+      const context = new Uint8Array(8);
+      context[0] = 9;
+      const result = prog.run({ context });
+      expect(result.retval).toBe(7);
+      expect([...(result.context ?? [])]).toEqual([9, 0, 0, 0, 10, 0, 0, 0]);
+      expect(context[4]).toBe(0); // the caller's buffer is not the kernel's
+      const runner = prog.testRunner({ contextSize: 8 });
+      runner.context.set([1, 0, 0, 0]);
+      expect(runner.run()).toBe(7);
+      expect([...runner.contextOut.subarray(0, runner.contextOutLength)]).toEqual([1, 0, 0, 0, 2, 0, 0, 0]);
+    });
+
+    it('says which types can choose a CPU', () => {
+      using prog = BpfProgram.load({ type: 'xdp', instructions: pass, license: 'GPL' });
+      expect(() => prog.run({ data: packet, cpu: 0 })).toThrow(
+        /only raw_tracepoint test runs can choose a CPU/,
+      );
+      expect(() => prog.testRunner({ dataSize: 14, cpu: 0 })).toThrow(InvalidArgumentError);
     });
 
     it('asks for a packet when a packet program runs without one', () => {

@@ -11,6 +11,7 @@ import { decodeXlated, encodeInstructions, type MapLike, type ProgramInstruction
 import { kernelFunctionId } from './kernel-btf.ts';
 import { type LogLevel, loadProgram } from './load.ts';
 import {
+  checkRunOptions,
   checkU32,
   runFlags,
   TestRunner,
@@ -363,8 +364,7 @@ export class BpfProgram extends PinnableObject {
     const fd = this.fd;
     const { data, context, dataOut, cpu = 0 } = options;
     const flags = runFlags(options.flags, options.cpu);
-    // 0 means once to the kernel, and is the only value types without repeats (raw_tp) accept.
-    const repeat = options.repeat ?? 0;
+    const { shape, repeat } = checkRunOptions(this, options);
     if (data !== undefined && !(data instanceof Uint8Array))
       throw new InvalidArgumentError('data must be a Uint8Array');
     if (dataOut !== undefined && !(dataOut instanceof Uint8Array)) {
@@ -373,13 +373,11 @@ export class BpfProgram extends PinnableObject {
     if (context !== undefined && !(context instanceof Uint8Array)) {
       throw new InvalidArgumentError('context must be a Uint8Array');
     }
-    checkU32('repeat', repeat);
-    checkU32('cpu', cpu);
     const dataLength = data === undefined ? 0 : data.length;
     const contextLength = context === undefined ? 0 : context.length;
     // Room for the output: the caller's buffer, or the input plus what the program may add.
     let outRoom = dataOut !== undefined ? dataOut.length : dataLength > 0 ? dataLength + outputSlack : 0;
-    let contextRoom = contextLength;
+    let contextRoom = shape.contextOut ? contextLength : 0;
 
     for (;;) {
       const t = this.#testRunner(fd, dataLength, outRoom, contextLength, contextRoom);
@@ -410,7 +408,12 @@ export class BpfProgram extends PinnableObject {
       return {
         retval,
         data: outRoom === 0 ? empty : copyOut(t.dataOut, outLength, dataOut),
-        context: contextRoom === 0 ? undefined : copyOut(t.ctxOut, contextOutLength, undefined),
+        context:
+          shape.contextInPlace && context !== undefined
+            ? copyOut(t.ctxIn, contextLength, undefined)
+            : contextRoom === 0
+              ? undefined
+              : copyOut(t.ctxOut, contextOutLength, undefined),
         duration: h[S.Duration] as number,
       };
     }

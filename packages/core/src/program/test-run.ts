@@ -71,10 +71,12 @@ export class TestRunner {
   readonly #what: string;
   readonly #runner: sys.TestRunner;
   readonly #header: Uint32Array;
+  /** Whether the kernel writes the context back into `context` (syscall programs). */
+  readonly #inPlace: boolean;
 
   /** @internal Use `prog.testRunner()`. */
   constructor(program: RunTarget, what: string, options: TestRunnerOptions) {
-    const { dataSize = 0, dataOutSize = 0, contextSize = 0, repeat = 0, cpu = 0 } = options;
+    const { dataSize = 0, dataOutSize = 0, contextSize = 0, cpu = 0 } = options;
     for (const [name, value] of [
       ['dataSize', dataSize],
       ['dataOutSize', dataOutSize],
@@ -85,23 +87,25 @@ export class TestRunner {
       }
     }
     const flags = runFlags(options.flags, options.cpu);
-    checkU32('repeat', repeat);
-    checkU32('cpu', cpu);
+    const { shape, repeat } = checkRunOptions(program, options);
+    const contextOutSize = shape.contextOut ? contextSize : 0;
+    this.#inPlace = shape.contextInPlace;
     this.#program = program;
     this.#what = what;
     this.#runner = sys.testRunner(program.fd, {
       dataIn: dataSize,
       dataOut: dataOutSize,
       ctxIn: contextSize,
-      ctxOut: contextSize,
+      ctxOut: contextOutSize,
     });
     const h = this.#runner.header;
-    writeRunInputs(h, dataSize, dataOutSize, contextSize, contextSize, repeat, flags, cpu);
+    writeRunInputs(h, dataSize, dataOutSize, contextSize, contextOutSize, repeat, flags, cpu);
     this.#header = h;
     this.data = this.#runner.dataIn;
     this.dataOut = this.#runner.dataOut;
     this.context = this.#runner.ctxIn;
-    this.contextOut = this.#runner.ctxOut;
+    // A syscall program's context comes back where it went in.
+    this.contextOut = shape.contextInPlace ? this.#runner.ctxIn : this.#runner.ctxOut;
   }
 
   /** Bytes of `data` the kernel reads (default: all of it); set it for shorter packets. */
@@ -125,6 +129,7 @@ export class TestRunner {
 
   /** Bytes of output context the last run produced. */
   get contextOutLength(): number {
+    if (this.#inPlace) return this.#header[S.CtxSizeIn] as number;
     return Math.min(this.#header[S.CtxSizeOut] as number, this.contextOut.length);
   }
 
@@ -176,6 +181,55 @@ export function writeRunInputs(
   h[S.Flags] = flags;
   h[S.Cpu] = cpu;
   h[S.BatchSize] = 0;
+}
+
+/**
+ * What the kernel's test run of a program type takes. Most types copy an output context back
+ * and repeat on request; raw tracepoints and syscall programs refuse an output context, a
+ * repeat count and a duration (bpf_prog_test_run_raw_tp, bpf_prog_test_run_syscall), and a
+ * syscall program's context comes back in the input buffer. Only raw tracepoints choose a CPU.
+ */
+export interface RunShape {
+  /** Whether the kernel takes room for an output context (ctx_out). */
+  readonly contextOut: boolean;
+  /** Whether the kernel takes a repeat count. */
+  readonly repeat: boolean;
+  /** Whether the kernel writes the context back into the input (syscall programs). */
+  readonly contextInPlace: boolean;
+  /** Whether `cpu` (BPF_F_TEST_RUN_ON_CPU) is allowed. */
+  readonly cpu: boolean;
+}
+
+const usualShape: RunShape = { contextOut: true, repeat: true, contextInPlace: false, cpu: false };
+const shapes = new Map<number, RunShape>([
+  [ProgType.RawTracepoint, { contextOut: false, repeat: false, contextInPlace: false, cpu: true }],
+  [ProgType.Syscall, { contextOut: false, repeat: false, contextInPlace: true, cpu: false }],
+]);
+
+/**
+ * Checks a run's repeat count and CPU against what `program`'s type can take (an
+ * `InvalidArgumentError` here rather than a bare EINVAL from the kernel). Returns the type's
+ * shape and the repeat count to send (0, "once", for types without repeats).
+ */
+export function checkRunOptions(
+  program: RunTarget,
+  options: { readonly repeat?: number | undefined; readonly cpu?: number | undefined },
+): { shape: RunShape; repeat: number } {
+  const shape = shapes.get(program.type) ?? usualShape;
+  const repeat = options.repeat ?? 0;
+  checkU32('repeat', repeat);
+  checkU32('cpu', options.cpu ?? 0);
+  if (!shape.repeat && repeat > 1) {
+    throw new InvalidArgumentError(
+      `repeat: the kernel runs ${program.typeName} programs once per test run, got repeat ${repeat}`,
+    );
+  }
+  if (options.cpu !== undefined && !shape.cpu) {
+    throw new InvalidArgumentError(
+      `cpu: only raw_tracepoint test runs can choose a CPU (BPF_F_TEST_RUN_ON_CPU); ${program.typeName} programs run on the calling one`,
+    );
+  }
+  return { shape, repeat: shape.repeat ? repeat : 0 };
 }
 
 /** `BPF_F_TEST_*` flags for a run: the caller's, plus `BPF_F_TEST_RUN_ON_CPU` when `cpu` is given. */

@@ -2131,6 +2131,154 @@ export const RingbufHeaderCNames: { readonly [K in keyof typeof RingbufHeader]: 
   HdrSz: 'BPF_RINGBUF_HDR_SZ',
 };
 
+/** BTF type kinds, bits 24-28 of `btf_type.info` (anonymous enum of linux/btf.h). */
+export const BtfKind = {
+  /** `BTF_KIND_UNKN` */
+  Unkn: 0,
+  /** `BTF_KIND_INT` */
+  Int: 1,
+  /** `BTF_KIND_PTR` */
+  Ptr: 2,
+  /** `BTF_KIND_ARRAY` */
+  Array: 3,
+  /** `BTF_KIND_STRUCT` */
+  Struct: 4,
+  /** `BTF_KIND_UNION` */
+  Union: 5,
+  /** `BTF_KIND_ENUM` */
+  Enum: 6,
+  /** `BTF_KIND_FWD` */
+  Fwd: 7,
+  /** `BTF_KIND_TYPEDEF` */
+  Typedef: 8,
+  /** `BTF_KIND_VOLATILE` */
+  Volatile: 9,
+  /** `BTF_KIND_CONST` */
+  Const: 10,
+  /** `BTF_KIND_RESTRICT` */
+  Restrict: 11,
+  /** `BTF_KIND_FUNC` */
+  Func: 12,
+  /** `BTF_KIND_FUNC_PROTO` */
+  FuncProto: 13,
+  /** `BTF_KIND_VAR` */
+  Var: 14,
+  /** `BTF_KIND_DATASEC` */
+  Datasec: 15,
+  /** `BTF_KIND_FLOAT` */
+  Float: 16,
+  /** `BTF_KIND_DECL_TAG` */
+  DeclTag: 17,
+  /** `BTF_KIND_TYPE_TAG` */
+  TypeTag: 18,
+  /** `BTF_KIND_ENUM64` */
+  Enum64: 19,
+} as const;
+
+/** A value of {@link BtfKind}. */
+export type BtfKind = (typeof BtfKind)[keyof typeof BtfKind];
+
+/** C names of the members of {@link BtfKind}, for {@link cNameOf}. */
+export const BtfKindCNames: { readonly [K in keyof typeof BtfKind]: string } = {
+  Unkn: 'BTF_KIND_UNKN',
+  Int: 'BTF_KIND_INT',
+  Ptr: 'BTF_KIND_PTR',
+  Array: 'BTF_KIND_ARRAY',
+  Struct: 'BTF_KIND_STRUCT',
+  Union: 'BTF_KIND_UNION',
+  Enum: 'BTF_KIND_ENUM',
+  Fwd: 'BTF_KIND_FWD',
+  Typedef: 'BTF_KIND_TYPEDEF',
+  Volatile: 'BTF_KIND_VOLATILE',
+  Const: 'BTF_KIND_CONST',
+  Restrict: 'BTF_KIND_RESTRICT',
+  Func: 'BTF_KIND_FUNC',
+  FuncProto: 'BTF_KIND_FUNC_PROTO',
+  Var: 'BTF_KIND_VAR',
+  Datasec: 'BTF_KIND_DATASEC',
+  Float: 'BTF_KIND_FLOAT',
+  DeclTag: 'BTF_KIND_DECL_TAG',
+  TypeTag: 'BTF_KIND_TYPE_TAG',
+  Enum64: 'BTF_KIND_ENUM64',
+};
+
+/** Encoding bits of a BTF int, bits 24-27 of the word after its `btf_type`. Bit flags: combine with `|`. */
+export const BtfIntEncoding = {
+  /** `BTF_INT_SIGNED` */
+  Signed: 1,
+  /** `BTF_INT_CHAR` */
+  Char: 2,
+  /** `BTF_INT_BOOL` */
+  Bool: 4,
+} as const;
+
+/** A value of {@link BtfIntEncoding}. */
+export type BtfIntEncoding = (typeof BtfIntEncoding)[keyof typeof BtfIntEncoding];
+
+/** C names of the members of {@link BtfIntEncoding}, for {@link cNameOf}. */
+export const BtfIntEncodingCNames: { readonly [K in keyof typeof BtfIntEncoding]: string } = {
+  Signed: 'BTF_INT_SIGNED',
+  Char: 'BTF_INT_CHAR',
+  Bool: 'BTF_INT_BOOL',
+};
+
+/** Linkage of a BTF var (`btf_var.linkage`). */
+export const BtfVarLinkage = {
+  /** `BTF_VAR_STATIC` */
+  Static: 0,
+  /** `BTF_VAR_GLOBAL_ALLOCATED` */
+  GlobalAllocated: 1,
+  /** `BTF_VAR_GLOBAL_EXTERN` */
+  GlobalExtern: 2,
+} as const;
+
+/** A value of {@link BtfVarLinkage}. */
+export type BtfVarLinkage = (typeof BtfVarLinkage)[keyof typeof BtfVarLinkage];
+
+/** C names of the members of {@link BtfVarLinkage}, for {@link cNameOf}. */
+export const BtfVarLinkageCNames: { readonly [K in keyof typeof BtfVarLinkage]: string } = {
+  Static: 'BTF_VAR_STATIC',
+  GlobalAllocated: 'BTF_VAR_GLOBAL_ALLOCATED',
+  GlobalExtern: 'BTF_VAR_GLOBAL_EXTERN',
+};
+
+/** Linkage of a BTF func, its `vlen` (`enum btf_func_linkage`). */
+export const BtfFuncLinkage = {
+  /** `BTF_FUNC_STATIC` */
+  Static: 0,
+  /** `BTF_FUNC_GLOBAL` */
+  Global: 1,
+  /** `BTF_FUNC_EXTERN` */
+  Extern: 2,
+} as const;
+
+/** A value of {@link BtfFuncLinkage}. */
+export type BtfFuncLinkage = (typeof BtfFuncLinkage)[keyof typeof BtfFuncLinkage];
+
+/** C names of the members of {@link BtfFuncLinkage}, for {@link cNameOf}. */
+export const BtfFuncLinkageCNames: { readonly [K in keyof typeof BtfFuncLinkage]: string } = {
+  Static: 'BTF_FUNC_STATIC',
+  Global: 'BTF_FUNC_GLOBAL',
+  Extern: 'BTF_FUNC_EXTERN',
+};
+
+/** Magic and version of raw BTF (`btf_header.magic`, `btf_header.version`). */
+export const BtfFormat = {
+  /** `BTF_MAGIC` */
+  Magic: 60319,
+  /** `BTF_VERSION` */
+  Version: 1,
+} as const;
+
+/** A value of {@link BtfFormat}. */
+export type BtfFormat = (typeof BtfFormat)[keyof typeof BtfFormat];
+
+/** C names of the members of {@link BtfFormat}, for {@link cNameOf}. */
+export const BtfFormatCNames: { readonly [K in keyof typeof BtfFormat]: string } = {
+  Magic: 'BTF_MAGIC',
+  Version: 'BTF_VERSION',
+};
+
 /** Sizes and limits the uapi fixes. */
 export const UapiLimits = {
   /** `BPF_OBJ_NAME_LEN` */
@@ -2201,5 +2349,10 @@ export const enumCNames: ReadonlyMap<object, { readonly [name: string]: string }
   [RingbufFlags, RingbufFlagsCNames],
   [RingbufQuery, RingbufQueryCNames],
   [RingbufHeader, RingbufHeaderCNames],
+  [BtfKind, BtfKindCNames],
+  [BtfIntEncoding, BtfIntEncodingCNames],
+  [BtfVarLinkage, BtfVarLinkageCNames],
+  [BtfFuncLinkage, BtfFuncLinkageCNames],
+  [BtfFormat, BtfFormatCNames],
   [UapiLimits, UapiLimitsCNames],
 ]);

@@ -977,5 +977,161 @@ export const LineInfo = {
   },
 } as const satisfies StructLayout;
 
+/** Byte layout of `struct btf_header`: LP64 offsets, nested members flattened. */
+export const BtfHeader = {
+  name: 'struct btf_header',
+  size: 24,
+  fields: {
+    /** `__u16 magic` */
+    magic: { offset: 0, size: 2, type: 'u16' },
+    /** `__u8 version` */
+    version: { offset: 2, size: 1, type: 'u8' },
+    /** `__u8 flags` */
+    flags: { offset: 3, size: 1, type: 'u8' },
+    /** `__u32 hdr_len` */
+    hdrLen: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 type_off` */
+    typeOff: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 type_len` */
+    typeLen: { offset: 12, size: 4, type: 'u32' },
+    /** `__u32 str_off` */
+    strOff: { offset: 16, size: 4, type: 'u32' },
+    /** `__u32 str_len` */
+    strLen: { offset: 20, size: 4, type: 'u32' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct btf_type`: LP64 offsets, nested members flattened. */
+export const BtfType = {
+  name: 'struct btf_type',
+  size: 12,
+  fields: {
+    /** `__u32 name_off` */
+    nameOff: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 info` */
+    info: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 size` */
+    size: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 type` */
+    type: { offset: 8, size: 4, type: 'u32' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct btf_array`: LP64 offsets, nested members flattened. */
+export const BtfArray = {
+  name: 'struct btf_array',
+  size: 12,
+  fields: {
+    /** `__u32 type` */
+    type: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 index_type` */
+    indexType: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 nelems` */
+    nelems: { offset: 8, size: 4, type: 'u32' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct btf_member`: LP64 offsets, nested members flattened. */
+export const BtfMember = {
+  name: 'struct btf_member',
+  size: 12,
+  fields: {
+    /** `__u32 name_off` */
+    nameOff: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 type` */
+    type: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 offset` */
+    offset: { offset: 8, size: 4, type: 'u32' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct btf_param`: LP64 offsets, nested members flattened. */
+export const BtfParam = {
+  name: 'struct btf_param',
+  size: 8,
+  fields: {
+    /** `__u32 name_off` */
+    nameOff: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 type` */
+    type: { offset: 4, size: 4, type: 'u32' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct btf_var`: LP64 offsets, nested members flattened. */
+export const BtfVar = {
+  name: 'struct btf_var',
+  size: 4,
+  fields: {
+    /** `__u32 linkage` */
+    linkage: { offset: 0, size: 4, type: 'u32' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct btf_var_secinfo`: LP64 offsets, nested members flattened. */
+export const BtfVarSecinfo = {
+  name: 'struct btf_var_secinfo',
+  size: 12,
+  fields: {
+    /** `__u32 type` */
+    type: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 offset` */
+    offset: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 size` */
+    size: { offset: 8, size: 4, type: 'u32' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct btf_enum`: LP64 offsets, nested members flattened. */
+export const BtfEnum = {
+  name: 'struct btf_enum',
+  size: 8,
+  fields: {
+    /** `__u32 name_off` */
+    nameOff: { offset: 0, size: 4, type: 'u32' },
+    /** `__s32 val` */
+    val: { offset: 4, size: 4, type: 's32' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct btf_enum64`: LP64 offsets, nested members flattened. */
+export const BtfEnum64 = {
+  name: 'struct btf_enum64',
+  size: 12,
+  fields: {
+    /** `__u32 name_off` */
+    nameOff: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 val_lo32` */
+    valLo32: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 val_hi32` */
+    valHi32: { offset: 8, size: 4, type: 'u32' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct btf_decl_tag`: LP64 offsets, nested members flattened. */
+export const BtfDeclTag = {
+  name: 'struct btf_decl_tag',
+  size: 4,
+  fields: {
+    /** `__s32 component_idx` */
+    componentIdx: { offset: 0, size: 4, type: 's32' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct bpf_core_relo`: LP64 offsets, nested members flattened. */
+export const CoreRelo = {
+  name: 'struct bpf_core_relo',
+  size: 16,
+  fields: {
+    /** `__u32 insn_off` */
+    insnOff: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 type_id` */
+    typeId: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 access_str_off` */
+    accessStrOff: { offset: 8, size: 4, type: 'u32' },
+    /** `enum bpf_core_relo_kind kind` */
+    kind: { offset: 12, size: 4, type: 'u32' },
+  },
+} as const satisfies StructLayout;
+
 /** Size of the whole `union bpf_attr` of the kernel the layouts come from. */
 export const BPF_ATTR_SIZE = 168;

@@ -1,0 +1,143 @@
+import { BtfKind } from '@ebpf/uapi';
+import { describe, expect, it } from 'vitest';
+import { Btf, BtfError } from './index.ts';
+
+/** Raw BTF from words: `types` as u32 words, names as strings (offsets assigned in order). */
+function raw(types: (strs: (s: string) => number) => number[], littleEndian = true, hdrLen = 24): Uint8Array {
+  let strings = '\0';
+  const str = (s: string): number => {
+    const at = strings.length;
+    strings += `${s}\0`;
+    return at;
+  };
+  const words = types(str);
+  const out = new Uint8Array(hdrLen + words.length * 4 + strings.length);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, 0xeb9f, littleEndian);
+  v.setUint8(2, 1);
+  v.setUint32(4, hdrLen, littleEndian);
+  v.setUint32(8, 0, littleEndian);
+  v.setUint32(12, words.length * 4, littleEndian);
+  v.setUint32(16, words.length * 4, littleEndian);
+  v.setUint32(20, strings.length, littleEndian);
+  for (const [i, w] of words.entries()) v.setUint32(hdrLen + i * 4, w, littleEndian);
+  for (let i = 0; i < strings.length; i++) out[hdrLen + words.length * 4 + i] = strings.charCodeAt(i);
+  return out;
+}
+
+const info = (kind: number, vlen = 0, kflag = false): number =>
+  ((kflag ? 1 << 31 : 0) | (kind << 24) | vlen) >>> 0;
+
+/** int (1), ptr to struct (2), struct s { int a; int b:3 } (3), typedef s_t (4), const s_t (5), array int[4] (6). */
+const sample = (s: (x: string) => number): number[] => [
+  ...[s('int'), info(BtfKind.Int), 4, (1 << 24) | 32],
+  ...[0, info(BtfKind.Ptr), 3],
+  ...[s('s'), info(BtfKind.Struct, 2, true), 8, s('a'), 1, 0, s('b'), 1, (3 << 24) | 32],
+  ...[s('s_t'), info(BtfKind.Typedef), 3],
+  ...[0, info(BtfKind.Const), 4],
+  ...[0, info(BtfKind.Array), 0, 1, 1, 4],
+];
+
+describe('Btf.parse and queries', () => {
+  for (const le of [true, false]) {
+    it(`reads ${le ? 'little' : 'big'}-endian BTF and answers every query`, () => {
+      const btf = Btf.parse(raw(sample, le));
+      expect(btf.littleEndian).toBe(le);
+      expect(btf.count).toBe(6);
+      expect(btf.typeById(1)).toMatchObject({ kind: 'int', name: 'int', size: 4, bits: 32, encoding: 1 });
+      const s = btf.typeByName('s', 'struct');
+      expect(s).toMatchObject({ kind: 'struct', size: 8 });
+      expect(s?.kind === 'struct' && s.members).toEqual([
+        { name: 'a', type: 1, bitOffset: 0, bitfieldSize: 0 },
+        { name: 'b', type: 1, bitOffset: 32, bitfieldSize: 3 },
+      ]);
+      expect(btf.resolve(5).id).toBe(3);
+      expect(btf.sizeof(5)).toBe(8);
+      expect(btf.sizeof(6)).toBe(16);
+      expect(btf.sizeof(2)).toBe(8);
+      expect(btf.alignof(3)).toBe(4);
+      expect(btf.nameOf(2)).toBe('struct s *');
+      expect(btf.nameOf(5)).toBe('const s_t');
+      expect(btf.nameOf(6)).toBe('int[4]');
+      expect(btf.typeByName('nope')).toBeUndefined();
+      expect([...btf].map((t) => t.id)).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+  }
+
+  it('reads a longer header than it knows', () => {
+    expect(Btf.parse(raw(sample, true, 32)).count).toBe(6);
+  });
+
+  it('continues ids and strings of a base for split BTF', () => {
+    const base = Btf.parse(raw(sample));
+    // The base's string section, '\0int\0s\0a\0b\0s_t\0', is 15 bytes: split offsets start there.
+    const btf = Btf.parse(
+      raw((s) => [15 + s('p'), info(BtfKind.Typedef), 3]),
+      { base },
+    );
+    expect(btf.firstId).toBe(7);
+    expect(btf.typeById(7)).toMatchObject({ kind: 'typedef', name: 'p', target: 3 });
+    expect(btf.typeByName('p')?.id).toBe(7);
+    expect(btf.typeById(3).name).toBe('s');
+    expect(btf.typeByName('s')?.id).toBe(3);
+  });
+
+  it('names the offset of what is wrong in hostile input', () => {
+    const bad = (bytes: Uint8Array, what: RegExp): void => {
+      expect(() => {
+        const btf = Btf.parse(bytes);
+        for (const _ of btf) btf.sizeof(_.id === 0 ? 1 : _.id);
+      }).toThrow(what);
+    };
+    bad(new Uint8Array(3), /too few/);
+    bad(raw(sample).fill(0, 0, 2), /bad magic/);
+    bad(
+      raw((s) => [s('x'), info(31), 0]),
+      /byte 28: unknown kind 31/,
+    );
+    bad(
+      raw((s) => [s('x'), info(BtfKind.Ptr), 99]),
+      /refers to type id 99/,
+    );
+    bad(
+      raw(() => [0, info(BtfKind.Typedef), 1]),
+      /refers to itself/,
+    );
+    bad(
+      raw(() => [0, info(BtfKind.Struct, 1000), 4]),
+      /runs past/,
+    );
+    bad(
+      raw(() => [1000, info(BtfKind.Int), 4, 32]),
+      /string offset 1000/,
+    );
+  });
+
+  it('throws only BtfError on corrupted and truncated input, and never hangs', () => {
+    const good = raw(sample);
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 10_000; i++) {
+      const bytes = good.slice(0, rand(2) ? good.length : rand(good.length + 1));
+      for (let k = rand(4); k >= 0 && bytes.length > 0; k--) bytes[rand(bytes.length)] = rand(256);
+      try {
+        const btf = Btf.parse(bytes);
+        for (const t of btf) {
+          btf.nameOf(t.id);
+          btf.typesByName(t.name);
+          try {
+            btf.sizeof(t.id);
+            btf.alignof(t.id);
+          } catch (e) {
+            if (!(e instanceof BtfError)) throw e;
+          }
+        }
+      } catch (e) {
+        if (!(e instanceof BtfError)) throw e;
+      }
+    }
+  });
+});

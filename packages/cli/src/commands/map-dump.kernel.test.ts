@@ -1,0 +1,40 @@
+import { BpfMap } from '@ebpf/core';
+import { requireKernel } from '@ebpf/test-utils';
+import { expect, it } from 'vitest';
+import { main } from '../main.ts';
+import { memoryIo } from '../testing.ts';
+
+async function ebpf(...argv: string[]) {
+  const io = memoryIo();
+  const code = await main(argv, io);
+  return { code, out: io.stdoutText(), err: io.stderrText() };
+}
+
+requireKernel('ebpf map dump of a queue or stack (kernel)', () => {
+  it.each([
+    ['queue', 1],
+    ['stack', 2],
+  ] as const)(
+    'shows the head of a %s without taking it, and says the rest cannot be shown',
+    async (type, head) => {
+      using map = BpfMap.create({ type, valueSize: 4, maxEntries: 4 });
+      map.push(new Uint8Array([1, 0, 0, 0]));
+      map.push(new Uint8Array([2, 0, 0, 0]));
+      const id = String(map.info().id);
+      const text = await ebpf('map', 'dump', id);
+      expect(text.code, text.err).toBe(0);
+      expect(text.out).toContain(`head: 0${head}000000`);
+      expect(text.out).toMatch(/cannot be shown without taking them out/);
+      const json = await ebpf('map', 'dump', id, '--json');
+      expect(JSON.parse(json.out)).toMatchObject({ type, head: `0${head}000000` });
+      expect([...(map.pop() as Uint8Array)]).toEqual([head, 0, 0, 0]); // still there
+    },
+  );
+
+  it('says an empty queue is empty', async () => {
+    using map = BpfMap.create({ type: 'queue', valueSize: 4, maxEntries: 4 });
+    const { code, out } = await ebpf('map', 'dump', String(map.info().id));
+    expect(code).toBe(0);
+    expect(out).toContain('(empty queue)');
+  });
+});

@@ -1,0 +1,34 @@
+import { exit, mov64, R0 } from '@ebpf/asm';
+import { requireKernel } from '@ebpf/test-utils';
+import { expect, it } from 'vitest';
+import { symbolOffset } from '../attach/elf-symbols.ts';
+import { attachTracepoint } from '../attach/tracepoint.ts';
+import { attachUprobe } from '../attach/uprobe.ts';
+import { BpfProgram } from '../program/program.ts';
+
+const returns0 = [mov64(R0, 0), exit()];
+
+requireKernel('link info of perf_event links', () => {
+  it('names the tracepoint of a tracepoint link', () => {
+    using prog = BpfProgram.load({ type: 'tracepoint', instructions: returns0, license: 'GPL' });
+    using link = attachTracepoint(prog, 'syscalls', 'sys_enter_getppid');
+    expect(link.info()).toMatchObject({
+      typeName: 'perf_event',
+      perfEvent: 'tracepoint',
+      tracepoint: 'sys_enter_getppid',
+    });
+  });
+
+  it('gives the binary and file offset of a uprobe link, and says it is a uretprobe', () => {
+    using prog = BpfProgram.load({ type: 'kprobe', instructions: returns0, license: 'GPL' });
+    const node = process.execPath;
+    const offset = symbolOffset(node, 'uv_os_getppid');
+    for (const [returnProbe, perfEvent] of [
+      [false, 'uprobe'],
+      [true, 'uretprobe'],
+    ] as const) {
+      using link = attachUprobe(prog, node, { symbol: 'uv_os_getppid', returnProbe });
+      expect(link.info()).toMatchObject({ perfEvent, path: node, offset });
+    }
+  });
+});

@@ -1,0 +1,353 @@
+import { ObjectError } from '../errors.ts';
+import { Bytes } from './bytes.ts';
+import {
+  ELF64_EHDR_SIZE,
+  ELF64_REL_SIZE,
+  ELF64_RELA_SIZE,
+  ELF64_SHDR_SIZE,
+  ELF64_SYM_SIZE,
+  ELFCLASS64,
+  ELFDATA2LSB,
+  ELFDATA2MSB,
+  SHN_XINDEX,
+  SHT_DYNSYM,
+  SHT_NOBITS,
+  SHT_NOTE,
+  SHT_NULL,
+  SHT_REL,
+  SHT_RELA,
+  SHT_STRTAB,
+  SHT_SYMTAB,
+} from './constants.ts';
+import { decodeName } from './text.ts';
+
+/** One section header, with its name resolved. */
+export interface ElfSection {
+  readonly index: number;
+  readonly name: string;
+  readonly type: number;
+  readonly flags: bigint;
+  readonly addr: bigint;
+  /** File offset of the contents (meaningless for SHT_NOBITS). */
+  readonly offset: number;
+  readonly size: number;
+  readonly link: number;
+  readonly info: number;
+  readonly addralign: number;
+  readonly entsize: number;
+}
+
+/** One symbol of `.symtab` or `.dynsym`. */
+export interface ElfSymbol {
+  readonly index: number;
+  readonly name: string;
+  readonly value: bigint;
+  readonly size: bigint;
+  /** `STT_*`. */
+  readonly type: number;
+  /** `STB_*`. */
+  readonly binding: number;
+  /** `STV_*`. */
+  readonly visibility: number;
+  /** Index of the section the symbol is defined in, or a reserved `SHN_*` value. */
+  readonly sectionIndex: number;
+}
+
+/** One entry of a REL or RELA section. */
+export interface ElfRelocation {
+  /** Byte offset in the section the relocation applies to. */
+  readonly offset: number;
+  /** Index into the symbol table the relocation section links to. */
+  readonly symbol: number;
+  /** `R_*` type of the machine (`R_BPF_64_64`, ...). */
+  readonly type: number;
+  /** The explicit addend of RELA entries; REL entries keep it in the relocated bytes. */
+  readonly addend: bigint | undefined;
+}
+
+/** One note of an SHT_NOTE section. */
+export interface ElfNote {
+  readonly name: string;
+  readonly type: number;
+  readonly desc: Uint8Array;
+}
+
+/**
+ * An ELF64 file of either byte order, read eagerly for its headers and lazily for symbols,
+ * relocations and notes. Every inconsistency is an {@link ObjectError} naming where it is.
+ */
+export class ElfFile {
+  readonly littleEndian: boolean;
+  /** `ET_REL`, `ET_EXEC`, `ET_DYN`, ... */
+  readonly type: number;
+  /** `EM_BPF`, `EM_X86_64`, ... */
+  readonly machine: number;
+  readonly sections: readonly ElfSection[];
+  private readonly bytes: Bytes;
+  private readonly byName = new Map<string, ElfSection>();
+
+  private constructor(bytes: Bytes, type: number, machine: number, sections: ElfSection[]) {
+    this.bytes = bytes;
+    this.littleEndian = bytes.little;
+    this.type = type;
+    this.machine = machine;
+    this.sections = sections;
+    for (const section of sections)
+      if (!this.byName.has(section.name)) this.byName.set(section.name, section);
+  }
+
+  /** Reads the ELF header and section headers of `image`. */
+  static parse(image: Uint8Array): ElfFile {
+    if (
+      image.length < 16 ||
+      image[0] !== 0x7f ||
+      image[1] !== 0x45 ||
+      image[2] !== 0x4c ||
+      image[3] !== 0x46
+    ) {
+      throw new ObjectError('not an ELF file: the first bytes are not 0x7f "ELF"', { offset: 0 });
+    }
+    if (image[4] !== ELFCLASS64) {
+      throw new ObjectError(
+        `ELF class ${image[4]} is not supported; only ELFCLASS64 objects can be read (build with clang -target bpf)`,
+        {
+          offset: 4,
+        },
+      );
+    }
+    if (image[5] !== ELFDATA2LSB && image[5] !== ELFDATA2MSB) {
+      throw new ObjectError(`unknown ELF byte order ${image[5]}; expected 1 (little) or 2 (big endian)`, {
+        offset: 5,
+      });
+    }
+    const bytes = new Bytes(image, image[5] === ELFDATA2LSB);
+    bytes.check(0, ELF64_EHDR_SIZE, { what: 'the ELF header' });
+    const type = bytes.u16(16);
+    const machine = bytes.u16(18);
+    return new ElfFile(bytes, type, machine, readSections(bytes));
+  }
+
+  /** The first section called `name`. */
+  section(name: string): ElfSection | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The contents of `section` (empty for SHT_NOBITS); a view, not a copy. */
+  data(section: ElfSection): Uint8Array {
+    if (section.type === SHT_NOBITS) return new Uint8Array(0);
+    return this.bytes.bytes.subarray(section.offset, section.offset + section.size);
+  }
+
+  /** The `.symtab` symbols (index 0, the null symbol, included so indices match). */
+  symbols(): ElfSymbol[] {
+    return this.symbolTable(SHT_SYMTAB);
+  }
+
+  /** The `.dynsym` symbols of an executable or shared object. */
+  dynamicSymbols(): ElfSymbol[] {
+    return this.symbolTable(SHT_DYNSYM);
+  }
+
+  /** The entries of a REL or RELA section. */
+  relocations(section: ElfSection): ElfRelocation[] {
+    const rela = section.type === SHT_RELA;
+    if (!rela && section.type !== SHT_REL) {
+      throw new ObjectError(`is not a relocation section (type ${section.type})`, { section: section.name });
+    }
+    const entry = rela ? ELF64_RELA_SIZE : ELF64_REL_SIZE;
+    const count = entries(section, entry);
+    const b = this.bytes;
+    const out: ElfRelocation[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const at = section.offset + i * entry;
+      const info = b.u64(at + 8);
+      out[i] = {
+        offset: b.size64(at, { what: 'relocation offset', section: section.name }),
+        symbol: Number(info >> 32n),
+        type: Number(info & 0xffffffffn),
+        addend: rela ? b.i64(at + 16) : undefined,
+      };
+    }
+    return out;
+  }
+
+  /** The notes of an SHT_NOTE section. */
+  notes(section: ElfSection): ElfNote[] {
+    if (section.type !== SHT_NOTE) {
+      throw new ObjectError(`is not a note section (type ${section.type})`, { section: section.name });
+    }
+    const b = this.bytes;
+    const align = section.addralign === 8 ? 8 : 4;
+    const end = section.offset + section.size;
+    const out: ElfNote[] = [];
+    let at = section.offset;
+    while (at < end) {
+      const place = { what: 'note header', section: section.name };
+      if (at + 12 > end)
+        throw new ObjectError('note header is cut off by the end of the section', {
+          offset: at,
+          section: section.name,
+        });
+      b.check(at, 12, place);
+      const nameSize = b.u32(at);
+      const descSize = b.u32(at + 4);
+      const type = b.u32(at + 8);
+      const nameAt = at + 12;
+      const descAt = nameAt + roundUp(nameSize, align);
+      const next = descAt + roundUp(descSize, align);
+      if (descAt + descSize > end) {
+        throw new ObjectError(`note of ${nameSize}+${descSize} bytes runs past the end of the section`, {
+          offset: at,
+          section: section.name,
+        });
+      }
+      const nameBytes = b.bytes.subarray(nameAt, nameAt + nameSize);
+      const nul = nameBytes.indexOf(0);
+      out.push({
+        name: decodeName(nul < 0 ? nameBytes : nameBytes.subarray(0, nul)),
+        type,
+        desc: b.bytes.subarray(descAt, descAt + descSize),
+      });
+      at = next;
+    }
+    return out;
+  }
+
+  /** A NUL-terminated string at `offset` of the string table section `index`. */
+  string(index: number, offset: number): string {
+    const table = this.sections[index];
+    if (table === undefined || table.type !== SHT_STRTAB) {
+      throw new ObjectError(`string table ${index} does not exist or is not SHT_STRTAB`, {});
+    }
+    return readString(this.bytes, table, offset);
+  }
+
+  private symbolTable(kind: number): ElfSymbol[] {
+    const table = this.sections.find((s) => s.type === kind);
+    if (table === undefined) return [];
+    const names = this.sections[table.link];
+    if (names === undefined || names.type !== SHT_STRTAB) {
+      throw new ObjectError(`links to section ${table.link}, which is not a string table`, {
+        section: table.name,
+      });
+    }
+    const count = entries(table, ELF64_SYM_SIZE);
+    const b = this.bytes;
+    const out: ElfSymbol[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const at = table.offset + i * ELF64_SYM_SIZE;
+      const info = b.u8(at + 4);
+      out[i] = {
+        index: i,
+        name: readString(b, names, b.u32(at)),
+        type: info & 0xf,
+        binding: info >> 4,
+        visibility: b.u8(at + 5) & 0x3,
+        sectionIndex: b.u16(at + 6),
+        value: b.u64(at + 8),
+        size: b.u64(at + 16),
+      };
+    }
+    return out;
+  }
+}
+
+function roundUp(value: number, align: number): number {
+  return Math.ceil(value / align) * align;
+}
+
+/** How many `entry`-byte records `section` holds; a size that is not a multiple is corrupt. */
+function entries(section: ElfSection, entry: number): number {
+  if (section.type === SHT_NOBITS)
+    throw new ObjectError('has no contents (SHT_NOBITS) but must hold a table', { section: section.name });
+  if (section.entsize !== 0 && section.entsize !== entry) {
+    throw new ObjectError(`entry size ${section.entsize} is not the ELF64 size ${entry}`, {
+      section: section.name,
+    });
+  }
+  if (section.size % entry !== 0) {
+    throw new ObjectError(`size ${section.size} is not a multiple of its entry size ${entry}`, {
+      section: section.name,
+    });
+  }
+  return section.size / entry;
+}
+
+function readString(bytes: Bytes, table: ElfSection, offset: number): string {
+  if (offset >= table.size) {
+    throw new ObjectError(
+      `string offset ${offset} is past the end of the string table (${table.size} bytes)`,
+      {
+        section: table.name,
+      },
+    );
+  }
+  const start = table.offset + offset;
+  const end = bytes.bytes.subarray(start, table.offset + table.size).indexOf(0);
+  if (end < 0)
+    throw new ObjectError('string is not NUL-terminated inside its table', {
+      offset: start,
+      section: table.name,
+    });
+  return decodeName(bytes.bytes.subarray(start, start + end));
+}
+
+interface RawSection extends Omit<ElfSection, 'name'> {
+  nameOffset: number;
+}
+
+function readSections(b: Bytes): ElfSection[] {
+  const shoff = b.size64(40, { what: 'e_shoff' });
+  const shentsize = b.u16(58);
+  let shnum = b.u16(60);
+  let shstrndx = b.u16(62);
+  if (shoff === 0) return [];
+  if (shentsize !== ELF64_SHDR_SIZE) {
+    throw new ObjectError(`section header size ${shentsize} is not the ELF64 size ${ELF64_SHDR_SIZE}`, {
+      offset: 58,
+    });
+  }
+  b.check(shoff, ELF64_SHDR_SIZE, { what: 'the first section header' });
+  // More than SHN_LORESERVE sections, or a name table index past it, live in section 0.
+  if (shnum === 0) shnum = b.size64(shoff + 32, { what: 'section count in section 0' });
+  if (shstrndx === SHN_XINDEX) shstrndx = b.u32(shoff + 40);
+  b.check(shoff, shnum * ELF64_SHDR_SIZE, { what: `${shnum} section headers` });
+  const raw: RawSection[] = [];
+  for (let index = 0; index < shnum; index++) {
+    const at = shoff + index * ELF64_SHDR_SIZE;
+    const place = { what: 'section', section: `#${index}` };
+    const section: RawSection = {
+      index,
+      nameOffset: b.u32(at),
+      type: b.u32(at + 4),
+      flags: b.u64(at + 8),
+      addr: b.u64(at + 16),
+      offset: b.size64(at + 24, { ...place, what: 'sh_offset' }),
+      size: b.size64(at + 32, { ...place, what: 'sh_size' }),
+      link: b.u32(at + 40),
+      info: b.u32(at + 44),
+      addralign: b.size64(at + 48, { ...place, what: 'sh_addralign' }),
+      entsize: b.size64(at + 56, { ...place, what: 'sh_entsize' }),
+    };
+    // Section 0 is SHT_NULL and may carry the section count in sh_size instead of contents.
+    if (section.type !== SHT_NOBITS && section.type !== SHT_NULL) {
+      b.check(section.offset, section.size, { what: 'section contents', section: `#${index}` });
+    }
+    raw.push(section);
+  }
+  if (raw.length === 0) return [];
+  if (shstrndx >= raw.length) {
+    throw new ObjectError(`section name table index ${shstrndx} is past the ${raw.length} sections`, {
+      offset: 62,
+    });
+  }
+  const names = raw[shstrndx] as RawSection;
+  if (names.type !== SHT_STRTAB) {
+    throw new ObjectError(`section name table (#${shstrndx}) is not SHT_STRTAB`, { offset: 62 });
+  }
+  const namesSection = { ...names, name: `#${shstrndx}` };
+  return raw.map(({ nameOffset, ...section }) => ({
+    ...section,
+    name: section.index === 0 ? '' : readString(b, namesSection, nameOffset),
+  }));
+}

@@ -1,0 +1,6 @@
+export * from './elf/constants.ts';
+export type { ElfNote, ElfRelocation, ElfSection, ElfSymbol } from './elf/elf.ts';
+export { ElfFile } from './elf/elf.ts';
+export type { FunctionSymbol } from './elf/functions.ts';
+export { findFunctionSymbol } from './elf/functions.ts';
+export { ObjectError } from './errors.ts';

@@ -1,0 +1,61 @@
+/**
+ * Builds the C fixtures with Debian's clang for either BPF byte order, and asks
+ * `llvm-readelf-16` about the result, as the oracle the ELF reader is compared with.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// The brief names clang-16, but this machine has only clang (14); the fixtures need nothing newer.
+export const CLANG = 'clang';
+export const READELF = 'llvm-readelf-16';
+
+/** Throws unless every tool runs: missing clang is a failure, not a skip. */
+export function requireTools(tools: readonly string[] = [CLANG, READELF]): void {
+  for (const tool of tools) {
+    try {
+      execFileSync(tool, ['--version'], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${tool} is not installed: the object tests build C with it (run tools/setup.sh)`);
+    }
+  }
+}
+
+/** A scratch directory for built objects, removed by `dispose`. */
+export class Scratch {
+  readonly dir = mkdtempSync(join(tmpdir(), 'ebpf-object-'));
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Compiles `test/fixtures/<name>.c` as `clang -O2 -g -target <target> -c`; returns the object's path. */
+export function buildFixture(scratch: Scratch, name: string, target: 'bpfel' | 'bpfeb'): string {
+  const source = new URL(`./fixtures/${name}.c`, import.meta.url).pathname;
+  const out = scratch.path(`${name}.${target}.o`);
+  // Debian keeps <asm/types.h> (needed by <linux/bpf.h>) under the host's multiarch folder.
+  execFileSync(CLANG, [
+    '-O2',
+    '-g',
+    '-target',
+    target,
+    '-I/usr/include/x86_64-linux-gnu',
+    '-c',
+    source,
+    '-o',
+    out,
+  ]);
+  return out;
+}
+
+export const readBytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
+
+/** `llvm-readelf` output for `args` on `path`. */
+export const readelf = (path: string, ...args: string[]): string =>
+  execFileSync(READELF, ['--wide', ...args, path], { encoding: 'utf8' });
