@@ -4,8 +4,11 @@
  * no `process`, `Buffer`, `require` or `global`, assembling, encoding and disassembling a program.
  */
 import { runInNewContext } from 'node:vm';
-import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
+import { build, stop } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// esbuild keeps a service process (and its pipes) for later builds: end it with the file.
+afterAll(() => stop());
 
 async function browserBundle(): Promise<{ code: string; inputs: string[] }> {
   const result = await build({

@@ -3,8 +3,11 @@
  * `@ebpf/asm` pointing at this package's sources and run; what it logs is the "prints" block.
  */
 import { readFileSync } from 'node:fs';
-import { build } from 'esbuild';
-import { expect, it } from 'vitest';
+import { build, stop } from 'esbuild';
+import { afterAll, expect, it } from 'vitest';
+
+// esbuild keeps a service process (and its pipes) for later builds: end it with the file.
+afterAll(() => stop());
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const example = readme.slice(

@@ -34,17 +34,25 @@ export function requireKernel(name: string, body: () => void): void {
     describe(name, body);
     return;
   }
-  if (inCI) throw new Error(`${name}: ${reason} (CI=true, so this is a failure, not a skip)`);
+  refuseInCI(`${name}: ${reason}`);
   console.warn(`skipping ${name}: ${reason}`);
   describe.skip(name, body);
 }
 
 /**
- * The one way a test may skip because the running kernel cannot do something: `reason` names
- * what is missing and why (say, "fentry: refused by lockdown (integrity)"), or is undefined when
- * the capability is there. Use it only after detecting the cause; never for missing privileges.
+ * The one way a test may skip because this machine cannot do something: `reason` names what is
+ * missing and why (say, "fentry: refused by lockdown (integrity)"), or is undefined when the
+ * capability is there. Use it as `it.skipIf(skipUnsupported(reason))`, only after detecting the
+ * cause; never for missing privileges (that is `requireKernel`). Under CI=true a skip is a
+ * failure: CI runs on a machine that must have everything the tests use.
  */
 export function skipUnsupported(reason: string | undefined): boolean {
-  if (reason !== undefined) console.warn(`skipped: ${reason}`);
-  return reason !== undefined;
+  if (reason === undefined) return false;
+  refuseInCI(reason);
+  console.warn(`skipped: ${reason}`);
+  return true;
+}
+
+function refuseInCI(reason: string): void {
+  if (inCI) throw new Error(`${reason} (CI=true, so this is a failure, not a skip)`);
 }
