@@ -238,14 +238,15 @@ export interface ProbeOutcome {
 }
 
 /**
- * Loads `insns` as a GPL program of `type` with a small log, closes it at once and says what
- * happened. Feature probes use it.
+ * Loads `insns` as a GPL program of `type` with a small log, hands its fd to `use` (when given),
+ * closes it and says what happened. Feature probes use it.
  */
 export function probeLoad(
   type: number,
   insns: Uint8Array,
   expectedAttachType?: number,
   flags = 0,
+  use?: (fd: number) => void,
 ): ProbeOutcome {
   const attr = new AttrBuffer(ProgLoadAttr);
   const log = new Uint8Array(4096);
@@ -258,13 +259,19 @@ export function probeLoad(
   attr.u32('logLevel', 1);
   attr.u32('logSize', log.length);
   attr.pointer('logBuf', log);
+  let fd: number;
   try {
-    sys.close(sys.bpf(Cmd.ProgLoad, attr.bytes, attr.pointers));
-    return { ok: true, log: '' };
+    fd = sys.bpf(Cmd.ProgLoad, attr.bytes, attr.pointers);
   } catch (error) {
     if (!(error instanceof sys.SysError)) throw error;
     return { ok: false, code: error.code, log: logText(log) };
   }
+  try {
+    use?.(fd);
+  } finally {
+    sys.close(fd);
+  }
+  return { ok: true, log: '' };
 }
 
 const gpl = cString('GPL');
