@@ -1,3 +1,4 @@
+import { call } from '@ebpf/asm';
 import * as sys from '@ebpf/sys';
 import {
   AttachType,
@@ -14,6 +15,7 @@ import { clearFeatureTests, type FeatureStatus, featureTest, mayUseBpf } from '.
 import { linkTypeName } from '../link/link.ts';
 import { findMapType, type MapTypeInfo, type SizeRule } from '../map/map-types.ts';
 import { loadBtf, storageBtf, storageKeyTypeId, storageValueTypeId } from '../map/storage-btf.ts';
+import { encodeInstructions, returnZero } from '../program/instructions.ts';
 import { minimalProgram, type ProbeOutcome, probeLoad } from '../program/load.ts';
 import { type ProgramTypeLike, programTypeName, resolveProgramType } from '../program/types.ts';
 import { type KernelVersion, kernelVersion, type LockdownMode, lockdownMode } from '../system.ts';
@@ -260,11 +262,7 @@ const helperMissing = /invalid func |unknown func |cannot use helper|cannot call
 
 /** `call id; r0 = 0; exit`: the verifier checks the helper exists for the type before its arguments. */
 function helperCallProgram(id: number): Uint8Array {
-  const insns = new Uint8Array(24);
-  insns[0] = 0x85;
-  new DataView(insns.buffer).setInt32(4, id, true);
-  insns.set(minimalProgram, 8);
-  return insns;
+  return encodeInstructions([call(id), ...returnZero], {});
 }
 
 /** A helper id no kernel has: the control question that tells whether helper probes mean anything. */

@@ -3,14 +3,20 @@ import {
   decode,
   encodedLength,
   encodeInto,
+  exit,
   type HasInstructions,
   type Instruction,
   type Item,
   isLabel,
   link,
+  mov64,
+  R0,
   resolveMaps,
 } from '@ebpf/asm';
 import { InvalidArgumentError } from '../errors.ts';
+
+/** `r0 = 0; exit`, the tail of every probe program. */
+export const returnZero: readonly Instruction[] = [mov64(R0, 0), exit()];
 
 /** Anything that owns a map fd (a `BpfMap`). */
 export interface MapLike {

@@ -3,6 +3,7 @@ import { AttrBuffer, Cmd, ProgLoadAttr } from '@ebpf/uapi';
 import { BpfError, InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
 import { featureTest } from '../internal/feature.ts';
 import { lockdownMode } from '../system.ts';
+import { encodeInstructions, returnZero } from './instructions.ts';
 import { programTypeName } from './types.ts';
 import { VerifierError } from './verifier-error.ts';
 
@@ -227,8 +228,8 @@ function knownToKernel(type: number): boolean {
   return answer.status === 'supported';
 }
 
-/** `r0 = 0; exit` */
-export const minimalProgram = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+/** `r0 = 0; exit`: the smallest program every program type accepts. */
+export const minimalProgram = encodeInstructions(returnZero, {});
 
 /** What a probe load found: loaded (and closed at once), or the error code and the verifier's log. */
 export interface ProbeOutcome {
