@@ -112,10 +112,38 @@ requireKernel('features', () => {
     });
   });
 
-  it('judges link types by the kernel version', () => {
-    expect(features.linkType('xdp')).toBe(true);
+  it('probes link types by linking to a target that does not exist', () => {
+    for (const type of [
+      'xdp',
+      'tcx',
+      'cgroup',
+      'uprobe_multi',
+      'perf_event',
+      'netns',
+      'netfilter',
+      'sockmap',
+    ]) {
+      const probe = features.probeLinkType(type);
+      expect(probe, type).toMatchObject({
+        feature: `link type ${type}`,
+        supported: true,
+        status: 'supported',
+      });
+      expect(probe.reason, type).toBeUndefined();
+    }
     expect(features.linkType(LinkType.PerfEvent)).toBe(true);
-    expect(features.probeLinkType('tcx').reason).toMatch(/kernel version/);
+    // This kernel is built without kprobes and its lockdown refuses tracing programs.
+    expect(features.probeLinkType('kprobe_multi')).toMatchObject({
+      supported: false,
+      status: 'unsupported',
+      reason: 'the kernel refused the attach type (EOPNOTSUPP)',
+    });
+    expect(features.probeLinkType('tracing')).toMatchObject({
+      supported: false,
+      status: 'unsupported',
+      reason: `refused by kernel lockdown (${features.lockdown()})`,
+    });
+    expect(() => features.requireLinkType('kprobe_multi')).toThrow(NotSupportedError);
     expect(() => features.linkType('nope')).toThrow(InvalidArgumentError);
     expect(() => features.requireLinkType('xdp')).not.toThrow();
   });

@@ -1,3 +1,4 @@
+import { call } from '@ebpf/asm';
 import * as sys from '@ebpf/sys';
 import {
   AttachType,
@@ -14,9 +15,11 @@ import { clearFeatureTests, type FeatureStatus, featureTest, mayUseBpf } from '.
 import { linkTypeName } from '../link/link.ts';
 import { findMapType, type MapTypeInfo, type SizeRule } from '../map/map-types.ts';
 import { loadBtf, storageBtf, storageKeyTypeId, storageValueTypeId } from '../map/storage-btf.ts';
+import { encodeInstructions, returnZero } from '../program/instructions.ts';
 import { minimalProgram, type ProbeOutcome, probeLoad } from '../program/load.ts';
 import { type ProgramTypeLike, programTypeName, resolveProgramType } from '../program/types.ts';
 import { type KernelVersion, kernelVersion, type LockdownMode, lockdownMode } from '../system.ts';
+import { type LinkProbeOutcome, probedLinkTypes, runLinkProbe } from './link-probes.ts';
 
 /** The answer of a probe: whether the kernel has the feature, and why not when it has not. */
 export interface FeatureProbe {
@@ -259,11 +262,7 @@ const helperMissing = /invalid func |unknown func |cannot use helper|cannot call
 
 /** `call id; r0 = 0; exit`: the verifier checks the helper exists for the type before its arguments. */
 function helperCallProgram(id: number): Uint8Array {
-  const insns = new Uint8Array(24);
-  insns[0] = 0x85;
-  new DataView(insns.buffer).setInt32(4, id, true);
-  insns.set(minimalProgram, 8);
-  return insns;
+  return encodeInstructions([call(id), ...returnZero], {});
 }
 
 /** A helper id no kernel has: the control question that tells whether helper probes mean anything. */
@@ -322,33 +321,38 @@ function probeHelper(type: ProgramTypeLike | number, helper: string | number): A
 
 // ----- links ----------------------------------------------------------------------------------
 
-/** The first kernel with each link type (there is no cheap, side-effect-free probe for links). */
+/** Link types created by other commands than BPF_LINK_CREATE: judged by the kernel version. */
 const linkTypeSince: Record<string, [number, number]> = {
   raw_tracepoint: [5, 7],
-  tracing: [5, 7],
-  cgroup: [5, 7],
-  iter: [5, 8],
-  netns: [5, 8],
-  xdp: [5, 9],
-  perf_event: [5, 15],
-  kprobe_multi: [5, 18],
   struct_ops: [6, 4],
-  netfilter: [6, 4],
-  tcx: [6, 6],
-  uprobe_multi: [6, 6],
-  netkit: [6, 7],
-  sockmap: [6, 10],
 };
 
 function probeLink(type: string | number): Answer {
   const name = typeof type === 'number' ? linkTypeName(type) : type;
+  const feature = `link type ${name}`;
+  if (probedLinkTypes.has(name)) return linkAnswer(feature, runLinkProbe(name));
   const since = linkTypeSince[name];
   if (since === undefined) throw new InvalidArgumentError(`unknown link type '${String(type)}'`);
-  const feature = `link type ${name}`;
   const [major, minor] = since;
   return kernelAtLeast(major, minor)
     ? { feature, supported: true, reason: `judged by kernel version (Linux ${major}.${minor} or later)` }
     : { feature, supported: false, reason: `needs Linux ${major}.${minor}` };
+}
+
+function linkAnswer(feature: string, outcome: LinkProbeOutcome): Answer {
+  if (outcome.step === 'load') {
+    if (outcome.code === 'EPERM') return refused(feature, outcome.what);
+    return {
+      feature,
+      supported: false,
+      status: 'unknown',
+      reason: `cannot tell: ${outcome.what} for the probe failed (${outcome.code}; it needs an attach target)`,
+    };
+  }
+  if (outcome.code === 'EPERM') return refused(feature, 'creating the link');
+  return outcome.known
+    ? { feature, supported: true }
+    : { feature, supported: false, reason: `the kernel refused the attach type (${outcome.code})` };
 }
 
 // ----- the public face ------------------------------------------------------------------------
@@ -421,8 +425,8 @@ export const features = Object.freeze({
   },
 
   /**
-   * Whether the kernel has links of this type (`'xdp'`, `'perf_event'`, or a `LinkType` value),
-   * judged by its version: creating a link needs a real attach target, so there is no clean probe.
+   * Whether the kernel has links of this type (`'xdp'`, `'perf_event'`, or a `LinkType` value): a
+   * probe program is linked to a target that does not exist, and the kernel's refusal tells.
    */
   linkType(type: string | number): boolean {
     return features.probeLinkType(type).supported;

@@ -4,15 +4,21 @@ import {
   elfObjectReason,
   encodedLength,
   encodeInto,
+  exit,
   type HasInstructions,
   type Instruction,
   type Item,
   isElfObject,
   isLabel,
   link,
+  mov64,
+  R0,
   resolveMaps,
 } from '@ebpf/asm';
 import { InvalidArgumentError } from '../errors.ts';
+
+/** `r0 = 0; exit`, the tail of every probe program. */
+export const returnZero: readonly Instruction[] = [mov64(R0, 0), exit()];
 
 /** Anything that owns a map fd (a `BpfMap`). */
 export interface MapLike {

@@ -3,6 +3,7 @@ import { AttrBuffer, Cmd, ProgLoadAttr } from '@ebpf/uapi';
 import { BpfError, InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
 import { featureTest } from '../internal/feature.ts';
 import { lockdownMode } from '../system.ts';
+import { encodeInstructions, returnZero } from './instructions.ts';
 import { programTypeName } from './types.ts';
 import { VerifierError } from './verifier-error.ts';
 
@@ -227,8 +228,8 @@ function knownToKernel(type: number): boolean {
   return answer.status === 'supported';
 }
 
-/** `r0 = 0; exit` */
-export const minimalProgram = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+/** `r0 = 0; exit`: the smallest program every program type accepts. */
+export const minimalProgram = encodeInstructions(returnZero, {});
 
 /** What a probe load found: loaded (and closed at once), or the error code and the verifier's log. */
 export interface ProbeOutcome {
@@ -238,14 +239,15 @@ export interface ProbeOutcome {
 }
 
 /**
- * Loads `insns` as a GPL program of `type` with a small log, closes it at once and says what
- * happened. Feature probes use it.
+ * Loads `insns` as a GPL program of `type` with a small log, hands its fd to `use` (when given),
+ * closes it and says what happened. Feature probes use it.
  */
 export function probeLoad(
   type: number,
   insns: Uint8Array,
   expectedAttachType?: number,
   flags = 0,
+  use?: (fd: number) => void,
 ): ProbeOutcome {
   const attr = new AttrBuffer(ProgLoadAttr);
   const log = new Uint8Array(4096);
@@ -258,13 +260,19 @@ export function probeLoad(
   attr.u32('logLevel', 1);
   attr.u32('logSize', log.length);
   attr.pointer('logBuf', log);
+  let fd: number;
   try {
-    sys.close(sys.bpf(Cmd.ProgLoad, attr.bytes, attr.pointers));
-    return { ok: true, log: '' };
+    fd = sys.bpf(Cmd.ProgLoad, attr.bytes, attr.pointers);
   } catch (error) {
     if (!(error instanceof sys.SysError)) throw error;
     return { ok: false, code: error.code, log: logText(log) };
   }
+  try {
+    use?.(fd);
+  } finally {
+    sys.close(fd);
+  }
+  return { ok: true, log: '' };
 }
 
 const gpl = cString('GPL');
