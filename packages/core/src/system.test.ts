@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseKernelRelease } from './system.ts';
+import { NotSupportedError } from './errors.ts';
+import { bootTime, parseKernelRelease, pmuConfigBit, pmuType } from './system.ts';
 
 describe('parseKernelRelease', () => {
   it('reads major, minor and patch and computes KERNEL_VERSION', () => {
@@ -13,5 +14,18 @@ describe('parseKernelRelease', () => {
     expect(parseKernelRelease('4.19.300').code).toBe((4 << 16) + (19 << 8) + 255);
     expect(parseKernelRelease('6.1').patch).toBe(0);
     expect(() => parseKernelRelease('garbage')).toThrow(/kernel version/);
+  });
+});
+
+describe('system facts', () => {
+  it('places boot in the past, once', () => {
+    expect(bootTime()).toBeLessThanOrEqual(Date.now());
+    expect(bootTime()).toBe(bootTime());
+  });
+
+  it('names a missing PMU in a NotSupportedError', () => {
+    expect(() => pmuType('no-such-pmu')).toThrow(NotSupportedError);
+    expect(() => pmuType('no-such-pmu')).toThrow(/no no-such-pmu PMU/);
+    expect(pmuConfigBit('no-such-pmu', 'retprobe')).toBeUndefined();
   });
 });

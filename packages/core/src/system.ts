@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import * as sys from '@ebpf/sys';
+import { NotSupportedError } from './errors.ts';
 import { fdFromId, objectIds } from './object-info.ts';
 import type { ObjectKind } from './pin.ts';
 
@@ -55,6 +56,60 @@ export function lockdownMode(): LockdownMode | undefined {
     const text = readFileSync('/sys/kernel/security/lockdown', 'utf8');
     const active = /\[(\w+)\]/.exec(text)?.[1];
     return active === 'none' || active === 'integrity' || active === 'confidentiality' ? active : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let cachedPageSize: number | undefined;
+/** The system page size. */
+export function pageSize(): number {
+  cachedPageSize ??= sys.pageSize();
+  return cachedPageSize;
+}
+
+let cachedCpus: number | undefined;
+/** Number of possible CPUs: per-CPU maps hold one value for each. */
+export function possibleCpus(): number {
+  cachedCpus ??= sys.possibleCpus();
+  return cachedCpus;
+}
+
+let cachedBootMs: number | undefined;
+/** Wall-clock time of boot in ms: now minus the time since boot (`/proc/uptime`, CLOCK_BOOTTIME). */
+export function bootTime(): number {
+  if (cachedBootMs === undefined) {
+    let uptime = 0;
+    try {
+      uptime = Number.parseFloat(readFileSync('/proc/uptime', 'utf8'));
+    } catch {
+      // Not Linux or no procfs: times since boot are then relative to the epoch, still ordered.
+    }
+    cachedBootMs = Date.now() - uptime * 1000;
+  }
+  return cachedBootMs;
+}
+
+const pmuDevices = '/sys/bus/event_source/devices';
+
+/** The type number of a dynamic PMU (`uprobe`, `kprobe`), or a `NotSupportedError` naming it. */
+export function pmuType(name: string): number {
+  try {
+    return Number.parseInt(readFileSync(`${pmuDevices}/${name}/type`, 'utf8'), 10);
+  } catch (error) {
+    throw new NotSupportedError(`${name}s`, `the kernel has no ${name} PMU (${pmuDevices}/${name})`, {
+      cause: error,
+      code: 'ENOENT',
+    });
+  }
+}
+
+/** The bit of `config` a PMU format names (`retprobe` is `config:0`), or undefined. */
+export function pmuConfigBit(name: string, format: string): number | undefined {
+  try {
+    const text = readFileSync(`${pmuDevices}/${name}/format/${format}`, 'utf8');
+    const match = /^config:(\d+)/.exec(text.trim());
+    return match ? Number(match[1]) : undefined;
   } catch {
     return undefined;
   }

@@ -442,8 +442,9 @@ export const pageSize: () => number = native.pageSize;
 /**
  * `perf_event_open(attr, pid, cpu, groupFd, flags | PERF_FLAG_FD_CLOEXEC)`. `attr` is a
  * `struct perf_event_attr` whose `size` field (0 means 64) must fit the buffer; `sigtrap` is
- * refused. For the kprobe and uprobe PMUs, `name` is the NUL-terminated function name or binary
- * path that `config1` points to (native writes its address; config1 is zeroed when there is none).
+ * refused. `name` is the NUL-terminated function name or binary path that the kprobe and uprobe
+ * PMUs take through `config1`: when given, native writes its address there (otherwise config1 is
+ * passed as given). Which PMU type takes a name is the caller's to know (sysfs `type` files).
  * @returns the perf event fd.
  */
 export const perfEventOpen: (

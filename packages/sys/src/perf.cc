@@ -5,9 +5,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -24,31 +21,10 @@ constexpr unsigned kFlagsOffset = 40;
 constexpr uint64_t kSigtrap = 1ull << 37;  // perf_event_attr.sigtrap: would SIGTRAP the process
 constexpr unsigned kConfig1Offset = 56;    // kprobe_func / uprobe_path / bp_addr / config1
 
-// The dynamic PMU type of /sys/bus/event_source/devices/<name>/type, or -1.
-int PmuType(const char* name) {
-  char path[96], buf[32] = {};
-  snprintf(path, sizeof path, "/sys/bus/event_source/devices/%s/type", name);
-  FILE* f = fopen(path, "re");
-  if (f == nullptr) return -1;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  return n > 0 ? atoi(buf) : -1;
-}
-
-int CachedPmu(std::atomic<int>& slot, const char* name) {
-  int v = slot.load(std::memory_order_relaxed);
-  if (v == -2) {
-    v = PmuType(name);
-    slot.store(v, std::memory_order_relaxed);
-  }
-  return v;
-}
-std::atomic<int> kprobeType{-2}, uprobeType{-2};
-
 // perfEventOpen(attr, pid, cpu, groupFd, flags, name?): fd. `name` is the NUL-terminated function
-// name (kprobe PMU) or path (uprobe PMU) that those PMUs take through a pointer in config1; for
-// them native writes its address (or 0), for every other PMU config1 is passed as given.
+// name (kprobe PMU) or path (uprobe PMU) that those PMUs take through a pointer in config1: when it
+// is given, native writes its address there; otherwise config1 is passed as given. Which PMU takes
+// a name is the caller's knowledge (their type numbers are read in JS, from sysfs).
 napi_value PerfEventOpen(napi_env env, napi_callback_info info) {
   SYS_ARGS(env, info, 6);
   uint8_t* js;
@@ -84,20 +60,11 @@ napi_value PerfEventOpen(napi_env env, napi_callback_info info) {
     ThrowRange(env, "attr.sigtrap is not allowed: the kernel would send SIGTRAP to this process");
     return nullptr;
   }
-  uint32_t type;
-  memcpy(&type, attr, 4);
-  bool pointerPmu = static_cast<int>(type) == CachedPmu(kprobeType, "kprobe") ||
-                    static_cast<int>(type) == CachedPmu(uprobeType, "uprobe");
-  uint64_t nameAddr = 0;
   std::unique_ptr<uint8_t[]> nameCopy;
   if (!IsNullish(env, argv[5])) {
     uint8_t* name;
     size_t nameLen;
     SYS_ARG_BYTES(env, argv[5], "name", name, nameLen);
-    if (!pointerPmu) {
-      ThrowType(env, "name is only taken by the kprobe and uprobe PMUs (attr.type %u is neither)", type);
-      return nullptr;
-    }
     if (nameLen == 0 || memchr(name, 0, nameLen) == nullptr) {
       ThrowRange(env, "name must be a NUL-terminated string");
       return nullptr;
@@ -112,9 +79,9 @@ napi_value PerfEventOpen(napi_env env, napi_callback_info info) {
     }
     memcpy(nameCopy.get(), name, n);
     nameCopy[n - 1] = 0;  // terminated even if the NUL moved meanwhile
-    nameAddr = reinterpret_cast<uintptr_t>(nameCopy.get());
+    uint64_t nameAddr = reinterpret_cast<uintptr_t>(nameCopy.get());
+    memcpy(attr + kConfig1Offset, &nameAddr, 8);
   }
-  if (pointerPmu) memcpy(attr + kConfig1Offset, &nameAddr, 8);
   long fd = syscall(__NR_perf_event_open, attr, static_cast<pid_t>(pid), static_cast<int>(cpu),
                     static_cast<int>(groupFd), static_cast<unsigned long>(flags) | PERF_FLAG_FD_CLOEXEC);
   int saved = errno;

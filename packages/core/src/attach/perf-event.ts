@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import * as sys from '@ebpf/sys';
 import { AttachType } from '@ebpf/uapi';
-import { NotSupportedError, translateSysError } from '../errors.ts';
+import { translateSysError } from '../errors.ts';
 import { createLink, type ProgramLike } from '../link/link.ts';
 
 /**
@@ -55,32 +54,5 @@ export function linkPerfEvent(program: ProgramLike, request: PerfEventRequest): 
     return createLink({ program, target: perfFd, attachType: AttachType.PerfEvent, what: request.what });
   } finally {
     sys.close(perfFd);
-  }
-}
-
-/** The type number of a dynamic PMU (`uprobe`, `kprobe`), or a `NotSupportedError` naming it. */
-export function pmuType(name: string): number {
-  try {
-    return Number.parseInt(readFileSync(`/sys/bus/event_source/devices/${name}/type`, 'utf8'), 10);
-  } catch (error) {
-    throw new NotSupportedError(
-      `${name}s`,
-      `the kernel has no ${name} PMU (/sys/bus/event_source/devices/${name})`,
-      {
-        cause: error,
-        code: 'ENOENT',
-      },
-    );
-  }
-}
-
-/** The bit of `config` a PMU format names (`retprobe` is `config:0`), or undefined. */
-export function pmuConfigBit(name: string, format: string): number | undefined {
-  try {
-    const text = readFileSync(`/sys/bus/event_source/devices/${name}/format/${format}`, 'utf8');
-    const match = /^config:(\d+)/.exec(text.trim());
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -2,8 +2,9 @@ import { isAbsolute } from 'node:path';
 import { LinkType, PerfEventType, ProgType } from '@ebpf/uapi';
 import { InvalidArgumentError } from '../errors.ts';
 import { Link, type ProgramLike, registerLinkClass } from '../link/link.ts';
+import { pmuConfigBit, pmuType } from '../system.ts';
 import { requireElf, symbolOffset } from './elf-symbols.ts';
-import { linkPerfEvent, pmuConfigBit, pmuType } from './perf-event.ts';
+import { linkPerfEvent } from './perf-event.ts';
 
 interface TypedProgram extends ProgramLike {
   readonly type: number;

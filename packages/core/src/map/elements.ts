@@ -8,9 +8,9 @@ import { bytes, type Codec, type CodecLike, resolveCodec } from '../codec/codec.
 import { lpmKey } from '../codec/lpm.ts';
 import { fdValue, perCpu, perCpuStride } from '../codec/per-cpu.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import { possibleCpus } from '../system.ts';
 import type { BpfMap } from './map.ts';
 import { findMapType, type MapTypeInfo, mapTypeLabel } from './map-types.ts';
-import { possibleCpus } from './spec.ts';
 
 /** What a map is, as its spec or the kernel describes it. */
 export interface MapShape {

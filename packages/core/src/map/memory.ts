@@ -2,9 +2,9 @@ import * as sys from '@ebpf/sys';
 import { MapFlags } from '@ebpf/uapi';
 import { perCpuStride } from '../codec/per-cpu.ts';
 import { ClosedError, InvalidArgumentError, translateSysError } from '../errors.ts';
+import { pageSize } from '../system.ts';
 import type { MapElements } from './elements.ts';
 import type { BpfMap } from './map.ts';
-import { pageSize } from './spec.ts';
 
 /**
  * Typed views straight onto the memory of a `BPF_F_MMAPABLE` array map: element `i` of a map with

@@ -3,7 +3,7 @@ import { RingbufHeader } from '@ebpf/uapi';
 import { hostLittleEndian } from '../codec/codec.ts';
 import { BpfError, ClosedError, InvalidArgumentError, translateSysError } from '../errors.ts';
 import { KernelObject, onClose } from '../kernel-object.ts';
-import { pageSize } from './spec.ts';
+import { pageSize } from '../system.ts';
 
 const { BusyBit: BUSY, DiscardBit: DISCARD, HdrSz: HEADER } = RingbufHeader;
 const TWO32 = 2 ** 32;

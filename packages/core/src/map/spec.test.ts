@@ -1,8 +1,9 @@
 import { cNameOf, MapType } from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.ts';
+import { pageSize, possibleCpus } from '../system.ts';
 import { findMapType, mapTypes } from './map-types.ts';
-import { normalizeSpec, pageSize, possibleCpus } from './spec.ts';
+import { normalizeSpec } from './spec.ts';
 
 const F_MMAPABLE = 1 << 10;
 

@@ -1,8 +1,8 @@
-import * as sys from '@ebpf/sys';
 import { MapFlags } from '@ebpf/uapi';
 import { type Codec, type CodecLike, resolveCodec } from '../codec/codec.ts';
 import type { HasFd } from '../codec/per-cpu.ts';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
+import { pageSize, possibleCpus } from '../system.ts';
 import { findMapType, type MapTypeInfo, type MapTypeName } from './map-types.ts';
 import { describeRule, satisfies } from './size-rule.ts';
 
@@ -68,20 +68,6 @@ const F_NUMA_NODE = MapFlags.NumaNode;
 const F_MMAPABLE = MapFlags.Mmapable;
 const F_RDONLY_PROG = MapFlags.RdonlyProg;
 const F_WRONLY_PROG = MapFlags.WronlyProg;
-
-let cachedPageSize: number | undefined;
-/** The system page size. */
-export function pageSize(): number {
-  cachedPageSize ??= sys.pageSize();
-  return cachedPageSize;
-}
-
-let cachedCpus: number | undefined;
-/** Number of possible CPUs: per-CPU maps hold one value for each. */
-export function possibleCpus(): number {
-  cachedCpus ??= sys.possibleCpus();
-  return cachedCpus;
-}
 
 const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as sys from '@ebpf/sys';
 import { AttrBuffer, Cmd, EnableStatsAttr, ProgBindMapAttr, ProgType, StatsType } from '@ebpf/uapi';
 import { InvalidArgumentError, translateSysError } from '../errors.ts';
@@ -6,7 +5,7 @@ import { KernelObject } from '../kernel-object.ts';
 import type { ProgInfo } from '../object-info.ts';
 import { fdFromId, objectIds, progInfo, readObjectInfo } from '../object-info.ts';
 import { getPinned, kindOfFd, PinnableObject } from '../pin.ts';
-import { listObjects } from '../system.ts';
+import { bootTime, listObjects } from '../system.ts';
 import { decodeXlated, encodeInstructions, type MapLike, type ProgramInstructions } from './instructions.ts';
 import { kernelFunctionId } from './kernel-btf.ts';
 import { type LogLevel, loadProgram } from './load.ts';
@@ -518,19 +517,4 @@ function describe(info: ProgInfo): ProgramInfo {
     jited: info.jitedProgLen > 0,
     loadedAt: new Date(bootMs + Number(info.loadTime / 1_000_000n)),
   });
-}
-
-let bootMsCache: number | undefined;
-/** Wall-clock time of boot in ms: now minus the time since boot (`/proc/uptime`, CLOCK_BOOTTIME). */
-function bootTime(): number {
-  if (bootMsCache === undefined) {
-    let uptime = 0;
-    try {
-      uptime = Number.parseFloat(readFileSync('/proc/uptime', 'utf8'));
-    } catch {
-      // Not Linux or no procfs: load times are then relative to the epoch, still ordered.
-    }
-    bootMsCache = Date.now() - uptime * 1000;
-  }
-  return bootMsCache;
 }
