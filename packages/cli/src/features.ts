@@ -1,7 +1,6 @@
 /**
  * `ebpf feature`: what the running kernel supports, through `@ebpf/core`'s probes.
  */
-import { readFileSync } from 'node:fs';
 import { helperName } from '@ebpf/asm';
 import { features } from '@ebpf/core';
 import { cNameOf, FuncId, LinkType, MapType, ProgType } from '@ebpf/uapi';
@@ -119,25 +118,11 @@ function unprobeable(type: string): string | undefined {
 function checkCanProbe(): void {
   const array = features.probeMapType('array');
   if (array.supported) return;
-  if (!hasBpfCapability())
+  if (features.mayUseBpf() === false)
     throw new CliError(
       'cannot probe the kernel: without CAP_BPF (or root) it refuses to create even an array map',
       ExitCode.NoPermission,
       privilegeAdvice,
     );
   throw new CliError(`cannot probe the kernel: ${array.reason ?? 'creating an array map failed'}`);
-}
-
-/** Whether this process holds CAP_BPF or CAP_SYS_ADMIN (from `CapEff` in /proc/self/status). */
-function hasBpfCapability(): boolean {
-  try {
-    const line = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (!line?.[1]) return process.getuid?.() === 0;
-    const caps = BigInt(`0x${line[1]}`);
-    const capSysAdmin = 21n;
-    const capBpf = 39n;
-    return ((caps >> capSysAdmin) & 1n) === 1n || ((caps >> capBpf) & 1n) === 1n;
-  } catch {
-    return process.getuid?.() === 0;
-  }
 }

@@ -448,6 +448,10 @@ export const features = Object.freeze({
   lockdown(): LockdownMode | undefined {
     return lockdownMode();
   },
+  /** Whether this process holds CAP_BPF or CAP_SYS_ADMIN (`CapEff`), `undefined` when it cannot tell. */
+  mayUseBpf(): boolean | undefined {
+    return mayUseBpf();
+  },
   /** Forgets every cached answer (after loading a kernel module, say). */
   clearCache(): void {
     clearFeatureTests();

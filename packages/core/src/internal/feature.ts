@@ -35,9 +35,14 @@ export function clearFeatureTests(): void {
   results.clear();
 }
 
-/** Capability numbers (`linux/capability.h`). */
-const CAP_SYS_ADMIN = 21;
-const CAP_BPF = 39;
+/** Capability numbers (`linux/capability.h`), by the name the kernel gives them. */
+export const Capability = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 39 } as const;
+export type CapabilityName = keyof typeof Capability;
+
+/** Whether `capabilities` (a set as {@link effectiveCapabilities} reads it) holds `name`. */
+export function holdsCapability(capabilities: bigint, name: CapabilityName): boolean {
+  return ((capabilities >> BigInt(Capability[name])) & 1n) === 1n;
+}
 
 /** The effective capability set of this process, from `/proc/self/status` (undefined if unreadable). */
 export function effectiveCapabilities(status = readStatus()): bigint | undefined {
@@ -56,5 +61,5 @@ function readStatus(): string | undefined {
 /** Whether this process may use bpf() at all: CAP_BPF or CAP_SYS_ADMIN in its effective set. */
 export function mayUseBpf(capabilities = effectiveCapabilities()): boolean | undefined {
   if (capabilities === undefined) return undefined;
-  return (capabilities & ((1n << BigInt(CAP_BPF)) | (1n << BigInt(CAP_SYS_ADMIN)))) !== 0n;
+  return holdsCapability(capabilities, 'CAP_BPF') || holdsCapability(capabilities, 'CAP_SYS_ADMIN');
 }

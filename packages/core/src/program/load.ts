@@ -1,8 +1,15 @@
 import * as sys from '@ebpf/sys';
 import { AttrBuffer, Cmd, ProgLoadAttr } from '@ebpf/uapi';
-import { BpfError, InvalidArgumentError, NotSupportedError, translateSysError } from '../errors.ts';
+import {
+  BpfError,
+  InvalidArgumentError,
+  NotSupportedError,
+  PermissionError,
+  translateSysError,
+} from '../errors.ts';
 import { featureTest } from '../internal/feature.ts';
 import { lockdownMode } from '../system.ts';
+import { capabilitiesToLoad, missingCapabilities } from './capabilities.ts';
 import { encodeInstructions, returnZero } from './instructions.ts';
 import { programTypeName } from './types.ts';
 import { VerifierError } from './verifier-error.ts';
@@ -188,8 +195,16 @@ function loadError(
   const options = { cause: error, instructionCount };
   if (log.trim() !== '') return new VerifierError(what, log, options);
   const original = firstError instanceof sys.SysError ? firstError : error;
-  if (original.code === 'EPERM' && process.getuid?.() === 0) {
-    // Privileged and still refused: kernel lockdown forbids this kind of program (tracing, LSM...).
+  const missing = original.code === 'EPERM' ? missingCapabilities(load.type) : undefined;
+  if (missing !== undefined && missing.length > 0) {
+    const needed = capabilitiesToLoad(load.type).join(' and ');
+    return new PermissionError(
+      `loading ${what}: EPERM: permission denied; ${programTypeName(load.type)} programs need ${needed}: grant ${missing.join(' and ')}, or run as root`,
+      options,
+    );
+  }
+  if (missing !== undefined) {
+    // Every capability held and still refused: kernel lockdown forbids this kind of program (tracing, LSM...).
     const lockdown = lockdownMode();
     const reason =
       lockdown === undefined
