@@ -1,8 +1,7 @@
 import { release } from 'node:os';
 import { BpfMap, features } from '@ebpf/core';
-import { requireKernel } from '@ebpf/test-utils';
+import { requireKernel, thrown } from '@ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
-import { thrown } from './support/helpers.ts';
 
 requireKernel('features, as a user of @ebpf/core sees them', () => {
   describe('probing the running kernel', () => {

@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { BpfMap, features } from '@ebpf/core';
-import { requireKernel } from '@ebpf/test-utils';
+import { requireKernel, thrown } from '@ebpf/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runFixture } from './support/fixture.ts';
-import { thrown } from './support/helpers.ts';
 
 /** The error a call throws (fails the test when it does not throw). */
 

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { add64, call, exit, ldxw, link, matchesTag, mov64, programTag, R0, R1, R2 } from '@ebpf/asm';
 import { BpfMap, BpfProgram } from '@ebpf/core';
-import { requireKernel } from '@ebpf/test-utils';
+import { requireKernel, thrown } from '@ebpf/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
-import { counter, thrown } from './support/helpers.ts';
+import { counter } from './support/helpers.ts';
 
 const XDP_PASS = 2;
 const XDP_DROP = 1;

@@ -1,15 +1,5 @@
 import { add64, atomicAdd64, call, exit, jeq, label, ldMapFd, mov64, R0, R1, R2, R10, stw } from '@ebpf/asm';
 
-/** The error `fn` throws, with its fields (`code`, `feature`, `log`...); fails the test when it does not throw. */
-export function thrown(fn: () => unknown): Error & Record<string, unknown> {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error('expected an error');
-}
-
 /** `counts[0] += 1` on the map passed to the load as `counts` (an array of u64), then return `verdict`. */
 export const counter = (verdict: number) => [
   stw(R10, -4, 0),

@@ -20,7 +20,7 @@ import {
   stw,
   stxdw,
 } from '@ebpf/asm';
-import { openFdCount, requireKernel } from '@ebpf/test-utils';
+import { openFdCount, requireKernel, thrown } from '@ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import { BpfError, ClosedError, InvalidArgumentError } from '../errors.ts';
 import { BpfProgram } from '../program/index.ts';
@@ -88,15 +88,6 @@ function discarder(events: BpfMap): BpfProgram {
 
 const packet = new Uint8Array(64);
 const isLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 /**
  * Node arguments for a child running `source` (an ES module) on the workspace sources. It runs in
