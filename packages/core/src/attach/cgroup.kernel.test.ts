@@ -3,13 +3,13 @@ import { closeSync, existsSync, mkdirSync, openSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel, skipUnsupported } from '@ebpf/test-utils';
+import { countingProgram } from '@ebpf/test-utils/programs';
 import { AttachType, LinkType } from '@ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
 import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
-import { countingProgram } from '../testing/programs.ts';
 import { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
 
 const v2 = cgroup2Mount();

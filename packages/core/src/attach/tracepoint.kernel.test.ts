@@ -1,12 +1,12 @@
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
+import { countingProgram } from '@ebpf/test-utils/programs';
 import { LinkType } from '@ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
 import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
-import { countingProgram } from '../testing/programs.ts';
 import { attachRawTracepoint, attachTracepoint, RawTracepointLink, TracepointLink } from './tracepoint.ts';
 
 /** counts[0] += 1 on every hit. */

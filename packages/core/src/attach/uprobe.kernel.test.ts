@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel, skipUnsupported } from '@ebpf/test-utils';
+import { countingProgram } from '@ebpf/test-utils/programs';
 import { LinkType } from '@ebpf/uapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
 import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
-import { countingProgram } from '../testing/programs.ts';
 import { symbolOffset } from './elf-symbols.ts';
 import { attachUprobe, UprobeLink } from './uprobe.ts';
 

@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync, rmSync } from 'node:fs';
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
+import { countingProgram } from '@ebpf/test-utils/programs';
 import { LinkType, XdpAction } from '@ebpf/uapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError, ClosedError, InvalidArgumentError, NotFoundError, NotSupportedError } from '../errors.ts';
@@ -10,7 +11,6 @@ import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { ensureBpffs } from '../pin.ts';
 import { BpfProgram } from '../program/program.ts';
-import { countingProgram } from '../testing/programs.ts';
 import { attachTcx, TcxLink } from './tcx.ts';
 import { attachXdp, interfaceIndex, XdpLink } from './xdp.ts';
 

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { add64, call, exit, ldxdw, ldxw, mov64, programTag, R0, R1, R2, stxw } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
+import { countingProgram } from '@ebpf/test-utils/programs';
 import { ProgLoadFlags, ProgType, XdpAction } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +14,6 @@ import {
 } from '../errors.ts';
 import { BpfMap } from '../map/index.ts';
 import { ensureBpffs } from '../pin.ts';
-import { countingProgram } from '../testing/programs.ts';
 import { kernelFunctionId } from './kernel-btf.ts';
 import { BpfProgram } from './program.ts';
 import { VerifierError } from './verifier-error.ts';
