@@ -5,15 +5,20 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { attachSocket, attachXdp, BpfMap, BpfProgram } from '@ebpf/core';
 import { requireKernel, thrown } from '@ebpf/test-utils';
+import { countingProgram } from '@ebpf/test-utils/programs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { counter } from './support/helpers.ts';
 import { VethNamespace } from './support/netns.ts';
 
 const XDP_PASS = 2;
 
 /** A socket filter that keeps every packet and counts it in `counts[0]`. */
 const countingFilter = (counts: BpfMap<number, bigint>) =>
-  BpfProgram.load({ type: 'socket_filter', license: 'GPL', instructions: counter(0xffff), maps: { counts } });
+  BpfProgram.load({
+    type: 'socket_filter',
+    license: 'GPL',
+    instructions: countingProgram(0xffff),
+    maps: { counts },
+  });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -160,7 +165,7 @@ requireKernel('attachSocket and attachXdp, as a user of @ebpf/core sees them', (
         type: 'xdp',
         license: 'GPL',
         name: 'e2e_xdp',
-        instructions: counter(XDP_PASS),
+        instructions: countingProgram(XDP_PASS),
         maps: { counts },
       });
     });
@@ -235,7 +240,7 @@ requireKernel('attachSocket and attachXdp, as a user of @ebpf/core sees them', (
       using next = BpfProgram.load({
         type: 'xdp',
         license: 'GPL',
-        instructions: counter(XDP_PASS),
+        instructions: countingProgram(XDP_PASS),
         maps: { counts: other },
       });
       using link = attachXdp(prog, veth.outside, { mode: 'generic' });

@@ -2,8 +2,8 @@ import { rmSync } from 'node:fs';
 import { add64, call, exit, ldxw, link, matchesTag, mov64, programTag, R0, R1, R2 } from '@ebpf/asm';
 import { BpfMap, BpfProgram } from '@ebpf/core';
 import { requireKernel, thrown } from '@ebpf/test-utils';
+import { countingProgram } from '@ebpf/test-utils/programs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { counter } from './support/helpers.ts';
 
 const XDP_PASS = 2;
 const XDP_DROP = 1;
@@ -22,7 +22,7 @@ requireKernel('BpfProgram, as a user of @ebpf/core sees it', () => {
         type: 'xdp',
         name: 'e2e_count',
         license: 'GPL',
-        instructions: counter(XDP_DROP),
+        instructions: countingProgram(XDP_DROP),
         maps: { counts },
       });
       const result = prog.run({ data: packet, repeat: 10 });
@@ -41,7 +41,7 @@ requireKernel('BpfProgram, as a user of @ebpf/core sees it', () => {
 
     it('an unknown map name is an InvalidArgumentError naming it', () => {
       const error = thrown(() =>
-        BpfProgram.load({ type: 'xdp', license: 'GPL', instructions: counter(1), maps: {} }),
+        BpfProgram.load({ type: 'xdp', license: 'GPL', instructions: countingProgram(1), maps: {} }),
       );
       expect(error.name).toBe('InvalidArgumentError');
       expect(error.message).toContain("'counts'");
@@ -188,7 +188,7 @@ requireKernel('BpfProgram, as a user of @ebpf/core sees it', () => {
 
     it('the tag matches for programs with map references too', () => {
       using counts = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
-      const instructions = link(counter(XDP_PASS)).instructions;
+      const instructions = link(countingProgram(XDP_PASS)).instructions;
       using prog = BpfProgram.load({ type: 'xdp', license: 'GPL', instructions, maps: { counts } });
       expect(matchesTag(instructions, prog.info().tag)).toBe(true);
     });
