@@ -4,3 +4,4 @@ export { ElfFile } from './elf/elf.ts';
 export type { FunctionSymbol } from './elf/functions.ts';
 export { findFunctionSymbol } from './elf/functions.ts';
 export { ObjectError } from './errors.ts';
+export type * from './spec.ts';
