@@ -1,6 +1,6 @@
+import { buildObject, readBytes, readelf, requireTools, Scratch } from '@ebpf/test-utils/clang';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFixture, readBytes, readelf, requireTools, Scratch } from '../../test/clang.ts';
 import { ObjectError } from '../errors.ts';
 import { R_BPF_64_32, R_BPF_64_64, SHT_REL } from './constants.ts';
 import { ElfFile } from './elf.ts';
@@ -13,7 +13,7 @@ const paths = new Map<string, string>();
 beforeAll(() => {
   requireTools();
   for (const target of ['bpfel', 'bpfeb'] as const) {
-    const path = buildFixture(scratch, 'elf-basics', target);
+    const path = buildObject(scratch, 'elf-basics', target);
     paths.set(target, path);
     objects.set(target, readBytes(path));
   }

@@ -1,14 +1,14 @@
 /**
- * Builds the C fixtures with Debian's clang for either BPF byte order, and asks
- * `llvm-readelf-16` about the result, as the oracle the ELF reader is compared with.
+ * Builds the C test objects in `tools/test-utils/objects/` with clang-16 for either BPF byte order
+ * (the corpus the object, CO-RE and Collection tests share), and asks `llvm-readelf-16` about the
+ * result, as an oracle the ELF reader is compared with.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-// The brief names clang-16, but this machine has only clang (14); the fixtures need nothing newer.
-export const CLANG = 'clang';
+export const CLANG = 'clang-16';
 export const READELF = 'llvm-readelf-16';
 
 /** Throws unless every tool runs: missing clang is a failure, not a skip. */
@@ -35,9 +35,9 @@ export class Scratch {
   }
 }
 
-/** Compiles `test/fixtures/<name>.c` as `clang -O2 -g -target <target> -c`; returns the object's path. */
-export function buildFixture(scratch: Scratch, name: string, target: 'bpfel' | 'bpfeb'): string {
-  const source = new URL(`./fixtures/${name}.c`, import.meta.url).pathname;
+/** Compiles `objects/<name>.c` as `clang -O2 -g -target <target> -c`; returns the object's path. */
+export function buildObject(scratch: Scratch, name: string, target: 'bpfel' | 'bpfeb'): string {
+  const source = new URL(`../objects/${name}.c`, import.meta.url).pathname;
   const out = scratch.path(`${name}.${target}.o`);
   // Debian keeps <asm/types.h> (needed by <linux/bpf.h>) under the host's multiarch folder.
   execFileSync(CLANG, [
