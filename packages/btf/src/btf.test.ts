@@ -1,6 +1,7 @@
 import { BtfKind } from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
-import { Btf, BtfError } from './index.ts';
+import { fuzzBtf } from '../fuzz/fuzz.ts';
+import { Btf } from './index.ts';
 
 /** Raw BTF from words: `types` as u32 words, names as strings (offsets assigned in order). */
 function raw(types: (strs: (s: string) => number) => number[], littleEndian = true, hdrLen = 24): Uint8Array {
@@ -114,30 +115,6 @@ describe('Btf.parse and queries', () => {
   });
 
   it('throws only BtfError on corrupted and truncated input, and never hangs', () => {
-    const good = raw(sample);
-    let seed = 12345;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % n;
-    };
-    for (let i = 0; i < 10_000; i++) {
-      const bytes = good.slice(0, rand(2) ? good.length : rand(good.length + 1));
-      for (let k = rand(4); k >= 0 && bytes.length > 0; k--) bytes[rand(bytes.length)] = rand(256);
-      try {
-        const btf = Btf.parse(bytes);
-        for (const t of btf) {
-          btf.nameOf(t.id);
-          btf.typesByName(t.name);
-          try {
-            btf.sizeof(t.id);
-            btf.alignof(t.id);
-          } catch (e) {
-            if (!(e instanceof BtfError)) throw e;
-          }
-        }
-      } catch (e) {
-        if (!(e instanceof BtfError)) throw e;
-      }
-    }
+    fuzzBtf(raw(sample), 10_000, 12345);
   });
 });
