@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { Btf, type ParseOptions } from './btf.ts';
+export { BtfBuilder, type BuilderOptions, type MarshalOptions, type NewType } from './builder.ts';
 export { BtfError } from './error.ts';
 export {
   BtfExt,
