@@ -8,6 +8,8 @@ import { decodeName } from './strings.ts';
 export class StringTable {
   /** The global offset of `bytes[0]`. */
   readonly first: number;
+  /** One past the last global offset of this table. */
+  readonly end: number;
   /** Every string of this table by name, built on the first `find`. */
   private index: { names: NameIndex; starts: Int32Array } | undefined;
 
@@ -17,17 +19,12 @@ export class StringTable {
     readonly base: StringTable | undefined,
   ) {
     this.first = base ? base.end : 0;
-  }
-
-  /** One past the last global offset of this table. */
-  get end(): number {
-    return this.first + this.bytes.length;
+    this.end = this.first + bytes.length;
   }
 
   /** The table (this or a base) holding global offset `off`, or undefined when out of range. */
   owner(off: number): StringTable | undefined {
-    if (off >= this.end) return undefined;
-    if (off >= this.first) return this;
+    if (off >= this.first) return off < this.end ? this : undefined;
     return this.base?.owner(off);
   }
 
@@ -94,12 +91,14 @@ export class NameIndex {
     this.heads = new Int32Array(buckets);
     this.next = new Int32Array(offsets.length);
     // Inserting from the last entry keeps every chain in entry order.
+    const { heads, next, mask } = this;
     for (let e = offsets.length - 1; e >= 0; e--) {
-      const t = strings.owner(offsets[e]!);
-      if (!t) continue;
-      const b = hashAt(t.bytes, offsets[e]! - t.first) & this.mask;
-      this.next[e] = this.heads[b]!;
-      this.heads[b] = e + 1;
+      const off = offsets[e]!;
+      const t = off >= strings.first ? strings : strings.owner(off);
+      if (!t || off >= t.end) continue;
+      const b = hashAt(t.bytes, off - t.first) & mask;
+      next[e] = heads[b]!;
+      heads[b] = e + 1;
     }
   }
 
