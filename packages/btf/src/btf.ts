@@ -20,6 +20,7 @@ import {
   BtfVarSecinfo,
 } from '@ebpf/uapi';
 import { BtfError } from './error.ts';
+import { KIND_NUMBER } from './kinds.ts';
 import { NameIndex, StringTable } from './string-table.ts';
 import { encodeName } from './strings.ts';
 import {
@@ -89,6 +90,10 @@ for (const [kind, fixed, entry] of [
   PER_ENTRY[kind] = entry / 4;
 }
 const TYPE_WORDS = BtfType.size / 4;
+const ALL_KINDS = Object.values(KIND_NUMBER);
+/** Word indices of a `btf_type`'s name offset and info. */
+const NAME = BtfType.fields.nameOff.offset / 4;
+const INFO = BtfType.fields.info.offset / 4;
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 const H = BtfHeader.fields;
@@ -106,10 +111,13 @@ export class Btf {
   private readonly typeOff: number;
   /** Absolute byte offsets of the types, in id order, then the end of the type section. */
   private readonly starts: Uint32Array;
+  /** The raw kind of each type, in id order: `indexOf` finds the types of a kind natively. */
+  private readonly kinds: Uint8Array;
   /** The string section, continuing the base's for split BTF. */
   readonly strings: StringTable;
   private readonly decoded: (Type | undefined)[];
-  private nameIndex: NameIndex | undefined;
+  /** Per raw kind, its types (id - firstId) and their name index, built on the first query for the kind. */
+  private readonly nameIndexes: ({ types: Int32Array; index: NameIndex } | undefined)[] = [];
 
   private constructor(bytes: Uint8Array, base: Btf | undefined) {
     this.base = base;
@@ -148,7 +156,7 @@ export class Btf {
     this.firstId = base ? base.firstId + base.count : 1;
     this.typeOff = typeOff;
     this.words = nativeWords(bytes, typeOff, typeLen, le);
-    this.starts = scanTypes(this.words, typeOff);
+    ({ starts: this.starts, kinds: this.kinds } = scanTypes(this.words, typeOff));
     this.decoded = new Array(this.count);
   }
 
@@ -198,10 +206,11 @@ export class Btf {
     const found = this.base ? this.base.typesByName(name, kind) : [];
     const bytes = encodeName(name);
     if (!bytes) return found;
-    for (const k of this.names().lookup(bytes)) {
-      const t = this.typeById(this.firstId + k);
-      if (kind === undefined || t.kind === kind) found.push(t);
-    }
+    if (kind === 'void') return found;
+    const kinds = kind === undefined ? ALL_KINDS : [KIND_NUMBER[kind]];
+    const ks = kinds.flatMap((k) => this.named(bytes, k));
+    if (kinds.length > 1) ks.sort((a, b) => a - b);
+    for (const k of ks) found.push(this.typeById(this.firstId + k));
     return found;
   }
 
@@ -335,17 +344,26 @@ export class Btf {
     return s;
   }
 
-  /** The name index: type `firstId + k` is entry `k`, keyed by its name's offset (unnamed: none). */
-  private names(): NameIndex {
-    if (this.nameIndex) return this.nameIndex;
-    const { words, starts, typeOff } = this;
-    const offsets = new Int32Array(this.count);
-    for (let k = 0; k < offsets.length; k++) {
-      const off = words[(starts[k]! - typeOff + T.nameOff.offset) >>> 2]!;
-      offsets[k] = off === 0 ? -1 : off;
+  /**
+   * The indices (id - firstId) of the types of raw kind `kind` called `name` (UTF-8 bytes), in id
+   * order. Each kind has its own name index, so the first `typeByName(name, 'struct')` hashes the
+   * names of structs only, not those of vmlinux's 56,000 functions.
+   */
+  private named(name: Uint8Array, kind: number): number[] {
+    let entry = this.nameIndexes[kind];
+    if (!entry) {
+      const types: number[] = [];
+      for (let k = this.kinds.indexOf(kind); k >= 0; k = this.kinds.indexOf(kind, k + 1)) types.push(k);
+      const offsets = new Int32Array(types.length);
+      for (let e = 0; e < types.length; e++) {
+        const off = this.words[((this.starts[types[e]!]! - this.typeOff) >>> 2) + NAME]!;
+        offsets[e] = off === 0 ? -1 : off;
+      }
+      entry = { types: Int32Array.from(types), index: new NameIndex(this.strings, offsets) };
+      this.nameIndexes[kind] = entry;
     }
-    this.nameIndex = new NameIndex(this.strings, offsets);
-    return this.nameIndex;
+    const { types, index } = entry;
+    return index.lookup(name).map((e) => types[e]!);
   }
 
   /** Checks that `ref` (read at byte `at`) names a type. */
@@ -484,22 +502,23 @@ function nativeWords(bytes: Uint8Array, off: number, len: number, le: boolean): 
 }
 
 /** One pass over the type section: the byte offset of each type, then that of the section's end. */
-function scanTypes(words: Uint32Array, typeOff: number): Uint32Array {
+function scanTypes(words: Uint32Array, typeOff: number): { starts: Uint32Array; kinds: Uint8Array } {
   const end = words.length;
   const starts = new Uint32Array(Math.floor(end / TYPE_WORDS) + 1);
-  const info = T.info.offset / 4;
+  const kinds = new Uint8Array(starts.length);
   let n = 0;
   let w = 0;
   while (w < end) {
     if (w + TYPE_WORDS > end) throw new BtfError('type record runs past the type section', typeOff + w * 4);
-    const word = words[w + info]!;
+    const word = words[w + INFO]!;
     const kind = (word >>> 24) & 0x1f;
     const fixed = FIXED[kind]!;
-    if (fixed < 0) throw new BtfError(`unknown kind ${kind}`, typeOff + (w + info) * 4);
+    if (fixed < 0) throw new BtfError(`unknown kind ${kind}`, typeOff + (w + INFO) * 4);
+    kinds[n] = kind;
     starts[n++] = typeOff + w * 4;
     w += TYPE_WORDS + fixed + (word & 0xffff) * PER_ENTRY[kind]!;
   }
   if (w !== end) throw new BtfError('type record runs past the type section', starts[n - 1] ?? typeOff);
   starts[n] = typeOff + end * 4;
-  return starts.slice(0, n + 1);
+  return { starts: starts.slice(0, n + 1), kinds: kinds.slice(0, n) };
 }

@@ -36,6 +36,18 @@ export class StringTable {
     return decodeName(t.bytes, local, t.bytes.indexOf(0, local));
   }
 
+  /** Whether the string at global offset `off` is `name` (UTF-8 bytes, without NUL). */
+  equals(off: number, name: Uint8Array): boolean {
+    const t = off >= this.first ? this : this.owner(off);
+    if (!t || off >= t.end) return false;
+    const { bytes } = t;
+    const at = off - t.first;
+    // The NUL after the name first: most strings of another length fail there.
+    if (at + name.length >= bytes.length || bytes[at + name.length] !== 0) return false;
+    for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name[i]) return false;
+    return true;
+  }
+
   /** The global offset of `name` (UTF-8 bytes, without NUL) here or in the base; -1 if absent. */
   find(name: Uint8Array): number {
     const inBase = this.base ? this.base.find(name) : -1;
@@ -107,16 +119,7 @@ export class NameIndex {
     const found: number[] = [];
     if (name.includes(0)) return found;
     for (let e = this.heads[hashAt(name, 0) & this.mask]! - 1; e >= 0; e = this.next[e]! - 1)
-      if (this.equals(this.offsets[e]!, name)) found.push(e);
+      if (this.strings.equals(this.offsets[e]!, name)) found.push(e);
     return found;
-  }
-
-  private equals(off: number, name: Uint8Array): boolean {
-    const t = this.strings.owner(off)!;
-    const { bytes } = t;
-    const at = off - t.first;
-    if (at + name.length >= bytes.length || bytes[at + name.length] !== 0) return false;
-    for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name[i]) return false;
-    return true;
   }
 }
