@@ -1,5 +1,6 @@
 import { BtfKind } from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
+import { rawCorpus } from '../fuzz/corpus.ts';
 import { fuzzBtf } from '../fuzz/fuzz.ts';
 import { info, raw, sample } from '../test/raw.ts';
 import { Btf } from './index.ts';
@@ -80,6 +81,6 @@ describe('Btf.parse and queries', () => {
   });
 
   it('throws only BtfError on corrupted and truncated input, and never hangs', () => {
-    fuzzBtf(raw(sample), 10_000, 12345);
+    fuzzBtf(rawCorpus(), 10_000, 12345);
   });
 });
