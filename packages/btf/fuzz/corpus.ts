@@ -35,37 +35,37 @@ export function rawCorpus(): Uint8Array {
     bitOffset,
     bitfieldSize,
   });
-  const int = b.add({
+  const long = b.add({
     kind: 'int',
-    name: 'int',
-    size: 4,
+    name: 'long',
+    size: 8,
     encoding: BtfIntEncoding.Signed,
     bitOffset: 0,
-    bits: 32,
+    bits: 64,
   });
   const s = b.add({
     kind: 'struct',
     name: 's',
-    size: 16,
-    members: [member('a', int, 0), member('b', int, 35, 3), member('next', int + 2, 64)],
+    size: 24,
+    members: [member('a', long, 0), member('b', long, 67, 3), member('next', long + 2, 128)],
   });
   const ptr = b.add({ kind: 'ptr', name: '', target: s });
-  const array = b.add({ kind: 'array', name: '', element: ptr, index: int, count: 4 });
-  b.add({ kind: 'union', name: 'u', size: 32, members: [member('x', array, 0), member('y', int, 0)] });
+  const array = b.add({ kind: 'array', name: '', element: ptr, index: long, count: 4 });
+  b.add({ kind: 'union', name: 'u', size: 32, members: [member('x', array, 0), member('y', long, 0)] });
   b.add({ kind: 'enum', name: 'e', size: 4, signed: true, values: [{ name: 'NEG', value: -1 }] });
   b.add({ kind: 'enum64', name: 'e64', size: 8, signed: false, values: [{ name: 'BIG', value: 1n << 40n }] });
   b.add({ kind: 'fwd', name: 'later', union: false });
   const loop = b.nextId;
   b.add({ kind: 'typedef', name: 'loop_a', target: loop + 1 });
   b.add({ kind: 'typedef', name: 'loop_b', target: loop });
-  b.add({ kind: 'volatile', name: '', target: int });
+  b.add({ kind: 'volatile', name: '', target: long });
   const constant = b.add({ kind: 'const', name: '', target: ptr });
   b.add({ kind: 'restrict', name: '', target: constant });
-  b.add({ kind: 'type_tag', name: 'user', target: int });
-  const proto = b.add({ kind: 'func_proto', name: '', returns: int, params: [{ name: 'p', type: ptr }] });
+  b.add({ kind: 'type_tag', name: 'user', target: long });
+  const proto = b.add({ kind: 'func_proto', name: '', returns: long, params: [{ name: 'p', type: ptr }] });
   const func = b.add({ kind: 'func', name: 'f', proto, linkage: BtfFuncLinkage.Global });
-  const v = b.add({ kind: 'var', name: 'v', type: int, linkage: BtfVarLinkage.GlobalAllocated });
-  b.add({ kind: 'datasec', name: '.data', size: 4, vars: [{ type: v, offset: 0, size: 4 }] });
+  const v = b.add({ kind: 'var', name: 'v', type: long, linkage: BtfVarLinkage.GlobalAllocated });
+  b.add({ kind: 'datasec', name: '.data', size: 8, vars: [{ type: v, offset: 0, size: 8 }] });
   b.add({ kind: 'float', name: 'double', size: 8 });
   b.add({ kind: 'decl_tag', name: 'tag', target: func, componentIndex: 0 });
   return b.marshal();
