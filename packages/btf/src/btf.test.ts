@@ -44,6 +44,10 @@ describe('Btf.parse and queries', () => {
     expect(() => btf.typeByName('x')).toThrow(/3 types are called x: ids 1, 2, 3/);
     expect(btf.typesByName('x', 'void')).toEqual([]);
     expect(btf.typesByName('\ud800')).toEqual([]);
+    expect(btf.typesByName('x\0y')).toEqual([]);
+    // The first query of a kind compares in place, later ones use the index: both agree.
+    expect(btf.typesByName('x', 'struct').map((t) => t.id)).toEqual([3]);
+    expect(btf.typesByName('x', 'struct').map((t) => t.id)).toEqual([3]);
   });
 
   it('reads a longer header than it knows', () => {
