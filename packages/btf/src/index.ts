@@ -6,4 +6,5 @@
  */
 export { Btf, type ParseOptions } from './btf.ts';
 export { BtfError } from './error.ts';
+export type { CDumpOptions } from './format/c.ts';
 export * from './types.ts';
