@@ -7,4 +7,15 @@
 export { Btf, type ParseOptions } from './btf.ts';
 export { BtfError } from './error.ts';
 export type { CDumpOptions } from './format/c.ts';
+export {
+  type TsAliasDeclaration,
+  type TsDeclaration,
+  type TsEnumDeclaration,
+  type TsField,
+  type TsRecordDeclaration,
+  type TsValue,
+  type TypeScriptOptions,
+  type TypeScriptOutput,
+  toTypeScript,
+} from './format/typescript.ts';
 export * from './types.ts';

@@ -18,6 +18,9 @@ export class BtfFixture {
     const encoding = signed ? BtfIntEncoding.Signed : 0;
     return this.add(name, BtfKind.Int, 0, false, size, [(encoding << 24) | (size * 8)]);
   }
+  bool(name: string): TypeId {
+    return this.add(name, BtfKind.Int, 0, false, 1, [(BtfIntEncoding.Bool << 24) | 8]);
+  }
   ptr(target: TypeId): TypeId {
     return this.add('', BtfKind.Ptr, 0, false, target);
   }
