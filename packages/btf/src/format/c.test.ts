@@ -294,6 +294,36 @@ describe('toC', () => {
     expect(btf.toC({ types: [btf.typeById(node)] })).toBe(btf.toC({ types: [node] }));
   });
 
+  it('writes split BTF (a module on vmlinux) with the base types it uses, as bpftool does', () => {
+    const base = new BtfFixture();
+    const int = base.int('int', 4);
+    const head = base.struct('list_head', 16, [
+      ['next', 3, 0],
+      ['prev', 3, 64],
+    ]);
+    base.ptr(head);
+    const mod = new BtfFixture(base);
+    mod.struct('mod_state', 24, [
+      ['count', int, 0],
+      ['list', head, 64],
+    ]);
+    expect(body(mod)).toBe(
+      [
+        'struct list_head {',
+        '\tstruct list_head *next;',
+        '\tstruct list_head *prev;',
+        '};',
+        '',
+        'struct mod_state {',
+        '\tint count;',
+        '\tstruct list_head list;',
+        '};',
+        '',
+      ].join('\n'),
+    );
+    expect(body(mod, { types: [4] })).toBe(body(mod));
+  });
+
   it('refuses types C cannot define with a BtfError instead of recursing forever', () => {
     const loop = new BtfFixture();
     loop.typedef('a', 2);

@@ -11,8 +11,16 @@ export type FixtureMember = readonly [string, TypeId, number, number?];
 
 export class BtfFixture {
   private readonly words: number[] = [];
-  private strings = '\0';
-  private next = 1;
+  /** Split BTF's strings continue the base's; a base's start with the empty string. */
+  private strings: string;
+  private next: TypeId;
+  private parsed: Btf | undefined;
+
+  /** With `base`, the types are split BTF on it: ids and string offsets continue the base's. */
+  constructor(private readonly base?: BtfFixture) {
+    this.strings = base ? '' : '\0';
+    this.next = base ? base.next : 1;
+  }
 
   int(name: string, size: number, signed = true): TypeId {
     const encoding = signed ? BtfIntEncoding.Signed : 0;
@@ -76,7 +84,8 @@ export class BtfFixture {
     return this.add(name, BtfKind.Float, 0, false, size);
   }
 
-  btf(): Btf {
+  /** The types as raw BTF. */
+  raw(): Uint8Array {
     const hdrLen = 24;
     const typeLen = this.words.length * 4;
     const out = new Uint8Array(hdrLen + typeLen + this.strings.length);
@@ -89,7 +98,13 @@ export class BtfFixture {
     v.setUint32(20, this.strings.length, true);
     for (const [i, w] of this.words.entries()) v.setUint32(hdrLen + i * 4, w >>> 0, true);
     for (let i = 0; i < this.strings.length; i++) out[hdrLen + typeLen + i] = this.strings.charCodeAt(i);
-    return Btf.parse(out);
+    return out;
+  }
+
+  /** The types parsed (once: a split fixture's base must stay the same object). */
+  btf(): Btf {
+    this.parsed ??= Btf.parse(this.raw(), this.base ? { base: this.base.btf() } : {});
+    return this.parsed;
   }
 
   private add(
@@ -106,7 +121,7 @@ export class BtfFixture {
 
   private str(s: string): number {
     if (s === '') return 0;
-    const at = this.strings.length;
+    const at = (this.base?.strings.length ?? 0) + this.strings.length;
     this.strings += `${s}\0`;
     return at;
   }
