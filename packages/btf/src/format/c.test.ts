@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BtfError } from '../index.ts';
+import { Btf, BtfError } from '../index.ts';
 import type { CDumpOptions } from './c.ts';
 import { BtfFixture } from './fixture.ts';
+import { toTypeScript } from './typescript.ts';
 
 /** The dump without bpftool's fixed first 7 and last 6 lines. */
 function body(b: BtfFixture, options?: CDumpOptions): string {
@@ -336,6 +337,52 @@ describe('toC', () => {
     anon.struct('', 8, [['p', 2, 0]]);
     anon.ptr(1);
     expect(() => anon.btf().toC()).toThrow(BtfError);
+    const huge = new BtfFixture();
+    huge.struct('huge', 0xffffffff, [['c', 2, 0]]);
+    huge.int('char', 1);
+    expect(() => huge.btf().toC()).toThrow(/no compiler lays out that gap/);
+  });
+
+  it('throws only BtfError on corrupted BTF, and never hangs', () => {
+    const good = new BtfFixture();
+    const char = good.int('char', 1);
+    const int = good.int('int', 4);
+    const inner = good.union('', 4, [['i', int, 0]]);
+    const later = good.ptr(good.fwd('later'));
+    const chars = good.array(char, 8);
+    const s = good.struct('s', 32, [
+      ['c', char, 0],
+      ['b', int, 32, 3],
+      ['', inner, 64],
+      ['p', later, 128],
+      ['a', chars, 192],
+    ]);
+    good.ptr(good.typedef('s_t', s));
+    good.enum('e', 4, [['E', 1]]);
+    const raw = good.raw();
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    let printed = 0;
+    for (let i = 0; i < 2_000; i++) {
+      const bytes = raw.slice();
+      for (let k = rand(4); k >= 0; k--) bytes[24 + rand(bytes.length - 24)] = rand(2) ? rand(256) : 0xff;
+      try {
+        const btf = Btf.parse(bytes);
+        btf.toC();
+        const named = [...btf].filter(
+          (t) => t.name !== '' && ['struct', 'union', 'enum', 'typedef'].includes(t.kind),
+        );
+        toTypeScript(btf, named);
+        printed++;
+      } catch (e) {
+        if (!(e instanceof BtfError)) throw e;
+      }
+    }
+    // Enough inputs survive parsing for the printers to see odd but valid BTF.
+    expect(printed).toBeGreaterThan(200);
   });
 
   it('names a missing type id in a partial dump', () => {

@@ -49,6 +49,8 @@ const Emit = { None: 0, Emitting: 1, Emitted: 2 } as const;
 
 /** Deeper chains of pointers, qualifiers and typedefs than this are a loop in hostile input. */
 const MAX_CHAIN = 256;
+/** The widest gap between members written as padding (1 MiB). */
+const MAX_GAP_BITS = 8 << 20;
 /** libbpf indents by tabs up to this many. */
 const MAX_INDENT = 13;
 const INDENTS = Array.from({ length: MAX_INDENT + 1 }, (_, n) => '\t'.repeat(n));
@@ -316,6 +318,12 @@ class CDump {
    */
   private padding(from: number, to: number, nextAlign: number, inBitfield: boolean, level: number): void {
     if (from >= to) return;
+    // One line per 8 bytes: hostile sizes would write gigabytes. Real gaps are alignment, at most a page or so.
+    if (to - from > MAX_GAP_BITS)
+      throw new BtfError(
+        `a struct leaves ${(to - from) / 8} bytes between members: no compiler lays out that gap`,
+        -1,
+      );
     const pad = indent(level);
     let at = from;
     let [type, bits] = PADS[PADS.length - 1]!;
