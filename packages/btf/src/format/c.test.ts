@@ -341,6 +341,17 @@ describe('toC', () => {
     huge.struct('huge', 0xffffffff, [['c', 2, 0]]);
     huge.int('char', 1);
     expect(() => huge.btf().toC()).toThrow(/no compiler lays out that gap/);
+    // 40 levels of an anonymous struct holding the one below twice: 2^40 members written out.
+    const laughs = new BtfFixture();
+    let level = laughs.int('int', 4);
+    for (let i = 0; i < 40; i++)
+      level = laughs.struct('', 8, [
+        ['a', level, 0],
+        ['b', level, 0],
+      ]);
+    laughs.struct('top', 8, [['x', level, 0]]);
+    expect(() => laughs.btf().toC()).toThrow(/longer than/);
+    expect(() => toTypeScript(laughs.btf(), [level + 1])).toThrow(/over 100000 fields/);
   });
 
   it('throws only BtfError on corrupted BTF, and never hangs', () => {

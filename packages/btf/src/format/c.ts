@@ -49,6 +49,8 @@ const Emit = { None: 0, Emitting: 1, Emitted: 2 } as const;
 
 /** Deeper chains of pointers, qualifiers and typedefs than this are a loop in hostile input. */
 const MAX_CHAIN = 256;
+/** The longest one statement may be (vmlinux's longest are a few kB). */
+const MAX_STATEMENT = 16 << 20;
 /** The widest gap between members written as padding (1 MiB). */
 const MAX_GAP_BITS = 8 << 20;
 /** libbpf indents by tabs up to this many. */
@@ -88,6 +90,8 @@ class CDump {
   /** Types some other type refers to: an anonymous enum nobody uses is a top-level one (constants). */
   private readonly referenced: Uint8Array;
   private queue: TypeId[] = [];
+  /** Anonymous structs and unions whose members were defined, and for which container. */
+  private readonly walked = new Map<TypeId, TypeId>();
 
   constructor(private readonly btf: Btf) {
     this.layout = new Layout(btf);
@@ -229,7 +233,12 @@ class CDump {
         this.emit[id] = Emit.Emitting;
         if (topLevel || t.name === '') {
           const inner = t.name === '' ? container : id;
-          for (const m of t.members) this.define(m.type, inner, depth + 1);
+          // Walking an anonymous type's members again for the same container declares nothing
+          // new; skipping it keeps BTF that shares nested anonymous types from taking 2^depth steps.
+          if (t.name !== '' || this.walked.get(id) !== container) {
+            if (t.name === '') this.walked.set(id, container);
+            for (const m of t.members) this.define(m.type, inner, depth + 1);
+          }
         } else if (!this.fwdEmitted[id] && id !== container) {
           this.statement(() => this.compositeDecl(t));
           this.fwdEmitted[id] = 1;
@@ -284,6 +293,9 @@ class CDump {
   }
 
   private compositeDef(t: Struct | Union, level: number): void {
+    // Anonymous types are written out where used; hostile BTF nesting shared ones grows exponentially.
+    if (this.text.length > MAX_STATEMENT)
+      throw new BtfError(`type ${t.id} makes one C declaration longer than ${MAX_STATEMENT} characters`, -1);
     const isStruct = t.kind === 'struct';
     const packed = isStruct && this.layout.isPacked(t);
     this.compositeDecl(t);

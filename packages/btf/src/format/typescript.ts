@@ -114,6 +114,8 @@ const RESERVED = new Set(
 );
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const MAX_DEPTH = 256;
+/** The most fields one declaration may have, inlined ones included (task_struct has hundreds). */
+const MAX_FIELDS = 100_000;
 
 /** `/** text *\/`, with any `*\/` in C names broken so the comment cannot end early. */
 const comment = (text: string): string => `/** ${text.replaceAll('*/', '* /')} */`;
@@ -130,6 +132,8 @@ class TsPrinter {
   /** TypeScript names of the types declared or being declared. */
   private readonly names = new Map<TypeId, string>();
   private readonly taken = new Map<string, number>();
+  /** Fields the declaration being written may still have. */
+  private budget = MAX_FIELDS;
 
   constructor(
     private readonly btf: Btf,
@@ -225,7 +229,10 @@ class TsPrinter {
     const ts = this.claim(t.id, name);
     const fields: TsField[] = [];
     const members: string[] = [];
+    const outer = this.budget;
+    this.budget = MAX_FIELDS;
     this.fields(t, 0, fields, members, 0, this.comments);
+    this.budget = outer;
     const c = t.name !== '' ? `${t.kind} ${t.name}` : `typedef ${t.kind} { ... } ${name}`;
     const head = this.doc(`\`${c}\`: ${t.size} bytes`);
     const body = members.map((m) => `  ${m};\n`).join('');
@@ -251,6 +258,9 @@ class TsPrinter {
     documented: boolean,
   ): void {
     for (const m of t.members) {
+      // Anonymous types are inlined where used; hostile BTF nesting shared ones grows exponentially.
+      if (--this.budget < 0)
+        throw new BtfError(`type ${t.id} makes a declaration of over ${MAX_FIELDS} fields`, -1);
       const bitOffset = base + m.bitOffset;
       if (m.name === '') {
         // An anonymous struct or union: C names its members as the parent's. Anything else unnamed is padding.
