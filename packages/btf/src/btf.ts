@@ -20,6 +20,7 @@ import {
   BtfVarSecinfo,
 } from '@ebpf/uapi';
 import { BtfError } from './error.ts';
+import { type CDumpOptions, toC } from './format/c.ts';
 import { KIND_NUMBER } from './kinds.ts';
 import { NameIndex, StringTable } from './string-table.ts';
 import { encodeName } from './strings.ts';
@@ -339,6 +340,14 @@ export class Btf {
       default:
         return t.name;
     }
+  }
+
+  /**
+   * This BTF as a C header, the same bytes as `bpftool btf dump file ... format c` (Debian's
+   * bpftool 7.1): every type, or with `types` a set of them and all they need.
+   */
+  toC(options?: CDumpOptions): string {
+    return toC(this, options);
   }
 
   /** The string at `off` of the string section (the base's, below its length); a `BtfError` naming `at` if out of range. */

@@ -16,5 +16,17 @@ export {
   type FuncInfoRecord,
   type LineInfoRecord,
 } from './ext.ts';
+export type { CDumpOptions } from './format/c.ts';
+export {
+  type TsAliasDeclaration,
+  type TsDeclaration,
+  type TsEnumDeclaration,
+  type TsField,
+  type TsRecordDeclaration,
+  type TsValue,
+  type TypeScriptOptions,
+  type TypeScriptOutput,
+  toTypeScript,
+} from './format/typescript.ts';
 export type { StringTable } from './string-table.ts';
 export * from './types.ts';
