@@ -5,5 +5,6 @@
  * @packageDocumentation
  */
 export { Btf, type ParseOptions } from './btf.ts';
+export * from './core/index.ts';
 export { BtfError } from './error.ts';
 export * from './types.ts';
