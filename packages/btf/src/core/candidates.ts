@@ -1,7 +1,8 @@
 /**
  * Candidate search: the target types a local type may stand for. A candidate has the local
- * type's essential name (flavour dropped on both sides) and a compatible kind. The name index of
- * each target BTF is built once and kept as long as that BTF lives.
+ * type's essential name (flavour dropped on both sides) and a compatible kind. Exact names come
+ * from the target's own name index; target types that carry a flavour themselves (vmlinux has
+ * a few, like `nf_conn___init`) are found once per target by one scan of its type names.
  */
 import type { Btf } from '../btf.ts';
 import type { Type, TypeId } from '../types.ts';
@@ -14,22 +15,34 @@ export interface Candidate {
   readonly id: TypeId;
 }
 
-const indexes = new WeakMap<Btf, Map<string, TypeId[]>>();
+const flavoured = new WeakMap<Btf, Map<string, TypeId[]>>();
 
-/** Essential name → ids of the named types of `btf` itself (not of its base), built on first use. */
-export function nameIndex(btf: Btf): Map<string, TypeId[]> {
-  let index = indexes.get(btf);
+/** Essential name → ids of the types of `btf` itself (not its base) whose names carry a flavour. */
+export function flavouredTypes(btf: Btf): Map<string, TypeId[]> {
+  let index = flavoured.get(btf);
   if (index) return index;
   index = new Map();
-  for (const t of btf.types()) {
-    if (t.name === '') continue;
-    const name = essentialName(t.name);
-    const ids = index.get(name);
-    if (ids) ids.push(t.id);
-    else index.set(name, [t.id]);
+  for (let id = btf.firstId; id < btf.nextId; id++) {
+    const name = btf.typeName(id);
+    if (!name.includes('___')) continue;
+    const essential = essentialName(name);
+    if (essential === name) continue;
+    const ids = index.get(essential);
+    if (ids) ids.push(id);
+    else index.set(essential, [id]);
   }
-  indexes.set(btf, index);
+  flavoured.set(btf, index);
   return index;
+}
+
+/** Ids in `btf` itself (not its base) whose essential name is `name`, in id order. */
+function typesCalled(btf: Btf, name: string): TypeId[] {
+  const exact = btf
+    .typesByName(name)
+    .map((t) => t.id)
+    .filter((id) => id >= btf.firstId);
+  const other = flavouredTypes(btf).get(name);
+  return other ? [...exact, ...other].sort((a, b) => a - b) : exact;
 }
 
 /**
@@ -41,7 +54,7 @@ export function findCandidates(local: Type, targets: readonly Btf[]): Candidate[
   const found: Candidate[] = [];
   for (const [i, btf] of targets.entries()) {
     if (i === 1 && found.length > 0) break;
-    for (const id of nameIndex(btf).get(name) ?? []) {
+    for (const id of typesCalled(btf, name)) {
       if (kindsCompatible(btf.typeById(id), local)) found.push({ btf, id });
     }
   }
