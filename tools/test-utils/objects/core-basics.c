@@ -23,6 +23,9 @@ struct type_nowhere_in_the_kernel {
 } __attribute__((preserve_access_index));
 
 enum bpf_map_type___local { BPF_MAP_TYPE_HASH___local = 1, BPF_MAP_TYPE_NOT_IN_KERNEL___local = 1000 };
+// 64-bit enumerators are read with lddw; a local flavour may hold a different (here 32-bit) value.
+enum perf_callchain_context___local { PERF_CONTEXT_USER___local = 5 };
+enum wide___nowhere { WIDE_NOWHERE = 0x100000000ULL };
 
 long sink;
 
@@ -78,6 +81,8 @@ int enums(void *ctx) {
   sink += bpf_core_enum_value(enum bpf_map_type, BPF_MAP_TYPE_RINGBUF);
   sink += bpf_core_enum_value_exists(enum bpf_map_type___local, BPF_MAP_TYPE_NOT_IN_KERNEL___local);
   sink += bpf_core_enum_value(enum bpf_map_type___local, BPF_MAP_TYPE_HASH___local);
+  sink += bpf_core_enum_value(enum perf_callchain_context, PERF_CONTEXT_KERNEL);
+  sink += bpf_core_enum_value(enum perf_callchain_context___local, PERF_CONTEXT_USER___local);
   return 0;
 }
 
@@ -91,6 +96,8 @@ int poisoned(void *ctx) {
     sink = bpf_core_enum_value(enum bpf_map_type___local, BPF_MAP_TYPE_NOT_IN_KERNEL___local);
   if (bpf_core_type_exists(struct type_nowhere_in_the_kernel))
     sink = BPF_CORE_READ((struct type_nowhere_in_the_kernel *)task, x);
+  if (bpf_core_enum_value_exists(enum wide___nowhere, WIDE_NOWHERE))
+    sink = bpf_core_enum_value(enum wide___nowhere, WIDE_NOWHERE);
   return 0;
 }
 
