@@ -6,6 +6,7 @@
  */
 import { btfOfSource, requireTools, Scratch } from '@ebpf/test-utils/clang';
 import { CoreReloKind as K } from '@ebpf/uapi';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Btf } from '../btf.ts';
 import type { Kind } from '../types.ts';
@@ -239,5 +240,32 @@ describe('Btf.typeName', () => {
   it('is the decoded name of every type', () => {
     for (const t of target) expect(target.typeName(t.id)).toBe(t.name);
     expect(target.typeName(0)).toBe('');
+  });
+});
+
+describe('hostile relocation records', () => {
+  it('get a fixup or a CoreError, nothing else, for any type id, access string and kind', () => {
+    const resolver = new CoreResolver(local, [target, module]);
+    const accessString = fc.oneof(
+      fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 5 }).map((a) => a.join(':')),
+      fc.array(fc.nat({ max: 70 }), { minLength: 1, maxLength: 70 }).map((a) => a.join(':')),
+      fc.string({ maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.nat({ max: local.nextId + 3 }),
+        accessString,
+        fc.nat({ max: 14 }),
+        (typeId, access, kind) => {
+          try {
+            const f = resolver.fixup({ typeId, accessString: access, kind });
+            expect(typeof f.target).toBe('bigint');
+          } catch (e) {
+            if (!(e instanceof CoreError)) throw e;
+          }
+        },
+      ),
+      { numRuns: 10_000 },
+    );
   });
 });
