@@ -109,3 +109,37 @@ int context(struct __sk_buff *skb) {
     sum += local->queue_mapping;
   return sum;
 }
+
+// A flat local view of sk_buff (the kernel nests dev two anonymous levels deep), a flavour whose
+// field has an incompatible type (so no candidate), typedefs, and the other bitfield kinds.
+struct sk_buff___flat {
+  struct net_device *dev;
+  unsigned int len;
+} __attribute__((preserve_access_index));
+
+struct task_struct___wrongtype {
+  struct list_head pid;
+} __attribute__((preserve_access_index));
+
+typedef long pid_t___local;
+
+SEC("raw_tp/sys_enter")
+int more(void *ctx) {
+  struct sk_buff *skb = (void *)bpf_get_current_task();
+  struct task_struct *task = (void *)skb;
+  sink = BPF_CORE_READ(skb, dev, ifindex);
+  sink += BPF_CORE_READ((struct sk_buff___flat *)skb, dev, ifindex);
+  sink += bpf_core_field_offset(((struct sk_buff___flat *)skb)->len);
+  sink += bpf_core_field_exists(((struct task_struct___wrongtype *)skb)->pid);
+  sink += bpf_core_type_exists(pid_t);
+  sink += bpf_core_type_size(pid_t);
+  sink += bpf_core_type_matches(pid_t);
+  sink += bpf_core_type_exists(pid_t___local);
+  sink += bpf_core_type_matches(pid_t___local);
+  sink += bpf_core_type_matches(struct sk_buff___flat);
+  sink += bpf_core_type_id_kernel(u64);
+  sink += __builtin_preserve_field_info(task->in_execve, BPF_FIELD_BYTE_SIZE);
+  sink += __builtin_preserve_field_info(task->in_execve, BPF_FIELD_SIGNED);
+  sink += __builtin_preserve_field_info(task->in_execve, BPF_FIELD_RSHIFT_U64);
+  return 0;
+}

@@ -119,7 +119,7 @@ requireKernel('CO-RE against libbpf', () => {
     expect([...kinds].sort((a, b) => a - b)).toEqual(Object.values(CoreReloKind).sort((a, b) => a - b));
   });
 
-  it.each(['fields', 'bitfields', 'types', 'enums', 'poisoned', 'context'])(
+  it.each(['fields', 'bitfields', 'types', 'enums', 'poisoned', 'context', 'more'])(
     'relocates %s as libbpf does, instruction by instruction',
     (name) => {
       const libbpf = report.find((p) => p.name === name)!;
