@@ -187,7 +187,7 @@ export class CoreResolver {
   ): CoreError {
     const name = (c: Candidate | undefined) => (c ? `${c.btf.nameOf(c.id)} (id ${c.id})` : '?');
     return new CoreError(
-      `candidates ${name(first.candidate)} and ${name(second)} give different ${what}; drop one flavour or make the local type say which`,
+      `candidates ${name(first.candidate)} and ${name(second)} give different ${what}; libbpf refuses this too: relocate against BTF with one of them, or first read (with a flavour) a field only one of them has`,
       typeId,
       accessString,
     );

@@ -17,6 +17,3 @@ export function essentialName(name: string): string {
 }
 
 const UNDERSCORE = 0x5f;
-
-/** True when both names are the same once flavours are dropped. */
-export const sameEssentialName = (a: string, b: string): boolean => essentialName(a) === essentialName(b);
