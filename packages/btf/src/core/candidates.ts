@@ -8,7 +8,7 @@
 import type { Btf } from '../btf.ts';
 import { decodeName } from '../strings.ts';
 import type { Kind, Type, TypeId } from '../types.ts';
-import { essentialName } from './names.ts';
+import { essentialName, UNDERSCORE } from './names.ts';
 
 /** A target type that may stand for a local one. */
 export interface Candidate {
@@ -55,8 +55,6 @@ function flavouredNames(btf: Btf): Map<string, string[]> {
   }
   return out;
 }
-
-const UNDERSCORE = 0x5f;
 
 /** Whether the underscore at `i` is part of three in a row. */
 function inRun(bytes: Uint8Array, i: number): boolean {

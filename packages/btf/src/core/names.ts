@@ -16,4 +16,4 @@ export function essentialName(name: string): string {
   return name;
 }
 
-const UNDERSCORE = 0x5f;
+export const UNDERSCORE = 0x5f;
