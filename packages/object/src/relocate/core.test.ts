@@ -86,6 +86,12 @@ describe('applyCoreRelocations', () => {
     expect(out[2]).toEqual(movImm(0));
   });
 
+  it("applies a second relocation of one instruction to the first one's result", () => {
+    // Both say the compiler put 16 there; after the first, 32 is there: the second cannot validate.
+    const twice = [record(0, '0', K.TypeSize), record(0, '0', K.TypeSize)];
+    expect(() => apply([movImm(16)], twice)).toThrow(/immediate is 32/);
+  });
+
   it.each([
     [
       'an immediate the BTF does not explain',
