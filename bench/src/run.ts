@@ -99,6 +99,7 @@ const groups: Group[] = [
   },
   { name: 'asm', ids: ['asm.encode', 'asm.decode', 'asm.assemble'], node: 'asm.ts', layers: ['asm'] },
   { name: 'btf-c', ids: ['btf.toC.vmlinux', 'btf.toC.vmlinux.warm'], node: 'btf-c.ts', layers: ['btf'] },
+  { name: 'core', ids: ['core.relocation', 'core.index_cold'], node: 'core.ts', layers: ['btf'] },
   {
     name: 'load',
     ids: ['load.1000_insns', 'load.1000_insns.verifier', 'load.1000_insns.minus_verifier'],

@@ -4,4 +4,10 @@ export { ElfFile } from './elf/elf.ts';
 export type { FunctionSymbol } from './elf/functions.ts';
 export { findFunctionSymbol } from './elf/functions.ts';
 export { ObjectError } from './errors.ts';
+export {
+  type ApplyCoreOptions,
+  applyCoreRelocations,
+  CORE_POISON_HELPER,
+  CoreRelocationError,
+} from './relocate/core.ts';
 export type * from './spec.ts';
