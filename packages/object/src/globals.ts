@@ -6,7 +6,7 @@
  */
 import type { Btf, Type } from '@ebpf/btf';
 import { BtfIntEncoding, BtfVarLinkage, MapFlags } from '@ebpf/uapi';
-import type { ElfSection } from './elf/elf.ts';
+import { type DatasecVariable, datasecVariables } from './datasec.ts';
 import { ObjectError } from './errors.ts';
 import type { Externs } from './externs.ts';
 import type { ObjectFile } from './object-file.ts';
@@ -35,37 +35,46 @@ export function readGlobals(object: ObjectFile, objectName: string, externs: Ext
   const maps: MapSpec[] = [];
   const variables: VariableSpec[] = [];
   const little = object.elf.littleEndian;
+  const add = (section: string, data: Uint8Array, readOnly: boolean, datasec: Type | undefined) => {
+    const vars = datasec?.kind === 'datasec' ? datasecVariables(object, datasec) : [];
+    maps.push(globalMap(objectName, section, data, readOnly, datasec, vars));
+    return vars;
+  };
   for (const section of object.sectionsOf('data')) {
     const data = new Uint8Array(section.size);
     data.set(object.elf.data(section));
-    const readOnly = section.name.startsWith('.rodata');
-    const datasec = object.btf?.typeByName(section.name, 'datasec');
-    maps.push(globalMap(object.btf, objectName, section.name, data, readOnly, datasec));
-    if (datasec?.kind === 'datasec')
-      variables.push(...sectionVariables(object.btf as Btf, section, datasec, data, little));
+    const vars = add(
+      section.name,
+      data,
+      section.name.startsWith('.rodata'),
+      object.btf?.typeByName(section.name, 'datasec'),
+    );
+    for (const v of vars) {
+      if (v.offset + v.size > data.length)
+        throw new ObjectError(
+          `variable ${v.name} (${v.size} bytes at ${v.offset}) lies past the section's end`,
+          {
+            section: section.name,
+          },
+        );
+      variables.push(variable(object.btf as Btf, v, section.name, data, little));
+    }
   }
-  if (externs.kconfigSize > 0) {
-    const data = new Uint8Array(externs.kconfigSize);
-    maps.push(globalMap(object.btf, objectName, '.kconfig', data, true, externs.kconfigType));
-  }
+  if (externs.kconfigSize > 0)
+    add('.kconfig', new Uint8Array(externs.kconfigSize), true, externs.kconfigType);
   return { maps, variables };
 }
 
 function globalMap(
-  btf: Btf | undefined,
   objectName: string,
   section: string,
   data: Uint8Array,
   readOnly: boolean,
   datasec: Type | undefined,
+  vars: readonly DatasecVariable[],
 ): MapSpec {
   // libbpf maps the value into user space only when some variable is not static.
-  const mmapable =
-    datasec?.kind === 'datasec' &&
-    datasec.vars.some((info) => {
-      const v = btf?.typeById(info.type);
-      return v?.kind === 'var' && v.linkage !== BtfVarLinkage.Static;
-    });
+  const mmapable = vars.some((v) => v.linkage !== BtfVarLinkage.Static);
   return {
     name: section,
     kernelName: globalMapName(objectName, section),
@@ -82,39 +91,14 @@ function globalMap(
   };
 }
 
-function sectionVariables(
-  btf: Btf,
-  section: ElfSection,
-  datasec: Extract<Type, { kind: 'datasec' }>,
-  data: Uint8Array,
-  little: boolean,
-): VariableSpec[] {
-  const out: VariableSpec[] = [];
-  for (const info of datasec.vars) {
-    const v = btf.typeById(info.type);
-    if (v.kind !== 'var' || v.linkage === BtfVarLinkage.GlobalExtern) continue;
-    if (info.offset + info.size > data.length)
-      throw new ObjectError(
-        `variable ${v.name} (${info.size} bytes at ${info.offset}) lies past the section's end`,
-        {
-          section: section.name,
-        },
-      );
-    out.push(variable(btf, v.name, section.name, info.offset, info.size, btf.typeById(v.type), data, little));
-  }
-  return out;
-}
-
 function variable(
   btf: Btf,
-  name: string,
+  v: DatasecVariable,
   section: string,
-  offset: number,
-  size: number,
-  type: Type,
   data: Uint8Array,
   little: boolean,
 ): VariableSpec {
+  const { name, offset, size, type } = v;
   const view = new DataView(data.buffer, data.byteOffset + offset, size);
   const scalar = scalarOf(btf, type, size);
   const fail = (message: string): never => {

@@ -6,6 +6,7 @@
  */
 import type { Btf, Member, Type } from '@ebpf/btf';
 import { cNameOf, MapType } from '@ebpf/uapi';
+import { datasecVariables } from './datasec.ts';
 import { STT_OBJECT } from './elf/constants.ts';
 import type { ElfSection } from './elf/elf.ts';
 import { ObjectError } from './errors.ts';
@@ -35,22 +36,17 @@ function btfMaps(object: ObjectFile, section: ElfSection): MapSpec[] {
   const datasec = btf.typeByName(section.name, 'datasec');
   if (datasec?.kind !== 'datasec') return [];
   const relocations = object.relocations(section);
-  return datasec.vars.map((info) => {
-    const v = btf.typeById(info.type);
-    if (v.kind !== 'var')
-      throw new ObjectError(`holds BTF type ${info.type} (${v.kind}), not a map variable`, {
-        section: section.name,
-      });
-    const slots = (start: number): Map<number, string> => {
+  return datasecVariables(object, datasec).map((v) => {
+    const valuesAt = (start: number): Map<number, string> => {
       const out = new Map<number, string>();
       for (const rel of relocations) {
-        const at = rel.offset - info.offset - start;
-        if (at < 0 || rel.offset >= info.offset + info.size) continue;
+        const at = rel.offset - v.offset - start;
+        if (at < 0 || rel.offset >= v.offset + v.size) continue;
         out.set(at / SLOT, object.symbols[rel.symbol]?.name ?? `#${rel.symbol}`);
       }
       return out;
     };
-    return btfMap(btf, v.name, v.type, { section: section.name, valuesAt: slots });
+    return btfMap(btf, v.name, v.type.id, { section: section.name, valuesAt });
   });
 }
 

@@ -1,0 +1,26 @@
+// .kconfig externs of every kind libbpf fills (kernel version, bool, tristate, int and string
+// options, weak ones) and .ksyms externs: a typed per-CPU kernel variable, a weak one the
+// kernel lacks, and a kfunc.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
+extern _Bool CONFIG_BPF_SYSCALL __kconfig;
+extern int CONFIG_HZ __kconfig __weak;
+extern char CONFIG_DEFAULT_HOSTNAME[8] __kconfig __weak;
+extern _Bool CONFIG_NOT_A_REAL_OPTION __kconfig __weak;
+extern const int bpf_prog_active __ksym;
+extern const int not_a_kernel_symbol __ksym __weak;
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+
+SEC("tp_btf/sys_enter")
+int reads_externs(void *ctx) {
+  bpf_rcu_read_lock();
+  bpf_rcu_read_unlock();
+  if (&not_a_kernel_symbol) return 1;
+  return LINUX_KERNEL_VERSION + CONFIG_BPF_SYSCALL + CONFIG_HZ + CONFIG_DEFAULT_HOSTNAME[0] +
+         CONFIG_NOT_A_REAL_OPTION + (bpf_this_cpu_ptr(&bpf_prog_active) != 0);
+}
+
+char LICENSE[] SEC("license") = "GPL";
