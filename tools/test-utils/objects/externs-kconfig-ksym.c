@@ -1,6 +1,7 @@
-// .kconfig externs of every kind libbpf fills (kernel version, bool, tristate, int and string
-// options, weak ones) and .ksyms externs: a typed per-CPU kernel variable, a weak one the
-// kernel lacks, and a kfunc.
+// .kconfig externs of every kind libbpf fills (kernel version, bool, int and string options,
+// weak ones the kernel lacks) and .ksyms externs: kfuncs, a weak kernel variable the kernel
+// lacks, and (in its own program, since this kernel's kallsyms lists no variables) a typed
+// per-CPU kernel variable.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -15,12 +16,15 @@ extern void bpf_rcu_read_lock(void) __ksym;
 extern void bpf_rcu_read_unlock(void) __ksym;
 
 SEC("tp_btf/sys_enter")
-int reads_externs(void *ctx) {
+int reads_kconfig(void *ctx) {
   bpf_rcu_read_lock();
   bpf_rcu_read_unlock();
   if (&not_a_kernel_symbol) return 1;
   return LINUX_KERNEL_VERSION + CONFIG_BPF_SYSCALL + CONFIG_HZ + CONFIG_DEFAULT_HOSTNAME[0] +
-         CONFIG_NOT_A_REAL_OPTION + (bpf_this_cpu_ptr(&bpf_prog_active) != 0);
+         CONFIG_NOT_A_REAL_OPTION;
 }
+
+SEC("tp_btf/sys_enter")
+int reads_typed_ksym(void *ctx) { return bpf_this_cpu_ptr(&bpf_prog_active) != 0; }
 
 char LICENSE[] SEC("license") = "GPL";

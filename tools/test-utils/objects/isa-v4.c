@@ -27,6 +27,7 @@ __attribute__((naked)) int uses_isa_v4(void) {
                INSN(0x3f, 5, 6, 1, 0)    /* r5 s/= r6: -3 */
                "r7 = -7\n"
                INSN(0x9f, 7, 6, 1, 0)    /* r7 s%= r6: -1 */
+               "if r1 == 0 goto +1\n"    /* never taken; keeps the next-but-one reachable */
                INSN(0x06, 0, 0, 0, 1)    /* gotol +1 */
                "r0 = 99\n"
                "r0 = r3\n"
