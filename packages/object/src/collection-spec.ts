@@ -66,7 +66,7 @@ function parse(bytes: Uint8Array, name: string): CollectionSpec {
   const programs = readPrograms(object, {
     objectName: name,
     externs: externs.byName,
-    records: () => undefined,
+    records: (section) => object.ext?.section(section.name),
   });
   const maps = dictionary<MapSpec>();
   for (const map of [...readMaps(object), ...globals.maps]) {

@@ -3,7 +3,7 @@
  * them (code, `.maps`, legacy `maps`, global data, license, version), its symbols, its BTF and
  * the relocations of each section. Every later stage (code, maps, globals, externs) asks here.
  */
-import { Btf } from '@ebpf/btf';
+import { Btf, BtfExt } from '@ebpf/btf';
 import {
   SHF_EXECINSTR,
   SHN_LORESERVE,
@@ -23,6 +23,8 @@ export class ObjectFile {
   readonly symbols: readonly ElfSymbol[];
   /** The object's `.BTF`, when clang was run with `-g`. */
   readonly btf: Btf | undefined;
+  /** Its `.BTF.ext`: func_info, line_info and CO-RE relocations per code section. */
+  readonly ext: BtfExt | undefined;
   private readonly roles: SectionRole[];
   private readonly relocationsOf = new Map<number, ElfSection>();
 
@@ -38,6 +40,7 @@ export class ObjectFile {
       this.relocationsOf.set(section.info, section);
     }
     this.btf = readBtf(elf);
+    this.ext = readExt(elf, this.btf);
   }
 
   role(section: ElfSection): SectionRole {
@@ -86,11 +89,22 @@ const isDataName = (name: string): boolean =>
   name === '.data' || name === '.rodata' || name.startsWith('.data.') || name.startsWith('.rodata.');
 
 function readBtf(elf: ElfFile): Btf | undefined {
-  const section = elf.section('.BTF');
+  return parseSection(elf, '.BTF', (bytes) => Btf.parse(bytes));
+}
+
+function readExt(elf: ElfFile, btf: Btf | undefined): BtfExt | undefined {
+  if (btf === undefined) return undefined;
+  return parseSection(elf, '.BTF.ext', (bytes) =>
+    BtfExt.parse(bytes, { btf, littleEndian: elf.littleEndian }),
+  );
+}
+
+function parseSection<T>(elf: ElfFile, name: string, parse: (bytes: Uint8Array) => T): T | undefined {
+  const section = elf.section(name);
   if (section === undefined) return undefined;
   try {
-    return Btf.parse(elf.data(section));
+    return parse(elf.data(section));
   } catch (cause) {
-    throw new ObjectError(`is not valid BTF: ${(cause as Error).message}`, { section: '.BTF' }, { cause });
+    throw new ObjectError(`is not valid: ${(cause as Error).message}`, { section: name }, { cause });
   }
 }
