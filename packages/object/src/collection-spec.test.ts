@@ -1,7 +1,7 @@
 import { disassemble, encode, type Instruction, PseudoSrc } from '@ebpf/asm';
 import { BtfExt } from '@ebpf/btf';
 import { buildObject, readBytes, requireTools, Scratch } from '@ebpf/test-utils/clang';
-import { MapFlags, ProgLoadFlags } from '@ebpf/uapi';
+import { MapFlags } from '@ebpf/uapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectionSpec } from './collection-spec.ts';
 import { ElfFile } from './elf/elf.ts';
