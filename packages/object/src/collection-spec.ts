@@ -2,7 +2,7 @@
  * `CollectionSpec.parse(bytes)`: everything an ELF object built by clang asks of the kernel,
  * as specs (programs linked, maps, global data, variables, externs), without a syscall.
  */
-import type { Btf } from '@ebpf/btf';
+import { type Btf, BtfError } from '@ebpf/btf';
 import { dictionary } from './dictionary.ts';
 import { EM_BPF, ET_REL } from './elf/constants.ts';
 import { ElfFile } from './elf/elf.ts';
@@ -41,6 +41,13 @@ export class CollectionSpec {
     try {
       return parse(bytes, name);
     } catch (error) {
+      // BTF is decoded lazily, so corrupt types surface wherever they are first read.
+      if (error instanceof BtfError)
+        throw new ObjectError(
+          `is corrupt: ${error.message}`,
+          { object: name, section: '.BTF' },
+          { cause: error },
+        );
       if (!(error instanceof ObjectError))
         throw new ObjectError(
           `cannot be parsed: ${String((error as Error)?.message ?? error)}`,

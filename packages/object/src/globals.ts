@@ -13,6 +13,8 @@ import type { ObjectFile } from './object-file.ts';
 import type { MapSpec, VariableSpec } from './spec.ts';
 
 const OBJ_NAME_LEN = 16;
+/** Far above what the kernel accepts for a map value (KMALLOC_MAX_SIZE), far below what would exhaust memory. */
+const MAX_VALUE_SIZE = 1 << 30;
 
 /**
  * libbpf's name for a global data map: as much of the object's name as fits before the
@@ -41,6 +43,11 @@ export function readGlobals(object: ObjectFile, objectName: string, externs: Ext
     return vars;
   };
   for (const section of object.sectionsOf('data')) {
+    // .bss has no bytes in the file, so its size is unchecked until here.
+    if (section.size > MAX_VALUE_SIZE)
+      throw new ObjectError(`holds ${section.size} bytes, more than a map value can (${MAX_VALUE_SIZE})`, {
+        section: section.name,
+      });
     const data = new Uint8Array(section.size);
     data.set(object.elf.data(section));
     const vars = add(
