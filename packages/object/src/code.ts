@@ -136,6 +136,7 @@ function functionsOf(
     if (symbol.sectionIndex !== section.index || symbol.type !== STT_FUNC) continue;
     const start = Number(symbol.value);
     const size = Number(symbol.size);
+    if (size === 0) continue; // a label-like symbol, no code of its own
     if (start % SLOT !== 0 || size % SLOT !== 0 || start + size > section.size) {
       throw new ObjectError(
         `function ${symbol.name} (${size} bytes at ${start}) is not whole instructions inside the section`,

@@ -34,7 +34,10 @@ function btfMaps(object: ObjectFile, section: ElfSection): MapSpec[] {
       section: section.name,
     });
   const datasec = btf.typeByName(section.name, 'datasec');
-  if (datasec?.kind !== 'datasec') return [];
+  if (datasec?.kind !== 'datasec')
+    throw new ObjectError('declares maps but BTF has no DATASEC describing them; build it with clang -g', {
+      section: section.name,
+    });
   const relocations = object.relocations(section);
   return datasecVariables(object, datasec).map((v) => {
     const valuesAt = (start: number): Map<number, string> => {
