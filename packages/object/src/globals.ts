@@ -43,12 +43,7 @@ export function readGlobals(object: ObjectFile, objectName: string, externs: Ext
     return vars;
   };
   for (const section of object.sectionsOf('data')) {
-    // .bss has no bytes in the file, so its size is unchecked until here.
-    if (section.size > MAX_VALUE_SIZE)
-      throw new ObjectError(`holds ${section.size} bytes, more than a map value can (${MAX_VALUE_SIZE})`, {
-        section: section.name,
-      });
-    const data = new Uint8Array(section.size);
+    const data = valueBytes(section.size, section.name);
     data.set(object.elf.data(section));
     const vars = add(
       section.name,
@@ -68,8 +63,17 @@ export function readGlobals(object: ObjectFile, objectName: string, externs: Ext
     }
   }
   if (externs.kconfigSize > 0)
-    add('.kconfig', new Uint8Array(externs.kconfigSize), true, externs.kconfigType);
+    add('.kconfig', valueBytes(externs.kconfigSize, '.kconfig'), true, externs.kconfigType);
   return { maps, variables };
+}
+
+/** Zeroed bytes for a map value; sizes no file vouches for (.bss, .kconfig) are checked first. */
+function valueBytes(size: number, section: string): Uint8Array {
+  if (size > MAX_VALUE_SIZE)
+    throw new ObjectError(`needs ${size} bytes, more than a map value can hold (${MAX_VALUE_SIZE})`, {
+      section,
+    });
+  return new Uint8Array(size);
 }
 
 function globalMap(
