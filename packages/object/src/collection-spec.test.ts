@@ -17,6 +17,7 @@ const names = [
   'globals-of-every-section',
   'externs-kconfig-ksym',
   'isa-v4',
+  'legacy-packet-loads',
   'legacy-maps',
   'cross-section-calls',
   'per-program-problems',
@@ -242,6 +243,14 @@ describe.each(targets)('objects built for %s', (target) => {
   it('decodes ISA v4 instructions', () => {
     const text = disassemble(program(parse('isa-v4', target), 'uses_isa_v4').instructions as Instruction[]);
     for (const form of ['(s8)', 's/=', 's%=', 'bswap64', 'gotol', '(s16 *)']) expect(text).toContain(form);
+  });
+
+  it('decodes legacy packet loads (LD_ABS, LD_IND)', () => {
+    const text = disassemble(
+      program(parse('legacy-packet-loads', target), 'reads_packet_bytes').instructions as Instruction[],
+    );
+    expect(text).toContain('r0 = *(u8 *)skb[0xe]');
+    expect(text).toMatch(/r0 = \*\(u32 \*\)skb\[r\d\]/);
   });
 
   it('links calls into other sections and to static functions of the same section', () => {

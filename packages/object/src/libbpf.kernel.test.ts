@@ -22,6 +22,7 @@ const corpus: ReadonlyArray<[name: string, noLoad: string[]]> = [
   // This kernel's kallsyms lists no variables, so a typed ksym variable cannot load.
   ['externs-kconfig-ksym', ['reads_typed_ksym']],
   ['isa-v4', []],
+  ['legacy-packet-loads', []],
 ];
 
 /** libbpf's slots, with the immediates it fills from the running kernel (kfunc and ksym BTF ids) masked. */
