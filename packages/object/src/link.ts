@@ -6,14 +6,11 @@
  * instructions, main function first and callees in the order they were appended.
  */
 import type { Instruction } from '@ebpf/asm';
-import { pseudoImm } from '@ebpf/asm';
-import type { CodeFunction, CodeTarget } from './code.ts';
+import { pseudoImm, slots as slotsOf } from '@ebpf/asm';
+import { CALL, type CodeFunction, type CodeTarget, SLOT } from './code.ts';
 import type { ElfSection } from './elf/elf.ts';
 import { ObjectError } from './errors.ts';
 import type { CoreRelocation, ExternReference, FuncInfo, LineInfo } from './spec.ts';
-
-const CALL = 0x85;
-const SLOT = 8;
 
 /** The `.BTF.ext` records of one section, offsets in bytes (as `BtfExt.section()` returns them). */
 export interface ExtRecords {
@@ -82,7 +79,7 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
     for (let i = fn.first; i < fn.end; i++) {
       const insn = code.instructions[i] as Instruction;
       out.push(insn);
-      slots += insn.op === 0x18 ? 2 : 1;
+      slots += slotsOf(insn);
       const extern = code.externs.get(i);
       if (extern !== undefined) externReferences.push({ insn: at.index + i - fn.first, name: extern });
       const reason = code.problems.get(i);
