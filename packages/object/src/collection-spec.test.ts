@@ -164,6 +164,8 @@ describe.each(targets)('objects built for %s', (target) => {
       ['.rodata', 'globals_.rodata', 18, mmap | MapFlags.RdonlyProg, true],
       ['.data.scratch', '.data.scratch', 12, mmap, false],
       ['.rodata.strings', '.rodata.strings', 6, mmap | MapFlags.RdonlyProg, true],
+      // String literals: no DATASEC, so no variables and (as in libbpf) not mmapable.
+      ['.rodata.str1.1', '.rodata.str1.1', 11, MapFlags.RdonlyProg, true],
       ['.bss', 'globals_.bss', 16, mmap, false],
     ]);
     expect(map(spec, '.bss').data).toEqual(new Uint8Array(16));
