@@ -310,6 +310,37 @@ describe.each(targets)('objects built for %s', (target) => {
   });
 });
 
+describe('both byte orders', () => {
+  it.each(names.filter((n) => n !== 'map-with-conflicting-sizes'))('read %s alike', (name) => {
+    const [el, eb] = targets.map((target) => parse(name, target));
+    // clang's code may differ by byte order (constants, bitfield reads and their CO-RE
+    // relocations), so compare what it refers to.
+    const programs = (spec: CollectionSpec) =>
+      Object.values(spec.programs).map((p) => ({
+        ...p,
+        instructions: p.instructions.filter((i) => i.map ?? i.kfunc).map((i) => i.map ?? i.kfunc),
+        funcInfo: p.funcInfo.map((f) => f.typeId),
+        lineInfo: p.lineInfo.length,
+        coreRelocations: undefined,
+        externReferences: p.externReferences.map((r) => r.name),
+        problem: p.problem?.message,
+      }));
+    expect(programs(eb as CollectionSpec)).toEqual(programs(el as CollectionSpec));
+    const maps = (spec: CollectionSpec) =>
+      Object.values(spec.maps).map(({ data, keyType, valueType, innerMap, ...m }) => ({
+        ...m,
+        dataLength: data?.length,
+        keyType: keyType?.id,
+        valueType: valueType?.id,
+        innerMap: innerMap?.type,
+      }));
+    expect(maps(eb as CollectionSpec)).toEqual(maps(el as CollectionSpec));
+    const variables = (spec: CollectionSpec) =>
+      Object.values(spec.variables).map((v) => [v.name, v.offset, v.get()]);
+    expect(variables(eb as CollectionSpec)).toEqual(variables(el as CollectionSpec));
+  });
+});
+
 describe('CollectionSpec.parse refuses what is not a BPF object', () => {
   it.each([
     ['an empty buffer', new Uint8Array(0), /not an ELF file/],
