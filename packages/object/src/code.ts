@@ -107,17 +107,19 @@ export function readCode(
       problems.set(index, 'takes a function address but has no relocation saying which function');
   });
 
+  const functions: CodeFunction[] = [];
   const code: CodeSection = {
     section,
     instructions,
     slots: slotOf,
-    functions: [],
+    functions,
     targets,
     externs: externRefs,
     problems,
     indexOfSlot: (at) => bySlot[at] ?? -1,
   };
-  (code.functions as CodeFunction[]).push(...functionsOf(object, code, bySlot, instructions.length));
+  // Functions point back at their section, so they are made once it exists.
+  functions.push(...functionsOf(object, code, bySlot, instructions.length));
   return code;
 }
 
