@@ -303,6 +303,21 @@ describe.each(targets)('objects built for %s', (target) => {
     );
   });
 
+  it('records a relocation against a symbol that does not exist on its program only', () => {
+    const bytes = bytesOf('programs-and-subprograms', target).slice();
+    const elf = ElfFile.parse(bytes);
+    const rel = elf.section('.relsocket');
+    const first = elf.relocations(rel as never)[0];
+    expect(first).toBeDefined();
+    // r_info's upper half is the symbol index: point it past the symbol table.
+    new DataView(bytes.buffer).setUint32((rel?.offset as number) + 8 + (little ? 4 : 0), 0xfffff, little);
+    const spec = CollectionSpec.parse(bytes, { name: 'patched' });
+    expect(program(spec, 'socket_calls_all').problem?.message).toMatch(
+      /object patched, section socket, program socket_calls_all, instruction \d+: relocation against symbol #1048575, which does not exist/,
+    );
+    expect(program(spec, 'first_xdp').problem).toBeUndefined();
+  });
+
   it('refuses a map with contradictory fields, naming the map and field', () => {
     expect(() => parse('map-with-conflicting-sizes', target)).toThrow(
       /object map-with-confli, section \.maps: map conflicting: key: is 4 bytes but the map also says 8/,
