@@ -127,7 +127,7 @@ describe.each(targets)('objects built for %s', (target) => {
     expect(shape(map(spec, 'jump_table'))).toEqual(['prog_array', 4, 4, 2, 0, 'none']);
   });
 
-  it('reads legacy struct bpf_map_def maps', () => {
+  it('reads legacy struct bpf_map_def maps and the version section', () => {
     const spec = parse('legacy-maps', target);
     expect(map(spec, 'legacy_hash')).toMatchObject({
       type: 'hash',
