@@ -98,12 +98,20 @@ const groups: Group[] = [
     layers: ['sys', 'core'],
   },
   { name: 'asm', ids: ['asm.encode', 'asm.decode', 'asm.assemble'], node: 'asm.ts', layers: ['asm'] },
+  { name: 'core', ids: ['core.relocation', 'core.index_cold'], node: 'core.ts', layers: ['btf'] },
   {
     name: 'load',
     ids: ['load.1000_insns', 'load.1000_insns.verifier', 'load.1000_insns.minus_verifier'],
     c: ['load', 'load', loadProgram],
     node: 'load.ts',
     layers: ['sys', 'core', 'core-insns'],
+  },
+  {
+    name: 'W8',
+    ids: ['W8.btf.parse_vmlinux', 'W8.btf.parse', 'W8.btf.first_lookup', 'W8.btf.retained'],
+    c: ['btf', 'parse'],
+    node: 'btf.ts',
+    layers: ['core'],
   },
   {
     name: 'mem',
@@ -124,12 +132,19 @@ function targetOf(id: string): Target {
   if (id.startsWith('W5.')) return { kind: 'ratio', max: 1.25 };
   if (id.startsWith('W6.')) return { kind: 'rate', min: 300e6 };
   if (id === 'mem.heap_growth') return { kind: 'bytes', max: 1 << 20 };
+  if (id === 'W8.btf.parse_vmlinux') return { kind: 'ratio', max: 2 };
+  if (id === 'W8.btf.retained') return { kind: 'bytes', max: 20 << 20 };
   return { kind: 'none' };
 }
 
 function compileC(): void {
   mkdirSync(buildDir, { recursive: true });
-  for (const name of ['workloads', 'load']) {
+  // The BTF baseline is libbpf's own parser (Debian's libbpf-dev); the others call bpf() directly.
+  for (const [name, libs] of [
+    ['workloads', []],
+    ['load', []],
+    ['btf', ['-lbpf']],
+  ] as const) {
     execFileSync(
       'gcc',
       [
@@ -140,6 +155,7 @@ function compileC(): void {
         '-o',
         path.join(buildDir, name),
         path.join(benchDir, 'c', `${name}.c`),
+        ...libs,
       ],
       { stdio: 'inherit' },
     );
@@ -264,6 +280,7 @@ const layerName: Record<Layer, string> = {
   'core-insns': 'core, Instruction[] (info)',
   'core-codec': 'core codecs',
   asm: 'asm',
+  btf: 'btf',
 };
 
 function table(rows: Row[]): string {

@@ -221,16 +221,18 @@ function combine(
   target: Side | typeof POISON,
   candidate: Candidate | undefined,
 ): CoreFixup {
-  const base = { kind, local: local.value, validate: local.validate, candidate };
-  if (target === POISON) return { ...base, ...NO_SIZES, target: 0n, poison: true };
-  const resized = local.size !== target.size;
+  const poison = target === POISON;
+  // One object shape for every fixup: spreads here cost more than the relocation itself.
   return {
-    ...base,
-    target: target.value,
-    poison: false,
-    localSize: local.size,
-    targetSize: target.size,
-    badSizeChange: resized && !widthMayChange(local.type, target.type),
+    kind,
+    local: local.value,
+    target: poison ? 0n : target.value,
+    poison,
+    validate: local.validate,
+    localSize: poison ? 0 : local.size,
+    targetSize: poison ? 0 : target.size,
+    badSizeChange: !poison && local.size !== target.size && !widthMayChange(local.type, target.type),
+    candidate,
   };
 }
 
