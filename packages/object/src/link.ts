@@ -87,15 +87,17 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
     }
     const records = context.records(code.section);
     if (records !== undefined) {
+      const start = (code.slots[fn.first] as number) * SLOT;
+      const end = fn.end < code.slots.length ? (code.slots[fn.end] as number) * SLOT : code.section.size;
       const local = (insnOff: number): number | undefined => {
         const index = insnOff % SLOT === 0 ? code.indexOfSlot(insnOff / SLOT) : -1;
         return index >= fn.first && index < fn.end ? at.index + index - fn.first : undefined;
       };
-      for (const r of records.funcInfo) {
+      for (const r of within(records.funcInfo, start, end)) {
         const insn = local(r.insnOff);
         if (insn !== undefined) funcInfo.push({ insn, typeId: r.typeId });
       }
-      for (const r of records.lineInfo) {
+      for (const r of within(records.lineInfo, start, end)) {
         const insn = local(r.insnOff);
         if (insn !== undefined)
           lineInfo.push({
@@ -106,7 +108,7 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
             column: r.column,
           });
       }
-      for (const r of records.coreRelo) {
+      for (const r of within(records.coreRelo, start, end)) {
         const insn = local(r.insnOff);
         if (insn !== undefined)
           coreRelocations.push({ insn, typeId: r.typeId, accessString: r.accessString ?? '', kind: r.kind });
@@ -142,4 +144,33 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
   append(entry);
   process(entry);
   return { instructions: out, funcInfo, lineInfo, coreRelocations, externReferences, problem };
+}
+
+const sortedness = new WeakMap<readonly { insnOff: number }[], boolean>();
+
+/**
+ * The records with `start <= insnOff < end`, in order. Compilers emit them sorted, so a binary
+ * search finds the first; an unsorted (hostile) table is scanned whole instead.
+ */
+function within<R extends { readonly insnOff: number }>(
+  records: readonly R[],
+  start: number,
+  end: number,
+): readonly R[] {
+  let sorted = sortedness.get(records);
+  if (sorted === undefined) {
+    sorted = records.every((r, i) => i === 0 || (records[i - 1] as R).insnOff <= r.insnOff);
+    sortedness.set(records, sorted);
+  }
+  if (!sorted) return records.filter((r) => r.insnOff >= start && r.insnOff < end);
+  let lo = 0;
+  let hi = records.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((records[mid] as R).insnOff < start) lo = mid + 1;
+    else hi = mid;
+  }
+  let stop = lo;
+  while (stop < records.length && (records[stop] as R).insnOff < end) stop++;
+  return records.slice(lo, stop);
 }
