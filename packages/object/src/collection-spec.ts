@@ -14,7 +14,7 @@ import { ObjectFile } from './object-file.ts';
 import { readPrograms } from './programs.ts';
 import type { ExternSpec, MapSpec, ProgramSpec, VariableSpec } from './spec.ts';
 
-export interface ParseOptions {
+export interface CollectionParseOptions {
   /**
    * The object's name (libbpf: the file name up to its first `.`), which prefixes the kernel
    * names of `.data`, `.bss` and `.rodata` maps. Default: none.
@@ -36,7 +36,7 @@ export class CollectionSpec {
   ) {}
 
   /** Parses an ELF object; every malformed part is an {@link ObjectError} naming where it is. */
-  static parse(bytes: Uint8Array, options: ParseOptions = {}): CollectionSpec {
+  static parse(bytes: Uint8Array, options: CollectionParseOptions = {}): CollectionSpec {
     const name = options.name ?? '';
     try {
       return parse(bytes, name);
