@@ -26,7 +26,7 @@ export class CoreRelocationError extends ObjectError {
   override name = 'CoreRelocationError';
   constructor(
     message: string,
-    readonly instruction: number,
+    override readonly instruction: number,
     cause?: CoreError,
   ) {
     super(message);
