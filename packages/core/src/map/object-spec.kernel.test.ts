@@ -1,22 +1,10 @@
-import type { MapSpec as ObjectMapSpec } from '@ebpf/object';
 import { requireKernel, thrown } from '@ebpf/test-utils';
 import { MapFlags } from '@ebpf/uapi';
 import { expect, it } from 'vitest';
+import { mapSpec as objectSpec } from '../collection/specs.fixtures.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { possibleCpus } from '../system.ts';
 import { BpfMap } from './map.ts';
-
-/** A map spec as `@ebpf/object` describes one, with the fields a test does not care about filled. */
-const objectSpec = (spec: Partial<ObjectMapSpec> & Pick<ObjectMapSpec, 'name' | 'type'>): ObjectMapSpec => ({
-  kernelName: spec.name,
-  keySize: 4,
-  valueSize: 4,
-  maxEntries: 1,
-  flags: 0,
-  pinning: 'none',
-  contents: [],
-  ...spec,
-});
 
 requireKernel('BpfMap.create from an object MapSpec (kernel)', () => {
   it('creates global data mmapable with its bytes, and read-only data frozen and read-only for programs', () => {

@@ -1,0 +1,7 @@
+export {
+  Collection,
+  type CollectionLoadOptions,
+  type CollectionProgramOptions,
+  type CollectionSpecLike,
+} from './collection.ts';
+export { Variable } from './variable.ts';
