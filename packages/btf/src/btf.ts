@@ -20,7 +20,8 @@ import {
   BtfVarSecinfo,
 } from '@ebpf/uapi';
 import { BtfError } from './error.ts';
-import { decodeName } from './strings.ts';
+import { NameIndex, StringTable } from './string-table.ts';
+import { encodeName } from './strings.ts';
 import {
   ArrayType,
   Const,
@@ -106,12 +107,10 @@ export class Btf {
   private readonly view: DataView;
   /** Absolute offsets of the types, in id order, then the end of the type section. */
   private readonly starts: Uint32Array;
-  private readonly strOff: number;
-  private readonly strLen: number;
-  /** String offsets below this are the base's. */
-  private readonly strBase: number;
+  /** The string section, continuing the base's for split BTF. */
+  readonly strings: StringTable;
   private readonly decoded: (Type | undefined)[];
-  private nameIndex: Map<string, TypeId | TypeId[]> | undefined;
+  private nameIndex: NameIndex | undefined;
 
   private constructor(bytes: Uint8Array, base: Btf | undefined) {
     this.base = base;
@@ -140,13 +139,13 @@ export class Btf {
       return [hdrLen + o, l];
     };
     const [typeOff, typeLen] = section('typeOff', 'typeLen');
-    [this.strOff, this.strLen] = section('strOff', 'strLen');
+    const [strOff, strLen] = section('strOff', 'strLen');
     if (typeOff % 4 !== 0) throw new BtfError('type section is not 4-byte aligned', H.typeOff.offset);
-    if (this.strLen > 0 && bytes[this.strOff + this.strLen - 1] !== 0)
-      throw new BtfError('string section does not end with a NUL', this.strOff + this.strLen - 1);
-    if (!base && this.strLen > 0 && bytes[this.strOff] !== 0)
-      throw new BtfError('string section does not start with the empty string', this.strOff);
-    this.strBase = base ? base.strBase + base.strLen : 0;
+    if (strLen > 0 && bytes[strOff + strLen - 1] !== 0)
+      throw new BtfError('string section does not end with a NUL', strOff + strLen - 1);
+    if (!base && strLen > 0 && bytes[strOff] !== 0)
+      throw new BtfError('string section does not start with the empty string', strOff);
+    this.strings = new StringTable(bytes.subarray(strOff, strOff + strLen), base?.strings);
     this.firstId = base ? base.firstId + base.count : 1;
     this.starts = scanTypes(v, le, typeOff, typeLen);
     this.decoded = new Array(this.count);
@@ -196,10 +195,10 @@ export class Btf {
   /** The ids of every type called `name` here or in the base, optionally of one kind. */
   typesByName(name: string, kind?: Kind): Type[] {
     const found = this.base ? this.base.typesByName(name, kind) : [];
-    const ids = this.names().get(name);
-    if (ids === undefined) return found;
-    for (const id of typeof ids === 'number' ? [ids] : ids) {
-      const t = this.typeById(id);
+    const bytes = encodeName(name);
+    if (!bytes) return found;
+    for (const k of this.names().lookup(bytes)) {
+      const t = this.typeById(this.firstId + k);
       if (kind === undefined || t.kind === kind) found.push(t);
     }
     return found;
@@ -330,34 +329,21 @@ export class Btf {
 
   /** The string at `off` of the string section (the base's, below its length); a `BtfError` naming `at` if out of range. */
   str(off: number, at: number): string {
-    if (off < this.strBase) {
-      if (this.base) return this.base.str(off, at);
-      throw new BtfError(`string offset ${off} is out of range`, at);
-    }
-    const local = off - this.strBase;
-    if (local >= this.strLen) throw new BtfError(`string offset ${off} is past the string section`, at);
-    if (local === 0 && !this.base) return '';
-    const bytes = new Uint8Array(this.view.buffer, this.view.byteOffset + this.strOff, this.strLen);
-    return decodeName(bytes, local, bytes.indexOf(0, local));
+    const s = this.strings.at(off);
+    if (s === undefined) throw new BtfError(`string offset ${off} is past the string section`, at);
+    return s;
   }
 
-  private names(): Map<string, TypeId | TypeId[]> {
+  /** The name index: type `firstId + k` is entry `k`, keyed by its name's offset (unnamed: none). */
+  private names(): NameIndex {
     if (this.nameIndex) return this.nameIndex;
-    const index = new Map<string, TypeId | TypeId[]>();
-    const v = this.view;
+    const offsets = new Int32Array(this.count);
     for (let k = 0; k < this.count; k++) {
-      const at = this.starts[k]!;
-      const off = v.getUint32(at + T.nameOff.offset, this.littleEndian);
-      if (off === 0) continue;
-      const name = this.str(off, at);
-      const id = this.firstId + k;
-      const prev = index.get(name);
-      if (prev === undefined) index.set(name, id);
-      else if (typeof prev === 'number') index.set(name, [prev, id]);
-      else prev.push(id);
+      const off = this.view.getUint32(this.starts[k]! + T.nameOff.offset, this.littleEndian);
+      offsets[k] = off === 0 ? -1 : off;
     }
-    this.nameIndex = index;
-    return index;
+    this.nameIndex = new NameIndex(this.strings, offsets);
+    return this.nameIndex;
   }
 
   /** Checks that `ref` (read at byte `at`) names a type. */
@@ -402,7 +388,7 @@ export class Btf {
       case BtfKind.Restrict:
         return new Restrict(id, name, typeRef());
       case BtfKind.TypeTag:
-        return new TypeTag(id, name, typeRef());
+        return new TypeTag(id, name, typeRef(), kflag);
       case BtfKind.Array: {
         const A = BtfArray.fields;
         return new ArrayType(
@@ -472,7 +458,13 @@ export class Btf {
         return new Datasec(id, name, sizeOrType, vars);
       }
       case BtfKind.DeclTag:
-        return new DeclTag(id, name, typeRef(), v.getInt32(body + BtfDeclTag.fields.componentIdx.offset, le));
+        return new DeclTag(
+          id,
+          name,
+          typeRef(),
+          v.getInt32(body + BtfDeclTag.fields.componentIdx.offset, le),
+          kflag,
+        );
       default:
         throw new BtfError(`unknown kind ${kind}`, at + T.info.offset);
     }

@@ -1,7 +1,10 @@
+export { CollectionSpec, type ParseOptions } from './collection-spec.ts';
 export * from './elf/constants.ts';
 export type { ElfNote, ElfRelocation, ElfSection, ElfSymbol } from './elf/elf.ts';
 export { ElfFile } from './elf/elf.ts';
 export type { FunctionSymbol } from './elf/functions.ts';
 export { findFunctionSymbol } from './elf/functions.ts';
-export { ObjectError } from './errors.ts';
+export { ObjectError, type Where } from './errors.ts';
+export { globalMapName } from './globals.ts';
+export { programSection, type SectionKind } from './sections.ts';
 export type * from './spec.ts';

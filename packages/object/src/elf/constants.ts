@@ -4,6 +4,10 @@ export const ELFCLASS64 = 2;
 export const ELFDATA2LSB = 1;
 export const ELFDATA2MSB = 2;
 
+export const ET_REL = 1;
+export const ET_EXEC = 2;
+export const ET_DYN = 3;
+
 export const EM_X86_64 = 62;
 export const EM_AARCH64 = 183;
 export const EM_BPF = 247;

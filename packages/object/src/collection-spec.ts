@@ -1,0 +1,88 @@
+/**
+ * `CollectionSpec.parse(bytes)`: everything an ELF object built by clang asks of the kernel,
+ * as specs (programs linked, maps, global data, variables, externs), without a syscall.
+ */
+import type { Btf } from '@ebpf/btf';
+import { dictionary } from './dictionary.ts';
+import { EM_BPF, ET_REL } from './elf/constants.ts';
+import { ElfFile } from './elf/elf.ts';
+import { ObjectError } from './errors.ts';
+import { readExterns } from './externs.ts';
+import { readGlobals } from './globals.ts';
+import { readMaps } from './maps.ts';
+import { ObjectFile } from './object-file.ts';
+import { readPrograms } from './programs.ts';
+import type { ExternSpec, MapSpec, ProgramSpec, VariableSpec } from './spec.ts';
+
+export interface ParseOptions {
+  /**
+   * The object's name (libbpf: the file name up to its first `.`), which prefixes the kernel
+   * names of `.data`, `.bss` and `.rodata` maps. Default: none.
+   */
+  readonly name?: string;
+}
+
+export class CollectionSpec {
+  /** Use {@link CollectionSpec.parse}. */
+  constructor(
+    readonly name: string,
+    readonly byteOrder: 'little' | 'big',
+    readonly programs: Readonly<Record<string, ProgramSpec>>,
+    readonly maps: Readonly<Record<string, MapSpec>>,
+    readonly variables: Readonly<Record<string, VariableSpec>>,
+    readonly externs: Readonly<Record<string, ExternSpec>>,
+    /** The object's `.BTF`, when it has one. */
+    readonly btf: Btf | undefined,
+  ) {}
+
+  /** Parses an ELF object; every malformed part is an {@link ObjectError} naming where it is. */
+  static parse(bytes: Uint8Array, options: ParseOptions = {}): CollectionSpec {
+    const name = options.name ?? '';
+    try {
+      return parse(bytes, name);
+    } catch (error) {
+      if (!(error instanceof ObjectError))
+        throw new ObjectError(
+          `cannot be parsed: ${String((error as Error)?.message ?? error)}`,
+          { object: name },
+          { cause: error },
+        );
+      if (error.object !== undefined || name === '') throw error;
+      throw new ObjectError(error.reason, { ...error.where, object: name }, { cause: error });
+    }
+  }
+}
+
+function parse(bytes: Uint8Array, name: string): CollectionSpec {
+  const elf = ElfFile.parse(bytes);
+  if (elf.type !== ET_REL || elf.machine !== EM_BPF)
+    throw new ObjectError(
+      `is not a BPF relocatable object (ELF type ${elf.type}, machine ${elf.machine}); build it with clang -target bpf -c`,
+      { offset: 16 },
+    );
+  const object = new ObjectFile(elf);
+  const externs = readExterns(object);
+  const globals = readGlobals(object, name, externs);
+  const programs = readPrograms(object, {
+    objectName: name,
+    externs: externs.byName,
+    records: (section) => object.ext?.section(section.name),
+  });
+  const maps = dictionary<MapSpec>();
+  for (const map of [...readMaps(object), ...globals.maps]) {
+    if (maps[map.name] !== undefined)
+      throw new ObjectError(`two maps are named ${map.name}; rename one`, { object: name });
+    maps[map.name] = map;
+  }
+  const variables = dictionary<VariableSpec>();
+  for (const variable of globals.variables) variables[variable.name] ??= variable;
+  return new CollectionSpec(
+    name,
+    elf.littleEndian ? 'little' : 'big',
+    programs,
+    maps,
+    variables,
+    Object.assign(dictionary<ExternSpec>(), Object.fromEntries(externs.byName)),
+    object.btf,
+  );
+}

@@ -1,0 +1,132 @@
+/**
+ * libbpf as the oracle: each corpus object is loaded by libbpf (through the C harness in
+ * @ebpf/test-utils) and parsed by us; the programs, the instructions libbpf submitted (with its
+ * map fds put into ours) and the maps the kernel holds must agree.
+ */
+import { encode, type Instruction, PseudoCall, resolveKfuncs, resolveMaps } from '@ebpf/asm';
+import { requireKernel } from '@ebpf/test-utils';
+import { buildObject, readBytes, Scratch } from '@ebpf/test-utils/clang';
+import { libbpfOracle, type OracleReport } from '@ebpf/test-utils/oracle';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CollectionSpec } from './collection-spec.ts';
+import type { ProgramSpec } from './spec.ts';
+
+const scratch = new Scratch();
+afterAll(() => scratch.dispose());
+
+/** Corpus objects libbpf loads here, and the programs it must leave out. */
+const corpus: ReadonlyArray<[name: string, noLoad: string[]]> = [
+  ['programs-and-subprograms', []],
+  ['maps-of-every-kind', []],
+  ['globals-of-every-section', []],
+  // This kernel's kallsyms lists no variables, so a typed ksym variable cannot load.
+  ['externs-kconfig-ksym', ['reads_typed_ksym']],
+  ['isa-v4', []],
+];
+
+/** libbpf's slots, with the immediates it fills from the running kernel (kfunc and ksym BTF ids) masked. */
+function slotsOf(bytes: Uint8Array, masked: ReadonlySet<number>): string[] {
+  const out: string[] = [];
+  for (let at = 0; at < bytes.length; at += 8) {
+    const slot = Buffer.from(bytes.subarray(at, at + 8)).toString('hex');
+    out.push(masked.has(at / 8) ? `${slot.slice(0, 8)}........` : slot);
+  }
+  return out;
+}
+
+/** Slots of our instructions whose immediates come from the kernel at load time. */
+function kernelFilledSlots(program: ProgramSpec): Set<number> {
+  const externs = new Set(program.externReferences.map((r) => r.insn));
+  const out = new Set<number>();
+  let slot = 0;
+  program.instructions.forEach((insn: Instruction, index) => {
+    const filled = insn.kfunc !== undefined && insn.src === PseudoCall.KfuncCall;
+    if (filled || (externs.has(index) && insn.map === undefined)) {
+      out.add(slot);
+      if (insn.op === 0x18) out.add(slot + 1);
+    }
+    slot += insn.op === 0x18 ? 2 : 1;
+  });
+  return out;
+}
+
+requireKernel('parsed objects against libbpf', () => {
+  describe.each(corpus)('%s', (name, noLoad) => {
+    let report: OracleReport;
+    let spec: CollectionSpec;
+    beforeAll(() => {
+      const path = buildObject(scratch, name, 'bpfel');
+      report = libbpfOracle(path, { noLoad });
+      spec = CollectionSpec.parse(readBytes(path), { name: report.object });
+    });
+
+    it('loads with libbpf', () => {
+      expect(report.error).toBeUndefined();
+      expect(report.loaded).toBe(true);
+    });
+
+    it('has the programs libbpf has, typed alike', () => {
+      const ours = Object.values(spec.programs).map((p) => ({
+        name: p.name,
+        section: p.section.replace(/^\?/, ''),
+        type: p.type,
+        // libbpf reports "no attach type" as 0, which is cgroup_inet_ingress.
+        expectedAttachType: p.attachType ?? 'cgroup_inet_ingress',
+        autoload: p.autoload,
+      }));
+      const theirs = report.programs.map(({ name, section, type, expectedAttachType, autoload }) => ({
+        name,
+        section,
+        type,
+        expectedAttachType,
+        autoload: autoload || noLoad.includes(name),
+      }));
+      expect(ours).toEqual(expect.arrayContaining(theirs));
+      expect(ours).toHaveLength(theirs.length);
+    });
+
+    it('links and relocates to the instructions libbpf submitted', () => {
+      const fdOf = (map: string): number | undefined =>
+        report.maps.find((m) => m.name === spec.maps[map]?.kernelName)?.fd;
+      const loaded = report.programs.filter((p) => p.loaded);
+      expect(loaded.length).toBeGreaterThan(0);
+      for (const theirs of loaded) {
+        const ours = spec.programs[theirs.name] as ProgramSpec;
+        expect(ours.problem).toBeUndefined();
+        const masked = kernelFilledSlots(ours);
+        // kfunc ids are the kernel's; their slots are masked on both sides.
+        const bytes = encode(resolveKfuncs(resolveMaps(ours.instructions, fdOf), () => 0));
+        expect({ [theirs.name]: slotsOf(bytes, masked) }).toEqual({
+          [theirs.name]: slotsOf(Buffer.from(theirs.insns.join(''), 'hex'), masked),
+        });
+      }
+    });
+
+    it('declares the maps the kernel holds for libbpf', () => {
+      for (const theirs of report.maps) {
+        const ours = Object.values(spec.maps).find((m) => m.kernelName === theirs.name);
+        expect(ours, `a map named ${theirs.name}`).toBeDefined();
+        const perCpuSlots = ours?.type === 'perf_event_array' && ours.maxEntries === 0;
+        expect({
+          name: ours?.kernelName,
+          type: ours?.type,
+          keySize: ours?.keySize,
+          valueSize: ours?.valueSize,
+          maxEntries: perCpuSlots ? theirs.info?.maxEntries : ours?.maxEntries,
+          flags: ours?.flags,
+          mapExtra: String(ours?.mapExtra ?? 0n),
+        }).toEqual({
+          name: theirs.info?.name,
+          type: theirs.info?.type,
+          keySize: theirs.info?.keySize,
+          valueSize: theirs.info?.valueSize,
+          maxEntries: theirs.info?.maxEntries,
+          flags: theirs.info?.flags,
+          mapExtra: theirs.info?.mapExtra,
+        });
+      }
+      // Every map we declare is one libbpf created (inner templates aside).
+      expect(Object.keys(spec.maps)).toHaveLength(report.maps.length);
+    });
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * The programs of an object: every function of every code section other than `.text` (whose
+ * functions are subprograms only, as in libbpf), linked with what it calls, typed by its
+ * section name, with the object's license and kernel version.
+ */
+import { type CodeFunction, type CodeSection, type CodeTarget, readCode } from './code.ts';
+import { dictionary } from './dictionary.ts';
+import type { ElfSection } from './elf/elf.ts';
+import { decodeName } from './elf/text.ts';
+import { ObjectError } from './errors.ts';
+import { type ExtRecords, linkProgram } from './link.ts';
+import type { ObjectFile } from './object-file.ts';
+import { programSection } from './sections.ts';
+import type { ExternSpec, ProgramSpec } from './spec.ts';
+
+export interface ProgramsOptions {
+  readonly objectName: string;
+  readonly externs: ReadonlyMap<string, ExternSpec>;
+  /** `.BTF.ext` records of a code section. */
+  readonly records: (section: ElfSection) => ExtRecords | undefined;
+}
+
+export function readPrograms(object: ObjectFile, options: ProgramsOptions): Record<string, ProgramSpec> {
+  const code = new Map<number, CodeSection>();
+  for (const section of object.sectionsOf('code'))
+    code.set(section.index, readCode(object, section, options.externs));
+  const license = readLicense(object);
+  const kernelVersion = readVersion(object);
+  const context = {
+    objectName: options.objectName,
+    records: options.records,
+    functionAt: (target: CodeTarget) => functionAt(code, object, target),
+  };
+
+  const programs = dictionary<ProgramSpec>();
+  const sectionOf = new Map<string, string>();
+  for (const { section, functions } of code.values()) {
+    if (section.name === '.text') continue;
+    const kind = programSection(section.name);
+    for (const fn of functions) {
+      const seen = sectionOf.get(fn.name);
+      if (seen !== undefined)
+        throw new ObjectError(
+          `two programs are named ${fn.name} (sections ${seen} and ${section.name}); rename one`,
+          {
+            object: options.objectName,
+            section: section.name,
+          },
+        );
+      sectionOf.set(fn.name, section.name);
+      const linked = linkProgram(fn, context);
+      const unknown =
+        kind === undefined
+          ? new ObjectError(
+              `is not a program section libbpf knows; name it after the program type, e.g. SEC("xdp") or SEC("tracepoint/<category>/<name>")`,
+              { object: options.objectName, section: section.name, program: fn.name },
+            )
+          : undefined;
+      const problem = unknown ?? linked.problem;
+      programs[fn.name] = {
+        name: fn.name,
+        section: section.name,
+        type: kind?.type ?? 'unspec',
+        attachType: kind?.attachType,
+        attachTo: kind?.attachTo,
+        instructions: linked.instructions,
+        license,
+        kernelVersion,
+        flags: kind?.flags ?? 0,
+        autoload: kind?.autoload ?? false,
+        funcInfo: linked.funcInfo,
+        lineInfo: linked.lineInfo,
+        coreRelocations: linked.coreRelocations,
+        externReferences: linked.externReferences,
+        ...(problem === undefined ? {} : { problem }),
+      };
+    }
+  }
+  return programs;
+}
+
+function functionAt(
+  code: ReadonlyMap<number, CodeSection>,
+  object: ObjectFile,
+  target: CodeTarget,
+): CodeFunction | string {
+  const section = code.get(target.section);
+  const name = object.elf.sections[target.section]?.name ?? `#${target.section}`;
+  if (section === undefined) return `calls into section ${name}, which holds no code`;
+  const index = section.indexOfSlot(target.slot);
+  const fn = index < 0 ? undefined : section.functions.find((f) => f.first === index);
+  return fn ?? `calls instruction ${target.slot} of ${name}, where no function starts`;
+}
+
+/** The `license` section's NUL-terminated string ('' without one). */
+function readLicense(object: ObjectFile): string {
+  const section = object.sectionsOf('license')[0];
+  if (section === undefined) return '';
+  const bytes = object.elf.data(section);
+  const end = bytes.indexOf(0);
+  return decodeName(end < 0 ? bytes : bytes.subarray(0, end));
+}
+
+/** The `version` section's u32 (`LINUX_VERSION_CODE` for old kprobes), 0 without one. */
+function readVersion(object: ObjectFile): number {
+  const section = object.sectionsOf('version')[0];
+  if (section === undefined) return 0;
+  const bytes = object.elf.data(section);
+  if (bytes.length !== 4)
+    throw new ObjectError(`holds ${bytes.length} bytes; it must be one 4-byte kernel version`, {
+      section: section.name,
+    });
+  return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, object.elf.littleEndian);
+}
