@@ -6,6 +6,7 @@
  */
 export { Btf, type ParseOptions } from './btf.ts';
 export { BtfBuilder, type BuilderOptions, type MarshalOptions, type NewType } from './builder.ts';
+export * from './core/index.ts';
 export { BtfError } from './error.ts';
 export {
   BtfExt,

@@ -6,5 +6,11 @@ export type { FunctionSymbol } from './elf/functions.ts';
 export { findFunctionSymbol } from './elf/functions.ts';
 export { ObjectError, type Where } from './errors.ts';
 export { globalMapName } from './globals.ts';
+export {
+  type ApplyCoreOptions,
+  applyCoreRelocations,
+  CORE_POISON_HELPER,
+  CoreRelocationError,
+} from './relocate/core.ts';
 export { programSection, type SectionKind } from './sections.ts';
 export type * from './spec.ts';

@@ -4,7 +4,7 @@
  * result, as an oracle the ELF reader is compared with.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -35,8 +35,16 @@ export class Scratch {
   }
 }
 
-/** Compiles `objects/<name>.c` as `clang -O2 -g -target <target> -c`; returns the object's path. */
-export function buildObject(scratch: Scratch, name: string, target: 'bpfel' | 'bpfeb'): string {
+/**
+ * Compiles `objects/<name>.c` as `clang -O2 -g -target <target> -c`, with `include` folders
+ * searched first (a {@link vmlinuxHeader} folder for CO-RE objects); returns the object's path.
+ */
+export function buildObject(
+  scratch: Scratch,
+  name: string,
+  target: 'bpfel' | 'bpfeb',
+  include: readonly string[] = [],
+): string {
   const source = new URL(`../objects/${name}.c`, import.meta.url).pathname;
   const out = scratch.path(`${name}.${target}.o`);
   // Debian keeps <asm/types.h> (needed by <linux/bpf.h>) under the host's multiarch folder.
@@ -45,6 +53,7 @@ export function buildObject(scratch: Scratch, name: string, target: 'bpfel' | 'b
     '-g',
     '-target',
     target,
+    ...include.map((dir) => `-I${dir}`),
     '-I/usr/include/x86_64-linux-gnu',
     '-c',
     source,
@@ -52,6 +61,15 @@ export function buildObject(scratch: Scratch, name: string, target: 'bpfel' | 'b
     out,
   ]);
   return out;
+}
+
+/** Writes this kernel's `vmlinux.h` (`bpftool btf dump ... format c`) into `scratch`; returns its folder. */
+export function vmlinuxHeader(scratch: Scratch): string {
+  const header = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+    maxBuffer: 1 << 28,
+  });
+  writeFileSync(scratch.path('vmlinux.h'), header);
+  return scratch.dir;
 }
 
 export const readBytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
