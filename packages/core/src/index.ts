@@ -3,6 +3,15 @@
  * @packageDocumentation
  */
 
+export type {
+  ExternSpec,
+  MapContent,
+  MapPinning,
+  MapSpec,
+  ProgramSpec,
+  VariableSpec,
+} from '@ebpf/object';
+export { ObjectError } from '@ebpf/object';
 export * from './attach/index.ts';
 export * from './btf/index.ts';
 export * from './codec/index.ts';

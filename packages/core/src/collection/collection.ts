@@ -6,25 +6,30 @@
  * (and pins it made removed), so a failed load leaves nothing behind.
  */
 import type { Btf } from '@ebpf/btf';
-import type { MapSpec, ProgramSpec, VariableSpec } from '@ebpf/object';
-import { InvalidArgumentError } from '../errors.ts';
+import type { ExternSpec, MapSpec, ProgramSpec, VariableSpec } from '@ebpf/object';
+import { BtfHandle } from '../btf/handle.ts';
+import { InvalidArgumentError, PermissionError } from '../errors.ts';
 import type { BpfMap } from '../map/map.ts';
 import { createObjectMap, objectMapOptions } from '../map/object-spec.ts';
+import type { ProgramBtf } from '../program/btf-info.ts';
 import type { LogLevel } from '../program/load.ts';
 import { BpfProgram } from '../program/program.ts';
 import type { ProgramTypeName } from '../program/types.ts';
+import { objectBtfBytes } from './object-btf.ts';
 import { openPinnedMap, pinnedMapPath } from './pinning.ts';
+import { CollectionSpec } from './spec.ts';
 import { Variable } from './variable.ts';
 
 /** What `Collection.load` needs of a `CollectionSpec` (`@ebpf/object`'s parse result, or one made by hand). */
 export interface CollectionSpecLike {
   /** The object's name, for errors (`CollectionSpec.parse` takes it from the file name). */
-  readonly name?: string;
+  readonly name?: string | undefined;
   readonly programs: Readonly<Record<string, ProgramSpec>>;
   readonly maps: Readonly<Record<string, MapSpec>>;
-  readonly variables?: Readonly<Record<string, VariableSpec>>;
+  readonly variables?: Readonly<Record<string, VariableSpec>> | undefined;
+  readonly externs?: Readonly<Record<string, ExternSpec>> | undefined;
   /** The object's BTF: decodes variables through typedefs and qualifiers. */
-  readonly btf?: Btf;
+  readonly btf?: Btf | undefined;
 }
 
 /** Per-program load options. */
@@ -54,6 +59,7 @@ const kernelProgramName = (name: string): string => name.slice(0, 15).replace(/[
 
 /** Everything a load made, closed in reverse when it fails. */
 class Made {
+  btf: BtfHandle | undefined;
   readonly maps: BpfMap[] = [];
   readonly programs: BpfProgram[] = [];
   readonly pins: BpfMap[] = [];
@@ -62,6 +68,7 @@ class Made {
     for (const map of this.pins) map.unpin();
     for (const program of this.programs) program.close();
     for (const map of this.maps) map.close();
+    this.btf?.close();
   }
 }
 
@@ -85,14 +92,24 @@ export class Collection implements Disposable {
   }
 
   /**
-   * Loads an object: creates its maps, loads its programs, fills what it initialises. A program
+   * Loads an object (a spec, the bytes of an ELF object, or its path): creates its maps, loads its programs, fills what it initialises. A program
    * the kernel refuses throws the error `BpfProgram.load` throws, its message prefixed with the
    * object, program and section; nothing created stays open.
    */
-  static load(spec: CollectionSpecLike, options: CollectionLoadOptions = {}): Collection {
+  static load(
+    source: CollectionSpecLike | Uint8Array | string,
+    options: CollectionLoadOptions = {},
+  ): Collection {
+    const spec =
+      typeof source === 'string'
+        ? CollectionSpec.fromFile(source)
+        : source instanceof Uint8Array
+          ? CollectionSpec.parse(source)
+          : source;
     checkOptions(spec, options);
     const made = new Made();
     try {
+      if (spec.btf !== undefined) made.btf = BtfHandle.load(objectBtfBytes(spec.btf, spec));
       const maps = loadMaps(spec, options, made);
       const programs = loadPrograms(spec, options, maps, made);
       fillReferences(spec, maps, programs);
@@ -114,6 +131,7 @@ export class Collection implements Disposable {
   close(): void {
     for (const program of this.#made.programs) program.close();
     for (const map of this.#made.maps) map.close();
+    this.#made.btf?.close();
   }
 
   [Symbol.dispose](): void {
@@ -187,7 +205,7 @@ function loadMaps(
       maps[name] = existing;
       continue;
     }
-    const map = createObjectMap(mapSpec);
+    const map = createWithBtf(mapSpec, made.btf);
     made.maps.push(map);
     if (path !== undefined) {
       map.pin(path);
@@ -196,6 +214,45 @@ function loadMaps(
     maps[name] = map;
   }
   return maps;
+}
+
+/**
+ * Creates a map with its key and value types from the object's BTF; a map the kernel refuses
+ * with BTF (prog arrays, some map-in-map templates) is created again without, as libbpf does.
+ */
+function createWithBtf(spec: MapSpec, btf: BtfHandle | undefined): BpfMap {
+  if (btf === undefined || spec.valueType === undefined) return createObjectMap(spec);
+  try {
+    return createObjectMap(spec, {
+      fd: btf,
+      ...(spec.keyType === undefined ? {} : { keyTypeId: spec.keyType.id }),
+      valueTypeId: spec.valueType.id,
+    });
+  } catch (error) {
+    if (error instanceof PermissionError || error instanceof InvalidArgumentError) throw error;
+    return createObjectMap(spec);
+  }
+}
+
+/** Instruction index to slot (ldimm64 takes two), for the kernel's func_info/line_info offsets. */
+function slotsOf(program: ProgramSpec): Uint32Array {
+  const slots = new Uint32Array(program.instructions.length + 1);
+  program.instructions.forEach((insn, i) => {
+    slots[i + 1] = (slots[i] as number) + (insn.op === LD_IMM64 ? 2 : 1);
+  });
+  return slots;
+}
+
+const LD_IMM64 = 0x18;
+
+/** The program's BTF records with instruction indexes turned into slots. */
+function programBtf(program: ProgramSpec, handle: BtfHandle): ProgramBtf {
+  const slots = slotsOf(program);
+  return {
+    handle,
+    funcInfo: program.funcInfo.map((r) => ({ insn: slots[r.insn] as number, typeId: r.typeId })),
+    lineInfo: program.lineInfo.map((r) => ({ ...r, insn: slots[r.insn] as number })),
+  };
 }
 
 function loadPrograms(
@@ -225,6 +282,7 @@ function loadPrograms(
         kernelVersion: program.kernelVersion,
         ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
         maps,
+        ...(made.btf === undefined ? {} : { btf: programBtf(program, made.btf) }),
       });
       made.programs.push(loaded);
       programs[name] = loaded;
