@@ -5,8 +5,16 @@
  * maps that name programs or maps. Whatever fails, everything made so far is closed again
  * (and pins it made removed), so a failed load leaves nothing behind.
  */
-import type { Btf } from '@ebpf/btf';
-import type { ExternSpec, MapSpec, ProgramSpec, VariableSpec } from '@ebpf/object';
+import type { Instruction } from '@ebpf/asm';
+import { type Btf, CoreResolver } from '@ebpf/btf';
+import { kernelBtf } from '@ebpf/btf/node';
+import {
+  applyCoreRelocations,
+  type ExternSpec,
+  type MapSpec,
+  type ProgramSpec,
+  type VariableSpec,
+} from '@ebpf/object';
 import { BtfHandle } from '../btf/handle.ts';
 import { InvalidArgumentError, PermissionError } from '../errors.ts';
 import type { BpfMap } from '../map/map.ts';
@@ -255,6 +263,21 @@ function programBtf(program: ProgramSpec, handle: BtfHandle): ProgramBtf {
   };
 }
 
+/** The program's instructions with its CO-RE relocations applied against the target BTF (the running kernel's by default). */
+function relocated(
+  program: ProgramSpec,
+  spec: CollectionSpecLike,
+  resolver: () => CoreResolver,
+): readonly Instruction[] {
+  if (program.coreRelocations.length === 0) return program.instructions;
+  if (spec.btf === undefined)
+    throw new InvalidArgumentError(`program ${program.name} has CO-RE relocations but the spec has no BTF`);
+  return applyCoreRelocations(program.instructions, program.coreRelocations, spec.btf, [], {
+    resolver: resolver(),
+    program: program.name,
+  });
+}
+
 function loadPrograms(
   spec: CollectionSpecLike,
   options: CollectionLoadOptions,
@@ -262,6 +285,12 @@ function loadPrograms(
   made: Made,
 ): Record<string, BpfProgram> {
   const programs: Record<string, BpfProgram> = {};
+  // One resolver per load: candidates found for one program serve the others.
+  let resolver: CoreResolver | undefined;
+  const resolve = (): CoreResolver => {
+    resolver ??= new CoreResolver(spec.btf as Btf, [options.kernelTypes ?? kernelBtf()]);
+    return resolver;
+  };
   for (const [name, program] of Object.entries(spec.programs)) {
     if (!(options.programs?.[name]?.load ?? program.autoload)) continue;
     const where = `object ${spec.name ?? '(unnamed)'}: program ${name} (section ${program.section})`;
@@ -271,7 +300,7 @@ function loadPrograms(
     try {
       const loaded = BpfProgram.load({
         type: program.type as ProgramTypeName,
-        instructions: program.instructions,
+        instructions: relocated(program, spec, resolve),
         license: program.license,
         name: kernelProgramName(name),
         ...(program.attachType === undefined ? {} : { attachType: program.attachType as never }),

@@ -5,7 +5,7 @@
  * names), test runs on the same input, and the map contents those runs leave.
  */
 import { requireKernel } from '@ebpf/test-utils';
-import { buildObject, Scratch } from '@ebpf/test-utils/clang';
+import { buildObject, Scratch, vmlinuxHeader } from '@ebpf/test-utils/clang';
 import { libbpfOracle, type OracleContents, type OracleReport } from '@ebpf/test-utils/oracle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BpfMap } from '../map/map.ts';
@@ -15,12 +15,14 @@ const scratch = new Scratch();
 afterAll(() => scratch.dispose());
 
 /** Corpus objects both loaders load here, and the programs left out of both. */
-const corpus: ReadonlyArray<[name: string, noLoad: string[]]> = [
+const corpus: ReadonlyArray<[name: string, noLoad: string[], vmlinuxH?: boolean]> = [
   ['elf-basics', []],
   ['programs-and-subprograms', []],
   ['maps-of-every-kind', []],
   ['globals-of-every-section', []],
   ['isa-v4', []],
+  // CO-RE against this kernel's BTF: offsets, existence, sizes, enum values, flavours, poison.
+  ['core-basics', [], true],
 ];
 
 /** Program types the kernel test-runs on a packet. */
@@ -64,12 +66,12 @@ function contentsOf(maps: Readonly<Record<string, BpfMap>>): OracleContents {
 }
 
 requireKernel('Collection.load against libbpf', () => {
-  describe.each(corpus)('%s', (name, noLoad) => {
+  describe.each(corpus)('%s', (name, noLoad, vmlinuxH) => {
     let report: OracleReport;
     let coll: Collection;
     let runs: string[];
     beforeAll(() => {
-      const path = buildObject(scratch, name, 'bpfel');
+      const path = buildObject(scratch, name, 'bpfel', vmlinuxH ? [vmlinuxHeader(scratch)] : []);
       const first = libbpfOracle(path, { noLoad });
       runs = first.programs.filter((p) => p.loaded && runnable.has(p.type)).map((p) => p.name);
       report = libbpfOracle(path, { noLoad, runs: runs.map((program) => ({ program, data: packet })) });
