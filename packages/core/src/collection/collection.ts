@@ -16,13 +16,14 @@ import {
   type VariableSpec,
 } from '@ebpf/object';
 import { BtfHandle } from '../btf/handle.ts';
-import { InvalidArgumentError, PermissionError } from '../errors.ts';
+import { InvalidArgumentError, NotFoundError, PermissionError } from '../errors.ts';
 import type { BpfMap } from '../map/map.ts';
 import { createObjectMap, objectMapOptions } from '../map/object-spec.ts';
 import type { ProgramBtf } from '../program/btf-info.ts';
 import type { LogLevel } from '../program/load.ts';
 import { BpfProgram } from '../program/program.ts';
 import type { ProgramTypeName } from '../program/types.ts';
+import { kconfigData, resolveKsyms } from './externs.ts';
 import { objectBtfBytes } from './object-btf.ts';
 import { openPinnedMap, pinnedMapPath } from './pinning.ts';
 import { CollectionSpec } from './spec.ts';
@@ -213,7 +214,7 @@ function loadMaps(
       maps[name] = existing;
       continue;
     }
-    const map = createWithBtf(mapSpec, made.btf);
+    const map = createWithBtf(withKconfig(spec, mapSpec), made.btf);
     made.maps.push(map);
     if (path !== undefined) {
       map.pin(path);
@@ -222,6 +223,27 @@ function loadMaps(
     maps[name] = map;
   }
   return maps;
+}
+
+/** The `.kconfig` map with its externs' values from the running kernel; other maps as they are. */
+function withKconfig(spec: CollectionSpecLike, map: MapSpec): MapSpec {
+  if (map.name !== '.kconfig' || spec.btf === undefined) return map;
+  return { ...map, data: kconfigData(map, Object.values(spec.externs ?? {}), spec.btf) };
+}
+
+/** What a tracing program's target is called in kernel BTF: raw tracepoints are `btf_trace_<name>` typedefs. */
+function attachTarget(program: ProgramSpec): string | number | undefined {
+  const target = program.attachTo;
+  if (target === undefined || !btfTargetTypes.has(program.type)) return undefined;
+  if (program.attachType === 'trace_raw_tp') {
+    const id = kernelBtf().typeByName(`btf_trace_${target}`, 'typedef')?.id;
+    if (id === undefined)
+      throw new NotFoundError(
+        `the kernel has no raw tracepoint ${target} (no btf_trace_${target} in its BTF)`,
+      );
+    return id;
+  }
+  return program.type === 'lsm' ? `bpf_lsm_${target}` : target;
 }
 
 /**
@@ -298,15 +320,19 @@ function loadPrograms(
       throw program.problem;
     }
     try {
+      const target = attachTarget(program);
       const loaded = BpfProgram.load({
         type: program.type as ProgramTypeName,
-        instructions: relocated(program, spec, resolve),
+        instructions: resolveKsyms(
+          relocated(program, spec, resolve),
+          program,
+          spec.externs ?? {},
+          kernelBtf(),
+        ),
         license: program.license,
         name: kernelProgramName(name),
         ...(program.attachType === undefined ? {} : { attachType: program.attachType as never }),
-        ...(program.attachTo !== undefined && btfTargetTypes.has(program.type)
-          ? { attachTo: program.attachTo }
-          : {}),
+        ...(target === undefined ? {} : { attachTo: target }),
         flags: program.flags,
         kernelVersion: program.kernelVersion,
         ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
