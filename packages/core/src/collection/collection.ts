@@ -11,6 +11,7 @@ import { kernelBtf } from '@ebpf/btf/node';
 import {
   applyCoreRelocations,
   type ExternSpec,
+  type LineInfo,
   type MapSpec,
   type ProgramSpec,
   type VariableSpec,
@@ -23,6 +24,7 @@ import type { ProgramBtf } from '../program/btf-info.ts';
 import type { LogLevel } from '../program/load.ts';
 import { BpfProgram } from '../program/program.ts';
 import type { ProgramTypeName } from '../program/types.ts';
+import { VerifierError } from '../program/verifier-error.ts';
 import { kconfigData, resolveKsyms } from './externs.ts';
 import { objectBtfBytes } from './object-btf.ts';
 import { openPinnedMap, pinnedMapPath } from './pinning.ts';
@@ -300,6 +302,17 @@ function relocated(
   });
 }
 
+/** The C source line (from line info) of instruction slot `slot`, as `file:line:column: text`. */
+function sourceLine(program: ProgramSpec, btf: Btf, slot: number | undefined): string | undefined {
+  if (slot === undefined || program.lineInfo.length === 0) return undefined;
+  const slots = slotsOf(program);
+  let line: LineInfo | undefined;
+  for (const record of program.lineInfo) if ((slots[record.insn] as number) <= slot) line = record;
+  if (line === undefined) return undefined;
+  const file = btf.str(line.fileNameOff, 0).split('/').pop();
+  return `${file}:${line.line}:${line.column}: ${btf.str(line.lineOff, 0).trim()}`;
+}
+
 function loadPrograms(
   spec: CollectionSpecLike,
   options: CollectionLoadOptions,
@@ -342,7 +355,11 @@ function loadPrograms(
       made.programs.push(loaded);
       programs[name] = loaded;
     } catch (error) {
-      // Same error class and fields as BpfProgram.load's; the message says which program.
+      // Same error class and fields as BpfProgram.load's; the message says which program (and C line).
+      if (error instanceof VerifierError && spec.btf !== undefined) {
+        error.source = sourceLine(program, spec.btf, error.instruction);
+        if (error.source !== undefined) error.message += ` (at ${error.source})`;
+      }
       if (error instanceof Error) error.message = `${where}: ${error.message}`;
       throw error;
     }

@@ -4,6 +4,7 @@ import { openFdCount, requireKernel, thrown } from '@ebpf/test-utils';
 import { buildObject, readBytes, Scratch } from '@ebpf/test-utils/clang';
 import { afterAll, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.ts';
+import { VerifierError } from '../program/verifier-error.ts';
 import { Collection } from './collection.ts';
 import { CollectionSpec } from './spec.ts';
 
@@ -46,6 +47,19 @@ requireKernel('Collection.load of clang objects (kernel)', () => {
     const before = openFdCount();
     const error = thrown(() => Collection.load(path));
     expect(error).toBeInstanceOf(ObjectError);
+    expect(openFdCount()).toBe(before);
+  });
+
+  it('names the C source line of the instruction the verifier refuses', () => {
+    const before = openFdCount();
+    const error = thrown(() => Collection.load(buildObject(scratch, 'verifier-rejects', 'bpfel')));
+    expect(error).toBeInstanceOf(VerifierError);
+    expect(error.source).toMatch(
+      /^verifier-rejects\.c:9:\d+: return \*\(__u32 \*\)data; \/\/ the rejected read$/,
+    );
+    expect(error.message).toMatch(
+      /^object verifier-rejects: program reads_unchecked \(section xdp\): verifier rejected .* \(at verifier-rejects\.c:9:/,
+    );
     expect(openFdCount()).toBe(before);
   });
 
