@@ -115,6 +115,13 @@ const groups: Group[] = [
     layers: ['core'],
   },
   {
+    name: 'object',
+    ids: ['object.20_progs.load', 'object.20_progs.minus_verifier', 'object.parse'],
+    c: ['object', path.join(buildDir, 'object-20.o')],
+    node: 'object.ts',
+    layers: ['core'],
+  },
+  {
     name: 'mem',
     ids: ['mem.hold_1000.rss', 'mem.hold_1000.js', 'mem.heap_growth'],
     c: ['load', 'hold', '1000'],
@@ -161,6 +168,43 @@ function compileC(): void {
       { stdio: 'inherit' },
     );
   }
+  compileObjectWorkload();
+}
+
+/** The `object` workload: its BPF object built by clang, and the libbpf baseline linked with -lbpf. */
+function compileObjectWorkload(): void {
+  const c = (name: string) => path.join(benchDir, 'c', name);
+  execFileSync(
+    'clang-16',
+    [
+      '-O2',
+      '-g',
+      '-target',
+      'bpfel',
+      '-I/usr/include/x86_64-linux-gnu',
+      '-c',
+      c('object-20.bpf.c'),
+      '-o',
+      path.join(buildDir, 'object-20.o'),
+    ],
+    { stdio: 'inherit' },
+  );
+  // common.h's helpers for the raw-syscall workloads are unused here.
+  execFileSync(
+    'gcc',
+    [
+      '-O2',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      '-Wno-unused-function',
+      '-o',
+      path.join(buildDir, 'object'),
+      c('object.c'),
+      '-lbpf',
+    ],
+    { stdio: 'inherit' },
+  );
 }
 
 function tsxImport(): string {

@@ -163,12 +163,13 @@ export class BtfBuilder {
 
   /**
    * A builder holding every type of `btf` with its ids, on the same base, and its string section
-   * unchanged: marshalling it gives `btf`'s bytes back (with a 24-byte header).
+   * unchanged: marshalling it gives `btf`'s bytes back (with a 24-byte header). `edit` may
+   * replace a type on the way (a loader fixing an object's DATASEC sizes), keeping its id.
    */
-  static from(btf: Btf): BtfBuilder {
+  static from(btf: Btf, edit?: (type: Exclude<Type, Void>) => NewType): BtfBuilder {
     const b = new BtfBuilder(btf.base ? { base: btf.base } : {});
     b.strings = new Strings(btf.base?.strings, btf.strings);
-    for (const t of btf) if (t.kind !== 'void') b.add(t);
+    for (const t of btf) if (t.kind !== 'void') b.add(edit === undefined ? t : edit(t));
     return b;
   }
 

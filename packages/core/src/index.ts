@@ -3,8 +3,19 @@
  * @packageDocumentation
  */
 
+export type {
+  ExternSpec,
+  MapContent,
+  MapPinning,
+  MapSpec,
+  ProgramSpec,
+  VariableSpec,
+} from '@ebpf/object';
+export { ObjectError } from '@ebpf/object';
 export * from './attach/index.ts';
+export * from './btf/index.ts';
 export * from './codec/index.ts';
+export * from './collection/index.ts';
 export * from './errors.ts';
 export * from './features/index.ts';
 export { KernelObject } from './kernel-object.ts';

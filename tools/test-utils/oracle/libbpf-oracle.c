@@ -69,6 +69,34 @@ static int print_to_stderr(enum libbpf_print_level level, const char *format, va
   return vfprintf(stderr, format, args);
 }
 
+// The program as the kernel holds it after verification (map references show map ids), or null.
+static void print_xlated(int fd) {
+  struct bpf_prog_info info;
+  __u32 len = sizeof(info);
+  memset(&info, 0, sizeof(info));
+  if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+    printf("null");
+    return;
+  }
+  __u32 size = info.xlated_prog_len;
+  unsigned char *insns = calloc(1, size + 8);
+  memset(&info, 0, sizeof(info));
+  info.xlated_prog_len = size;
+  info.xlated_prog_insns = (__u64)(unsigned long)insns;
+  len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+    printf("null");
+  } else {
+    printf("[");
+    for (__u32 at = 0; at < size; at += 8) {
+      if (at) putchar(',');
+      json_hex(insns + at, 8);
+    }
+    printf("]");
+  }
+  free(insns);
+}
+
 static void print_programs(struct bpf_object *obj, int loaded) {
   struct bpf_program *prog;
   int first = 1;
@@ -90,7 +118,9 @@ static void print_programs(struct bpf_object *obj, int loaded) {
       if (i) putchar(',');
       json_hex(&insns[i], sizeof(insns[i]));
     }
-    printf("]}");
+    printf("],\"xlated\":");
+    print_xlated(loaded ? bpf_program__fd(prog) : -1);
+    printf("}");
   }
   printf("]");
 }
@@ -103,7 +133,7 @@ static void print_map_info(int fd) {
     printf("null");
     return;
   }
-  printf("{\"name\":");
+  printf("{\"id\":%u,\"name\":", info.id);
   json_string(info.name);
   printf(",\"type\":");
   json_string(libbpf_bpf_map_type_str(info.type));

@@ -25,6 +25,8 @@ requireKernel('the libbpf oracle', () => {
     // The final program: the subprogram appended, ending in exit (opcode 0x95).
     const last = insnBytes(pass?.insns ?? []).subarray(-8);
     expect(last[0]).toBe(0x95);
+    // The kernel's copy (array lookups inlined, maps named by id) ends in exit too.
+    expect(insnBytes(pass?.xlated ?? []).subarray(-8)[0]).toBe(0x95);
     expect(report.programs.find((p) => p.name === 'on_getpid')?.type).toBe('tracepoint');
 
     const counts = report.maps.find((m) => m.name === 'counts');
@@ -51,6 +53,7 @@ requireKernel('the libbpf oracle', () => {
     expect(report.programs.find((p) => p.name === 'on_getpid')).toMatchObject({
       autoload: false,
       loaded: false,
+      xlated: null,
     });
     expect(report.programs.find((p) => p.name === 'pass_all')?.loaded).toBe(true);
   });

@@ -21,6 +21,8 @@ export interface OracleProgram {
   loaded: boolean;
   /** The instructions libbpf submitted, each 8-byte slot as 16 hex digits in memory order. */
   insns: string[];
+  /** The program as the kernel holds it after verification (map references carry map ids), or null when not loaded. */
+  xlated: string[] | null;
 }
 
 /** What the oracle reports of a map, from libbpf's view and from the kernel's alike. */
@@ -39,6 +41,8 @@ interface MapAttributes {
 
 /** `bpf_map_info` as the kernel reports it. */
 export interface OracleMapInfo extends MapAttributes {
+  /** The kernel-wide map id (what xlated instructions name a map by). */
+  id: number;
   btfVmlinuxValueTypeId: number;
 }
 

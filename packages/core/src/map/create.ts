@@ -17,10 +17,10 @@ import { features } from '../features/probes.ts';
 import { KernelObject } from '../kernel-object.ts';
 import type { MapTypeInfo } from './map-types.ts';
 import { createMapFd } from './ops.ts';
-import { type MapSpec, type NormalizedMapSpec, normalizeSpec } from './spec.ts';
+import { type MapCreateOptions, type NormalizedMapSpec, normalizeSpec } from './spec.ts';
 
 /** A new map fd from `spec`, and the checked spec it was created from. */
-export function createFromSpec(spec: MapSpec): { fd: number; spec: NormalizedMapSpec } {
+export function createFromSpec(spec: MapCreateOptions): { fd: number; spec: NormalizedMapSpec } {
   const norm = normalizeSpec(spec);
   let innerFd = -1;
   let ownedInnerFd = -1;
@@ -29,7 +29,7 @@ export function createFromSpec(spec: MapSpec): { fd: number; spec: NormalizedMap
     if (inner instanceof KernelObject || typeof (inner as HasFd).fd === 'number') {
       innerFd = (inner as HasFd).fd;
     } else {
-      ownedInnerFd = createFromSpec(inner as MapSpec).fd;
+      ownedInnerFd = createFromSpec(inner as MapCreateOptions).fd;
       innerFd = ownedInnerFd;
     }
   }

@@ -7,7 +7,7 @@ import type { CodecType } from '../codec/codec.ts';
 import type { LpmKey } from '../codec/lpm.ts';
 import type { HasFd } from '../codec/per-cpu.ts';
 import type { PerCpuMapTypeName } from './map-types.ts';
-import type { MapSpec } from './spec.ts';
+import type { MapCreateOptions } from './spec.ts';
 
 /**
  * The key type of a map opened with `options` (`fromFd`, `fromPin`, `fromId`): its key codec's
@@ -30,7 +30,7 @@ type FdValueTypeName =
   | 'reuseport_sockarray';
 
 /** The element type a spec's value codec gives (one CPU's value for per-CPU maps). */
-export type SpecElement<S extends MapSpec> = S extends { readonly value: infer C }
+export type SpecElement<S extends MapCreateOptions> = S extends { readonly value: infer C }
   ? CodecType<C>
   : S['type'] extends FdValueTypeName
     ? number
@@ -41,14 +41,14 @@ type PerCpuTypeNumber =
   | typeof MapType.LruPercpuHash
   | typeof MapType.PercpuCgroupStorage;
 /** The value type of a map created from spec `S` (an array with one value per CPU for per-CPU maps). */
-export type SpecValue<S extends MapSpec> = S['type'] extends PerCpuMapTypeName | PerCpuTypeNumber
+export type SpecValue<S extends MapCreateOptions> = S['type'] extends PerCpuMapTypeName | PerCpuTypeNumber
   ? SpecElement<S>[]
   : SpecElement<S>;
 /** What `set()` takes as a value: maps holding numbers (fd maps) also take objects owning an fd. */
 export type SetValue<V> = V | (number extends V ? HasFd : never);
 
 /** The key type of a map created from spec `S` (for bloom filters, the element type). */
-export type SpecKey<S extends MapSpec> = S extends { readonly key: infer C }
+export type SpecKey<S extends MapCreateOptions> = S extends { readonly key: infer C }
   ? CodecType<C>
   : S['type'] extends 'lpm_trie'
     ? LpmKey

@@ -34,10 +34,11 @@ import { clearMap, walkEntries, walkKeys } from './iterate.ts';
 import type { OpenedKey, OpenedValue, SetValue, SpecKey, SpecValue } from './key-value-types.ts';
 import { mapTypeLabel } from './map-types.ts';
 import { type MapMemory, mapMemory } from './memory.ts';
+import { createObjectMap, isObjectMapSpec, type ObjectMapSpec } from './object-spec.ts';
 import { dupMapFd, inspectMapFd, listMaps, type OpenOptions, type PinOpenOptions } from './open.ts';
 import { freezeMap } from './ops.ts';
 import { type GetOptions, type SetOptions, updateFlags } from './options.ts';
-import type { MapSpec } from './spec.ts';
+import type { MapCreateOptions } from './spec.ts';
 
 const F_LOCK = UpdateFlags.FLock;
 const {
@@ -118,9 +119,16 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> extends PinnableObject {
    * Creates a map. `type` is a name ('hash', 'lru_percpu_hash', 'ringbuf'...) or a `MapType`
    * number; sizes default to the sizes of the `key`/`value` codecs. The spec is checked against the
    * type's rules first (`InvalidArgumentError` names the problem); a type the kernel lacks throws
-   * `NotSupportedError`.
+   * `NotSupportedError`. An object's `MapSpec` (`CollectionSpec.maps.x`) is created with the
+   * contents it declares (global data written, `.rodata` frozen); prog array and map-of-maps
+   * slots naming programs are left to `Collection.load`.
    */
-  static create<const S extends MapSpec>(spec: S): BpfMap<SpecKey<S>, SpecValue<S>> {
+  static create(spec: ObjectMapSpec): BpfMap;
+  static create<const S extends MapCreateOptions>(spec: S): BpfMap<SpecKey<S>, SpecValue<S>>;
+  static create<K, V>(spec: MapCreateOptions | ObjectMapSpec): BpfMap<K, V> {
+    // An object's map spec (CollectionSpec.maps.x) is created with the contents it declares.
+    if (spec !== null && typeof spec === 'object' && isObjectMapSpec(spec))
+      return createObjectMap(spec) as BpfMap<unknown, unknown> as BpfMap<K, V>;
     const created = createFromSpec(spec);
     return BpfMap.#own(created.fd, created.spec, spec);
   }

@@ -17,7 +17,7 @@ export interface MapBtf {
 }
 
 /** What `BpfMap.create()` takes. Sizes default to the size of `key`/`value` codecs when given. */
-export interface MapSpec {
+export interface MapCreateOptions {
   /** 'hash', 'percpu_array', 'lpm_trie', 'ringbuf'... or a `MapType` number. */
   readonly type: MapTypeName | number;
   /** Key size in bytes; 0 for queue, stack, bloom filter, ring buffers, arena. */
@@ -31,7 +31,7 @@ export interface MapSpec {
   /** Up to 15 characters of [A-Za-z0-9_.]. */
   readonly name?: string;
   /** For array_of_maps/hash_of_maps: a map that looks like the maps it will hold, or a spec for one. */
-  readonly innerMap?: HasFd | MapSpec;
+  readonly innerMap?: HasFd | MapCreateOptions;
   /** NUMA node to allocate on (sets BPF_F_NUMA_NODE). */
   readonly numaNode?: number;
   /** Key codec (`'u32'`, `struct({...})`, `lpmKey(4)`...); default raw bytes. */
@@ -79,7 +79,7 @@ function checkSize(what: string, value: unknown, label: string): number {
 }
 
 /** Checks `spec` against the rules of its map type and fills in defaults. Throws `InvalidArgumentError`. */
-export function normalizeSpec(spec: MapSpec): NormalizedMapSpec {
+export function normalizeSpec(spec: MapCreateOptions): NormalizedMapSpec {
   if (spec === null || typeof spec !== 'object') throw new InvalidArgumentError('map spec must be an object');
   const { type } = spec;
   const info = findMapType(type as string | number);

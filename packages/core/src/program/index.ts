@@ -1,3 +1,4 @@
+export type { FuncInfoRecord, LineInfoRecord, ProgramBtf } from './btf-info.ts';
 export type { MapLike, ProgramInstructions } from './instructions.ts';
 export { kernelFunctionId } from './kernel-btf.ts';
 export { type LogLevel, maxLogSize } from './load.ts';

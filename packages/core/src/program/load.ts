@@ -1,5 +1,5 @@
 import * as sys from '@ebpf/sys';
-import { AttrBuffer, Cmd, ProgLoadAttr } from '@ebpf/uapi';
+import { AttrBuffer, Cmd, FuncInfo, LineInfo, ProgLoadAttr } from '@ebpf/uapi';
 import {
   BpfError,
   InvalidArgumentError,
@@ -39,6 +39,14 @@ export interface ResolvedLoad {
   readonly logLevel: number;
   readonly logSize: number | undefined;
   readonly fdArray: Uint8Array | undefined;
+  /** The program's BTF fd with its encoded func_info and line_info records, when it has BTF. */
+  readonly btf?:
+    | {
+        readonly fd: number;
+        readonly funcInfo?: Uint8Array | undefined;
+        readonly lineInfo?: Uint8Array | undefined;
+      }
+    | undefined;
   /** How errors name what was loaded: 'fentry', 'program type xdp'... */
   readonly feature: string;
 }
@@ -143,6 +151,7 @@ function loadWith(attr: AttrBuffer<typeof ProgLoadAttr>, load: ResolvedLoad): Lo
     if (load.attachBtfObjFd !== undefined) attr.u32('attachBtfObjFd', load.attachBtfObjFd);
     if (load.attachProgFd !== undefined) attr.u32('attachProgFd', load.attachProgFd);
     if (load.fdArray !== undefined) attr.pointer('fdArray', load.fdArray);
+    if (load.btf !== undefined) setBtf(attr, load.btf);
     if (log !== null) {
       attr.u32('logLevel', logLevel);
       attr.u32('logSize', logSize);
@@ -171,6 +180,20 @@ function loadWith(attr: AttrBuffer<typeof ProgLoadAttr>, load: ResolvedLoad): Lo
       const what = `${programTypeName(load.type)} program${load.name ? ` "${load.name}"` : ''}`;
       throw loadError(error, firstError, text, what, load, instructionCount);
     }
+  }
+}
+
+function setBtf(attr: AttrBuffer<typeof ProgLoadAttr>, btf: NonNullable<ResolvedLoad['btf']>): void {
+  attr.u32('progBtfFd', btf.fd);
+  if (btf.funcInfo !== undefined) {
+    attr.u32('funcInfoRecSize', FuncInfo.size);
+    attr.pointer('funcInfo', btf.funcInfo);
+    attr.u32('funcInfoCnt', btf.funcInfo.length / FuncInfo.size);
+  }
+  if (btf.lineInfo !== undefined) {
+    attr.u32('lineInfoRecSize', LineInfo.size);
+    attr.pointer('lineInfo', btf.lineInfo);
+    attr.u32('lineInfoCnt', btf.lineInfo.length / LineInfo.size);
   }
 }
 

@@ -6,6 +6,7 @@ import type { ProgInfo } from '../object-info.ts';
 import { fdFromId, objectIds, progInfo, readObjectInfo } from '../object-info.ts';
 import { getPinned, kindOfFd, PinnableObject } from '../pin.ts';
 import { bootTime, listObjects } from '../system.ts';
+import { encodeFuncInfo, encodeLineInfo, type ProgramBtf } from './btf-info.ts';
 import { decodeXlated, encodeInstructions, type MapLike, type ProgramInstructions } from './instructions.ts';
 import { kernelFunctionId } from './kernel-btf.ts';
 import { type LogLevel, loadProgram } from './load.ts';
@@ -61,6 +62,8 @@ export interface ProgramLoadOptions {
   readonly logSize?: number;
   /** Maps the instructions refer to by name. */
   readonly maps?: Readonly<Record<string, MapLike>>;
+  /** The program's BTF and its func_info/line_info (what `Collection.load` passes for object programs). */
+  readonly btf?: ProgramBtf;
 }
 
 /** What `prog.run` takes. Every field is optional; a program that needs no input runs on nothing. */
@@ -215,6 +218,14 @@ export class BpfProgram extends PinnableObject {
       logLevel,
       logSize: options.logSize,
       fdArray: undefined,
+      btf:
+        options.btf === undefined
+          ? undefined
+          : {
+              fd: options.btf.handle.fd,
+              funcInfo: encodeFuncInfo(options.btf.funcInfo),
+              lineInfo: encodeLineInfo(options.btf.lineInfo),
+            },
       feature: featureName(type, expectedAttachType),
     });
     return new BpfProgram(fd, type, name, expectedAttachType, log);

@@ -17,6 +17,8 @@ export class VerifierError extends BpfError {
   readonly instructionText: string | undefined;
   /** The reason, one line. */
   readonly summary: string;
+  /** The C source line of that instruction (`file:line:column: text`), when the program has line info (set by `Collection.load`). */
+  source: string | undefined;
 
   constructor(
     what: string,
@@ -33,5 +35,6 @@ export class VerifierError extends BpfError {
     this.instruction = parsed.instruction;
     this.instructionText = parsed.instructionText;
     this.summary = parsed.summary;
+    this.source = undefined;
   }
 }

@@ -1,0 +1,395 @@
+/**
+ * `Collection.load`: turns an object's specs into kernel objects the collection owns. Maps first
+ * (replacements and pinned maps reused, the rest created with what the object initialises),
+ * then programs with their map references resolved, then the slots of prog arrays and maps of
+ * maps that name programs or maps. Whatever fails, everything made so far is closed again
+ * (and pins it made removed), so a failed load leaves nothing behind.
+ */
+import type { Instruction } from '@ebpf/asm';
+import { type Btf, CoreResolver } from '@ebpf/btf';
+import { kernelBtf } from '@ebpf/btf/node';
+import {
+  applyCoreRelocations,
+  type ExternSpec,
+  type LineInfo,
+  type MapSpec,
+  type ProgramSpec,
+  type VariableSpec,
+} from '@ebpf/object';
+import { BtfHandle } from '../btf/handle.ts';
+import { InvalidArgumentError, NotFoundError, PermissionError } from '../errors.ts';
+import type { BpfMap } from '../map/map.ts';
+import { createObjectMap, objectMapOptions } from '../map/object-spec.ts';
+import type { ProgramBtf } from '../program/btf-info.ts';
+import type { LogLevel } from '../program/load.ts';
+import { BpfProgram } from '../program/program.ts';
+import type { ProgramTypeName } from '../program/types.ts';
+import { VerifierError } from '../program/verifier-error.ts';
+import { kconfigData, resolveKsyms } from './externs.ts';
+import { objectBtfBytes } from './object-btf.ts';
+import { openPinnedMap, pinnedMapPath } from './pinning.ts';
+import { CollectionSpec } from './spec.ts';
+import { Variable } from './variable.ts';
+
+/** What `Collection.load` needs of a `CollectionSpec` (`@ebpf/object`'s parse result, or one made by hand). */
+export interface CollectionSpecLike {
+  /** The object's name, for errors (`CollectionSpec.parse` takes it from the file name). */
+  readonly name?: string | undefined;
+  readonly programs: Readonly<Record<string, ProgramSpec>>;
+  readonly maps: Readonly<Record<string, MapSpec>>;
+  readonly variables?: Readonly<Record<string, VariableSpec>> | undefined;
+  readonly externs?: Readonly<Record<string, ExternSpec>> | undefined;
+  /** The object's BTF: decodes variables through typedefs and qualifiers. */
+  readonly btf?: Btf | undefined;
+}
+
+/** Per-program load options. */
+export interface CollectionProgramOptions {
+  /** False leaves the program unloaded (as `SEC("?...")` does): it is then absent from `coll.programs`. */
+  readonly load?: boolean;
+}
+
+export interface CollectionLoadOptions {
+  /** Existing maps to use instead of creating the object's maps of these names (they stay the caller's). */
+  // biome-ignore lint/suspicious/noExplicitAny: a map of any key and value codecs stands in; BpfMap is invariant in both.
+  readonly maps?: Readonly<Record<string, BpfMap<any, any>>>;
+  /** Folder on bpffs for maps declared `__uint(pinning, LIBBPF_PIN_BY_NAME)`: reused if pinned there, else pinned. */
+  readonly pinPath?: string;
+  /** CO-RE target BTF; default the running kernel's (and its modules'). */
+  readonly kernelTypes?: Btf;
+  readonly programs?: Readonly<Record<string, CollectionProgramOptions>>;
+  /** Verifier log level for every program (see `BpfProgram.load`). */
+  readonly logLevel?: LogLevel;
+}
+
+/** Types whose `attachTo` is a kernel function looked up in BTF at load. */
+const btfTargetTypes = new Set<string>(['tracing', 'lsm']);
+
+/** libbpf's program name rule: 15 characters of [A-Za-z0-9_.], others replaced by '_'. */
+const kernelProgramName = (name: string): string => name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, '_');
+
+/** Everything a load made, closed in reverse when it fails. */
+class Made {
+  btf: BtfHandle | undefined;
+  readonly maps: BpfMap[] = [];
+  readonly programs: BpfProgram[] = [];
+  readonly pins: BpfMap[] = [];
+
+  dispose(): void {
+    for (const map of this.pins) map.unpin();
+    for (const program of this.programs) program.close();
+    for (const map of this.maps) map.close();
+    this.btf?.close();
+  }
+}
+
+/** The maps, programs and variables of one loaded object; closing it closes what it made. */
+export class Collection implements Disposable {
+  readonly programs: Readonly<Record<string, BpfProgram>>;
+  readonly maps: Readonly<Record<string, BpfMap>>;
+  readonly variables: Readonly<Record<string, Variable>>;
+  readonly #made: Made;
+
+  private constructor(
+    programs: Record<string, BpfProgram>,
+    maps: Record<string, BpfMap>,
+    variables: Record<string, Variable>,
+    made: Made,
+  ) {
+    this.programs = Object.freeze(programs);
+    this.maps = Object.freeze(maps);
+    this.variables = Object.freeze(variables);
+    this.#made = made;
+  }
+
+  /**
+   * Loads an object (a spec, the bytes of an ELF object, or its path): creates its maps, loads its programs, fills what it initialises. A program
+   * the kernel refuses throws the error `BpfProgram.load` throws, its message prefixed with the
+   * object, program and section; nothing created stays open.
+   */
+  static load(
+    source: CollectionSpecLike | Uint8Array | string,
+    options: CollectionLoadOptions = {},
+  ): Collection {
+    const spec =
+      typeof source === 'string'
+        ? CollectionSpec.fromFile(source)
+        : source instanceof Uint8Array
+          ? CollectionSpec.parse(source)
+          : source;
+    checkOptions(spec, options);
+    const made = new Made();
+    try {
+      if (spec.btf !== undefined) made.btf = BtfHandle.load(objectBtfBytes(spec.btf, spec));
+      const maps = loadMaps(spec, options, made);
+      const programs = loadPrograms(spec, options, maps, made);
+      fillReferences(spec, maps, programs);
+      const variables: Record<string, Variable> = {};
+      for (const [name, variable] of Object.entries(spec.variables ?? {})) {
+        const map = maps[variable.section];
+        const section = spec.maps[variable.section];
+        if (map === undefined || section === undefined) continue;
+        variables[name] = new Variable(variable, map, section.readOnly === true, spec.btf);
+      }
+      return new Collection(programs, maps, variables, made);
+    } catch (error) {
+      made.dispose();
+      throw error;
+    }
+  }
+
+  /** Closes every map and program this collection made (replacement maps stay open; pins stay). */
+  close(): void {
+    for (const program of this.#made.programs) program.close();
+    for (const map of this.#made.maps) map.close();
+    this.#made.btf?.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function checkOptions(spec: CollectionSpecLike, options: CollectionLoadOptions): void {
+  if (
+    spec === null ||
+    typeof spec !== 'object' ||
+    typeof spec.programs !== 'object' ||
+    typeof spec.maps !== 'object'
+  )
+    throw new InvalidArgumentError(
+      'Collection.load takes a CollectionSpec (CollectionSpec.parse(bytes) or .fromFile(path))',
+    );
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('Collection.load: options must be an object');
+  for (const name of Object.keys(options.maps ?? {})) {
+    if (!Object.hasOwn(spec.maps, name))
+      throw new InvalidArgumentError(
+        `options.maps.${name}: the object has no map ${name} (it has ${Object.keys(spec.maps).join(', ') || 'none'})`,
+      );
+  }
+  for (const name of Object.keys(options.programs ?? {})) {
+    if (!Object.hasOwn(spec.programs, name))
+      throw new InvalidArgumentError(
+        `options.programs.${name}: the object has no program ${name} (it has ${Object.keys(spec.programs).join(', ') || 'none'})`,
+      );
+  }
+}
+
+/** Throws unless `map` (a replacement or a pinned map) can stand in for `spec`. */
+export function checkCompatible(map: BpfMap, spec: MapSpec, what: string): void {
+  const want = objectMapOptions(spec);
+  const differences: string[] = [];
+  if (map.typeName !== spec.type) differences.push(`type ${map.typeName}, not ${spec.type}`);
+  if (map.keySize !== spec.keySize) differences.push(`keySize ${map.keySize}, not ${spec.keySize}`);
+  if (map.valueSize !== spec.valueSize) differences.push(`valueSize ${map.valueSize}, not ${spec.valueSize}`);
+  if (want.maxEntries !== undefined && map.maxEntries !== want.maxEntries)
+    differences.push(`maxEntries ${map.maxEntries}, not ${want.maxEntries}`);
+  const flags = want.flags ?? 0;
+  if ((map.flags & flags) !== flags)
+    differences.push(`flags 0x${map.flags.toString(16)}, lacking 0x${flags.toString(16)}`);
+  if (differences.length > 0)
+    throw new InvalidArgumentError(
+      `${what} does not match map ${spec.name} of the object: it has ${differences.join(', ')}`,
+    );
+}
+
+function loadMaps(
+  spec: CollectionSpecLike,
+  options: CollectionLoadOptions,
+  made: Made,
+): Record<string, BpfMap> {
+  const maps: Record<string, BpfMap> = {};
+  for (const [name, mapSpec] of Object.entries(spec.maps)) {
+    const replacement = options.maps?.[name] as BpfMap | undefined;
+    if (replacement !== undefined) {
+      checkCompatible(replacement, mapSpec, `options.maps.${name}`);
+      maps[name] = replacement;
+      continue;
+    }
+    const pinned = mapSpec.pinning === 'by_name' && options.pinPath !== undefined;
+    const path = pinned ? pinnedMapPath(options.pinPath as string, mapSpec) : undefined;
+    const existing = path === undefined ? undefined : openPinnedMap(path);
+    if (existing !== undefined) {
+      made.maps.push(existing);
+      checkCompatible(existing, mapSpec, `the map pinned at ${path}`);
+      maps[name] = existing;
+      continue;
+    }
+    const map = createWithBtf(withKconfig(spec, mapSpec), made.btf);
+    made.maps.push(map);
+    if (path !== undefined) {
+      map.pin(path);
+      made.pins.push(map);
+    }
+    maps[name] = map;
+  }
+  return maps;
+}
+
+/** The `.kconfig` map with its externs' values from the running kernel; other maps as they are. */
+function withKconfig(spec: CollectionSpecLike, map: MapSpec): MapSpec {
+  if (map.name !== '.kconfig' || spec.btf === undefined) return map;
+  return { ...map, data: kconfigData(map, Object.values(spec.externs ?? {}), spec.btf) };
+}
+
+/** What a tracing program's target is called in kernel BTF: raw tracepoints are `btf_trace_<name>` typedefs. */
+function attachTarget(program: ProgramSpec): string | number | undefined {
+  const target = program.attachTo;
+  if (target === undefined || !btfTargetTypes.has(program.type)) return undefined;
+  if (program.attachType === 'trace_raw_tp') {
+    const id = kernelBtf().typeByName(`btf_trace_${target}`, 'typedef')?.id;
+    if (id === undefined)
+      throw new NotFoundError(
+        `the kernel has no raw tracepoint ${target} (no btf_trace_${target} in its BTF)`,
+      );
+    return id;
+  }
+  return program.type === 'lsm' ? `bpf_lsm_${target}` : target;
+}
+
+/**
+ * Creates a map with its key and value types from the object's BTF; a map the kernel refuses
+ * with BTF (prog arrays, some map-in-map templates) is created again without, as libbpf does.
+ */
+function createWithBtf(spec: MapSpec, btf: BtfHandle | undefined): BpfMap {
+  if (btf === undefined || spec.valueType === undefined) return createObjectMap(spec);
+  try {
+    return createObjectMap(spec, {
+      fd: btf,
+      ...(spec.keyType === undefined ? {} : { keyTypeId: spec.keyType.id }),
+      valueTypeId: spec.valueType.id,
+    });
+  } catch (error) {
+    if (error instanceof PermissionError || error instanceof InvalidArgumentError) throw error;
+    return createObjectMap(spec);
+  }
+}
+
+/** Instruction index to slot (ldimm64 takes two), for the kernel's func_info/line_info offsets. */
+function slotsOf(program: ProgramSpec): Uint32Array {
+  const slots = new Uint32Array(program.instructions.length + 1);
+  program.instructions.forEach((insn, i) => {
+    slots[i + 1] = (slots[i] as number) + (insn.op === LD_IMM64 ? 2 : 1);
+  });
+  return slots;
+}
+
+const LD_IMM64 = 0x18;
+
+/** The program's BTF records with instruction indexes turned into slots. */
+function programBtf(program: ProgramSpec, handle: BtfHandle): ProgramBtf {
+  const slots = slotsOf(program);
+  return {
+    handle,
+    funcInfo: program.funcInfo.map((r) => ({ insn: slots[r.insn] as number, typeId: r.typeId })),
+    lineInfo: program.lineInfo.map((r) => ({ ...r, insn: slots[r.insn] as number })),
+  };
+}
+
+/** The program's instructions with its CO-RE relocations applied against the target BTF (the running kernel's by default). */
+function relocated(
+  program: ProgramSpec,
+  spec: CollectionSpecLike,
+  resolver: () => CoreResolver,
+): readonly Instruction[] {
+  if (program.coreRelocations.length === 0) return program.instructions;
+  if (spec.btf === undefined)
+    throw new InvalidArgumentError(`program ${program.name} has CO-RE relocations but the spec has no BTF`);
+  return applyCoreRelocations(program.instructions, program.coreRelocations, spec.btf, [], {
+    resolver: resolver(),
+    program: program.name,
+  });
+}
+
+/** The C source line (from line info) of instruction slot `slot`, as `file:line:column: text`. */
+function sourceLine(program: ProgramSpec, btf: Btf, slot: number | undefined): string | undefined {
+  if (slot === undefined || program.lineInfo.length === 0) return undefined;
+  const slots = slotsOf(program);
+  let line: LineInfo | undefined;
+  for (const record of program.lineInfo) if ((slots[record.insn] as number) <= slot) line = record;
+  if (line === undefined) return undefined;
+  const file = btf.str(line.fileNameOff, 0).split('/').pop();
+  return `${file}:${line.line}:${line.column}: ${btf.str(line.lineOff, 0).trim()}`;
+}
+
+function loadPrograms(
+  spec: CollectionSpecLike,
+  options: CollectionLoadOptions,
+  maps: Record<string, BpfMap>,
+  made: Made,
+): Record<string, BpfProgram> {
+  const programs: Record<string, BpfProgram> = {};
+  // One resolver per load: candidates found for one program serve the others.
+  let resolver: CoreResolver | undefined;
+  const resolve = (): CoreResolver => {
+    resolver ??= new CoreResolver(spec.btf as Btf, [options.kernelTypes ?? kernelBtf()]);
+    return resolver;
+  };
+  for (const [name, program] of Object.entries(spec.programs)) {
+    if (!(options.programs?.[name]?.load ?? program.autoload)) continue;
+    const where = `object ${spec.name ?? '(unnamed)'}: program ${name} (section ${program.section})`;
+    if (program.problem !== undefined) {
+      throw program.problem;
+    }
+    try {
+      const target = attachTarget(program);
+      const loaded = BpfProgram.load({
+        type: program.type as ProgramTypeName,
+        instructions: resolveKsyms(
+          relocated(program, spec, resolve),
+          program,
+          spec.externs ?? {},
+          kernelBtf(),
+        ),
+        license: program.license,
+        name: kernelProgramName(name),
+        ...(program.attachType === undefined ? {} : { attachType: program.attachType as never }),
+        ...(target === undefined ? {} : { attachTo: target }),
+        flags: program.flags,
+        kernelVersion: program.kernelVersion,
+        ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
+        maps,
+        ...(made.btf === undefined ? {} : { btf: programBtf(program, made.btf) }),
+      });
+      made.programs.push(loaded);
+      programs[name] = loaded;
+    } catch (error) {
+      // Same error class and fields as BpfProgram.load's; the message says which program (and C line).
+      if (error instanceof VerifierError && spec.btf !== undefined) {
+        error.source = sourceLine(program, spec.btf, error.instruction);
+        if (error.source !== undefined) error.message += ` (at ${error.source})`;
+      }
+      if (error instanceof Error) error.message = `${where}: ${error.message}`;
+      throw error;
+    }
+  }
+  return programs;
+}
+
+const slotKey = (key: number): Uint8Array => new Uint8Array(new Uint32Array([key]).buffer);
+const slotValue = (fd: number): Uint8Array => new Uint8Array(new Uint32Array([fd]).buffer);
+
+/** Prog array and map-of-maps slots the object initialises with programs or maps (unloaded programs are left out, as libbpf does). */
+function fillReferences(
+  spec: CollectionSpecLike,
+  maps: Record<string, BpfMap>,
+  programs: Record<string, BpfProgram>,
+): void {
+  for (const [name, mapSpec] of Object.entries(spec.maps)) {
+    const map = maps[name] as BpfMap;
+    for (const content of mapSpec.contents) {
+      if ('program' in content) {
+        const program = programs[content.program];
+        if (program !== undefined) map.update(slotKey(content.key), slotValue(program.fd));
+      } else if ('map' in content) {
+        const inner = maps[content.map];
+        if (inner === undefined)
+          throw new InvalidArgumentError(
+            `map ${name}: slot ${content.key} names map ${content.map}, which the object lacks`,
+          );
+        map.update(slotKey(content.key), slotValue(inner.fd));
+      }
+    }
+  }
+}

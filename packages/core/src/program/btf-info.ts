@@ -1,0 +1,67 @@
+/**
+ * The BTF a program is loaded with: the object's BTF fd, and `bpf_func_info` / `bpf_line_info`
+ * records (which function and which C source line each instruction belongs to), encoded as the
+ * kernel takes them. Programs with BPF-to-BPF calls or callbacks need func_info.
+ */
+import { FuncInfo, LineInfo } from '@ebpf/uapi';
+import type { HasFd } from '../codec/per-cpu.ts';
+
+export interface FuncInfoRecord {
+  /** Instruction slot (8-byte unit) where the function starts. */
+  readonly insn: number;
+  /** Its `Func` type id in the program's BTF. */
+  readonly typeId: number;
+}
+
+export interface LineInfoRecord {
+  /** Instruction slot the line starts at. */
+  readonly insn: number;
+  /** Offsets into the BTF string section. */
+  readonly fileNameOff: number;
+  readonly lineOff: number;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** What `BpfProgram.load`'s `btf` option takes. */
+export interface ProgramBtf {
+  /** The loaded BTF the records refer to (a `BtfHandle`). */
+  readonly handle: HasFd;
+  readonly funcInfo?: readonly FuncInfoRecord[];
+  readonly lineInfo?: readonly LineInfoRecord[];
+}
+
+/** The kernel's line_col packs the column in the low 10 bits. */
+const COLUMN_BITS = 10;
+
+/** `bpf_func_info` records, or undefined when there are none. */
+export function encodeFuncInfo(records: readonly FuncInfoRecord[] | undefined): Uint8Array | undefined {
+  if (records === undefined || records.length === 0) return undefined;
+  const out = new Uint8Array(new ArrayBuffer(records.length * FuncInfo.size));
+  const view = new DataView(out.buffer);
+  records.forEach((r, i) => {
+    const at = i * FuncInfo.size;
+    view.setUint32(at + FuncInfo.fields.insnOff.offset, r.insn, true);
+    view.setUint32(at + FuncInfo.fields.typeId.offset, r.typeId, true);
+  });
+  return out;
+}
+
+/** `bpf_line_info` records, or undefined when there are none. */
+export function encodeLineInfo(records: readonly LineInfoRecord[] | undefined): Uint8Array | undefined {
+  if (records === undefined || records.length === 0) return undefined;
+  const out = new Uint8Array(new ArrayBuffer(records.length * LineInfo.size));
+  const view = new DataView(out.buffer);
+  records.forEach((r, i) => {
+    const at = i * LineInfo.size;
+    view.setUint32(at + LineInfo.fields.insnOff.offset, r.insn, true);
+    view.setUint32(at + LineInfo.fields.fileNameOff.offset, r.fileNameOff, true);
+    view.setUint32(at + LineInfo.fields.lineOff.offset, r.lineOff, true);
+    view.setUint32(
+      at + LineInfo.fields.lineCol.offset,
+      ((r.line << COLUMN_BITS) | (r.column & 0x3ff)) >>> 0,
+      true,
+    );
+  });
+  return out;
+}
