@@ -23,8 +23,9 @@ import {
 import { openFdCount, requireKernel, thrown } from '@ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import { BpfError, ClosedError, InvalidArgumentError } from '../errors.ts';
+import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/index.ts';
-import { BpfMap, RingBuffer, type RingRecord } from './index.ts';
+import { RingBuffer, type RingRecord } from './index.ts';
 
 /**
  * An XDP program writing `perRun` records per run with `bpf_ringbuf_output`: the first `size`
