@@ -3,6 +3,7 @@ import { RingbufHeader } from '@ebpf/uapi';
 import { BpfError, ClosedError, InvalidArgumentError, translateSysError } from '../errors.ts';
 import { KernelObject, onClose } from '../kernel-object.ts';
 import { pageSize } from '../system.ts';
+import { Readiness } from './readiness.ts';
 import {
   atomicsLoad,
   atomicsStore,
@@ -122,9 +123,7 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
   #cons: number;
   /** A `consume` callback is running (no re-entry: it would hand out the same records again). */
   #consuming = false;
-  #watcher: sys.FdWatcher | undefined;
-  /** Every pending `wait()`: all of them settle together, when records come or the reader closes. */
-  #waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  readonly #readiness = new Readiness('waiting on the ring buffer');
   /** Stops following the map's close (see the constructor). */
   #unfollow: (() => void) | undefined;
 
@@ -139,6 +138,7 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
       throw translateSysError(error, 'duplicating the ring buffer fd');
     }
     super(fd, 'ring buffer');
+    this.#readiness.add(fd);
     this.size = map.maxEntries;
     this.#mask = this.size - 1;
     const page = pageSize();
@@ -260,25 +260,7 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
   wait(): Promise<void> {
     this.#check();
     if (this.#producerPos() > this.#cons) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.#watcher ??= new sys.FdWatcher(this.fd, (error) => {
-        this.#watcher?.stop();
-        if (error) this.#settle(translateSysError(error, 'waiting on the ring buffer'));
-        else this.#settle(undefined);
-      });
-      this.#waiters.push({ resolve, reject });
-      this.#watcher.start();
-    });
-  }
-
-  /** Settles every pending `wait()`: rejects them with `error`, or resolves them. */
-  #settle(error: Error | undefined): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) {
-      if (error) waiter.reject(error);
-      else waiter.resolve();
-    }
+    return this.#readiness.wait();
   }
 
   /**
@@ -304,8 +286,7 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
    */
   override close(): void {
     if (this.closed) return;
-    this.#watcher?.close();
-    this.#watcher = undefined;
+    this.#readiness.close();
     this.#unfollow?.();
     this.#unfollow = undefined;
     if (this.#record) release(this.#record, true);
@@ -314,6 +295,5 @@ export class RingBuffer extends KernelObject implements AsyncIterable<Uint8Array
     this.#consumer = undefined;
     this.#producer = undefined;
     super.close();
-    this.#settle(undefined);
   }
 }
