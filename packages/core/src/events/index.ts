@@ -1,2 +1,9 @@
+export {
+  PerfBuffer,
+  type PerfBufferMap,
+  type PerfBufferOptions,
+  type PerfRecordHandler,
+  type PerfSampleCopy,
+} from './perf-buffer.ts';
 export type { RingRecord, RingRecordHandler } from './record.ts';
 export { RingBuffer, type RingBufferMap } from './ring-buffer.ts';

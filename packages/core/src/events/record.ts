@@ -18,7 +18,7 @@ const COPY_LOOP_MAX = 64;
 // (`subarray`, `slice`) are never called on a view of the mapping. This guards against mistakes
 // and later patching, not against hostile code in the process (which can map the ring itself).
 export const U8 = Uint8Array;
-const U16 = Uint16Array;
+export const U16 = Uint16Array;
 export const U32 = Uint32Array;
 const I32 = Int32Array;
 const F64 = Float64Array;
