@@ -7,3 +7,4 @@ export {
 } from './perf-buffer.ts';
 export type { RingRecord, RingRecordHandler } from './record.ts';
 export { RingBuffer, type RingBufferMap } from './ring-buffer.ts';
+export { UserRingBuffer, type UserRingBufferMap } from './user-ring-buffer.ts';
