@@ -30,11 +30,16 @@ import { PerfBuffer } from './index.ts';
 
 /**
  * An XDP program writing `perRun` samples per run with `bpf_perf_event_output` on the CPU it runs
- * on: the first `size` bytes (≤ 24) of `{ u64 i, u64 0x5eed, u32 0x04030201, u32 0xffffffff }`.
+ * on (a raw_tracepoint one can be run on a chosen CPU): the first `size` bytes (≤ 24) of `{ u64 i, u64 0x5eed, u32 0x04030201, u32 0xffffffff }`.
  */
-function producer(events: BpfMap<Uint8Array, number>, perRun = 1, size = 16): BpfProgram {
+function producer(
+  events: BpfMap<Uint8Array, number>,
+  perRun = 1,
+  size = 16,
+  type: 'xdp' | 'raw_tracepoint' = 'xdp',
+): BpfProgram {
   return BpfProgram.load({
-    type: 'xdp',
+    type,
     license: 'GPL',
     maps: { events },
     instructions: [
@@ -147,10 +152,13 @@ requireKernel('PerfBuffer (kernel)', () => {
         received += reader.consume(() => {}, 100); // and the reader takes only some
       }
       received += reader.consume(() => {});
-      // The kernel reports a loss with the next sample it can write: one more, then read all.
-      using one = producer(events, 1, 16);
-      one.run({ data: packet, repeat: 1 });
-      produced += 1;
+      // The kernel reports a ring's loss with the next sample it can write there: one more on
+      // every CPU, then read all.
+      using one = producer(events, 1, 16, 'raw_tracepoint');
+      for (const cpu of reader.cpus) {
+        one.run({ cpu });
+        produced += 1;
+      }
       received += reader.consume(() => {});
       expect(reader.lost).toBeGreaterThan(0);
       expect(received + reader.lost).toBe(produced);
