@@ -98,6 +98,8 @@ function outside(offset: number, size: number, length: number): RangeError {
 export let point: (record: Record, base: number, length: number) => void;
 /** Invalidates a record for good (its reader closed) or until it is pointed at the next one. */
 export let release: (record: Record, closed: boolean) => void;
+/** Where in the data area the record was last pointed at. */
+export let baseOf: (record: Record) => number;
 /** Whether the record's reader was closed (by a handler, say). */
 export let isClosed: (record: Record) => boolean;
 /** Copies `length` bytes at `base` of the data area into `target` at `offset`. */
@@ -141,6 +143,7 @@ export class Record implements RingRecord {
       if (closed) record.#closed = true;
     };
     isClosed = (record) => record.#closed;
+    baseOf = (record) => record.#base;
     point = (record, base, length) => {
       record.#base = base;
       record.#len = length;

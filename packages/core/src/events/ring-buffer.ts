@@ -7,6 +7,7 @@ import {
   atomicsLoad,
   atomicsStore,
   BU64,
+  baseOf,
   copyOut,
   isClosed,
   point,
@@ -102,14 +103,19 @@ const CHUNK = 1024;
 
 /** Records handed out by the last `walk`. */
 let walked = 0;
-/** Where the last walk started, and the bytes from there to the end of the last record handed out. */
+/** Where the last walk started (to find the record a handler threw on). */
 let walkFrom = 0;
-let walkedBytes = 0;
+
+/** The position after the record `record` was last pointed at, in a walk that started at `from`. */
+function endOf(record: Record, from: number, mask: number): number {
+  const off = baseOf(record) - HEADER;
+  return from + ((off - (from & mask)) & mask) + ((record.length + HEADER + 7) & ~7);
+}
 
 /**
  * Hands the records from position `cons` towards `prod` to `handler`, at most `max` of them;
  * stops at a record being written (BUSY) or when the handler closed the reader. Returns the
- * new position; sets `walked`, `walkFrom` and `walkedBytes`.
+ * new position; sets `walked` and `walkFrom`.
  */
 function walk(
   record: Record,
@@ -127,7 +133,6 @@ function walk(
   let bytes = 0;
   let count = 0;
   walkFrom = cons;
-  walkedBytes = 0;
   while (bytes < available && count < max) {
     const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
     if (len & BUSY) break;
@@ -137,7 +142,6 @@ function walk(
     if (!(len & DISCARD)) {
       count++;
       point(record, off + HEADER, size);
-      walkedBytes = bytes;
       handler(record);
       if (isClosed(record)) break;
     }
@@ -333,7 +337,7 @@ function consumeRing(ring: Ring, handler: RingRecordHandler, limit: number): num
     }
   } catch (error) {
     // The record whose handler threw counts as consumed, like those before it.
-    cons = Math.max(walkFrom + walkedBytes, cons);
+    cons = Math.max(endOf(record, walkFrom, mask), cons);
     throw error;
   } finally {
     release(record, false);
