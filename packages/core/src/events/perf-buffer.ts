@@ -46,7 +46,10 @@ export interface PerfBufferOptions {
    * on every sample). Fewer wake-ups under load, later delivery when it is light.
    */
   readonly watermark?: number;
-  /** The CPUs whose samples to read (default: every CPU online). */
+  /**
+   * The CPUs whose samples to read (default: every CPU online). Programs running on another CPU
+   * find no event in the map there: `bpf_perf_event_output` fails (ENOENT) and nothing is counted.
+   */
   readonly cpus?: readonly number[];
 }
 
@@ -71,7 +74,7 @@ const LOST = PerfRecord.Lost;
 /** Indexes into the metadata page as 64-bit words. */
 const HEAD = PerfEventMmapPage.fields.dataHead.offset / 8;
 const TAIL = PerfEventMmapPage.fields.dataTail.offset / 8;
-/** `perf_event_header.size` as an index of 16-bit words from a record's start (×2 bytes). */
+/** Byte offset of `perf_event_header.size` (a u16) in a record. */
 const SIZE_AT = PerfEventHeader.fields.size.offset;
 /** A sample's size can be at most 64 KiB (`perf_event_header.size` is 16 bits). */
 const SCRATCH = 1 << 16;
@@ -292,7 +295,10 @@ export class PerfBuffer extends EventReader<PerfSampleCopy> {
     this.readiness.add(event);
   }
 
-  /** Samples the kernel dropped because a ring was full, in total (as read so far). */
+  /**
+   * Samples the kernel dropped because a ring was full, in total, as read so far: the kernel
+   * reports a ring's losses with the next sample it manages to write there.
+   */
   get lost(): number {
     let lost = 0;
     for (const ring of this.#rings) lost += ring.lost;
