@@ -54,11 +54,17 @@ static double median_of(const double *v, int n) {
 }
 
 /* One workload's result: id, unit ("ns/op" or "ops/s"), operations per run, every timed run. */
-static void emit(const char *id, const char *unit, long ops, const double *runs, int n) {
-  printf("{\"impl\":\"c\",\"layer\":\"c\",\"id\":\"%s\",\"unit\":\"%s\",\"ops\":%ld,\"runs\":[", id, unit, ops);
+/* One figure of `layer` ("c", or "c-libbpf" for libbpf beside the raw C walk). */
+static void emit_layer(const char *layer, const char *id, const char *unit, long ops, const double *runs, int n) {
+  printf("{\"impl\":\"c\",\"layer\":\"%s\",\"id\":\"%s\",\"unit\":\"%s\",\"ops\":%ld,\"runs\":[", layer, id,
+         unit, ops);
   for (int i = 0; i < n; i++) printf("%s%.6g", i ? "," : "", runs[i]);
   printf("],\"median\":%.6g}\n", median_of(runs, n));
   fflush(stdout);
+}
+
+static void emit(const char *id, const char *unit, long ops, const double *runs, int n) {
+  emit_layer("c", id, unit, ops, runs, n);
 }
 
 static inline double ns_per_op(uint64_t t0, uint64_t t1, long ops) { return (double)(t1 - t0) / (double)ops; }

@@ -4,7 +4,7 @@
  * Prints one JSON line per figure on stdout. */
 #include <sys/mman.h>
 
-#include "common.h"
+#include "events.h"
 
 #define N_KEYS 65536
 #define RUNS (WARMUP_RUNS + TIMED_RUNS)
@@ -118,18 +118,6 @@ static void w3(void) {
   emit("W3.hash.lookup_batch", "ops/s", (long)WALKS * N_KEYS, r, TIMED_RUNS);
 }
 
-static int test_run(int prog, const void *data, uint32_t size, uint32_t repeat, uint32_t *retval) {
-  union bpf_attr a;
-  memset(&a, 0, sizeof(a));
-  a.test.prog_fd = (uint32_t)prog;
-  a.test.data_in = ptr_to_u64(data);
-  a.test.data_size_in = size;
-  a.test.repeat = repeat;
-  int rc = (int)sys_bpf(BPF_PROG_TEST_RUN, &a, sizeof(a));
-  *retval = a.test.retval;
-  return rc;
-}
-
 #define TEST_RUNS 100000
 
 static void w4(void) {
@@ -155,34 +143,12 @@ static void w4(void) {
   close(fd);
 }
 
-#define RING_SIZE (16u << 20)
-#define FILL_REPEAT 8192
-#define RECORDS (FILL_REPEAT * 64L)
 
 static void w5(void) {
   double r[TIMED_RUNS];
   int map = map_create(BPF_MAP_TYPE_RINGBUF, 0, 0, RING_SIZE, 0);
   CHECK(map >= 0, "ringbuf create");
-  /* for (r6 = 0; r6 < 64; r6++) bpf_ringbuf_output(map, &{ r6, 0x5eed }, 16, 0); return XDP_PASS; */
-  struct bpf_insn prog[] = {
-      insn(BPF_ALU64 | BPF_MOV | BPF_K, 6, 0, 0, 0),         /* r6 = 0 */
-      insn(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, 0x5eed),    /* *(u64 *)(r10 - 8) = 0x5eed */
-      insn(BPF_STX | BPF_MEM | BPF_DW, 10, 6, -16, 0),       /* loop: *(u64 *)(r10 - 16) = r6 */
-      insn(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, map), /* r1 = map */
-      insn(0, 0, 0, 0, 0),
-      insn(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),        /* r2 = r10 */
-      insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -16),       /* r2 += -16 */
-      insn(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, 16),        /* r3 = 16 */
-      insn(BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, 0),         /* r4 = 0 */
-      insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_ringbuf_output),
-      insn(BPF_ALU64 | BPF_ADD | BPF_K, 6, 0, 0, 1),         /* r6 += 1 */
-      insn(BPF_JMP | BPF_JLT | BPF_K, 6, 0, -10, 64),        /* if r6 < 64 goto loop */
-      insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 2),         /* r0 = XDP_PASS */
-      insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
-  };
-  static char log[1 << 20];
-  int prog_fd = prog_load(BPF_PROG_TYPE_XDP, prog, sizeof prog / sizeof prog[0], log, sizeof log, 1);
-  CHECK(prog_fd >= 0, "ring producer load: %s", log);
+  int prog_fd = event_producer(map, 0);
 
   long pgsz = sysconf(_SC_PAGESIZE);
   uint64_t *cons_pos = mmap(NULL, (size_t)pgsz, PROT_READ | PROT_WRITE, MAP_SHARED, map, 0);

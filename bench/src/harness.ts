@@ -18,9 +18,11 @@ export type Unit = 'ns/op' | 'ops/s' | 'KiB' | 'bytes';
 /** Which implementation a line measures: C, our native floor (`sys`), our public API (`core`...). */
 export type Layer =
   | 'c'
+  | 'c-libbpf'
   | 'sys'
   | 'sys-plain'
   | 'core'
+  | 'core-next'
   | 'core-run'
   | 'core-insns'
   | 'core-codec'

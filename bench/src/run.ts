@@ -45,6 +45,8 @@ interface Group {
   /** The figures its processes print (a failed process is shown as failed on each). */
   ids: string[];
   c?: string[];
+  /** A second C baseline, libbpf's reader (`c/libbpf.c`), shown as the `c-libbpf` layer. */
+  libbpf?: string[];
   node: string;
   layers: Layer[];
   /** Run once (not per round): too slow or not a timing comparison. */
@@ -87,8 +89,9 @@ const groups: Group[] = [
     name: 'W5',
     ids: ['W5.ringbuf.consume'],
     c: ['workloads', 'W5'],
+    libbpf: ['libbpf', 'W5'],
     node: 'w5-ringbuf.ts',
-    layers: ['sys', 'sys-plain', 'core'],
+    layers: ['sys', 'sys-plain', 'core', 'core-next'],
   },
   {
     name: 'W6',
@@ -96,6 +99,14 @@ const groups: Group[] = [
     c: ['workloads', 'W6'],
     node: 'w6-mmap-array.ts',
     layers: ['sys', 'core'],
+  },
+  // BENCH.md W7: the C baseline is libbpf's perf buffer reader itself.
+  {
+    name: 'W7',
+    ids: ['W7.perf.consume'],
+    c: ['libbpf', 'W7'],
+    node: 'w7-perf.ts',
+    layers: ['core', 'core-next'],
   },
   { name: 'asm', ids: ['asm.encode', 'asm.decode', 'asm.assemble'], node: 'asm.ts', layers: ['asm'] },
   { name: 'btf-c', ids: ['btf.toC.vmlinux', 'btf.toC.vmlinux.warm'], node: 'btf-c.ts', layers: ['btf'] },
@@ -139,6 +150,7 @@ function targetOf(id: string): Target {
   if (id.startsWith('W4.')) return { kind: 'ratio', max: 1.3 };
   if (id.startsWith('W5.')) return { kind: 'ratio', max: 1.25 };
   if (id.startsWith('W6.')) return { kind: 'rate', min: 300e6 };
+  if (id.startsWith('W7.')) return { kind: 'ratio', max: 1.25 };
   if (id === 'mem.heap_growth') return { kind: 'bytes', max: 1 << 20 };
   if (id === 'W8.btf.parse_vmlinux') return { kind: 'ratio', max: 2 };
   if (id === 'W8.btf.retained') return { kind: 'bytes', max: 20 << 20 };
@@ -147,11 +159,13 @@ function targetOf(id: string): Target {
 
 function compileC(): void {
   mkdirSync(buildDir, { recursive: true });
-  // The BTF baseline is libbpf's own parser (Debian's libbpf-dev); the others call bpf() directly.
+  // The libbpf baselines (BTF parse, ring and perf buffer consume) link Debian's libbpf-dev; the
+  // others call bpf() directly.
   for (const [name, libs] of [
     ['workloads', []],
     ['load', []],
     ['btf', ['-lbpf']],
+    ['libbpf', ['-lbpf']],
   ] as const) {
     execFileSync(
       'gcc',
@@ -225,6 +239,12 @@ function jobsOf(group: Group, opts: Options, tsx: string): Job[] {
   const jobs: Job[] = [];
   if (group.c)
     jobs.push({ group, layer: 'c', argv: [path.join(buildDir, group.c[0]!), ...group.c.slice(1)] });
+  if (group.libbpf)
+    jobs.push({
+      group,
+      layer: 'c-libbpf',
+      argv: [path.join(buildDir, group.libbpf[0]!), ...group.libbpf.slice(1)],
+    });
   for (const layer of group.layers) {
     const node = [process.execPath, '--expose-gc', '--import', tsx];
     if (opts.source) node.push('--conditions=@ebpf/source');
@@ -320,7 +340,9 @@ const layerName: Record<Layer, string> = {
   c: 'C',
   sys: 'sys floor',
   'sys-plain': 'sys plain loads (info)',
+  'c-libbpf': 'C libbpf',
   core: 'core API',
+  'core-next': 'core, next() (info)',
   'core-run': 'core, prog.run() (info)',
   'core-insns': 'core, Instruction[] (info)',
   'core-codec': 'core codecs',
@@ -443,6 +465,22 @@ function main(): void {
     if (row.layer !== 'sys-plain') continue;
     row.target = { kind: 'none' };
     delete row.pass;
+  }
+  // W5's and W7's core rows are held to libbpf's ratio in the same run (BENCH.md); libbpf's own
+  // row and the next() rows are information. For W7 the C baseline is libbpf itself.
+  const libbpfRatio = rows.find((r) => r.id === 'W5.ringbuf.consume' && r.layer === 'c-libbpf')?.ratio;
+  for (const row of rows) {
+    if (row.layer === 'c-libbpf' || row.layer === 'core-next') {
+      row.target = { kind: 'none' };
+      delete row.pass;
+      delete row.vsFloorPass;
+    } else if (row.id === 'W5.ringbuf.consume' && row.layer === 'core' && libbpfRatio !== undefined) {
+      row.target = { kind: 'ratio', max: Number(libbpfRatio.toFixed(2)) };
+      if (row.ratio !== undefined) row.pass = row.ratio <= row.target.max;
+    } else if (row.id === 'W7.perf.consume') {
+      row.target = { kind: 'ratio', max: 1 };
+      if (row.ratio !== undefined) row.pass = row.ratio <= 1;
+    }
   }
   // prog.run() copies the packet in and returns a new result object, which the floor does not:
   // its API/floor figure is shown for information (the runner is the API the floor matches).

@@ -153,7 +153,8 @@ describe.skipIf(skipUnsupported(noBtf))('@ebpf/uapi matches the running kernel (
       const header = flatten(layoutAggregate(c, 'header').members);
       const kernel = flatten(btfAggregate(btf!, row.from)!.members);
       for (const [field, where] of header) {
-        if (!kernel.has(field)) continue;
+        // Reserved space may gain meaning in newer kernels (as in mergeAggregate).
+        if (!kernel.has(field) || field.startsWith('reserved')) continue;
         expect([row.from, field, where]).toEqual([row.from, field, kernel.get(field)]);
         shared++;
       }

@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Btf, BtfBuilder } from '@ebpf/btf';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ExtractError, extract, type HeaderInput, helperDocs, mergeAggregate } from './extract.ts';
+import {
+  ExtractError,
+  extract,
+  type HeaderInput,
+  helperDocs,
+  mergeAggregate,
+  parseHeaders,
+} from './extract.ts';
 import { main } from './main.ts';
 
 /** A reduced linux/bpf.h with the constructs the real one uses. */
@@ -398,6 +405,66 @@ describe('extract with kernel BTF', () => {
     expect(mergeAggregate(small, big)).toBe(big);
     expect(mergeAggregate(big, small)).toBe(big);
     expect(mergeAggregate(undefined, small)).toBe(small);
+  });
+
+  it('lets a newer kernel give reserved space meaning (perf_event_attr.__reserved_3 became bitfields)', () => {
+    const u32 = { ctype: '__u32', offset: 0, size: 4, kind: 'scalar' as const, scalar: 'u32' as const };
+    const older = {
+      name: 'struct y',
+      size: 4,
+      align: 4,
+      from: 'header' as const,
+      members: [{ ...u32, name: '__reserved_3' }],
+    };
+    const newer = {
+      ...older,
+      size: 8,
+      from: 'btf' as const,
+      members: [
+        { ...u32, name: 'aux_pause', bitOffset: 0, bitSize: 1 },
+        { ...u32, name: '__reserved_3', bitOffset: 1, bitSize: 31 },
+        { ...u32, name: 'config3', offset: 4 },
+      ],
+    };
+    expect(mergeAggregate(older, newer)).toBe(newer);
+    const moved = { ...newer, members: [{ ...u32, name: 'named', offset: 4 }] };
+    expect(() => mergeAggregate({ ...older, members: [{ ...u32, name: 'named' }] }, moved)).toThrow(
+      'struct y: field named is at 0+4 in the header but 4+4 in the BTF',
+    );
+  });
+});
+
+describe('extract from linux/perf_event.h', () => {
+  const perfH = [
+    '#include <asm/byteorder.h>',
+    'enum perf_type_id { PERF_TYPE_HARDWARE = 0, PERF_TYPE_SOFTWARE = 1, PERF_TYPE_MAX };',
+    '#define PERF_ATTR_SIZE_VER0 64',
+    "#define PERF_EVENT_IOC_ENABLE _IO('$', 0)",
+    'struct perf_event_attr { __u32 type; __u32 size; __u64 disabled : 1, freq : 1, __reserved_1 : 62; };',
+    'struct perf_branch_entry {',
+    '#if defined(__LITTLE_ENDIAN_BITFIELD)',
+    '  __u64 mispred : 1, predicted : 63;',
+    '#else',
+    '  __u64 predicted : 63, mispred : 1;',
+    '#endif',
+    '};',
+  ].join('\n');
+  const ir = extract({ ...input(), perfEvent: { name: 'linux/perf_event.h', text: perfH } }, undefined);
+
+  it('records its PERF_* #defines and enumerators, sentinels dropped, ioctl macros left out', () => {
+    const c = Object.fromEntries(ir.constants.map((x) => [x.name, x.value]));
+    expect(c).toMatchObject({ PERF_TYPE_SOFTWARE: 1, PERF_ATTR_SIZE_VER0: 64 });
+    expect(c).not.toHaveProperty('PERF_TYPE_MAX');
+    expect(c).not.toHaveProperty('PERF_EVENT_IOC_ENABLE');
+  });
+
+  it('parses its structs with the little-endian bitfield order', () => {
+    const parsed = parseHeaders({
+      ...input(),
+      perfEvent: { name: 'linux/perf_event.h', text: perfH },
+    }).parsed;
+    const branch = parsed.aggregates.get('struct perf_branch_entry')!;
+    expect(branch.members?.map((m) => m.name)).toEqual(['mispred', 'predicted']);
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * Stage 1: reads linux/bpf.h (+ bpf_common.h, if_link.h's XDP flags) and, optionally, kernel BTF,
+ * Stage 1: reads linux/bpf.h (+ bpf_common.h, if_link.h's XDP flags, btf.h, perf_event.h) and,
+ * optionally, kernel BTF,
  * and produces the IR. BTF adds what is newer than the header; where both know a fact they must
  * agree, or extraction fails naming the fact.
  */
@@ -32,9 +33,11 @@ export interface HeaderInput {
   readonly ifLink?: { readonly name: string; readonly text: string };
   /** linux/btf.h: the BTF format (kinds, encodings, record layouts). */
   readonly btf?: { readonly name: string; readonly text: string };
+  /** linux/perf_event.h: `struct perf_event_attr` and the `PERF_*` enums it takes. */
+  readonly perfEvent?: { readonly name: string; readonly text: string };
 }
 
-/** Reads bpf.h at `path` and its siblings bpf_common.h, if_link.h and btf.h (if present). */
+/** Reads bpf.h at `path` and its siblings bpf_common.h, if_link.h, btf.h and perf_event.h (if present). */
 export function readHeaders(path: string): HeaderInput {
   if (!existsSync(path))
     throw new ExtractError(`header not found: ${path} (install linux-libc-dev, or pass --header PATH)`);
@@ -46,6 +49,7 @@ export function readHeaders(path: string): HeaderInput {
   const common = sibling('bpf_common.h');
   const ifLink = sibling('if_link.h');
   const btf = sibling('btf.h');
+  const perfEvent = sibling('perf_event.h');
   const version = headerVersion(sibling('version.h')?.text);
   return {
     ...(version ? { version } : {}),
@@ -53,6 +57,7 @@ export function readHeaders(path: string): HeaderInput {
     ...(common ? { bpfCommon: common } : {}),
     ...(ifLink ? { ifLink } : {}),
     ...(btf ? { btf } : {}),
+    ...(perfEvent ? { perfEvent } : {}),
   };
 }
 
@@ -109,7 +114,22 @@ function evalDefines(
   }
 }
 
-/** Parses the headers: declarations of bpf.h and btf.h, integer `#define`s of all of them. */
+/** Adds the declarations of a header beside bpf.h to `parsed`, and its `#define`s starting with `prefix`. */
+function parseSibling(
+  file: { readonly name: string; readonly text: string },
+  prefix: string,
+  parsed: ParsedHeader,
+  defines: Map<string, CValue>,
+  ...predefined: string[]
+): void {
+  const pp = new Preprocessor();
+  for (const name of predefined) pp.define(name);
+  const result = pp.run(file.text, file.name);
+  parseDeclarations(result.tokens, parsed);
+  evalDefines(pp, result.defined, parsed, (n) => n.startsWith(prefix), defines);
+}
+
+/** Parses the headers: declarations of bpf.h, btf.h and perf_event.h, integer `#define`s of all of them. */
 export function parseHeaders(input: HeaderInput): HeaderFacts {
   const pp = new Preprocessor();
   const defines = new Map<string, CValue>();
@@ -123,13 +143,11 @@ export function parseHeaders(input: HeaderInput): HeaderFacts {
     const link = pp2.run(input.ifLink.text, input.ifLink.name);
     evalDefines(pp2, link.defined, parsed, (n) => n.startsWith('XDP_FLAGS_'), defines);
   }
-  if (input.btf) {
-    // Its own preprocessor: btf.h includes nothing bpf.h needs, and its declarations join bpf.h's.
-    const pp3 = new Preprocessor();
-    const format = pp3.run(input.btf.text, input.btf.name);
-    parseDeclarations(format.tokens, parsed);
-    evalDefines(pp3, format.defined, parsed, (n) => n.startsWith('BTF_'), defines);
-  }
+  // btf.h and perf_event.h include nothing bpf.h needs: each has its own preprocessor, and their
+  // declarations join bpf.h's.
+  if (input.btf) parseSibling(input.btf, 'BTF_', parsed, defines);
+  // asm/byteorder.h is not followed: say which bitfield order this (little-endian LP64) ABI has.
+  if (input.perfEvent) parseSibling(input.perfEvent, 'PERF_', parsed, defines, '__LITTLE_ENDIAN_BITFIELD');
   return { parsed, defines, comments: main.comments };
 }
 
@@ -168,6 +186,8 @@ function leaves(members: readonly IrMember[], prefix = ''): Map<string, string> 
   return out;
 }
 
+const RESERVED = /(^|\.)__reserved\w*$/;
+
 /** Picks the newer of two definitions of one aggregate, checking that they agree on what both have. */
 export function mergeAggregate(
   header: IrAggregate | undefined,
@@ -178,6 +198,9 @@ export function mergeAggregate(
   const b = leaves(btf.members);
   const btfNewer = b.size >= h.size;
   for (const [path, where] of btfNewer ? h : b) {
+    // Reserved space is what newer kernels give meaning to (perf_event_attr's `__reserved_3`
+    // became bitfields in 6.13): only named fields must agree.
+    if (RESERVED.test(path)) continue;
     const other = (btfNewer ? b : h).get(path);
     if (other === undefined) {
       throw new ExtractError(

@@ -366,6 +366,38 @@ export const enumRows: readonly EnumRow[] = [
     members: ['BTF_MAGIC', 'BTF_VERSION'],
     prefix: 'BTF_',
   },
+  // perf_event_open(2), from linux/perf_event.h: what perf events and perf buffers take.
+  {
+    name: 'PerfType',
+    doc: 'Event types, `perf_event_attr.type` (`enum perf_type_id`); dynamic PMUs (kprobe, uprobe) have theirs in sysfs.',
+    cEnum: 'perf_type_id',
+    prefix: 'PERF_TYPE_',
+  },
+  {
+    name: 'PerfHwId',
+    doc: 'Hardware events, `perf_event_attr.config` of `PerfType.Hardware` (`enum perf_hw_id`).',
+    cEnum: 'perf_hw_id',
+    prefix: 'PERF_COUNT_HW_',
+  },
+  {
+    name: 'PerfSwId',
+    doc: 'Software events, `perf_event_attr.config` of `PerfType.Software` (`enum perf_sw_ids`).',
+    cEnum: 'perf_sw_ids',
+    prefix: 'PERF_COUNT_SW_',
+  },
+  {
+    name: 'PerfSample',
+    doc: 'What a sample record carries, `perf_event_attr.sample_type` (`enum perf_event_sample_format`).',
+    cEnum: 'perf_event_sample_format',
+    prefix: 'PERF_SAMPLE_',
+    flags: true,
+  },
+  {
+    name: 'PerfRecord',
+    doc: 'Record types of a perf ring buffer, `perf_event_header.type` (`enum perf_event_type`).',
+    cEnum: 'perf_event_type',
+    prefix: 'PERF_RECORD_',
+  },
   {
     name: 'UapiLimits',
     doc: 'Sizes and limits the uapi fixes.',
@@ -496,6 +528,9 @@ export const layoutRows: readonly LayoutRow[] = [
   { name: 'BtfEnum64', label: 'struct btf_enum64', from: 'struct btf_enum64' },
   { name: 'BtfDeclTag', label: 'struct btf_decl_tag', from: 'struct btf_decl_tag' },
   { name: 'CoreRelo', label: 'struct bpf_core_relo', from: 'struct bpf_core_relo' },
+  { name: 'PerfEventAttr', label: 'struct perf_event_attr', from: 'struct perf_event_attr' },
+  { name: 'PerfEventHeader', label: 'struct perf_event_header', from: 'struct perf_event_header' },
+  { name: 'PerfEventMmapPage', label: 'struct perf_event_mmap_page', from: 'struct perf_event_mmap_page' },
 ];
 
 /** The C aggregates the extractor records in the IR (every `from` above). */

@@ -5,11 +5,13 @@
  * Figure: events/s. `sys`: JavaScript walking the ring mapped with `@ebpf/sys` mmap, as the C
  * baseline does (consumer page read-write, producer page and data twice read-only, acquire loads,
  * stop at BUSY, skip DISCARD, one release store of the consumer position per drained batch);
- * `core`: the `@ebpf/core` ring buffer reader. Usage: w5-ringbuf.ts sys|sys-plain|core
+ * `core`: the `@ebpf/core` ring buffer reader's `consume`; `core-next` (information): its `next()`,
+ * a `Uint8Array` copy per record taken from the ring in batches. Usage: w5-ringbuf.ts
+ * sys|sys-plain|core|core-next
  */
 import type * as Core from '@ebpf/core';
 import { buffer, check, landed, layerArg, measure, type Prepared } from '../harness.ts';
-import { ringProducerProgram } from '../programs.ts';
+import { eventProducerProgram } from '../programs.ts';
 import { createMap, type Floor, floor, loadProgram } from '../sys-floor.ts';
 
 const ID = 'W5.ringbuf.consume';
@@ -42,7 +44,7 @@ async function sysLayer(): Promise<Prepared> {
   if ('reason' in f) return f;
   const { sys, uapi } = f;
   const map = createMap(f, uapi.MapType.Ringbuf, 0, 0, SIZE);
-  const prog = loadProgram(f, uapi.ProgType.Xdp, ringProducerProgram(map));
+  const prog = loadProgram(f, uapi.ProgType.Xdp, eventProducerProgram(map, false));
   const page = sys.pageSize();
   const consPos = new BigUint64Array(sys.mmap(map, page, true, 0));
   const producer = sys.mmapReadOnlyUnchecked(map, page + 2 * SIZE, page);
@@ -79,13 +81,20 @@ async function sysLayer(): Promise<Prepared> {
   return { timed: [{ id: ID, unit: 'ops/s', ops: RECORDS, before: filler(f, prog), loop: consume }] };
 }
 
-/** `new RingBuffer(map).consume(fn)`: the reader hands each record to `fn` as a read-only facade on the ring. */
-async function coreLayer(): Promise<Prepared> {
+/**
+ * `new RingBuffer(map).consume(fn)`: the reader hands each record to `fn` as a read-only facade on
+ * the ring; with `next`, `reader.next()` returns each as a copy (what `for await` loops over).
+ */
+async function coreLayer(next: boolean): Promise<Prepared> {
   const core = await landed<typeof Core>('@ebpf/core', ['BpfMap', 'BpfProgram', 'RingBuffer']);
   if ('reason' in core) return core;
   const { BpfMap, BpfProgram, RingBuffer } = core.mod;
   const map = BpfMap.create({ type: 'ringbuf', maxEntries: SIZE });
-  const prog = BpfProgram.load({ type: 'xdp', instructions: ringProducerProgram(map.fd), license: 'GPL' });
+  const prog = BpfProgram.load({
+    type: 'xdp',
+    instructions: eventProducerProgram(map.fd, false),
+    license: 'GPL',
+  });
   const reader = new RingBuffer(map);
   const fill = { data: buffer(64), dataOut: buffer(0), repeat: REPEAT };
   let sum = 0;
@@ -103,7 +112,15 @@ async function coreLayer(): Promise<Prepared> {
         },
         loop() {
           sum = 0;
-          const count = reader.consume(onRecord);
+          let count = 0;
+          if (next) {
+            for (let bytes = reader.next(); bytes; bytes = reader.next()) {
+              sum += (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16)) + bytes[3]! * 2 ** 24; // < 2^32 here
+              count++;
+            }
+          } else {
+            count = reader.consume(onRecord);
+          }
           check(count === RECORDS && sum === EXPECTED_SUM, `consumed ${count} records, sum ${sum}`);
         },
       },
@@ -111,5 +128,5 @@ async function coreLayer(): Promise<Prepared> {
   };
 }
 
-const layer = layerArg(['sys', 'sys-plain', 'core']);
-measure(layer, [ID], layer === 'core' ? await coreLayer() : await sysLayer());
+const layer = layerArg(['sys', 'sys-plain', 'core', 'core-next']);
+measure(layer, [ID], layer.startsWith('core') ? await coreLayer(layer === 'core-next') : await sysLayer());

@@ -17,6 +17,7 @@ export * from './btf/index.ts';
 export * from './codec/index.ts';
 export * from './collection/index.ts';
 export * from './errors.ts';
+export * from './events/index.ts';
 export * from './features/index.ts';
 export { KernelObject } from './kernel-object.ts';
 export * from './link/index.ts';

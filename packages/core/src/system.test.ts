@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotSupportedError } from './errors.ts';
-import { bootTime, parseKernelRelease, pmuConfigBit, pmuType } from './system.ts';
+import { bootTime, parseCpuList, parseKernelRelease, pmuConfigBit, pmuType } from './system.ts';
 
 describe('parseKernelRelease', () => {
   it('reads major, minor and patch and computes KERNEL_VERSION', () => {
@@ -14,6 +14,14 @@ describe('parseKernelRelease', () => {
     expect(parseKernelRelease('4.19.300').code).toBe((4 << 16) + (19 << 8) + 255);
     expect(parseKernelRelease('6.1').patch).toBe(0);
     expect(() => parseKernelRelease('garbage')).toThrow(/kernel version/);
+  });
+});
+
+describe('parseCpuList', () => {
+  it('reads the ranges and single CPUs of a sysfs CPU list', () => {
+    expect(parseCpuList('0-3,5,7-8\n')).toEqual([0, 1, 2, 3, 5, 7, 8]);
+    expect(parseCpuList('0\n')).toEqual([0]);
+    expect(parseCpuList('')).toEqual([]);
   });
 });
 

@@ -75,6 +75,29 @@ export function possibleCpus(): number {
   return cachedCpus;
 }
 
+/** Parses a CPU list of sysfs (`0-3,5`) into CPU numbers. */
+export function parseCpuList(text: string): number[] {
+  const cpus: number[] = [];
+  for (const part of text.trim().split(',')) {
+    if (part === '') continue;
+    const [from, to = from] = part.split('-').map(Number) as [number, number?];
+    for (let cpu = from; cpu <= to; cpu++) cpus.push(cpu);
+  }
+  return cpus;
+}
+
+/**
+ * The CPUs online now (`/sys/devices/system/cpu/online`, read each time: CPUs come and go); all
+ * possible CPUs if it cannot be read.
+ */
+export function onlineCpus(): number[] {
+  try {
+    return parseCpuList(readFileSync('/sys/devices/system/cpu/online', 'utf8'));
+  } catch {
+    return Array.from({ length: possibleCpus() }, (_, cpu) => cpu);
+  }
+}
+
 let cachedBootMs: number | undefined;
 /** Wall-clock time of boot in ms: now minus the time since boot (`/proc/uptime`, CLOCK_BOOTTIME). */
 export function bootTime(): number {

@@ -428,6 +428,17 @@ export const mmapReadOnlyUnchecked: (fd: number, length: number, offset?: number
   native.mmapReadOnlyUnchecked;
 
 /**
+ * **Unchecked**: maps a perf event's whole ring, its metadata page and `length / pageSize() - 1`
+ * data pages (a power of two), read-write in one piece at offset 0. Only a writable mapping makes
+ * the kernel respect the reader's `data_tail` (a full ring then drops new records and reports
+ * them lost rather than overwriting unread ones). The kernel takes writes on the metadata page
+ * only: **a JS write to a data page raises SIGBUS and kills the process**. Hand the data pages
+ * only to code that reads, behind a facade (as `@ebpf/core`'s perf buffer reader does).
+ */
+export const mmapPerfRingUnchecked: (fd: number, length: number) => ArrayBuffer =
+  native.mmapPerfRingUnchecked;
+
+/**
  * Unmaps a buffer returned by {@link mmap} now and detaches it: every view of it reads as empty,
  * so the memory cannot be reached after this.
  */

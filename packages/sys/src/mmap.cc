@@ -175,6 +175,28 @@ napi_value MmapReadOnlyUnchecked(napi_env env, napi_callback_info info) {
   return MapAndWrap(env, r);
 }
 
+// mmapPerfRingUnchecked(fd, length): a perf event's whole ring (its metadata page and a power of
+// two of data pages) mapped read-write in one piece, as the kernel wants it: only a writable
+// mapping makes the reader's data_tail count, so that a full ring drops (and counts) new records
+// instead of overwriting unread ones. Unchecked in one way: a JS write to a data page raises SIGBUS.
+napi_value MmapPerfRingUnchecked(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 3);  // argv[2] stays undefined: the ring is always mapped at offset 0
+  MapRequest r;
+  SYS_CHECK(ParseRequest(env, argv, 2, &r));
+  if (r.kind != FdKind::kPerfEvent) {
+    ThrowType(env, "fd %d is not a perf event fd: mmapPerfRingUnchecked() maps perf rings only", r.fd);
+    return nullptr;
+  }
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t data = r.length / page - 1;
+  if (r.length % page != 0 || r.length < 2 * page || (data & (data - 1)) != 0) {
+    ThrowRange(env, "length must be 1 + 2^n pages (of %zu bytes), got %zu", page, r.length);
+    return nullptr;
+  }
+  r.prot |= PROT_WRITE;
+  return MapAndWrap(env, r);
+}
+
 // munmap(buffer): unmaps a buffer made by mmap() and detaches it (every view becomes empty).
 napi_value Munmap(napi_env env, napi_callback_info info) {
   SYS_ARGS(env, info, 1);
@@ -226,6 +248,7 @@ napi_value PageSize(napi_env env, napi_callback_info) {
 void InitMmap(napi_env env, napi_value exports) {
   Export(env, exports, "mmap", Mmap);
   Export(env, exports, "mmapReadOnlyUnchecked", MmapReadOnlyUnchecked);
+  Export(env, exports, "mmapPerfRingUnchecked", MmapPerfRingUnchecked);
   Export(env, exports, "munmap", Munmap);
   Export(env, exports, "pageSize", PageSize);
 }

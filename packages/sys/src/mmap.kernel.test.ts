@@ -9,6 +9,7 @@ import {
   mapLookup,
   mapUpdate,
   mmap,
+  mmapPerfRingUnchecked,
   mmapReadOnlyUnchecked,
   munmap,
   pageSize,
@@ -115,6 +116,26 @@ requireKernel('mmap', () => {
     const meta = mmap(perf, page, true);
     new Uint8Array(meta)[page - 1] = 1;
     munmap(meta);
+  });
+
+  it('mmapPerfRingUnchecked maps a whole perf ring read-write (its metadata page takes writes)', () => {
+    const page = pageSize();
+    const attr = buf(128);
+    const v = new DataView(attr.buffer);
+    v.setUint32(0, 1, true); // PERF_TYPE_SOFTWARE
+    v.setUint32(4, 128, true);
+    v.setBigUint64(8, 10n, true); // PERF_COUNT_SW_BPF_OUTPUT
+    const perf = track(perfEventOpen(attr, -1, 0, -1, 0));
+    expect(() => mmapPerfRingUnchecked(perf, 4 * page)).toThrow(/1 \+ 2\^n pages/); // 3 data pages
+    expect(() => mmapPerfRingUnchecked(perf, page)).toThrow(RangeError);
+    const array = track(createMap(MapType.Array, 4, 8, 1));
+    expect(() => mmapPerfRingUnchecked(array, 2 * page)).toThrow(/not a perf event fd/);
+    const ring = mmapPerfRingUnchecked(perf, 5 * page);
+    const meta = new BigUint64Array(ring, 0, page / 8);
+    expect(meta[1040 / 8]).toBe(BigInt(page)); // data_offset: the data starts after one page
+    expect(meta[1048 / 8]).toBe(BigInt(4 * page)); // data_size
+    meta[1032 / 8] = 0n; // data_tail, the reader's to write
+    munmap(ring);
   });
 
   it('mmapReadOnlyUnchecked is what its name says: a JS write kills the process', () => {

@@ -90,6 +90,7 @@ export interface Native {
   possibleCpus(): number;
   mmap(fd: number, length: number, writable: boolean, offset?: number): ArrayBuffer;
   mmapReadOnlyUnchecked(fd: number, length: number, offset?: number): ArrayBuffer;
+  mmapPerfRingUnchecked(fd: number, length: number): ArrayBuffer;
   munmap(buffer: ArrayBuffer): void;
   pageSize(): number;
   perfEventOpen(

@@ -3,6 +3,7 @@ import { AttrBuffer } from './attr-buffer.ts';
 import {
   MapCreateAttr,
   MapElemAttr,
+  PerfEventAttr,
   ProgInfo,
   ProgLoadAttr,
   TestRunAttr,
@@ -118,6 +119,21 @@ describe('AttrBuffer', () => {
     a.u32('gplCompatible', 1);
     expect(a.getU32('gplCompatible')).toBe(1);
     expect(u32At(a.bytes, f.offset)).toBe(1 << (f as { bitOffset: number }).bitOffset);
+  });
+
+  it('writes bitfields of a 64-bit unit in the half that holds them', () => {
+    const a = new AttrBuffer(PerfEventAttr);
+    a.u64('freq', 1).u64('sigtrap', 1).u64('preciseIp', 3);
+    const flags = PerfEventAttr.fields.disabled.offset;
+    expect(new DataView(a.bytes.buffer).getBigUint64(flags, true)).toBe(
+      (1n << 10n) | (1n << 37n) | (3n << 15n),
+    );
+    expect(a.getU64('preciseIp')).toBe(3n);
+    expect(a.getU64('sigtrap')).toBe(1n);
+    a.u64('sigtrap', 0);
+    expect(a.getU64('freq')).toBe(1n);
+    expect(a.getU64('sigtrap')).toBe(0n);
+    expect(() => a.u64('freq', 2)).toThrow('struct perf_event_attr.freq takes an integer from 0 to 1, got 2');
   });
 
   it('reset() zeroes bytes and unties pointers, reusing the same arrays', () => {

@@ -69,22 +69,35 @@ export class AttrBuffer<L extends StructLayout = StructLayout> {
     }
   }
 
-  /** Writes `value` into the bitfield `f` (checked to fit its width), keeping the unit's other bits. */
+  /**
+   * Writes `value` into the bitfield `f` (checked to fit its width), keeping the unit's other bits.
+   * A bitfield of a 64-bit unit (`perf_event_attr`'s flags) is written in the 32-bit half holding it.
+   */
   private setBits(name: string, f: FieldLayout, value: number): void {
     const width = f.bitSize!;
     this.checkInt(name, value, 0, 2 ** width - 1);
-    const shift = f.bitOffset!;
+    let shift = f.bitOffset!;
+    let offset = f.offset;
+    let size = f.size;
+    if (size === 8) {
+      if ((shift % 32) + width > 32)
+        throw new TypeError(`${this.layout.name}.${name} spans both halves of its 64-bit unit: not writable`);
+      const high = shift >= 32;
+      offset += high === LE ? 4 : 0;
+      shift %= 32;
+      size = 4;
+    }
     const mask = width === 32 ? 0xffffffff : ((1 << width) - 1) << shift;
     const unit =
-      f.size === 4
-        ? this.view.getUint32(f.offset, LE)
-        : f.size === 2
-          ? this.view.getUint16(f.offset, LE)
-          : this.view.getUint8(f.offset);
+      size === 4
+        ? this.view.getUint32(offset, LE)
+        : size === 2
+          ? this.view.getUint16(offset, LE)
+          : this.view.getUint8(offset);
     const next = ((unit & ~mask) | ((value << shift) & mask)) >>> 0;
-    if (f.size === 4) this.view.setUint32(f.offset, next, LE);
-    else if (f.size === 2) this.view.setUint16(f.offset, next, LE);
-    else this.view.setUint8(f.offset, next);
+    if (size === 4) this.view.setUint32(offset, next, LE);
+    else if (size === 2) this.view.setUint16(offset, next, LE);
+    else this.view.setUint8(offset, next);
   }
 
   private getBits(f: FieldLayout, unit: number): number {
@@ -141,11 +154,13 @@ export class AttrBuffer<L extends StructLayout = StructLayout> {
 
   /**
    * Writes a 64-bit scalar field from a bigint or a non-negative safe integer (numbers are written
-   * as two 32-bit halves, so no bigint is allocated).
+   * as two 32-bit halves, so no bigint is allocated); a bitfield takes 0 to its largest value.
    */
   u64(name: FieldsOfType<L, 'u64' | 's64'>, value: number | bigint): this {
     const f = this.field(name, 8, 'a 64-bit integer');
-    if (typeof value === 'bigint') {
+    if (f.bitSize !== undefined) {
+      this.setBits(name, f, Number(value));
+    } else if (typeof value === 'bigint') {
       this.view.setBigUint64(f.offset, BigInt.asUintN(64, value), LE);
     } else {
       if (!(value >= 0 && value <= Number.MAX_SAFE_INTEGER) || value !== Math.floor(value)) {
@@ -258,9 +273,11 @@ export class AttrBuffer<L extends StructLayout = StructLayout> {
     return this.view.getInt32(this.field(name, 4, 'a 32-bit integer').offset, LE);
   }
 
-  /** Reads a 64-bit field as an unsigned bigint. */
+  /** Reads a 64-bit field (or a bitfield of a 64-bit unit) as an unsigned bigint. */
   getU64(name: FieldsOfType<L, 'u64' | 's64'>): bigint {
-    return this.view.getBigUint64(this.field(name, 8, 'a 64-bit integer').offset, LE);
+    const f = this.field(name, 8, 'a 64-bit integer');
+    const v = this.view.getBigUint64(f.offset, LE);
+    return f.bitSize !== undefined ? BigInt.asUintN(f.bitSize, v >> BigInt(f.bitOffset!)) : v;
   }
 
   /** Reads a 64-bit field as a number (exact below 2^53; no bigint allocated). */

@@ -21,6 +21,5 @@ export {
 export { MapMemory } from './memory.ts';
 export type { OpenOptions, PinOpenOptions } from './open.ts';
 export type { GetOptions, SetOptions, UpdateFlagName, UpdateMode } from './options.ts';
-export { RingBuffer, type RingBufferMap, type RingRecord, type RingRecordHandler } from './ring-buffer.ts';
 export type { SizeRule } from './size-rule.ts';
 export type { MapBtf, MapCreateOptions } from './spec.ts';

@@ -2279,6 +2279,283 @@ export const BtfFormatCNames: { readonly [K in keyof typeof BtfFormat]: string }
   Version: 'BTF_VERSION',
 };
 
+/** Event types, `perf_event_attr.type` (`enum perf_type_id`); dynamic PMUs (kprobe, uprobe) have theirs in sysfs. */
+export const PerfType = {
+  /** `PERF_TYPE_HARDWARE` */
+  Hardware: 0,
+  /** `PERF_TYPE_SOFTWARE` */
+  Software: 1,
+  /** `PERF_TYPE_TRACEPOINT` */
+  Tracepoint: 2,
+  /** `PERF_TYPE_HW_CACHE` */
+  HwCache: 3,
+  /** `PERF_TYPE_RAW` */
+  Raw: 4,
+  /** `PERF_TYPE_BREAKPOINT` */
+  Breakpoint: 5,
+} as const;
+
+/** A value of {@link PerfType}. */
+export type PerfType = (typeof PerfType)[keyof typeof PerfType];
+
+/** C names of the members of {@link PerfType}, for {@link cNameOf}. */
+export const PerfTypeCNames: { readonly [K in keyof typeof PerfType]: string } = {
+  Hardware: 'PERF_TYPE_HARDWARE',
+  Software: 'PERF_TYPE_SOFTWARE',
+  Tracepoint: 'PERF_TYPE_TRACEPOINT',
+  HwCache: 'PERF_TYPE_HW_CACHE',
+  Raw: 'PERF_TYPE_RAW',
+  Breakpoint: 'PERF_TYPE_BREAKPOINT',
+};
+
+/** Hardware events, `perf_event_attr.config` of `PerfType.Hardware` (`enum perf_hw_id`). */
+export const PerfHwId = {
+  /** `PERF_COUNT_HW_CPU_CYCLES` */
+  CpuCycles: 0,
+  /** `PERF_COUNT_HW_INSTRUCTIONS` */
+  Instructions: 1,
+  /** `PERF_COUNT_HW_CACHE_REFERENCES` */
+  CacheReferences: 2,
+  /** `PERF_COUNT_HW_CACHE_MISSES` */
+  CacheMisses: 3,
+  /** `PERF_COUNT_HW_BRANCH_INSTRUCTIONS` */
+  BranchInstructions: 4,
+  /** `PERF_COUNT_HW_BRANCH_MISSES` */
+  BranchMisses: 5,
+  /** `PERF_COUNT_HW_BUS_CYCLES` */
+  BusCycles: 6,
+  /** `PERF_COUNT_HW_STALLED_CYCLES_FRONTEND` */
+  StalledCyclesFrontend: 7,
+  /** `PERF_COUNT_HW_STALLED_CYCLES_BACKEND` */
+  StalledCyclesBackend: 8,
+  /** `PERF_COUNT_HW_REF_CPU_CYCLES` */
+  RefCpuCycles: 9,
+} as const;
+
+/** A value of {@link PerfHwId}. */
+export type PerfHwId = (typeof PerfHwId)[keyof typeof PerfHwId];
+
+/** C names of the members of {@link PerfHwId}, for {@link cNameOf}. */
+export const PerfHwIdCNames: { readonly [K in keyof typeof PerfHwId]: string } = {
+  CpuCycles: 'PERF_COUNT_HW_CPU_CYCLES',
+  Instructions: 'PERF_COUNT_HW_INSTRUCTIONS',
+  CacheReferences: 'PERF_COUNT_HW_CACHE_REFERENCES',
+  CacheMisses: 'PERF_COUNT_HW_CACHE_MISSES',
+  BranchInstructions: 'PERF_COUNT_HW_BRANCH_INSTRUCTIONS',
+  BranchMisses: 'PERF_COUNT_HW_BRANCH_MISSES',
+  BusCycles: 'PERF_COUNT_HW_BUS_CYCLES',
+  StalledCyclesFrontend: 'PERF_COUNT_HW_STALLED_CYCLES_FRONTEND',
+  StalledCyclesBackend: 'PERF_COUNT_HW_STALLED_CYCLES_BACKEND',
+  RefCpuCycles: 'PERF_COUNT_HW_REF_CPU_CYCLES',
+};
+
+/** Software events, `perf_event_attr.config` of `PerfType.Software` (`enum perf_sw_ids`). */
+export const PerfSwId = {
+  /** `PERF_COUNT_SW_CPU_CLOCK` */
+  CpuClock: 0,
+  /** `PERF_COUNT_SW_TASK_CLOCK` */
+  TaskClock: 1,
+  /** `PERF_COUNT_SW_PAGE_FAULTS` */
+  PageFaults: 2,
+  /** `PERF_COUNT_SW_CONTEXT_SWITCHES` */
+  ContextSwitches: 3,
+  /** `PERF_COUNT_SW_CPU_MIGRATIONS` */
+  CpuMigrations: 4,
+  /** `PERF_COUNT_SW_PAGE_FAULTS_MIN` */
+  PageFaultsMin: 5,
+  /** `PERF_COUNT_SW_PAGE_FAULTS_MAJ` */
+  PageFaultsMaj: 6,
+  /** `PERF_COUNT_SW_ALIGNMENT_FAULTS` */
+  AlignmentFaults: 7,
+  /** `PERF_COUNT_SW_EMULATION_FAULTS` */
+  EmulationFaults: 8,
+  /** `PERF_COUNT_SW_DUMMY` */
+  Dummy: 9,
+  /** `PERF_COUNT_SW_BPF_OUTPUT` */
+  BpfOutput: 10,
+  /** `PERF_COUNT_SW_CGROUP_SWITCHES` */
+  CgroupSwitches: 11,
+} as const;
+
+/** A value of {@link PerfSwId}. */
+export type PerfSwId = (typeof PerfSwId)[keyof typeof PerfSwId];
+
+/** C names of the members of {@link PerfSwId}, for {@link cNameOf}. */
+export const PerfSwIdCNames: { readonly [K in keyof typeof PerfSwId]: string } = {
+  CpuClock: 'PERF_COUNT_SW_CPU_CLOCK',
+  TaskClock: 'PERF_COUNT_SW_TASK_CLOCK',
+  PageFaults: 'PERF_COUNT_SW_PAGE_FAULTS',
+  ContextSwitches: 'PERF_COUNT_SW_CONTEXT_SWITCHES',
+  CpuMigrations: 'PERF_COUNT_SW_CPU_MIGRATIONS',
+  PageFaultsMin: 'PERF_COUNT_SW_PAGE_FAULTS_MIN',
+  PageFaultsMaj: 'PERF_COUNT_SW_PAGE_FAULTS_MAJ',
+  AlignmentFaults: 'PERF_COUNT_SW_ALIGNMENT_FAULTS',
+  EmulationFaults: 'PERF_COUNT_SW_EMULATION_FAULTS',
+  Dummy: 'PERF_COUNT_SW_DUMMY',
+  BpfOutput: 'PERF_COUNT_SW_BPF_OUTPUT',
+  CgroupSwitches: 'PERF_COUNT_SW_CGROUP_SWITCHES',
+};
+
+/** What a sample record carries, `perf_event_attr.sample_type` (`enum perf_event_sample_format`). Bit flags: combine with `|`. */
+export const PerfSample = {
+  /** `PERF_SAMPLE_IP` */
+  Ip: 1,
+  /** `PERF_SAMPLE_TID` */
+  Tid: 2,
+  /** `PERF_SAMPLE_TIME` */
+  Time: 4,
+  /** `PERF_SAMPLE_ADDR` */
+  Addr: 8,
+  /** `PERF_SAMPLE_READ` */
+  Read: 0x10,
+  /** `PERF_SAMPLE_CALLCHAIN` */
+  Callchain: 0x20,
+  /** `PERF_SAMPLE_ID` */
+  Id: 0x40,
+  /** `PERF_SAMPLE_CPU` */
+  Cpu: 0x80,
+  /** `PERF_SAMPLE_PERIOD` */
+  Period: 0x100,
+  /** `PERF_SAMPLE_STREAM_ID` */
+  StreamId: 0x200,
+  /** `PERF_SAMPLE_RAW` */
+  Raw: 0x400,
+  /** `PERF_SAMPLE_BRANCH_STACK` */
+  BranchStack: 0x800,
+  /** `PERF_SAMPLE_REGS_USER` */
+  RegsUser: 0x1000,
+  /** `PERF_SAMPLE_STACK_USER` */
+  StackUser: 0x2000,
+  /** `PERF_SAMPLE_WEIGHT` */
+  Weight: 0x4000,
+  /** `PERF_SAMPLE_DATA_SRC` */
+  DataSrc: 0x8000,
+  /** `PERF_SAMPLE_IDENTIFIER` */
+  Identifier: 0x10000,
+  /** `PERF_SAMPLE_TRANSACTION` */
+  Transaction: 0x20000,
+  /** `PERF_SAMPLE_REGS_INTR` */
+  RegsIntr: 0x40000,
+  /** `PERF_SAMPLE_PHYS_ADDR` */
+  PhysAddr: 0x80000,
+  /** `PERF_SAMPLE_AUX` */
+  Aux: 0x100000,
+  /** `PERF_SAMPLE_CGROUP` */
+  Cgroup: 0x200000,
+  /** `PERF_SAMPLE_DATA_PAGE_SIZE` */
+  DataPageSize: 0x400000,
+  /** `PERF_SAMPLE_CODE_PAGE_SIZE` */
+  CodePageSize: 0x800000,
+  /** `PERF_SAMPLE_WEIGHT_STRUCT` */
+  WeightStruct: 0x1000000,
+} as const;
+
+/** A value of {@link PerfSample}. */
+export type PerfSample = (typeof PerfSample)[keyof typeof PerfSample];
+
+/** C names of the members of {@link PerfSample}, for {@link cNameOf}. */
+export const PerfSampleCNames: { readonly [K in keyof typeof PerfSample]: string } = {
+  Ip: 'PERF_SAMPLE_IP',
+  Tid: 'PERF_SAMPLE_TID',
+  Time: 'PERF_SAMPLE_TIME',
+  Addr: 'PERF_SAMPLE_ADDR',
+  Read: 'PERF_SAMPLE_READ',
+  Callchain: 'PERF_SAMPLE_CALLCHAIN',
+  Id: 'PERF_SAMPLE_ID',
+  Cpu: 'PERF_SAMPLE_CPU',
+  Period: 'PERF_SAMPLE_PERIOD',
+  StreamId: 'PERF_SAMPLE_STREAM_ID',
+  Raw: 'PERF_SAMPLE_RAW',
+  BranchStack: 'PERF_SAMPLE_BRANCH_STACK',
+  RegsUser: 'PERF_SAMPLE_REGS_USER',
+  StackUser: 'PERF_SAMPLE_STACK_USER',
+  Weight: 'PERF_SAMPLE_WEIGHT',
+  DataSrc: 'PERF_SAMPLE_DATA_SRC',
+  Identifier: 'PERF_SAMPLE_IDENTIFIER',
+  Transaction: 'PERF_SAMPLE_TRANSACTION',
+  RegsIntr: 'PERF_SAMPLE_REGS_INTR',
+  PhysAddr: 'PERF_SAMPLE_PHYS_ADDR',
+  Aux: 'PERF_SAMPLE_AUX',
+  Cgroup: 'PERF_SAMPLE_CGROUP',
+  DataPageSize: 'PERF_SAMPLE_DATA_PAGE_SIZE',
+  CodePageSize: 'PERF_SAMPLE_CODE_PAGE_SIZE',
+  WeightStruct: 'PERF_SAMPLE_WEIGHT_STRUCT',
+};
+
+/** Record types of a perf ring buffer, `perf_event_header.type` (`enum perf_event_type`). */
+export const PerfRecord = {
+  /** `PERF_RECORD_MMAP` */
+  Mmap: 1,
+  /** `PERF_RECORD_LOST` */
+  Lost: 2,
+  /** `PERF_RECORD_COMM` */
+  Comm: 3,
+  /** `PERF_RECORD_EXIT` */
+  Exit: 4,
+  /** `PERF_RECORD_THROTTLE` */
+  Throttle: 5,
+  /** `PERF_RECORD_UNTHROTTLE` */
+  Unthrottle: 6,
+  /** `PERF_RECORD_FORK` */
+  Fork: 7,
+  /** `PERF_RECORD_READ` */
+  Read: 8,
+  /** `PERF_RECORD_SAMPLE` */
+  Sample: 9,
+  /** `PERF_RECORD_MMAP2` */
+  Mmap2: 10,
+  /** `PERF_RECORD_AUX` */
+  Aux: 11,
+  /** `PERF_RECORD_ITRACE_START` */
+  ItraceStart: 12,
+  /** `PERF_RECORD_LOST_SAMPLES` */
+  LostSamples: 13,
+  /** `PERF_RECORD_SWITCH` */
+  Switch: 14,
+  /** `PERF_RECORD_SWITCH_CPU_WIDE` */
+  SwitchCpuWide: 15,
+  /** `PERF_RECORD_NAMESPACES` */
+  Namespaces: 16,
+  /** `PERF_RECORD_KSYMBOL` */
+  Ksymbol: 17,
+  /** `PERF_RECORD_BPF_EVENT` */
+  BpfEvent: 18,
+  /** `PERF_RECORD_CGROUP` */
+  Cgroup: 19,
+  /** `PERF_RECORD_TEXT_POKE` */
+  TextPoke: 20,
+  /** `PERF_RECORD_AUX_OUTPUT_HW_ID` */
+  AuxOutputHwId: 21,
+} as const;
+
+/** A value of {@link PerfRecord}. */
+export type PerfRecord = (typeof PerfRecord)[keyof typeof PerfRecord];
+
+/** C names of the members of {@link PerfRecord}, for {@link cNameOf}. */
+export const PerfRecordCNames: { readonly [K in keyof typeof PerfRecord]: string } = {
+  Mmap: 'PERF_RECORD_MMAP',
+  Lost: 'PERF_RECORD_LOST',
+  Comm: 'PERF_RECORD_COMM',
+  Exit: 'PERF_RECORD_EXIT',
+  Throttle: 'PERF_RECORD_THROTTLE',
+  Unthrottle: 'PERF_RECORD_UNTHROTTLE',
+  Fork: 'PERF_RECORD_FORK',
+  Read: 'PERF_RECORD_READ',
+  Sample: 'PERF_RECORD_SAMPLE',
+  Mmap2: 'PERF_RECORD_MMAP2',
+  Aux: 'PERF_RECORD_AUX',
+  ItraceStart: 'PERF_RECORD_ITRACE_START',
+  LostSamples: 'PERF_RECORD_LOST_SAMPLES',
+  Switch: 'PERF_RECORD_SWITCH',
+  SwitchCpuWide: 'PERF_RECORD_SWITCH_CPU_WIDE',
+  Namespaces: 'PERF_RECORD_NAMESPACES',
+  Ksymbol: 'PERF_RECORD_KSYMBOL',
+  BpfEvent: 'PERF_RECORD_BPF_EVENT',
+  Cgroup: 'PERF_RECORD_CGROUP',
+  TextPoke: 'PERF_RECORD_TEXT_POKE',
+  AuxOutputHwId: 'PERF_RECORD_AUX_OUTPUT_HW_ID',
+};
+
 /** Sizes and limits the uapi fixes. */
 export const UapiLimits = {
   /** `BPF_OBJ_NAME_LEN` */
@@ -2354,5 +2631,10 @@ export const enumCNames: ReadonlyMap<object, { readonly [name: string]: string }
   [BtfVarLinkage, BtfVarLinkageCNames],
   [BtfFuncLinkage, BtfFuncLinkageCNames],
   [BtfFormat, BtfFormatCNames],
+  [PerfType, PerfTypeCNames],
+  [PerfHwId, PerfHwIdCNames],
+  [PerfSwId, PerfSwIdCNames],
+  [PerfSample, PerfSampleCNames],
+  [PerfRecord, PerfRecordCNames],
   [UapiLimits, UapiLimitsCNames],
 ]);

@@ -1133,5 +1133,245 @@ export const CoreRelo = {
   },
 } as const satisfies StructLayout;
 
+/** Byte layout of `struct perf_event_attr`: LP64 offsets, nested members flattened. */
+export const PerfEventAttr = {
+  name: 'struct perf_event_attr',
+  size: 136,
+  fields: {
+    /** `__u32 type` */
+    type: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 size` */
+    size: { offset: 4, size: 4, type: 'u32' },
+    /** `__u64 config` */
+    config: { offset: 8, size: 8, type: 'u64' },
+    /** `__u64 sample_period` */
+    samplePeriod: { offset: 16, size: 8, type: 'u64' },
+    /** `__u64 sample_freq` */
+    sampleFreq: { offset: 16, size: 8, type: 'u64' },
+    /** `__u64 sample_type` */
+    sampleType: { offset: 24, size: 8, type: 'u64' },
+    /** `__u64 read_format` */
+    readFormat: { offset: 32, size: 8, type: 'u64' },
+    /** `__u64 disabled` */
+    disabled: { offset: 40, size: 8, type: 'u64', bitOffset: 0, bitSize: 1 },
+    /** `__u64 inherit` */
+    inherit: { offset: 40, size: 8, type: 'u64', bitOffset: 1, bitSize: 1 },
+    /** `__u64 pinned` */
+    pinned: { offset: 40, size: 8, type: 'u64', bitOffset: 2, bitSize: 1 },
+    /** `__u64 exclusive` */
+    exclusive: { offset: 40, size: 8, type: 'u64', bitOffset: 3, bitSize: 1 },
+    /** `__u64 exclude_user` */
+    excludeUser: { offset: 40, size: 8, type: 'u64', bitOffset: 4, bitSize: 1 },
+    /** `__u64 exclude_kernel` */
+    excludeKernel: { offset: 40, size: 8, type: 'u64', bitOffset: 5, bitSize: 1 },
+    /** `__u64 exclude_hv` */
+    excludeHv: { offset: 40, size: 8, type: 'u64', bitOffset: 6, bitSize: 1 },
+    /** `__u64 exclude_idle` */
+    excludeIdle: { offset: 40, size: 8, type: 'u64', bitOffset: 7, bitSize: 1 },
+    /** `__u64 mmap` */
+    mmap: { offset: 40, size: 8, type: 'u64', bitOffset: 8, bitSize: 1 },
+    /** `__u64 comm` */
+    comm: { offset: 40, size: 8, type: 'u64', bitOffset: 9, bitSize: 1 },
+    /** `__u64 freq` */
+    freq: { offset: 40, size: 8, type: 'u64', bitOffset: 10, bitSize: 1 },
+    /** `__u64 inherit_stat` */
+    inheritStat: { offset: 40, size: 8, type: 'u64', bitOffset: 11, bitSize: 1 },
+    /** `__u64 enable_on_exec` */
+    enableOnExec: { offset: 40, size: 8, type: 'u64', bitOffset: 12, bitSize: 1 },
+    /** `__u64 task` */
+    task: { offset: 40, size: 8, type: 'u64', bitOffset: 13, bitSize: 1 },
+    /** `__u64 watermark` */
+    watermark: { offset: 40, size: 8, type: 'u64', bitOffset: 14, bitSize: 1 },
+    /** `__u64 precise_ip` */
+    preciseIp: { offset: 40, size: 8, type: 'u64', bitOffset: 15, bitSize: 2 },
+    /** `__u64 mmap_data` */
+    mmapData: { offset: 40, size: 8, type: 'u64', bitOffset: 17, bitSize: 1 },
+    /** `__u64 sample_id_all` */
+    sampleIdAll: { offset: 40, size: 8, type: 'u64', bitOffset: 18, bitSize: 1 },
+    /** `__u64 exclude_host` */
+    excludeHost: { offset: 40, size: 8, type: 'u64', bitOffset: 19, bitSize: 1 },
+    /** `__u64 exclude_guest` */
+    excludeGuest: { offset: 40, size: 8, type: 'u64', bitOffset: 20, bitSize: 1 },
+    /** `__u64 exclude_callchain_kernel` */
+    excludeCallchainKernel: { offset: 40, size: 8, type: 'u64', bitOffset: 21, bitSize: 1 },
+    /** `__u64 exclude_callchain_user` */
+    excludeCallchainUser: { offset: 40, size: 8, type: 'u64', bitOffset: 22, bitSize: 1 },
+    /** `__u64 mmap2` */
+    mmap2: { offset: 40, size: 8, type: 'u64', bitOffset: 23, bitSize: 1 },
+    /** `__u64 comm_exec` */
+    commExec: { offset: 40, size: 8, type: 'u64', bitOffset: 24, bitSize: 1 },
+    /** `__u64 use_clockid` */
+    useClockid: { offset: 40, size: 8, type: 'u64', bitOffset: 25, bitSize: 1 },
+    /** `__u64 context_switch` */
+    contextSwitch: { offset: 40, size: 8, type: 'u64', bitOffset: 26, bitSize: 1 },
+    /** `__u64 write_backward` */
+    writeBackward: { offset: 40, size: 8, type: 'u64', bitOffset: 27, bitSize: 1 },
+    /** `__u64 namespaces` */
+    namespaces: { offset: 40, size: 8, type: 'u64', bitOffset: 28, bitSize: 1 },
+    /** `__u64 ksymbol` */
+    ksymbol: { offset: 40, size: 8, type: 'u64', bitOffset: 29, bitSize: 1 },
+    /** `__u64 bpf_event` */
+    bpfEvent: { offset: 40, size: 8, type: 'u64', bitOffset: 30, bitSize: 1 },
+    /** `__u64 aux_output` */
+    auxOutput: { offset: 40, size: 8, type: 'u64', bitOffset: 31, bitSize: 1 },
+    /** `__u64 cgroup` */
+    cgroup: { offset: 40, size: 8, type: 'u64', bitOffset: 32, bitSize: 1 },
+    /** `__u64 text_poke` */
+    textPoke: { offset: 40, size: 8, type: 'u64', bitOffset: 33, bitSize: 1 },
+    /** `__u64 build_id` */
+    buildId: { offset: 40, size: 8, type: 'u64', bitOffset: 34, bitSize: 1 },
+    /** `__u64 inherit_thread` */
+    inheritThread: { offset: 40, size: 8, type: 'u64', bitOffset: 35, bitSize: 1 },
+    /** `__u64 remove_on_exec` */
+    removeOnExec: { offset: 40, size: 8, type: 'u64', bitOffset: 36, bitSize: 1 },
+    /** `__u64 sigtrap` */
+    sigtrap: { offset: 40, size: 8, type: 'u64', bitOffset: 37, bitSize: 1 },
+    /** `__u64 __reserved_1` */
+    reserved1: { offset: 40, size: 8, type: 'u64', bitOffset: 38, bitSize: 26 },
+    /** `__u32 wakeup_events` */
+    wakeupEvents: { offset: 48, size: 4, type: 'u32' },
+    /** `__u32 wakeup_watermark` */
+    wakeupWatermark: { offset: 48, size: 4, type: 'u32' },
+    /** `__u32 bp_type` */
+    bpType: { offset: 52, size: 4, type: 'u32' },
+    /** `__u64 bp_addr` */
+    bpAddr: { offset: 56, size: 8, type: 'u64' },
+    /** `__u64 kprobe_func` */
+    kprobeFunc: { offset: 56, size: 8, type: 'u64' },
+    /** `__u64 uprobe_path` */
+    uprobePath: { offset: 56, size: 8, type: 'u64' },
+    /** `__u64 config1` */
+    config1: { offset: 56, size: 8, type: 'u64' },
+    /** `__u64 bp_len` */
+    bpLen: { offset: 64, size: 8, type: 'u64' },
+    /** `__u64 kprobe_addr` */
+    kprobeAddr: { offset: 64, size: 8, type: 'u64' },
+    /** `__u64 probe_offset` */
+    probeOffset: { offset: 64, size: 8, type: 'u64' },
+    /** `__u64 config2` */
+    config2: { offset: 64, size: 8, type: 'u64' },
+    /** `__u64 branch_sample_type` */
+    branchSampleType: { offset: 72, size: 8, type: 'u64' },
+    /** `__u64 sample_regs_user` */
+    sampleRegsUser: { offset: 80, size: 8, type: 'u64' },
+    /** `__u32 sample_stack_user` */
+    sampleStackUser: { offset: 88, size: 4, type: 'u32' },
+    /** `__s32 clockid` */
+    clockid: { offset: 92, size: 4, type: 's32' },
+    /** `__u64 sample_regs_intr` */
+    sampleRegsIntr: { offset: 96, size: 8, type: 'u64' },
+    /** `__u32 aux_watermark` */
+    auxWatermark: { offset: 104, size: 4, type: 'u32' },
+    /** `__u16 sample_max_stack` */
+    sampleMaxStack: { offset: 108, size: 2, type: 'u16' },
+    /** `__u16 __reserved_2` */
+    reserved2: { offset: 110, size: 2, type: 'u16' },
+    /** `__u32 aux_sample_size` */
+    auxSampleSize: { offset: 112, size: 4, type: 'u32' },
+    /** `__u32 aux_action` */
+    auxAction: { offset: 116, size: 4, type: 'u32' },
+    /** `__u32 aux_start_paused` */
+    auxStartPaused: { offset: 116, size: 4, type: 'u32', bitOffset: 0, bitSize: 1 },
+    /** `__u32 aux_pause` */
+    auxPause: { offset: 116, size: 4, type: 'u32', bitOffset: 1, bitSize: 1 },
+    /** `__u32 aux_resume` */
+    auxResume: { offset: 116, size: 4, type: 'u32', bitOffset: 2, bitSize: 1 },
+    /** `__u32 __reserved_3` */
+    reserved3: { offset: 116, size: 4, type: 'u32', bitOffset: 3, bitSize: 29 },
+    /** `__u64 sig_data` */
+    sigData: { offset: 120, size: 8, type: 'u64' },
+    /** `__u64 config3` */
+    config3: { offset: 128, size: 8, type: 'u64' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct perf_event_header`: LP64 offsets, nested members flattened. */
+export const PerfEventHeader = {
+  name: 'struct perf_event_header',
+  size: 8,
+  fields: {
+    /** `__u32 type` */
+    type: { offset: 0, size: 4, type: 'u32' },
+    /** `__u16 misc` */
+    misc: { offset: 4, size: 2, type: 'u16' },
+    /** `__u16 size` */
+    size: { offset: 6, size: 2, type: 'u16' },
+  },
+} as const satisfies StructLayout;
+
+/** Byte layout of `struct perf_event_mmap_page`: LP64 offsets, nested members flattened. */
+export const PerfEventMmapPage = {
+  name: 'struct perf_event_mmap_page',
+  size: 1088,
+  fields: {
+    /** `__u32 version` */
+    version: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 compat_version` */
+    compatVersion: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 lock` */
+    lock: { offset: 8, size: 4, type: 'u32' },
+    /** `__u32 index` */
+    index: { offset: 12, size: 4, type: 'u32' },
+    /** `__s64 offset` */
+    offset: { offset: 16, size: 8, type: 's64' },
+    /** `__u64 time_enabled` */
+    timeEnabled: { offset: 24, size: 8, type: 'u64' },
+    /** `__u64 time_running` */
+    timeRunning: { offset: 32, size: 8, type: 'u64' },
+    /** `__u64 capabilities` */
+    capabilities: { offset: 40, size: 8, type: 'u64' },
+    /** `__u64 cap_bit0` */
+    capBit0: { offset: 40, size: 8, type: 'u64', bitOffset: 0, bitSize: 1 },
+    /** `__u64 cap_bit0_is_deprecated` */
+    capBit0IsDeprecated: { offset: 40, size: 8, type: 'u64', bitOffset: 1, bitSize: 1 },
+    /** `__u64 cap_user_rdpmc` */
+    capUserRdpmc: { offset: 40, size: 8, type: 'u64', bitOffset: 2, bitSize: 1 },
+    /** `__u64 cap_user_time` */
+    capUserTime: { offset: 40, size: 8, type: 'u64', bitOffset: 3, bitSize: 1 },
+    /** `__u64 cap_user_time_zero` */
+    capUserTimeZero: { offset: 40, size: 8, type: 'u64', bitOffset: 4, bitSize: 1 },
+    /** `__u64 cap_user_time_short` */
+    capUserTimeShort: { offset: 40, size: 8, type: 'u64', bitOffset: 5, bitSize: 1 },
+    /** `__u64 cap_____res` */
+    capRes: { offset: 40, size: 8, type: 'u64', bitOffset: 6, bitSize: 58 },
+    /** `__u16 pmc_width` */
+    pmcWidth: { offset: 48, size: 2, type: 'u16' },
+    /** `__u16 time_shift` */
+    timeShift: { offset: 50, size: 2, type: 'u16' },
+    /** `__u32 time_mult` */
+    timeMult: { offset: 52, size: 4, type: 'u32' },
+    /** `__u64 time_offset` */
+    timeOffset: { offset: 56, size: 8, type: 'u64' },
+    /** `__u64 time_zero` */
+    timeZero: { offset: 64, size: 8, type: 'u64' },
+    /** `__u32 size` */
+    size: { offset: 72, size: 4, type: 'u32' },
+    /** `__u32 __reserved_1` */
+    reserved1: { offset: 76, size: 4, type: 'u32' },
+    /** `__u64 time_cycles` */
+    timeCycles: { offset: 80, size: 8, type: 'u64' },
+    /** `__u64 time_mask` */
+    timeMask: { offset: 88, size: 8, type: 'u64' },
+    /** `__u8[928] __reserved` */
+    reserved: { offset: 96, size: 928, type: 'bytes' },
+    /** `__u64 data_head` */
+    dataHead: { offset: 1024, size: 8, type: 'u64' },
+    /** `__u64 data_tail` */
+    dataTail: { offset: 1032, size: 8, type: 'u64' },
+    /** `__u64 data_offset` */
+    dataOffset: { offset: 1040, size: 8, type: 'u64' },
+    /** `__u64 data_size` */
+    dataSize: { offset: 1048, size: 8, type: 'u64' },
+    /** `__u64 aux_head` */
+    auxHead: { offset: 1056, size: 8, type: 'u64' },
+    /** `__u64 aux_tail` */
+    auxTail: { offset: 1064, size: 8, type: 'u64' },
+    /** `__u64 aux_offset` */
+    auxOffset: { offset: 1072, size: 8, type: 'u64' },
+    /** `__u64 aux_size` */
+    auxSize: { offset: 1080, size: 8, type: 'u64' },
+  },
+} as const satisfies StructLayout;
+
 /** Size of the whole `union bpf_attr` of the kernel the layouts come from. */
 export const BPF_ATTR_SIZE = 168;

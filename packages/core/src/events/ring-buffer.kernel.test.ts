@@ -23,8 +23,9 @@ import {
 import { openFdCount, requireKernel, thrown } from '@ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import { BpfError, ClosedError, InvalidArgumentError } from '../errors.ts';
+import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/index.ts';
-import { BpfMap, RingBuffer, type RingRecord } from './index.ts';
+import { RingBuffer, type RingRecord } from './index.ts';
 
 /**
  * An XDP program writing `perRun` records per run with `bpf_ringbuf_output`: the first `size`
@@ -340,7 +341,7 @@ requireKernel('RingBuffer (kernel)', () => {
   });
 
   describe('next() and iteration give copies', () => {
-    it('next() returns Uint8Array copies the caller owns', () => {
+    it('next() returns Uint8Array copies the caller owns, views of one copied batch', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
       using prog = producer(events, 3, 16);
       using reader = new RingBuffer(events);
@@ -348,10 +349,12 @@ requireKernel('RingBuffer (kernel)', () => {
       const records = [reader.next(), reader.next(), reader.next()];
       expect(records.map((r) => r?.[isLittle ? 0 : 7])).toEqual([0, 1, 2]);
       for (const r of records) {
-        expect(r?.byteOffset).toBe(0);
-        expect(r?.buffer.byteLength).toBe(16);
+        expect(r?.length).toBe(16);
+        expect(r?.buffer).toBe(records[0]?.buffer); // one copy per batch, headers included
         r?.fill(0xff); // ours to write
       }
+      expect(records[0]?.buffer.byteLength).toBe(3 * 24);
+      expect(records.map((r) => r?.byteOffset)).toEqual([8, 32, 56]); // disjoint
       expect(reader.next()).toBeUndefined();
       expect(reader.available).toBe(0);
     });
@@ -400,6 +403,56 @@ requireKernel('RingBuffer (kernel)', () => {
       expect(report.written).toBeGreaterThan(0);
       expect(report.patchedCalls).toBeGreaterThan(0);
     }, 60_000);
+  });
+
+  describe('several rings behind one reader', () => {
+    it('reads every ring added, each with its own handler or the one given to consume', () => {
+      using a = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using b = BpfMap.create({ type: 'ringbuf', maxEntries: 8192 });
+      using c = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using fromA = producer(a, 2, 16);
+      using fromB = producer(b, 3, 16);
+      using fromC = producer(c, 4, 16);
+      const seenB: number[] = [];
+      using reader = new RingBuffer(a).add(b, (r) => seenB.push(r.u64n(0))).add(c);
+      fromA.run({ data: packet, repeat: 1 });
+      fromB.run({ data: packet, repeat: 1 });
+      fromC.run({ data: packet, repeat: 1 });
+      expect(reader.available).toBe(9 * 24);
+      const seen: number[] = [];
+      expect(reader.consume((r) => seen.push(r.u64n(0)))).toBe(9);
+      expect(seen).toEqual([0, 1, 0, 1, 2, 3]); // a's, then c's
+      expect(seenB).toEqual([0, 1, 2]);
+      expect(reader.available).toBe(0);
+      fromC.run({ data: packet, repeat: 1 });
+      expect(() => reader.consume()).toThrow(/needs a handler/);
+      expect(reader.consume(() => {}, 2)).toBe(2);
+      fromA.run({ data: packet, repeat: 1 });
+      const copies = [reader.next(), reader.next(), reader.next(), reader.next()];
+      expect(
+        copies.map((bytes) => bytes && new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)),
+      ).toEqual([0, 1, 2, 3]);
+      expect(reader.next()).toBeUndefined();
+      expect(() => reader.add(packet as never)).toThrow(InvalidArgumentError);
+    });
+
+    it('wakes on any of its rings, and closes every fd it took', async () => {
+      const before = openFdCount();
+      const a = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      const b = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      const fromB = producer(b, 1, 16);
+      const reader = new RingBuffer(a, () => {}).add(b);
+      const waiting = reader.wait();
+      setTimeout(() => fromB.run({ data: packet, repeat: 1 }), 20);
+      await waiting;
+      expect(reader.next()?.length).toBe(16);
+      a.close(); // the first map: the reader closes with it
+      expect(reader.closed).toBe(true);
+      expect(() => reader.add(b)).toThrow(ClosedError);
+      fromB.close();
+      b.close();
+      expect(openFdCount()).toBe(before);
+    });
   });
 
   describe('lifetime', () => {

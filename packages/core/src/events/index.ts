@@ -1,0 +1,10 @@
+export {
+  PerfBuffer,
+  type PerfBufferMap,
+  type PerfBufferOptions,
+  type PerfRecordHandler,
+  type PerfSampleCopy,
+} from './perf-buffer.ts';
+export type { RingRecord, RingRecordHandler } from './record.ts';
+export { RingBuffer, type RingBufferMap } from './ring-buffer.ts';
+export { UserRingBuffer, type UserRingBufferMap } from './user-ring-buffer.ts';

@@ -1,0 +1,128 @@
+import * as sys from '@ebpf/sys';
+import { BpfError, ClosedError } from '../errors.ts';
+import { KernelObject, onClose } from '../kernel-object.ts';
+import { Readiness } from './readiness.ts';
+
+/** Closes the further fds of a reader dropped without `close()` (mappings go with their buffers). */
+const forgotten = new FinalizationRegistry<number[]>((fds) => {
+  for (const fd of fds) {
+    try {
+      sys.close(fd);
+    } catch {
+      // Nothing to report to: the reader is gone.
+    }
+  }
+});
+
+/** Records copied per refill of `next()`'s queue. */
+const BATCH = 1024;
+
+/**
+ * What the ring and perf buffer readers share: the fd they own (a duplicate of their map's),
+ * closing with that map, waiting on the event loop, `next()` and `for await` over batches of copies, and the rule
+ * that a reader is not re-entered from its own `consume` callback.
+ */
+export abstract class EventReader<T> extends KernelObject implements AsyncIterable<T> {
+  /** Readiness of every fd the reader reads (each subclass adds its own). */
+  protected readonly readiness: Readiness;
+  /** A `consume` callback is running (no re-entry: it would hand out the same records again). */
+  protected consuming = false;
+  readonly #name: string;
+  /** Copies waiting for `next()`, and where `next()` is in them. */
+  readonly #queue: T[] = [];
+  #queued = 0;
+  /** Fds the reader holds besides its own (more ring maps, perf events), closed with it. */
+  readonly #owned: number[] = [];
+  #unfollow: (() => void) | undefined;
+
+  /** `name` is the reader's kind in messages ("ring buffer"); `map` is followed when it closes. */
+  protected constructor(fd: number, name: string, map: object) {
+    super(fd, name);
+    this.#name = name;
+    this.readiness = new Readiness(`waiting on the ${name}`);
+    forgotten.register(this, this.#owned, this);
+    // Weakly: a reader dropped without close() is still collected while its map lives.
+    const self = new WeakRef(this);
+    if (map instanceof KernelObject) this.#unfollow = onClose(map, () => self.deref()?.close());
+  }
+
+  /** Copies up to `max` waiting records into `queue`, giving their space back once per ring. */
+  protected abstract refill(queue: T[], max: number): void;
+
+  /** Whether a record is waiting in the kernel's memory now. */
+  protected abstract pending(): boolean;
+
+  /**
+   * The next record as a copy you own, or undefined when there is none yet. Records are taken
+   * from the kernel's memory in batches (their space is given back at once), so this costs about
+   * a copy per record; `consume` is the zero-copy, allocation-free path.
+   */
+  next(): T | undefined {
+    this.check();
+    if (this.#queued === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#queued = 0;
+      this.refill(this.#queue, BATCH);
+      if (this.#queue.length === 0) return undefined;
+    }
+    return this.#queue[this.#queued++];
+  }
+
+  /** Gives back what the subclass holds (mappings, further fds); called once, by `close()`. */
+  protected abstract teardown(): void;
+
+  /** Takes `fd` into the reader's keeping: it is closed with the reader (or by its finalizer). */
+  protected own(fd: number): void {
+    this.#owned.push(fd);
+  }
+
+  /** Throws unless the reader is open and outside a `consume` callback. */
+  protected check(): void {
+    if (this.closed) throw new ClosedError(`this ${this.#name} reader is closed`);
+    if (this.consuming) {
+      throw new BpfError(`this ${this.#name} reader is inside a consume() callback; return from it first`);
+    }
+  }
+
+  /**
+   * Resolves when the kernel says records are waiting (at once if some are), or when the reader
+   * (or the map it reads) is closed meanwhile. Any number of calls may wait at once; all settle.
+   */
+  wait(): Promise<void> {
+    this.check();
+    if (this.#queued < this.#queue.length || this.pending()) return Promise.resolve();
+    return this.readiness.wait();
+  }
+
+  /**
+   * Records as they come, each a copy you own, waiting on the event loop (no thread, no busy
+   * loop) when there are none. Ends, without an error, when the reader or the map it was made
+   * from is closed (calls of `next()`, `wait()` and `consume()` after that throw `ClosedError`).
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    while (!this.closed) {
+      const record = this.next();
+      if (record !== undefined) {
+        yield record;
+        continue;
+      }
+      await this.wait();
+    }
+  }
+
+  /**
+   * Stops waiting, gives back the mappings and closes every fd the reader holds. The map stays
+   * open. Allowed from a `consume` callback (the walk stops after it).
+   */
+  override close(): void {
+    if (this.closed) return;
+    this.readiness.close(); // before the fds it watches
+    this.#unfollow?.();
+    this.#unfollow = undefined;
+    this.teardown();
+    forgotten.unregister(this);
+    for (const fd of this.#owned) sys.close(fd);
+    this.#owned.length = 0;
+    super.close();
+  }
+}

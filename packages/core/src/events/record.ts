@@ -1,0 +1,288 @@
+/**
+ * The record facade shared by the ring buffer and perf buffer readers: read-only, bounds-checked
+ * access to a record where the kernel wrote it, without handing out any view of kernel memory.
+ */
+import { hostLittleEndian } from '../codec/codec.ts';
+
+const TWO32 = 2 ** 32;
+/** Records are in the host's byte order; typed arrays read in it too. */
+const LITTLE = hostLittleEndian;
+/** Records up to this size are copied byte by byte; larger ones through `TypedArray#set`. */
+const COPY_LOOP_MAX = 64;
+
+// The readers' data pages take no write from user space: a write into them kills the process
+// (SIGSEGV for a ring buffer's read-only mapping, SIGBUS for a perf ring's data pages), so no
+// view of them may ever reach user code. The intrinsics that receive such a view are taken
+// here, when the module loads, so that code patching `Atomics`, `Uint8Array`, `Function.prototype
+// .call` or `Symbol.species` later never receives one. Methods that consult `Symbol.species`
+// (`subarray`, `slice`) are never called on a view of the mapping. This guards against mistakes
+// and later patching, not against hostile code in the process (which can map the ring itself).
+export const U8 = Uint8Array;
+export const U16 = Uint16Array;
+export const U32 = Uint32Array;
+const I32 = Int32Array;
+const F64 = Float64Array;
+export const BU64 = BigUint64Array;
+const BI64 = BigInt64Array;
+export const toBigInt = BigInt;
+export const toNumber = Number;
+export const atomicsLoad = Atomics.load;
+export const atomicsStore = Atomics.store;
+const uncurry = Function.prototype.bind.bind(Function.prototype.call) as <A extends unknown[], R>(
+  fn: (...args: A) => R,
+) => (self: unknown, ...args: A) => R;
+const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as Uint8Array;
+const typedArraySet = uncurry(
+  TypedArrayPrototype.set as (source: ArrayLike<number>, offset?: number) => void,
+);
+const typedArrayTag = uncurry(
+  Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag)?.get as () => string | undefined,
+);
+const typedArrayLength = uncurry(
+  Object.getOwnPropertyDescriptor(TypedArrayPrototype, 'length')?.get as () => number,
+);
+
+/**
+ * One record as the readers' `consume` hands it out (ring buffer and perf buffer alike): read-only, bounds-checked access to the
+ * record's bytes where the kernel wrote them (no copy). Multi-byte reads are in the host's byte
+ * order, as the BPF program wrote them. Every read outside `[0, length)` throws `RangeError`.
+ *
+ * The object is reused for every record of a reader and is valid only during the callback; after
+ * it returns, `length` is 0 and every read throws. Keep data with `bytes()` or `copyTo()`.
+ */
+export interface RingRecord {
+  /** Length of the record in bytes (0 once the callback has returned). */
+  readonly length: number;
+  /** The unsigned byte at `offset`. */
+  u8(offset: number): number;
+  /** The unsigned 16-bit integer at `offset`. */
+  u16(offset: number): number;
+  /** The unsigned 32-bit integer at `offset`. */
+  u32(offset: number): number;
+  /** The signed 32-bit integer at `offset`. */
+  i32(offset: number): number;
+  /** The unsigned 64-bit integer at `offset`, as a bigint (allocates one). */
+  u64(offset: number): bigint;
+  /** The signed 64-bit integer at `offset`, as a bigint (allocates one). */
+  i64(offset: number): bigint;
+  /**
+   * The unsigned 64-bit integer at `offset` as a number, built from two 32-bit reads: no
+   * allocation. Exact up to `Number.MAX_SAFE_INTEGER` (2^53 - 1); larger values are rounded.
+   */
+  u64n(offset: number): number;
+  /** The 64-bit float at `offset`. */
+  f64(offset: number): number;
+  /**
+   * Copies the record into `target` at `offset` (default 0) and returns the number of bytes
+   * copied (`length`). Throws `RangeError` if it does not fit, `TypeError` if `target` is not a
+   * `Uint8Array`.
+   */
+  copyTo(target: Uint8Array, offset?: number): number;
+  /** A copy of the record's bytes, yours to keep and to write. */
+  bytes(): Uint8Array;
+}
+
+/** Receives one record; see {@link RingRecord} for what it may do with it and for how long. */
+export type RingRecordHandler = (record: RingRecord) => void;
+
+function outside(offset: number, size: number, length: number): RangeError {
+  return new RangeError(
+    length === 0
+      ? 'this record is no longer valid: read a record inside the consume() callback that received it'
+      : `reading ${size} byte${size === 1 ? '' : 's'} at offset ${String(offset)} is outside the record (length ${length})`,
+  );
+}
+
+// Module-private functions with access to a record's private state (defined in its static block).
+/** Points `record` at the `length` bytes at `base` of its data area, for one handler call. */
+export let point: (record: Record, base: number, length: number) => void;
+/** Invalidates a record for good (its reader closed) or until it is pointed at the next one. */
+export let release: (record: Record, closed: boolean) => void;
+/** Where in the data area the record was last pointed at. */
+export let baseOf: (record: Record) => number;
+/** Whether the record's reader was closed (by a handler, say). */
+export let isClosed: (record: Record) => boolean;
+/** Copies `length` bytes at `base` of the data area into `target` at `offset`. */
+export let copyOut: (
+  record: Record,
+  base: number,
+  length: number,
+  target: Uint8Array,
+  offset: number,
+) => void;
+
+/**
+ * The one implementation of `RingRecord`. Its typed arrays view the read-only mapping and live
+ * only in private fields; no method returns, throws or passes any of them to code it does not own.
+ */
+export class Record implements RingRecord {
+  readonly #buffer: ArrayBuffer;
+  readonly #start: number;
+  readonly #u8: Uint8Array;
+  readonly #u16: Uint16Array;
+  readonly #u32: Uint32Array;
+  readonly #i32: Int32Array;
+  readonly #f64: Float64Array;
+  readonly #u64: BigUint64Array;
+  readonly #i64: BigInt64Array;
+  /** Private 8 bytes (on the heap, writable) for reads at unaligned offsets. */
+  readonly #scratch = new U8(8);
+  readonly #scratch16 = new U16(this.#scratch.buffer);
+  readonly #scratch32 = new U32(this.#scratch.buffer);
+  readonly #scratchI32 = new I32(this.#scratch.buffer);
+  readonly #scratchF64 = new F64(this.#scratch.buffer);
+  readonly #scratchU64 = new BU64(this.#scratch.buffer);
+  readonly #scratchI64 = new BI64(this.#scratch.buffer);
+  #base = 0;
+  #len = 0;
+  #closed = false;
+
+  static {
+    release = (record, closed) => {
+      record.#len = 0;
+      if (closed) record.#closed = true;
+    };
+    isClosed = (record) => record.#closed;
+    baseOf = (record) => record.#base;
+    point = (record, base, length) => {
+      record.#base = base;
+      record.#len = length;
+    };
+    copyOut = (record, base, length, target, offset) => record.#copy(base, length, target, offset);
+  }
+
+  /** The data area is `bytes` long from `start` in `buffer` (a mapping, or scratch memory). */
+  constructor(buffer: ArrayBuffer, start: number, bytes: number) {
+    this.#buffer = buffer;
+    this.#start = start;
+    this.#u8 = new U8(buffer, start, bytes);
+    this.#u16 = new U16(buffer, start, bytes / 2);
+    this.#u32 = new U32(buffer, start, bytes / 4);
+    this.#i32 = new I32(buffer, start, bytes / 4);
+    this.#f64 = new F64(buffer, start, bytes / 8);
+    this.#u64 = new BU64(buffer, start, bytes / 8);
+    this.#i64 = new BI64(buffer, start, bytes / 8);
+  }
+
+  get length(): number {
+    return this.#len;
+  }
+
+  u8(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset >= len) throw outside(offset, 1, len);
+    return this.#u8[this.#base + offset]!;
+  }
+
+  u16(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 2) throw outside(offset, 2, len);
+    const p = this.#base + offset;
+    if ((p & 1) === 0) return this.#u16[p >>> 1]!;
+    this.#unaligned(p, 2);
+    return this.#scratch16[0]!;
+  }
+
+  u32(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 4) throw outside(offset, 4, len);
+    const p = this.#base + offset;
+    if ((p & 3) === 0) return this.#u32[p >>> 2]!;
+    this.#unaligned(p, 4);
+    return this.#scratch32[0]!;
+  }
+
+  i32(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 4) throw outside(offset, 4, len);
+    const p = this.#base + offset;
+    if ((p & 3) === 0) return this.#i32[p >>> 2]!;
+    this.#unaligned(p, 4);
+    return this.#scratchI32[0]!;
+  }
+
+  u64(offset: number): bigint {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    const p = this.#base + offset;
+    if ((p & 7) === 0) return this.#u64[p >>> 3]!;
+    this.#unaligned(p, 8);
+    return this.#scratchU64[0]!;
+  }
+
+  i64(offset: number): bigint {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    const p = this.#base + offset;
+    if ((p & 7) === 0) return this.#i64[p >>> 3]!;
+    this.#unaligned(p, 8);
+    return this.#scratchI64[0]!;
+  }
+
+  u64n(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    const p = this.#base + offset;
+    let a: number;
+    let b: number;
+    if ((p & 3) === 0) {
+      const i = p >>> 2;
+      a = this.#u32[i]!;
+      b = this.#u32[i + 1]!;
+    } else {
+      this.#unaligned(p, 8);
+      a = this.#scratch32[0]!;
+      b = this.#scratch32[1]!;
+    }
+    // Values below 2^32 skip the floating-point multiply: V8 keeps them in integer registers.
+    if (LITTLE) return b === 0 ? a : a + b * TWO32;
+    return a === 0 ? b : a * TWO32 + b;
+  }
+
+  f64(offset: number): number {
+    const len = this.#len;
+    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    const p = this.#base + offset;
+    if ((p & 7) === 0) return this.#f64[p >>> 3]!;
+    this.#unaligned(p, 8);
+    return this.#scratchF64[0]!;
+  }
+
+  copyTo(target: Uint8Array, offset = 0): number {
+    if (typedArrayTag(target) !== 'Uint8Array') throw new TypeError('copyTo() target must be a Uint8Array');
+    const len = this.#len;
+    if (len === 0) throw outside(0, 0, 0);
+    if (offset >>> 0 !== offset || offset > typedArrayLength(target) - len) {
+      throw new RangeError(
+        `a record of ${len} bytes does not fit in a Uint8Array of ${typedArrayLength(target)} at offset ${String(offset)}`,
+      );
+    }
+    this.#copy(this.#base, len, target, offset);
+    return len;
+  }
+
+  bytes(): Uint8Array {
+    const len = this.#len;
+    if (len === 0) throw outside(0, 0, 0);
+    const out = new U8(len);
+    this.#copy(this.#base, len, out, 0);
+    return out;
+  }
+
+  /** Copies data-area bytes into a `Uint8Array` the caller checked (or made). */
+  #copy(base: number, length: number, target: Uint8Array, offset: number): void {
+    if (length <= COPY_LOOP_MAX) {
+      const src = this.#u8;
+      for (let i = 0; i < length; i++) target[offset + i] = src[base + i]!;
+    } else {
+      // A short-lived view of our own making; `set` reads it through internal slots only.
+      typedArraySet(target, new U8(this.#buffer, this.#start + base, length), offset);
+    }
+  }
+
+  #unaligned(p: number, size: number): void {
+    const src = this.#u8;
+    const dst = this.#scratch;
+    for (let i = 0; i < size; i++) dst[i] = src[p + i]!;
+  }
+}

@@ -1,0 +1,350 @@
+import * as sys from '@ebpf/sys';
+import { RingbufHeader } from '@ebpf/uapi';
+import { InvalidArgumentError, translateSysError } from '../errors.ts';
+import { pageSize } from '../system.ts';
+import { EventReader } from './reader.ts';
+import {
+  atomicsLoad,
+  atomicsStore,
+  BU64,
+  baseOf,
+  copyOut,
+  isClosed,
+  point,
+  Record,
+  type RingRecordHandler,
+  release,
+  toBigInt,
+  toNumber,
+  U8,
+  U32,
+} from './record.ts';
+
+const { BusyBit: BUSY, DiscardBit: DISCARD, HdrSz: HEADER } = RingbufHeader;
+/** What `RingBuffer` needs of a map: a `BpfMap` of type 'ringbuf'. */
+export interface RingBufferMap {
+  readonly fd: number;
+  readonly typeName: string;
+  readonly maxEntries: number;
+}
+
+/**
+ * Whether plain loads of record headers are acquire loads. On x86-64 every load is an acquire
+ * load in hardware, and V8 keeps typed-array loads in program order, so the walk reads headers
+ * with plain loads there: `Atomics.load` is a builtin call in V8 and halves the ring's rate.
+ * Elsewhere (arm64, ...) headers are read with `Atomics.load`.
+ */
+const PLAIN_ACQUIRE = process.arch === 'x64' || process.arch === 'ia32';
+
+/** One ring map of a reader: its mappings, the private views the walk reads through, its handler. */
+interface Ring {
+  readonly fd: number;
+  readonly consumer: ArrayBuffer;
+  readonly producer: ArrayBuffer;
+  readonly consPos: BigUint64Array;
+  readonly prodPos: BigUint64Array;
+  readonly headers: Uint32Array;
+  readonly record: Record;
+  readonly mask: number;
+  /** Consumer position (mirrors the kernel page; we are its only writer). */
+  cons: number;
+  /** The handler `consume` gives this ring's records to (the one passed to `consume` if none). */
+  readonly handler: RingRecordHandler | undefined;
+}
+
+/** Maps the ring of a ringbuf map fd (which stays the caller's); `handler` is the ring's own. */
+function mapRing(map: RingBufferMap, fd: number, handler: RingRecordHandler | undefined): Ring {
+  const page = pageSize();
+  const size = map.maxEntries;
+  let consumer: ArrayBuffer | undefined;
+  try {
+    consumer = sys.mmap(fd, page, true, 0);
+    // Read-only (the kernel refuses writable mappings of the producer page and the data), so
+    // unchecked: a JS write into it faults. It lives only in private fields of this module.
+    const producer = sys.mmapReadOnlyUnchecked(fd, page + 2 * size, page);
+    const consPos = new BU64(consumer, 0, 1);
+    return {
+      fd,
+      consumer,
+      producer,
+      consPos,
+      prodPos: new BU64(producer, 0, 1),
+      headers: new U32(producer, page, (2 * size) / 4),
+      record: new Record(producer, page, 2 * size),
+      mask: size - 1,
+      cons: toNumber(consPos[0]),
+      handler,
+    };
+  } catch (error) {
+    if (consumer) sys.munmap(consumer);
+    throw translateSysError(error, 'mapping the ring buffer');
+  }
+}
+
+function checkRingMap(map: RingBufferMap, handler: RingRecordHandler | undefined): void {
+  if (map.typeName !== 'ringbuf') {
+    throw new InvalidArgumentError(`RingBuffer reads ringbuf maps; this is a ${map.typeName} map`);
+  }
+  if (handler !== undefined && typeof handler !== 'function') {
+    throw new InvalidArgumentError("a ring's handler must be a function (or left out)");
+  }
+}
+
+function dupRing(map: RingBufferMap): number {
+  try {
+    return sys.dup(map.fd);
+  } catch (error) {
+    throw translateSysError(error, 'duplicating the ring buffer fd');
+  }
+}
+
+/** Records walked per call of `walk`: small enough for V8 to optimize it as a whole function. */
+const CHUNK = 1024;
+
+/** Records handed out by the last `walk`. */
+let walked = 0;
+/** Where the last walk started (to find the record a handler threw on). */
+let walkFrom = 0;
+
+/** The position after the record `record` was last pointed at, in a walk that started at `from`. */
+function endOf(record: Record, from: number, mask: number): number {
+  const off = baseOf(record) - HEADER;
+  return from + ((off - (from & mask)) & mask) + ((record.length + HEADER + 7) & ~7);
+}
+
+/**
+ * Hands the records from position `cons` towards `prod` to `handler`, at most `max` of them;
+ * stops at a record being written (BUSY) or when the handler closed the reader. Returns the
+ * new position; sets `walked` and `walkFrom`.
+ */
+function walk(
+  record: Record,
+  headers: Uint32Array,
+  mask: number,
+  cons: number,
+  prod: number,
+  handler: RingRecordHandler,
+  max: number,
+): number {
+  // Positions grow past 2^32, so `cons` is a double; within a walk everything is kept in small
+  // integers (offset in the ring, bytes walked) and added back once at the end.
+  const available = prod - cons;
+  let off = cons & mask;
+  let bytes = 0;
+  let count = 0;
+  walkFrom = cons;
+  while (bytes < available && count < max) {
+    const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
+    if (len & BUSY) break;
+    const size = len & ~(BUSY | DISCARD);
+    const step = (size + HEADER + 7) & ~7;
+    bytes += step;
+    if (!(len & DISCARD)) {
+      count++;
+      point(record, off + HEADER, size);
+      handler(record);
+      if (isClosed(record)) break;
+    }
+    off = (off + step) & mask;
+  }
+  walked = count;
+  return cons + bytes;
+}
+
+/**
+ * Reads `BPF_MAP_TYPE_RINGBUF` maps from user space, straight from the kernel's memory: of each
+ * ring the consumer page is mapped read-write, the producer page and the data (twice, so records
+ * that wrap are contiguous) read-only. One reader can read several ring maps (`add`), as libbpf's
+ * `ring_buffer__add` does, each with a handler of its own or the one given to `consume`.
+ *
+ * - `consume(handler)` is the zero-copy path: every waiting record is handed to `handler` as a
+ *   {@link RingRecord}, a reused read-only facade with bounds-checked getters, no allocation per
+ *   record. The kernel's pages themselves are never exposed: JavaScript cannot make a view
+ *   read-only, and a write into these pages would kill the process.
+ * - `next()` and `for await (const record of reader)` give each record as a `Uint8Array` copy that
+ *   you own, taken from the rings in batches: the records of a batch are views into one buffer
+ *   copied at once (so `record.buffer` also holds its neighbours; `slice()` one you keep long).
+ *
+ * ```ts
+ * using events = BpfMap.create({ type: 'ringbuf', maxEntries: 1 << 20 });
+ * using reader = new RingBuffer(events);
+ * reader.consume((record) => (total += record.u64n(0))); // what is there now, no copies
+ * for await (const bytes of reader) handle(bytes);        // waits on the event loop for more
+ * ```
+ *
+ * The reader holds its own fds (duplicates) and closes with the `BpfMap` it was made from:
+ * closing either one resolves pending `wait()` calls and ends `for await` loops; later calls
+ * throw `ClosedError`.
+ */
+export class RingBuffer extends EventReader<Uint8Array> {
+  /** Size of the first ring's data area in bytes (its map's maxEntries). */
+  readonly size: number;
+  #rings: Ring[] = [];
+
+  /** Reads `map`; `handler`, if given, is the one `consume` gives this ring's records to. */
+  constructor(map: RingBufferMap, handler?: RingRecordHandler) {
+    checkRingMap(map, handler);
+    const fd = dupRing(map);
+    super(fd, 'ring buffer', map);
+    this.size = map.maxEntries;
+    try {
+      this.#rings.push(mapRing(map, fd, handler));
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+    this.readiness.add(fd);
+  }
+
+  /**
+   * Reads `map` too (another ringbuf map), after the rings added before it. `handler`, if given,
+   * receives its records in `consume`; otherwise they go to the handler `consume` is given.
+   */
+  add(map: RingBufferMap, handler?: RingRecordHandler): this {
+    this.check();
+    checkRingMap(map, handler);
+    const fd = dupRing(map);
+    this.own(fd);
+    this.#rings.push(mapRing(map, fd, handler));
+    this.readiness.add(fd);
+    return this;
+  }
+
+  /** Bytes produced and not yet consumed in all rings (headers included). */
+  get available(): number {
+    this.check();
+    let bytes = 0;
+    for (const ring of this.#rings) bytes += toNumber(atomicsLoad(ring.prodPos, 0)) - ring.cons;
+    return bytes;
+  }
+
+  /**
+   * The zero-copy path: calls the handlers for every record committed so far (up to `limit`),
+   * ring by ring, with a {@link RingRecord} reading the kernel's memory in place; rings added
+   * without a handler of their own use `handler`. Returns how many records were handed out. Each
+   * ring's space is given back to producers once, at the end (also when a handler throws: the
+   * record it threw on counts as consumed). Closing the reader from a handler stops the walk;
+   * calling `consume`/`next` from it throws.
+   */
+  consume(handler?: RingRecordHandler, limit = Number.POSITIVE_INFINITY): number {
+    this.check();
+    if (handler !== undefined && typeof handler !== 'function') {
+      throw new InvalidArgumentError('consume() takes a function');
+    }
+    const rings = this.#rings;
+    for (const ring of rings) {
+      if (!ring.handler && !handler) {
+        throw new InvalidArgumentError(
+          'consume() needs a handler: pass one, or give every ring its own (new RingBuffer(map, fn), add(map, fn))',
+        );
+      }
+    }
+    let count = 0;
+    this.consuming = true;
+    try {
+      for (const ring of rings) {
+        if (count >= limit) break;
+        count += consumeRing(ring, (ring.handler ?? handler)!, limit - count);
+        if (this.closed) break;
+      }
+    } finally {
+      this.consuming = false;
+    }
+    return count;
+  }
+
+  protected refill(queue: Uint8Array[], max: number): void {
+    let count = 0;
+    for (const ring of this.#rings) count += copyBatch(ring, queue, max - count);
+  }
+
+  protected pending(): boolean {
+    for (const ring of this.#rings) if (toNumber(atomicsLoad(ring.prodPos, 0)) > ring.cons) return true;
+    return false;
+  }
+
+  protected teardown(): void {
+    for (const ring of this.#rings) {
+      release(ring.record, true);
+      sys.munmap(ring.consumer);
+      sys.munmap(ring.producer);
+    }
+    this.#rings = [];
+  }
+}
+
+/** Bytes of ring copied at most per batch of `next()` (a larger single record is still taken). */
+const BATCH_BYTES = 1 << 18;
+
+/**
+ * Copies up to `max` committed records of `ring` into one new buffer with a single copy and
+ * queues a `Uint8Array` view of each record's bytes in it; publishes the consumer position once.
+ * One allocation per record (its view) and one per batch: V8 allocates a view faster than a
+ * typed array with its own memory. Returns the number queued.
+ */
+function copyBatch(ring: Ring, queue: Uint8Array[], max: number): number {
+  const { headers, record, mask } = ring;
+  const start = ring.cons;
+  const from = start & mask;
+  const available = toNumber(atomicsLoad(ring.prodPos, 0)) - start;
+  // The data is mapped twice: `from + bytes` stays inside the second copy, records contiguous.
+  let bytes = 0;
+  let count = 0;
+  while (bytes < available && count < max) {
+    const at = (from + bytes) >>> 2;
+    const len = PLAIN_ACQUIRE ? headers[at]! : atomicsLoad(headers, at);
+    if (len & BUSY) break;
+    const step = ((len & ~(BUSY | DISCARD)) + HEADER + 7) & ~7;
+    if (bytes > 0 && bytes + step > BATCH_BYTES) break;
+    bytes += step;
+    if (!(len & DISCARD)) count++;
+  }
+  if (bytes === 0) return 0;
+  const batch = new U8(new ArrayBuffer(bytes));
+  copyOut(record, from, bytes, batch, 0);
+  const words = new U32(batch.buffer);
+  for (let at = 0; at < bytes; ) {
+    const len = words[at >>> 2]!;
+    const size = len & ~(BUSY | DISCARD);
+    if (!(len & DISCARD)) queue.push(new U8(batch.buffer, at + HEADER, size));
+    at += (size + HEADER + 7) & ~7;
+  }
+  ring.cons = start + bytes;
+  atomicsStore(ring.consPos, 0, toBigInt(ring.cons));
+  return count;
+}
+
+/**
+ * Hands `ring`'s committed records to `handler`, at most `limit`; publishes the consumer position
+ * once at the end (also when `handler` throws). Returns the number handed out.
+ */
+function consumeRing(ring: Ring, handler: RingRecordHandler, limit: number): number {
+  const { headers, record, mask } = ring;
+  const start = ring.cons;
+  let cons = start;
+  let count = 0;
+  let prod = toNumber(atomicsLoad(ring.prodPos, 0));
+  try {
+    // The walk goes in chunks: V8 then optimizes `walk` as a whole function, with the handler
+    // and the record's getters inlined, instead of compiling this loop on stack replacement.
+    while (cons < prod && count < limit) {
+      const max = Math.min(limit - count, CHUNK);
+      cons = walk(record, headers, mask, cons, prod, handler, max);
+      count += walked;
+      if (isClosed(record)) break; // closed by the handler
+      if (cons >= prod) prod = toNumber(atomicsLoad(ring.prodPos, 0));
+      else if (walked < max) break; // stopped at a record still being written (BUSY)
+    }
+  } catch (error) {
+    // The record whose handler threw counts as consumed, like those before it.
+    cons = Math.max(endOf(record, walkFrom, mask), cons);
+    throw error;
+  } finally {
+    release(record, false);
+    if (!isClosed(record) && cons !== start) {
+      ring.cons = cons;
+      atomicsStore(ring.consPos, 0, toBigInt(cons));
+    }
+  }
+  return count;
+}
