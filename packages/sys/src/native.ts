@@ -99,6 +99,7 @@ export interface Native {
     groupFd: number,
     flags?: number,
     name?: Uint8Array | null,
+    namePmuTypes?: Uint32Array | null,
   ): number;
   ioctl(fd: number, request: number, arg?: number): number;
   readonly PERF_EVENT_IOC_ENABLE: number;

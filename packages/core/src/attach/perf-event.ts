@@ -1,7 +1,8 @@
 import * as sys from '@ebpf/sys';
-import { AttachType } from '@ebpf/uapi';
+import { AttachType, AttrBuffer, PerfEventAttr } from '@ebpf/uapi';
 import { translateSysError } from '../errors.ts';
 import { createLink, type ProgramLike } from '../link/link.ts';
+import { pmuType } from '../system.ts';
 
 /**
  * Perf events as attach points: tracepoints and uprobes are opened as perf events, and a BPF link
@@ -9,12 +10,9 @@ import { createLink, type ProgramLike } from '../link/link.ts';
  * so the event's fd is closed as soon as the link exists.
  */
 
-/** `sizeof(struct perf_event_attr)` as of PERF_ATTR_SIZE_VER8. */
-const perfAttrSize = 136;
-
 /** What goes into a `struct perf_event_attr` for an attach point. */
 export interface PerfEventRequest {
-  /** PMU type: `PERF_TYPE_TRACEPOINT` (2) or a dynamic PMU's (uprobe). */
+  /** PMU type: `PerfType.Tracepoint` or a dynamic PMU's (uprobe). */
   readonly type: number;
   readonly config: number | bigint;
   /** `config2`: the uprobe's file offset. */
@@ -27,26 +25,44 @@ export interface PerfEventRequest {
   readonly what: string;
 }
 
+let namePmus: Uint32Array | undefined;
+
+/** The types of the PMUs that take a name in `config1` (kprobe, uprobe) this kernel has. */
+export function namePmuTypes(): Uint32Array {
+  namePmus ??= Uint32Array.from(
+    ['kprobe', 'uprobe'].flatMap((name) => {
+      try {
+        return [pmuType(name)];
+      } catch {
+        return []; // that PMU is absent: nothing of its type is opened
+      }
+    }),
+  );
+  return namePmus;
+}
+
+/** A NUL-terminated UTF-8 copy of `text`, as the kernel reads strings. */
+function cString(text: string): Uint8Array {
+  const bytes = new Uint8Array(Buffer.byteLength(text) + 1);
+  new TextEncoder().encodeInto(text, bytes);
+  return bytes;
+}
+
 /** Opens a perf event and links `program` to it; returns the link fd. */
 export function linkPerfEvent(program: ProgramLike, request: PerfEventRequest): number {
-  const attr = new Uint8Array(new ArrayBuffer(perfAttrSize));
-  const view = new DataView(attr.buffer);
-  view.setUint32(0, request.type, true); // type
-  view.setUint32(4, perfAttrSize, true); // size
-  view.setBigUint64(8, BigInt(request.config), true); // config
-  view.setBigUint64(16, 1n, true); // sample_period
-  view.setUint32(48, 1, true); // wakeup_events
-  view.setBigUint64(64, BigInt(request.config2 ?? 0), true); // config2
+  const attr = new AttrBuffer(PerfEventAttr)
+    .u32('type', request.type)
+    .u32('size', PerfEventAttr.size)
+    .u64('config', request.config)
+    .u64('samplePeriod', 1)
+    .u32('wakeupEvents', 1)
+    .u64('config2', request.config2 ?? 0);
   const pid = request.pid ?? -1;
-  let path: Uint8Array | null = null;
-  if (request.path !== undefined) {
-    path = new Uint8Array(new ArrayBuffer(Buffer.byteLength(request.path) + 1));
-    new TextEncoder().encodeInto(request.path, path);
-  }
+  const path = request.path === undefined ? null : cString(request.path);
   let perfFd: number;
   try {
     // System-wide events need a CPU; the program runs on whichever CPU hits the event anyway.
-    perfFd = sys.perfEventOpen(attr, pid, pid === -1 ? 0 : -1, -1, 0, path);
+    perfFd = sys.perfEventOpen(attr.bytes, pid, pid === -1 ? 0 : -1, -1, 0, path, namePmuTypes());
   } catch (error) {
     throw translateSysError(error, `opening the perf event for ${request.what}`);
   }
