@@ -459,6 +459,7 @@ for (let round = 0; round < rounds; round++) {
       pick([-1, anyFd()]),
       chance(0.8) ? int(16) : anyValue(),
       chance(0.7) ? null : anyBytes(),
+      pick([null, new Uint32Array([int(64), int(64)]), new Uint32Array(9), anyValue()]), // name-taking PMU types
     );
   });
   release(pfd);
