@@ -3,7 +3,6 @@
  * @packageDocumentation
  */
 
-export * from './attach/index.ts';
 export * from './codec/index.ts';
 export * from './errors.ts';
 export * from './features/index.ts';

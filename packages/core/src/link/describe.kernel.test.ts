@@ -1,10 +1,10 @@
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
 import { expect, it } from 'vitest';
-import { symbolOffset } from '../attach/elf-symbols.ts';
-import { attachTracepoint } from '../attach/tracepoint.ts';
-import { attachUprobe } from '../attach/uprobe.ts';
 import { BpfProgram } from '../program/program.ts';
+import { symbolOffset } from './binary.ts';
+import { attachTracepoint } from './tracepoint.ts';
+import { attachUprobe } from './uprobe.ts';
 
 const returns0 = [mov64(R0, 0), exit()];
 

@@ -1,1 +1,17 @@
+// open.ts first: it hands the link switch to Link before anything can open a link by id.
+import './open.ts';
+
+export { symbolOffset } from './binary.ts';
+export { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
 export { Link, type LinkDescription, linkTypeName, type ProgramLike } from './link.ts';
+export {
+  attachPerfEvent,
+  PerfEventLink,
+  type PerfEventOptions,
+} from './perf-event.ts';
+export { attachRawTracepoint, RawTracepointLink, type RawTracepointOptions } from './raw-tracepoint.ts';
+export { attachSocket, detachSocket, type SocketAttachment, type SocketLike, socketFd } from './socket.ts';
+export { attachTcx, type TcxAttachOptions, type TcxDirection, TcxLink } from './tcx.ts';
+export { attachTracepoint, TracepointLink, type TracepointOptions, tracepointId } from './tracepoint.ts';
+export { attachUprobe, UprobeLink, type UprobeOptions } from './uprobe.ts';
+export { attachXdp, interfaceIndex, type XdpAttachOptions, XdpLink, type XdpMode } from './xdp.ts';

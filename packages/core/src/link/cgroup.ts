@@ -1,14 +1,8 @@
 import { closeSync, openSync, readFileSync, statfsSync } from 'node:fs';
 import { LinkType } from '@ebpf/uapi';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { createLink, Link, type ProgramLike, registerLinkClass } from '../link/link.ts';
 import { type AttachTypeLike, attachTypeName, resolveAttachType } from '../program/types.ts';
-
-interface CgroupProgram extends ProgramLike {
-  readonly type: number;
-  /** The expected attach type the program was loaded with, if any. */
-  readonly attachType?: number | undefined;
-}
+import { createLink, Link, type TypedProgram } from './link.ts';
 
 /** A program attached to a cgroup (v2) through a link. Closing it detaches the program. */
 export class CgroupLink extends Link {
@@ -27,8 +21,6 @@ export class CgroupLink extends Link {
   }
 }
 
-registerLinkClass(LinkType.Cgroup, (fd, info) => new CgroupLink(fd, Number(info.raw.cgroupAttachType ?? 0)));
-
 /**
  * Attaches a cgroup program (cgroup_skb, cgroup_sock, cgroup_sock_addr, sock_ops, cgroup_device,
  * cgroup_sysctl, cgroup_sockopt) to a cgroup v2 directory (`'/sys/fs/cgroup/my.slice'`) or an
@@ -36,7 +28,7 @@ registerLinkClass(LinkType.Cgroup, (fd, info) => new CgroupLink(fd, Number(info.
  * It applies to every process in the cgroup and its descendants.
  */
 export function attachCgroup(
-  program: CgroupProgram,
+  program: TypedProgram,
   cgroup: string | number,
   attachType?: AttachTypeLike,
 ): CgroupLink {

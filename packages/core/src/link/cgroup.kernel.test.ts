@@ -7,10 +7,10 @@ import { countingProgram } from '@ebpf/test-utils/programs';
 import { AttachType, LinkType } from '@ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
 import { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
+import { Link } from './index.ts';
 
 const v2 = cgroup2Mount();
 const cgroup = `${v2}/ebpf-core-test-${process.pid}`;

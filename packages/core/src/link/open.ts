@@ -1,0 +1,47 @@
+import { LinkType, PerfEventType } from '@ebpf/uapi';
+import { CgroupLink } from './cgroup.ts';
+import type { LinkDescription } from './info.ts';
+import { Link, setLinkWrapper } from './link.ts';
+import { PerfEventLink } from './perf-event.ts';
+import { RawTracepointLink } from './raw-tracepoint.ts';
+import { TcxLink, tcxDirection } from './tcx.ts';
+import { TracepointLink } from './tracepoint.ts';
+import { UprobeLink } from './uprobe.ts';
+import { XdpLink } from './xdp.ts';
+
+/**
+ * The one place that knows which class each link type opens as (`Link.fromId`, `fromFd`,
+ * `fromPin`): a closed switch over `LinkType`, with what the kernel reports filled in.
+ */
+export function wrapLink(fd: number, info: LinkDescription): Link {
+  switch (info.type) {
+    case LinkType.Xdp:
+      return new XdpLink(fd, info.ifindex ?? 0, undefined);
+    case LinkType.Tcx:
+      return new TcxLink(fd, info.ifindex ?? 0, tcxDirection(Number(info.raw.tcxAttachType)));
+    case LinkType.Cgroup:
+      return new CgroupLink(fd, Number(info.raw.cgroupAttachType ?? 0));
+    case LinkType.RawTracepoint:
+      return new RawTracepointLink(fd, info.tracepoint);
+    case LinkType.PerfEvent:
+      return perfEventLink(fd, info);
+    default:
+      return new Link(fd, info.type);
+  }
+}
+
+function perfEventLink(fd: number, info: LinkDescription): Link {
+  switch (Number(info.raw.perfEventType)) {
+    case PerfEventType.Tracepoint:
+      return new TracepointLink(fd, undefined);
+    case PerfEventType.Uprobe:
+    case PerfEventType.Uretprobe:
+      return new UprobeLink(fd, info.path === undefined ? undefined : `${info.path}+${info.offset ?? 0}`);
+    case PerfEventType.Event:
+      return new PerfEventLink(fd, info.eventType, info.config);
+    default:
+      return new Link(fd, info.type);
+  }
+}
+
+setLinkWrapper(wrapLink);
