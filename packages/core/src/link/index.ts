@@ -3,6 +3,7 @@ import './open.ts';
 
 export { symbolOffset } from './binary.ts';
 export { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
+export { attachIter, type CgroupIterOrderName, IterLink, type IterOptions } from './iter.ts';
 export { Link, type LinkDescription, linkTypeName, type ProgramLike } from './link.ts';
 export {
   attachPerfEvent,

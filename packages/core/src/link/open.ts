@@ -1,6 +1,7 @@
 import { LinkType, PerfEventType } from '@ebpf/uapi';
 import { CgroupLink } from './cgroup.ts';
 import type { LinkDescription } from './info.ts';
+import { IterLink } from './iter.ts';
 import { Link, setLinkWrapper } from './link.ts';
 import { PerfEventLink } from './perf-event.ts';
 import { RawTracepointLink } from './raw-tracepoint.ts';
@@ -25,6 +26,8 @@ export function wrapLink(fd: number, info: LinkDescription): Link {
       return new RawTracepointLink(fd, info.tracepoint);
     case LinkType.PerfEvent:
       return perfEventLink(fd, info);
+    case LinkType.Iter:
+      return new IterLink(fd);
     default:
       return new Link(fd, info.type);
   }
