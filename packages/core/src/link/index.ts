@@ -5,6 +5,8 @@ export { symbolOffset } from './binary.ts';
 export { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
 export { attachIter, type CgroupIterOrderName, IterLink, type IterOptions } from './iter.ts';
 export { Link, type LinkDescription, linkTypeName, type ProgramLike } from './link.ts';
+export { attachNetfilter, NetfilterLink, type NetfilterOptions } from './netfilter.ts';
+export { attachNetns, NetnsLink } from './netns.ts';
 export {
   attachPerfEvent,
   PerfEventLink,

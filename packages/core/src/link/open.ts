@@ -3,6 +3,8 @@ import { CgroupLink } from './cgroup.ts';
 import type { LinkDescription } from './info.ts';
 import { IterLink } from './iter.ts';
 import { Link, setLinkWrapper } from './link.ts';
+import { NetfilterLink } from './netfilter.ts';
+import { NetnsLink } from './netns.ts';
 import { PerfEventLink } from './perf-event.ts';
 import { RawTracepointLink } from './raw-tracepoint.ts';
 import { TcxLink, tcxDirection } from './tcx.ts';
@@ -28,6 +30,13 @@ export function wrapLink(fd: number, info: LinkDescription): Link {
       return perfEventLink(fd, info);
     case LinkType.Iter:
       return new IterLink(fd);
+    case LinkType.Netns:
+      return new NetnsLink(fd, Number(info.raw.netnsAttachType));
+    case LinkType.Netfilter:
+      return new NetfilterLink(
+        fd,
+        info.netfilter && { ...info.netfilter, defrag: (info.netfilter.flags & 1) !== 0 },
+      );
     default:
       return new Link(fd, info.type);
   }
