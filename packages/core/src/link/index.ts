@@ -4,6 +4,13 @@ import './open.ts';
 export { symbolOffset } from './binary.ts';
 export { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
 export { attachIter, type CgroupIterOrderName, IterLink, type IterOptions } from './iter.ts';
+export { attachKprobe, KprobeLink, type KprobeOptions } from './kprobe.ts';
+export {
+  attachKprobeMulti,
+  KprobeMultiLink,
+  type KprobeMultiOptions,
+  kprobeMultiUnsupported,
+} from './kprobe-multi.ts';
 export { Link, type LinkDescription, linkTypeName, type ProgramLike } from './link.ts';
 export { attachNetfilter, NetfilterLink, type NetfilterOptions } from './netfilter.ts';
 export { attachNetns, NetnsLink } from './netns.ts';
@@ -16,5 +23,7 @@ export { attachRawTracepoint, RawTracepointLink, type RawTracepointOptions } fro
 export { attachSocket, detachSocket, type SocketAttachment, type SocketLike, socketFd } from './socket.ts';
 export { attachTcx, type TcxAttachOptions, type TcxDirection, TcxLink } from './tcx.ts';
 export { attachTracepoint, TracepointLink, type TracepointOptions, tracepointId } from './tracepoint.ts';
+export { attachTracing, TracingLink, type TracingOptions, trampolinesRefused } from './tracing.ts';
 export { attachUprobe, UprobeLink, type UprobeOptions } from './uprobe.ts';
+export { attachUprobeMulti, UprobeMultiLink, type UprobeMultiOptions } from './uprobe-multi.ts';
 export { attachXdp, interfaceIndex, type XdpAttachOptions, XdpLink, type XdpMode } from './xdp.ts';

@@ -2,6 +2,8 @@ import { LinkType, PerfEventType } from '@ebpf/uapi';
 import { CgroupLink } from './cgroup.ts';
 import type { LinkDescription } from './info.ts';
 import { IterLink } from './iter.ts';
+import { KprobeLink } from './kprobe.ts';
+import { KprobeMultiLink } from './kprobe-multi.ts';
 import { Link, setLinkWrapper } from './link.ts';
 import { NetfilterLink } from './netfilter.ts';
 import { NetnsLink } from './netns.ts';
@@ -9,7 +11,9 @@ import { PerfEventLink } from './perf-event.ts';
 import { RawTracepointLink } from './raw-tracepoint.ts';
 import { TcxLink, tcxDirection } from './tcx.ts';
 import { TracepointLink } from './tracepoint.ts';
+import { TracingLink } from './tracing.ts';
 import { UprobeLink } from './uprobe.ts';
+import { UprobeMultiLink } from './uprobe-multi.ts';
 import { XdpLink } from './xdp.ts';
 
 /**
@@ -30,6 +34,12 @@ export function wrapLink(fd: number, info: LinkDescription): Link {
       return perfEventLink(fd, info);
     case LinkType.Iter:
       return new IterLink(fd);
+    case LinkType.Tracing:
+      return new TracingLink(fd, Number(info.raw.tracingAttachType));
+    case LinkType.KprobeMulti:
+      return new KprobeMultiLink(fd);
+    case LinkType.UprobeMulti:
+      return new UprobeMultiLink(fd);
     case LinkType.Netns:
       return new NetnsLink(fd, Number(info.raw.netnsAttachType));
     case LinkType.Netfilter:
@@ -49,6 +59,9 @@ function perfEventLink(fd: number, info: LinkDescription): Link {
     case PerfEventType.Uprobe:
     case PerfEventType.Uretprobe:
       return new UprobeLink(fd, info.path === undefined ? undefined : `${info.path}+${info.offset ?? 0}`);
+    case PerfEventType.Kprobe:
+    case PerfEventType.Kretprobe:
+      return new KprobeLink(fd, info.function);
     case PerfEventType.Event:
       return new PerfEventLink(fd, info.eventType, info.config);
     default:
