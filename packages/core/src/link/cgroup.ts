@@ -38,19 +38,7 @@ export function attachCgroup(
       "attachCgroup needs an attachType ('cgroup_inet_ingress', 'cgroup_inet4_connect'...) when the program was loaded without one",
     );
   }
-  let fd: number;
-  let ownFd = false;
-  if (typeof cgroup === 'number') {
-    if (!Number.isInteger(cgroup) || cgroup < 0)
-      throw new InvalidArgumentError(`cgroup fd must be a non-negative integer`);
-    fd = cgroup;
-  } else {
-    if (typeof cgroup !== 'string' || cgroup === '')
-      throw new InvalidArgumentError('cgroup must be a path or an fd');
-    requireCgroup2(cgroup);
-    fd = openCgroup(cgroup);
-    ownFd = true;
-  }
+  const { fd, own: ownFd } = openCgroupTarget(cgroup);
   try {
     // The link holds the cgroup: the fd we opened can go once it exists.
     const linkFd = createLink({
@@ -66,6 +54,22 @@ export function attachCgroup(
   } finally {
     if (ownFd) closeSync(fd);
   }
+}
+
+/**
+ * The fd of a cgroup given as a cgroup2 directory path (opened here: `own`, the caller closes it)
+ * or as an open fd (`own` false).
+ */
+export function openCgroupTarget(cgroup: string | number): { fd: number; own: boolean } {
+  if (typeof cgroup === 'number') {
+    if (!Number.isInteger(cgroup) || cgroup < 0)
+      throw new InvalidArgumentError(`cgroup fd must be a non-negative integer`);
+    return { fd: cgroup, own: false };
+  }
+  if (typeof cgroup !== 'string' || cgroup === '')
+    throw new InvalidArgumentError('cgroup must be a path or an fd');
+  requireCgroup2(cgroup);
+  return { fd: openCgroup(cgroup), own: true };
 }
 
 /** `statfs(2)` f_type of cgroup v2 (`CGROUP2_SUPER_MAGIC`). */

@@ -3,6 +3,14 @@ import './open.ts';
 
 export { symbolOffset } from './binary.ts';
 export { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
+export {
+  attachCgroupLegacy,
+  type CgroupAttachMode,
+  type CgroupAttachment,
+  type CgroupLegacyOptions,
+  type CgroupQuery,
+  queryCgroup,
+} from './cgroup-legacy.ts';
 export { attachIter, type CgroupIterOrderName, IterLink, type IterOptions } from './iter.ts';
 export { attachKprobe, KprobeLink, type KprobeOptions } from './kprobe.ts';
 export {
