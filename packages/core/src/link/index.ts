@@ -1,6 +1,13 @@
 // open.ts first: it hands the link switch to Link before anything can open a link by id.
 import './open.ts';
 
+export {
+  type AttachableSpec,
+  type AttachPlan,
+  type AutoAttachOptions,
+  attachPlanned,
+  planAttach,
+} from './auto-attach.ts';
 export { symbolOffset } from './binary.ts';
 export { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
 export {
