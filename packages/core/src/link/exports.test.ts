@@ -41,6 +41,8 @@ describe('@ebpf/core exports', () => {
       'attachCgroupLegacy',
       'queryCgroup',
       'planAttach',
+      'attachSockmap',
+      'SockmapLink',
       'attachPlanned',
       'features',
       'VerifierError',

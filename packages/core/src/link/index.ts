@@ -36,6 +36,7 @@ export {
 } from './perf-event.ts';
 export { attachRawTracepoint, RawTracepointLink, type RawTracepointOptions } from './raw-tracepoint.ts';
 export { attachSocket, detachSocket, type SocketAttachment, type SocketLike, socketFd } from './socket.ts';
+export { attachSockmap, SockmapLink } from './sockmap.ts';
 export { attachTcx, type TcxAttachOptions, type TcxDirection, TcxLink } from './tcx.ts';
 export { attachTracepoint, TracepointLink, type TracepointOptions, tracepointId } from './tracepoint.ts';
 export { attachTracing, TracingLink, type TracingOptions, trampolinesRefused } from './tracing.ts';

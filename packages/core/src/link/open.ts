@@ -9,6 +9,7 @@ import { NetfilterLink } from './netfilter.ts';
 import { NetnsLink } from './netns.ts';
 import { PerfEventLink } from './perf-event.ts';
 import { RawTracepointLink } from './raw-tracepoint.ts';
+import { SockmapLink } from './sockmap.ts';
 import { TcxLink, tcxDirection } from './tcx.ts';
 import { TracepointLink } from './tracepoint.ts';
 import { TracingLink } from './tracing.ts';
@@ -40,6 +41,8 @@ export function wrapLink(fd: number, info: LinkDescription): Link {
       return new KprobeMultiLink(fd);
     case LinkType.UprobeMulti:
       return new UprobeMultiLink(fd);
+    case LinkType.Sockmap:
+      return new SockmapLink(fd, Number(info.raw.sockmapAttachType));
     case LinkType.Netns:
       return new NetnsLink(fd, Number(info.raw.netnsAttachType));
     case LinkType.Netfilter:
