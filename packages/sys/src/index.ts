@@ -517,6 +517,15 @@ export const FdWatcher: FdWatcherConstructor = native.FdWatcher as unknown as Fd
 /** `setsockopt(socketFd, SOL_SOCKET, SO_ATTACH_BPF, progFd)`: a socket filter program on a socket. */
 export const attachSocketFilter: (socketFd: number, progFd: number) => void = native.attachSocketFilter;
 
+/**
+ * `setsockopt(SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, progFd)`: a `sk_reuseport` program picks the
+ * socket of the socket's SO_REUSEPORT group for each packet.
+ */
+export const attachReuseport: (socketFd: number, progFd: number) => void = native.attachReuseport;
+
+/** `setsockopt(SOL_SOCKET, SO_DETACH_REUSEPORT_BPF)`. */
+export const detachReuseport: (socketFd: number) => void = native.detachReuseport;
+
 /** `setsockopt(socketFd, SOL_SOCKET, SO_DETACH_BPF)`. */
 export const detachSocketFilter: (socketFd: number) => void = native.detachSocketFilter;
 

@@ -110,6 +110,8 @@ export interface Native {
   readonly PERF_EVENT_IOC_PAUSE_OUTPUT: number;
   FdWatcher: new (fd: number, onReadable: (error: SysError | null) => void) => NativeFdWatcher;
   attachSocketFilter(socketFd: number, progFd: number): void;
+  attachReuseport(socketFd: number, progFd: number): void;
+  detachReuseport(socketFd: number): void;
   detachSocketFilter(socketFd: number): void;
   ifNameToIndex(name: string): number;
   getMemlockLimit(): { soft: number; hard: number };

@@ -42,6 +42,7 @@ describe('@ebpf/core exports', () => {
       'queryCgroup',
       'planAttach',
       'attachSockmap',
+      'attachReuseport',
       'SockmapLink',
       'attachPlanned',
       'features',

@@ -35,6 +35,7 @@ export {
   type PerfEventOptions,
 } from './perf-event.ts';
 export { attachRawTracepoint, RawTracepointLink, type RawTracepointOptions } from './raw-tracepoint.ts';
+export { attachReuseport, type ReuseportAttachment } from './reuseport.ts';
 export { attachSocket, detachSocket, type SocketAttachment, type SocketLike, socketFd } from './socket.ts';
 export { attachSockmap, SockmapLink } from './sockmap.ts';
 export { attachTcx, type TcxAttachOptions, type TcxDirection, TcxLink } from './tcx.ts';
