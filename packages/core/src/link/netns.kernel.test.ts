@@ -60,6 +60,11 @@ requireKernel('attachNetns and attachNetfilter', () => {
     });
     using link = attachNetns(prog, ns.name);
     expect(link.info()).toMatchObject({ typeName: 'netns', attachType: 'flow_dissector' });
+    // With RPS on lo, every received packet is hashed to pick a CPU: the namespace's dissector runs.
+    ns.exec('sh', '-c', 'echo 3 > /sys/class/net/lo/queues/rx-0/rps_cpus');
+    const before = hits();
+    sendUdp(5, 9997, ns);
+    expect(hits() - before).toBeGreaterThanOrEqual(5n);
     expect(prog.run({ data: new Uint8Array(64) }).retval).toBe(129);
   });
 
