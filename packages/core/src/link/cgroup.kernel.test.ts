@@ -92,6 +92,13 @@ requireKernel('attachCgroup', () => {
         expect(queryCgroup(cgroup, 'cgroup_inet_egress').programIds).toEqual([]);
         expect(() => first.detach()).toThrow(NotFoundError);
       }
+      {
+        using _link = attachCgroup(other, cgroup);
+        expect(queryCgroup(cgroup, 'cgroup_inet_egress').programIds).toEqual([other.info().id]);
+        expect(queryCgroup(cgroup, 'cgroup_inet_egress', { effective: true }).programIds).toContain(
+          other.info().id,
+        );
+      }
       using _overridable = attachCgroupLegacy(prog, cgroup, { mode: 'override' });
       expect(queryCgroup(cgroup, 'cgroup_inet_egress').attachFlags).toBe(AttachFlags.AllowOverride);
       expect(() => attachCgroupLegacy(prog, cgroup, { replace: other })).toThrow(
