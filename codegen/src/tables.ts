@@ -528,6 +528,7 @@ export const layoutRows: readonly LayoutRow[] = [
   { name: 'BtfEnum64', label: 'struct btf_enum64', from: 'struct btf_enum64' },
   { name: 'BtfDeclTag', label: 'struct btf_decl_tag', from: 'struct btf_decl_tag' },
   { name: 'CoreRelo', label: 'struct bpf_core_relo', from: 'struct bpf_core_relo' },
+  { name: 'IterLinkInfo', label: 'union bpf_iter_link_info', from: 'union bpf_iter_link_info' },
   { name: 'PerfEventAttr', label: 'struct perf_event_attr', from: 'struct perf_event_attr' },
   { name: 'PerfEventHeader', label: 'struct perf_event_header', from: 'struct perf_event_header' },
   { name: 'PerfEventMmapPage', label: 'struct perf_event_mmap_page', from: 'struct perf_event_mmap_page' },

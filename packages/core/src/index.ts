@@ -12,7 +12,6 @@ export type {
   VariableSpec,
 } from '@ebpf/object';
 export { ObjectError } from '@ebpf/object';
-export * from './attach/index.ts';
 export * from './btf/index.ts';
 export * from './codec/index.ts';
 export * from './collection/index.ts';

@@ -453,9 +453,11 @@ export const pageSize: () => number = native.pageSize;
 /**
  * `perf_event_open(attr, pid, cpu, groupFd, flags | PERF_FLAG_FD_CLOEXEC)`. `attr` is a
  * `struct perf_event_attr` whose `size` field (0 means 64) must fit the buffer; `sigtrap` is
- * refused. `name` is the NUL-terminated function name or binary path that the kprobe and uprobe
- * PMUs take through `config1`: when given, native writes its address there (otherwise config1 is
- * passed as given). Which PMU type takes a name is the caller's to know (sysfs `type` files).
+ * refused. `namePmuTypes` lists the PMU types (the kprobe and uprobe PMUs', from their sysfs
+ * `type` files) that take a NUL-terminated function name or binary path through `config1`: for an
+ * attr of one of those types native writes the address of a copy of `name` into `config1` (0
+ * without a name), so no address comes from JS. A `name` for any other type is a TypeError; their
+ * `config1` is passed as given.
  * @returns the perf event fd.
  */
 export const perfEventOpen: (
@@ -465,6 +467,7 @@ export const perfEventOpen: (
   groupFd: number,
   flags?: number,
   name?: Uint8Array | null,
+  namePmuTypes?: Uint32Array | null,
 ) => number = native.perfEventOpen;
 
 /**
@@ -524,6 +527,15 @@ export const FdWatcher: FdWatcherConstructor = native.FdWatcher as unknown as Fd
 
 /** `setsockopt(socketFd, SOL_SOCKET, SO_ATTACH_BPF, progFd)`: a socket filter program on a socket. */
 export const attachSocketFilter: (socketFd: number, progFd: number) => void = native.attachSocketFilter;
+
+/**
+ * `setsockopt(SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, progFd)`: a `sk_reuseport` program picks the
+ * socket of the socket's SO_REUSEPORT group for each packet.
+ */
+export const attachReuseport: (socketFd: number, progFd: number) => void = native.attachReuseport;
+
+/** `setsockopt(SOL_SOCKET, SO_DETACH_REUSEPORT_BPF)`. */
+export const detachReuseport: (socketFd: number) => void = native.detachReuseport;
 
 /** `setsockopt(socketFd, SOL_SOCKET, SO_DETACH_BPF)`. */
 export const detachSocketFilter: (socketFd: number) => void = native.detachSocketFilter;

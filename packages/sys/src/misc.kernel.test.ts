@@ -78,6 +78,7 @@ function perfAttr(type: number, config: bigint, disabled: boolean): Uint8Array {
 }
 
 const getpidTracepoint = '/sys/kernel/tracing/events/syscalls/sys_enter_getpid/id';
+const uprobeType = '/sys/bus/event_source/devices/uprobe/type';
 
 requireKernel('perf events', () => {
   it('opens a software event and enables and disables it', () => {
@@ -94,13 +95,52 @@ requireKernel('perf events', () => {
     new DataView(short.buffer).setUint32(4, 200, true);
     expect(() => perfEventOpen(short, 0, -1, -1, 0)).toThrow(/attr.size \(200\)/);
     expect(() => perfEventOpen(buf(32), 0, -1, -1, 0)).toThrow(RangeError);
-    expect(() => perfEventOpen(perfAttr(1, 9n, true), 0, -1, -1, 0, new Uint8Array([65, 66]))).toThrow(
-      /NUL-terminated/,
-    );
+    expect(() =>
+      perfEventOpen(perfAttr(1, 9n, true), 0, -1, -1, 0, new Uint8Array([65, 66]), new Uint32Array([1])),
+    ).toThrow(/NUL-terminated/);
     const fd = track(perfEventOpen(perfAttr(1, 9n, true), 0, -1, -1, 0));
     expect(() => ioctl(fd, 0x5401, 0)).toThrow(/not one of the perf ioctls/);
     expect(() => ioctl(0, PERF_EVENT_IOC_ENABLE, 0)).toThrow(/not a perf event fd/);
   });
+
+  it('takes a name only for the PMU types listed as taking one', () => {
+    const name = new TextEncoder().encode('/bin/sh\0');
+    for (const types of [null, new Uint32Array([1234])]) {
+      expect(() => perfEventOpen(perfAttr(1, 9n, true), 0, -1, -1, 0, name, types)).toThrow(
+        /name is only taken by the PMUs of namePmuTypes \(kprobe, uprobe\); attr.type 1 is none/,
+      );
+    }
+    expect(() =>
+      perfEventOpen(perfAttr(1, 9n, true), 0, -1, -1, 0, null, new Uint8Array(4) as never),
+    ).toThrow(/namePmuTypes must be a Uint32Array/);
+    expect(() => perfEventOpen(perfAttr(1, 9n, true), 0, -1, -1, 0, null, new Uint32Array(9))).toThrow(
+      /at most 8 PMU types/,
+    );
+  });
+
+  it.skipIf(skipUnsupported(existsSync(uprobeType) ? undefined : 'no uprobe PMU in this kernel'))(
+    'hands the uprobe PMU the path as a pointer in config1',
+    () => {
+      const uprobe = Number(readFileSync(uprobeType, 'utf8'));
+      const types = new Uint32Array([uprobe]);
+      const path = (p: string) => new TextEncoder().encode(`${p}\0`);
+      // The kernel resolves the path it was given: a missing file is ENOENT, a real one opens.
+      expect(() =>
+        perfEventOpen(perfAttr(uprobe, 0n, true), process.pid, -1, -1, 0, path('/no/such/file'), types),
+      ).toThrow(expect.objectContaining({ code: 'ENOENT', command: 'perf_event_open' }));
+      track(perfEventOpen(perfAttr(uprobe, 0n, true), process.pid, -1, -1, 0, path(process.execPath), types));
+      // Without a name its config1 is zeroed, whatever JS put there: the kernel sees no path
+      // (EINVAL), where the address as given would have been read (EFAULT).
+      const attr = perfAttr(uprobe, 0n, true);
+      new DataView(attr.buffer).setBigUint64(56, 0x1000n, true);
+      expect(() => perfEventOpen(attr, process.pid, -1, -1, 0, null, types)).toThrow(
+        expect.objectContaining({ code: 'EINVAL' }),
+      );
+      expect(() => perfEventOpen(attr, process.pid, -1, -1, 0, null, null)).toThrow(
+        expect.objectContaining({ code: 'EFAULT' }),
+      );
+    },
+  );
 
   it.skipIf(skipUnsupported(existsSync(getpidTracepoint) ? undefined : 'tracefs is not mounted'))(
     'attaches a tracepoint program with PERF_EVENT_IOC_SET_BPF',

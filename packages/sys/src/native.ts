@@ -100,6 +100,7 @@ export interface Native {
     groupFd: number,
     flags?: number,
     name?: Uint8Array | null,
+    namePmuTypes?: Uint32Array | null,
   ): number;
   ioctl(fd: number, request: number, arg?: number): number;
   readonly PERF_EVENT_IOC_ENABLE: number;
@@ -110,6 +111,8 @@ export interface Native {
   readonly PERF_EVENT_IOC_PAUSE_OUTPUT: number;
   FdWatcher: new (fd: number, onReadable: (error: SysError | null) => void) => NativeFdWatcher;
   attachSocketFilter(socketFd: number, progFd: number): void;
+  attachReuseport(socketFd: number, progFd: number): void;
+  detachReuseport(socketFd: number): void;
   detachSocketFilter(socketFd: number): void;
   ifNameToIndex(name: string): number;
   getMemlockLimit(): { soft: number; hard: number };

@@ -21,12 +21,35 @@ constexpr unsigned kFlagsOffset = 40;
 constexpr uint64_t kSigtrap = 1ull << 37;  // perf_event_attr.sigtrap: would SIGTRAP the process
 constexpr unsigned kConfig1Offset = 56;    // kprobe_func / uprobe_path / bp_addr / config1
 
-// perfEventOpen(attr, pid, cpu, groupFd, flags, name?): fd. `name` is the NUL-terminated function
-// name (kprobe PMU) or path (uprobe PMU) that those PMUs take through a pointer in config1: when it
-// is given, native writes its address there; otherwise config1 is passed as given. Which PMU takes
-// a name is the caller's knowledge (their type numbers are read in JS, from sysfs).
+constexpr size_t kMaxNamePmus = 8;
+
+// Whether `type` is one of the PMU types in `types` (a Uint32Array, or null for none).
+bool TakesName(napi_env env, napi_value types, uint32_t type, bool* out) {
+  *out = false;
+  if (IsNullish(env, types)) return true;
+  napi_typedarray_type kind;
+  void* data = nullptr;
+  size_t n = 0;
+  if (napi_get_typedarray_info(env, types, &kind, &n, &data, nullptr, nullptr) != napi_ok ||
+      kind != napi_uint32_array || n > kMaxNamePmus) {
+    ThrowType(env, "namePmuTypes must be a Uint32Array of at most %zu PMU types, or null", kMaxNamePmus);
+    return false;
+  }
+  for (size_t k = 0; k < n; k++) {
+    uint32_t t;
+    memcpy(&t, static_cast<uint8_t*>(data) + k * 4, 4);
+    if (t == type) *out = true;
+  }
+  return true;
+}
+
+// perfEventOpen(attr, pid, cpu, groupFd, flags, name?, namePmuTypes?): fd. The PMUs whose types
+// are in namePmuTypes (kprobe, uprobe: their numbers are read in JS, from sysfs) take a
+// NUL-terminated function name or path through a pointer in config1: for them native writes the
+// address of a private copy of `name` there, or 0 without a name, so JS never passes an address.
+// A name for any other PMU is refused; their config1 is passed as given.
 napi_value PerfEventOpen(napi_env env, napi_callback_info info) {
-  SYS_ARGS(env, info, 6);
+  SYS_ARGS(env, info, 7);
   uint8_t* js;
   size_t jsLen;
   int64_t pid, cpu, groupFd, flags;
@@ -60,8 +83,18 @@ napi_value PerfEventOpen(napi_env env, napi_callback_info info) {
     ThrowRange(env, "attr.sigtrap is not allowed: the kernel would send SIGTRAP to this process");
     return nullptr;
   }
+  uint32_t type;
+  memcpy(&type, attr, 4);
+  bool takesName;
+  if (!TakesName(env, argv[6], type, &takesName)) return nullptr;
   std::unique_ptr<uint8_t[]> nameCopy;
+  uint64_t nameAddr = 0;
   if (!IsNullish(env, argv[5])) {
+    if (!takesName) {
+      ThrowType(env, "name is only taken by the PMUs of namePmuTypes (kprobe, uprobe); attr.type %u is none",
+                type);
+      return nullptr;
+    }
     uint8_t* name;
     size_t nameLen;
     SYS_ARG_BYTES(env, argv[5], "name", name, nameLen);
@@ -79,9 +112,9 @@ napi_value PerfEventOpen(napi_env env, napi_callback_info info) {
     }
     memcpy(nameCopy.get(), name, n);
     nameCopy[n - 1] = 0;  // terminated even if the NUL moved meanwhile
-    uint64_t nameAddr = reinterpret_cast<uintptr_t>(nameCopy.get());
-    memcpy(attr + kConfig1Offset, &nameAddr, 8);
+    nameAddr = reinterpret_cast<uintptr_t>(nameCopy.get());
   }
+  if (takesName) memcpy(attr + kConfig1Offset, &nameAddr, 8);
   long fd = syscall(__NR_perf_event_open, attr, static_cast<pid_t>(pid), static_cast<int>(cpu),
                     static_cast<int>(groupFd), static_cast<unsigned long>(flags) | PERF_FLAG_FD_CLOEXEC);
   int saved = errno;

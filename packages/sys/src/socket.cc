@@ -12,6 +12,12 @@
 #ifndef SO_DETACH_BPF
 #define SO_DETACH_BPF SO_DETACH_FILTER
 #endif
+#ifndef SO_ATTACH_REUSEPORT_EBPF
+#define SO_ATTACH_REUSEPORT_EBPF 52
+#endif
+#ifndef SO_DETACH_REUSEPORT_BPF
+#define SO_DETACH_REUSEPORT_BPF 68
+#endif
 
 namespace ebpf_sys {
 namespace {
@@ -38,6 +44,29 @@ napi_value DetachSocketFilter(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// attachReuseport(socketFd, progFd): setsockopt(SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF): the program
+// picks the socket of the SO_REUSEPORT group for each incoming packet.
+napi_value AttachReuseport(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 2);
+  int sock, prog;
+  SYS_ARG_FD(env, argv[0], "socketFd", sock);
+  SYS_ARG_FD(env, argv[1], "progFd", prog);
+  if (setsockopt(sock, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &prog, sizeof prog) < 0)
+    SYS_THROW_ERRNO(env, errno, "setsockopt(SO_ATTACH_REUSEPORT_EBPF)");
+  return nullptr;
+}
+
+// detachReuseport(socketFd): setsockopt(SOL_SOCKET, SO_DETACH_REUSEPORT_BPF).
+napi_value DetachReuseport(napi_env env, napi_callback_info info) {
+  SYS_ARGS(env, info, 1);
+  int sock;
+  SYS_ARG_FD(env, argv[0], "socketFd", sock);
+  int unused = 0;
+  if (setsockopt(sock, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &unused, sizeof unused) < 0)
+    SYS_THROW_ERRNO(env, errno, "setsockopt(SO_DETACH_REUSEPORT_BPF)");
+  return nullptr;
+}
+
 // ifNameToIndex(name): the interface's index; throws SysError ENODEV when there is none.
 napi_value IfNameToIndex(napi_env env, napi_callback_info info) {
   SYS_ARGS(env, info, 1);
@@ -60,6 +89,8 @@ napi_value IfNameToIndex(napi_env env, napi_callback_info info) {
 void InitSocket(napi_env env, napi_value exports) {
   Export(env, exports, "attachSocketFilter", AttachSocketFilter);
   Export(env, exports, "detachSocketFilter", DetachSocketFilter);
+  Export(env, exports, "attachReuseport", AttachReuseport);
+  Export(env, exports, "detachReuseport", DetachReuseport);
   Export(env, exports, "ifNameToIndex", IfNameToIndex);
 }
 

@@ -1,10 +1,11 @@
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
 import { expect, it } from 'vitest';
-import { symbolOffset } from '../attach/elf-symbols.ts';
-import { attachTracepoint } from '../attach/tracepoint.ts';
-import { attachUprobe } from '../attach/uprobe.ts';
 import { BpfProgram } from '../program/program.ts';
+import { symbolOffset } from './binary.ts';
+import { Link } from './index.ts';
+import { attachTracepoint } from './tracepoint.ts';
+import { attachUprobe } from './uprobe.ts';
 
 const returns0 = [mov64(R0, 0), exit()];
 
@@ -30,5 +31,19 @@ requireKernel('link info of perf_event links', () => {
       using link = attachUprobe(prog, node, { symbol: 'uv_os_getppid', returnProbe });
       expect(link.info()).toMatchObject({ perfEvent, path: node, offset });
     }
+  });
+});
+
+requireKernel('Link.list', () => {
+  it('shows every link on the system with its target, ours among them', () => {
+    using prog = BpfProgram.load({ type: 'tracepoint', instructions: returns0, license: 'GPL' });
+    using link = attachTracepoint(prog, 'syscalls', 'sys_enter_getppid');
+    const all = Link.list();
+    expect(all.find((l) => l.id === link.id)).toMatchObject({
+      typeName: 'perf_event',
+      target: 'tracepoint sys_enter_getppid',
+      progId: prog.info().id,
+    });
+    for (const l of all) expect(l.target, `link ${l.id} (${l.typeName})`).not.toBe('');
   });
 });

@@ -1,87 +1,53 @@
 import * as sys from '@ebpf/sys';
-import {
-  AttrBuffer,
-  Cmd,
-  cNameOf,
-  LinkCreateAttr,
-  LinkDetachAttr,
-  LinkType,
-  LinkUpdateAttr,
-  PerfEventType,
-} from '@ebpf/uapi';
+import { AttachFlags, AttrBuffer, Cmd, LinkCreateAttr, LinkDetachAttr, LinkUpdateAttr } from '@ebpf/uapi';
 import { InvalidArgumentError, KernelRejectedError, translateSysError } from '../errors.ts';
-import type { RawInfo } from '../object-info.ts';
-import { fdFromId, linkInfo, objectIds, progInfo, readObjectInfo } from '../object-info.ts';
+import { fdFromId, linkInfo, objectIds, progInfo } from '../object-info.ts';
 import { getPinned, kindOfFd, PinnableObject } from '../pin.ts';
-import { attachTypeName, programTypeName } from '../program/types.ts';
+import { programTypeName } from '../program/types.ts';
 import { listObjects } from '../system.ts';
+import { describeLink, type LinkDescription, linkTypeName } from './info.ts';
+
+export { type LinkDescription, linkTypeName } from './info.ts';
 
 /** Anything that owns a program fd (a `BpfProgram`). */
 export interface ProgramLike {
   readonly fd: number;
 }
 
-/** What the kernel reports about a link (`bpf_link_info`), with the type-specific part decoded. */
-export interface LinkDescription {
-  /** Link type (`LinkType`). */
+/** A program whose type (`ProgType`) the attach functions check, and its expected attach type. */
+export interface TypedProgram extends ProgramLike {
   readonly type: number;
-  /** Link type name (`'xdp'`, `'raw_tracepoint'`...). */
-  readonly typeName: string;
-  /** Kernel-wide id. */
-  readonly id: number;
-  /** Id of the attached program. */
-  readonly progId: number;
-  /** Interface index, for XDP and tcx/netkit links. */
-  readonly ifindex?: number;
-  /**
-   * The tracepoint of a raw_tracepoint link (`'sched_switch'`), or of a perf_event link on a
-   * tracepoint (`'sys_enter_openat'`).
-   */
-  readonly tracepoint?: string;
-  /** What a perf_event link is attached to: `'tracepoint'`, `'uprobe'`, `'uretprobe'`, `'kprobe'`, ... */
-  readonly perfEvent?: string;
-  /** The binary of a uprobe perf_event link. */
-  readonly path?: string;
-  /** The file offset of a uprobe perf_event link in `path`. */
-  readonly offset?: number;
-  /** The kernel function of a kprobe perf_event link. */
-  readonly function?: string;
-  /** The cgroup id of a cgroup link. */
-  readonly cgroupId?: bigint;
-  /** The network namespace inode of a netns link. */
-  readonly netnsIno?: number;
-  /** Attach type name of cgroup and netns links (`'cgroup_inet_ingress'`, `'flow_dissector'`). */
-  readonly attachType?: string;
-  /** Every field the kernel returned, type-specific ones included (union members overlap). */
-  readonly raw: RawInfo;
+  readonly attachType?: number | undefined;
 }
 
-/** A link type's name, from `LinkType` (`BPF_LINK_TYPE_XDP` is `'xdp'`). */
-export function linkTypeName(type: number): string {
-  const cName = cNameOf(LinkType as never, type as never) as string | undefined;
-  return cName?.startsWith('BPF_LINK_TYPE_')
-    ? cName.slice('BPF_LINK_TYPE_'.length).toLowerCase()
-    : `link type ${type}`;
+/** Throws an `InvalidArgumentError` unless `program` has one of `types` (`ProgType` values). */
+export function requireProgramType(program: TypedProgram, attach: string, ...types: number[]): void {
+  if (types.includes(program.type)) return;
+  const names = types.map(programTypeName).join(' or ');
+  throw new InvalidArgumentError(
+    `${attach} needs a ${names} program, got a ${programTypeName(program.type)} program (type ${program.type})`,
+  );
+}
+
+/** A cookie for `bpf_get_attach_cookie()`: a bigint or a non-negative safe integer. */
+export function checkCookie(cookie: unknown, what = 'cookie'): bigint {
+  if (typeof cookie === 'bigint' && cookie >= 0n && cookie < 1n << 64n) return cookie;
+  if (typeof cookie === 'number' && Number.isSafeInteger(cookie) && cookie >= 0) return BigInt(cookie);
+  throw new InvalidArgumentError(
+    `${what} must be a 64-bit unsigned integer (number or bigint), got ${String(cookie)}`,
+  );
 }
 
 /**
- * Subclasses links of a given type are wrapped in when opened by pin, id or fd (registered by the
- * attach functions' modules). Several may share a type (perf event links: tracepoints, uprobes):
- * the first that returns a link wins.
+ * Wraps a link fd in the class of its type: the closed switch of `open.ts`, which imports every
+ * hook's link class. Those classes extend `Link`, so this module cannot import them back (the
+ * cycle would evaluate a subclass before its base): `open.ts` hands its switch over here.
  */
-const linkClasses = new Map<number, Array<(fd: number, info: LinkDescription) => Link | undefined>>();
+let wrap: ((fd: number, info: LinkDescription) => Link) | undefined;
 
-/**
- * Registers a maker for links of `type`, called with the fd and the link's info; it returns the
- * wrapped link, or undefined to leave the link to the next maker (or the plain `Link`).
- */
-export function registerLinkClass(
-  type: number,
-  make: (fd: number, info: LinkDescription) => Link | undefined,
-): void {
-  const makers = linkClasses.get(type);
-  if (makers === undefined) linkClasses.set(type, [make]);
-  else makers.push(make);
+/** @internal Called once by `open.ts`. */
+export function setLinkWrapper(wrapper: (fd: number, info: LinkDescription) => Link): void {
+  wrap = wrapper;
 }
 
 /**
@@ -94,8 +60,8 @@ export class Link extends PinnableObject {
   /** Link type (`LinkType`). */
   readonly type: number;
 
-  /** Wraps an fd the caller hands over (attach functions use this). */
-  protected constructor(fd: number, type: number) {
+  /** Wraps an fd the caller hands over (attach functions and the link switch use this). */
+  constructor(fd: number, type: number) {
     super(fd, 'link');
     this.type = type;
   }
@@ -105,8 +71,9 @@ export class Link extends PinnableObject {
     return linkTypeName(this.type);
   }
 
-  /** Wraps a link fd the caller hands over, in the subclass registered for its type. */
+  /** Wraps a link fd the caller hands over, in the class of its type (`XdpLink`, `IterLink`...). */
   static adopt(fd: number): Link {
+    if (wrap === undefined) throw new Error('internal: link/open.ts is not loaded (import @ebpf/core)');
     let info: LinkDescription;
     try {
       info = describeLink(fd);
@@ -114,11 +81,7 @@ export class Link extends PinnableObject {
       sys.close(fd);
       throw error;
     }
-    for (const make of linkClasses.get(info.type) ?? []) {
-      const link = make(fd, info);
-      if (link !== undefined) return link;
-    }
-    return new Link(fd, info.type);
+    return wrap(fd, info);
   }
 
   /** Wraps an existing link fd; the link gets its own duplicate, the caller keeps `fd`. */
@@ -155,7 +118,10 @@ export class Link extends PinnableObject {
     return [...objectIds('link')];
   }
 
-  /** The info of every link on the system (links that go away while listing are skipped). */
+  /**
+   * The info of every link on the system, each with its `target` in words (links that go away
+   * while listing are skipped).
+   */
   static list(): LinkDescription[] {
     return listObjects('link', describeLink);
   }
@@ -189,7 +155,7 @@ export class Link extends PinnableObject {
     attr.u32('newProgFd', program.fd);
     if (expected !== undefined) {
       attr.u32('oldProgFd', expected.fd);
-      attr.u32('flags', 4 /* BPF_F_REPLACE */);
+      attr.u32('flags', AttachFlags.Replace);
     }
     try {
       sys.bpf(Cmd.LinkUpdate, attr.bytes, attr.pointers);
@@ -234,86 +200,6 @@ function attachedProgramType(linkFd: number): number | undefined {
   } finally {
     sys.close(fd);
   }
-}
-
-function describeLink(fd: number): LinkDescription {
-  const info = linkInfo(fd);
-  const base = {
-    type: info.type,
-    typeName: linkTypeName(info.type),
-    id: info.id,
-    progId: info.progId,
-    raw: info.raw,
-  };
-  const ifindex = ifindexOf(info.type, info.raw);
-  return Object.freeze({ ...base, ...(ifindex === undefined ? {} : { ifindex }), ...hookOf(fd, info) });
-}
-
-/** Longest name read back (tracepoint, uprobe path, kprobe function); the kernel NUL-terminates it. */
-const NAME_MAX = 4096;
-
-/** Reads a name the kernel copies into a buffer the info call passes (`field` and its length). */
-function readName(fd: number, field: string, lengthField: string): string {
-  const name = new Uint8Array(NAME_MAX);
-  readObjectInfo(fd, 'link', { [field]: name, [lengthField]: NAME_MAX });
-  const end = name.indexOf(0);
-  return new TextDecoder().decode(name.subarray(0, end < 0 ? NAME_MAX : end));
-}
-
-/** The hook-specific fields of a raw_tracepoint, perf_event, cgroup or netns link. */
-function hookOf(fd: number, info: ReturnType<typeof linkInfo>): Partial<LinkDescription> {
-  const raw = info.raw;
-  switch (info.type) {
-    case LinkType.RawTracepoint:
-      return { tracepoint: readName(fd, 'rawTracepointTpName', 'rawTracepointTpNameLen') };
-    case LinkType.PerfEvent:
-      return perfEventHook(fd, Number(raw.perfEventType), raw);
-    case LinkType.Cgroup:
-      return {
-        cgroupId: BigInt(raw.cgroupCgroupId as bigint),
-        attachType: attachTypeName(Number(raw.cgroupAttachType)),
-      };
-    case LinkType.Netns:
-      return { netnsIno: Number(raw.netnsNetnsIno), attachType: attachTypeName(Number(raw.netnsAttachType)) };
-    default:
-      return {};
-  }
-}
-
-/** A perf_event link's event (`bpf_link_info.perf_event`, chosen by its `type`). */
-function perfEventHook(fd: number, type: number, raw: RawInfo): Partial<LinkDescription> {
-  const c = cNameOf(PerfEventType as never, type as never) as string | undefined;
-  const perfEvent = c?.startsWith('BPF_PERF_EVENT_')
-    ? c.slice('BPF_PERF_EVENT_'.length).toLowerCase()
-    : `unknown(${type})`;
-  switch (type) {
-    case PerfEventType.Tracepoint:
-      return {
-        perfEvent,
-        tracepoint: readName(fd, 'perfEventTracepointTpName', 'perfEventTracepointNameLen'),
-      };
-    case PerfEventType.Uprobe:
-    case PerfEventType.Uretprobe:
-      return {
-        perfEvent,
-        path: readName(fd, 'perfEventUprobeFileName', 'perfEventUprobeNameLen'),
-        offset: Number(raw.perfEventUprobeOffset),
-      };
-    case PerfEventType.Kprobe:
-    case PerfEventType.Kretprobe:
-      return { perfEvent, function: readName(fd, 'perfEventKprobeFuncName', 'perfEventKprobeNameLen') };
-    default:
-      return { perfEvent };
-  }
-}
-
-function ifindexOf(type: number, raw: RawInfo): number | undefined {
-  if (type !== LinkType.Xdp && type !== LinkType.Tcx && type !== LinkType.Netkit) return undefined;
-  for (const key of ['xdpIfindex', 'tcxIfindex', 'netkitIfindex', 'ifindex']) {
-    const value = raw[key];
-    if (typeof value === 'number') return value;
-  }
-  return undefined;
 }
 
 /** What `createLink` needs; `target` is an fd or an ifindex, depending on the attach type. */

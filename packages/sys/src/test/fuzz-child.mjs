@@ -459,6 +459,7 @@ for (let round = 0; round < rounds; round++) {
       pick([-1, anyFd()]),
       chance(0.8) ? int(16) : anyValue(),
       chance(0.7) ? null : anyBytes(),
+      pick([null, new Uint32Array([int(64), int(64)]), new Uint32Array(9), anyValue()]), // name-taking PMU types
     );
   });
   release(pfd);
@@ -491,6 +492,10 @@ for (let round = 0; round < rounds; round++) {
     sys.attachSocketFilter(sock === udpFd || !own.has(sock) ? sock : closedFd, anyFd()),
   );
   attempt('detachSocketFilter', () => sys.detachSocketFilter(chance(0.5) ? udpFd : closedFd));
+  attempt('attachReuseport', () =>
+    sys.attachReuseport(sock === udpFd || !own.has(sock) ? sock : closedFd, anyFd()),
+  );
+  attempt('detachReuseport', () => sys.detachReuseport(chance(0.5) ? udpFd : closedFd));
   attempt('ifNameToIndex', () =>
     sys.ifNameToIndex(
       chance(0.8) ? pick(['lo', 'eth0', '', 'x'.repeat(15), 'x'.repeat(16), 'a\0b']) : anyValue(),

@@ -1133,6 +1133,28 @@ export const CoreRelo = {
   },
 } as const satisfies StructLayout;
 
+/** Byte layout of `union bpf_iter_link_info`: LP64 offsets, nested members flattened. */
+export const IterLinkInfo = {
+  name: 'union bpf_iter_link_info',
+  size: 16,
+  fields: {
+    /** `__u32 map.map_fd` */
+    mapMapFd: { offset: 0, size: 4, type: 'u32' },
+    /** `enum bpf_cgroup_iter_order cgroup.order` */
+    cgroupOrder: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 cgroup.cgroup_fd` */
+    cgroupCgroupFd: { offset: 4, size: 4, type: 'u32' },
+    /** `__u64 cgroup.cgroup_id` */
+    cgroupCgroupId: { offset: 8, size: 8, type: 'u64' },
+    /** `__u32 task.tid` */
+    taskTid: { offset: 0, size: 4, type: 'u32' },
+    /** `__u32 task.pid` */
+    taskPid: { offset: 4, size: 4, type: 'u32' },
+    /** `__u32 task.pid_fd` */
+    taskPidFd: { offset: 8, size: 4, type: 'u32' },
+  },
+} as const satisfies StructLayout;
+
 /** Byte layout of `struct perf_event_attr`: LP64 offsets, nested members flattened. */
 export const PerfEventAttr = {
   name: 'struct perf_event_attr',

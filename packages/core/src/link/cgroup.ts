@@ -1,14 +1,8 @@
 import { closeSync, openSync, readFileSync, statfsSync } from 'node:fs';
 import { LinkType } from '@ebpf/uapi';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { createLink, Link, type ProgramLike, registerLinkClass } from '../link/link.ts';
 import { type AttachTypeLike, attachTypeName, resolveAttachType } from '../program/types.ts';
-
-interface CgroupProgram extends ProgramLike {
-  readonly type: number;
-  /** The expected attach type the program was loaded with, if any. */
-  readonly attachType?: number | undefined;
-}
+import { createLink, Link, type TypedProgram } from './link.ts';
 
 /** A program attached to a cgroup (v2) through a link. Closing it detaches the program. */
 export class CgroupLink extends Link {
@@ -27,8 +21,6 @@ export class CgroupLink extends Link {
   }
 }
 
-registerLinkClass(LinkType.Cgroup, (fd, info) => new CgroupLink(fd, Number(info.raw.cgroupAttachType ?? 0)));
-
 /**
  * Attaches a cgroup program (cgroup_skb, cgroup_sock, cgroup_sock_addr, sock_ops, cgroup_device,
  * cgroup_sysctl, cgroup_sockopt) to a cgroup v2 directory (`'/sys/fs/cgroup/my.slice'`) or an
@@ -36,7 +28,7 @@ registerLinkClass(LinkType.Cgroup, (fd, info) => new CgroupLink(fd, Number(info.
  * It applies to every process in the cgroup and its descendants.
  */
 export function attachCgroup(
-  program: CgroupProgram,
+  program: TypedProgram,
   cgroup: string | number,
   attachType?: AttachTypeLike,
 ): CgroupLink {
@@ -46,19 +38,7 @@ export function attachCgroup(
       "attachCgroup needs an attachType ('cgroup_inet_ingress', 'cgroup_inet4_connect'...) when the program was loaded without one",
     );
   }
-  let fd: number;
-  let ownFd = false;
-  if (typeof cgroup === 'number') {
-    if (!Number.isInteger(cgroup) || cgroup < 0)
-      throw new InvalidArgumentError(`cgroup fd must be a non-negative integer`);
-    fd = cgroup;
-  } else {
-    if (typeof cgroup !== 'string' || cgroup === '')
-      throw new InvalidArgumentError('cgroup must be a path or an fd');
-    requireCgroup2(cgroup);
-    fd = openCgroup(cgroup);
-    ownFd = true;
-  }
+  const { fd, own: ownFd } = openCgroupTarget(cgroup);
   try {
     // The link holds the cgroup: the fd we opened can go once it exists.
     const linkFd = createLink({
@@ -74,6 +54,22 @@ export function attachCgroup(
   } finally {
     if (ownFd) closeSync(fd);
   }
+}
+
+/**
+ * The fd of a cgroup given as a cgroup2 directory path (opened here: `own`, the caller closes it)
+ * or as an open fd (`own` false).
+ */
+export function openCgroupTarget(cgroup: string | number): { fd: number; own: boolean } {
+  if (typeof cgroup === 'number') {
+    if (!Number.isInteger(cgroup) || cgroup < 0)
+      throw new InvalidArgumentError(`cgroup fd must be a non-negative integer`);
+    return { fd: cgroup, own: false };
+  }
+  if (typeof cgroup !== 'string' || cgroup === '')
+    throw new InvalidArgumentError('cgroup must be a path or an fd');
+  requireCgroup2(cgroup);
+  return { fd: openCgroup(cgroup), own: true };
 }
 
 /** `statfs(2)` f_type of cgroup v2 (`CGROUP2_SUPER_MAGIC`). */

@@ -1,6 +1,6 @@
 import { AttachFlags, AttachType, LinkType, ProgType } from '@ebpf/uapi';
 import { type BpfError, InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { createLink, Link, type ProgramLike, registerLinkClass } from '../link/link.ts';
+import { createLink, Link, type TypedProgram } from './link.ts';
 import { interfaceIndex } from './xdp.ts';
 
 /** Which way the traffic a tcx program sees flows. */
@@ -12,10 +12,6 @@ export interface TcxAttachOptions {
   readonly direction?: TcxDirection;
   /** Run before (`'first'`) or after (`'last'`, default) the programs attached already. */
   readonly position?: 'first' | 'last';
-}
-
-interface TypedProgram extends ProgramLike {
-  readonly type: number;
 }
 
 /** A `sched_cls` program attached to an interface's tcx hook. Closing it detaches the program. */
@@ -33,12 +29,14 @@ export class TcxLink extends Link {
   }
 }
 
-registerLinkClass(LinkType.Tcx, (fd, info) => {
-  const attach = info.raw.tcxAttachType;
-  const direction =
-    attach === AttachType.TcxIngress ? 'ingress' : attach === AttachType.TcxEgress ? 'egress' : undefined;
-  return new TcxLink(fd, info.ifindex ?? 0, direction);
-});
+/** The direction of a tcx attach type, undefined for other types. */
+export function tcxDirection(attachType: number): TcxDirection | undefined {
+  return attachType === AttachType.TcxIngress
+    ? 'ingress'
+    : attachType === AttachType.TcxEgress
+      ? 'egress'
+      : undefined;
+}
 
 /**
  * Attaches a `sched_cls` program to an interface's tcx hook (Linux 6.6+, `BPF_LINK_CREATE` with

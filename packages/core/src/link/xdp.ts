@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as sys from '@ebpf/sys';
 import { AttachType, LinkType, ProgType, XdpFlags } from '@ebpf/uapi';
 import { BpfError, InvalidArgumentError, NotFoundError, NotSupportedError } from '../errors.ts';
-import type { ProgramLike } from '../link/link.ts';
-import { createLink, Link, registerLinkClass } from '../link/link.ts';
+import { createLink, Link, type TypedProgram } from './link.ts';
 
 /**
  * Where an XDP program runs: `'generic'` in the kernel's network stack (any interface, slowest),
@@ -17,11 +16,6 @@ export type XdpMode = 'generic' | 'driver' | 'offload';
 export interface XdpAttachOptions {
   /** Where the program runs; default: driver mode when the driver supports it, else generic (`link.mode` says which). */
   readonly mode?: XdpMode;
-}
-
-/** The program type an attach function expects, as `attach*` checks it. */
-interface TypedProgram extends ProgramLike {
-  readonly type: number;
 }
 
 const modeFlags: Record<XdpMode, number> = {
@@ -44,8 +38,6 @@ export class XdpLink extends Link {
     this.mode = mode;
   }
 }
-
-registerLinkClass(LinkType.Xdp, (fd, info) => new XdpLink(fd, info.ifindex ?? 0, undefined));
 
 /** The index of a network interface given by name or index; throws `NotFoundError` for an unknown name. */
 export function interfaceIndex(iface: string | number): number {

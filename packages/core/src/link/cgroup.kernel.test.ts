@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel, skipUnsupported } from '@ebpf/test-utils';
 import { countingProgram } from '@ebpf/test-utils/programs';
-import { AttachType, LinkType } from '@ebpf/uapi';
+import { AttachFlags, AttachType, LinkType } from '@ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
 import { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
+import { attachCgroupLegacy, queryCgroup } from './cgroup-legacy.ts';
+import { Link } from './index.ts';
 
 const v2 = cgroup2Mount();
 const cgroup = `${v2}/ebpf-core-test-${process.pid}`;
@@ -69,6 +70,42 @@ requireKernel('attachCgroup', () => {
     sendFromCgroup(2);
     expect(counts.get(0)).toBe(after);
   });
+
+  it.skipIf(skipUnsupported(noV2))(
+    'attaches the legacy way (multi, replace, override), seen by queryCgroup',
+    () => {
+      using prog = egressCounter();
+      using other = egressCounter();
+      const before = counts.get(0) ?? 0n;
+      {
+        using first = attachCgroupLegacy(prog, cgroup, { mode: 'multi' });
+        expect(first.attachType).toBe(AttachType.CgroupInetEgress);
+        sendFromCgroup(3);
+        expect((counts.get(0) ?? 0n) - before).toBeGreaterThanOrEqual(3n);
+        const attached = queryCgroup(cgroup, 'cgroup_inet_egress');
+        expect(attached.programIds).toEqual([prog.info().id]);
+        expect(attached.attachFlags).toBe(AttachFlags.AllowMulti);
+        // Swap in the other program atomically: the first is gone, its detach a no-op later.
+        using swapped = attachCgroupLegacy(other, cgroup, { mode: 'multi', replace: prog });
+        expect(queryCgroup(cgroup, 'cgroup_inet_egress').programIds).toEqual([other.info().id]);
+        swapped.detach();
+        expect(queryCgroup(cgroup, 'cgroup_inet_egress').programIds).toEqual([]);
+        expect(() => first.detach()).toThrow(NotFoundError);
+      }
+      {
+        using _link = attachCgroup(other, cgroup);
+        expect(queryCgroup(cgroup, 'cgroup_inet_egress').programIds).toEqual([other.info().id]);
+        expect(queryCgroup(cgroup, 'cgroup_inet_egress', { effective: true }).programIds).toContain(
+          other.info().id,
+        );
+      }
+      using _overridable = attachCgroupLegacy(prog, cgroup, { mode: 'override' });
+      expect(queryCgroup(cgroup, 'cgroup_inet_egress').attachFlags).toBe(AttachFlags.AllowOverride);
+      expect(() => attachCgroupLegacy(prog, cgroup, { replace: other })).toThrow(
+        /replace needs mode 'multi'/,
+      );
+    },
+  );
 
   it('checks its arguments', () => {
     using prog = BpfProgram.load({

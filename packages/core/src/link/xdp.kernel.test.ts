@@ -7,10 +7,10 @@ import { countingProgram } from '@ebpf/test-utils/programs';
 import { LinkType, XdpAction } from '@ebpf/uapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError, ClosedError, InvalidArgumentError, NotFoundError, NotSupportedError } from '../errors.ts';
-import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { ensureBpffs } from '../pin.ts';
 import { BpfProgram } from '../program/program.ts';
+import { Link } from './index.ts';
 import { attachTcx, TcxLink } from './tcx.ts';
 import { attachXdp, interfaceIndex, XdpLink } from './xdp.ts';
 

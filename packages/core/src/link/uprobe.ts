@@ -1,14 +1,10 @@
 import { isAbsolute } from 'node:path';
-import { LinkType, PerfEventType, ProgType } from '@ebpf/uapi';
+import { LinkType, ProgType } from '@ebpf/uapi';
 import { InvalidArgumentError } from '../errors.ts';
-import { Link, type ProgramLike, registerLinkClass } from '../link/link.ts';
 import { pmuConfigBit, pmuType } from '../system.ts';
-import { requireElf, symbolOffset } from './elf-symbols.ts';
+import { readBinary, symbolOffset } from './binary.ts';
+import { checkCookie, Link, requireProgramType, type TypedProgram } from './link.ts';
 import { linkPerfEvent } from './perf-event.ts';
-
-interface TypedProgram extends ProgramLike {
-  readonly type: number;
-}
 
 /** Where a uprobe goes and what it watches. */
 export interface UprobeOptions {
@@ -20,6 +16,8 @@ export interface UprobeOptions {
   readonly returnProbe?: boolean;
   /** Only this process (default: every process running the binary). */
   readonly pid?: number;
+  /** What `bpf_get_attach_cookie()` returns in the program. */
+  readonly cookie?: number | bigint;
 }
 
 /** A `kprobe`-type program attached to a user-space function. Closing it detaches the program. */
@@ -34,12 +32,20 @@ export class UprobeLink extends Link {
   }
 }
 
-registerLinkClass(LinkType.PerfEvent, (fd, info) => {
-  const type = info.raw.perfEventType;
-  return type === PerfEventType.Uprobe || type === PerfEventType.Uretprobe
-    ? new UprobeLink(fd, undefined)
-    : undefined;
-});
+/** Refuses a binary path the kernel cannot resolve the same way for every process. */
+export function checkBinaryPath(path: unknown): asserts path is string {
+  if (typeof path !== 'string' || !isAbsolute(path)) {
+    throw new InvalidArgumentError(
+      `path must be the absolute path of a binary or library, got '${String(path)}'`,
+    );
+  }
+}
+
+/** Throws unless `pid` is a process id or -1 (every process). */
+export function checkPid(pid: number): void {
+  if (!Number.isInteger(pid) || pid < -1)
+    throw new InvalidArgumentError(`pid must be a process id or -1, got ${pid}`);
+}
 
 /**
  * Attaches a `kprobe`-type program to a function of a user-space binary or library (`path`
@@ -47,23 +53,18 @@ registerLinkClass(LinkType.PerfEvent, (fd, info) => {
  * by `symbol` (looked up in the ELF symbol tables) and/or a file `offset`.
  */
 export function attachUprobe(program: TypedProgram, path: string, options: UprobeOptions): UprobeLink {
-  if (program.type !== ProgType.Kprobe) {
-    throw new InvalidArgumentError(`attachUprobe needs a kprobe program, got program type ${program.type}`);
-  }
-  if (typeof path !== 'string' || !isAbsolute(path)) {
-    throw new InvalidArgumentError(
-      `path must be the absolute path of a binary or library, got '${String(path)}'`,
-    );
-  }
+  requireProgramType(program, 'attachUprobe', ProgType.Kprobe);
+  checkBinaryPath(path);
   const { symbol, offset = 0, returnProbe = false, pid = -1 } = options ?? {};
   if (symbol === undefined && options?.offset === undefined) {
     throw new InvalidArgumentError('attachUprobe needs a symbol or an offset');
   }
   if (!Number.isInteger(offset) || offset < 0)
-    throw new InvalidArgumentError(`offset must be a non-negative integer`);
-  if (!Number.isInteger(pid) || pid < -1) throw new InvalidArgumentError(`pid must be a process id or -1`);
-  if (symbol === undefined) requireElf(path);
-  const fileOffset = (symbol === undefined ? 0 : symbolOffset(path, symbol)) + offset;
+    throw new InvalidArgumentError('offset must be a non-negative integer');
+  checkPid(pid);
+  let fileOffset = offset;
+  if (symbol !== undefined) fileOffset += symbolOffset(path, symbol);
+  else readBinary(path); // an offset alone: what is not an ELF file is still refused clearly
   const retprobeBit = returnProbe ? pmuConfigBit('uprobe', 'retprobe') : undefined;
   if (returnProbe && retprobeBit === undefined) {
     throw new InvalidArgumentError('this kernel does not describe uretprobes (no uprobe/format/retprobe)');
@@ -74,7 +75,8 @@ export function attachUprobe(program: TypedProgram, path: string, options: Uprob
     config: retprobeBit === undefined ? 0 : 1n << BigInt(retprobeBit),
     config2: fileOffset,
     pid,
-    path,
+    name: path,
+    ...(options.cookie === undefined ? {} : { cookie: checkCookie(options.cookie) }),
     what: `attaching a ${returnProbe ? 'uretprobe' : 'uprobe'} to ${target}`,
   });
   return new UprobeLink(fd, target);

@@ -1,7 +1,7 @@
 import * as sys from '@ebpf/sys';
 import { ProgType } from '@ebpf/uapi';
 import { InvalidArgumentError, translateSysError } from '../errors.ts';
-import type { ProgramLike } from '../link/link.ts';
+import type { TypedProgram } from './link.ts';
 
 /**
  * A socket to filter: a Node `dgram.Socket` (bound) or `net.Socket` / `net.Server` (connected or
@@ -15,10 +15,6 @@ export interface SocketAttachment extends Disposable {
   readonly socketFd: number;
   /** Removes the filter from the socket (`SO_DETACH_BPF`). Detaching twice is a no-op. */
   detach(): void;
-}
-
-interface TypedProgram extends ProgramLike {
-  readonly type: number;
 }
 
 /**

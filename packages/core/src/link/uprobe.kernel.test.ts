@@ -7,10 +7,10 @@ import { countingProgram } from '@ebpf/test-utils/programs';
 import { LinkType } from '@ebpf/uapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
-import { symbolOffset } from './elf-symbols.ts';
+import { symbolOffset } from './binary.ts';
+import { Link } from './index.ts';
 import { attachUprobe, UprobeLink } from './uprobe.ts';
 
 const noUprobes = existsSync('/sys/bus/event_source/devices/uprobe')

@@ -4,10 +4,11 @@ import { countingProgram } from '@ebpf/test-utils/programs';
 import { LinkType } from '@ebpf/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { Link } from '../link/link.ts';
 import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
-import { attachRawTracepoint, attachTracepoint, RawTracepointLink, TracepointLink } from './tracepoint.ts';
+import { Link } from './index.ts';
+import { attachRawTracepoint, RawTracepointLink } from './raw-tracepoint.ts';
+import { attachTracepoint, TracepointLink } from './tracepoint.ts';
 
 /** counts[0] += 1 on every hit. */
 const counter = () => countingProgram(0);

@@ -1,0 +1,81 @@
+import { requireKernel, skipUnsupported } from '@ebpf/test-utils';
+import { countingProgram } from '@ebpf/test-utils/programs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { features } from '../features/index.ts';
+import { BpfMap } from '../map/index.ts';
+import { BpfProgram } from '../program/program.ts';
+import { symbolOffset } from './binary.ts';
+import { Link } from './index.ts';
+import { attachUprobeMulti, UprobeMultiLink } from './uprobe-multi.ts';
+
+const node = process.execPath;
+const probe = features.probeLinkType('uprobe_multi');
+const unsupported = probe.supported ? undefined : `uprobe_multi links: ${probe.reason}`;
+
+requireKernel('attachUprobeMulti', () => {
+  let counts: BpfMap<number, bigint>;
+  beforeAll(() => {
+    counts = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
+  });
+  afterAll(() => counts?.close());
+  const load = () =>
+    BpfProgram.load({
+      type: 'kprobe',
+      attachType: 'trace_uprobe_multi',
+      instructions: countingProgram(0),
+      license: 'GPL',
+      maps: { counts },
+    });
+
+  it.skipIf(skipUnsupported(unsupported))(
+    'probes several places of a binary with one link, each with its cookie',
+    () => {
+      using prog = load();
+      const getppid = symbolOffset(node, 'uv_os_getppid');
+      for (const returnProbe of [false, true]) {
+        const before = counts.get(0) ?? 0n;
+        {
+          // The same function twice: both probes fire on each call.
+          using link = attachUprobeMulti(prog, {
+            path: node,
+            offsets: [getppid, getppid],
+            cookies: [7, 8],
+            pid: process.pid,
+            returnProbe,
+          });
+          expect(link).toBeInstanceOf(UprobeMultiLink);
+          for (let i = 0; i < 3; i++) expect(process.ppid).toBeGreaterThan(0);
+          expect((counts.get(0) ?? 0n) - before).toBe(6n);
+          expect(link.info()).toMatchObject({
+            path: node,
+            offsets: [BigInt(getppid), BigInt(getppid)],
+            cookies: [7n, 8n],
+            pid: process.pid,
+            returnProbe,
+          });
+          using again = Link.fromId(link.id);
+          expect(again).toBeInstanceOf(UprobeMultiLink);
+        }
+        const after = counts.get(0) ?? 0n;
+        expect(process.ppid).toBeGreaterThan(0);
+        expect(counts.get(0)).toBe(after);
+      }
+    },
+  );
+
+  it('checks its arguments', () => {
+    using prog = load();
+    expect(() => attachUprobeMulti(prog, { path: 'node', offsets: [1] })).toThrow(/absolute path/);
+    expect(() => attachUprobeMulti(prog, { path: node })).toThrow(/symbols or offsets/);
+    expect(() => attachUprobeMulti(prog, { path: node, offsets: [1, 2], cookies: [1] })).toThrow(
+      /one per probe/,
+    );
+    using plain = BpfProgram.load({
+      type: 'kprobe',
+      instructions: countingProgram(0),
+      license: 'GPL',
+      maps: { counts },
+    });
+    expect(() => attachUprobeMulti(plain, { path: node, offsets: [1] })).toThrow(/trace_uprobe_multi/);
+  });
+});
