@@ -14,6 +14,7 @@ import { ObjectError } from './errors.ts';
 const scratch = new Scratch();
 const bases: { bytes: Uint8Array; regions: [start: number, end: number][] }[] = [];
 
+// Builds every object with clang in both byte orders: slow on a loaded machine.
 beforeAll(() => {
   requireTools();
   for (const name of [
@@ -35,7 +36,7 @@ beforeAll(() => {
       ];
       bases.push({ bytes, regions });
     }
-});
+}, 120_000);
 afterAll(() => scratch.dispose());
 
 const runs = Number(process.env.OBJECT_FUZZ_RUNS ?? 10_000);
