@@ -30,4 +30,6 @@ export {
   toTypeScript,
 } from './format/typescript.ts';
 export type { StringTable } from './string-table.ts';
+/** UTF-8 names without `TextDecoder`, for the ELF reader of `@ebpf/object` too. */
+export { decodeName, encodeName } from './strings.ts';
 export * from './types.ts';

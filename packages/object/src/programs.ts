@@ -3,10 +3,10 @@
  * functions are subprograms only, as in libbpf), linked with what it calls, typed by its
  * section name, with the object's license and kernel version.
  */
+import { decodeName } from '@ebpf/btf';
 import { type CodeFunction, type CodeSection, type CodeTarget, readCode } from './code.ts';
 import { dictionary } from './dictionary.ts';
 import type { ElfSection } from './elf/elf.ts';
-import { decodeName } from './elf/text.ts';
 import { ObjectError } from './errors.ts';
 import { type ExtRecords, linkProgram } from './link.ts';
 import type { ObjectFile } from './object-file.ts';
@@ -106,7 +106,7 @@ function readLicense(object: ObjectFile): string {
   if (section === undefined) return '';
   const bytes = object.elf.data(section);
   const end = bytes.indexOf(0);
-  return decodeName(end < 0 ? bytes : bytes.subarray(0, end));
+  return decodeName(bytes, 0, end < 0 ? bytes.length : end);
 }
 
 /** The `version` section's u32 (`LINUX_VERSION_CODE` for old kprobes), 0 without one. */

@@ -1,3 +1,4 @@
+import { decodeName, encodeName } from '@ebpf/btf';
 import { ObjectError } from '../errors.ts';
 import { Bytes } from './bytes.ts';
 import {
@@ -19,7 +20,6 @@ import {
   SHT_STRTAB,
   SHT_SYMTAB,
 } from './constants.ts';
-import { decodeName } from './text.ts';
 
 /** One section header, with its name resolved. */
 export interface ElfSection {
@@ -148,6 +148,15 @@ export class ElfFile {
     return this.symbolTable(SHT_DYNSYM);
   }
 
+  /**
+   * The symbols called `name` in `.symtab` (or `.dynsym` with `dynamic`), found by comparing name
+   * bytes in place: an executable's 100,000 symbols are not decoded to find one.
+   */
+  symbolsNamed(name: string, dynamic = false): ElfSymbol[] {
+    const bytes = encodeName(name);
+    return bytes === undefined ? [] : this.symbolTable(dynamic ? SHT_DYNSYM : SHT_SYMTAB, bytes);
+  }
+
   /** The entries of a REL or RELA section. */
   relocations(section: ElfSection): ElfRelocation[] {
     const rela = section.type === SHT_RELA;
@@ -204,7 +213,7 @@ export class ElfFile {
       const nameBytes = b.bytes.subarray(nameAt, nameAt + nameSize);
       const nul = nameBytes.indexOf(0);
       out.push({
-        name: decodeName(nul < 0 ? nameBytes : nameBytes.subarray(0, nul)),
+        name: decodeName(nameBytes, 0, nul < 0 ? nameBytes.length : nul),
         type,
         desc: b.bytes.subarray(descAt, descAt + descSize),
       });
@@ -222,7 +231,7 @@ export class ElfFile {
     return readString(this.bytes, table, offset);
   }
 
-  private symbolTable(kind: number): ElfSymbol[] {
+  private symbolTable(kind: number, only?: Uint8Array): ElfSymbol[] {
     const table = this.sections.find((s) => s.type === kind);
     if (table === undefined) return [];
     const names = this.sections[table.link];
@@ -233,11 +242,12 @@ export class ElfFile {
     }
     const count = entries(table, ELF64_SYM_SIZE);
     const b = this.bytes;
-    const out: ElfSymbol[] = new Array(count);
+    const out: ElfSymbol[] = [];
     for (let i = 0; i < count; i++) {
       const at = table.offset + i * ELF64_SYM_SIZE;
+      if (only !== undefined && !namedAt(b.bytes, names, b.u32(at), only)) continue;
       const info = b.u8(at + 4);
-      out[i] = {
+      out.push({
         index: i,
         name: readString(b, names, b.u32(at)),
         type: info & 0xf,
@@ -246,10 +256,19 @@ export class ElfFile {
         sectionIndex: b.u16(at + 6),
         value: b.u64(at + 8),
         size: b.u64(at + 16),
-      };
+      });
     }
     return out;
   }
+}
+
+/** Whether the string at `offset` of string table `table` is exactly `name`. */
+function namedAt(bytes: Uint8Array, table: ElfSection, offset: number, name: Uint8Array): boolean {
+  if (offset + name.length >= table.size) return false;
+  const at = table.offset + offset;
+  if (bytes[at + name.length] !== 0) return false;
+  for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name[i]) return false;
+  return true;
 }
 
 function roundUp(value: number, align: number): number {
@@ -283,13 +302,13 @@ function readString(bytes: Bytes, table: ElfSection, offset: number): string {
     );
   }
   const start = table.offset + offset;
-  const end = bytes.bytes.subarray(start, table.offset + table.size).indexOf(0);
-  if (end < 0)
+  const end = bytes.bytes.indexOf(0, start);
+  if (end < 0 || end >= table.offset + table.size)
     throw new ObjectError('string is not NUL-terminated inside its table', {
       offset: start,
       section: table.name,
     });
-  return decodeName(bytes.bytes.subarray(start, start + end));
+  return decodeName(bytes.bytes, start, end);
 }
 
 interface RawSection extends Omit<ElfSection, 'name'> {

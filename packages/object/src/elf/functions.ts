@@ -17,7 +17,7 @@ export interface FunctionSymbol {
  * latter), and turns its address into a file offset through its section. Undefined when absent.
  */
 export function findFunctionSymbol(elf: ElfFile, name: string): FunctionSymbol | undefined {
-  const symbol = defined(elf.symbols(), name) ?? defined(elf.dynamicSymbols(), name);
+  const symbol = defined(elf.symbolsNamed(name), name) ?? defined(elf.symbolsNamed(name, true), name);
   if (symbol === undefined) return undefined;
   const section = elf.sections[symbol.sectionIndex];
   if (section === undefined) {
