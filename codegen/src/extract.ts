@@ -13,6 +13,7 @@ import { layoutAggregate } from './c/layout.ts';
 import { type ParsedHeader, parseDeclarations } from './c/parser.ts';
 import { type Macro, Preprocessor } from './c/preprocessor.ts';
 import type { Comment } from './c/tokenizer.ts';
+import { extractErrno } from './errno.ts';
 import { constantFacts, helperFacts } from './facts.ts';
 import type { Ir, IrAggregate, IrConstant, IrEnum, IrHelper, IrMember, IrOrigin } from './ir.ts';
 import { EXCLUDED_ENUMERATOR, enumRows, extractedAggregates } from './tables.ts';
@@ -31,9 +32,14 @@ export interface HeaderInput {
   readonly ifLink?: { readonly name: string; readonly text: string };
   /** linux/btf.h: the BTF format (kinds, encodings, record layouts). */
   readonly btf?: { readonly name: string; readonly text: string };
+  /** asm-generic/errno-base.h and asm-generic/errno.h, in that order. */
+  readonly errno?: readonly { readonly name: string; readonly text: string }[];
 }
 
-/** Reads bpf.h at `path` and its siblings bpf_common.h, if_link.h and btf.h (if present). */
+/**
+ * Reads bpf.h at `path`, its siblings bpf_common.h, if_link.h and btf.h (if present), and the
+ * errno headers of asm-generic/ beside linux/.
+ */
 export function readHeaders(path: string): HeaderInput {
   if (!existsSync(path))
     throw new ExtractError(`header not found: ${path} (install linux-libc-dev, or pass --header PATH)`);
@@ -46,12 +52,17 @@ export function readHeaders(path: string): HeaderInput {
   const ifLink = sibling('if_link.h');
   const btf = sibling('btf.h');
   const version = headerVersion(sibling('version.h')?.text);
+  const errno = ['errno-base.h', 'errno.h'].flatMap((f) => {
+    const p = join(dir, '..', 'asm-generic', f);
+    return existsSync(p) ? [{ name: `asm-generic/${f}`, text: readFileSync(p, 'utf8') }] : [];
+  });
   return {
     ...(version ? { version } : {}),
     bpf: { name: 'linux/bpf.h', text: readFileSync(path, 'utf8') },
     ...(common ? { bpfCommon: common } : {}),
     ...(ifLink ? { ifLink } : {}),
     ...(btf ? { btf } : {}),
+    ...(errno.length > 0 ? { errno } : {}),
   };
 }
 
@@ -315,5 +326,12 @@ export function extract(input: HeaderInput, btf: Btf | undefined, btfVersion?: s
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   enums.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const source = { header: input.version ?? null, btf: btf ? (btfVersion ?? null) : null };
-  return { source, constants: irConstants, enums, aggregates, helpers };
+  return {
+    source,
+    constants: irConstants,
+    enums,
+    aggregates,
+    helpers,
+    errno: extractErrno(input.errno ?? []),
+  };
 }
