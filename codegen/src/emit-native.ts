@@ -4,7 +4,7 @@
  * file text out.
  */
 import { EmitError, GENERATED_HEADER, layoutFields, memberName } from './emit.ts';
-import type { Ir } from './ir.ts';
+import type { Ir, IrMember } from './ir.ts';
 import {
   commandRows,
   type GroupName,
@@ -12,6 +12,8 @@ import {
   linkCreateByAttachType,
   linkInfoByPerfType,
   linkInfoByType,
+  mapTypeSets,
+  nativeStructs,
   type PointerRule,
   pointerGroups,
   type UnionChoice,
@@ -61,6 +63,60 @@ function choiceSwitch(ir: Ir, fn: string, arg: string, choices: readonly UnionCh
     return [`    ${labels}\n      return LayoutOf(kPointers${c.pointers});`];
   });
   return `inline Layout ${fn}(${arg}${extra}) {\n  switch (${arg.split(' ').at(-1)}) {\n${cases.join('\n')}\n${'    '}default:\n      return kNoPointers;\n  }\n}`;
+}
+
+/** C's type for a field of `size` bytes (arrays as bytes). */
+function cField(path: string, m: { kind: string; size: number; bitSize?: number }): string {
+  if (path.includes('.') || m.bitSize !== undefined || m.kind === 'struct' || m.kind === 'union')
+    throw new EmitError(`native struct field ${path} is not a flat scalar, pointer or array`);
+  if (m.kind === 'array') return `uint8_t ${path}[${m.size}];`;
+  return `uint${m.size * 8}_t ${path};`;
+}
+
+/**
+ * A C struct with the layout's fields at their IR offsets: fields sharing an offset become an
+ * anonymous union, gaps become padding, and static_asserts hold the compiler to every offset.
+ */
+function cStruct(ir: Ir, name: string, layout: string): string {
+  const l = fieldsOf(ir, layout);
+  const byOffset = new Map<number, [string, IrMember][]>();
+  for (const [path, m] of l.fields) byOffset.set(m.offset, [...(byOffset.get(m.offset) ?? []), [path, m]]);
+  const body: string[] = [];
+  let at = 0;
+  const pad = (to: number) => {
+    if (to > at) body.push(`  uint8_t pad${at}[${to - at}];`);
+  };
+  for (const [offset, members] of [...byOffset].sort(([a], [b]) => a - b)) {
+    if (offset < at) throw new EmitError(`${layout}: fields overlap at ${offset}`);
+    pad(offset);
+    const size = members[0]![1].size;
+    if (members.some(([, m]) => m.size !== size))
+      throw new EmitError(`${layout}: fields of different sizes share offset ${offset}`);
+    const decls = members.map(([path, m]) => cField(path, m));
+    body.push(
+      ...(decls.length === 1 ? [`  ${decls[0]}`] : ['  union {', ...decls.map((d) => `    ${d}`), '  };']),
+    );
+    at = offset + size;
+  }
+  pad(l.size);
+  const checks = [...l.fields].map(([path, m]) => `offsetof(${name}, ${path}) == ${m.offset}`);
+  return [
+    `struct ${name} {`,
+    ...body,
+    '};',
+    `static_assert(sizeof(${name}) == ${l.size} &&\n              ${checks.join(' &&\n              ')},`,
+    `              "${name} matches ${layout} of @ebpf/uapi");`,
+  ].join('\n');
+}
+
+/** `bool name(uint32_t type)`: whether a map type is one of `members`. */
+function mapTypeSet(ir: Ir, name: string, members: readonly string[]): string {
+  const cases = members.map((m) => {
+    const value = constantValue(ir, m);
+    if (value === undefined) throw new EmitError(`${m} (mapTypeSets.${name}) is not in the IR`);
+    return `    case ${value}:  // ${m}`;
+  });
+  return `inline constexpr bool ${name}(uint32_t type) {\n  switch (type) {\n${cases.join('\n')}\n      return true;\n    default:\n      return false;\n  }\n}`;
 }
 
 /** The header's text. */
@@ -120,6 +176,9 @@ export function emitNative(ir: Ir): Map<string, string> {
     '// bpf_link_info. Offsets and values come from the same IR as @ebpf/uapi.',
     '#pragma once',
     '',
+    '#include <cstddef>',
+    '#include <cstdint>',
+    '',
     '#include "../rules.h"',
     '',
     'namespace ebpf_sys {',
@@ -152,6 +211,9 @@ export function emitNative(ir: Ir): Map<string, string> {
     ...infoSizes.map((s) => `constexpr unsigned k${s.name}Size = ${s.size};`),
     `constexpr unsigned kMaxInfoSize = ${Math.max(...infoSizes.map((s) => s.size))};`,
     '',
+    '// Structs the map hot paths, the test runner and the size cache fill or read themselves.',
+    ...Object.entries(nativeStructs).flatMap(([name, layout]) => [cStruct(ir, name, layout), '']),
+    ...Object.entries(mapTypeSets).flatMap(([name, members]) => [mapTypeSet(ir, name, members), '']),
     '}  // namespace ebpf_sys',
     '',
   ];

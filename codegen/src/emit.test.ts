@@ -77,6 +77,7 @@ function irWith(elem: IrMember[]): Ir {
         signature: 'void *bpf_map_lookup_elem(struct bpf_map *map, const void *key)',
       },
     ],
+    errno: [],
   };
 }
 

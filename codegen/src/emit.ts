@@ -396,6 +396,57 @@ function helpersFile(ir: Ir): StatementStructures[] {
   ];
 }
 
+/** `errno.generated.ts`: errno numbers by name, and names and descriptions by number. */
+function errnoFile(ir: Ir): StatementStructures[] {
+  const quote = (t: string) => `'${t.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const byName: Record<string, string> = {};
+  const names: Record<string, string> = {};
+  const descriptions: Record<string, string> = {};
+  for (const e of ir.errno) {
+    byName[e.name] = String(e.value);
+    if (e.alias !== undefined || String(e.value) in names) continue;
+    names[String(e.value)] = quote(e.name);
+    descriptions[String(e.value)] = quote(e.description);
+  }
+  const constant = (name: string, docs: string, initializer: Record<string, string>, type?: string) => ({
+    kind: StructureKind.VariableStatement as const,
+    isExported: true,
+    declarationKind: VariableDeclarationKind.Const,
+    docs: [docs],
+    declarations: [
+      type === undefined
+        ? {
+            name,
+            initializer: (w: Parameters<WriterFunction>[0]) => {
+              Writers.object(initializer)(w);
+              w.write(' as const');
+            },
+          }
+        : { name, type, initializer: Writers.object(initializer) },
+    ],
+  });
+  return [
+    constant(
+      'Errno',
+      'errno numbers by name (`Errno.ENOENT === 2`), aliases included (`EWOULDBLOCK`), from\n' +
+        "asm-generic/errno-base.h and errno.h, and the kernel's internal ones bpf() returns (`ENOTSUPP`).",
+      byName,
+    ),
+    constant(
+      'errnoNames',
+      'The name of each errno number (`errnoNames[2] === "ENOENT"`); an alias never replaces its target.',
+      names,
+      '{ readonly [errno: number]: string | undefined }',
+    ),
+    constant(
+      'errnoDescriptions',
+      "What each errno number means, in the header's words (`errnoDescriptions[2] === 'No such file or directory'`).",
+      descriptions,
+      '{ readonly [errno: number]: string | undefined }',
+    ),
+  ];
+}
+
 /** Formats TypeScript with the repository's Biome (as if the file were an ordinary source). */
 export function formatWithBiome(
   text: string,
@@ -437,6 +488,7 @@ export function emit(
     ['enums.generated.ts', enumsFile(ir, warn)],
     ['layouts.generated.ts', layoutsFile(ir)],
     ['helpers.generated.ts', helpersFile(ir)],
+    ['errno.generated.ts', errnoFile(ir)],
   ];
   const out = new Map<string, string>();
   for (const [name, statements] of files) {

@@ -515,6 +515,7 @@ describe('main (pnpm codegen)', () => {
       'aggregates.json',
       'constants.json',
       'enums.json',
+      'errno.json',
       'helpers.json',
       'source.json',
     ]);
@@ -524,6 +525,7 @@ describe('main (pnpm codegen)', () => {
     });
     expect(readdirSync(join(dir, 'out')).sort()).toEqual([
       'enums.generated.ts',
+      'errno.generated.ts',
       'helpers.generated.ts',
       'layouts.generated.ts',
     ]);

@@ -15,6 +15,7 @@ import { layoutAggregate } from './c/layout.ts';
 import { type ParsedHeader, parseDeclarations } from './c/parser.ts';
 import { type Macro, Preprocessor } from './c/preprocessor.ts';
 import type { Comment } from './c/tokenizer.ts';
+import { extractErrno } from './errno.ts';
 import { constantFacts, helperFacts } from './facts.ts';
 import type { Ir, IrAggregate, IrConstant, IrEnum, IrHelper, IrMember, IrOrigin } from './ir.ts';
 import { EXCLUDED_ENUMERATOR, enumRows, extractedAggregates } from './tables.ts';
@@ -35,9 +36,14 @@ export interface HeaderInput {
   readonly btf?: { readonly name: string; readonly text: string };
   /** linux/perf_event.h: `struct perf_event_attr` and the `PERF_*` enums it takes. */
   readonly perfEvent?: { readonly name: string; readonly text: string };
+  /** asm-generic/errno-base.h and asm-generic/errno.h, in that order. */
+  readonly errno?: readonly { readonly name: string; readonly text: string }[];
 }
 
-/** Reads bpf.h at `path` and its siblings bpf_common.h, if_link.h, btf.h and perf_event.h (if present). */
+/**
+ * Reads bpf.h at `path`, its siblings bpf_common.h, if_link.h, btf.h and perf_event.h (if
+ * present), and the errno headers of asm-generic/ beside linux/.
+ */
 export function readHeaders(path: string): HeaderInput {
   if (!existsSync(path))
     throw new ExtractError(`header not found: ${path} (install linux-libc-dev, or pass --header PATH)`);
@@ -51,6 +57,10 @@ export function readHeaders(path: string): HeaderInput {
   const btf = sibling('btf.h');
   const perfEvent = sibling('perf_event.h');
   const version = headerVersion(sibling('version.h')?.text);
+  const errno = ['errno-base.h', 'errno.h'].flatMap((f) => {
+    const p = join(dir, '..', 'asm-generic', f);
+    return existsSync(p) ? [{ name: `asm-generic/${f}`, text: readFileSync(p, 'utf8') }] : [];
+  });
   return {
     ...(version ? { version } : {}),
     bpf: { name: 'linux/bpf.h', text: readFileSync(path, 'utf8') },
@@ -58,6 +68,7 @@ export function readHeaders(path: string): HeaderInput {
     ...(ifLink ? { ifLink } : {}),
     ...(btf ? { btf } : {}),
     ...(perfEvent ? { perfEvent } : {}),
+    ...(errno.length > 0 ? { errno } : {}),
   };
 }
 
@@ -337,5 +348,12 @@ export function extract(input: HeaderInput, btf: Btf | undefined, btfVersion?: s
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   enums.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const source = { header: input.version ?? null, btf: btf ? (btfVersion ?? null) : null };
-  return { source, constants: irConstants, enums, aggregates, helpers };
+  return {
+    source,
+    constants: irConstants,
+    enums,
+    aggregates,
+    helpers,
+    errno: extractErrno(input.errno ?? []),
+  };
 }

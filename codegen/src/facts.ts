@@ -48,3 +48,35 @@ export const helperFacts: readonly HelperFact[] = [
     since: '6.2',
   },
 ];
+
+/** An errno the uapi headers lack. */
+export interface ErrnoFact {
+  readonly name: string;
+  readonly value: number;
+  readonly description: string;
+}
+
+/**
+ * The kernel's internal errnos (include/linux/errno.h, not uapi) that reach user space from
+ * bpf() all the same: ENOTSUPP above all, which many bpf commands return.
+ */
+export const errnoFacts: readonly ErrnoFact[] = [
+  { name: 'ERESTARTSYS', value: 512, description: 'Restart the system call' },
+  { name: 'ERESTARTNOINTR', value: 513, description: 'Restart the system call' },
+  { name: 'ERESTARTNOHAND', value: 514, description: 'Restart if no handler' },
+  { name: 'ENOIOCTLCMD', value: 515, description: 'No ioctl command' },
+  { name: 'ERESTART_RESTARTBLOCK', value: 516, description: 'Restart by calling sys_restart_syscall' },
+  { name: 'EPROBE_DEFER', value: 517, description: 'Driver requests probe retry' },
+  { name: 'EOPENSTALE', value: 518, description: 'Open found a stale dentry' },
+  { name: 'ENOPARAM', value: 519, description: 'Parameter not supported' },
+  { name: 'EBADHANDLE', value: 521, description: 'Illegal NFS file handle' },
+  { name: 'ENOTSYNC', value: 522, description: 'Update synchronization mismatch' },
+  { name: 'EBADCOOKIE', value: 523, description: 'Cookie is stale' },
+  { name: 'ENOTSUPP', value: 524, description: 'Operation is not supported' },
+  { name: 'ETOOSMALL', value: 525, description: 'Buffer or request is too small' },
+  { name: 'ESERVERFAULT', value: 526, description: 'An untranslatable error occurred' },
+  { name: 'EBADTYPE', value: 527, description: 'Type not supported by server' },
+  { name: 'EJUKEBOX', value: 528, description: 'Request initiated, but will not complete before timeout' },
+  { name: 'EIOCBQUEUED', value: 529, description: 'iocb queued, will get completion event' },
+  { name: 'ERECALLCONDITION', value: 530, description: 'Conflict with recalled state' },
+];

@@ -26,6 +26,7 @@ export function readIr(dir: string): Ir {
     enums: part('enums'),
     aggregates: part('aggregates'),
     helpers: part('helpers'),
+    errno: part('errno'),
   } as Ir;
 }
 

@@ -66,6 +66,18 @@ export interface IrHelper {
 }
 
 /**
+ * An errno: its number, what it means (the header's comment) and, for an alias (EWOULDBLOCK), the
+ * name it stands for.
+ */
+export interface IrErrno {
+  readonly name: string;
+  readonly value: number;
+  readonly description: string;
+  readonly alias?: string;
+  readonly from: IrOrigin;
+}
+
+/**
  * Which kernel releases (major.minor) the inputs came from, when known: the header's from the
  * linux/version.h beside it, the BTF's from the running kernel when it is its BTF.
  */
@@ -81,10 +93,11 @@ export interface Ir {
   readonly enums: readonly IrEnum[];
   readonly aggregates: readonly IrAggregate[];
   readonly helpers: readonly IrHelper[];
+  readonly errno: readonly IrErrno[];
 }
 
 /** The IR file names, in the order they are written. */
-export const IR_FILES = ['source', 'constants', 'enums', 'aggregates', 'helpers'] as const;
+export const IR_FILES = ['source', 'constants', 'enums', 'aggregates', 'helpers', 'errno'] as const;
 
 /** Serializes one IR part deterministically (2-space JSON, trailing newline). */
 export function serializeIr(part: unknown): string {

@@ -321,3 +321,36 @@ export const infoStructs: Readonly<Record<string, { layout: string; pointers?: G
   BtfInfo: { layout: 'BtfInfo', pointers: 'BtfInfo' },
   LinkInfo: { layout: 'LinkInfo' },
 };
+
+/**
+ * Attr and info structs that native code fills or reads field by field itself (the map hot
+ * paths, the test runner, the size cache): emitted as C structs with size and offset checks, so
+ * no .cc file lays out a kernel struct by hand. Key: the C struct's name; value: a layout row.
+ */
+export const nativeStructs: Readonly<Record<string, string>> = {
+  MapElemAttr: 'MapElemAttr',
+  TestRunAttr: 'TestRunAttr',
+  InfoAttr: 'InfoAttr',
+  MapInfo: 'MapInfo',
+};
+
+/**
+ * Map-type predicates native code needs, as lists of `bpf_map_type` names: the types whose values
+ * the kernel copies once per possible CPU (`bpf_map_value_size()`), and those whose user-visible
+ * values are u32 ids or fds (`IS_FD_MAP()`).
+ */
+export const mapTypeSets: Readonly<Record<string, readonly string[]>> = {
+  IsPerCpuMapType: [
+    'BPF_MAP_TYPE_PERCPU_HASH',
+    'BPF_MAP_TYPE_PERCPU_ARRAY',
+    'BPF_MAP_TYPE_LRU_PERCPU_HASH',
+    'BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE',
+  ],
+  IsFdMapType: [
+    'BPF_MAP_TYPE_PROG_ARRAY',
+    'BPF_MAP_TYPE_PERF_EVENT_ARRAY',
+    'BPF_MAP_TYPE_CGROUP_ARRAY',
+    'BPF_MAP_TYPE_ARRAY_OF_MAPS',
+    'BPF_MAP_TYPE_HASH_OF_MAPS',
+  ],
+};

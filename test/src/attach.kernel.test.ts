@@ -4,10 +4,9 @@ import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { attachSocket, attachXdp, BpfMap, BpfProgram } from '@ebpf/core';
-import { requireKernel, thrown } from '@ebpf/test-utils';
+import { requireKernel, thrown, VethNamespace } from '@ebpf/test-utils';
 import { countingProgram } from '@ebpf/test-utils/programs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { VethNamespace } from './support/netns.ts';
 
 const XDP_PASS = 2;
 

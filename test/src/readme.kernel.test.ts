@@ -6,14 +6,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { requireKernel } from '@ebpf/test-utils';
+import { NetworkNamespace, requireKernel } from '@ebpf/test-utils';
 import { afterAll, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(fileURLToPath(new URL('../../packages/core/README.md', import.meta.url)), 'utf8');
 /** Inside test/ so that the example's imports resolve like an app's would. */
 const scratch = `${root}node_modules/.cache/readme-${process.pid}`;
-const netns = `e2e-readme-${process.pid}`;
+/** Where the example runs: an `lo` of its own. */
+let namespace: NetworkNamespace | undefined;
 
 /** The ```ts blocks of the README, in order. */
 function codeBlocks(markdown: string): string[] {
@@ -23,11 +24,7 @@ function codeBlocks(markdown: string): string[] {
 requireKernel('the @ebpf/core README example', () => {
   afterAll(() => {
     rmSync(scratch, { recursive: true, force: true });
-    try {
-      execFileSync('ip', ['netns', 'del', netns]);
-    } catch {
-      // Never created.
-    }
+    namespace?.remove();
   });
 
   it('counts the packets and bytes it sends to lo', () => {
@@ -36,13 +33,15 @@ requireKernel('the @ebpf/core README example', () => {
     mkdirSync(scratch, { recursive: true });
     const file = `${scratch}/example.mts`; // an ES module, as in a "type": "module" app
     writeFileSync(file, example!);
-    execFileSync('ip', ['netns', 'add', netns]);
-    execFileSync('ip', ['netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']);
-    const output = execFileSync(
-      'ip',
-      ['netns', 'exec', netns, process.execPath, '--conditions=@ebpf/source', '--import', 'tsx', file],
-      { cwd: root, encoding: 'utf8' },
+    namespace = new NetworkNamespace(`e2e-readme-${process.pid}`);
+    const [ip, ...args] = namespace.argv(
+      process.execPath,
+      '--conditions=@ebpf/source',
+      '--import',
+      'tsx',
+      file,
     );
+    const output = execFileSync(ip!, args, { cwd: root, encoding: 'utf8' });
     const match = /^(\d+) packets, (\d+) bytes$/m.exec(output);
     expect(match, output).not.toBeNull();
     const packets = Number(match![1]);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { BpfMap, BpfProgram } from '@ebpf/core';
-import { requireKernel } from '@ebpf/test-utils';
+import { NetworkNamespace, requireKernel } from '@ebpf/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -389,13 +389,11 @@ requireKernel('ebpf against the running kernel', () => {
 
   describe('the XDP demo, in a network namespace of its own', () => {
     const netns = `ebpf-cli-e2e-${process.pid}`;
+    let namespace: NetworkNamespace | undefined;
     beforeAll(() => {
-      execFileSync('ip', ['netns', 'add', netns]);
-      execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+      namespace = new NetworkNamespace(netns);
     });
-    afterAll(() => {
-      spawnSync('ip', ['netns', 'del', netns]);
-    });
+    afterAll(() => namespace?.remove());
 
     const xdpOnLo = () => execFileSync('ip', ['-n', netns, '-d', 'link', 'show', 'lo'], { encoding: 'utf8' });
 

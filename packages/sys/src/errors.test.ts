@@ -1,5 +1,6 @@
+import { Errno } from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
-import { errnoName, hintFor, SysError } from './index.ts';
+import { errnoName, errnoNumber, hintFor, SysError } from './index.ts';
 
 describe('SysError', () => {
   it('carries errno, code, command and hint, and says them in its message', () => {
@@ -32,5 +33,17 @@ describe('SysError', () => {
     expect(errnoName(2)).toBe('ENOENT');
     expect(errnoName(9999)).toBe('E9999');
     expect(new SysError(524, 'BPF_PROG_TEST_RUN').hint).toMatch(/cannot be test-run/);
+  });
+
+  it('knows every errno of the kernel headers by name and number, aliases by name only', () => {
+    for (const [name, errno] of Object.entries(Errno)) expect(errnoNumber(name), name).toBe(errno);
+    expect(errnoName(Errno.EHWPOISON)).toBe('EHWPOISON');
+    expect(errnoName(Errno.EWOULDBLOCK)).toBe('EAGAIN');
+    expect(errnoName(Errno.EDEADLOCK)).toBe('EDEADLK');
+    expect(errnoNumber('ENOTSUPP')).toBe(524);
+    expect(errnoNumber('toString')).toBeUndefined();
+    expect(new SysError(Errno.ERFKILL, 'x').message).toBe(
+      'x failed: ERFKILL (operation not possible due to rf-kill)',
+    );
   });
 });

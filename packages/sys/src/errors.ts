@@ -1,61 +1,18 @@
-import { constants } from 'node:os';
-import { getSystemErrorMap } from 'node:util';
-
-/** errno numbers the kernel returns that libc (and so Node) has no name for. */
-const kernelOnlyErrnos: Readonly<Record<number, readonly [string, string]>> = {
-  512: ['ERESTARTSYS', 'restart the system call'],
-  513: ['ERESTARTNOINTR', 'restart the system call'],
-  514: ['ERESTARTNOHAND', 'restart if no handler'],
-  515: ['ENOIOCTLCMD', 'no ioctl command'],
-  516: ['ERESTART_RESTARTBLOCK', 'restart by calling sys_restart_syscall'],
-  517: ['EPROBE_DEFER', 'driver requests probe retry'],
-  518: ['EOPENSTALE', 'open found a stale dentry'],
-  519: ['ENOPARAM', 'parameter not supported'],
-  521: ['EBADHANDLE', 'illegal NFS file handle'],
-  522: ['ENOTSYNC', 'update synchronization mismatch'],
-  523: ['EBADCOOKIE', 'cookie is stale'],
-  524: ['ENOTSUPP', 'operation is not supported'],
-  525: ['ETOOSMALL', 'buffer or request is too small'],
-  526: ['ESERVERFAULT', 'an untranslatable error occurred'],
-  527: ['EBADTYPE', 'type not supported by server'],
-  528: ['EJUKEBOX', 'request initiated, but will not complete before timeout'],
-  529: ['EIOCBQUEUED', 'iocb queued, will get completion event'],
-  530: ['ERECALLCONDITION', 'conflict with recalled state'],
-};
-
-let errnoNames: Map<number, string> | undefined;
+import { Errno, errnoDescriptions, errnoNames } from '@ebpf/uapi';
 
 /** The symbolic name of an errno number ('ENOENT'), or `E<n>` when unknown. */
 export function errnoName(errno: number): string {
-  const kernel = kernelOnlyErrnos[errno];
-  if (kernel) return kernel[0];
-  if (!errnoNames) {
-    errnoNames = new Map();
-    for (const [name, value] of Object.entries(constants.errno)) {
-      if (!errnoNames.has(value)) errnoNames.set(value, name);
-    }
-    errnoNames.set(95, 'EOPNOTSUPP'); // Linux: ENOTSUP and EOPNOTSUPP are both 95
-    errnoNames.set(11, 'EAGAIN'); // and EWOULDBLOCK is EAGAIN
-  }
-  return errnoNames.get(errno) ?? `E${errno}`;
+  return errnoNames[errno] ?? `E${errno}`;
 }
-
-let errnoNumbers: Map<string, number> | undefined;
 
 /** The errno number of a symbolic name ('ENOENT' → 2), the inverse of {@link errnoName}. */
 export function errnoNumber(name: string): number | undefined {
-  if (!errnoNumbers) {
-    errnoNumbers = new Map(Object.entries(constants.errno));
-    for (const [errno, [kernelName]] of Object.entries(kernelOnlyErrnos))
-      errnoNumbers.set(kernelName, Number(errno));
-  }
-  return errnoNumbers.get(name);
+  return Object.hasOwn(Errno, name) ? Errno[name as keyof typeof Errno] : undefined;
 }
 
+/** What an errno means, in the kernel header's words (lower-cased to read inside a sentence). */
 function describe(errno: number): string {
-  const kernel = kernelOnlyErrnos[errno];
-  if (kernel) return kernel[1];
-  return getSystemErrorMap().get(-errno)?.[1] ?? 'unknown error';
+  return errnoDescriptions[errno]?.toLowerCase() ?? 'unknown error';
 }
 
 const memlock =

@@ -3,9 +3,9 @@
  * written into the accessor's regions, the call passes only the operation; every call checks that
  * the fd still names a map of the sizes the regions were made for.
  */
-import { requireKernel } from '@ebpf/test-utils';
+import { requireKernel, thrown } from '@ebpf/test-utils';
 import { expect, it } from 'vitest';
-import { close, MapAccessSlot as H, MapOp, mapAccessor, possibleCpus, type SysError } from './index.ts';
+import { close, MapAccessSlot as H, MapOp, mapAccessor, possibleCpus } from './index.ts';
 import { createMap, trackFds } from './test/helpers.ts';
 
 const track = trackFds();
@@ -13,16 +13,6 @@ const HASH = 1;
 const PERCPU_ARRAY = 6;
 const QUEUE = 22;
 const NOEXIST = 1;
-
-/** What `access` threw. */
-function thrown(fn: () => unknown): SysError | TypeError | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error as SysError;
-  }
-  return undefined;
-}
 
 requireKernel('mapAccessor', () => {
   it('looks up, updates, deletes and walks a hash map from its own regions', () => {

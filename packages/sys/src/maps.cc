@@ -15,6 +15,7 @@
 #include "bound.h"
 #include "bpf.h"
 #include "errors.h"
+#include "generated/bpf-rules.generated.h"
 
 namespace ebpf_sys {
 
@@ -49,16 +50,11 @@ std::atomic<uint64_t>* Slot(int fd, bool create) {
   return &chunk[fd & (kChunkSize - 1)];
 }
 
-// Map types whose values the kernel copies per possible CPU (bpf_map_value_size()).
-bool IsPerCpu(uint32_t type) { return type == 5 || type == 6 || type == 10 || type == 21; }
-// Map types whose user-visible values are u32 ids or fds (IS_FD_MAP()).
-bool IsFdMap(uint32_t type) { return type == 3 || type == 4 || type == 8 || type == 12 || type == 13; }
-
 bool CachePut(int fd, uint32_t type, uint32_t keySize, uint32_t valueSize) {
   uint64_t value = valueSize;
-  if (IsPerCpu(type)) {
+  if (IsPerCpuMapType(type)) {
     value = ((static_cast<uint64_t>(valueSize) + 7) & ~7ull) * PossibleCpus();
-  } else if (IsFdMap(type) && value < 4) {
+  } else if (IsFdMapType(type) && value < 4) {
     value = 4;
   }
   if (value > 0xffffffffull || keySize >= (1u << 24)) return false;
@@ -98,18 +94,17 @@ void CacheErase(int fd) {
 }
 
 int QueryMapInfo(int fd, MapInfoHead* out) {
-  // struct bpf_map_info up to map_flags (type, id, key_size, value_size, max_entries, map_flags).
-  uint8_t mapInfo[24] = {};
-  struct {
-    uint32_t bpf_fd;
-    uint32_t info_len;
-    uint64_t info;
-  } attr = {static_cast<uint32_t>(fd), sizeof mapInfo, reinterpret_cast<uintptr_t>(mapInfo)};
-  if (SysBpf(15 /* BPF_OBJ_GET_INFO_BY_FD */, &attr, sizeof attr) < 0) return errno;
-  memcpy(&out->type, mapInfo + 0, 4);
-  memcpy(&out->keySize, mapInfo + 8, 4);
-  memcpy(&out->valueSize, mapInfo + 12, 4);
-  memcpy(&out->flags, mapInfo + 20, 4);
+  // struct bpf_map_info up to map_flags is all the cache needs: the kernel copies no more.
+  MapInfo mapInfo{};
+  InfoAttr attr{};
+  attr.bpf_fd = static_cast<uint32_t>(fd);
+  attr.info_len = offsetof(MapInfo, map_flags) + sizeof mapInfo.map_flags;
+  attr.info = reinterpret_cast<uintptr_t>(&mapInfo);
+  if (SysBpf(kCmdObjGetInfoByFd, &attr, sizeof attr) < 0) return errno;
+  out->type = mapInfo.type;
+  out->keySize = mapInfo.key_size;
+  out->valueSize = mapInfo.value_size;
+  out->flags = mapInfo.map_flags;
   return 0;
 }
 
@@ -155,21 +150,9 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Hot paths.
-enum : int {
-  kLookup = 1,
-  kUpdate = 2,
-  kDelete = 3,
-  kNextKey = 4,
-  kLookupAndDelete = 21,
-};
-
-struct ElemAttr {
-  uint32_t map_fd;
-  uint32_t pad;
-  uint64_t key;
-  uint64_t value;
-  uint64_t flags;
-};
+// BPF_MAP_DELETE_ELEM's attr ends after `key`, BPF_MAP_GET_NEXT_KEY's after `next_key`.
+constexpr unsigned kKeyOnlyAttrSize = offsetof(MapElemAttr, value);
+constexpr unsigned kNextKeyAttrSize = offsetof(MapElemAttr, flags);
 
 // A key buffer (or null for maps without keys, and for mapNextKey's first call).
 inline bool HotKey(napi_env env, napi_value v, const char* name, uint32_t size, bool nullOk,
@@ -241,26 +224,25 @@ inline napi_value Bool(napi_env env, bool b) {
 // value and flags (kValue), or a second key (kNextKey), or nothing (kKeyOnly), into the attr.
 enum class Shape { kValue, kKeyOnly, kNextKey };
 
-inline bool ParseElem(napi_env env, napi_value* argv, Shape shape, ElemAttr* a) {
+inline bool ParseElem(napi_env env, napi_value* argv, Shape shape, MapElemAttr* a) {
   int fd;
   MapSizes s;
   if (!FastFd(env, argv[0], "fd", &fd) || !CacheGetOrThrow(env, fd, "fd", &s) ||
       !HotKey(env, argv[1], "key", s.keySize, shape == Shape::kNextKey, &a->key))
     return false;
   a->map_fd = static_cast<uint32_t>(fd);
-  if (shape == Shape::kNextKey) return HotKey(env, argv[2], "next", s.keySize, false, &a->value);
+  if (shape == Shape::kNextKey) return HotKey(env, argv[2], "next", s.keySize, false, &a->next_key);
   if (shape == Shape::kKeyOnly) return true;
   return HotValue(env, argv[2], "value", s.valueSize, &a->value) && HotFlags(env, argv[3], &a->flags);
 }
 
 // One hot path: parse, call, map ENOENT to false when `enoentIsFalse`.
-template <int kCmd, Shape kShape, bool kEnoentIsFalse>
+template <unsigned kCmd, Shape kShape, bool kEnoentIsFalse>
 napi_value ElemOp(napi_env env, napi_callback_info info) {
   SYS_ARGS(env, info, 4);
-  ElemAttr a{};
+  MapElemAttr a{};
   SYS_CHECK(ParseElem(env, argv, kShape, &a));
-  // BPF_MAP_DELETE_ELEM's attr ends after `key`, BPF_MAP_GET_NEXT_KEY's after `next_key`.
-  unsigned size = kShape == Shape::kKeyOnly ? 16 : kShape == Shape::kNextKey ? 24 : sizeof a;
+  unsigned size = kShape == Shape::kKeyOnly ? kKeyOnlyAttrSize : kShape == Shape::kNextKey ? kNextKeyAttrSize : sizeof a;
   if (SysBpf(kCmd, &a, size) < 0) {
     if (kEnoentIsFalse && errno == ENOENT) return Bool(env, false);
     SYS_THROW_ERRNO(env, errno, BpfCommandName(kCmd));
@@ -271,7 +253,7 @@ napi_value ElemOp(napi_env env, napi_callback_info info) {
 // noop(fd, key, value, flags): mapLookup's argument handling without the syscall (the W0 floor).
 napi_value Noop(napi_env env, napi_callback_info info) {
   SYS_ARGS(env, info, 4);
-  ElemAttr a{};
+  MapElemAttr a{};
   SYS_CHECK(ParseElem(env, argv, Shape::kValue, &a));
   // Keep the compiler from dropping the attr: the floor includes building it.
   asm volatile("" : : "r"(&a) : "memory");
@@ -329,23 +311,23 @@ napi_value Access(napi_env env, napi_callback_info info) {
   if (base == nullptr) return nullptr;
   const auto* header = reinterpret_cast<const uint32_t*>(base);
   uint32_t keySize = a->sizes.keySize, valueSize = a->sizes.valueSize;
-  ElemAttr attr{};
+  MapElemAttr attr{};
   attr.map_fd = static_cast<uint32_t>(a->fd);
   attr.key = header[kNoKey] != 0 || keySize == 0 ? 0 : reinterpret_cast<uintptr_t>(base + a->keyOffset);
   int cmd;
   unsigned size = sizeof attr;
   switch (op) {
     case kOpDelete:
-      cmd = kDelete;
-      size = 16;  // BPF_MAP_DELETE_ELEM's attr ends after `key`
+      cmd = kCmdMapDeleteElem;
+      size = kKeyOnlyAttrSize;
       break;
     case kOpNextKey:
-      cmd = kNextKey;
-      size = 24;  // ... BPF_MAP_GET_NEXT_KEY's after `next_key`
-      attr.value = keySize == 0 ? 0 : reinterpret_cast<uintptr_t>(base + a->nextOffset);
+      cmd = kCmdMapGetNextKey;
+      size = kNextKeyAttrSize;
+      attr.next_key = keySize == 0 ? 0 : reinterpret_cast<uintptr_t>(base + a->nextOffset);
       break;
     default:
-      cmd = op == kOpLookup ? kLookup : op == kOpUpdate ? kUpdate : kLookupAndDelete;
+      cmd = op == kOpLookup ? kCmdMapLookupElem : op == kOpUpdate ? kCmdMapUpdateElem : kCmdMapLookupAndDeleteElem;
       attr.value = valueSize == 0 ? 0 : reinterpret_cast<uintptr_t>(base + a->valueOffset);
       attr.flags = header[kFlagsLo] | static_cast<uint64_t>(header[kFlagsHi]) << 32;
   }
@@ -467,15 +449,15 @@ napi_value PossibleCpusJs(napi_env env, napi_callback_info) {
 
 void InitMaps(napi_env env, napi_value exports) {
   // mapLookup(fd, key, value, flags): boolean, false when the key is not there (ENOENT).
-  Export(env, exports, "mapLookup", ElemOp<kLookup, Shape::kValue, true>);
+  Export(env, exports, "mapLookup", ElemOp<kCmdMapLookupElem, Shape::kValue, true>);
   // mapUpdate(fd, key, value, flags): undefined; throws on every failure.
-  Export(env, exports, "mapUpdate", ElemOp<kUpdate, Shape::kValue, false>);
+  Export(env, exports, "mapUpdate", ElemOp<kCmdMapUpdateElem, Shape::kValue, false>);
   // mapDelete(fd, key): boolean, false when the key was not there.
-  Export(env, exports, "mapDelete", ElemOp<kDelete, Shape::kKeyOnly, true>);
+  Export(env, exports, "mapDelete", ElemOp<kCmdMapDeleteElem, Shape::kKeyOnly, true>);
   // mapNextKey(fd, key | null, next): boolean, false at the end of the map.
-  Export(env, exports, "mapNextKey", ElemOp<kNextKey, Shape::kNextKey, true>);
+  Export(env, exports, "mapNextKey", ElemOp<kCmdMapGetNextKey, Shape::kNextKey, true>);
   // mapLookupAndDelete(fd, key | null, value, flags): boolean, false when not there / empty.
-  Export(env, exports, "mapLookupAndDelete", ElemOp<kLookupAndDelete, Shape::kValue, true>);
+  Export(env, exports, "mapLookupAndDelete", ElemOp<kCmdMapLookupAndDeleteElem, Shape::kValue, true>);
   Export(env, exports, "mapAccessor", MapAccessor);
   Export(env, exports, "noop", Noop);
   Export(env, exports, "close", Close);

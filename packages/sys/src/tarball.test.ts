@@ -1,6 +1,6 @@
 /**
- * The published tarball carries the prebuilt addon: `npm pack`, install the tarball into a fresh
- * directory with a PATH that has node and npm but no compiler, make or python (as on a machine
+ * The published tarball carries the prebuilt addon: `pnpm pack` it (as `pnpm publish` does),
+ * install the tarball into a fresh directory with a PATH that has node and npm but no compiler, make or python (as on a machine
  * without build tools), with and without `--ignore-scripts`, and load it there. Where no prebuild
  * fits (the tarball repacked without `prebuilds/`), `pnpm install` builds it from source.
  */
@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from './native.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'ebpf-sys-tarball-'));
+const uapiRoot = join(packageRoot, '..', 'uapi');
 const prebuildDir = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -36,7 +37,14 @@ const canCrossCompile = spawnSync('sh', ['-c', 'command -v aarch64-linux-gnu-g++
 const arm64Prebuild = 'prebuilds/linux-arm64/@ebpf+sys.node';
 
 let tarball = '';
+/** @ebpf/uapi's tarball: @ebpf/sys depends on it (errno names), so every install gets both. */
+let uapiTarball = '';
 let files: string[] = [];
+
+/** `pnpm pack` (which turns `workspace:` ranges into versions) of the package at `dir`. */
+function pack(dir: string): { filename: string; files: { path: string }[] } {
+  return JSON.parse(run('pnpm', ['pack', '--json', '--pack-destination', work], dir));
+}
 
 beforeAll(() => {
   // The package's build makes the prebuild and dist/; build once if this checkout has neither.
@@ -45,12 +53,11 @@ beforeAll(() => {
     run('pnpm', ['run', 'build'], packageRoot);
   else if (canCrossCompile && !existsSync(join(packageRoot, arm64Prebuild)))
     run('pnpm', ['run', 'build:native:arm64'], packageRoot);
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], packageRoot)) as {
-    filename: string;
-    files: { path: string }[];
-  }[];
-  tarball = join(work, packed[0]?.filename ?? '');
-  files = (packed[0]?.files ?? []).map((f) => f.path);
+  run('pnpm', ['run', 'build'], uapiRoot);
+  uapiTarball = pack(uapiRoot).filename;
+  const packed = pack(packageRoot);
+  tarball = packed.filename;
+  files = packed.files.map((f) => f.path);
 }, 300_000);
 
 afterAll(() => {
@@ -143,7 +150,7 @@ describe('npm pack', () => {
   it('installs with --ignore-scripts without a compiler on PATH and loads the prebuild', () => {
     const env = withoutCompiler();
     const dir = app('ignore-scripts');
-    run('npm', [...npmInstall, '--ignore-scripts', tarball], dir, env);
+    run('npm', [...npmInstall, '--ignore-scripts', uapiTarball, tarball], dir, env);
     const installed = join(dir, 'node_modules', '@ebpf', 'sys');
     expect(existsSync(join(installed, 'build'))).toBe(false); // nothing was compiled
     expectLoads(dir, env);
@@ -152,7 +159,7 @@ describe('npm pack', () => {
   it('installs with its install script and no compiler: node-gyp-build takes the prebuild', () => {
     const env = withoutCompiler();
     const dir = app('with-scripts');
-    run('npm', [...npmInstall, tarball], dir, env);
+    run('npm', [...npmInstall, uapiTarball, tarball], dir, env);
     expect(existsSync(join(dir, 'node_modules', '@ebpf', 'sys', 'build'))).toBe(false);
     expectLoads(dir, env);
   });
@@ -171,7 +178,9 @@ describe('npm pack', () => {
 
     it('pnpm install builds it from source', () => {
       // pnpm 10 runs dependency build scripts only when allowed.
-      const dir = app('from-source', { 'pnpm-workspace.yaml': 'dangerouslyAllowAllBuilds: true\n' });
+      // @ebpf/uapi is not on a registry here: its tarball stands in for it.
+      const workspace = `dangerouslyAllowAllBuilds: true\noverrides:\n  '@ebpf/uapi': 'file:${uapiTarball}'\n`;
+      const dir = app('from-source', { 'pnpm-workspace.yaml': workspace });
       run('pnpm', ['add', '--prefer-offline', bare], dir);
       const installed = join(dir, 'node_modules', '@ebpf', 'sys');
       expect(existsSync(join(installed, 'build', 'Release', 'ebpf_sys.node'))).toBe(true);
@@ -181,7 +190,7 @@ describe('npm pack', () => {
     it('without a build, loading says how to get one', () => {
       const env = withoutCompiler();
       const dir = app('no-build');
-      run('npm', [...npmInstall, '--ignore-scripts', bare], dir, env);
+      run('npm', [...npmInstall, '--ignore-scripts', uapiTarball, bare], dir, env);
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
         cwd: dir,
         env,

@@ -12,36 +12,14 @@
 #include "bound.h"
 #include "bpf.h"
 #include "errors.h"
+#include "generated/bpf-rules.generated.h"
 
 namespace ebpf_sys {
 namespace {
 
-constexpr int kProgTestRun = 10;
-constexpr const char* kWhere = "BPF_PROG_TEST_RUN";
+const char* const kWhere = kCmdNames[kCmdProgTestRun];
 
-// union bpf_attr's `test` member (LP64; layout.test.ts checks it against @ebpf/uapi's TestRunAttr).
-struct TestRunAttr {
-  uint32_t prog_fd;        // 0
-  uint32_t retval;         // 4   out
-  uint32_t data_size_in;   // 8
-  uint32_t data_size_out;  // 12  in: room in data_out; out: bytes the program produced
-  uint64_t data_in;        // 16
-  uint64_t data_out;       // 24
-  uint32_t repeat;         // 32
-  uint32_t duration;       // 36  out
-  uint32_t ctx_size_in;    // 40
-  uint32_t ctx_size_out;   // 44  in: room in ctx_out; out: bytes of context produced
-  uint64_t ctx_in;         // 48
-  uint64_t ctx_out;        // 56
-  uint32_t flags;          // 64
-  uint32_t cpu;            // 68
-  uint32_t batch_size;     // 72
-  uint32_t pad;            // 76
-};
-static_assert(sizeof(TestRunAttr) == 80, "bpf_attr test member is 80 bytes");
-static_assert(offsetof(TestRunAttr, data_out) == 24 && offsetof(TestRunAttr, ctx_out) == 56 &&
-                  offsetof(TestRunAttr, batch_size) == 72,
-              "bpf_attr test member offsets");
+// TestRunAttr (union bpf_attr's `test` member) comes from the generated header.
 
 // The runner's memory: a header of u32 slots, then the four regions, each 8-byte aligned. JS
 // writes the inputs (sizes, repeat, flags, cpu, batch size) into the header and the packet and
@@ -118,7 +96,7 @@ napi_value Run(napi_env env, napi_callback_info info) {
   a.flags = header[kFlags];
   a.cpu = header[kCpu];
   a.batch_size = header[kBatchSize];
-  long rc = SysBpf(kProgTestRun, &a, sizeof a);
+  long rc = SysBpf(kCmdProgTestRun, &a, sizeof a);
   int saved = errno;
   // The kernel writes these back even on ENOSPC; on other failures they are what was passed.
   header[kRetval] = a.retval;
@@ -175,7 +153,7 @@ napi_value TestRunLayout(napi_env env, napi_callback_info) {
 }
 
 // testRunFields(): [{offset, name}] of every TestRunAttr field this file fills or reads, so
-// layout.test.ts can hold the struct above to @ebpf/uapi's generated TestRunAttr.
+// layout.test.ts can hold the compiled struct to @ebpf/uapi's generated TestRunAttr.
 napi_value TestRunFields(napi_env env, napi_callback_info) {
   struct Named {
     size_t offset;

@@ -7,6 +7,7 @@
  */
 export { AttrBuffer, type PointerTarget } from './attr-buffer.ts';
 export * from './generated/enums.generated.ts';
+export * from './generated/errno.generated.ts';
 export * from './generated/helpers.generated.ts';
 export * from './generated/layouts.generated.ts';
 export type { FieldLayout, FieldsOfType, FieldType, StructLayout } from './layout.ts';

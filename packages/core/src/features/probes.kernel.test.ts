@@ -1,8 +1,11 @@
-import { requireKernel } from '@ebpf/test-utils';
+import { exit, mov64, R0 } from '@ebpf/asm';
+import { requireKernel, thrown } from '@ebpf/test-utils';
 import { FuncId, LinkType, MapType, ProgType } from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
+import { knownFeature } from '../internal/feature.ts';
 import { mapTypes } from '../map/map-types.ts';
+import { BpfProgram } from '../program/program.ts';
 import { features } from './probes.ts';
 
 requireKernel('features', () => {
@@ -146,6 +149,30 @@ requireKernel('features', () => {
     expect(() => features.requireLinkType('kprobe_multi')).toThrow(NotSupportedError);
     expect(() => features.linkType('nope')).toThrow(InvalidArgumentError);
     expect(() => features.requireLinkType('xdp')).not.toThrow();
+  });
+
+  it('probes the link types other commands create, and iterators, for real', () => {
+    for (const type of ['raw_tracepoint', 'struct_ops', 'iter']) {
+      expect(features.probeLinkType(type), type).toEqual({
+        feature: `link type ${type}`,
+        supported: true,
+        status: 'supported',
+      });
+    }
+    expect(features.probeMapType('struct_ops')).toMatchObject({ supported: true, status: 'supported' });
+    expect(features.probeMapType('struct_ops').reason).not.toMatch(/version/);
+  });
+
+  it('shares one cache entry with the load that asks whether the kernel knows a program type', () => {
+    features.clearCache();
+    const error = thrown(() =>
+      BpfProgram.load({ type: 999 as never, instructions: [mov64(R0, 0), exit()], license: 'GPL' }),
+    );
+    expect(error).toBeInstanceOf(NotSupportedError);
+    const answer = knownFeature('prog:999');
+    expect(answer?.status).toBe('unsupported');
+    expect(features.probeProgramType(999)).toBe(answer);
+    expect((error as Error).message).toContain(answer?.reason);
   });
 
   it('reads the kernel version and lockdown mode', () => {

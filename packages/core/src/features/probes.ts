@@ -1,25 +1,17 @@
 import { call } from '@ebpf/asm';
 import * as sys from '@ebpf/sys';
-import {
-  AttachType,
-  AttrBuffer,
-  Cmd,
-  cNameOf,
-  FuncId,
-  MapCreateAttr,
-  ProgLoadFlags,
-  ProgType,
-} from '@ebpf/uapi';
+import { AttachType, cNameOf, FuncId, ProgLoadFlags, ProgType } from '@ebpf/uapi';
 import { InvalidArgumentError, NotSupportedError, PermissionError } from '../errors.ts';
 import { clearFeatureTests, type FeatureStatus, featureTest, mayUseBpf } from '../internal/feature.ts';
 import { linkTypeName } from '../link/link.ts';
 import { findMapType, type MapTypeInfo, type SizeRule } from '../map/map-types.ts';
-import { loadBtf, storageBtf, storageKeyTypeId, storageValueTypeId } from '../map/storage-btf.ts';
+import { createMapFd } from '../map/ops.ts';
+import { type MapCreateOptions, normalizeSpec } from '../map/spec.ts';
 import { encodeInstructions, returnZero } from '../program/instructions.ts';
-import { minimalProgram, type ProbeOutcome, probeLoad } from '../program/load.ts';
+import { minimalProgram, type ProbeOutcome, probeLoad } from '../program/probe-load.ts';
 import { type ProgramTypeLike, programTypeName, resolveProgramType } from '../program/types.ts';
-import { type KernelVersion, kernelVersion, type LockdownMode, lockdownMode } from '../system.ts';
-import { type LinkProbeOutcome, probedLinkTypes, runLinkProbe } from './link-probes.ts';
+import { type KernelVersion, kernelVersion, type LockdownMode, lockdownMode, pageSize } from '../system.ts';
+import { type LinkProbeOutcome, probedLinkTypes, runLinkProbe, structOpsMapErrno } from './link-probes.ts';
 
 /** The answer of a probe: whether the kernel has the feature, and why not when it has not. */
 export interface FeatureProbe {
@@ -41,10 +33,6 @@ function cached(key: string, probe: () => Answer): FeatureProbe {
     const answer = probe();
     return { ...answer, status: answer.status ?? (answer.supported ? 'supported' : 'unsupported') };
   });
-}
-
-function codeOf(error: unknown): string | undefined {
-  return (error as { code?: string }).code;
 }
 
 /**
@@ -74,42 +62,22 @@ function pick(rule: SizeRule, fallback: number): number {
   return Math.max(rule.min, Math.min(fallback, rule.max ?? fallback));
 }
 
-interface MapParams {
-  type: number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-  innerMapFd?: number;
-  btfFd?: number;
-}
-
-function createMap(p: MapParams): number {
-  const attr = new AttrBuffer(MapCreateAttr);
-  attr.u32('mapType', p.type);
-  attr.u32('keySize', p.keySize);
-  attr.u32('valueSize', p.valueSize);
-  attr.u32('maxEntries', p.maxEntries);
-  attr.u32('mapFlags', p.flags);
-  if (p.innerMapFd !== undefined) attr.u32('innerMapFd', p.innerMapFd);
-  if (p.btfFd !== undefined) {
-    attr.u32('btfFd', p.btfFd);
-    attr.u32('btfKeyTypeId', storageKeyTypeId);
-    attr.u32('btfValueTypeId', storageValueTypeId);
-  }
-  return sys.bpf(Cmd.MapCreate, attr.bytes, attr.pointers);
-}
-
-function paramsFor(info: MapTypeInfo): MapParams {
-  const maxEntries =
-    info.maxEntries === 'zero' ? 0 : info.maxEntries === 'ring' ? 4096 : info.name === 'arena' ? 1 : 1;
+/** The smallest spec `BpfMap.create` accepts for maps of this type. */
+function probeSpec(info: MapTypeInfo, innerMap: number | undefined): MapCreateOptions {
+  const maxEntries = info.maxEntries === 'zero' ? 0 : info.maxEntries === 'ring' ? pageSize() : 1;
   return {
     type: info.type,
     keySize: pick(info.keySize, 4),
     valueSize: pick(info.valueSize, 4),
     maxEntries,
     flags: info.requiredFlags,
+    ...(innerMap === undefined ? {} : { innerMap: { fd: innerMap } }),
   };
+}
+
+/** Creates a map the way `BpfMap.create` does (BTF for local storage included) and returns its fd. */
+function createProbeMap(spec: MapCreateOptions, innerMap = -1): number {
+  return createMapFd(normalizeSpec(spec), innerMap);
 }
 
 function probeMap(type: string | number): Answer {
@@ -120,31 +88,27 @@ function probeMap(type: string | number): Answer {
     throw new InvalidArgumentError(`unknown map type '${type}'`);
   }
   if (info?.name === 'struct_ops') {
-    return {
-      feature,
-      supported: kernelAtLeast(5, 6),
-      reason: 'probed by kernel version (needs a struct_ops BTF type)',
-    };
+    const code = structOpsMapErrno(0);
+    if (code === 'EPERM') return refused(feature, 'creating a struct_ops map');
+    return code === 'ENOTSUPP'
+      ? { feature, supported: true, reason: 'the kernel looked the value type up in its BTF' }
+      : { feature, supported: false, reason: `the kernel refused to create one (${code})` };
   }
-  const params: MapParams = info
-    ? paramsFor(info)
-    : { type: type as number, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0 };
   const toClose: number[] = [];
   try {
+    let inner: number | undefined;
     if (info?.needsInnerMap) {
-      const inner = createMap({ type: 2, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0 });
+      inner = createProbeMap({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1 });
       toClose.push(inner);
-      params.innerMapFd = inner;
     }
-    if (info?.needsBtf) {
-      const btf = loadBtf(storageBtf(params.valueSize));
-      toClose.push(btf);
-      params.btfFd = btf;
-    }
-    toClose.push(createMap(params));
+    const spec = info
+      ? probeSpec(info, inner)
+      : { type: type as number, keySize: 4, valueSize: 4, maxEntries: 1 };
+    toClose.push(createProbeMap(spec, inner));
     return { feature, supported: true };
   } catch (error) {
-    const code = codeOf(error);
+    if (!(error instanceof sys.SysError)) throw error;
+    const code = error.code;
     if (code === 'EPERM' || code === 'EACCES') return refused(feature, `creating a ${name} map`);
     if (code === 'EINVAL' || code === 'ENOTSUPP' || code === 'EOPNOTSUPP') {
       return {
@@ -153,7 +117,7 @@ function probeMap(type: string | number): Answer {
         reason: `the kernel refused to create one (${code}): too old or compiled out`,
       };
     }
-    return { feature, supported: false, reason: `creating a probe map failed with ${code ?? String(error)}` };
+    return { feature, supported: false, reason: `creating a probe map failed with ${code}` };
   } finally {
     for (const fd of toClose) sys.close(fd);
   }
@@ -200,7 +164,7 @@ function probeFlags(type: number): number {
 }
 
 function tryLoad(type: number, insns: Uint8Array): ProbeOutcome {
-  return probeLoad(type, insns, probeAttachType(type), probeFlags(type));
+  return probeLoad(type, insns, { expectedAttachType: probeAttachType(type), flags: probeFlags(type) });
 }
 
 function probeProgram(type: ProgramTypeLike | number): Answer {
@@ -321,38 +285,30 @@ function probeHelper(type: ProgramTypeLike | number, helper: string | number): A
 
 // ----- links ----------------------------------------------------------------------------------
 
-/** Link types created by other commands than BPF_LINK_CREATE: judged by the kernel version. */
-const linkTypeSince: Record<string, [number, number]> = {
-  raw_tracepoint: [5, 7],
-  struct_ops: [6, 4],
-};
-
 function probeLink(type: string | number): Answer {
   const name = typeof type === 'number' ? linkTypeName(type) : type;
-  const feature = `link type ${name}`;
-  if (probedLinkTypes.has(name)) return linkAnswer(feature, runLinkProbe(name));
-  const since = linkTypeSince[name];
-  if (since === undefined) throw new InvalidArgumentError(`unknown link type '${String(type)}'`);
-  const [major, minor] = since;
-  return kernelAtLeast(major, minor)
-    ? { feature, supported: true, reason: `judged by kernel version (Linux ${major}.${minor} or later)` }
-    : { feature, supported: false, reason: `needs Linux ${major}.${minor}` };
+  if (!probedLinkTypes.has(name)) throw new InvalidArgumentError(`unknown link type '${String(type)}'`);
+  return linkAnswer(`link type ${name}`, runLinkProbe(name));
 }
 
 function linkAnswer(feature: string, outcome: LinkProbeOutcome): Answer {
-  if (outcome.step === 'load') {
+  if (outcome.step === 'setup') {
     if (outcome.code === 'EPERM') return refused(feature, outcome.what);
     return {
       feature,
       supported: false,
       status: 'unknown',
-      reason: `cannot tell: ${outcome.what} for the probe failed (${outcome.code}; it needs an attach target)`,
+      reason: `cannot tell: ${outcome.what} for the probe failed (${outcome.code})`,
     };
   }
   if (outcome.code === 'EPERM') return refused(feature, 'creating the link');
   return outcome.known
     ? { feature, supported: true }
-    : { feature, supported: false, reason: `the kernel refused the attach type (${outcome.code})` };
+    : {
+        feature,
+        supported: false,
+        reason: outcome.refusal ?? `the kernel refused the attach type (${outcome.code})`,
+      };
 }
 
 // ----- the public face ------------------------------------------------------------------------

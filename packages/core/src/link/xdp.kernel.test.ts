@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { exit, mov64, R0 } from '@ebpf/asm';
-import { requireKernel } from '@ebpf/test-utils';
+import { requireKernel, VethPair } from '@ebpf/test-utils';
 import { countingProgram } from '@ebpf/test-utils/programs';
 import { LinkType, XdpAction } from '@ebpf/uapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,11 +14,8 @@ import { Link } from './index.ts';
 import { attachTcx, TcxLink } from './tcx.ts';
 import { attachXdp, interfaceIndex, XdpLink } from './xdp.ts';
 
-/** A veth pair in the root namespace with names unique to this process; traffic sent out of `a` arrives at `b`. */
-const tag = (process.pid % 100_000).toString(36);
-const a = `ebx${tag}a`;
-const b = `ebx${tag}b`;
-const subnet = `10.${200 + (process.pid % 50)}.${process.pid % 250}`;
+/** A veth pair in the root namespace: traffic sent out of `a` arrives at `b`. */
+let veth: VethPair;
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 
 /** counts[0] += 1 for every packet, then `verdict` (XDP_PASS by default). */
@@ -35,7 +32,7 @@ async function sendThrough(n: number): Promise<void> {
   try {
     for (let i = 0; i < n; i++) {
       await new Promise<void>((resolve, reject) =>
-        socket.send(Buffer.from(`packet ${i}`), 9, `${subnet}.2`, (error) =>
+        socket.send(Buffer.from(`packet ${i}`), 9, veth.peerAddress, (error) =>
           error ? reject(error) : resolve(),
         ),
       );
@@ -52,12 +49,7 @@ requireKernel('attachXdp and attachTcx', () => {
   let prog: BpfProgram;
 
   beforeAll(() => {
-    ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b);
-    ip('addr', 'add', `${subnet}.1/24`, 'dev', a);
-    ip('link', 'set', a, 'up');
-    ip('link', 'set', b, 'up');
-    const mac = readFileSync(`/sys/class/net/${b}/address`, 'utf8').trim();
-    ip('neigh', 'replace', `${subnet}.2`, 'lladdr', mac, 'dev', a, 'nud', 'permanent');
+    veth = new VethPair('ebx');
     counts = BpfMap.create({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
     prog = BpfProgram.load({
       type: 'xdp',
@@ -72,18 +64,14 @@ requireKernel('attachXdp and attachTcx', () => {
     prog?.close();
     counts?.close();
     rmSync(pinDir, { recursive: true, force: true });
-    try {
-      ip('link', 'del', a);
-    } catch {
-      // Already gone.
-    }
+    veth?.remove();
   });
 
   it('attaches through a link in generic mode, counts traffic, and detaches on close', async () => {
     const before = count(counts);
-    const link = attachXdp(prog, b, { mode: 'generic' });
+    const link = attachXdp(prog, veth.b, { mode: 'generic' });
     expect(link).toBeInstanceOf(XdpLink);
-    expect(link.ifindex).toBe(interfaceIndex(b));
+    expect(link.ifindex).toBe(interfaceIndex(veth.b));
     expect(link.mode).toBe('generic');
     await sendThrough(5);
     const during = count(counts);
@@ -93,7 +81,7 @@ requireKernel('attachXdp and attachTcx', () => {
     expect(info.type).toBe(LinkType.Xdp);
     expect(info.typeName).toBe('xdp');
     expect(info.progId).toBe(prog.info().id);
-    expect(info.ifindex).toBe(interfaceIndex(b));
+    expect(info.ifindex).toBe(interfaceIndex(veth.b));
     expect(Link.list().some((l) => l.id === info.id)).toBe(true);
 
     link.close();
@@ -103,19 +91,19 @@ requireKernel('attachXdp and attachTcx', () => {
   });
 
   it('attaches in driver mode on veth and by interface index', async () => {
-    using link = attachXdp(prog, interfaceIndex(b), { mode: 'driver' });
+    using link = attachXdp(prog, interfaceIndex(veth.b), { mode: 'driver' });
     const before = count(counts);
     await sendThrough(2);
     expect(count(counts) - before).toBeGreaterThanOrEqual(2n);
-    expect(link.info().ifindex).toBe(interfaceIndex(b));
+    expect(link.info().ifindex).toBe(interfaceIndex(veth.b));
   });
 
   it('picks driver mode where the driver has native XDP, generic mode elsewhere', () => {
     {
-      using link = attachXdp(prog, b);
+      using link = attachXdp(prog, veth.b);
       expect(link.mode).toBe('driver');
     }
-    const other = `ebi${tag}`; // ifb has no native XDP
+    const other = `${veth.b.slice(0, -1)}i`; // an ifb beside the pair, which has no native XDP
     ip('link', 'add', other, 'type', 'ifb');
     try {
       expect(() => attachXdp(prog, other, { mode: 'driver' })).toThrow(/use mode 'generic'/);
@@ -135,7 +123,7 @@ requireKernel('attachXdp and attachTcx', () => {
       license: 'GPL',
       maps: { counts: drops },
     });
-    using link = attachXdp(prog, b, { mode: 'generic' });
+    using link = attachXdp(prog, veth.b, { mode: 'generic' });
     link.update(other);
     expect(link.info().progId).toBe(other.info().id);
     const before = count(counts);
@@ -149,19 +137,19 @@ requireKernel('attachXdp and attachTcx', () => {
 
   it('pins a link and opens it again by pin and by id', () => {
     ensureBpffs();
-    using link = attachXdp(prog, b, { mode: 'generic' });
+    using link = attachXdp(prog, veth.b, { mode: 'generic' });
     const path = `${pinDir}/link`;
     link.pin(path);
     using pinned = Link.fromPin(path);
     expect(pinned).toBeInstanceOf(XdpLink);
-    expect((pinned as XdpLink).ifindex).toBe(interfaceIndex(b));
+    expect((pinned as XdpLink).ifindex).toBe(interfaceIndex(veth.b));
     using byId = Link.fromId(link.info().id);
     expect(byId.info().progId).toBe(prog.info().id);
     expect(link.unpin(path)).toBe(true);
   });
 
   it('detaches a link that stays open, and opens links by fd', async () => {
-    using link = attachXdp(prog, b, { mode: 'generic' });
+    using link = attachXdp(prog, veth.b, { mode: 'generic' });
     using again = Link.fromFd(link.fd);
     expect(again).toBeInstanceOf(XdpLink);
     expect(Link.ids()).toContain(link.info().id);
@@ -173,13 +161,13 @@ requireKernel('attachXdp and attachTcx', () => {
   });
 
   it('refuses a second program in the same mode', () => {
-    using link = attachXdp(prog, b, { mode: 'generic' });
+    using link = attachXdp(prog, veth.b, { mode: 'generic' });
     expect(link.closed).toBe(false);
-    expect(() => attachXdp(prog, b, { mode: 'generic' })).toThrow(/already|EBUSY|EEXIST/);
+    expect(() => attachXdp(prog, veth.b, { mode: 'generic' })).toThrow(/already|EBUSY|EEXIST/);
   });
 
   it('reports offload as not supported on veth', () => {
-    expect(() => attachXdp(prog, b, { mode: 'offload' })).toThrow(NotSupportedError);
+    expect(() => attachXdp(prog, veth.b, { mode: 'offload' })).toThrow(NotSupportedError);
   });
 
   it('attaches sched_cls programs to tcx, in order, ingress and egress', async () => {
@@ -197,24 +185,24 @@ requireKernel('attachXdp and attachTcx', () => {
       license: 'GPL',
       maps: { counts: second },
     });
-    using ingress = attachTcx(last, b);
-    using before = attachTcx(first, b, { position: 'first' });
-    using egress = attachTcx(first, a, { direction: 'egress' });
+    using ingress = attachTcx(last, veth.b);
+    using before = attachTcx(first, veth.b, { position: 'first' });
+    using egress = attachTcx(first, veth.a, { direction: 'egress' });
     const [c0, s0] = [count(counts), count(second)];
     await sendThrough(3);
     expect(count(counts) - c0).toBeGreaterThanOrEqual(3n);
     // `first` sees each datagram twice: leaving a (egress) and arriving at b (ingress, first).
     expect(count(second) - s0).toBeGreaterThanOrEqual(6n);
     expect(ingress.direction).toBe('ingress');
-    expect(before.ifindex).toBe(interfaceIndex(b));
+    expect(before.ifindex).toBe(interfaceIndex(veth.b));
     const info = egress.info();
     expect(info.type).toBe(LinkType.Tcx);
-    expect(info.ifindex).toBe(interfaceIndex(a));
+    expect(info.ifindex).toBe(interfaceIndex(veth.a));
     using again = Link.fromId(info.id);
     expect(again).toBeInstanceOf(TcxLink);
     expect((again as TcxLink).direction).toBe('egress');
-    expect(() => attachTcx(prog, b)).toThrow(/needs a sched_cls program/);
-    expect(() => attachTcx(last, b, { direction: 'sideways' as never })).toThrow(InvalidArgumentError);
+    expect(() => attachTcx(prog, veth.b)).toThrow(/needs a sched_cls program/);
+    expect(() => attachTcx(last, veth.b, { direction: 'sideways' as never })).toThrow(InvalidArgumentError);
   });
 
   it('checks its arguments', () => {
@@ -223,12 +211,12 @@ requireKernel('attachXdp and attachTcx', () => {
       instructions: [mov64(R0, 0), exit()],
       license: 'GPL',
     });
-    expect(() => attachXdp(filter, b)).toThrow(InvalidArgumentError);
+    expect(() => attachXdp(filter, veth.b)).toThrow(InvalidArgumentError);
     expect(() => attachXdp(prog, 'no-such-if0')).toThrow(NotFoundError);
-    expect(() => attachXdp(prog, b, { mode: 'fast' as never })).toThrow(/mode must be/);
+    expect(() => attachXdp(prog, veth.b, { mode: 'fast' as never })).toThrow(/mode must be/);
     const closed = BpfProgram.load({ type: 'xdp', instructions: [mov64(R0, 2), exit()], license: 'GPL' });
     closed.close();
-    expect(() => attachXdp(closed, b)).toThrow(ClosedError);
+    expect(() => attachXdp(closed, veth.b)).toThrow(ClosedError);
   });
 });
 

@@ -7,10 +7,10 @@ import {
   PermissionError,
   translateSysError,
 } from '../errors.ts';
-import { featureTest } from '../internal/feature.ts';
+import { features } from '../features/probes.ts';
 import { lockdownMode } from '../system.ts';
+import { cString, logText } from './c-strings.ts';
 import { capabilitiesToLoad, missingCapabilities } from './capabilities.ts';
-import { encodeInstructions, returnZero } from './instructions.ts';
 import { programTypeName } from './types.ts';
 import { VerifierError } from './verifier-error.ts';
 
@@ -57,19 +57,6 @@ export interface LoadResult {
   readonly log: string | undefined;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/**
- * A NUL-terminated copy of `text`, allocated off the V8 heap: a small on-heap typed array would be
- * copied out of the heap the first time native code asks for its address, on every load.
- */
-function cString(text: string): Uint8Array {
-  const bytes = new Uint8Array(new ArrayBuffer(Buffer.byteLength(text) + 1));
-  encoder.encodeInto(text, bytes);
-  return bytes;
-}
-
 /** The last license loaded, as bytes: a process loads with one or two licenses, each load reuses it. */
 let licenseText = '';
 let licenseBytes: Uint8Array = new Uint8Array(1);
@@ -101,11 +88,6 @@ function logBuffer(size: number): Uint8Array {
 
 /** One attr for every load (loads are synchronous); its pointers are cleared after each call. */
 let sharedAttr: AttrBuffer<typeof ProgLoadAttr> | undefined;
-
-function logText(buffer: Uint8Array): string {
-  const end = buffer.indexOf(0);
-  return decoder.decode(end < 0 ? buffer : buffer.subarray(0, end));
-}
 
 const hasField = (field: string) => field in ProgLoadAttr.fields;
 
@@ -243,74 +225,14 @@ function loadError(
       options,
     );
   }
-  if (original.code === 'EINVAL' && !knownToKernel(load.type)) {
-    return new NotSupportedError(
-      `program type ${programTypeName(load.type)}`,
-      'unknown to the running kernel',
-      options,
-    );
+  if (original.code === 'EINVAL') {
+    // Ambiguous: an unknown program type, or a bad attribute. The type's feature probe tells.
+    const probe = features.probeProgramType(load.type);
+    if (probe.status === 'unsupported')
+      return new NotSupportedError(probe.feature, probe.reason ?? '', options);
   }
   const translated = translateSysError(original, `loading ${what}`);
   return translated instanceof BpfError
     ? translated
     : new BpfError(`loading ${what}: ${String(translated)}`, options);
 }
-
-/** Whether the kernel knows a program type: asked once per type, with a minimal program. */
-function knownToKernel(type: number): boolean {
-  const answer = featureTest(`prog-known:${type}`, () => {
-    const outcome = probeLoad(type, minimalProgram);
-    const known = outcome.ok || outcome.code !== 'EINVAL' || outcome.log.trim() !== '';
-    return known ? { status: 'supported' } : { status: 'unsupported', reason: 'EINVAL without a log' };
-  });
-  return answer.status === 'supported';
-}
-
-/** `r0 = 0; exit`: the smallest program every program type accepts. */
-export const minimalProgram = encodeInstructions(returnZero, {});
-
-/** What a probe load found: loaded (and closed at once), or the error code and the verifier's log. */
-export interface ProbeOutcome {
-  readonly ok: boolean;
-  readonly code?: string | undefined;
-  readonly log: string;
-}
-
-/**
- * Loads `insns` as a GPL program of `type` with a small log, hands its fd to `use` (when given),
- * closes it and says what happened. Feature probes use it.
- */
-export function probeLoad(
-  type: number,
-  insns: Uint8Array,
-  expectedAttachType?: number,
-  flags = 0,
-  use?: (fd: number) => void,
-): ProbeOutcome {
-  const attr = new AttrBuffer(ProgLoadAttr);
-  const log = new Uint8Array(4096);
-  attr.u32('progType', type);
-  attr.u32('progFlags', flags);
-  attr.u32('insnCnt', insns.length / 8);
-  attr.pointer('insns', insns);
-  attr.pointer('license', gpl);
-  if (expectedAttachType !== undefined) attr.u32('expectedAttachType', expectedAttachType);
-  attr.u32('logLevel', 1);
-  attr.u32('logSize', log.length);
-  attr.pointer('logBuf', log);
-  let fd: number;
-  try {
-    fd = sys.bpf(Cmd.ProgLoad, attr.bytes, attr.pointers);
-  } catch (error) {
-    if (!(error instanceof sys.SysError)) throw error;
-    return { ok: false, code: error.code, log: logText(log) };
-  }
-  try {
-    use?.(fd);
-  } finally {
-    sys.close(fd);
-  }
-  return { ok: true, log: '' };
-}
-
-const gpl = cString('GPL');

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { add64, call, exit, ldxdw, ldxw, mov64, programTag, R0, R1, R2, stxw } from '@ebpf/asm';
-import { requireKernel } from '@ebpf/test-utils';
+import { requireKernel, thrown } from '@ebpf/test-utils';
 import { countingProgram } from '@ebpf/test-utils/programs';
 import { ProgLoadFlags, ProgType, XdpAction } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,11 +64,11 @@ requireKernel('BpfProgram', () => {
     });
 
     it('throws VerifierError with the log, the instruction and a summary when the verifier rejects', () => {
-      const error = catchError(() =>
+      const error = thrown(() =>
         BpfProgram.load({ type: 'xdp', instructions: [exit()], license: 'GPL', name: 'bad' }),
       );
       expect(error).toBeInstanceOf(VerifierError);
-      const v = error as VerifierError;
+      const v = error;
       expect(v.instruction).toBe(0);
       expect(v.summary).toBe('R0 !read_ok');
       expect(v.log).toContain('0: (95) exit');
@@ -78,13 +78,13 @@ requireKernel('BpfProgram', () => {
     });
 
     it('points at the failing instruction of an out-of-bounds packet read', () => {
-      const error = catchError(() =>
+      const error = thrown(() =>
         BpfProgram.load({
           type: 'xdp',
           instructions: [ldxw(R2, R1, 0), ldxw(R0, R2, 0), mov64(R0, 2), exit()],
           license: 'GPL',
         }),
-      ) as VerifierError;
+      );
       expect(error).toBeInstanceOf(VerifierError);
       expect(error.instruction).toBe(1);
       expect(error.summary).toMatch(/^invalid access to packet/);
@@ -93,7 +93,7 @@ requireKernel('BpfProgram', () => {
 
     it('gives the whole log of a rejection even when it needs a big buffer', () => {
       const long = Array.from({ length: 3000 }, () => add64(R0, 1));
-      const error = catchError(() =>
+      const error = thrown(() =>
         BpfProgram.load({
           type: 'xdp',
           instructions: [mov64(R0, 0), ...long, ldxw(R0, R2, 0), exit()],
@@ -101,21 +101,21 @@ requireKernel('BpfProgram', () => {
           logLevel: 2,
           logSize: 1024,
         }),
-      ) as VerifierError;
+      );
       expect(error).toBeInstanceOf(VerifierError);
       expect(error.instruction).toBe(3001);
       expect(error.log).toMatch(/^func#0 @0/);
-      expect(error.log.length).toBeGreaterThan(100_000);
+      expect(String(error.log).length).toBeGreaterThan(100_000);
     });
 
     it('says which helper a program type may not call', () => {
-      const error = catchError(() =>
+      const error = thrown(() =>
         BpfProgram.load({
           type: 'socket_filter',
           instructions: [call('xdp_adjust_head'), mov64(R0, 0), exit()],
           license: 'GPL',
         }),
-      ) as VerifierError;
+      );
       expect(error).toBeInstanceOf(VerifierError);
       expect(error.summary).toBe('program of this type cannot use helper bpf_xdp_adjust_head#44');
     });
@@ -163,7 +163,7 @@ requireKernel('BpfProgram', () => {
     it('finds the kernel function a tracing program attaches to by name', () => {
       expect(kernelFunctionId('do_unlinkat')).toBeGreaterThan(0);
       expect(() => kernelFunctionId('no_such_function_anywhere')).toThrow(NotFoundError);
-      const error = catchError(() =>
+      const error = thrown(() =>
         BpfProgram.load({
           type: 'tracing',
           attachType: 'trace_fexit',
@@ -178,7 +178,7 @@ requireKernel('BpfProgram', () => {
     });
 
     it('maps fentry refused by kernel lockdown to NotSupportedError', () => {
-      const error = catchError(() =>
+      const error = thrown(() =>
         BpfProgram.load({
           type: 'tracing',
           attachType: 'trace_fentry',
@@ -188,8 +188,8 @@ requireKernel('BpfProgram', () => {
         }),
       );
       expect(error).toBeInstanceOf(NotSupportedError);
-      expect((error as NotSupportedError).feature).toBe('fentry');
-      expect((error as NotSupportedError).reason).toMatch(/lockdown|EPERM/);
+      expect(error.feature).toBe('fentry');
+      expect(error.reason).toMatch(/lockdown|EPERM/);
     });
   });
 
@@ -336,7 +336,7 @@ requireKernel('BpfProgram', () => {
         instructions: [mov64(R0, 0), exit()],
         license: 'GPL',
       });
-      const error = catchError(() => prog.run());
+      const error = thrown(() => prog.run());
       expect(error).toBeInstanceOf(NotSupportedError);
       expect((error as Error).message).toMatch(/tracepoint/);
     });
@@ -379,9 +379,9 @@ requireKernel('BpfProgram', () => {
         license: 'GPL',
       });
       const runner = prog.testRunner({ dataSize: 64, dataOutSize: 64 });
-      const error = catchError(() => runner.run());
+      const error = thrown(() => runner.run());
       expect(error).toBeInstanceOf(KernelRejectedError);
-      expect((error as KernelRejectedError).code).toBe('ENOSPC');
+      expect(error.code).toBe('ENOSPC');
       expect((error as Error).message).toMatch(
         /produced 80 bytes of output packet.*dataOutSize of at least 80/,
       );
@@ -404,7 +404,7 @@ requireKernel('BpfProgram', () => {
         instructions: [mov64(R0, 0), exit()],
         license: 'GPL',
       });
-      expect(catchError(() => tracepoint.testRunner().run())).toBeInstanceOf(NotSupportedError);
+      expect(thrown(() => tracepoint.testRunner().run())).toBeInstanceOf(NotSupportedError);
     });
   });
 
@@ -486,13 +486,3 @@ requireKernel('BpfProgram', () => {
 
 /** counts[0] += 1 for every packet, then XDP_PASS. */
 const counterProgram = () => countingProgram(XdpAction.Pass);
-
-function catchError(fn: () => unknown): unknown {
-  try {
-    const result = fn();
-    if (result instanceof BpfProgram) result.close();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}

@@ -6,6 +6,9 @@
 // bpf_link_info. Offsets and values come from the same IR as @ebpf/uapi.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+
 #include "../rules.h"
 
 namespace ebpf_sys {
@@ -334,5 +337,138 @@ constexpr unsigned kMapInfoSize = 104;
 constexpr unsigned kBtfInfoSize = 32;
 constexpr unsigned kLinkInfoSize = 64;
 constexpr unsigned kMaxInfoSize = 232;
+
+// Structs the map hot paths, the test runner and the size cache fill or read themselves.
+struct MapElemAttr {
+  uint32_t map_fd;
+  uint8_t pad4[4];
+  uint64_t key;
+  union {
+    uint64_t value;
+    uint64_t next_key;
+  };
+  uint64_t flags;
+};
+static_assert(sizeof(MapElemAttr) == 32 &&
+              offsetof(MapElemAttr, map_fd) == 0 &&
+              offsetof(MapElemAttr, key) == 8 &&
+              offsetof(MapElemAttr, value) == 16 &&
+              offsetof(MapElemAttr, next_key) == 16 &&
+              offsetof(MapElemAttr, flags) == 24,
+              "MapElemAttr matches MapElemAttr of @ebpf/uapi");
+
+struct TestRunAttr {
+  uint32_t prog_fd;
+  uint32_t retval;
+  uint32_t data_size_in;
+  uint32_t data_size_out;
+  uint64_t data_in;
+  uint64_t data_out;
+  uint32_t repeat;
+  uint32_t duration;
+  uint32_t ctx_size_in;
+  uint32_t ctx_size_out;
+  uint64_t ctx_in;
+  uint64_t ctx_out;
+  uint32_t flags;
+  uint32_t cpu;
+  uint32_t batch_size;
+  uint8_t pad76[4];
+};
+static_assert(sizeof(TestRunAttr) == 80 &&
+              offsetof(TestRunAttr, prog_fd) == 0 &&
+              offsetof(TestRunAttr, retval) == 4 &&
+              offsetof(TestRunAttr, data_size_in) == 8 &&
+              offsetof(TestRunAttr, data_size_out) == 12 &&
+              offsetof(TestRunAttr, data_in) == 16 &&
+              offsetof(TestRunAttr, data_out) == 24 &&
+              offsetof(TestRunAttr, repeat) == 32 &&
+              offsetof(TestRunAttr, duration) == 36 &&
+              offsetof(TestRunAttr, ctx_size_in) == 40 &&
+              offsetof(TestRunAttr, ctx_size_out) == 44 &&
+              offsetof(TestRunAttr, ctx_in) == 48 &&
+              offsetof(TestRunAttr, ctx_out) == 56 &&
+              offsetof(TestRunAttr, flags) == 64 &&
+              offsetof(TestRunAttr, cpu) == 68 &&
+              offsetof(TestRunAttr, batch_size) == 72,
+              "TestRunAttr matches TestRunAttr of @ebpf/uapi");
+
+struct InfoAttr {
+  uint32_t bpf_fd;
+  uint32_t info_len;
+  uint64_t info;
+};
+static_assert(sizeof(InfoAttr) == 16 &&
+              offsetof(InfoAttr, bpf_fd) == 0 &&
+              offsetof(InfoAttr, info_len) == 4 &&
+              offsetof(InfoAttr, info) == 8,
+              "InfoAttr matches InfoAttr of @ebpf/uapi");
+
+struct MapInfo {
+  uint32_t type;
+  uint32_t id;
+  uint32_t key_size;
+  uint32_t value_size;
+  uint32_t max_entries;
+  uint32_t map_flags;
+  uint8_t name[16];
+  uint32_t ifindex;
+  uint32_t btf_vmlinux_value_type_id;
+  uint64_t netns_dev;
+  uint64_t netns_ino;
+  uint32_t btf_id;
+  uint32_t btf_key_type_id;
+  uint32_t btf_value_type_id;
+  uint32_t btf_vmlinux_id;
+  uint64_t map_extra;
+  uint64_t hash;
+  uint32_t hash_size;
+  uint8_t pad100[4];
+};
+static_assert(sizeof(MapInfo) == 104 &&
+              offsetof(MapInfo, type) == 0 &&
+              offsetof(MapInfo, id) == 4 &&
+              offsetof(MapInfo, key_size) == 8 &&
+              offsetof(MapInfo, value_size) == 12 &&
+              offsetof(MapInfo, max_entries) == 16 &&
+              offsetof(MapInfo, map_flags) == 20 &&
+              offsetof(MapInfo, name) == 24 &&
+              offsetof(MapInfo, ifindex) == 40 &&
+              offsetof(MapInfo, btf_vmlinux_value_type_id) == 44 &&
+              offsetof(MapInfo, netns_dev) == 48 &&
+              offsetof(MapInfo, netns_ino) == 56 &&
+              offsetof(MapInfo, btf_id) == 64 &&
+              offsetof(MapInfo, btf_key_type_id) == 68 &&
+              offsetof(MapInfo, btf_value_type_id) == 72 &&
+              offsetof(MapInfo, btf_vmlinux_id) == 76 &&
+              offsetof(MapInfo, map_extra) == 80 &&
+              offsetof(MapInfo, hash) == 88 &&
+              offsetof(MapInfo, hash_size) == 96,
+              "MapInfo matches MapInfo of @ebpf/uapi");
+
+inline constexpr bool IsPerCpuMapType(uint32_t type) {
+  switch (type) {
+    case 5:  // BPF_MAP_TYPE_PERCPU_HASH
+    case 6:  // BPF_MAP_TYPE_PERCPU_ARRAY
+    case 10:  // BPF_MAP_TYPE_LRU_PERCPU_HASH
+    case 21:  // BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE
+      return true;
+    default:
+      return false;
+  }
+}
+
+inline constexpr bool IsFdMapType(uint32_t type) {
+  switch (type) {
+    case 3:  // BPF_MAP_TYPE_PROG_ARRAY
+    case 4:  // BPF_MAP_TYPE_PERF_EVENT_ARRAY
+    case 8:  // BPF_MAP_TYPE_CGROUP_ARRAY
+    case 12:  // BPF_MAP_TYPE_ARRAY_OF_MAPS
+    case 13:  // BPF_MAP_TYPE_HASH_OF_MAPS
+      return true;
+    default:
+      return false;
+  }
+}
 
 }  // namespace ebpf_sys
