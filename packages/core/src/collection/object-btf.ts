@@ -53,7 +53,15 @@ function fixType(type: Exclude<Type, Void>, btf: Btf, spec: CollectionSpecLike):
   }
 }
 
+/** Specs are immutable once parsed, and a spec is often loaded many times (one per interface, say). */
+const marshalled = new WeakMap<CollectionSpecLike, Uint8Array>();
+
 /** Raw BTF of the object, completed and made acceptable as above, for `BtfHandle.load`. */
 export function objectBtfBytes(btf: Btf, spec: CollectionSpecLike): Uint8Array {
-  return BtfBuilder.from(btf, (type) => fixType(type, btf, spec)).marshal();
+  let bytes = marshalled.get(spec);
+  if (bytes === undefined) {
+    bytes = BtfBuilder.from(btf, (type) => fixType(type, btf, spec)).marshal();
+    marshalled.set(spec, bytes);
+  }
+  return bytes;
 }
