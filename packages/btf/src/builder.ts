@@ -11,7 +11,6 @@ import {
   BtfEnum64,
   BtfFormat,
   BtfHeader,
-  BtfKind,
   BtfMember,
   BtfParam,
   BtfType,
@@ -21,12 +20,21 @@ import {
 } from '@ebpf/uapi';
 import type { Btf } from './btf.ts';
 import { BtfError } from './error.ts';
+import { KIND_NUMBER } from './kinds.ts';
 import type { StringTable } from './string-table.ts';
 import { encodeName } from './strings.ts';
 import type { Type, TypeId, Void } from './types.ts';
 
-/** A type to add: any kind but `void`, with or without an `id` (the builder assigns ids). */
-export type NewType = Exclude<Type, Void> extends infer T ? (T extends Type ? Omit<T, 'id'> : never) : never;
+/**
+ * A type to add: any kind but `void`, with or without an `id` (the builder assigns ids); a tag's
+ * `attribute` may be left out (false).
+ */
+export type NewType =
+  Exclude<Type, Void> extends infer T
+    ? T extends Type
+      ? Omit<T, 'id' | 'attribute'> & Partial<Pick<T, Extract<keyof T, 'attribute'>>>
+      : never
+    : never;
 
 export interface BuilderOptions {
   /** The BTF to split from (vmlinux for a module): ids and string offsets continue its. */
@@ -37,28 +45,6 @@ export interface MarshalOptions {
   /** Byte order of the output; little-endian by default. */
   readonly littleEndian?: boolean;
 }
-
-const KIND = {
-  int: BtfKind.Int,
-  ptr: BtfKind.Ptr,
-  array: BtfKind.Array,
-  struct: BtfKind.Struct,
-  union: BtfKind.Union,
-  enum: BtfKind.Enum,
-  fwd: BtfKind.Fwd,
-  typedef: BtfKind.Typedef,
-  volatile: BtfKind.Volatile,
-  const: BtfKind.Const,
-  restrict: BtfKind.Restrict,
-  func: BtfKind.Func,
-  func_proto: BtfKind.FuncProto,
-  var: BtfKind.Var,
-  datasec: BtfKind.Datasec,
-  float: BtfKind.Float,
-  decl_tag: BtfKind.DeclTag,
-  type_tag: BtfKind.TypeTag,
-  enum64: BtfKind.Enum64,
-} as const satisfies Record<NewType['kind'], number>;
 
 const MAX_VLEN = 0xffff;
 const MAX_BITFIELD_OFFSET = 0xffffff;
@@ -195,7 +181,7 @@ export class BtfBuilder {
     const info = (vlen: number, kflag = false): number => {
       if (vlen > MAX_VLEN)
         throw new BtfError(`type ${id} (${type.kind}) has ${vlen} entries, more than ${MAX_VLEN}`, -1);
-      return ((kflag ? 1 << 31 : 0) | (KIND[type.kind] << 24) | vlen) >>> 0;
+      return ((kflag ? 1 << 31 : 0) | (KIND_NUMBER[type.kind] << 24) | vlen) >>> 0;
     };
     const sized = (vlen: number, kflag: boolean, size: number): void =>
       w.put(BtfType, { nameOff: name(type.name), info: info(vlen, kflag), size: u32(size, id) });
@@ -219,7 +205,7 @@ export class BtfBuilder {
         pointing(0, type.target);
         break;
       case 'type_tag':
-        pointing(0, type.target, type.attribute);
+        pointing(0, type.target, type.attribute === true);
         break;
       case 'array':
         sized(0, false, 0);
@@ -284,7 +270,7 @@ export class BtfBuilder {
           w.put(BtfVarSecinfo, { type: v.type, offset: u32(v.offset, id), size: u32(v.size, id) }, 'type');
         break;
       case 'decl_tag':
-        pointing(0, type.target, type.attribute);
+        pointing(0, type.target, type.attribute === true);
         w.put(BtfDeclTag, { componentIdx: type.componentIndex >>> 0 });
         break;
     }

@@ -8,6 +8,8 @@ import { decodeName } from './strings.ts';
 export class StringTable {
   /** The global offset of `bytes[0]`. */
   readonly first: number;
+  /** One past the last global offset of this table. */
+  readonly end: number;
   /** Every string of this table by name, built on the first `find`. */
   private index: { names: NameIndex; starts: Int32Array } | undefined;
 
@@ -17,17 +19,12 @@ export class StringTable {
     readonly base: StringTable | undefined,
   ) {
     this.first = base ? base.end : 0;
-  }
-
-  /** One past the last global offset of this table. */
-  get end(): number {
-    return this.first + this.bytes.length;
+    this.end = this.first + bytes.length;
   }
 
   /** The table (this or a base) holding global offset `off`, or undefined when out of range. */
   owner(off: number): StringTable | undefined {
-    if (off >= this.end) return undefined;
-    if (off >= this.first) return this;
+    if (off >= this.first) return off < this.end ? this : undefined;
     return this.base?.owner(off);
   }
 
@@ -37,6 +34,18 @@ export class StringTable {
     if (!t) return undefined;
     const local = off - t.first;
     return decodeName(t.bytes, local, t.bytes.indexOf(0, local));
+  }
+
+  /** Whether the string at global offset `off` is `name` (UTF-8 bytes, without NUL). */
+  equals(off: number, name: Uint8Array): boolean {
+    const t = off >= this.first ? this : this.owner(off);
+    if (!t || off >= t.end) return false;
+    const { bytes } = t;
+    const at = off - t.first;
+    // The NUL after the name first: most strings of another length fail there.
+    if (at + name.length >= bytes.length || bytes[at + name.length] !== 0) return false;
+    for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name[i]) return false;
+    return true;
   }
 
   /** The global offset of `name` (UTF-8 bytes, without NUL) here or in the base; -1 if absent. */
@@ -94,12 +103,14 @@ export class NameIndex {
     this.heads = new Int32Array(buckets);
     this.next = new Int32Array(offsets.length);
     // Inserting from the last entry keeps every chain in entry order.
+    const { heads, next, mask } = this;
     for (let e = offsets.length - 1; e >= 0; e--) {
-      const t = strings.owner(offsets[e]!);
-      if (!t) continue;
-      const b = hashAt(t.bytes, offsets[e]! - t.first) & this.mask;
-      this.next[e] = this.heads[b]!;
-      this.heads[b] = e + 1;
+      const off = offsets[e]!;
+      const t = off >= strings.first ? strings : strings.owner(off);
+      if (!t || off >= t.end) continue;
+      const b = hashAt(t.bytes, off - t.first) & mask;
+      next[e] = heads[b]!;
+      heads[b] = e + 1;
     }
   }
 
@@ -108,16 +119,7 @@ export class NameIndex {
     const found: number[] = [];
     if (name.includes(0)) return found;
     for (let e = this.heads[hashAt(name, 0) & this.mask]! - 1; e >= 0; e = this.next[e]! - 1)
-      if (this.equals(this.offsets[e]!, name)) found.push(e);
+      if (this.strings.equals(this.offsets[e]!, name)) found.push(e);
     return found;
-  }
-
-  private equals(off: number, name: Uint8Array): boolean {
-    const t = this.strings.owner(off)!;
-    const { bytes } = t;
-    const at = off - t.first;
-    if (at + name.length >= bytes.length || bytes[at + name.length] !== 0) return false;
-    for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name[i]) return false;
-    return true;
   }
 }
