@@ -162,6 +162,20 @@ describe('field relocations', () => {
     );
   });
 
+  it('asks for more module BTFs once, when a type first has no candidate', () => {
+    let asked = 0;
+    const modules = () => {
+      asked++;
+      return [module];
+    };
+    const resolver = new CoreResolver(local, [target], { modules });
+    expect(resolver.fixup(relo('pair', '0:0', K.FieldByteOffset)).candidate?.btf).toBe(target);
+    expect(asked).toBe(0);
+    expect(resolver.fixup(relo('bar', '0:0', K.FieldByteOffset))).toMatchObject({ target: 8n });
+    expect(resolver.fixup(relo('only_here', '0:0', K.FieldExists)).target).toBe(0n);
+    expect(asked).toBe(1);
+  });
+
   it('searches modules only when the kernel has no candidate', () => {
     expect(fix(relo('bar', '0:0', K.FieldByteOffset), [target, module])).toMatchObject({ target: 8n });
     expect(fix(relo('bar', '0:0', K.FieldByteOffset), [target, module]).candidate?.btf).toBe(module);
