@@ -309,7 +309,11 @@ function fieldSide(kind: CoreReloKind, spec: AccessSpec): Side {
   let byteOffset: number;
   if (bitfield) {
     // The smallest aligned load, starting at the storage unit's size, that covers every bit.
-    byteSize = (type as { size: number }).size;
+    if ((type.kind !== 'int' && type.kind !== 'enum' && type.kind !== 'enum64') || type.size === 0)
+      throw new AccessError(
+        `a bitfield of ${btf.nameOf(type.id)} (only integers and enums can be bitfields)`,
+      );
+    byteSize = type.size;
     byteOffset = Math.floor(bitOffset / 8 / byteSize) * byteSize;
     while (bitOffset + bits - byteOffset * 8 > byteSize * 8) {
       if (byteSize >= 8) throw new AccessError('the bitfield cannot be read with one 64-bit load');
