@@ -8,7 +8,9 @@ import { btfOfSource, requireTools, Scratch } from '@ebpf/test-utils/clang';
 import { CoreReloKind as K } from '@ebpf/uapi';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mutate, random } from '../../fuzz/fuzz.ts';
 import { Btf } from '../btf.ts';
+import { BtfError } from '../error.ts';
 import type { Kind } from '../types.ts';
 import { CoreError } from './error.ts';
 import { type CoreRelocationRecord, CoreResolver, coreFixup } from './fixup.ts';
@@ -274,5 +276,42 @@ describe('hostile relocation records', () => {
       ),
       { numRuns: 10_000 },
     );
+  });
+});
+
+describe('hostile BTF', () => {
+  it('corrupted local and target BTF give fixups, CoreErrors or (at parse) BtfErrors only', () => {
+    const localBytes = btfOfSource(scratch, 'local', LOCAL);
+    const targetBytes = btfOfSource(scratch, 'target', TARGET);
+    const records = [
+      relo('pair', '0:1', K.FieldByteOffset),
+      relo('anon_holder', '0:0:0', K.FieldByteOffset),
+      relo('flex', '0:1:5', K.FieldByteSize),
+      relo('narrow', '0:0', K.FieldSigned),
+      relo('m_ok', '0', K.TypeMatches),
+      relo('pair', '0', K.TypeSize),
+      relo('colour', '1', K.EnumvalValue, 'enum'),
+    ];
+    const rand = random(12);
+    for (let i = 0; i < 2_000; i++) {
+      const mutateLocal = rand(2) === 0;
+      let l: Btf;
+      let t: Btf;
+      try {
+        l = mutateLocal ? Btf.parse(mutate(localBytes, rand)) : local;
+        t = mutateLocal ? target : Btf.parse(mutate(targetBytes, rand));
+      } catch (e) {
+        if (e instanceof BtfError) continue;
+        throw e;
+      }
+      const resolver = new CoreResolver(l, [t]);
+      for (const r of records) {
+        try {
+          resolver.fixup(r);
+        } catch (e) {
+          if (!(e instanceof CoreError)) throw new Error(`input ${i}: ${String(e)}`, { cause: e });
+        }
+      }
+    }
   });
 });
