@@ -1,8 +1,9 @@
 import { BtfKind } from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
+import { rawCorpus } from '../fuzz/corpus.ts';
 import { fuzzBtf } from '../fuzz/fuzz.ts';
 import { info, raw, sample } from '../test/raw.ts';
-import { Btf } from './index.ts';
+import { Btf, BtfBuilder } from './index.ts';
 
 describe('Btf.parse and queries', () => {
   for (const le of [true, false]) {
@@ -29,6 +30,25 @@ describe('Btf.parse and queries', () => {
       expect([...btf].map((t) => t.id)).toEqual([1, 2, 3, 4, 5, 6]);
     });
   }
+
+  it('finds types by name across kinds in id order, and by kind alone', () => {
+    const b = new BtfBuilder();
+    b.add({ kind: 'fwd', name: 'x', union: false });
+    b.add({ kind: 'typedef', name: 'x', target: 3 });
+    b.add({ kind: 'struct', name: 'x', size: 0, members: [] });
+    b.add({ kind: 'typedef', name: 'y', target: 3 });
+    const btf = Btf.parse(b.marshal());
+    expect(btf.typesByName('x').map((t) => t.id)).toEqual([1, 2, 3]);
+    expect(btf.typesByName('x', 'typedef').map((t) => t.id)).toEqual([2]);
+    expect(btf.typeByName('y')?.id).toBe(4);
+    expect(() => btf.typeByName('x')).toThrow(/3 types are called x: ids 1, 2, 3/);
+    expect(btf.typesByName('x', 'void')).toEqual([]);
+    expect(btf.typesByName('\ud800')).toEqual([]);
+    expect(btf.typesByName('x\0y')).toEqual([]);
+    // The first query of a kind compares in place, later ones use the index: both agree.
+    expect(btf.typesByName('x', 'struct').map((t) => t.id)).toEqual([3]);
+    expect(btf.typesByName('x', 'struct').map((t) => t.id)).toEqual([3]);
+  });
 
   it('reads a longer header than it knows', () => {
     expect(Btf.parse(raw(sample, true, 32)).count).toBe(6);
@@ -80,6 +100,6 @@ describe('Btf.parse and queries', () => {
   });
 
   it('throws only BtfError on corrupted and truncated input, and never hangs', () => {
-    fuzzBtf(raw(sample), 10_000, 12345);
+    fuzzBtf(rawCorpus(), 10_000, 12345);
   });
 });

@@ -117,7 +117,10 @@ export class Btf {
   readonly strings: StringTable;
   private readonly decoded: (Type | undefined)[];
   /** Per raw kind, its types (id - firstId) and their name index, built on the first query for the kind. */
-  private readonly nameIndexes: ({ types: Int32Array; index: NameIndex } | undefined)[] = [];
+  private readonly nameIndexes: (
+    | { types: Int32Array; offsets: Int32Array; index: NameIndex | undefined }
+    | undefined
+  )[] = [];
 
   private constructor(bytes: Uint8Array, base: Btf | undefined) {
     this.base = base;
@@ -205,7 +208,8 @@ export class Btf {
   typesByName(name: string, kind?: Kind): Type[] {
     const found = this.base ? this.base.typesByName(name, kind) : [];
     const bytes = encodeName(name);
-    if (!bytes) return found;
+    // A name with a NUL or a lone surrogate is no BTF string.
+    if (!bytes || bytes.includes(0)) return found;
     if (kind === 'void') return found;
     const kinds = kind === undefined ? ALL_KINDS : [KIND_NUMBER[kind]];
     const ks = kinds.flatMap((k) => this.named(bytes, k));
@@ -346,8 +350,8 @@ export class Btf {
 
   /**
    * The indices (id - firstId) of the types of raw kind `kind` called `name` (UTF-8 bytes), in id
-   * order. Each kind has its own name index, so the first `typeByName(name, 'struct')` hashes the
-   * names of structs only, not those of vmlinux's 56,000 functions.
+   * order. Each kind has its own name index, so `typeByName(name, 'struct')` hashes the names of
+   * structs only, not those of vmlinux's 56,000 functions.
    */
   private named(name: Uint8Array, kind: number): number[] {
     let entry = this.nameIndexes[kind];
@@ -359,9 +363,16 @@ export class Btf {
         const off = this.words[((this.starts[types[e]!]! - this.typeOff) >>> 2) + NAME]!;
         offsets[e] = off === 0 ? -1 : off;
       }
-      entry = { types: Int32Array.from(types), index: new NameIndex(this.strings, offsets) };
+      entry = { types: Int32Array.from(types), offsets, index: undefined };
       this.nameIndexes[kind] = entry;
+      // The first query of a kind compares names in place, several times cheaper than hashing
+      // them all; the index is built on the second.
+      const found: number[] = [];
+      for (let e = 0; e < offsets.length; e++)
+        if (this.strings.equals(offsets[e]!, name)) found.push(types[e]!);
+      return found;
     }
+    entry.index ??= new NameIndex(this.strings, entry.offsets);
     const { types, index } = entry;
     return index.lookup(name).map((e) => types[e]!);
   }

@@ -25,8 +25,16 @@ import type { StringTable } from './string-table.ts';
 import { encodeName } from './strings.ts';
 import type { Type, TypeId, Void } from './types.ts';
 
-/** A type to add: any kind but `void`, with or without an `id` (the builder assigns ids). */
-export type NewType = Exclude<Type, Void> extends infer T ? (T extends Type ? Omit<T, 'id'> : never) : never;
+/**
+ * A type to add: any kind but `void`, with or without an `id` (the builder assigns ids); a tag's
+ * `attribute` may be left out (false).
+ */
+export type NewType =
+  Exclude<Type, Void> extends infer T
+    ? T extends Type
+      ? Omit<T, 'id' | 'attribute'> & Partial<Pick<T, Extract<keyof T, 'attribute'>>>
+      : never
+    : never;
 
 export interface BuilderOptions {
   /** The BTF to split from (vmlinux for a module): ids and string offsets continue its. */
@@ -196,7 +204,7 @@ export class BtfBuilder {
         pointing(0, type.target);
         break;
       case 'type_tag':
-        pointing(0, type.target, type.attribute);
+        pointing(0, type.target, type.attribute === true);
         break;
       case 'array':
         sized(0, false, 0);
@@ -261,7 +269,7 @@ export class BtfBuilder {
           w.put(BtfVarSecinfo, { type: v.type, offset: u32(v.offset, id), size: u32(v.size, id) }, 'type');
         break;
       case 'decl_tag':
-        pointing(0, type.target, type.attribute);
+        pointing(0, type.target, type.attribute === true);
         w.put(BtfDeclTag, { componentIdx: type.componentIndex >>> 0 });
         break;
     }

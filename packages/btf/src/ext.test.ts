@@ -1,44 +1,22 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import {
-  buildObject,
-  CLANG,
-  READELF,
-  readBytes,
-  readelf,
-  requireTools,
-  Scratch,
-} from '@ebpf/test-utils/clang';
+import { CLANG, READELF, readelf, requireTools, Scratch } from '@ebpf/test-utils/clang';
 import { CoreReloKind } from '@ebpf/uapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OBJCOPY, objectCorpus } from '../fuzz/corpus.ts';
 import { fuzzBtfExt } from '../fuzz/fuzz.ts';
-import { Btf, BtfError, BtfExt, type ExtSection } from './index.ts';
+import { BtfError, BtfExt, type ExtSection } from './index.ts';
 
-const OBJCOPY = 'llvm-objcopy-16';
 const OBJDUMP = 'llvm-objdump-16';
 const SOURCE = new URL('../../../tools/test-utils/objects/btf-ext.c', import.meta.url).pathname;
 const PROGRAMS = ['.text', 'tracepoint/syscalls/sys_enter_getpid', 'xdp'];
 
 const scratch = new Scratch();
-const built = new Map<string, { path: string; btf: Btf; ext: Uint8Array }>();
-
-/** The bytes of section `name` of the object at `path`, as llvm-objcopy dumps them. */
-function dumpSection(path: string, name: string): Uint8Array {
-  const out = scratch.path(`${name}.${built.size}.bin`);
-  execFileSync(OBJCOPY, [`--dump-section=${name}=${out}`, path, scratch.path('discard.o')]);
-  return readBytes(out);
-}
+const built = new Map<string, ReturnType<typeof objectCorpus>>();
 
 beforeAll(() => {
   requireTools([CLANG, READELF, OBJCOPY, OBJDUMP]);
-  for (const target of ['bpfel', 'bpfeb'] as const) {
-    const path = buildObject(scratch, 'btf-ext', target);
-    built.set(target, {
-      path,
-      btf: Btf.parse(dumpSection(path, '.BTF')),
-      ext: dumpSection(path, '.BTF.ext'),
-    });
-  }
+  for (const target of ['bpfel', 'bpfeb'] as const) built.set(target, objectCorpus(scratch, target));
 });
 afterAll(() => scratch.dispose());
 

@@ -17,4 +17,5 @@ export {
   type FuncInfoRecord,
   type LineInfoRecord,
 } from './ext.ts';
+export type { StringTable } from './string-table.ts';
 export * from './types.ts';
