@@ -16,7 +16,16 @@ export const ALL_RUNS = WARMUP_RUNS + TIMED_RUNS;
 export type Unit = 'ns/op' | 'ops/s' | 'KiB' | 'bytes';
 
 /** Which implementation a line measures: C, our native floor (`sys`), our public API (`core`...). */
-export type Layer = 'c' | 'sys' | 'sys-plain' | 'core' | 'core-run' | 'core-insns' | 'core-codec' | 'asm';
+export type Layer =
+  | 'c'
+  | 'sys'
+  | 'sys-plain'
+  | 'core'
+  | 'core-run'
+  | 'core-insns'
+  | 'core-codec'
+  | 'asm'
+  | 'btf';
 
 /** One printed figure: all timed runs and their median, or `na` with the reason. */
 export interface Figure {

@@ -98,6 +98,7 @@ const groups: Group[] = [
     layers: ['sys', 'core'],
   },
   { name: 'asm', ids: ['asm.encode', 'asm.decode', 'asm.assemble'], node: 'asm.ts', layers: ['asm'] },
+  { name: 'core', ids: ['core.relocation', 'core.index_cold'], node: 'core.ts', layers: ['btf'] },
   {
     name: 'load',
     ids: ['load.1000_insns', 'load.1000_insns.verifier', 'load.1000_insns.minus_verifier'],
@@ -308,6 +309,7 @@ const layerName: Record<Layer, string> = {
   'core-insns': 'core, Instruction[] (info)',
   'core-codec': 'core codecs',
   asm: 'asm',
+  btf: 'btf',
 };
 
 function table(rows: Row[]): string {

@@ -232,14 +232,6 @@ export class Btf {
     return all[0];
   }
 
-  /** The name of type `id` without decoding the type: for scans over every type (CO-RE's index). */
-  typeName(id: TypeId): string {
-    if (id < this.firstId) return id === 0 ? '' : (this.base?.typeName(id) ?? this.typeById(id).name);
-    const at = this.starts[id - this.firstId];
-    if (at === undefined || id >= this.nextId) return this.typeById(id).name;
-    return this.str(this.view.getUint32(at + T.nameOff.offset, this.littleEndian), at);
-  }
-
   /** Follows typedefs and qualifiers (const, volatile, restrict, type tags) to the type they name. */
   resolve(id: TypeId): Type {
     let t = this.typeById(id);

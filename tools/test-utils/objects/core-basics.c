@@ -23,6 +23,9 @@ struct type_nowhere_in_the_kernel {
 } __attribute__((preserve_access_index));
 
 enum bpf_map_type___local { BPF_MAP_TYPE_HASH___local = 1, BPF_MAP_TYPE_NOT_IN_KERNEL___local = 1000 };
+// 64-bit enumerators are read with lddw; a local flavour may hold a different (here 32-bit) value.
+enum perf_callchain_context___local { PERF_CONTEXT_USER___local = 5 };
+enum wide___nowhere { WIDE_NOWHERE = 0x100000000ULL };
 
 long sink;
 
@@ -78,6 +81,8 @@ int enums(void *ctx) {
   sink += bpf_core_enum_value(enum bpf_map_type, BPF_MAP_TYPE_RINGBUF);
   sink += bpf_core_enum_value_exists(enum bpf_map_type___local, BPF_MAP_TYPE_NOT_IN_KERNEL___local);
   sink += bpf_core_enum_value(enum bpf_map_type___local, BPF_MAP_TYPE_HASH___local);
+  sink += bpf_core_enum_value(enum perf_callchain_context, PERF_CONTEXT_KERNEL);
+  sink += bpf_core_enum_value(enum perf_callchain_context___local, PERF_CONTEXT_USER___local);
   return 0;
 }
 
@@ -91,6 +96,8 @@ int poisoned(void *ctx) {
     sink = bpf_core_enum_value(enum bpf_map_type___local, BPF_MAP_TYPE_NOT_IN_KERNEL___local);
   if (bpf_core_type_exists(struct type_nowhere_in_the_kernel))
     sink = BPF_CORE_READ((struct type_nowhere_in_the_kernel *)task, x);
+  if (bpf_core_enum_value_exists(enum wide___nowhere, WIDE_NOWHERE))
+    sink = bpf_core_enum_value(enum wide___nowhere, WIDE_NOWHERE);
   return 0;
 }
 
@@ -101,4 +108,38 @@ int context(struct __sk_buff *skb) {
   if (bpf_core_type_exists(struct type_nowhere_in_the_kernel))
     sum += local->queue_mapping;
   return sum;
+}
+
+// A flat local view of sk_buff (the kernel nests dev two anonymous levels deep), a flavour whose
+// field has an incompatible type (so no candidate), typedefs, and the other bitfield kinds.
+struct sk_buff___flat {
+  struct net_device *dev;
+  unsigned int len;
+} __attribute__((preserve_access_index));
+
+struct task_struct___wrongtype {
+  struct list_head pid;
+} __attribute__((preserve_access_index));
+
+typedef long pid_t___local;
+
+SEC("raw_tp/sys_enter")
+int more(void *ctx) {
+  struct sk_buff *skb = (void *)bpf_get_current_task();
+  struct task_struct *task = (void *)skb;
+  sink = BPF_CORE_READ(skb, dev, ifindex);
+  sink += BPF_CORE_READ((struct sk_buff___flat *)skb, dev, ifindex);
+  sink += bpf_core_field_offset(((struct sk_buff___flat *)skb)->len);
+  sink += bpf_core_field_exists(((struct task_struct___wrongtype *)skb)->pid);
+  sink += bpf_core_type_exists(pid_t);
+  sink += bpf_core_type_size(pid_t);
+  sink += bpf_core_type_matches(pid_t);
+  sink += bpf_core_type_exists(pid_t___local);
+  sink += bpf_core_type_matches(pid_t___local);
+  sink += bpf_core_type_matches(struct sk_buff___flat);
+  sink += bpf_core_type_id_kernel(u64);
+  sink += __builtin_preserve_field_info(task->in_execve, BPF_FIELD_BYTE_SIZE);
+  sink += __builtin_preserve_field_info(task->in_execve, BPF_FIELD_SIGNED);
+  sink += __builtin_preserve_field_info(task->in_execve, BPF_FIELD_RSHIFT_U64);
+  return 0;
 }

@@ -72,6 +72,20 @@ export function vmlinuxHeader(scratch: Scratch): string {
   return scratch.dir;
 }
 
+/**
+ * The raw `.BTF` of C `source` (types are emitted for what globals use), compiled like
+ * {@link buildObject}: small local and target BTF for CO-RE unit tests without a kernel.
+ */
+export function btfOfSource(scratch: Scratch, name: string, source: string): Uint8Array {
+  const object = scratch.path(`${name}.o`);
+  const raw = scratch.path(`${name}.btf`);
+  execFileSync(CLANG, ['-O2', '-g', '-target', 'bpfel', '-x', 'c', '-c', '-', '-o', object], {
+    input: source,
+  });
+  execFileSync('llvm-objcopy-16', [`--dump-section=.BTF=${raw}`, object]);
+  return readBytes(raw);
+}
+
 export const readBytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
 
 /** `llvm-readelf` output for `args` on `path`. */

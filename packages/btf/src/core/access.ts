@@ -45,13 +45,28 @@ function isFlexible(btf: Btf, previous: Accessor | undefined, array: ArrayType):
 /** Thrown for an access string that does not fit its local type: the message says why. */
 export class AccessError extends Error {}
 
-/** Parses `0:1:2` into numbers. */
+/** Parses `0:1:2` into numbers (by hand: a regular expression and split cost more than the rest). */
 export function parseAccessString(access: string): number[] {
-  if (!/^\d+(:\d+)*$/.test(access)) throw new AccessError('the access string is not of the form 0:1:2');
-  const raw = access.split(':').map(Number);
+  const raw: number[] = [];
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i <= access.length; i++) {
+    const c = i < access.length ? access.charCodeAt(i) : COLON;
+    if (c >= ZERO && c <= ZERO + 9 && digits < 10) {
+      n = n * 10 + (c - ZERO);
+      digits++;
+    } else if (c === COLON && digits > 0) {
+      raw.push(n);
+      n = 0;
+      digits = 0;
+    } else throw new AccessError('the access string is not of the form 0:1:2');
+  }
   if (raw.length > MAX_SPEC_LENGTH) throw new AccessError(`more than ${MAX_SPEC_LENGTH} steps`);
   return raw;
 }
+
+const ZERO = 0x30;
+const COLON = 0x3a;
 
 /** The local spec of a field relocation: every step checked against the local BTF. */
 export function fieldSpec(btf: Btf, rootId: TypeId, raw: readonly number[]): AccessSpec {

@@ -16,7 +16,4 @@ export function essentialName(name: string): string {
   return name;
 }
 
-const UNDERSCORE = 0x5f;
-
-/** True when both names are the same once flavours are dropped. */
-export const sameEssentialName = (a: string, b: string): boolean => essentialName(a) === essentialName(b);
+export const UNDERSCORE = 0x5f;

@@ -5,7 +5,7 @@
  * slot. Only the `lddw`s of global data differ: libbpf puts map fds there, which is not CO-RE.
  */
 import { decode, encode, type Instruction } from '@ebpf/asm';
-import { Btf, CoreResolver } from '@ebpf/btf';
+import { Btf, BtfExt, CoreResolver } from '@ebpf/btf';
 import { kernelBtf } from '@ebpf/btf/node';
 import { requireKernel } from '@ebpf/test-utils';
 import { buildObject, readBytes, requireTools, Scratch, vmlinuxHeader } from '@ebpf/test-utils/clang';
@@ -33,36 +33,10 @@ interface ObjectProgram {
   relocations: CoreRelocation[];
 }
 
-/**
- * Each function of each code section with its CO-RE records, read straight from `.BTF.ext`
- * (header, then `core_relo` groups per section: record size, then name offset, count, records).
- */
+/** Each function of each code section with its CO-RE records from `.BTF.ext`. */
 function programs(elf: ElfFile, btf: Btf): ObjectProgram[] {
-  const ext = elf.data(elf.section('.BTF.ext')!);
-  const v = new DataView(ext.buffer, ext.byteOffset, ext.byteLength);
+  const ext = BtfExt.parse(elf.data(elf.section('.BTF.ext')!), { btf });
   const le = elf.littleEndian;
-  const hdrLen = v.getUint32(4, le);
-  let at = hdrLen + v.getUint32(24, le);
-  const end = at + v.getUint32(28, le);
-  const recordSize = v.getUint32(at, le);
-  at += 4;
-  const bySection = new Map<string, { off: number; relo: Omit<CoreRelocation, 'insn'> }[]>();
-  while (at < end) {
-    const section = btf.str(v.getUint32(at, le), -1);
-    const count = v.getUint32(at + 4, le);
-    at += 8;
-    const list = bySection.get(section) ?? [];
-    for (let i = 0; i < count; i++, at += recordSize)
-      list.push({
-        off: v.getUint32(at, le),
-        relo: {
-          typeId: v.getUint32(at + 4, le),
-          accessString: btf.str(v.getUint32(at + 8, le), -1),
-          kind: v.getUint32(at + 12, le),
-        },
-      });
-    bySection.set(section, list);
-  }
   const byteOrder = le ? 'little' : 'big';
   return elf
     .symbols()
@@ -79,9 +53,15 @@ function programs(elf: ElfFile, btf: Btf): ObjectProgram[] {
         slotToIndex.set(slot, index);
         slot += insn.op === 0x18 ? 2 : 1;
       });
-      const relocations = (bySection.get(section.name) ?? [])
-        .filter((r) => r.off >= start && r.off < start + size)
-        .map((r) => ({ ...r.relo, insn: slotToIndex.get((r.off - start) / 8)! }));
+      const relocations = ext
+        .section(section.name)
+        .coreRelo.filter((r) => r.insnOff >= start && r.insnOff < start + size)
+        .map((r) => ({
+          insn: slotToIndex.get((r.insnOff - start) / 8)!,
+          typeId: r.typeId,
+          accessString: r.accessString!,
+          kind: r.kind,
+        }));
       return { name: s.name, instructions, relocations };
     });
 }
@@ -139,7 +119,7 @@ requireKernel('CO-RE against libbpf', () => {
     expect([...kinds].sort((a, b) => a - b)).toEqual(Object.values(CoreReloKind).sort((a, b) => a - b));
   });
 
-  it.each(['fields', 'bitfields', 'types', 'enums', 'poisoned', 'context'])(
+  it.each(['fields', 'bitfields', 'types', 'enums', 'poisoned', 'context', 'more'])(
     'relocates %s as libbpf does, instruction by instruction',
     (name) => {
       const libbpf = report.find((p) => p.name === name)!;

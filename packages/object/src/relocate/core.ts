@@ -65,7 +65,9 @@ export function applyCoreRelocations(
     const where = `${options.program ? `program ${options.program}, ` : ''}instruction #${at}`;
     const fail = (message: string, cause?: CoreError) =>
       new CoreRelocationError(`${where}: ${message}`, at, cause);
-    const insn = instructions[at];
+    // A second relocation of one instruction sees the first one's result, as in libbpf.
+    const current = patched[at];
+    const insn = Array.isArray(current) ? current[0] : (current as Instruction | undefined);
     if (insn === undefined)
       throw fail(`a CO-RE relocation points past the program's ${instructions.length} instructions`);
     let fixup: CoreFixup;
