@@ -4,7 +4,16 @@
  * function addresses point at a (section, slot) the linker resolves. A relocation that cannot
  * be resolved is a problem of its instruction, so only programs that use it are affected.
  */
-import { decode, type Instruction, PseudoCall, PseudoSrc, pseudoImm, splitImm } from '@ebpf/asm';
+import {
+  decode,
+  type Instruction,
+  isLddw,
+  PseudoCall,
+  PseudoSrc,
+  pseudoImm,
+  slots,
+  splitImm,
+} from '@ebpf/asm';
 import { InsnClass, JmpOp } from '@ebpf/uapi';
 import { STB_LOCAL, STT_FUNC, STT_SECTION } from './elf/constants.ts';
 import type { ElfRelocation, ElfSection } from './elf/elf.ts';
@@ -12,9 +21,10 @@ import { ObjectError } from './errors.ts';
 import type { ObjectFile } from './object-file.ts';
 import type { ExternSpec } from './spec.ts';
 
-const CALL = InsnClass.Jmp | JmpOp.Call;
-const LDDW = 0x18;
-const SLOT = 8;
+/** `call` (helper, BPF-to-BPF or kfunc by its src). */
+export const CALL = InsnClass.Jmp | JmpOp.Call;
+/** Bytes of one instruction slot. */
+export const SLOT = 8;
 
 /** Where a call or function address leads: a slot of a code section. */
 export interface CodeTarget {
@@ -56,13 +66,13 @@ export function readCode(
   externs: ReadonlyMap<string, ExternSpec>,
 ): CodeSection {
   const instructions = decodeSection(object, section);
-  const slots: number[] = [];
+  const slotOf: number[] = [];
   const bySlot = new Int32Array(section.size / SLOT).fill(-1);
   let slot = 0;
   instructions.forEach((insn, index) => {
-    slots.push(slot);
+    slotOf.push(slot);
     bySlot[slot] = index;
-    slot += insn.op === LDDW ? 2 : 1;
+    slot += slots(insn);
   });
   const targets = new Map<number, CodeTarget>();
   const externRefs = new Map<number, string>();
@@ -91,23 +101,25 @@ export function readCode(
     if (insn.op === CALL && insn.src === PseudoCall.Call)
       targets.set(index, {
         section: section.index,
-        slot: (slots[index] as number) + (insn.imm as number) + 1,
+        slot: (slotOf[index] as number) + (insn.imm as number) + 1,
       });
-    else if (insn.op === LDDW && insn.src === PseudoSrc.Func)
+    else if (isLddw(insn.op) && insn.src === PseudoSrc.Func)
       problems.set(index, 'takes a function address but has no relocation saying which function');
   });
 
+  const functions: CodeFunction[] = [];
   const code: CodeSection = {
     section,
     instructions,
-    slots,
-    functions: [],
+    slots: slotOf,
+    functions,
     targets,
     externs: externRefs,
     problems,
     indexOfSlot: (at) => bySlot[at] ?? -1,
   };
-  (code.functions as CodeFunction[]).push(...functionsOf(object, code, bySlot, instructions.length));
+  // Functions point back at their section, so they are made once it exists.
+  functions.push(...functionsOf(object, code, bySlot, instructions.length));
   return code;
 }
 
@@ -136,6 +148,7 @@ function functionsOf(
     if (symbol.sectionIndex !== section.index || symbol.type !== STT_FUNC) continue;
     const start = Number(symbol.value);
     const size = Number(symbol.size);
+    if (size === 0) continue; // a label-like symbol, no code of its own
     if (start % SLOT !== 0 || size % SLOT !== 0 || start + size > section.size) {
       throw new ObjectError(
         `function ${symbol.name} (${size} bytes at ${start}) is not whole instructions inside the section`,
@@ -171,7 +184,7 @@ function relocate(
   if (symbol === undefined || rel.symbol === 0)
     return `relocation against symbol #${rel.symbol}, which does not exist`;
   const isCall = insn.op === CALL;
-  if (!isCall && insn.op !== LDDW)
+  if (!isCall && !isLddw(insn.op))
     return `relocation against ${symbol.name || 'a section'} on an instruction that is neither call nor lddw`;
   const target = object.sectionOf(symbol);
   if (target === undefined) {

@@ -2,7 +2,7 @@
  * `CollectionSpec.parse(bytes)`: everything an ELF object built by clang asks of the kernel,
  * as specs (programs linked, maps, global data, variables, externs), without a syscall.
  */
-import type { Btf } from '@ebpf/btf';
+import { type Btf, BtfError } from '@ebpf/btf';
 import { dictionary } from './dictionary.ts';
 import { EM_BPF, ET_REL } from './elf/constants.ts';
 import { ElfFile } from './elf/elf.ts';
@@ -14,7 +14,7 @@ import { ObjectFile } from './object-file.ts';
 import { readPrograms } from './programs.ts';
 import type { ExternSpec, MapSpec, ProgramSpec, VariableSpec } from './spec.ts';
 
-export interface ParseOptions {
+export interface CollectionParseOptions {
   /**
    * The object's name (libbpf: the file name up to its first `.`), which prefixes the kernel
    * names of `.data`, `.bss` and `.rodata` maps. Default: none.
@@ -36,11 +36,18 @@ export class CollectionSpec {
   ) {}
 
   /** Parses an ELF object; every malformed part is an {@link ObjectError} naming where it is. */
-  static parse(bytes: Uint8Array, options: ParseOptions = {}): CollectionSpec {
+  static parse(bytes: Uint8Array, options: CollectionParseOptions = {}): CollectionSpec {
     const name = options.name ?? '';
     try {
       return parse(bytes, name);
     } catch (error) {
+      // BTF is decoded lazily, so corrupt types surface wherever they are first read.
+      if (error instanceof BtfError)
+        throw new ObjectError(
+          `is corrupt: ${error.message}`,
+          { object: name, section: '.BTF' },
+          { cause: error },
+        );
       if (!(error instanceof ObjectError))
         throw new ObjectError(
           `cannot be parsed: ${String((error as Error)?.message ?? error)}`,

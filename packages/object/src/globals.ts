@@ -13,6 +13,8 @@ import type { ObjectFile } from './object-file.ts';
 import type { MapSpec, VariableSpec } from './spec.ts';
 
 const OBJ_NAME_LEN = 16;
+/** Far above what the kernel accepts for a map value (KMALLOC_MAX_SIZE), far below what would exhaust memory. */
+const MAX_VALUE_SIZE = 1 << 30;
 
 /**
  * libbpf's name for a global data map: as much of the object's name as fits before the
@@ -41,7 +43,7 @@ export function readGlobals(object: ObjectFile, objectName: string, externs: Ext
     return vars;
   };
   for (const section of object.sectionsOf('data')) {
-    const data = new Uint8Array(section.size);
+    const data = valueBytes(section.size, section.name);
     data.set(object.elf.data(section));
     const vars = add(
       section.name,
@@ -61,8 +63,17 @@ export function readGlobals(object: ObjectFile, objectName: string, externs: Ext
     }
   }
   if (externs.kconfigSize > 0)
-    add('.kconfig', new Uint8Array(externs.kconfigSize), true, externs.kconfigType);
+    add('.kconfig', valueBytes(externs.kconfigSize, '.kconfig'), true, externs.kconfigType);
   return { maps, variables };
+}
+
+/** Zeroed bytes for a map value; sizes no file vouches for (.bss, .kconfig) are checked first. */
+function valueBytes(size: number, section: string): Uint8Array {
+  if (size > MAX_VALUE_SIZE)
+    throw new ObjectError(`needs ${size} bytes, more than a map value can hold (${MAX_VALUE_SIZE})`, {
+      section,
+    });
+  return new Uint8Array(size);
 }
 
 function globalMap(

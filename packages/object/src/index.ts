@@ -1,4 +1,4 @@
-export { CollectionSpec, type ParseOptions } from './collection-spec.ts';
+export { type CollectionParseOptions, CollectionSpec } from './collection-spec.ts';
 export * from './elf/constants.ts';
 export type { ElfNote, ElfRelocation, ElfSection, ElfSymbol } from './elf/elf.ts';
 export { ElfFile } from './elf/elf.ts';

@@ -6,14 +6,11 @@
  * instructions, main function first and callees in the order they were appended.
  */
 import type { Instruction } from '@ebpf/asm';
-import { pseudoImm } from '@ebpf/asm';
-import type { CodeFunction, CodeTarget } from './code.ts';
+import { pseudoImm, slots as slotsOf } from '@ebpf/asm';
+import { CALL, type CodeFunction, type CodeTarget, SLOT } from './code.ts';
 import type { ElfSection } from './elf/elf.ts';
 import { ObjectError } from './errors.ts';
 import type { CoreRelocation, ExternReference, FuncInfo, LineInfo } from './spec.ts';
-
-const CALL = 0x85;
-const SLOT = 8;
 
 /** The `.BTF.ext` records of one section, offsets in bytes (as `BtfExt.section()` returns them). */
 export interface ExtRecords {
@@ -82,7 +79,7 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
     for (let i = fn.first; i < fn.end; i++) {
       const insn = code.instructions[i] as Instruction;
       out.push(insn);
-      slots += insn.op === 0x18 ? 2 : 1;
+      slots += slotsOf(insn);
       const extern = code.externs.get(i);
       if (extern !== undefined) externReferences.push({ insn: at.index + i - fn.first, name: extern });
       const reason = code.problems.get(i);
@@ -90,15 +87,17 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
     }
     const records = context.records(code.section);
     if (records !== undefined) {
+      const start = (code.slots[fn.first] as number) * SLOT;
+      const end = fn.end < code.slots.length ? (code.slots[fn.end] as number) * SLOT : code.section.size;
       const local = (insnOff: number): number | undefined => {
         const index = insnOff % SLOT === 0 ? code.indexOfSlot(insnOff / SLOT) : -1;
         return index >= fn.first && index < fn.end ? at.index + index - fn.first : undefined;
       };
-      for (const r of records.funcInfo) {
+      for (const r of within(records.funcInfo, start, end)) {
         const insn = local(r.insnOff);
         if (insn !== undefined) funcInfo.push({ insn, typeId: r.typeId });
       }
-      for (const r of records.lineInfo) {
+      for (const r of within(records.lineInfo, start, end)) {
         const insn = local(r.insnOff);
         if (insn !== undefined)
           lineInfo.push({
@@ -109,7 +108,7 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
             column: r.column,
           });
       }
-      for (const r of records.coreRelo) {
+      for (const r of within(records.coreRelo, start, end)) {
         const insn = local(r.insnOff);
         if (insn !== undefined)
           coreRelocations.push({ insn, typeId: r.typeId, accessString: r.accessString ?? '', kind: r.kind });
@@ -145,4 +144,33 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
   append(entry);
   process(entry);
   return { instructions: out, funcInfo, lineInfo, coreRelocations, externReferences, problem };
+}
+
+const sortedness = new WeakMap<readonly { insnOff: number }[], boolean>();
+
+/**
+ * The records with `start <= insnOff < end`, in order. Compilers emit them sorted, so a binary
+ * search finds the first; an unsorted (hostile) table is scanned whole instead.
+ */
+function within<R extends { readonly insnOff: number }>(
+  records: readonly R[],
+  start: number,
+  end: number,
+): readonly R[] {
+  let sorted = sortedness.get(records);
+  if (sorted === undefined) {
+    sorted = records.every((r, i) => i === 0 || (records[i - 1] as R).insnOff <= r.insnOff);
+    sortedness.set(records, sorted);
+  }
+  if (!sorted) return records.filter((r) => r.insnOff >= start && r.insnOff < end);
+  let lo = 0;
+  let hi = records.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((records[mid] as R).insnOff < start) lo = mid + 1;
+    else hi = mid;
+  }
+  let stop = lo;
+  while (stop < records.length && (records[stop] as R).insnOff < end) stop++;
+  return records.slice(lo, stop);
 }

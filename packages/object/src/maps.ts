@@ -15,7 +15,8 @@ import type { MapContent, MapPinning, MapSpec } from './spec.ts';
 
 /** `LIBBPF_PIN_NONE`, `LIBBPF_PIN_BY_NAME`. */
 const pinnings: readonly MapPinning[] = ['none', 'by_name'];
-const SLOT = 8;
+/** Bytes of one pointer in a `values` array. */
+const POINTER = 8;
 
 /** The name `BpfMap.create` takes for `BPF_MAP_TYPE_*` value `type`, undefined when unknown. */
 export function mapTypeName(type: number): string | undefined {
@@ -34,7 +35,10 @@ function btfMaps(object: ObjectFile, section: ElfSection): MapSpec[] {
       section: section.name,
     });
   const datasec = btf.typeByName(section.name, 'datasec');
-  if (datasec?.kind !== 'datasec') return [];
+  if (datasec?.kind !== 'datasec')
+    throw new ObjectError('declares maps but BTF has no DATASEC describing them; build it with clang -g', {
+      section: section.name,
+    });
   const relocations = object.relocations(section);
   return datasecVariables(object, datasec).map((v) => {
     const valuesAt = (start: number): Map<number, string> => {
@@ -42,7 +46,7 @@ function btfMaps(object: ObjectFile, section: ElfSection): MapSpec[] {
       for (const rel of relocations) {
         const at = rel.offset - v.offset - start;
         if (at < 0 || rel.offset >= v.offset + v.size) continue;
-        out.set(at / SLOT, object.symbols[rel.symbol]?.name ?? `#${rel.symbol}`);
+        out.set(at / POINTER, object.symbols[rel.symbol]?.name ?? `#${rel.symbol}`);
       }
       return out;
     };

@@ -33,50 +33,58 @@ export function readPrograms(object: ObjectFile, options: ProgramsOptions): Reco
   };
 
   const programs = dictionary<ProgramSpec>();
-  const sectionOf = new Map<string, string>();
-  for (const { section, functions } of code.values()) {
-    if (section.name === '.text') continue;
+  for (const fn of entryFunctions(code, options.objectName)) {
+    const { section } = fn.code;
     const kind = programSection(section.name);
-    for (const fn of functions) {
-      const seen = sectionOf.get(fn.name);
-      if (seen !== undefined)
-        throw new ObjectError(
-          `two programs are named ${fn.name} (sections ${seen} and ${section.name}); rename one`,
-          {
-            object: options.objectName,
-            section: section.name,
-          },
-        );
-      sectionOf.set(fn.name, section.name);
-      const linked = linkProgram(fn, context);
-      const unknown =
-        kind === undefined
-          ? new ObjectError(
-              `is not a program section libbpf knows; name it after the program type, e.g. SEC("xdp") or SEC("tracepoint/<category>/<name>")`,
-              { object: options.objectName, section: section.name, program: fn.name },
-            )
-          : undefined;
-      const problem = unknown ?? linked.problem;
-      programs[fn.name] = {
-        name: fn.name,
-        section: section.name,
-        type: kind?.type ?? 'unspec',
-        attachType: kind?.attachType,
-        attachTo: kind?.attachTo,
-        instructions: linked.instructions,
-        license,
-        kernelVersion,
-        flags: kind?.flags ?? 0,
-        autoload: kind?.autoload ?? false,
-        funcInfo: linked.funcInfo,
-        lineInfo: linked.lineInfo,
-        coreRelocations: linked.coreRelocations,
-        externReferences: linked.externReferences,
-        ...(problem === undefined ? {} : { problem }),
-      };
-    }
+    const linked = linkProgram(fn, context);
+    const unknown =
+      kind === undefined
+        ? new ObjectError(
+            `is not a program section libbpf knows; name it after the program type, e.g. SEC("xdp") or SEC("tracepoint/<category>/<name>")`,
+            { object: options.objectName, section: section.name, program: fn.name },
+          )
+        : undefined;
+    const problem = unknown ?? linked.problem;
+    programs[fn.name] = {
+      name: fn.name,
+      section: section.name,
+      type: kind?.type ?? 'unspec',
+      attachType: kind?.attachType,
+      attachTo: kind?.attachTo,
+      instructions: linked.instructions,
+      license,
+      kernelVersion,
+      flags: kind?.flags ?? 0,
+      autoload: kind?.autoload ?? false,
+      funcInfo: linked.funcInfo,
+      lineInfo: linked.lineInfo,
+      coreRelocations: linked.coreRelocations,
+      externReferences: linked.externReferences,
+      ...(problem === undefined ? {} : { problem }),
+    };
   }
   return programs;
+}
+
+/**
+ * The functions that are programs: all of every section but `.text`. A static function whose
+ * name a global one also has stays a subprogram only (the global one is the program).
+ */
+function entryFunctions(code: ReadonlyMap<number, CodeSection>, objectName: string): CodeFunction[] {
+  const byName = new Map<string, CodeFunction>();
+  for (const { section, functions } of code.values()) {
+    if (section.name === '.text') continue;
+    for (const fn of functions) {
+      const seen = byName.get(fn.name);
+      if (seen === undefined || (fn.global && !seen.global)) byName.set(fn.name, fn);
+      else if (fn.global === seen.global)
+        throw new ObjectError(
+          `two programs are named ${fn.name} (sections ${seen.code.section.name} and ${section.name}); rename one`,
+          { object: objectName, section: section.name },
+        );
+    }
+  }
+  return [...byName.values()];
 }
 
 function functionAt(

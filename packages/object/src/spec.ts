@@ -66,7 +66,12 @@ export interface VariableSpec {
   set(value: unknown): void;
 }
 
-/** A `.BTF.ext` record tied to an instruction index of a linked program. */
+/**
+ * A `.BTF.ext` record tied to an instruction of a linked program. `insn` (here and in
+ * {@link LineInfo}, {@link CoreRelocation}, {@link ExternReference}) is an index into
+ * `ProgramSpec.instructions`, not an 8-byte slot: the kernel's `insn_off` is the slot, which
+ * differs after each two-slot `lddw`.
+ */
 export interface FuncInfo {
   readonly insn: number;
   readonly typeId: TypeId;
@@ -101,7 +106,12 @@ export interface ExternSpec {
   readonly offset?: number;
 }
 
-/** A reference in a program's code to an extern the loader resolves. */
+/**
+ * An `lddw` of an extern variable. For a `.kconfig` one the instruction already loads
+ * `.kconfig` map value + offset (`insn.map`); for a `.ksyms` one the loader fills it
+ * (`BPF_PSEUDO_BTF_ID` for a typed ksym, the address for an untyped one, 0 for a missing weak
+ * one). kfunc calls are not listed here: they carry `insn.kfunc`.
+ */
 export interface ExternReference {
   readonly insn: number;
   readonly name: string;
@@ -111,8 +121,12 @@ export interface ExternReference {
 export interface ProgramSpec {
   /** The C function name. */
   readonly name: string;
+  /** The ELF section name as written, `?` prefix included. */
   readonly section: string;
-  /** The names `BpfProgram.load` takes: `'xdp'`, `'sched_cls'`, `'tracepoint'`, `'tracing'`... */
+  /**
+   * The names `BpfProgram.load` takes: `'xdp'`, `'sched_cls'`, `'tracepoint'`, `'tracing'`...;
+   * `'unspec'` for a section libbpf knows no type for (then `problem` says so).
+   */
   readonly type: string;
   /** `'cgroup_inet_egress'`, `'trace_fentry'`... or undefined. */
   readonly attachType: string | undefined;

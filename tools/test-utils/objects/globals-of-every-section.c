@@ -1,6 +1,6 @@
 // Global data of every section kind libbpf turns into maps: .data, .bss, .rodata (const
 // volatile configuration), named .data.* and .rodata.* sections, string literals
-// (.rodata.str1.1) and static variables, read and written by one program.
+// (.rodata.str1.1, no BTF) and static variables, read and written by one program.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -18,6 +18,7 @@ SEC("xdp")
 int reads_globals(struct xdp_md *ctx) {
   static const char fmt[] = "counter %d";
   bpf_trace_printk(fmt, sizeof(fmt), counter);
+  bpf_trace_printk("literal %d", sizeof("literal %d"), counter);
   total += threshold + offset_by + hidden_static + greeting[1];
   static_bss++;
   scratch[0] = enabled;

@@ -1,5 +1,5 @@
-// Legacy map definitions (struct bpf_map_def in SEC("maps")), as iproute2-era objects have
-// them; libbpf 1.0 refuses them, cilium/ebpf and we still read them.
+// Legacy map definitions (struct bpf_map_def in SEC("maps")) and a version section, as
+// iproute2-era objects have them; libbpf 1.0 refuses them, cilium/ebpf and we still read them.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -34,3 +34,4 @@ int uses_legacy_maps(struct __sk_buff *skb) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+__u32 _version SEC("version") = 0x060c00;

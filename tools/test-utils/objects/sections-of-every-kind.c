@@ -1,0 +1,90 @@
+// One program per SEC() form libbpf 1.1 knows (with and without targets, sleepable, frags, ?),
+// so the section table is compared with libbpf's own reading of every form. Nothing here is
+// meant to load: the programs only return 0.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+SEC("socket") int section_0(void *ctx) { return 0; }
+SEC("sk_reuseport/migrate") int section_1(void *ctx) { return 0; }
+SEC("sk_reuseport") int section_2(void *ctx) { return 0; }
+SEC("kprobe/do_unlinkat") int section_3(void *ctx) { return 0; }
+SEC("uprobe//bin/sh:main") int section_4(void *ctx) { return 0; }
+SEC("uprobe.s//bin/sh:main") int section_5(void *ctx) { return 0; }
+SEC("kretprobe/do_unlinkat") int section_6(void *ctx) { return 0; }
+SEC("uretprobe") int section_7(void *ctx) { return 0; }
+SEC("uretprobe.s") int section_8(void *ctx) { return 0; }
+SEC("kprobe.multi/do_*") int section_9(void *ctx) { return 0; }
+SEC("kretprobe.multi") int section_10(void *ctx) { return 0; }
+SEC("ksyscall/openat") int section_11(void *ctx) { return 0; }
+SEC("kretsyscall") int section_12(void *ctx) { return 0; }
+SEC("usdt") int section_13(void *ctx) { return 0; }
+SEC("tc") int section_14(void *ctx) { return 0; }
+SEC("classifier") int section_15(void *ctx) { return 0; }
+SEC("action") int section_16(void *ctx) { return 0; }
+SEC("tracepoint/syscalls/sys_enter_openat") int section_17(void *ctx) { return 0; }
+SEC("tp/sched/sched_switch") int section_18(void *ctx) { return 0; }
+SEC("raw_tracepoint/sys_enter") int section_19(void *ctx) { return 0; }
+SEC("raw_tp") int section_20(void *ctx) { return 0; }
+SEC("raw_tracepoint.w/sys_enter") int section_21(void *ctx) { return 0; }
+SEC("raw_tp.w") int section_22(void *ctx) { return 0; }
+SEC("tp_btf/sys_enter") int section_23(void *ctx) { return 0; }
+SEC("fentry/do_unlinkat") int section_24(void *ctx) { return 0; }
+SEC("fmod_ret/do_unlinkat") int section_25(void *ctx) { return 0; }
+SEC("fexit") int section_26(void *ctx) { return 0; }
+SEC("fentry.s/do_unlinkat") int section_27(void *ctx) { return 0; }
+SEC("fmod_ret.s") int section_28(void *ctx) { return 0; }
+SEC("fexit.s/do_unlinkat") int section_29(void *ctx) { return 0; }
+SEC("freplace/target") int section_30(void *ctx) { return 0; }
+SEC("lsm/file_open") int section_31(void *ctx) { return 0; }
+SEC("lsm.s/bprm_check_security") int section_32(void *ctx) { return 0; }
+SEC("lsm_cgroup/socket_bind") int section_33(void *ctx) { return 0; }
+SEC("iter/task") int section_34(void *ctx) { return 0; }
+SEC("iter.s/task") int section_35(void *ctx) { return 0; }
+SEC("syscall") int section_36(void *ctx) { return 0; }
+SEC("xdp.frags/devmap") int section_37(void *ctx) { return 0; }
+SEC("xdp/devmap") int section_38(void *ctx) { return 0; }
+SEC("xdp.frags/cpumap") int section_39(void *ctx) { return 0; }
+SEC("xdp/cpumap") int section_40(void *ctx) { return 0; }
+SEC("xdp.frags") int section_41(void *ctx) { return 0; }
+SEC("xdp") int section_42(void *ctx) { return 0; }
+SEC("perf_event") int section_43(void *ctx) { return 0; }
+SEC("lwt_in") int section_44(void *ctx) { return 0; }
+SEC("lwt_out") int section_45(void *ctx) { return 0; }
+SEC("lwt_xmit") int section_46(void *ctx) { return 0; }
+SEC("lwt_seg6local") int section_47(void *ctx) { return 0; }
+SEC("sockops") int section_48(void *ctx) { return 0; }
+SEC("sk_skb/stream_parser") int section_49(void *ctx) { return 0; }
+SEC("sk_skb/stream_verdict") int section_50(void *ctx) { return 0; }
+SEC("sk_skb") int section_51(void *ctx) { return 0; }
+SEC("sk_msg") int section_52(void *ctx) { return 0; }
+SEC("lirc_mode2") int section_53(void *ctx) { return 0; }
+SEC("flow_dissector") int section_54(void *ctx) { return 0; }
+SEC("cgroup_skb/ingress") int section_55(void *ctx) { return 0; }
+SEC("cgroup_skb/egress") int section_56(void *ctx) { return 0; }
+SEC("cgroup/skb") int section_57(void *ctx) { return 0; }
+SEC("cgroup/sock_create") int section_58(void *ctx) { return 0; }
+SEC("cgroup/sock_release") int section_59(void *ctx) { return 0; }
+SEC("cgroup/sock") int section_60(void *ctx) { return 0; }
+SEC("cgroup/post_bind4") int section_61(void *ctx) { return 0; }
+SEC("cgroup/post_bind6") int section_62(void *ctx) { return 0; }
+SEC("cgroup/bind4") int section_63(void *ctx) { return 0; }
+SEC("cgroup/bind6") int section_64(void *ctx) { return 0; }
+SEC("cgroup/connect4") int section_65(void *ctx) { return 0; }
+SEC("cgroup/connect6") int section_66(void *ctx) { return 0; }
+SEC("cgroup/sendmsg4") int section_67(void *ctx) { return 0; }
+SEC("cgroup/sendmsg6") int section_68(void *ctx) { return 0; }
+SEC("cgroup/recvmsg4") int section_69(void *ctx) { return 0; }
+SEC("cgroup/recvmsg6") int section_70(void *ctx) { return 0; }
+SEC("cgroup/getpeername4") int section_71(void *ctx) { return 0; }
+SEC("cgroup/getpeername6") int section_72(void *ctx) { return 0; }
+SEC("cgroup/getsockname4") int section_73(void *ctx) { return 0; }
+SEC("cgroup/getsockname6") int section_74(void *ctx) { return 0; }
+SEC("cgroup/sysctl") int section_75(void *ctx) { return 0; }
+SEC("cgroup/getsockopt") int section_76(void *ctx) { return 0; }
+SEC("cgroup/setsockopt") int section_77(void *ctx) { return 0; }
+SEC("cgroup/dev") int section_78(void *ctx) { return 0; }
+SEC("sk_lookup") int section_79(void *ctx) { return 0; }
+SEC("?xdp") int section_80(void *ctx) { return 0; }
+SEC("?tp/sched/sched_switch") int section_81(void *ctx) { return 0; }
+
+char LICENSE[] SEC("license") = "GPL";
