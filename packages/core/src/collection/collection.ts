@@ -26,7 +26,7 @@ import { BpfProgram } from '../program/program.ts';
 import type { ProgramTypeName } from '../program/types.ts';
 import { VerifierError } from '../program/verifier-error.ts';
 import { kconfigData, resolveKsyms } from './externs.ts';
-import { kernelTypes } from './kernel-types.ts';
+import { moduleTypes } from './kernel-types.ts';
 import { objectBtfBytes } from './object-btf.ts';
 import { openPinnedMap, pinnedMapPath } from './pinning.ts';
 import { CollectionSpec } from './spec.ts';
@@ -324,10 +324,9 @@ function loadPrograms(
   // One resolver per load: candidates found for one program serve the others.
   let resolver: CoreResolver | undefined;
   const resolve = (): CoreResolver => {
-    resolver ??= new CoreResolver(
-      spec.btf as Btf,
-      options.kernelTypes ? [options.kernelTypes] : kernelTypes(),
-    );
+    resolver ??= options.kernelTypes
+      ? new CoreResolver(spec.btf as Btf, [options.kernelTypes])
+      : new CoreResolver(spec.btf as Btf, [kernelBtf()], { modules: moduleTypes });
     return resolver;
   };
   for (const [name, program] of Object.entries(spec.programs)) {
