@@ -88,11 +88,15 @@ const candidateKinds = (kind: Kind): readonly Kind[] =>
  * only when it has none, as libbpf does.
  */
 export function findCandidates(local: Type, targets: readonly Btf[]): Candidate[] {
+  const kernel = candidatesIn(local, targets.slice(0, 1));
+  return kernel.length > 0 ? kernel : candidatesIn(local, targets.slice(1));
+}
+
+/** Candidates for `local` in every one of `btfs`, each walked in id order (enum and enum64 alike). */
+export function candidatesIn(local: Type, btfs: readonly Btf[]): Candidate[] {
   const name = essentialName(local.name);
   const found: Candidate[] = [];
-  for (const [i, btf] of targets.entries()) {
-    if (i === 1 && found.length > 0) break;
-    // libbpf walks a target in id order, enum and enum64 alike.
+  for (const btf of btfs) {
     const ids = candidateKinds(local.kind).flatMap((kind) => typesCalled(btf, name, kind));
     if (ids.length > 1) ids.sort((a, b) => a - b);
     for (const id of ids) found.push({ btf, id });

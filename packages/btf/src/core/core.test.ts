@@ -8,7 +8,9 @@ import { btfOfSource, requireTools, Scratch } from '@ebpf/test-utils/clang';
 import { CoreReloKind as K } from '@ebpf/uapi';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mutate, random } from '../../fuzz/fuzz.ts';
 import { Btf } from '../btf.ts';
+import { BtfError } from '../error.ts';
 import type { Kind } from '../types.ts';
 import { CoreError } from './error.ts';
 import { type CoreRelocationRecord, CoreResolver, coreFixup } from './fixup.ts';
@@ -162,6 +164,20 @@ describe('field relocations', () => {
     );
   });
 
+  it('asks for more module BTFs once, when a type first has no candidate', () => {
+    let asked = 0;
+    const modules = () => {
+      asked++;
+      return [module];
+    };
+    const resolver = new CoreResolver(local, [target], { modules });
+    expect(resolver.fixup(relo('pair', '0:0', K.FieldByteOffset)).candidate?.btf).toBe(target);
+    expect(asked).toBe(0);
+    expect(resolver.fixup(relo('bar', '0:0', K.FieldByteOffset))).toMatchObject({ target: 8n });
+    expect(resolver.fixup(relo('only_here', '0:0', K.FieldExists)).target).toBe(0n);
+    expect(asked).toBe(1);
+  });
+
   it('searches modules only when the kernel has no candidate', () => {
     expect(fix(relo('bar', '0:0', K.FieldByteOffset), [target, module])).toMatchObject({ target: 8n });
     expect(fix(relo('bar', '0:0', K.FieldByteOffset), [target, module]).candidate?.btf).toBe(module);
@@ -260,5 +276,42 @@ describe('hostile relocation records', () => {
       ),
       { numRuns: 10_000 },
     );
+  });
+});
+
+describe('hostile BTF', () => {
+  it('corrupted local and target BTF give fixups, CoreErrors or (at parse) BtfErrors only', () => {
+    const localBytes = btfOfSource(scratch, 'local', LOCAL);
+    const targetBytes = btfOfSource(scratch, 'target', TARGET);
+    const records = [
+      relo('pair', '0:1', K.FieldByteOffset),
+      relo('anon_holder', '0:0:0', K.FieldByteOffset),
+      relo('flex', '0:1:5', K.FieldByteSize),
+      relo('narrow', '0:0', K.FieldSigned),
+      relo('m_ok', '0', K.TypeMatches),
+      relo('pair', '0', K.TypeSize),
+      relo('colour', '1', K.EnumvalValue, 'enum'),
+    ];
+    const rand = random(12);
+    for (let i = 0; i < 2_000; i++) {
+      const mutateLocal = rand(2) === 0;
+      let l: Btf;
+      let t: Btf;
+      try {
+        l = mutateLocal ? Btf.parse(mutate(localBytes, rand)) : local;
+        t = mutateLocal ? target : Btf.parse(mutate(targetBytes, rand));
+      } catch (e) {
+        if (e instanceof BtfError) continue;
+        throw e;
+      }
+      const resolver = new CoreResolver(l, [t]);
+      for (const r of records) {
+        try {
+          resolver.fixup(r);
+        } catch (e) {
+          if (!(e instanceof CoreError)) throw new Error(`input ${i}: ${String(e)}`, { cause: e });
+        }
+      }
+    }
   });
 });

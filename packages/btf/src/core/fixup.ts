@@ -17,7 +17,7 @@ import {
   parseAccessString,
   typeSpec,
 } from './access.ts';
-import { type Candidate, findCandidates } from './candidates.ts';
+import { type Candidate, candidatesIn, findCandidates } from './candidates.ts';
 import { typesCompatible, typesMatch } from './compat.ts';
 import { CoreError } from './error.ts';
 import { essentialName } from './names.ts';
@@ -94,11 +94,17 @@ const plain = (value: number | bigint, validate = true): Side => ({
  */
 export class CoreResolver {
   private readonly candidates = new Map<TypeId, Candidate[]>();
+  private modules: readonly Btf[] | undefined;
 
-  /** `targets`: the kernel's BTF first, then module BTFs (searched only when it has no candidate). */
+  /**
+   * `targets`: the kernel's BTF first, then module BTFs (searched only when it has no candidate).
+   * `options.modules` supplies more module BTFs, asked for once, the first time a local type has
+   * no candidate in `targets`: loading every module's BTF is left until a relocation needs it.
+   */
   constructor(
     readonly local: Btf,
     readonly targets: readonly Btf[],
+    private readonly options: { readonly modules?: () => readonly Btf[] } = {},
   ) {}
 
   /** The fixup for `relocation`; a {@link CoreError} when it cannot be computed at all. */
@@ -138,7 +144,7 @@ export class CoreResolver {
     // A spec always has a value: only a missing target poisons.
     const localSide = sideOf(k, localSpec) as Side;
     let chosen: { fixup: CoreFixup; spec: AccessSpec } | undefined;
-    const all = this.candidates.get(typeId) ?? findCandidates(localType, this.targets);
+    const all = this.candidates.get(typeId) ?? this.findCandidates(localType);
     const matched: Candidate[] = [];
     for (const candidate of all) {
       const spec = matchSpec(k, localSpec, candidate);
@@ -165,6 +171,13 @@ export class CoreResolver {
     }
     this.candidates.set(typeId, matched.length > 0 ? matched : all);
     return chosen?.fixup ?? combine(k, localSide, sideOf(k, undefined), undefined);
+  }
+
+  private findCandidates(local: Type): Candidate[] {
+    const found = findCandidates(local, this.targets);
+    if (found.length > 0 || this.options.modules === undefined) return found;
+    this.modules ??= this.options.modules();
+    return candidatesIn(local, this.modules);
   }
 
   private localSpec(typeId: TypeId, accessString: string, kind: number): AccessSpec {
@@ -296,7 +309,11 @@ function fieldSide(kind: CoreReloKind, spec: AccessSpec): Side {
   let byteOffset: number;
   if (bitfield) {
     // The smallest aligned load, starting at the storage unit's size, that covers every bit.
-    byteSize = (type as { size: number }).size;
+    if ((type.kind !== 'int' && type.kind !== 'enum' && type.kind !== 'enum64') || type.size === 0)
+      throw new AccessError(
+        `a bitfield of ${btf.nameOf(type.id)} (only integers and enums can be bitfields)`,
+      );
+    byteSize = type.size;
     byteOffset = Math.floor(bitOffset / 8 / byteSize) * byteSize;
     while (bitOffset + bits - byteOffset * 8 > byteSize * 8) {
       if (byteSize >= 8) throw new AccessError('the bitfield cannot be read with one 64-bit load');

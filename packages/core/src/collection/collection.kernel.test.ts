@@ -17,6 +17,7 @@ import { Int } from '@ebpf/btf';
 import type { MapSpec } from '@ebpf/object';
 import { openFdCount, requireKernel, skipUnsupported, thrown } from '@ebpf/test-utils';
 import { countingProgram } from '@ebpf/test-utils/programs';
+import { MapFlags } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
 import { BpfMap } from '../map/map.ts';
@@ -51,9 +52,16 @@ function testSpec(): CollectionSpecLike {
         name: '.data',
         type: 'array',
         valueSize: 8,
+        flags: MapFlags.Mmapable,
         data: new Uint8Array([5, 0, 0, 0, 6, 0, 0, 0]),
       }),
-      '.rodata': map({ name: '.rodata', type: 'array', data: new Uint8Array([2, 0, 0, 0]), readOnly: true }),
+      '.rodata': map({
+        name: '.rodata',
+        type: 'array',
+        flags: MapFlags.Mmapable,
+        data: new Uint8Array([2, 0, 0, 0]),
+        readOnly: true,
+      }),
     },
     programs: {
       count: program('count', link(countingProgram(2)).instructions),

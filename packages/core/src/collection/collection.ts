@@ -26,6 +26,7 @@ import { BpfProgram } from '../program/program.ts';
 import type { ProgramTypeName } from '../program/types.ts';
 import { VerifierError } from '../program/verifier-error.ts';
 import { kconfigData, resolveKsyms } from './externs.ts';
+import { moduleTypes } from './kernel-types.ts';
 import { objectBtfBytes } from './object-btf.ts';
 import { openPinnedMap, pinnedMapPath } from './pinning.ts';
 import { CollectionSpec } from './spec.ts';
@@ -55,7 +56,7 @@ export interface CollectionLoadOptions {
   readonly maps?: Readonly<Record<string, BpfMap<any, any>>>;
   /** Folder on bpffs for maps declared `__uint(pinning, LIBBPF_PIN_BY_NAME)`: reused if pinned there, else pinned. */
   readonly pinPath?: string;
-  /** CO-RE target BTF; default the running kernel's (and its modules'). */
+  /** CO-RE target BTF; default the running kernel's and its loaded modules'. */
   readonly kernelTypes?: Btf;
   readonly programs?: Readonly<Record<string, CollectionProgramOptions>>;
   /** Verifier log level for every program (see `BpfProgram.load`). */
@@ -323,7 +324,9 @@ function loadPrograms(
   // One resolver per load: candidates found for one program serve the others.
   let resolver: CoreResolver | undefined;
   const resolve = (): CoreResolver => {
-    resolver ??= new CoreResolver(spec.btf as Btf, [options.kernelTypes ?? kernelBtf()]);
+    resolver ??= options.kernelTypes
+      ? new CoreResolver(spec.btf as Btf, [options.kernelTypes])
+      : new CoreResolver(spec.btf as Btf, [kernelBtf()], { modules: moduleTypes });
     return resolver;
   };
   for (const [name, program] of Object.entries(spec.programs)) {

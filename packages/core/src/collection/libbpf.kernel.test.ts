@@ -21,6 +21,7 @@ const corpus: ReadonlyArray<[name: string, noLoad: string[], vmlinuxH?: boolean]
   ['maps-of-every-kind', []],
   ['globals-of-every-section', []],
   ['isa-v4', []],
+  ['btf-ext', []],
   // This kernel's BTF has no per-CPU variables, so the typed ksym program cannot load (for libbpf either).
   ['externs-kconfig-ksym', ['reads_typed_ksym']],
   // CO-RE against this kernel's BTF: offsets, existence, sizes, enum values, flavours, poison.

@@ -4,10 +4,12 @@
  * variables' (and `.kconfig` externs') offsets, or for sections without a map (`.maps`) by
  * laying the variables out one after another, aligned, as clang places them. Externs, which
  * the kernel's BTF checker refuses, become what libbpf makes of them: allocated variables, and
- * extern-only sections (`.ksyms`) a placeholder the kernel accepts.
+ * extern-only sections (`.ksyms`) a placeholder the kernel accepts. Kinds the running kernel
+ * lacks are downgraded (btf-kinds.ts).
  */
 import { type Btf, BtfBuilder, type Datasec, type NewType, type Type, type Void } from '@ebpf/btf';
 import { BtfFuncLinkage, BtfVarLinkage } from '@ebpf/uapi';
+import { downgradeType, kernelAcceptsBtf } from './btf-kinds.ts';
 import type { CollectionSpecLike } from './collection.ts';
 
 const alignUp = (n: number, align: number): number => Math.ceil(n / align) * align;
@@ -53,7 +55,17 @@ function fixType(type: Exclude<Type, Void>, btf: Btf, spec: CollectionSpecLike):
   }
 }
 
-/** Raw BTF of the object, completed and made acceptable as above, for `BtfHandle.load`. */
+/** Specs are immutable once parsed, and a spec is often loaded many times (one per interface, say). */
+const marshalled = new WeakMap<CollectionSpecLike, Uint8Array>();
+
+/** Raw BTF of the object, completed and made acceptable as above (and to this kernel's BTF checker), for `BtfHandle.load`. */
 export function objectBtfBytes(btf: Btf, spec: CollectionSpecLike): Uint8Array {
-  return BtfBuilder.from(btf, (type) => fixType(type, btf, spec)).marshal();
+  let bytes = marshalled.get(spec);
+  if (bytes === undefined) {
+    bytes = BtfBuilder.from(btf, (type) =>
+      downgradeType(fixType(type, btf, spec), kernelAcceptsBtf),
+    ).marshal();
+    marshalled.set(spec, bytes);
+  }
+  return bytes;
 }

@@ -7,7 +7,7 @@ import { possibleCpus } from '../system.ts';
 import { BpfMap } from './map.ts';
 
 requireKernel('BpfMap.create from an object MapSpec (kernel)', () => {
-  it('creates global data mmapable with its bytes, and read-only data frozen and read-only for programs', () => {
+  it('creates global data with its bytes, and read-only data frozen and read-only for programs', () => {
     const data = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
     using rodata = BpfMap.create(
       objectSpec({
@@ -15,6 +15,8 @@ requireKernel('BpfMap.create from an object MapSpec (kernel)', () => {
         kernelName: 'obj.rodata',
         type: 'array',
         valueSize: 8,
+        // What @ebpf/object gives .rodata; read-only for programs is added because it is readOnly.
+        flags: MapFlags.Mmapable,
         data,
         readOnly: true,
       }),
@@ -28,7 +30,13 @@ requireKernel('BpfMap.create from an object MapSpec (kernel)', () => {
     expect(() => rodata.update(new Uint8Array(4), data)).toThrow();
 
     using bss = BpfMap.create(
-      objectSpec({ name: '.bss', type: 'array', valueSize: 8, data: new Uint8Array(8) }),
+      objectSpec({
+        name: '.bss',
+        type: 'array',
+        valueSize: 8,
+        flags: MapFlags.Mmapable,
+        data: new Uint8Array(8),
+      }),
     );
     expect(bss.flags & MapFlags.Mmapable).toBe(MapFlags.Mmapable);
     expect(bss.memory().u8.subarray(0, 8)).toEqual(new Uint8Array(8));

@@ -20,8 +20,9 @@ export function isObjectMapSpec(spec: object): spec is ObjectMapSpec {
 
 /** The create options for `spec`; `btf` gives the key and value type ids in loaded object BTF. */
 export function objectMapOptions(spec: ObjectMapSpec, btf?: MapBtf): MapCreateOptions {
+  // The spec's flags are libbpf's (mmapable global data but string literal sections); read-only
+  // data must be read-only for programs whatever they say, or freezing it would break them.
   let flags = spec.flags;
-  if (spec.data !== undefined) flags |= MapFlags.Mmapable;
   if (spec.readOnly) flags |= MapFlags.RdonlyProg;
   // PERF_EVENT_ARRAY's 0 means one slot per possible CPU: create() fills that in when it is absent.
   const cpus = spec.maxEntries === 0 && findMapType(spec.type)?.maxEntries === 'cpus';
