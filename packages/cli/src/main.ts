@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAsmCommands } from './commands/asm.ts';
+import { registerBtfCommands } from './commands/btf.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerFeatureCommand } from './commands/feature.ts';
+import { registerGenCommands } from './commands/gen.ts';
 import { registerLinkCommands } from './commands/link.ts';
 import { registerMapCommands } from './commands/map.ts';
 import { registerProgCommands } from './commands/prog.ts';
@@ -49,6 +51,8 @@ export function createProgram(io: Io, json = false): Command {
   registerLinkCommands(program, io);
   registerAsmCommands(program, io);
   registerRunCommand(program, io);
+  registerBtfCommands(program, io);
+  registerGenCommands(program, io);
   registerFeatureCommand(program, io);
   registerDemoCommand(program, io);
   return program;
