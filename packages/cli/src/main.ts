@@ -7,6 +7,7 @@ import { registerFeatureCommand } from './commands/feature.ts';
 import { registerGenCommands } from './commands/gen.ts';
 import { registerLinkCommands } from './commands/link.ts';
 import { registerMapCommands } from './commands/map.ts';
+import { registerObjectCommands } from './commands/object.ts';
 import { registerProgCommands } from './commands/prog.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { describeError, errorJson } from './errors.ts';
@@ -53,6 +54,7 @@ export function createProgram(io: Io, json = false): Command {
   registerRunCommand(program, io);
   registerBtfCommands(program, io);
   registerGenCommands(program, io);
+  registerObjectCommands(program, io);
   registerFeatureCommand(program, io);
   registerDemoCommand(program, io);
   return program;

@@ -6,9 +6,8 @@ import { formatBytes, formatCount } from '../format/units.ts';
 import { type Io, printJson } from '../io.ts';
 import type { BtfSummary } from '../kernel-btf.ts';
 
-/** What `ebpf btf show FILE` says of a file's BTF. */
-export interface BtfFileSummary {
-  file: string;
+/** What `ebpf btf show FILE` and `ebpf object show` say of BTF. */
+export interface BtfStats {
   byteOrder: 'little' | 'big';
   /** Types of this BTF (for split BTF, not the base's). */
   types: number;
@@ -21,12 +20,11 @@ export interface BtfFileSummary {
 }
 
 /** Counts `btf`'s types by kind. */
-export function summarizeBtf(file: string, btf: Btf): BtfFileSummary {
+export function btfStats(btf: Btf): BtfStats {
   const counts = new Map<string, number>();
   for (const t of btf.types()) counts.set(t.kind, (counts.get(t.kind) ?? 0) + 1);
   const kinds = Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
   return {
-    file,
     byteOrder: btf.littleEndian ? 'little' : 'big',
     types: btf.count,
     firstId: btf.firstId,
@@ -38,7 +36,7 @@ export function summarizeBtf(file: string, btf: Btf): BtfFileSummary {
 /** `ebpf btf show [id|file]`. */
 export async function showBtf(io: Io, source: string | undefined, json: boolean): Promise<void> {
   if (source !== undefined && !/^\d+$/.test(source)) {
-    const summary = summarizeBtf(source, readBtfFile(source));
+    const summary = { file: source, ...btfStats(readBtfFile(source)) };
     if (json) return printJson(io, summary);
     io.out(
       renderFields(
