@@ -90,11 +90,17 @@ export interface ObjectSummary {
   relocations?: Relocation[];
 }
 
-/** Parses the object at `path` and summarises it; `relocs` adds the relocations. */
-export function summarizeObject(path: string, relocs: boolean): ObjectSummary {
+/** Parses the ELF object at `path`, named as libbpf names it: the file name up to its first `.`. */
+export function readObject(path: string): CollectionSpec {
   const bytes = new Uint8Array(readInput(path));
   const name = basename(path).split('.')[0] ?? '';
-  const spec = parseOrExplain(path, () => CollectionSpec.parse(bytes, { name }));
+  return parseOrExplain(path, () => CollectionSpec.parse(bytes, { name }));
+}
+
+/** Parses the object at `path` and summarises it; `relocs` adds the relocations. */
+export function summarizeObject(path: string, relocs: boolean): ObjectSummary {
+  const spec = readObject(path);
+  const { name } = spec;
   const typeName = (type: Type | undefined) => (type === undefined ? undefined : cType(spec.btf, type));
   const programs = Object.values(spec.programs);
   return {

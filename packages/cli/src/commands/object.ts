@@ -27,6 +27,41 @@ export function registerObjectCommands(program: Command, io: Io): void {
       if (opts.json) return printJson(io, summary);
       io.out(objectText(summary, io));
     });
+
+  object
+    .command('load')
+    .description("load an object's maps and programs into the kernel (Collection.load)")
+    .argument('<file.o>', 'ELF object')
+    .option(
+      '--pin <dir>',
+      'pin programs at DIR/<name> and maps at DIR/maps/<name> (on bpffs; . in names becomes _) so they stay loaded',
+    )
+    .addOption(jsonOption())
+    .action(async (file: string, opts: { pin?: string; json?: boolean }) => {
+      const { loadObject } = await import('../kernel-object.ts');
+      const loaded = loadObject(file, opts.pin);
+      if (opts.json) return printJson(io, loaded);
+      const rows = [
+        ...loaded.programs.map((p) => ({ ...p, kind: 'program' })),
+        ...loaded.maps.map((m) => ({ ...m, kind: 'map' })),
+      ];
+      io.out(
+        renderTable(
+          [
+            { header: 'KIND', cell: (r: (typeof rows)[number]) => r.kind },
+            { header: 'NAME', cell: (r) => r.name, shrink: true },
+            { header: 'ID', cell: (r) => String(r.id), align: 'right' },
+            { header: 'TYPE', cell: (r) => r.type },
+            { header: 'PIN', cell: (r) => r.pin ?? '-', shrink: true },
+          ],
+          rows,
+          io.color,
+          tableWidth(io),
+        ),
+      );
+      if (opts.pin === undefined)
+        io.out(io.color.dim('loaded, then closed again: nothing stays in the kernel (--pin DIR keeps it)\n'));
+    });
 }
 
 /** Sections of `object show`, each a bold title over a table (or `none`). */
