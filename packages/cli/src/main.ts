@@ -24,7 +24,7 @@ Exit codes:
   0   success
   1   failure (a system call or file operation failed)
   2   usage error (unknown command or option, bad argument)
-  3   no such program, map or link
+  3   no such program, map, link, BTF object or type, or input file
   4   rejected: the verifier refused the program, or the source does not assemble
   69  not supported by the running kernel
   77  permission denied (run as root, or grant CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN)`;
