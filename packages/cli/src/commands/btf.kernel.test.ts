@@ -23,6 +23,23 @@ requireKernel('ebpf btf and gen vmlinux on the kernel’s BTF', () => {
     expect((await runMain('btf', 'dump')).out).toBe(expected);
   }, 120_000);
 
+  it('a whole TypeScript dump of vmlinux typechecks under strict tsc', async () => {
+    const file = scratch.path('vmlinux.ts');
+    const r = await runMain('btf', 'dump', '--format', 'ts', '-o', file);
+    expect(r.code, r.err).toBe(ExitCode.Ok);
+    const tsc = new URL('../../../../node_modules/.bin/tsc', import.meta.url).pathname;
+    execFileSync(tsc, [
+      '--noEmit',
+      '--strict',
+      '--skipLibCheck',
+      '--target',
+      'es2022',
+      '--module',
+      'esnext',
+      file,
+    ]);
+  }, 120_000);
+
   it('a partial dump of vmlinux has the type and compiles alone for -target bpf', async () => {
     const r = await runMain('btf', 'dump', '--type', 'struct task_struct', '-o', scratch.path('task.h'));
     expect(r.code, r.err).toBe(ExitCode.Ok);

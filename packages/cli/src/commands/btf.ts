@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import type { Btf } from '@ebpf/btf';
-import { toTypeScript } from '@ebpf/btf';
+import { type Btf, toTypeScript } from '@ebpf/btf';
 import { type Command, Option } from 'commander';
-import { readBtfFile, typesNamed, VMLINUX } from '../btf-input.ts';
+import { parseOrExplain, readBtfFile, typesNamed, VMLINUX } from '../btf-input.ts';
 import { parseId } from '../errors.ts';
 import { type Io, printJson } from '../io.ts';
 import { jsonOption } from '../options.ts';
@@ -15,11 +14,20 @@ async function openBtf(source: string): Promise<{ btf: Btf; where: string }> {
   return { btf: btfById(id), where: `BTF object ${id}` };
 }
 
-/** Every named struct, union, enum and typedef: what a whole TypeScript dump declares. */
+const valueless = new Set(['func_proto', 'fwd', 'void']);
+
+/**
+ * Every named struct, union, enum and typedef: what a whole TypeScript dump declares. Typedefs
+ * of function types (`typedef int fn_t(void)`), of declared-only structs and of void are left
+ * out: no value has such a type.
+ */
 function declarable(btf: Btf): number[] {
   const ids: number[] = [];
-  for (const t of btf.types())
-    if (t.name !== '' && ['struct', 'union', 'enum', 'enum64', 'typedef'].includes(t.kind)) ids.push(t.id);
+  for (const t of btf.types()) {
+    if (t.name === '' || !['struct', 'union', 'enum', 'enum64', 'typedef'].includes(t.kind)) continue;
+    if (t.kind === 'typedef' && valueless.has(btf.resolve(t.id).kind)) continue;
+    ids.push(t.id);
+  }
   return ids;
 }
 
@@ -47,7 +55,7 @@ interface DumpOptions {
   format: 'c' | 'ts';
   type?: string[];
   output?: string;
-  json: boolean;
+  json?: boolean;
 }
 
 /** `ebpf btf dump|show`. */
@@ -61,11 +69,11 @@ export function registerBtfCommands(program: Command, io: Io): void {
     .addOption(new Option('--format <format>', 'output language').choices(['c', 'ts']).default('c'))
     .option('--type <name...>', 'only these types and what they need (`task_struct`, `struct task_struct`)')
     .option('-o, --output <file>', 'write to this file instead of standard output')
-    .addOption(jsonOption().default(false, 'text; with --format ts also each declaration’s layout'))
+    .addOption(jsonOption())
     .action(async (source: string, opts: DumpOptions) => {
       const { btf: types, where } = await openBtf(source);
       const only = opts.type && typesNamed(types, opts.type, where).map((t) => t.id);
-      const result = dump(types, opts.format, only);
+      const result = parseOrExplain(where, () => dump(types, opts.format, only));
       if (opts.json) return printJson(io, { source: where, format: opts.format, ...result });
       writeOutput(
         io,
