@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { disassemble, type Program } from '@ebpf/asm';
 import { BpfMap, BpfProgram, Link } from '@ebpf/core';
 import { cNameOf, LinkType, MapType, PseudoSrc, XdpAction } from '@ebpf/uapi';
+import { enumName } from './format/names.ts';
 
 /** A program as `ebpf prog list|show` prints it. */
 export interface ProgSummary {
@@ -73,12 +74,6 @@ export interface LinkSummary {
   netnsIno?: number;
   /** Attach type of cgroup and netns links. */
   attachType?: string;
-}
-
-/** `BPF_MAP_TYPE_PERCPU_HASH` → `percpu_hash`. */
-function enumName(table: object, value: number, prefix: string): string {
-  const c = cNameOf(table as never, value as never) as string | undefined;
-  return c?.startsWith(prefix) ? c.slice(prefix.length).toLowerCase() : `unknown(${value})`;
 }
 
 /** Map type number to its lower-case kernel name (`percpu_array`). */

@@ -51,7 +51,7 @@ describe('ebpf command line', () => {
 
   it('has the commands the issue names', () => {
     const names = commandPaths().map((p) => p.join(' '));
-    for (const name of [...listings, 'asm', 'disasm', 'run', 'feature', 'demo xdp'])
+    for (const name of [...listings, 'asm', 'disasm', 'run', 'feature', 'demo xdp', 'gen vmlinux'])
       expect(names).toContain(name);
   });
 

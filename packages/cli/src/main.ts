@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAsmCommands } from './commands/asm.ts';
+import { registerBtfCommands } from './commands/btf.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerFeatureCommand } from './commands/feature.ts';
+import { registerGenCommands } from './commands/gen.ts';
 import { registerLinkCommands } from './commands/link.ts';
 import { registerMapCommands } from './commands/map.ts';
+import { registerObjectCommands } from './commands/object.ts';
 import { registerProgCommands } from './commands/prog.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { describeError, errorJson } from './errors.ts';
@@ -21,7 +24,7 @@ Exit codes:
   0   success
   1   failure (a system call or file operation failed)
   2   usage error (unknown command or option, bad argument)
-  3   no such program, map or link
+  3   no such program, map, link, BTF object or type, or input file
   4   rejected: the verifier refused the program, or the source does not assemble
   69  not supported by the running kernel
   77  permission denied (run as root, or grant CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN)`;
@@ -49,6 +52,9 @@ export function createProgram(io: Io, json = false): Command {
   registerLinkCommands(program, io);
   registerAsmCommands(program, io);
   registerRunCommand(program, io);
+  registerBtfCommands(program, io);
+  registerGenCommands(program, io);
+  registerObjectCommands(program, io);
   registerFeatureCommand(program, io);
   registerDemoCommand(program, io);
   return program;
