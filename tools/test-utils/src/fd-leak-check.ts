@@ -23,4 +23,4 @@ afterAll(async () => {
     `this test file leaked ${fds.length} file descriptor(s): ${fds.join(', ')}; ` +
       'close what each test opens (close(), `using`, afterAll)',
   );
-});
+}, 30_000);

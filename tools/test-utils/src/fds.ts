@@ -30,8 +30,10 @@ export const collectGarbage = runInNewContext('gc') as () => void;
  * `ms` have passed; returns whether it held.
  */
 export async function collectUntil(done: () => boolean, ms = 2000): Promise<boolean> {
-  for (let waited = 0; !done(); waited += 10) {
-    if (waited >= ms) return false;
+  // By the clock, not by counting sleeps: a full collection can take longer than the sleep.
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() >= deadline) return false;
     collectGarbage();
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

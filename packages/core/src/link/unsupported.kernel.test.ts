@@ -45,7 +45,7 @@ requireKernel('hooks this kernel may refuse', () => {
         /no kprobe PMU \(\/sys\/bus\/event_source\/devices\/kprobe\)/,
       );
     });
-    it.skipIf(skipUnsupported(noKprobePmu))('counts calls of a kernel function', () => {
+    it.skipIf(skipUnsupported(noKprobePmu, 'kprobe'))('counts calls of a kernel function', () => {
       using prog = kprobe();
       const before = hits();
       using link = attachKprobe(prog, '__x64_sys_getppid');
@@ -68,7 +68,7 @@ requireKernel('hooks this kernel may refuse', () => {
       expect(() => attachKprobeMulti(prog, { symbols: ['do_sys_openat2'] })).toThrow(NotSupportedError);
       expect(() => attachKprobeMulti(prog, { symbols: ['do_sys_openat2'] })).toThrow(why!);
     });
-    it.skipIf(skipUnsupported(why && `kprobe_multi links: ${why}`))(
+    it.skipIf(skipUnsupported(why && `kprobe_multi links: ${why}`, 'kprobe_multi'))(
       'counts calls of several kernel functions',
       () => {
         using prog = kprobe('trace_kprobe_multi');
@@ -107,7 +107,7 @@ requireKernel('hooks this kernel may refuse', () => {
       expect(load).toThrow(NotSupportedError);
       expect(load).toThrow(/lockdown/);
     });
-    it.skipIf(skipUnsupported(refused))('counts calls of a kernel function with fentry', () => {
+    it.skipIf(skipUnsupported(refused, 'trampoline'))('counts calls of a kernel function with fentry', () => {
       using prog = BpfProgram.load({
         type: 'tracing',
         attachType: 'trace_fentry',
