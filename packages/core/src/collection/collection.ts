@@ -18,6 +18,13 @@ import {
 } from '@ebpf/object';
 import { BtfHandle } from '../btf/handle.ts';
 import { InvalidArgumentError, NotFoundError, PermissionError } from '../errors.ts';
+import {
+  type AutoAttachOptions,
+  attachesFromSection,
+  attachPlanned,
+  type Link,
+  planAttach,
+} from '../link/index.ts';
 import type { BpfMap } from '../map/map.ts';
 import { createObjectMap, objectMapOptions } from '../map/object-spec.ts';
 import type { ProgramBtf } from '../program/btf-info.ts';
@@ -90,17 +97,22 @@ export class Collection implements Disposable {
   readonly maps: Readonly<Record<string, BpfMap>>;
   readonly variables: Readonly<Record<string, Variable>>;
   readonly #made: Made;
+  readonly #specs: Readonly<Record<string, ProgramSpec>>;
+  /** Links made by `attach`/`attachAll` that the caller did not take: closed with the collection. */
+  readonly #links = new Set<Link>();
 
   private constructor(
     programs: Record<string, BpfProgram>,
     maps: Record<string, BpfMap>,
     variables: Record<string, Variable>,
     made: Made,
+    specs: Readonly<Record<string, ProgramSpec>>,
   ) {
     this.programs = Object.freeze(programs);
     this.maps = Object.freeze(maps);
     this.variables = Object.freeze(variables);
     this.#made = made;
+    this.#specs = specs;
   }
 
   /**
@@ -132,15 +144,60 @@ export class Collection implements Disposable {
         if (map === undefined || section === undefined) continue;
         variables[name] = new Variable(variable, map, section.readOnly === true, spec.btf);
       }
-      return new Collection(programs, maps, variables, made);
+      return new Collection(programs, maps, variables, made, spec.programs);
     } catch (error) {
       made.dispose();
       throw error;
     }
   }
 
-  /** Closes every map and program this collection made (replacement maps stay open; pins stay). */
+  /**
+   * Attaches program `name` where its section says, as libbpf's auto-attach does
+   * (`tp/syscalls/sys_enter_openat`, `raw_tp/sys_enter`, `uprobe//proc/self/exe:fn+0x10`,
+   * `iter/task`...); what a section cannot say comes from `options` (`interface` for `xdp` and
+   * `tcx/ingress`, `cgroup` for `cgroup_skb/egress`, `netns`, `perfEvent`...), and a missing one
+   * is an `InvalidArgumentError` naming it. The link is closed with the collection unless
+   * `take` is true, in which case it is the caller's.
+   */
+  attach(name: string, options: AutoAttachOptions & { readonly take?: boolean } = {}): Link {
+    const program = this.programs[name];
+    const spec = this.#specs[name];
+    if (program === undefined || spec === undefined)
+      throw new InvalidArgumentError(
+        `attach: the collection has no loaded program ${name} (it has ${Object.keys(this.programs).join(', ') || 'none'})`,
+      );
+    const link = attachPlanned(program, planAttach(spec, options), options);
+    if (options.take !== true) this.#links.add(link);
+    return link;
+  }
+
+  /**
+   * Attaches every loaded program whose section says where it goes (socket filters, syscall
+   * programs and others that attach elsewhere are left alone), with `options` for what
+   * sections cannot say. All or nothing: if one fails, those attached by this call are closed.
+   * The links are the collection's, closed with it.
+   */
+  attachAll(options: AutoAttachOptions = {}): Link[] {
+    const links: Link[] = [];
+    try {
+      for (const [name, spec] of Object.entries(this.#specs)) {
+        if (this.programs[name] === undefined || !attachesFromSection(spec)) continue;
+        links.push(this.attach(name, options));
+      }
+      return links;
+    } catch (error) {
+      for (const link of links) {
+        this.#links.delete(link);
+        link.close();
+      }
+      throw error;
+    }
+  }
+
+  /** Closes every link it attached, then every map and program it made (replacement maps stay open; pins stay). */
   close(): void {
+    for (const link of this.#links) link.close();
+    this.#links.clear();
     for (const program of this.#made.programs) program.close();
     for (const map of this.#made.maps) map.close();
     this.#made.btf?.close();

@@ -118,6 +118,29 @@ function uprobeTarget(spec: AttachableSpec, target: string): { path: string; whe
   return { path: target.slice(0, colon), where: target.slice(colon + 1) };
 }
 
+/** The program types whose section says where they attach (the others attach elsewhere: sockets, test runs). */
+const sectionAttachedTypes = new Set([
+  'xdp',
+  'sched_cls',
+  ...cgroupTypes,
+  'tracepoint',
+  'raw_tracepoint',
+  'raw_tracepoint_writable',
+  'tracing',
+  'lsm',
+  'ext',
+  'kprobe',
+  'perf_event',
+  'sk_lookup',
+  'flow_dissector',
+  'netfilter',
+]);
+
+/** Whether `spec`'s section says where its program attaches (what `coll.attachAll()` attaches). */
+export function attachesFromSection(spec: AttachableSpec): boolean {
+  return sectionAttachedTypes.has(spec.type);
+}
+
 /** Where the program of `spec` attaches, from its section and type and `options`. */
 export function planAttach(spec: AttachableSpec, options: AutoAttachOptions = {}): AttachPlan {
   const prefix = spec.section.split('/')[0]!.replace(/^\?/, '');

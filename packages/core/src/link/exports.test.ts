@@ -45,6 +45,7 @@ describe('@ebpf/core exports', () => {
       'attachReuseport',
       'SockmapLink',
       'attachPlanned',
+      'attachesFromSection',
       'features',
       'VerifierError',
       'NotSupportedError',

@@ -5,6 +5,7 @@ export {
   type AttachableSpec,
   type AttachPlan,
   type AutoAttachOptions,
+  attachesFromSection,
   attachPlanned,
   planAttach,
 } from './auto-attach.ts';
