@@ -6,12 +6,13 @@
  * both know.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { Btf } from '@ebpf/btf';
 import { skipUnsupported } from '@ebpf/test-utils';
 import type { StructLayout } from '@ebpf/uapi';
 import * as uapi from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
 import { btfAggregate } from './btf/aggregate.ts';
-import { type Btf, parseBtf } from './btf/reader.ts';
+import { anonymousEnumWith, enumNamed, kernelEnums } from './btf/enums.ts';
 import { layoutAggregate } from './c/layout.ts';
 import { fieldName } from './emit.ts';
 import { parseHeaders, readHeaders } from './extract.ts';
@@ -23,12 +24,11 @@ import { EXCLUDED_ENUMERATOR, enumRows, layoutRows } from './tables.ts';
 const noBtf = existsSync(DEFAULT_BTF)
   ? undefined
   : `kernel BTF missing at ${DEFAULT_BTF} (CONFIG_DEBUG_INFO_BTF=n)`;
-const btf: Btf | undefined = noBtf ? undefined : parseBtf(readFileSync(DEFAULT_BTF), DEFAULT_BTF);
+const btf: Btf | undefined = noBtf ? undefined : Btf.parse(readFileSync(DEFAULT_BTF));
 
 function kernelEnumerators(b: Btf): Map<string, bigint> {
   const m = new Map<string, bigint>();
-  for (const t of b.types)
-    if (t.kind === 'enum') for (const v of t.values) if (!m.has(v.name)) m.set(v.name, v.value);
+  for (const e of kernelEnums(b)) for (const v of e.values) if (!m.has(v.name)) m.set(v.name, v.value);
   return m;
 }
 
@@ -96,14 +96,8 @@ describe.skipIf(skipUnsupported(noBtf))('@ebpf/uapi matches the running kernel (
     'no enumerator of the kernel C enum behind %s is missing',
     (name) => {
       const row = enumRows.find((r) => r.name === name)!;
-      const kernelEnum = btf!.types.find(
-        (t) =>
-          t.kind === 'enum' &&
-          (row.cEnum
-            ? t.name === row.cEnum
-            : t.name === '' && t.values.some((v) => v.name === row.anonEnumWith)),
-      );
-      if (kernelEnum?.kind !== 'enum' || !sameKernel) return; // an enum newer than this kernel, or another release
+      const kernelEnum = row.cEnum ? enumNamed(btf!, row.cEnum) : anonymousEnumWith(btf!, row.anonEnumWith!);
+      if (!kernelEnum || !sameKernel) return; // an enum newer than this kernel, or another release
       const generated = new Set(Object.values(exports[`${name}CNames`] as Record<string, string>));
       const missing = kernelEnum.values
         .map((v) => v.name)

@@ -9,9 +9,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Btf, BtfBuilder } from '@ebpf/btf';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BtfBuilder } from './btf/builder.ts';
-import { parseBtf } from './btf/reader.ts';
 import { ExtractError, extract, type HeaderInput, helperDocs, mergeAggregate } from './extract.ts';
 import { main } from './main.ts';
 
@@ -158,55 +157,74 @@ const input = (bpf = BPF_H): HeaderInput => ({
 /** A synthetic kernel: enum bpf_map_type with a newer member, an anonymous flags enum, a longer bpf_func_id. */
 function kernelBtf(opts: { hashValue?: number; keyOffset?: number } = {}) {
   const b = new BtfBuilder();
-  const u32 = b.type(1, 'unsigned int', 0, 4, [32]);
-  b.type(6, 'bpf_map_type', 3, 4, [
-    b.str('BPF_MAP_TYPE_UNSPEC'),
-    0,
-    b.str('BPF_MAP_TYPE_HASH'),
-    opts.hashValue ?? 1,
-    b.str('BPF_MAP_TYPE_ARENA'),
-    33,
-  ]);
-  b.type(6, '', 3, 4, [
-    b.str('BPF_F_NO_PREALLOC'),
-    1,
-    b.str('BPF_F_NUMA_NODE'),
-    4,
-    b.str('BPF_F_TOKEN_FD'),
-    1 << 16,
-  ]);
-  b.type(6, 'bpf_func_id', 5, 4, [
-    b.str('BPF_FUNC_unspec'),
-    0,
-    b.str('BPF_FUNC_map_lookup_elem'),
-    1,
-    b.str('BPF_FUNC_ktime_get_ns'),
-    2,
-    b.str('BPF_FUNC_undocumented'),
-    3,
-    b.str('BPF_FUNC_cgrp_storage_get'),
-    4,
-  ]);
-  const u64 = b.type(1, 'long long unsigned int', 0, 8, [64]);
-  const td32 = b.type(8, '__u32', 0, u32);
-  const td64 = b.type(8, '__aligned_u64', 0, u64);
-  const inner = b.type(5, '', 2, 8, [b.str('value'), td64, 0, b.str('next_key'), td64, 0]);
-  const elem = b.type(4, '', 4, 32, [
-    b.str('map_fd'),
-    td32,
-    0,
-    b.str('key'),
-    td64,
-    (opts.keyOffset ?? 8) * 8,
-    0,
-    inner,
-    128,
-    b.str('flags'),
-    u64,
-    192,
-  ]);
-  b.type(5, 'bpf_attr', 1, 32, [0, elem, 0]);
-  return parseBtf(b.build(), 'test.btf');
+  const values = (...pairs: [string, number][]) => pairs.map(([name, value]) => ({ name, value }));
+  const member = (name: string, type: number, byte: number) => ({
+    name,
+    type,
+    bitOffset: byte * 8,
+    bitfieldSize: 0,
+  });
+  const u32 = b.add({ kind: 'int', name: 'unsigned int', size: 4, encoding: 0, bitOffset: 0, bits: 32 });
+  b.add({
+    kind: 'enum',
+    name: 'bpf_map_type',
+    size: 4,
+    signed: false,
+    values: values(
+      ['BPF_MAP_TYPE_UNSPEC', 0],
+      ['BPF_MAP_TYPE_HASH', opts.hashValue ?? 1],
+      ['BPF_MAP_TYPE_ARENA', 33],
+    ),
+  });
+  b.add({
+    kind: 'enum',
+    name: '',
+    size: 4,
+    signed: false,
+    values: values(['BPF_F_NO_PREALLOC', 1], ['BPF_F_NUMA_NODE', 4], ['BPF_F_TOKEN_FD', 1 << 16]),
+  });
+  b.add({
+    kind: 'enum',
+    name: 'bpf_func_id',
+    size: 4,
+    signed: false,
+    values: values(
+      ['BPF_FUNC_unspec', 0],
+      ['BPF_FUNC_map_lookup_elem', 1],
+      ['BPF_FUNC_ktime_get_ns', 2],
+      ['BPF_FUNC_undocumented', 3],
+      ['BPF_FUNC_cgrp_storage_get', 4],
+    ),
+  });
+  const u64 = b.add({
+    kind: 'int',
+    name: 'long long unsigned int',
+    size: 8,
+    encoding: 0,
+    bitOffset: 0,
+    bits: 64,
+  });
+  const td32 = b.add({ kind: 'typedef', name: '__u32', target: u32 });
+  const td64 = b.add({ kind: 'typedef', name: '__aligned_u64', target: u64 });
+  const inner = b.add({
+    kind: 'union',
+    name: '',
+    size: 8,
+    members: [member('value', td64, 0), member('next_key', td64, 0)],
+  });
+  const elem = b.add({
+    kind: 'struct',
+    name: '',
+    size: 32,
+    members: [
+      member('map_fd', td32, 0),
+      member('key', td64, opts.keyOffset ?? 8),
+      member('', inner, 16),
+      member('flags', u64, 24),
+    ],
+  });
+  b.add({ kind: 'union', name: 'bpf_attr', size: 32, members: [member('', elem, 0)] });
+  return Btf.parse(b.marshal());
 }
 
 describe('extract from a header', () => {

@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Btf, BtfError } from '@ebpf/btf';
 import { btfAggregate } from './btf/aggregate.ts';
-import { type Btf, findNamed, parseBtf } from './btf/reader.ts';
+import { anonymousEnumWith, enumNamed } from './btf/enums.ts';
 import type { CValue } from './c/expr.ts';
 import { evalConstExpr } from './c/expr.ts';
 import { layoutAggregate } from './c/layout.ts';
@@ -74,7 +75,12 @@ export function headerVersion(text: string | undefined): string | undefined {
 export function readBtf(path: string): Btf {
   if (!existsSync(path))
     throw new ExtractError(`BTF not found: ${path} (pass --btf PATH, or --btf none for the header alone)`);
-  return parseBtf(readFileSync(path), path);
+  try {
+    return Btf.parse(readFileSync(path));
+  } catch (e) {
+    if (e instanceof BtfError) throw new ExtractError(`${path}: ${e.message}`);
+    throw e;
+  }
 }
 
 interface HeaderFacts {
@@ -210,14 +216,7 @@ export function extract(input: HeaderInput, btf: Btf | undefined, btfVersion?: s
   const enums: IrEnum[] = [];
   const btfEnum = (tag: string | undefined, firstMember: string) => {
     if (!btf) return undefined;
-    if (tag)
-      return findNamed(btf, 'enum', tag)?.type as
-        | { values: ReadonlyArray<{ name: string; value: bigint }> }
-        | undefined;
-    for (const t of btf.types) {
-      if (t.kind === 'enum' && !t.name && t.values.some((v) => v.name === firstMember)) return t;
-    }
-    return undefined;
+    return tag ? enumNamed(btf, tag) : anonymousEnumWith(btf, firstMember);
   };
   const taken = new Set<string>();
   for (const e of parsed.enums) {

@@ -1,7 +1,7 @@
+import { kernelBtf } from '@ebpf/btf/node';
 import { requireKernel } from '@ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { bpfRunOk } from '../test/bpf-run.ts';
-import { vmlinuxFuncId } from '../test/btf.ts';
 import {
   add64,
   assemble,
@@ -191,7 +191,7 @@ requireKernel('programs built with @ebpf/asm run on the kernel', () => {
       ['kfunc', 'bpf_rcu_read_lock'],
       ['kfunc', 'bpf_rcu_read_unlock'],
     ]);
-    const resolved = program.resolveKfuncs((name) => vmlinuxFuncId(name));
+    const resolved = program.resolveKfuncs((name) => kernelBtf().typesByName(name, 'func')[0]?.id);
     expect(resolved.references()).toEqual([]);
     expect(bpfRunOk(resolved.encode()).retval).toBe(7);
   });

@@ -1,42 +1,9 @@
 import { BtfKind } from '@ebpf/uapi';
 import { describe, expect, it } from 'vitest';
-import { Btf, BtfError } from './index.ts';
-
-/** Raw BTF from words: `types` as u32 words, names as strings (offsets assigned in order). */
-function raw(types: (strs: (s: string) => number) => number[], littleEndian = true, hdrLen = 24): Uint8Array {
-  let strings = '\0';
-  const str = (s: string): number => {
-    const at = strings.length;
-    strings += `${s}\0`;
-    return at;
-  };
-  const words = types(str);
-  const out = new Uint8Array(hdrLen + words.length * 4 + strings.length);
-  const v = new DataView(out.buffer);
-  v.setUint16(0, 0xeb9f, littleEndian);
-  v.setUint8(2, 1);
-  v.setUint32(4, hdrLen, littleEndian);
-  v.setUint32(8, 0, littleEndian);
-  v.setUint32(12, words.length * 4, littleEndian);
-  v.setUint32(16, words.length * 4, littleEndian);
-  v.setUint32(20, strings.length, littleEndian);
-  for (const [i, w] of words.entries()) v.setUint32(hdrLen + i * 4, w, littleEndian);
-  for (let i = 0; i < strings.length; i++) out[hdrLen + words.length * 4 + i] = strings.charCodeAt(i);
-  return out;
-}
-
-const info = (kind: number, vlen = 0, kflag = false): number =>
-  ((kflag ? 1 << 31 : 0) | (kind << 24) | vlen) >>> 0;
-
-/** int (1), ptr to struct (2), struct s { int a; int b:3 } (3), typedef s_t (4), const s_t (5), array int[4] (6). */
-const sample = (s: (x: string) => number): number[] => [
-  ...[s('int'), info(BtfKind.Int), 4, (1 << 24) | 32],
-  ...[0, info(BtfKind.Ptr), 3],
-  ...[s('s'), info(BtfKind.Struct, 2, true), 8, s('a'), 1, 0, s('b'), 1, (3 << 24) | 32],
-  ...[s('s_t'), info(BtfKind.Typedef), 3],
-  ...[0, info(BtfKind.Const), 4],
-  ...[0, info(BtfKind.Array), 0, 1, 1, 4],
-];
+import { rawCorpus } from '../fuzz/corpus.ts';
+import { fuzzBtf } from '../fuzz/fuzz.ts';
+import { info, raw, sample } from '../test/raw.ts';
+import { Btf, BtfBuilder } from './index.ts';
 
 describe('Btf.parse and queries', () => {
   for (const le of [true, false]) {
@@ -63,6 +30,25 @@ describe('Btf.parse and queries', () => {
       expect([...btf].map((t) => t.id)).toEqual([1, 2, 3, 4, 5, 6]);
     });
   }
+
+  it('finds types by name across kinds in id order, and by kind alone', () => {
+    const b = new BtfBuilder();
+    b.add({ kind: 'fwd', name: 'x', union: false });
+    b.add({ kind: 'typedef', name: 'x', target: 3 });
+    b.add({ kind: 'struct', name: 'x', size: 0, members: [] });
+    b.add({ kind: 'typedef', name: 'y', target: 3 });
+    const btf = Btf.parse(b.marshal());
+    expect(btf.typesByName('x').map((t) => t.id)).toEqual([1, 2, 3]);
+    expect(btf.typesByName('x', 'typedef').map((t) => t.id)).toEqual([2]);
+    expect(btf.typeByName('y')?.id).toBe(4);
+    expect(() => btf.typeByName('x')).toThrow(/3 types are called x: ids 1, 2, 3/);
+    expect(btf.typesByName('x', 'void')).toEqual([]);
+    expect(btf.typesByName('\ud800')).toEqual([]);
+    expect(btf.typesByName('x\0y')).toEqual([]);
+    // The first query of a kind compares in place, later ones use the index: both agree.
+    expect(btf.typesByName('x', 'struct').map((t) => t.id)).toEqual([3]);
+    expect(btf.typesByName('x', 'struct').map((t) => t.id)).toEqual([3]);
+  });
 
   it('reads a longer header than it knows', () => {
     expect(Btf.parse(raw(sample, true, 32)).count).toBe(6);
@@ -114,30 +100,6 @@ describe('Btf.parse and queries', () => {
   });
 
   it('throws only BtfError on corrupted and truncated input, and never hangs', () => {
-    const good = raw(sample);
-    let seed = 12345;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % n;
-    };
-    for (let i = 0; i < 10_000; i++) {
-      const bytes = good.slice(0, rand(2) ? good.length : rand(good.length + 1));
-      for (let k = rand(4); k >= 0 && bytes.length > 0; k--) bytes[rand(bytes.length)] = rand(256);
-      try {
-        const btf = Btf.parse(bytes);
-        for (const t of btf) {
-          btf.nameOf(t.id);
-          btf.typesByName(t.name);
-          try {
-            btf.sizeof(t.id);
-            btf.alignof(t.id);
-          } catch (e) {
-            if (!(e instanceof BtfError)) throw e;
-          }
-        }
-      } catch (e) {
-        if (!(e instanceof BtfError)) throw e;
-      }
-    }
+    fuzzBtf(rawCorpus(), 10_000, 12345);
   });
 });

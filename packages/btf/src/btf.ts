@@ -1,7 +1,7 @@
 /**
  * Parsed BTF. Parsing only walks the type section once to record where each type starts (a
- * Uint32Array over the raw bytes); types, names and the name index are decoded on first use, so
- * vmlinux costs little until it is queried.
+ * Uint32Array over the raw bytes, read as native-endian words); types and the name index are
+ * built on first use, so vmlinux costs little until it is queried.
  */
 import {
   BtfArray,
@@ -21,7 +21,9 @@ import {
 } from '@ebpf/uapi';
 import { BtfError } from './error.ts';
 import { type CDumpOptions, toC } from './format/c.ts';
-import { decodeName } from './strings.ts';
+import { KIND_NUMBER } from './kinds.ts';
+import { NameIndex, StringTable } from './string-table.ts';
+import { encodeName } from './strings.ts';
 import {
   ArrayType,
   Const,
@@ -58,42 +60,42 @@ const VOID = new Void();
 /** Pointer size of the BPF target and of every 64-bit kernel. */
 const POINTER_SIZE = 8;
 
-/** Bytes after the `btf_type` of a type of `kind` with `vlen` entries; -1 for an unknown kind. */
-function extraBytes(kind: number, vlen: number): number {
-  switch (kind) {
-    case BtfKind.Int:
-      return 4;
-    case BtfKind.Array:
-      return BtfArray.size;
-    case BtfKind.Struct:
-    case BtfKind.Union:
-      return vlen * BtfMember.size;
-    case BtfKind.Enum:
-      return vlen * BtfEnum.size;
-    case BtfKind.Enum64:
-      return vlen * BtfEnum64.size;
-    case BtfKind.FuncProto:
-      return vlen * BtfParam.size;
-    case BtfKind.Var:
-      return BtfVar.size;
-    case BtfKind.Datasec:
-      return vlen * BtfVarSecinfo.size;
-    case BtfKind.DeclTag:
-      return BtfDeclTag.size;
-    case BtfKind.Ptr:
-    case BtfKind.Fwd:
-    case BtfKind.Typedef:
-    case BtfKind.Volatile:
-    case BtfKind.Const:
-    case BtfKind.Restrict:
-    case BtfKind.Func:
-    case BtfKind.Float:
-    case BtfKind.TypeTag:
-      return 0;
-    default:
-      return -1;
-  }
+/**
+ * Words after the `btf_type` of each kind: `FIXED[kind] + vlen * PER_ENTRY[kind]` (-1: no such
+ * kind). Tables, not a switch, because the scan runs once per type of vmlinux on a cold start.
+ */
+const FIXED = new Int8Array(32).fill(-1);
+const PER_ENTRY = new Uint8Array(32);
+for (const [kind, fixed, entry] of [
+  [BtfKind.Int, 4, 0],
+  [BtfKind.Array, BtfArray.size, 0],
+  [BtfKind.Struct, 0, BtfMember.size],
+  [BtfKind.Union, 0, BtfMember.size],
+  [BtfKind.Enum, 0, BtfEnum.size],
+  [BtfKind.Enum64, 0, BtfEnum64.size],
+  [BtfKind.FuncProto, 0, BtfParam.size],
+  [BtfKind.Var, BtfVar.size, 0],
+  [BtfKind.Datasec, 0, BtfVarSecinfo.size],
+  [BtfKind.DeclTag, BtfDeclTag.size, 0],
+  [BtfKind.Ptr, 0, 0],
+  [BtfKind.Fwd, 0, 0],
+  [BtfKind.Typedef, 0, 0],
+  [BtfKind.Volatile, 0, 0],
+  [BtfKind.Const, 0, 0],
+  [BtfKind.Restrict, 0, 0],
+  [BtfKind.Func, 0, 0],
+  [BtfKind.Float, 0, 0],
+  [BtfKind.TypeTag, 0, 0],
+] as const) {
+  FIXED[kind] = fixed / 4;
+  PER_ENTRY[kind] = entry / 4;
 }
+const TYPE_WORDS = BtfType.size / 4;
+const ALL_KINDS = Object.values(KIND_NUMBER);
+/** Word indices of a `btf_type`'s name offset and info. */
+const NAME = BtfType.fields.nameOff.offset / 4;
+const INFO = BtfType.fields.info.offset / 4;
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 const H = BtfHeader.fields;
 const T = BtfType.fields;
@@ -104,20 +106,26 @@ export class Btf {
   /** Id of the first type of this BTF (1, or the base's next id for split BTF). */
   readonly firstId: TypeId;
   readonly base: Btf | undefined;
-  private readonly view: DataView;
-  /** Absolute offsets of the types, in id order, then the end of the type section. */
+  /** The type section as native-endian words. */
+  private readonly words: Uint32Array;
+  /** Byte offset of the type section in the input. */
+  private readonly typeOff: number;
+  /** Absolute byte offsets of the types, in id order, then the end of the type section. */
   private readonly starts: Uint32Array;
-  private readonly strOff: number;
-  private readonly strLen: number;
-  /** String offsets below this are the base's. */
-  private readonly strBase: number;
+  /** The raw kind of each type, in id order: `indexOf` finds the types of a kind natively. */
+  private readonly kinds: Uint8Array;
+  /** The string section, continuing the base's for split BTF. */
+  readonly strings: StringTable;
   private readonly decoded: (Type | undefined)[];
-  private nameIndex: Map<string, TypeId | TypeId[]> | undefined;
+  /** Per raw kind, its types (id - firstId) and their name index, built on the first query for the kind. */
+  private readonly nameIndexes: (
+    | { types: Int32Array; offsets: Int32Array; index: NameIndex | undefined }
+    | undefined
+  )[] = [];
 
   private constructor(bytes: Uint8Array, base: Btf | undefined) {
     this.base = base;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const v = this.view;
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (bytes.byteLength < BtfHeader.size)
       throw new BtfError(`${bytes.byteLength} bytes are too few for a header (${BtfHeader.size})`, 0);
     if (v.getUint16(H.magic.offset, true) === BtfFormat.Magic) this.littleEndian = true;
@@ -141,15 +149,18 @@ export class Btf {
       return [hdrLen + o, l];
     };
     const [typeOff, typeLen] = section('typeOff', 'typeLen');
-    [this.strOff, this.strLen] = section('strOff', 'strLen');
+    const [strOff, strLen] = section('strOff', 'strLen');
     if (typeOff % 4 !== 0) throw new BtfError('type section is not 4-byte aligned', H.typeOff.offset);
-    if (this.strLen > 0 && bytes[this.strOff + this.strLen - 1] !== 0)
-      throw new BtfError('string section does not end with a NUL', this.strOff + this.strLen - 1);
-    if (!base && this.strLen > 0 && bytes[this.strOff] !== 0)
-      throw new BtfError('string section does not start with the empty string', this.strOff);
-    this.strBase = base ? base.strBase + base.strLen : 0;
+    if (typeLen % 4 !== 0) throw new BtfError('type section length is not a multiple of 4', H.typeLen.offset);
+    if (strLen > 0 && bytes[strOff + strLen - 1] !== 0)
+      throw new BtfError('string section does not end with a NUL', strOff + strLen - 1);
+    if (!base && strLen > 0 && bytes[strOff] !== 0)
+      throw new BtfError('string section does not start with the empty string', strOff);
+    this.strings = new StringTable(bytes.subarray(strOff, strOff + strLen), base?.strings);
     this.firstId = base ? base.firstId + base.count : 1;
-    this.starts = scanTypes(v, le, typeOff, typeLen);
+    this.typeOff = typeOff;
+    this.words = nativeWords(bytes, typeOff, typeLen, le);
+    ({ starts: this.starts, kinds: this.kinds } = scanTypes(this.words, typeOff));
     this.decoded = new Array(this.count);
   }
 
@@ -197,12 +208,14 @@ export class Btf {
   /** The ids of every type called `name` here or in the base, optionally of one kind. */
   typesByName(name: string, kind?: Kind): Type[] {
     const found = this.base ? this.base.typesByName(name, kind) : [];
-    const ids = this.names().get(name);
-    if (ids === undefined) return found;
-    for (const id of typeof ids === 'number' ? [ids] : ids) {
-      const t = this.typeById(id);
-      if (kind === undefined || t.kind === kind) found.push(t);
-    }
+    const bytes = encodeName(name);
+    // A name with a NUL or a lone surrogate is no BTF string.
+    if (!bytes || bytes.includes(0)) return found;
+    if (kind === 'void') return found;
+    const kinds = kind === undefined ? ALL_KINDS : [KIND_NUMBER[kind]];
+    const ks = kinds.flatMap((k) => this.named(bytes, k));
+    if (kinds.length > 1) ks.sort((a, b) => a - b);
+    for (const k of ks) found.push(this.typeById(this.firstId + k));
     return found;
   }
 
@@ -339,34 +352,38 @@ export class Btf {
 
   /** The string at `off` of the string section (the base's, below its length); a `BtfError` naming `at` if out of range. */
   str(off: number, at: number): string {
-    if (off < this.strBase) {
-      if (this.base) return this.base.str(off, at);
-      throw new BtfError(`string offset ${off} is out of range`, at);
-    }
-    const local = off - this.strBase;
-    if (local >= this.strLen) throw new BtfError(`string offset ${off} is past the string section`, at);
-    if (local === 0 && !this.base) return '';
-    const bytes = new Uint8Array(this.view.buffer, this.view.byteOffset + this.strOff, this.strLen);
-    return decodeName(bytes, local, bytes.indexOf(0, local));
+    const s = this.strings.at(off);
+    if (s === undefined) throw new BtfError(`string offset ${off} is past the string section`, at);
+    return s;
   }
 
-  private names(): Map<string, TypeId | TypeId[]> {
-    if (this.nameIndex) return this.nameIndex;
-    const index = new Map<string, TypeId | TypeId[]>();
-    const v = this.view;
-    for (let k = 0; k < this.count; k++) {
-      const at = this.starts[k]!;
-      const off = v.getUint32(at + T.nameOff.offset, this.littleEndian);
-      if (off === 0) continue;
-      const name = this.str(off, at);
-      const id = this.firstId + k;
-      const prev = index.get(name);
-      if (prev === undefined) index.set(name, id);
-      else if (typeof prev === 'number') index.set(name, [prev, id]);
-      else prev.push(id);
+  /**
+   * The indices (id - firstId) of the types of raw kind `kind` called `name` (UTF-8 bytes), in id
+   * order. Each kind has its own name index, so `typeByName(name, 'struct')` hashes the names of
+   * structs only, not those of vmlinux's 56,000 functions.
+   */
+  private named(name: Uint8Array, kind: number): number[] {
+    let entry = this.nameIndexes[kind];
+    if (!entry) {
+      const types: number[] = [];
+      for (let k = this.kinds.indexOf(kind); k >= 0; k = this.kinds.indexOf(kind, k + 1)) types.push(k);
+      const offsets = new Int32Array(types.length);
+      for (let e = 0; e < types.length; e++) {
+        const off = this.words[((this.starts[types[e]!]! - this.typeOff) >>> 2) + NAME]!;
+        offsets[e] = off === 0 ? -1 : off;
+      }
+      entry = { types: Int32Array.from(types), offsets, index: undefined };
+      this.nameIndexes[kind] = entry;
+      // The first query of a kind compares names in place, several times cheaper than hashing
+      // them all; the index is built on the second.
+      const found: number[] = [];
+      for (let e = 0; e < offsets.length; e++)
+        if (this.strings.equals(offsets[e]!, name)) found.push(types[e]!);
+      return found;
     }
-    this.nameIndex = index;
-    return index;
+    entry.index ??= new NameIndex(this.strings, entry.offsets);
+    const { types, index } = entry;
+    return index.lookup(name).map((e) => types[e]!);
   }
 
   /** Checks that `ref` (read at byte `at`) names a type. */
@@ -376,10 +393,13 @@ export class Btf {
     return ref;
   }
 
+  /** The u32 at byte `at` of the input, inside the type section. */
+  private u32(at: number): number {
+    return this.words[(at - this.typeOff) >>> 2]!;
+  }
+
   private decode(id: TypeId, at: number): Type {
-    const v = this.view;
-    const le = this.littleEndian;
-    const u32 = (o: number): number => v.getUint32(o, le);
+    const u32 = (o: number): number => this.u32(o);
     const info = u32(at + T.info.offset);
     const kind = (info >>> 24) & 0x1f;
     const vlen = info & 0xffff;
@@ -411,7 +431,7 @@ export class Btf {
       case BtfKind.Restrict:
         return new Restrict(id, name, typeRef());
       case BtfKind.TypeTag:
-        return new TypeTag(id, name, typeRef());
+        return new TypeTag(id, name, typeRef(), kflag);
       case BtfKind.Array: {
         const A = BtfArray.fields;
         return new ArrayType(
@@ -481,29 +501,44 @@ export class Btf {
         return new Datasec(id, name, sizeOrType, vars);
       }
       case BtfKind.DeclTag:
-        return new DeclTag(id, name, typeRef(), v.getInt32(body + BtfDeclTag.fields.componentIdx.offset, le));
+        return new DeclTag(id, name, typeRef(), u32(body + BtfDeclTag.fields.componentIdx.offset) | 0, kflag);
       default:
         throw new BtfError(`unknown kind ${kind}`, at + T.info.offset);
     }
   }
 }
 
-/** One pass over the type section: where each type starts, then where the section ends. */
-function scanTypes(v: DataView, le: boolean, off: number, len: number): Uint32Array {
-  const end = off + len;
-  const starts = new Uint32Array(Math.floor(len / BtfType.size) + 1);
+/**
+ * The type section as words in the host's byte order: a view of the input when its order and
+ * alignment allow, else a byte-swapped copy.
+ */
+function nativeWords(bytes: Uint8Array, off: number, len: number, le: boolean): Uint32Array {
+  const at = bytes.byteOffset + off;
+  if (le === HOST_LITTLE_ENDIAN && at % 4 === 0) return new Uint32Array(bytes.buffer, at, len / 4);
+  const v = new DataView(bytes.buffer, at, len);
+  const words = new Uint32Array(len / 4);
+  for (let i = 0; i < words.length; i++) words[i] = v.getUint32(i * 4, le);
+  return words;
+}
+
+/** One pass over the type section: the byte offset of each type, then that of the section's end. */
+function scanTypes(words: Uint32Array, typeOff: number): { starts: Uint32Array; kinds: Uint8Array } {
+  const end = words.length;
+  const starts = new Uint32Array(Math.floor(end / TYPE_WORDS) + 1);
+  const kinds = new Uint8Array(starts.length);
   let n = 0;
-  let at = off;
-  while (at < end) {
-    if (at + BtfType.size > end) throw new BtfError('type record runs past the type section', at);
-    const info = v.getUint32(at + T.info.offset, le);
-    const kind = (info >>> 24) & 0x1f;
-    const extra = extraBytes(kind, info & 0xffff);
-    if (extra < 0 || kind === BtfKind.Unkn) throw new BtfError(`unknown kind ${kind}`, at + T.info.offset);
-    starts[n++] = at;
-    at += BtfType.size + extra;
+  let w = 0;
+  while (w < end) {
+    if (w + TYPE_WORDS > end) throw new BtfError('type record runs past the type section', typeOff + w * 4);
+    const word = words[w + INFO]!;
+    const kind = (word >>> 24) & 0x1f;
+    const fixed = FIXED[kind]!;
+    if (fixed < 0) throw new BtfError(`unknown kind ${kind}`, typeOff + (w + INFO) * 4);
+    kinds[n] = kind;
+    starts[n++] = typeOff + w * 4;
+    w += TYPE_WORDS + fixed + (word & 0xffff) * PER_ENTRY[kind]!;
   }
-  if (at !== end) throw new BtfError('type record runs past the type section', starts[n - 1] ?? off);
-  starts[n] = end;
-  return starts.slice(0, n + 1);
+  if (w !== end) throw new BtfError('type record runs past the type section', starts[n - 1] ?? typeOff);
+  starts[n] = typeOff + end * 4;
+  return { starts: starts.slice(0, n + 1), kinds: kinds.slice(0, n) };
 }

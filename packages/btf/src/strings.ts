@@ -22,3 +22,26 @@ export function decodeName(bytes: Uint8Array, start: number, end: number): strin
     return String.fromCharCode.apply(null, chars as unknown as number[]);
   }
 }
+
+/** The UTF-8 bytes of `s`; undefined for a lone surrogate, which UTF-8 cannot carry. */
+export function encodeName(s: string): Uint8Array | undefined {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return encodeUtf8(s);
+    out[i] = c;
+  }
+  return out;
+}
+
+function encodeUtf8(s: string): Uint8Array | undefined {
+  let binary: string;
+  try {
+    binary = unescape(encodeURIComponent(s));
+  } catch {
+    return undefined;
+  }
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}

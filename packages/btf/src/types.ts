@@ -62,9 +62,18 @@ export class Const extends Reference {
 export class Restrict extends Reference {
   readonly kind = 'restrict';
 }
-/** `__attribute__((btf_type_tag(name)))` on the target. */
+/** `__attribute__((btf_type_tag(name)))` on the target, or `__attribute__((name))` if `attribute`. */
 export class TypeTag extends Reference {
   readonly kind = 'type_tag';
+  constructor(
+    id: TypeId,
+    name: string,
+    target: TypeId,
+    /** The kind flag: the name is a whole C attribute (`address_space(1)`), not a BTF tag. */
+    readonly attribute = false,
+  ) {
+    super(id, name, target);
+  }
 }
 
 /** `element[count]`; the class is not called `Array` so as not to shadow the global. */
@@ -190,7 +199,10 @@ export class Datasec {
   ) {}
 }
 
-/** `__attribute__((btf_decl_tag(name)))` on a type, or on one member/parameter of it. */
+/**
+ * `__attribute__((btf_decl_tag(name)))` on a type, or on one member/parameter of it;
+ * `__attribute__((name))` if `attribute`.
+ */
 export class DeclTag {
   readonly kind = 'decl_tag';
   constructor(
@@ -199,6 +211,8 @@ export class DeclTag {
     readonly target: TypeId,
     /** Index of the member or parameter tagged; -1 for the whole type. */
     readonly componentIndex: number,
+    /** The kind flag: the name is a whole C attribute, not a BTF tag. */
+    readonly attribute = false,
   ) {}
 }
 

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { exit, mov64, R0 } from '@ebpf/asm';
+import { BtfBuilder } from '@ebpf/btf';
 import * as sys from '@ebpf/sys';
 import { openFdCount, requireKernel } from '@ebpf/test-utils';
-import { AttrBuffer, BtfLoadAttr, Cmd, MapFlags } from '@ebpf/uapi';
+import { BtfIntEncoding, MapFlags } from '@ebpf/uapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ipv4, lpmKey, struct } from '../codec/index.ts';
 import {
@@ -18,6 +19,7 @@ import {
 import { getPinned } from '../pin.ts';
 import { BpfProgram } from '../program/index.ts';
 import { BpfMap, MapBatchCursor, possibleCpus } from './index.ts';
+import { loadBtf } from './storage-btf.ts';
 
 const F_MMAPABLE = MapFlags.Mmapable;
 const F_RDONLY_PROG = MapFlags.RdonlyProg;
@@ -38,33 +40,24 @@ function u32(n: number): Uint8Array {
 
 /** A tiny BTF blob: [1] int, [2] struct bpf_spin_lock { int val }, [3] struct val_t { lock; int v }. */
 function loadTestBtf(): number {
-  const strings = ['', 'int', 'bpf_spin_lock', 'val', 'val_t', 'lock', 'v'];
-  const offsets: number[] = [];
-  let strLen = 0;
-  for (const str of strings) {
-    offsets.push(strLen);
-    strLen += str.length + 1;
-  }
-  const off = (name: string) => offsets[strings.indexOf(name)]!;
-  const types = [
-    [off('int'), 0x01000000, 4, 0x01000020],
-    [off('bpf_spin_lock'), (4 << 24) | 1, 4, off('val'), 1, 0],
-    [off('val_t'), (4 << 24) | 2, 8, off('lock'), 2, 0, off('v'), 1, 32],
-  ].flat();
-  const blob = new Uint8Array(new ArrayBuffer(24 + types.length * 4 + strLen));
-  const view = new DataView(blob.buffer);
-  view.setUint16(0, 0xeb9f, true);
-  view.setUint8(2, 1);
-  view.setUint32(4, 24, true);
-  view.setUint32(8, 0, true);
-  view.setUint32(12, types.length * 4, true);
-  view.setUint32(16, types.length * 4, true);
-  view.setUint32(20, strLen, true);
-  for (const [i, word] of types.entries()) view.setUint32(24 + i * 4, word, true);
-  blob.set(new TextEncoder().encode(strings.join('\0') + '\0'), 24 + types.length * 4);
-  const attr = new AttrBuffer(BtfLoadAttr);
-  attr.pointer('btf', blob).u32('btfSize', blob.length);
-  return sys.bpf(Cmd.BtfLoad, attr.bytes, attr.pointers);
+  const b = new BtfBuilder();
+  const int = b.add({
+    kind: 'int',
+    name: 'int',
+    size: 4,
+    encoding: BtfIntEncoding.Signed,
+    bitOffset: 0,
+    bits: 32,
+  });
+  const member = (name: string, type: number, bitOffset: number) => ({
+    name,
+    type,
+    bitOffset,
+    bitfieldSize: 0,
+  });
+  const lock = b.add({ kind: 'struct', name: 'bpf_spin_lock', size: 4, members: [member('val', int, 0)] });
+  b.add({ kind: 'struct', name: 'val_t', size: 8, members: [member('lock', lock, 0), member('v', int, 32)] });
+  return loadBtf(b.marshal());
 }
 
 requireKernel('BpfMap (kernel)', () => {
