@@ -1,104 +1,93 @@
 /**
- * Small hand-built BTF for the printers' tests: each call appends one type and returns its id,
- * `btf()` encodes the raw bytes and parses them. Test-only; it writes just what the tests use.
+ * Small hand-built BTF for the printers' tests, on `BtfBuilder`: each call adds one type and
+ * returns its id, `btf()` marshals and parses the result. Test-only.
  */
-import { BtfIntEncoding, BtfKind } from '@ebpf/uapi';
+import { BtfFuncLinkage, BtfIntEncoding } from '@ebpf/uapi';
 import { Btf } from '../btf.ts';
-import type { TypeId } from '../types.ts';
+import { BtfBuilder, type NewType } from '../builder.ts';
+import type { Member, TypeId } from '../types.ts';
 
 /** `[name, type, bitOffset, bitfieldSize?]` */
 export type FixtureMember = readonly [string, TypeId, number, number?];
 
+const members = (list: readonly FixtureMember[]): Member[] =>
+  list.map(([name, type, bitOffset, bitfieldSize = 0]) => ({ name, type, bitOffset, bitfieldSize }));
+
 export class BtfFixture {
-  private readonly words: number[] = [];
-  /** Split BTF's strings continue the base's; a base's start with the empty string. */
-  private strings: string;
-  private next: TypeId;
+  private readonly builder: BtfBuilder;
   private parsed: Btf | undefined;
 
-  /** With `base`, the types are split BTF on it: ids and string offsets continue the base's. */
+  /** With `base`, the types are split BTF on it (parsed first: add nothing to it afterwards). */
   constructor(private readonly base?: BtfFixture) {
-    this.strings = base ? '' : '\0';
-    this.next = base ? base.next : 1;
+    this.builder = new BtfBuilder(base ? { base: base.btf() } : {});
   }
 
   int(name: string, size: number, signed = true): TypeId {
     const encoding = signed ? BtfIntEncoding.Signed : 0;
-    return this.add(name, BtfKind.Int, 0, false, size, [(encoding << 24) | (size * 8)]);
+    return this.add({ kind: 'int', name, size, encoding, bitOffset: 0, bits: size * 8 });
   }
   bool(name: string): TypeId {
-    return this.add(name, BtfKind.Int, 0, false, 1, [(BtfIntEncoding.Bool << 24) | 8]);
+    return this.add({ kind: 'int', name, size: 1, encoding: BtfIntEncoding.Bool, bitOffset: 0, bits: 8 });
+  }
+  float(name: string, size: number): TypeId {
+    return this.add({ kind: 'float', name, size });
   }
   ptr(target: TypeId): TypeId {
-    return this.add('', BtfKind.Ptr, 0, false, target);
+    return this.add({ kind: 'ptr', name: '', target });
   }
   typedef(name: string, target: TypeId): TypeId {
-    return this.add(name, BtfKind.Typedef, 0, false, target);
+    return this.add({ kind: 'typedef', name, target });
   }
   const(target: TypeId): TypeId {
-    return this.add('', BtfKind.Const, 0, false, target);
+    return this.add({ kind: 'const', name: '', target });
   }
   volatile(target: TypeId): TypeId {
-    return this.add('', BtfKind.Volatile, 0, false, target);
+    return this.add({ kind: 'volatile', name: '', target });
   }
   typeTag(name: string, target: TypeId): TypeId {
-    return this.add(name, BtfKind.TypeTag, 0, false, target);
+    return this.add({ kind: 'type_tag', name, target });
   }
   array(element: TypeId, count: number, index: TypeId = element): TypeId {
-    return this.add('', BtfKind.Array, 0, false, 0, [element, index, count]);
+    return this.add({ kind: 'array', name: '', element, index, count });
   }
-  struct(name: string, size: number, members: readonly FixtureMember[], union = false): TypeId {
-    const body = members.flatMap(([n, type, bitOffset, bits = 0]) => [
-      this.str(n),
-      type,
-      (bits << 24) | bitOffset,
-    ]);
-    return this.add(name, union ? BtfKind.Union : BtfKind.Struct, members.length, true, size, body);
+  struct(name: string, size: number, list: readonly FixtureMember[]): TypeId {
+    return this.add({ kind: 'struct', name, size, members: members(list) });
   }
-  union(name: string, size: number, members: readonly FixtureMember[]): TypeId {
-    return this.struct(name, size, members, true);
+  union(name: string, size: number, list: readonly FixtureMember[]): TypeId {
+    return this.add({ kind: 'union', name, size, members: members(list) });
   }
   enum(name: string, size: number, values: readonly (readonly [string, number])[], signed = false): TypeId {
-    const body = values.flatMap(([n, v]) => [this.str(n), v]);
-    return this.add(name, BtfKind.Enum, values.length, signed, size, body);
+    return this.add({
+      kind: 'enum',
+      name,
+      size,
+      signed,
+      values: values.map(([n, value]) => ({ name: n, value })),
+    });
   }
   enum64(name: string, values: readonly (readonly [string, bigint])[], signed = false): TypeId {
-    const body = values.flatMap(([n, v]) => {
-      const raw = BigInt.asUintN(64, v);
-      return [this.str(n), Number(raw & 0xffffffffn), Number(raw >> 32n)];
-    });
-    return this.add(name, BtfKind.Enum64, values.length, signed, 8, body);
+    const list = values.map(([n, value]) => ({ name: n, value }));
+    return this.add({ kind: 'enum64', name, size: 8, signed, values: list });
   }
   fwd(name: string, union = false): TypeId {
-    return this.add(name, BtfKind.Fwd, 0, union, 0);
+    return this.add({ kind: 'fwd', name, union });
   }
   /** A prototype; a parameter of type 0 last means `...`. */
   proto(returns: TypeId, params: readonly (readonly [string, TypeId])[]): TypeId {
-    const body = params.flatMap(([n, type]) => [this.str(n), type]);
-    return this.add('', BtfKind.FuncProto, params.length, false, returns, body);
+    return this.add({
+      kind: 'func_proto',
+      name: '',
+      returns,
+      params: params.map(([name, type]) => ({ name, type })),
+    });
   }
   func(name: string, proto: TypeId): TypeId {
-    return this.add(name, BtfKind.Func, 1, false, proto);
-  }
-  float(name: string, size: number): TypeId {
-    return this.add(name, BtfKind.Float, 0, false, size);
+    return this.add({ kind: 'func', name, proto, linkage: BtfFuncLinkage.Global });
   }
 
   /** The types as raw BTF. */
   raw(): Uint8Array {
-    const hdrLen = 24;
-    const typeLen = this.words.length * 4;
-    const out = new Uint8Array(hdrLen + typeLen + this.strings.length);
-    const v = new DataView(out.buffer);
-    v.setUint16(0, 0xeb9f, true);
-    v.setUint8(2, 1);
-    v.setUint32(4, hdrLen, true);
-    v.setUint32(12, typeLen, true);
-    v.setUint32(16, typeLen, true);
-    v.setUint32(20, this.strings.length, true);
-    for (const [i, w] of this.words.entries()) v.setUint32(hdrLen + i * 4, w >>> 0, true);
-    for (let i = 0; i < this.strings.length; i++) out[hdrLen + typeLen + i] = this.strings.charCodeAt(i);
-    return out;
+    return this.builder.marshal();
   }
 
   /** The types parsed (once: a split fixture's base must stay the same object). */
@@ -107,22 +96,7 @@ export class BtfFixture {
     return this.parsed;
   }
 
-  private add(
-    name: string,
-    kind: number,
-    vlen: number,
-    kflag: boolean,
-    sizeOrType: number,
-    body: number[] = [],
-  ) {
-    this.words.push(this.str(name), ((kflag ? 1 << 31 : 0) | (kind << 24) | vlen) >>> 0, sizeOrType, ...body);
-    return this.next++;
-  }
-
-  private str(s: string): number {
-    if (s === '') return 0;
-    const at = (this.base?.strings.length ?? 0) + this.strings.length;
-    this.strings += `${s}\0`;
-    return at;
+  private add(type: NewType): TypeId {
+    return this.builder.add(type);
   }
 }

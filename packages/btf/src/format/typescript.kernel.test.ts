@@ -61,6 +61,17 @@ describe('toTypeScript on vmlinux', () => {
     }
   });
 
+  it('declares every named struct, union, enum and value typedef of vmlinux, each under its own name', () => {
+    const all = [...btf].filter((t) => {
+      if (t.kind === 'typedef') return !['func_proto', 'void', 'fwd'].includes(btf.resolve(t.id).kind);
+      return t.name !== '' && ['struct', 'union', 'enum', 'enum64'].includes(t.kind);
+    });
+    const { declarations } = toTypeScript(btf, all, { comments: false });
+    const names = declarations.map((d) => d.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(declarations.length).toBeGreaterThan(5_000);
+  });
+
   it('gives task_struct.comm as a string and its pointers as bigint', () => {
     const task = out.declarations.find((d) => d.name === 'task_struct');
     expect(task?.code).toMatch(/\n {2}comm: string;\n/);

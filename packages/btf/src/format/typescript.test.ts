@@ -202,5 +202,8 @@ describe('toTypeScript', () => {
   it('refuses what has no TypeScript declaration with a BtfError naming the type', () => {
     expect(() => toTypeScript(btf, [1])).toThrow(BtfError);
     expect(() => toTypeScript(btf, [1])).toThrow(/type 1 \(char\) cannot be declared/);
+    const fn = new BtfFixture();
+    fn.typedef('handler_t', fn.proto(0, []));
+    expect(() => toTypeScript(fn.btf(), [2])).toThrow(/typedef handler_t \(type 2\) names a func_proto/);
   });
 });

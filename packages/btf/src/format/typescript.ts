@@ -144,24 +144,24 @@ class TsPrinter {
 
   root(id: TypeId): void {
     const t = this.unqualified(id);
-    const named = t.kind === 'typedef' || t.name !== '';
-    if (
-      !named ||
-      !(
-        t.kind === 'struct' ||
-        t.kind === 'union' ||
-        t.kind === 'enum' ||
-        t.kind === 'enum64' ||
-        t.kind === 'typedef'
-      )
-    )
+    if (t.kind === 'typedef') {
+      const named = this.btf.resolve(t.id).kind;
+      if (named === 'func_proto' || named === 'void' || named === 'fwd')
+        throw new BtfError(
+          `typedef ${t.name} (type ${id}) names a ${named}, not a value TypeScript can declare`,
+          -1,
+        );
+      this.typedef(t);
+    } else if ((t.kind === 'enum' || t.kind === 'enum64') && t.name !== '') {
+      this.enumeration(t);
+    } else if ((t.kind === 'struct' || t.kind === 'union') && t.name !== '') {
+      this.record(t, t.name);
+    } else {
       throw new BtfError(
         `type ${id} (${this.btf.nameOf(id)}) cannot be declared in TypeScript: pass a named struct, union, enum or typedef`,
         -1,
       );
-    if (t.kind === 'typedef') this.typedef(t);
-    else if (t.kind === 'enum' || t.kind === 'enum64') this.enumeration(t);
-    else this.record(t, t.name);
+    }
   }
 
   /** The value of a field or array element of type `id`. */
