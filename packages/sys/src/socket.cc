@@ -22,49 +22,41 @@
 namespace ebpf_sys {
 namespace {
 
-// attachSocketFilter(socketFd, progFd): setsockopt(SOL_SOCKET, SO_ATTACH_BPF).
+// setsockopt(socketFd, SOL_SOCKET, option, &progFd): hands a program to a socket.
+napi_value AttachToSocket(napi_env env, napi_callback_info info, int option, const char *what) {
+  SYS_ARGS(env, info, 2);
+  int sock, prog;
+  SYS_ARG_FD(env, argv[0], "socketFd", sock);
+  SYS_ARG_FD(env, argv[1], "progFd", prog);
+  if (setsockopt(sock, SOL_SOCKET, option, &prog, sizeof prog) < 0) SYS_THROW_ERRNO(env, errno, what);
+  return nullptr;
+}
+
+// setsockopt(socketFd, SOL_SOCKET, option, &0): takes the socket's program away.
+napi_value DetachFromSocket(napi_env env, napi_callback_info info, int option, const char *what) {
+  SYS_ARGS(env, info, 1);
+  int sock;
+  SYS_ARG_FD(env, argv[0], "socketFd", sock);
+  int unused = 0;
+  if (setsockopt(sock, SOL_SOCKET, option, &unused, sizeof unused) < 0) SYS_THROW_ERRNO(env, errno, what);
+  return nullptr;
+}
+
+// attachSocketFilter(socketFd, progFd) / detachSocketFilter(socketFd): SO_ATTACH_BPF, SO_DETACH_BPF.
 napi_value AttachSocketFilter(napi_env env, napi_callback_info info) {
-  SYS_ARGS(env, info, 2);
-  int sock, prog;
-  SYS_ARG_FD(env, argv[0], "socketFd", sock);
-  SYS_ARG_FD(env, argv[1], "progFd", prog);
-  if (setsockopt(sock, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof prog) < 0)
-    SYS_THROW_ERRNO(env, errno, "setsockopt(SO_ATTACH_BPF)");
-  return nullptr;
+  return AttachToSocket(env, info, SO_ATTACH_BPF, "setsockopt(SO_ATTACH_BPF)");
 }
-
-// detachSocketFilter(socketFd): setsockopt(SOL_SOCKET, SO_DETACH_BPF).
 napi_value DetachSocketFilter(napi_env env, napi_callback_info info) {
-  SYS_ARGS(env, info, 1);
-  int sock;
-  SYS_ARG_FD(env, argv[0], "socketFd", sock);
-  int unused = 0;
-  if (setsockopt(sock, SOL_SOCKET, SO_DETACH_BPF, &unused, sizeof unused) < 0)
-    SYS_THROW_ERRNO(env, errno, "setsockopt(SO_DETACH_BPF)");
-  return nullptr;
+  return DetachFromSocket(env, info, SO_DETACH_BPF, "setsockopt(SO_DETACH_BPF)");
 }
 
-// attachReuseport(socketFd, progFd): setsockopt(SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF): the program
-// picks the socket of the SO_REUSEPORT group for each incoming packet.
+// attachReuseport(socketFd, progFd) / detachReuseport(socketFd): the program picks the socket of
+// the SO_REUSEPORT group for each incoming packet.
 napi_value AttachReuseport(napi_env env, napi_callback_info info) {
-  SYS_ARGS(env, info, 2);
-  int sock, prog;
-  SYS_ARG_FD(env, argv[0], "socketFd", sock);
-  SYS_ARG_FD(env, argv[1], "progFd", prog);
-  if (setsockopt(sock, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &prog, sizeof prog) < 0)
-    SYS_THROW_ERRNO(env, errno, "setsockopt(SO_ATTACH_REUSEPORT_EBPF)");
-  return nullptr;
+  return AttachToSocket(env, info, SO_ATTACH_REUSEPORT_EBPF, "setsockopt(SO_ATTACH_REUSEPORT_EBPF)");
 }
-
-// detachReuseport(socketFd): setsockopt(SOL_SOCKET, SO_DETACH_REUSEPORT_BPF).
 napi_value DetachReuseport(napi_env env, napi_callback_info info) {
-  SYS_ARGS(env, info, 1);
-  int sock;
-  SYS_ARG_FD(env, argv[0], "socketFd", sock);
-  int unused = 0;
-  if (setsockopt(sock, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &unused, sizeof unused) < 0)
-    SYS_THROW_ERRNO(env, errno, "setsockopt(SO_DETACH_REUSEPORT_BPF)");
-  return nullptr;
+  return DetachFromSocket(env, info, SO_DETACH_REUSEPORT_BPF, "setsockopt(SO_DETACH_REUSEPORT_BPF)");
 }
 
 // ifNameToIndex(name): the interface's index; throws SysError ENODEV when there is none.
