@@ -85,6 +85,24 @@ requireKernel('parsed objects against libbpf', () => {
     expect(Object.values(spec.programs).map(asLibbpf)).toEqual(theirs);
   });
 
+  it('links static functions of a program section as subprograms, as libbpf links them from .text', () => {
+    // libbpf refuses static functions in a program section; with the same helpers in .text it
+    // loads, and submits what we must submit for the section form.
+    const inSection = buildObject(scratch, 'static-subprograms', 'bpfel');
+    expect(() => libbpfOracle(inSection)).toThrow(/static and not supported/);
+    const report = libbpfOracle(buildObject(scratch, 'static-subprograms-in-text', 'bpfel'));
+    expect(report.loaded).toBe(true);
+    const spec = CollectionSpec.parse(readBytes(inSection));
+    expect(Object.keys(spec.programs).sort()).toEqual(['second_caller', 'static_caller']);
+    for (const theirs of report.programs) {
+      const ours = spec.programs[theirs.name] as ProgramSpec;
+      expect(ours.problem).toBeUndefined();
+      expect({ [theirs.name]: slotsOf(encode(ours.instructions), new Set()) }).toEqual({
+        [theirs.name]: slotsOf(Buffer.from(theirs.insns.join(''), 'hex'), new Set()),
+      });
+    }
+  });
+
   describe.each(corpus)('%s', (name, noLoad) => {
     let report: OracleReport;
     let spec: CollectionSpec;

@@ -1,6 +1,6 @@
 /**
- * The programs of an object: every function of every code section other than `.text` (whose
- * functions are subprograms only, as in libbpf), linked with what it calls, typed by its
+ * The programs of an object: every global function of every code section other than `.text`
+ * (static ones, and all of `.text`, are subprograms only), linked with what it calls, typed by its
  * section name, with the object's license and kernel version.
  */
 import { decodeName } from '@ebpf/btf';
@@ -67,21 +67,23 @@ export function readPrograms(object: ObjectFile, options: ProgramsOptions): Reco
 }
 
 /**
- * The functions that are programs: all of every section but `.text`. A static function whose
- * name a global one also has stays a subprogram only (the global one is the program).
+ * The functions that are programs: the global ones of every section but `.text`. A static
+ * function of a program section is a subprogram its section's programs call (libbpf 1.x
+ * refuses such an object; the kernel takes it once linked).
  */
 function entryFunctions(code: ReadonlyMap<number, CodeSection>, objectName: string): CodeFunction[] {
   const byName = new Map<string, CodeFunction>();
   for (const { section, functions } of code.values()) {
     if (section.name === '.text') continue;
     for (const fn of functions) {
+      if (!fn.global) continue;
       const seen = byName.get(fn.name);
-      if (seen === undefined || (fn.global && !seen.global)) byName.set(fn.name, fn);
-      else if (fn.global === seen.global)
+      if (seen !== undefined)
         throw new ObjectError(
           `two programs are named ${fn.name} (sections ${seen.code.section.name} and ${section.name}); rename one`,
           { object: objectName, section: section.name },
         );
+      byName.set(fn.name, fn);
     }
   }
   return [...byName.values()];
