@@ -1,10 +1,10 @@
-import { closeSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import * as sys from '@ebpf/sys';
-import { AttachFlags, AttrBuffer, Cmd, ProgAttachAttr, QueryAttr, QueryFlags } from '@ebpf/uapi';
+import { AttachFlags, AttrBuffer, Cmd, LinkType, ProgAttachAttr, QueryAttr, QueryFlags } from '@ebpf/uapi';
 import { InvalidArgumentError, translateSysError } from '../errors.ts';
 import { type AttachTypeLike, attachTypeName, resolveAttachType } from '../program/types.ts';
 import { openCgroupTarget } from './cgroup.ts';
-import type { ProgramLike, TypedProgram } from './link.ts';
+import { Link, type ProgramLike, type TypedProgram } from './link.ts';
 
 /**
  * Cgroup programs attached the way before links (`BPF_PROG_ATTACH`): the attachment belongs to
@@ -123,7 +123,10 @@ export interface CgroupQuery {
   readonly attachFlags: number;
   /** Ids of the programs that run there, in order. */
   readonly programIds: readonly number[];
-  /** Ids of the links among them (Linux 6.6+; empty before). */
+  /**
+   * Ids of the links among them, in program order (empty with `effective`: links of ancestor
+   * cgroups are not looked for).
+   */
   readonly linkIds: readonly number[];
   /** Changes with every attach and detach at this hook (Linux 6.6+; 0n before). */
   readonly revision: bigint;
@@ -144,25 +147,38 @@ export function queryCgroup(
   const type = resolveAttachType(attachType);
   return withCgroup(cgroup, (fd) => {
     const progIds = new Uint32Array(MAX_PROGRAMS);
-    const linkIds = new Uint32Array(MAX_PROGRAMS);
     const attr = new AttrBuffer(QueryAttr)
       .u32('targetFd', fd)
       .u32('attachType', type)
       .u32('queryFlags', options.effective ? QueryFlags.QueryEffective : 0)
       .pointer('progIds', progIds)
       .u32('progCnt', MAX_PROGRAMS);
-    if (!options.effective) attr.pointer('linkIds', linkIds);
     try {
       sys.bpf(Cmd.ProgQuery, attr.bytes, attr.pointers);
     } catch (error) {
       throw translateSysError(error, `querying cgroup ${String(cgroup)} at ${attachTypeName(type)}`);
     }
-    const count = attr.getU32('progCnt');
+    const programIds = [...progIds.subarray(0, attr.getU32('progCnt'))];
     return {
       attachFlags: attr.getU32('attachFlags'),
-      programIds: [...progIds.subarray(0, count)],
-      linkIds: [...linkIds.subarray(0, count)].filter((id) => id !== 0),
+      programIds,
+      linkIds: options.effective ? [] : linksAt(fd, type, programIds),
       revision: attr.getU64('revision'),
     };
   });
+}
+
+/**
+ * The ids of the links attaching `programIds` to the cgroup `fd` at `attachType`. The kernel
+ * fills `link_ids` for tcx and netkit only, so they are found among the system's links: a
+ * cgroup's id is its directory's inode number, and a program is attached at most once per hook.
+ */
+function linksAt(fd: number, attachType: number, programIds: readonly number[]): number[] {
+  const cgroupId = fstatSync(fd, { bigint: true }).ino;
+  const name = attachTypeName(attachType);
+  const byProgram = new Map<number, number>();
+  for (const link of Link.list())
+    if (link.type === LinkType.Cgroup && link.cgroupId === cgroupId && link.attachType === name)
+      byProgram.set(link.progId, link.id);
+  return programIds.flatMap((id) => byProgram.get(id) ?? []);
 }

@@ -93,8 +93,13 @@ requireKernel('attachCgroup', () => {
         expect(() => first.detach()).toThrow(NotFoundError);
       }
       {
-        using _link = attachCgroup(other, cgroup);
-        expect(queryCgroup(cgroup, 'cgroup_inet_egress').programIds).toEqual([other.info().id]);
+        using link = attachCgroup(other, cgroup);
+        using _legacy = attachCgroupLegacy(prog, cgroup, { mode: 'multi' });
+        const query = queryCgroup(cgroup, 'cgroup_inet_egress');
+        expect(query.programIds).toEqual([other.info().id, prog.info().id]);
+        // The link is named, the legacy attachment is not.
+        expect(query.linkIds).toEqual([link.id]);
+        expect(queryCgroup(cgroup, 'cgroup_inet_ingress').linkIds).toEqual([]);
         expect(queryCgroup(cgroup, 'cgroup_inet_egress', { effective: true }).programIds).toContain(
           other.info().id,
         );
