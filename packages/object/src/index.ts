@@ -1,4 +1,5 @@
 export { type CollectionParseOptions, CollectionSpec } from './collection-spec.ts';
+export type { ElfSource } from './elf/bytes.ts';
 export * from './elf/constants.ts';
 export type { ElfNote, ElfRelocation, ElfSection, ElfSymbol } from './elf/elf.ts';
 export { ElfFile } from './elf/elf.ts';

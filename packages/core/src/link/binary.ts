@@ -1,34 +1,28 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { ElfFile, findFunctionSymbol, SHT_DYNSYM, SHT_SYMTAB } from '@ebpf/object';
+import { ElfFile, type ElfSource, findFunctionSymbol } from '@ebpf/object';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
 
 /**
  * The functions of an executable or shared library, as uprobes attach to them: found by
- * @ebpf/object's ELF reader. Only the headers, section names and symbol tables are read from
- * disk, into an image of the file's size whose other bytes stay zero (untouched pages of a large
- * zeroed buffer cost no memory), so probing `node` (100 MB) reads a few MB.
+ * @ebpf/object's ELF reader, which reads the headers and then only the sections a lookup needs
+ * (symbol and string tables), so probing `node` (100 MB) reads a few MB.
  */
 
-const ELF_HEADER = 64;
-const SECTION_HEADER = 64;
-
-/** Reads `length` bytes at `offset` of `fd` into `image` at the same offset. */
-function fill(fd: number, image: Uint8Array, offset: number, length: number, path: string): void {
-  if (offset + length > image.length || offset < 0 || length < 0) {
-    throw new InvalidArgumentError(
-      `${path} is not a usable ELF file: it ends before byte ${offset + length}`,
-    );
-  }
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, image, offset + done, length - done, offset + done);
-    if (n === 0) {
-      throw new InvalidArgumentError(
-        `${path} is not a usable ELF file: it ends before byte ${offset + length}`,
-      );
-    }
-    done += n;
-  }
+/** The file behind `fd`, read where the ELF reader asks (the fd stays open while it is used). */
+function fileSource(fd: number, path: string): ElfSource {
+  return {
+    size: fstatSync(fd).size,
+    read(offset, length) {
+      const bytes = new Uint8Array(length);
+      for (let done = 0; done < length; ) {
+        const n = readSync(fd, bytes, done, length - done, offset + done);
+        if (n === 0)
+          throw new InvalidArgumentError(`${path} is not a usable ELF file: it ended while being read`);
+        done += n;
+      }
+      return bytes;
+    },
+  };
 }
 
 function openBinary(path: string): number {
@@ -50,40 +44,16 @@ function openBinary(path: string): number {
 }
 
 /**
- * The ELF file at `path`, with what a function lookup reads: `NotFoundError` when there is no such
- * file, `InvalidArgumentError` for a directory, a device or a file that is not 64-bit ELF.
+ * Opens the ELF file at `path` and passes it to `use` while the file is open: `NotFoundError`
+ * when there is no such file, `InvalidArgumentError` for a directory, a device or a file that
+ * is not 64-bit ELF (here or in what `use` reads).
  */
-export function readBinary(path: string): ElfFile {
+export function withBinary<T>(path: string, use: (elf: ElfFile) => T): T {
   const fd = openBinary(path);
   try {
-    const image = new Uint8Array(fstatSync(fd).size);
-    fill(fd, image, 0, ELF_HEADER, path);
-    const view = new DataView(image.buffer);
-    const little = image[5] === 1;
-    const shoff = Number(view.getBigUint64(0x28, little));
-    const shnum = view.getUint16(0x3c, little);
-    const shstrndx = view.getUint16(0x3e, little);
-    fill(fd, image, shoff, shnum * SECTION_HEADER, path);
-    const sections = Array.from({ length: shnum }, (_, k) => {
-      const at = shoff + k * SECTION_HEADER;
-      return {
-        type: view.getUint32(at + 4, little),
-        offset: Number(view.getBigUint64(at + 24, little)),
-        size: Number(view.getBigUint64(at + 32, little)),
-        link: view.getUint32(at + 40, little),
-      };
-    });
-    const wanted = new Set([shstrndx]);
-    sections.forEach((s, k) => {
-      if (s.type === SHT_SYMTAB || s.type === SHT_DYNSYM) wanted.add(k).add(s.link);
-    });
-    for (const k of wanted) {
-      const s = sections[k];
-      if (s !== undefined) fill(fd, image, s.offset, s.size, path);
-    }
-    return ElfFile.parse(image);
+    return use(ElfFile.open(fileSource(fd, path)));
   } catch (error) {
-    if (error instanceof InvalidArgumentError) throw error;
+    if (error instanceof InvalidArgumentError || error instanceof NotFoundError) throw error;
     throw new InvalidArgumentError(`${path} is not a usable ELF file: ${(error as Error).message}`, {
       cause: error,
     });
@@ -97,10 +67,10 @@ export function readBinary(path: string): ElfFile {
  * `.dynsym`): what uprobes attach to. `NotFoundError` when the file has no such function.
  */
 export function symbolOffset(path: string, symbol: string): number {
-  return functionOffset(readBinary(path), path, symbol);
+  return withBinary(path, (elf) => functionOffset(elf, path, symbol));
 }
 
-/** The file offset of `symbol` in an ELF file read by `readBinary`. */
+/** The file offset of `symbol` in an ELF file opened by `withBinary`. */
 export function functionOffset(elf: ElfFile, path: string, symbol: string): number {
   const found = findFunctionSymbol(elf, symbol);
   if (found === undefined) throw new NotFoundError(`no function '${symbol}' in ${path}`, { code: 'ENOENT' });

@@ -1,6 +1,6 @@
 import { AttachType, LinkCreateFlags, LinkType, ProgType } from '@ebpf/uapi';
 import { InvalidArgumentError } from '../errors.ts';
-import { functionOffset, readBinary } from './binary.ts';
+import { functionOffset, withBinary } from './binary.ts';
 import { checkCookie, createLink, Link, requireProgramType, type TypedProgram } from './link.ts';
 import { cString } from './perf-event.ts';
 import { checkBinaryPath, checkPid } from './uprobe.ts';
@@ -63,10 +63,9 @@ export function attachUprobeMulti(program: TypedProgram, options: UprobeMultiOpt
     throw new InvalidArgumentError('attachUprobeMulti takes symbols or offsets (one of them)');
   let where: bigint[];
   if (symbols !== undefined) {
-    const elf = readBinary(path);
-    where = symbols.map((s) => BigInt(functionOffset(elf, path, s)));
+    where = withBinary(path, (elf) => symbols.map((s) => BigInt(functionOffset(elf, path, s))));
   } else {
-    readBinary(path);
+    withBinary(path, () => undefined);
     where = offsets!.map((o) => checkCookie(o, 'offset'));
   }
   if (where.length === 0)

@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import { LinkType, ProgType } from '@ebpf/uapi';
 import { InvalidArgumentError } from '../errors.ts';
 import { pmuConfigBit, pmuType } from '../system.ts';
-import { readBinary, symbolOffset } from './binary.ts';
+import { symbolOffset, withBinary } from './binary.ts';
 import { checkCookie, Link, requireProgramType, type TypedProgram } from './link.ts';
 import { linkPerfEvent } from './perf-event.ts';
 
@@ -64,7 +64,7 @@ export function attachUprobe(program: TypedProgram, path: string, options: Uprob
   checkPid(pid);
   let fileOffset = offset;
   if (symbol !== undefined) fileOffset += symbolOffset(path, symbol);
-  else readBinary(path); // an offset alone: what is not an ELF file is still refused clearly
+  else withBinary(path, () => undefined); // an offset alone: what is not an ELF file is still refused clearly
   const retprobeBit = returnProbe ? pmuConfigBit('uprobe', 'retprobe') : undefined;
   if (returnProbe && retprobeBit === undefined) {
     throw new InvalidArgumentError('this kernel does not describe uretprobes (no uprobe/format/retprobe)');

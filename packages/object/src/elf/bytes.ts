@@ -7,33 +7,31 @@ export interface Place {
 }
 
 /**
- * Bounds-checked reads of one byte order over an ELF image. Every read outside the image is an
- * {@link ObjectError} naming what was read and where, never a RangeError.
+ * Random access to the bytes of an ELF file that is not held in memory whole (a file on disk,
+ * read on demand): {@link ElfFile.open} reads only the headers and the sections asked for.
+ */
+export interface ElfSource {
+  /** The file's size in bytes. */
+  readonly size: number;
+  /** Exactly `length` bytes at `offset`; the ELF reader asks only for ranges inside `size`. */
+  read(offset: number, length: number): Uint8Array;
+}
+
+/**
+ * Bounds-checked reads of one byte order over a range of an ELF file that starts at file offset
+ * `base`; offsets are relative to the range, errors name the file offset.
  */
 export class Bytes {
   readonly bytes: Uint8Array;
   readonly little: boolean;
+  readonly base: number;
   private readonly view: DataView;
 
-  constructor(bytes: Uint8Array, little: boolean) {
+  constructor(bytes: Uint8Array, little: boolean, base = 0) {
     this.bytes = bytes;
     this.little = little;
+    this.base = base;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  get length(): number {
-    return this.bytes.length;
-  }
-
-  /** Checks that `size` bytes at `offset` lie inside the image. */
-  check(offset: number, size: number, place: Place): void {
-    if (offset < 0 || size < 0 || offset + size > this.bytes.length) {
-      const where = place.section === undefined ? { offset } : { offset, section: place.section };
-      throw new ObjectError(
-        `${place.what} (${size} bytes) runs past the end of the file (${this.bytes.length} bytes); the object is truncated or corrupt`,
-        where,
-      );
-    }
   }
 
   u8(offset: number): number {
@@ -61,10 +59,40 @@ export class Bytes {
     const value = this.u64(offset);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw new ObjectError(`${place.what} is 0x${value.toString(16)}, larger than any file`, {
-        offset,
+        offset: this.base + offset,
         ...(place.section === undefined ? {} : { section: place.section }),
       });
     }
     return Number(value);
+  }
+}
+
+/** A whole ELF file, in memory or behind an {@link ElfSource}, cut into checked {@link Bytes} ranges. */
+export class Image {
+  readonly size: number;
+  readonly little: boolean;
+  private readonly read: (offset: number, length: number) => Uint8Array;
+
+  constructor(size: number, little: boolean, read: (offset: number, length: number) => Uint8Array) {
+    this.size = size;
+    this.little = little;
+    this.read = read;
+  }
+
+  /** Checks that `size` bytes at `offset` lie inside the file. */
+  check(offset: number, size: number, place: Place): void {
+    if (offset < 0 || size < 0 || offset + size > this.size) {
+      const where = place.section === undefined ? { offset } : { offset, section: place.section };
+      throw new ObjectError(
+        `${place.what} (${size} bytes) runs past the end of the file (${this.size} bytes); the object is truncated or corrupt`,
+        where,
+      );
+    }
+  }
+
+  /** The `size` bytes at `offset`, checked to lie inside the file. */
+  at(offset: number, size: number, place: Place): Bytes {
+    this.check(offset, size, place);
+    return new Bytes(this.read(offset, size), this.little, offset);
   }
 }

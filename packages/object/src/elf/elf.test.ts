@@ -70,6 +70,27 @@ describe('an x86_64 shared object (libc)', () => {
     expect(found?.fileOffset).toBe(Number(found?.address ?? 0n) - Number(text?.addr) + (text?.offset ?? 0));
   });
 
+  it('opened from a source, reads only the headers and the sections a lookup needs', () => {
+    const image = readBytes(path);
+    let read = 0;
+    const elf = ElfFile.open({
+      size: image.length,
+      read: (offset, length) => {
+        read += length;
+        return image.slice(offset, offset + length);
+      },
+    });
+    const found = findFunctionSymbol(elf, 'malloc');
+    expect(found).toEqual(findFunctionSymbol(ElfFile.parse(image), 'malloc'));
+    const tables = ['.dynsym', '.dynstr', '.symtab', '.strtab', '.shstrtab'].reduce(
+      (sum, name) => sum + (elf.section(name)?.size ?? 0),
+      0,
+    );
+    // The ident, the ELF header, section 0 (which may hold the count), all headers, the tables.
+    expect(read).toBe(16 + 64 + 64 + elf.sections.length * 64 + tables);
+    expect(read).toBeLessThan(image.length / 4);
+  });
+
   it('reads the GNU build-id note', () => {
     const elf = ElfFile.parse(readBytes(path));
     const [note] = elf.notes(

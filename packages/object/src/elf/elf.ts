@@ -1,6 +1,6 @@
 import { decodeName, encodeName } from '@ebpf/btf';
 import { ObjectError } from '../errors.ts';
-import { Bytes } from './bytes.ts';
+import { type Bytes, type ElfSource, Image } from './bytes.ts';
 import {
   ELF64_EHDR_SIZE,
   ELF64_REL_SIZE,
@@ -83,12 +83,14 @@ export class ElfFile {
   /** `EM_BPF`, `EM_X86_64`, ... */
   readonly machine: number;
   readonly sections: readonly ElfSection[];
-  private readonly bytes: Bytes;
+  private readonly image: Image;
+  /** Section index → its contents, once read. */
+  private readonly contents: (Bytes | undefined)[] = [];
   private readonly byName = new Map<string, ElfSection>();
 
-  private constructor(bytes: Bytes, type: number, machine: number, sections: ElfSection[]) {
-    this.bytes = bytes;
-    this.littleEndian = bytes.little;
+  private constructor(image: Image, type: number, machine: number, sections: ElfSection[]) {
+    this.image = image;
+    this.littleEndian = image.little;
     this.type = type;
     this.machine = machine;
     this.sections = sections;
@@ -98,33 +100,44 @@ export class ElfFile {
 
   /** Reads the ELF header and section headers of `image`. */
   static parse(image: Uint8Array): ElfFile {
+    return ElfFile.read(image.length, (offset, length) => image.subarray(offset, offset + length));
+  }
+
+  /**
+   * Reads the ELF header and section headers from `source`, and later only the contents of the
+   * sections asked for (a uprobe's symbol lookup in a 100 MB binary reads a few MB).
+   */
+  static open(source: ElfSource): ElfFile {
+    return ElfFile.read(source.size, (offset, length) => source.read(offset, length));
+  }
+
+  private static read(size: number, read: (offset: number, length: number) => Uint8Array): ElfFile {
+    const ident = read(0, Math.min(size, 16));
     if (
-      image.length < 16 ||
-      image[0] !== 0x7f ||
-      image[1] !== 0x45 ||
-      image[2] !== 0x4c ||
-      image[3] !== 0x46
+      ident.length < 16 ||
+      ident[0] !== 0x7f ||
+      ident[1] !== 0x45 ||
+      ident[2] !== 0x4c ||
+      ident[3] !== 0x46
     ) {
       throw new ObjectError('not an ELF file: the first bytes are not 0x7f "ELF"', { offset: 0 });
     }
-    if (image[4] !== ELFCLASS64) {
+    if (ident[4] !== ELFCLASS64) {
       throw new ObjectError(
-        `ELF class ${image[4]} is not supported; only ELFCLASS64 objects can be read (build with clang -target bpf)`,
+        `ELF class ${ident[4]} is not supported; only ELFCLASS64 objects can be read (build with clang -target bpf)`,
         {
           offset: 4,
         },
       );
     }
-    if (image[5] !== ELFDATA2LSB && image[5] !== ELFDATA2MSB) {
-      throw new ObjectError(`unknown ELF byte order ${image[5]}; expected 1 (little) or 2 (big endian)`, {
+    if (ident[5] !== ELFDATA2LSB && ident[5] !== ELFDATA2MSB) {
+      throw new ObjectError(`unknown ELF byte order ${ident[5]}; expected 1 (little) or 2 (big endian)`, {
         offset: 5,
       });
     }
-    const bytes = new Bytes(image, image[5] === ELFDATA2LSB);
-    bytes.check(0, ELF64_EHDR_SIZE, { what: 'the ELF header' });
-    const type = bytes.u16(16);
-    const machine = bytes.u16(18);
-    return new ElfFile(bytes, type, machine, readSections(bytes));
+    const image = new Image(size, ident[5] === ELFDATA2LSB, read);
+    const header = image.at(0, ELF64_EHDR_SIZE, { what: 'the ELF header' });
+    return new ElfFile(image, header.u16(16), header.u16(18), readSections(image, header));
   }
 
   /** The first section called `name`. */
@@ -135,7 +148,7 @@ export class ElfFile {
   /** The contents of `section` (empty for SHT_NOBITS); a view, not a copy. */
   data(section: ElfSection): Uint8Array {
     if (section.type === SHT_NOBITS) return new Uint8Array(0);
-    return this.bytes.bytes.subarray(section.offset, section.offset + section.size);
+    return this.contentsOf(section).bytes;
   }
 
   /** The `.symtab` symbols (index 0, the null symbol, included so indices match). */
@@ -165,10 +178,10 @@ export class ElfFile {
     }
     const entry = rela ? ELF64_RELA_SIZE : ELF64_REL_SIZE;
     const count = entries(section, entry);
-    const b = this.bytes;
+    const b = this.contentsOf(section);
     const out: ElfRelocation[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      const at = section.offset + i * entry;
+      const at = i * entry;
       const info = b.u64(at + 8);
       out[i] = {
         offset: b.size64(at, { what: 'relocation offset', section: section.name }),
@@ -185,19 +198,17 @@ export class ElfFile {
     if (section.type !== SHT_NOTE) {
       throw new ObjectError(`is not a note section (type ${section.type})`, { section: section.name });
     }
-    const b = this.bytes;
+    const b = this.contentsOf(section);
     const align = section.addralign === 8 ? 8 : 4;
-    const end = section.offset + section.size;
+    const end = section.size;
     const out: ElfNote[] = [];
-    let at = section.offset;
+    let at = 0;
     while (at < end) {
-      const place = { what: 'note header', section: section.name };
       if (at + 12 > end)
         throw new ObjectError('note header is cut off by the end of the section', {
-          offset: at,
+          offset: b.base + at,
           section: section.name,
         });
-      b.check(at, 12, place);
       const nameSize = b.u32(at);
       const descSize = b.u32(at + 4);
       const type = b.u32(at + 8);
@@ -206,7 +217,7 @@ export class ElfFile {
       const next = descAt + roundUp(descSize, align);
       if (descAt + descSize > end) {
         throw new ObjectError(`note of ${nameSize}+${descSize} bytes runs past the end of the section`, {
-          offset: at,
+          offset: b.base + at,
           section: section.name,
         });
       }
@@ -228,7 +239,20 @@ export class ElfFile {
     if (table === undefined || table.type !== SHT_STRTAB) {
       throw new ObjectError(`string table ${index} does not exist or is not SHT_STRTAB`, {});
     }
-    return readString(this.bytes, table, offset);
+    return readString(this.contentsOf(table), table.name, offset);
+  }
+
+  /** The contents of a section that has some (not SHT_NOBITS), read on first use. */
+  private contentsOf(section: ElfSection): Bytes {
+    let bytes = this.contents[section.index];
+    if (bytes === undefined) {
+      bytes = this.image.at(section.offset, section.size, {
+        what: 'section contents',
+        section: section.name,
+      });
+      this.contents[section.index] = bytes;
+    }
+    return bytes;
   }
 
   private symbolTable(kind: number, only?: Uint8Array): ElfSymbol[] {
@@ -241,15 +265,16 @@ export class ElfFile {
       });
     }
     const count = entries(table, ELF64_SYM_SIZE);
-    const b = this.bytes;
+    const b = this.contentsOf(table);
+    const strings = this.contentsOf(names);
     const out: ElfSymbol[] = [];
     for (let i = 0; i < count; i++) {
-      const at = table.offset + i * ELF64_SYM_SIZE;
-      if (only !== undefined && !namedAt(b.bytes, names, b.u32(at), only)) continue;
+      const at = i * ELF64_SYM_SIZE;
+      if (only !== undefined && !namedAt(strings.bytes, b.u32(at), only)) continue;
       const info = b.u8(at + 4);
       out.push({
         index: i,
-        name: readString(b, names, b.u32(at)),
+        name: readString(strings, names.name, b.u32(at)),
         type: info & 0xf,
         binding: info >> 4,
         visibility: b.u8(at + 5) & 0x3,
@@ -262,12 +287,11 @@ export class ElfFile {
   }
 }
 
-/** Whether the string at `offset` of string table `table` is exactly `name`. */
-function namedAt(bytes: Uint8Array, table: ElfSection, offset: number, name: Uint8Array): boolean {
-  if (offset + name.length >= table.size) return false;
-  const at = table.offset + offset;
-  if (bytes[at + name.length] !== 0) return false;
-  for (let i = 0; i < name.length; i++) if (bytes[at + i] !== name[i]) return false;
+/** Whether the string at `offset` of the string table `table` is exactly `name`. */
+function namedAt(table: Uint8Array, offset: number, name: Uint8Array): boolean {
+  if (offset + name.length >= table.length) return false;
+  if (table[offset + name.length] !== 0) return false;
+  for (let i = 0; i < name.length; i++) if (table[offset + i] !== name[i]) return false;
   return true;
 }
 
@@ -292,65 +316,63 @@ function entries(section: ElfSection, entry: number): number {
   return section.size / entry;
 }
 
-function readString(bytes: Bytes, table: ElfSection, offset: number): string {
-  if (offset >= table.size) {
-    throw new ObjectError(
-      `string offset ${offset} is past the end of the string table (${table.size} bytes)`,
-      {
-        section: table.name,
-      },
-    );
-  }
-  const start = table.offset + offset;
-  const end = bytes.bytes.indexOf(0, start);
-  if (end < 0 || end >= table.offset + table.size)
-    throw new ObjectError('string is not NUL-terminated inside its table', {
-      offset: start,
-      section: table.name,
+/** The NUL-terminated string at `offset` of a string table's contents `table`. */
+function readString(table: Bytes, name: string, offset: number): string {
+  const size = table.bytes.length;
+  if (offset >= size) {
+    throw new ObjectError(`string offset ${offset} is past the end of the string table (${size} bytes)`, {
+      section: name,
     });
-  return decodeName(bytes.bytes, start, end);
+  }
+  const end = table.bytes.indexOf(0, offset);
+  if (end < 0)
+    throw new ObjectError('string is not NUL-terminated inside its table', {
+      offset: table.base + offset,
+      section: name,
+    });
+  return decodeName(table.bytes, offset, end);
 }
 
 interface RawSection extends Omit<ElfSection, 'name'> {
   nameOffset: number;
 }
 
-function readSections(b: Bytes): ElfSection[] {
-  const shoff = b.size64(40, { what: 'e_shoff' });
-  const shentsize = b.u16(58);
-  let shnum = b.u16(60);
-  let shstrndx = b.u16(62);
+function readSections(image: Image, header: Bytes): ElfSection[] {
+  const shoff = header.size64(40, { what: 'e_shoff' });
+  const shentsize = header.u16(58);
+  let shnum = header.u16(60);
+  let shstrndx = header.u16(62);
   if (shoff === 0) return [];
   if (shentsize !== ELF64_SHDR_SIZE) {
     throw new ObjectError(`section header size ${shentsize} is not the ELF64 size ${ELF64_SHDR_SIZE}`, {
       offset: 58,
     });
   }
-  b.check(shoff, ELF64_SHDR_SIZE, { what: 'the first section header' });
+  const first = image.at(shoff, ELF64_SHDR_SIZE, { what: 'the first section header' });
   // More than SHN_LORESERVE sections, or a name table index past it, live in section 0.
-  if (shnum === 0) shnum = b.size64(shoff + 32, { what: 'section count in section 0' });
-  if (shstrndx === SHN_XINDEX) shstrndx = b.u32(shoff + 40);
-  b.check(shoff, shnum * ELF64_SHDR_SIZE, { what: `${shnum} section headers` });
+  if (shnum === 0) shnum = first.size64(32, { what: 'section count in section 0' });
+  if (shstrndx === SHN_XINDEX) shstrndx = first.u32(40);
+  const headers = image.at(shoff, shnum * ELF64_SHDR_SIZE, { what: `${shnum} section headers` });
   const raw: RawSection[] = [];
   for (let index = 0; index < shnum; index++) {
-    const at = shoff + index * ELF64_SHDR_SIZE;
+    const at = index * ELF64_SHDR_SIZE;
     const place = { what: 'section', section: `#${index}` };
     const section: RawSection = {
       index,
-      nameOffset: b.u32(at),
-      type: b.u32(at + 4),
-      flags: b.u64(at + 8),
-      addr: b.u64(at + 16),
-      offset: b.size64(at + 24, { ...place, what: 'sh_offset' }),
-      size: b.size64(at + 32, { ...place, what: 'sh_size' }),
-      link: b.u32(at + 40),
-      info: b.u32(at + 44),
-      addralign: b.size64(at + 48, { ...place, what: 'sh_addralign' }),
-      entsize: b.size64(at + 56, { ...place, what: 'sh_entsize' }),
+      nameOffset: headers.u32(at),
+      type: headers.u32(at + 4),
+      flags: headers.u64(at + 8),
+      addr: headers.u64(at + 16),
+      offset: headers.size64(at + 24, { ...place, what: 'sh_offset' }),
+      size: headers.size64(at + 32, { ...place, what: 'sh_size' }),
+      link: headers.u32(at + 40),
+      info: headers.u32(at + 44),
+      addralign: headers.size64(at + 48, { ...place, what: 'sh_addralign' }),
+      entsize: headers.size64(at + 56, { ...place, what: 'sh_entsize' }),
     };
     // Section 0 is SHT_NULL and may carry the section count in sh_size instead of contents.
     if (section.type !== SHT_NOBITS && section.type !== SHT_NULL) {
-      b.check(section.offset, section.size, { what: 'section contents', section: `#${index}` });
+      image.check(section.offset, section.size, { what: 'section contents', section: `#${index}` });
     }
     raw.push(section);
   }
@@ -364,9 +386,10 @@ function readSections(b: Bytes): ElfSection[] {
   if (names.type !== SHT_STRTAB) {
     throw new ObjectError(`section name table (#${shstrndx}) is not SHT_STRTAB`, { offset: 62 });
   }
-  const namesSection = { ...names, name: `#${shstrndx}` };
+  const strings = image.at(names.offset, names.size, { what: 'section name table' });
+  const where = `#${shstrndx}`;
   return raw.map(({ nameOffset, ...section }) => ({
     ...section,
-    name: section.index === 0 ? '' : readString(b, namesSection, nameOffset),
+    name: section.index === 0 ? '' : readString(strings, where, nameOffset),
   }));
 }
