@@ -32,7 +32,7 @@ import type { LogLevel } from '../program/load.ts';
 import { BpfProgram } from '../program/program.ts';
 import type { ProgramTypeName } from '../program/types.ts';
 import { VerifierError } from '../program/verifier-error.ts';
-import { kconfigData, resolveKsyms } from './externs.ts';
+import { type KernelSymbols, kconfigData, RunningKernel, resolveKsyms } from './externs.ts';
 import { moduleTypes } from './kernel-types.ts';
 import { objectBtfBytes } from './object-btf.ts';
 import { openPinnedMap, pinnedMapPath } from './pinning.ts';
@@ -377,6 +377,22 @@ function loadPrograms(
   maps: Record<string, BpfMap>,
   made: Made,
 ): Record<string, BpfProgram> {
+  // Module BTF fds that kfuncs and ksyms name stay open until every program is loaded.
+  const kernel = new RunningKernel(kernelBtf());
+  try {
+    return loadEachProgram(spec, options, maps, made, kernel);
+  } finally {
+    kernel.close();
+  }
+}
+
+function loadEachProgram(
+  spec: CollectionSpecLike,
+  options: CollectionLoadOptions,
+  maps: Record<string, BpfMap>,
+  made: Made,
+  kernel: KernelSymbols,
+): Record<string, BpfProgram> {
   const programs: Record<string, BpfProgram> = {};
   // One resolver per load: candidates found for one program serve the others.
   let resolver: CoreResolver | undefined;
@@ -394,14 +410,11 @@ function loadPrograms(
     }
     try {
       const target = attachTarget(program);
+      const ksyms = resolveKsyms(relocated(program, spec, resolve), program, spec.externs ?? {}, kernel);
       const loaded = BpfProgram.load({
         type: program.type as ProgramTypeName,
-        instructions: resolveKsyms(
-          relocated(program, spec, resolve),
-          program,
-          spec.externs ?? {},
-          kernelBtf(),
-        ),
+        instructions: ksyms.instructions,
+        ...(ksyms.fdArray === undefined ? {} : { fdArray: ksyms.fdArray }),
         license: program.license,
         name: kernelProgramName(name),
         ...(program.attachType === undefined ? {} : { attachType: program.attachType as never }),

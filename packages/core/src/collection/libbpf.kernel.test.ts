@@ -22,7 +22,8 @@ const corpus: ReadonlyArray<[name: string, noLoad: string[], vmlinuxH?: boolean]
   ['globals-of-every-section', []],
   ['isa-v4', []],
   ['btf-ext', []],
-  // This kernel's BTF has no per-CPU variables, so the typed ksym program cannot load (for libbpf either).
+  // The verifier finds typed ksyms in kallsyms, which lists no variables without CONFIG_KALLSYMS_ALL:
+  // the typed ksym program cannot load here (for libbpf either).
   ['externs-kconfig-ksym', ['reads_typed_ksym']],
   // CO-RE against this kernel's BTF: offsets, existence, sizes, enum values, flavours, poison.
   ['core-basics', [], true],

@@ -1,9 +1,10 @@
 /** Collection.load on objects clang builds: variables through their sections, per-program problems, bad input. */
+import { readFileSync } from 'node:fs';
 import { ObjectError } from '@ebpf/object';
 import { openFdCount, requireKernel, thrown } from '@ebpf/test-utils';
 import { buildObject, readBytes, Scratch } from '@ebpf/test-utils/clang';
 import { afterAll, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
 import { VerifierError } from '../program/verifier-error.ts';
 import { Collection } from './collection.ts';
 import { CollectionSpec } from './spec.ts';
@@ -67,6 +68,24 @@ requireKernel('Collection.load of clang objects (kernel)', () => {
     expect(coll.programs.static_caller?.run({ data: packet }).retval).toBe(1);
     expect(coll.programs.static_caller?.run({ data: new Uint8Array(32) }).retval).toBe(2);
     expect(coll.programs.second_caller?.run({ data: packet }).retval).toBe(2);
+  });
+
+  it('loads a typed ksym variable only where kallsyms lists variables, else says why', () => {
+    const path = buildObject(scratch, 'externs-kconfig-ksym', 'bpfel');
+    const listsVariables = / bpf_prog_active$/m.test(readFileSync('/proc/kallsyms', 'utf8'));
+    const before = openFdCount();
+    const load = () => Collection.load(path, { programs: { reads_kconfig: { load: false } } });
+    if (listsVariables) {
+      using coll = load();
+      expect(coll.programs.reads_typed_ksym).toBeDefined();
+    } else {
+      const error = thrown(load);
+      expect(error).toBeInstanceOf(NotSupportedError);
+      expect(error.message).toMatch(
+        /program reads_typed_ksym .*: typed __ksym variables .* not supported by this kernel: .*CONFIG_KALLSYMS_ALL/,
+      );
+    }
+    expect(openFdCount()).toBe(before);
   });
 
   it('names the C source line of the instruction the verifier refuses', () => {

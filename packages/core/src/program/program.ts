@@ -64,6 +64,8 @@ export interface ProgramLoadOptions {
   readonly maps?: Readonly<Record<string, MapLike>>;
   /** The program's BTF and its func_info/line_info (what `Collection.load` passes for object programs). */
   readonly btf?: ProgramBtf;
+  /** `fd_array`: the module BTF fds kfunc calls name by index (`off`; index 0 stands for vmlinux). */
+  readonly fdArray?: readonly number[];
 }
 
 /** What `prog.run` takes. Every field is optional; a program that needs no input runs on nothing. */
@@ -217,7 +219,7 @@ export class BpfProgram extends PinnableObject {
       kernelVersion: options.kernelVersion ?? 0,
       logLevel,
       logSize: options.logSize,
-      fdArray: undefined,
+      fdArray: options.fdArray === undefined ? undefined : fdArrayBytes(options.fdArray),
       btf:
         options.btf === undefined
           ? undefined
@@ -528,4 +530,10 @@ function describe(info: ProgInfo): ProgramInfo {
     jited: info.jitedProgLen > 0,
     loadedAt: new Date(bootMs + Number(info.loadTime / 1_000_000n)),
   });
+}
+
+function fdArrayBytes(fds: readonly number[]): Uint8Array {
+  if (!fds.every((fd) => Number.isInteger(fd) && fd >= 0 && fd <= 0x7fffffff))
+    throw new InvalidArgumentError('fdArray must hold open fds (non-negative integers)');
+  return new Uint8Array(Int32Array.from(fds).buffer);
 }
