@@ -10,6 +10,7 @@ export {
   type RunResult,
   StatsHandle,
 } from './program.ts';
+export type { ProgramFunction } from './replace-target.ts';
 export { TestRunner, type TestRunnerOptions } from './test-run.ts';
 export {
   type AttachTypeLike,

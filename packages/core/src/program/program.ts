@@ -10,6 +10,7 @@ import { encodeFuncInfo, encodeLineInfo, type ProgramBtf } from './btf-info.ts';
 import { decodeXlated, encodeInstructions, type MapLike, type ProgramInstructions } from './instructions.ts';
 import { kernelFunctionId } from './kernel-btf.ts';
 import { type LogLevel, loadProgram } from './load.ts';
+import { type ProgramFunction, replacedFunctionId } from './replace-target.ts';
 import {
   checkRunOptions,
   runFlags,
@@ -45,9 +46,10 @@ export interface ProgramLoadOptions {
   readonly attachType?: AttachTypeLike;
   /**
    * The kernel function a tracing or LSM program attaches to (fentry, fexit, fmod_ret, lsm): its
-   * name (`'do_unlinkat'`, looked up in vmlinux BTF) or its BTF type id.
+   * name (`'do_unlinkat'`, looked up in vmlinux BTF) or its BTF type id; for an `ext` (freplace)
+   * program, the global function of a loaded program it replaces (`{ program, function }`).
    */
-  readonly attachTo?: string | number;
+  readonly attachTo?: string | number | ProgramFunction;
   /** `BPF_F_*` load flags (`ProgLoadFlags`). */
   readonly flags?: number;
   /** `KERNEL_VERSION()` for kprobes on old kernels; ignored by current ones. */
@@ -196,8 +198,14 @@ export class BpfProgram extends PinnableObject {
     if (!Number.isInteger(flags) || flags < 0)
       throw new InvalidArgumentError(`flags must be a non-negative integer`);
     let attachBtfId: number | undefined;
+    let attachProgFd: number | undefined;
     if (typeof options.attachTo === 'string') attachBtfId = kernelFunctionId(options.attachTo);
-    else if (options.attachTo !== undefined) {
+    else if (typeof options.attachTo === 'object' && options.attachTo !== null) {
+      if (type !== ProgType.Ext)
+        throw new InvalidArgumentError('attachTo { program, function } is for ext (freplace) programs');
+      attachBtfId = replacedFunctionId(options.attachTo);
+      attachProgFd = options.attachTo.program.fd;
+    } else if (options.attachTo !== undefined) {
       if (!Number.isInteger(options.attachTo) || options.attachTo <= 0) {
         throw new InvalidArgumentError(
           `attachTo must be a kernel function name or its BTF type id, got ${String(options.attachTo)}`,
@@ -214,7 +222,7 @@ export class BpfProgram extends PinnableObject {
       expectedAttachType,
       attachBtfId,
       attachBtfObjFd: undefined,
-      attachProgFd: undefined,
+      attachProgFd,
       flags,
       kernelVersion: options.kernelVersion ?? 0,
       logLevel,
