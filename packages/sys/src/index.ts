@@ -537,6 +537,13 @@ export const attachReuseport: (socketFd: number, progFd: number) => void = nativ
 /** `setsockopt(SOL_SOCKET, SO_DETACH_REUSEPORT_BPF)`. */
 export const detachReuseport: (socketFd: number) => void = native.detachReuseport;
 
+/**
+ * A loopback socket (TCP listening with `stream`, else UDP) with `SO_REUSEPORT`, bound to
+ * `127.0.0.1:port`: sockets on one port form a SO_REUSEPORT group, which Node's own sockets
+ * cannot join. The caller closes the fd with {@link close}.
+ */
+export const reuseportSocket: (stream: boolean, port: number) => number = native.reuseportSocket;
+
 /** `setsockopt(socketFd, SOL_SOCKET, SO_DETACH_BPF)`. */
 export const detachSocketFilter: (socketFd: number) => void = native.detachSocketFilter;
 

@@ -112,6 +112,7 @@ export interface Native {
   FdWatcher: new (fd: number, onReadable: (error: SysError | null) => void) => NativeFdWatcher;
   attachSocketFilter(socketFd: number, progFd: number): void;
   attachReuseport(socketFd: number, progFd: number): void;
+  reuseportSocket(stream: boolean, port: number): number;
   detachReuseport(socketFd: number): void;
   detachSocketFilter(socketFd: number): void;
   ifNameToIndex(name: string): number;
