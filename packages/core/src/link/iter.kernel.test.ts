@@ -38,13 +38,18 @@ function loadIter(target: string, offset = 8): BpfProgram {
   });
 }
 
-/** Why this kernel cannot load map element iterators (it refuses them with EPERM here), or undefined. */
+/**
+ * Why this kernel cannot load map element iterators, or undefined. Here the load fails with EPERM
+ * inside the verifier before it checks any instruction ("processed 0 insns", nothing else
+ * logged), for every iterator whose context carries map-element buffers (bpf_map_elem,
+ * bpf_sk_storage_map, sockmap), while bpf_map and task iterators load.
+ */
 function mapElemRefused(): string | undefined {
   try {
     loadIter('bpf_map_elem', 16).close();
     return undefined;
   } catch (error) {
-    return `bpf_map_elem iterators: this kernel refuses to load one (${(error as { code?: string }).code})`;
+    return `bpf_map_elem iterators: this kernel refuses to load one (${(error as { code?: string }).code} before any instruction is verified)`;
   }
 }
 
