@@ -170,12 +170,17 @@ export class RunningKernel implements KernelSymbols {
         if ((error as { code?: string }).code === 'ENOENT') continue;
         throw error;
       }
-      const info = btfInfo(fd);
-      if (info.kernelBtf && info.name === name) {
+      let found = false;
+      try {
+        const info = btfInfo(fd);
+        found = info.kernelBtf && info.name === name;
+      } finally {
+        if (!found) sys.close(fd);
+      }
+      if (found) {
         this.fds.set(name, fd);
         return fd;
       }
-      sys.close(fd);
     }
     throw new NotFoundError(
       `module ${name} has BTF in /sys/kernel/btf but no BTF object in the kernel (unloaded?)`,
