@@ -42,7 +42,8 @@ function loadIter(target: string, offset = 8): BpfProgram {
  * Why this kernel cannot load map element iterators, or undefined. Here the load fails with EPERM
  * inside the verifier before it checks any instruction ("processed 0 insns", nothing else
  * logged), for every iterator whose context carries map-element buffers (bpf_map_elem,
- * bpf_sk_storage_map, sockmap), while bpf_map and task iterators load.
+ * bpf_sk_storage_map, sockmap), while bpf_map and task iterators load; libbpf loading a clang
+ * SEC("iter/bpf_map_elem") program fails the same way, so the refusal is the kernel's.
  */
 function mapElemRefused(): string | undefined {
   try {
