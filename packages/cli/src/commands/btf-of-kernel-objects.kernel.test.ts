@@ -95,4 +95,27 @@ requireKernel('prog show, map show and map dump with BTF (kernel)', () => {
     const all = await json<ProgDetails[]>('prog', 'show');
     expect(all.find((p) => p.id === prog.id)?.functions).toEqual(prog.functions);
   });
+
+  it('prog show lists subprograms where they start, as bpftool dump xlated heads them', async () => {
+    using subprograms = Collection.load(buildObject(scratch, 'programs-and-subprograms', 'bpfel'));
+    const id = String(subprograms.programs.first_xdp!.info().id);
+    const prog = await json<ProgDetails>('prog', 'show', id);
+    expect(prog.functions.map((f) => f.proto)).toEqual([
+      'int first_xdp(struct xdp_md *ctx)',
+      'void bump(__u32 key)',
+      'int add_three(int x)',
+      'int double_it(int x)',
+    ]);
+    // bpftool writes `int first_xdp(struct xdp_md * ctx):` over the function's first instruction.
+    const xlated = execFileSync('bpftool', ['prog', 'dump', 'xlated', 'id', id], { encoding: 'utf8' });
+    const heads = [...xlated.matchAll(/^(\S.*):\n(?:;.*\n)*\s*(\d+):/gm)].map((m) => ({
+      insn: Number(m[2]),
+      proto: m[1]!.replaceAll('* ', '*'),
+    }));
+    expect(prog.functions.map(({ insn, proto }) => ({ insn, proto }))).toEqual(heads);
+    const text = await runMain('prog', 'show', id);
+    expect(text.out).toMatch(
+      /^functions: +int first_xdp\(struct xdp_md \*ctx\) {2}; insn 0\n {11,}void bump/m,
+    );
+  });
 });
