@@ -333,15 +333,19 @@ export function showMaps(id?: number): MapDetails[] {
   });
 }
 
-/** Up to `limit` entries of a map, keys and values as bytes. */
 /**
- * What `map dump` shows of a map: its entries, or for a queue or stack (whose elements have no
+ * What `map dump` shows of a map: its entries; for a queue or stack (whose elements have no
  * keys, and which the kernel lets one read only by removing them) the head alone, by a peek that
- * takes nothing away.
+ * takes nothing away; for a bloom filter or ring buffer, which hold nothing one can read back as
+ * entries, only that.
  */
 export type MapDump =
   | { readonly kind: 'entries'; readonly entries: MapEntry[] }
-  | { readonly kind: 'head'; readonly type: string; readonly head: Uint8Array | undefined };
+  | { readonly kind: 'head'; readonly type: string; readonly head: Uint8Array | undefined }
+  | { readonly kind: 'unlisted'; readonly type: string };
+
+/** Map types without entries to list. */
+const unlistedTypes = new Set(['bloom_filter', 'ringbuf', 'user_ringbuf']);
 
 export function dumpMap(id: number, limit: number): MapDump {
   using map = BpfMap.fromId(id);
@@ -349,9 +353,11 @@ export function dumpMap(id: number, limit: number): MapDump {
     const head = (map as BpfMap<never, Uint8Array>).peek();
     return { kind: 'head', type: map.typeName, head: head && Uint8Array.from(head) };
   }
+  if (unlistedTypes.has(map.typeName)) return { kind: 'unlisted', type: map.typeName };
   return { kind: 'entries', entries: entriesOf(map, limit) };
 }
 
+/** Up to `limit` entries of a map, as bytes and, where the map has BTF, decoded by it. */
 function entriesOf(map: BpfMap, limit: number): MapEntry[] {
   const info = map.info();
   const btf = info.btfId ? btfById(info.btfId) : undefined;

@@ -70,6 +70,8 @@ export function registerMapCommands(program: Command, io: Io): void {
       const kernel = await import('../kernel.ts');
       const dump = kernel.dumpMap(id, opts.limit);
       if (dump.kind === 'head') return printHead(io, dump.type, dump.head, opts.json === true);
+      if (dump.kind === 'unlisted')
+        return printNote(io, { type: dump.type, note: unlistedNote(dump.type) }, opts.json === true);
       const { entries } = dump;
       if (opts.json) return printJson(io, entries);
       for (const e of entries) io.out(formatEntry(e, io));
@@ -83,12 +85,21 @@ export function registerMapCommands(program: Command, io: Io): void {
  */
 function printHead(io: Io, type: string, head: Uint8Array | undefined, json: boolean): void {
   const note = `a ${type} map has no keys: the kernel lets one read only the ${type === 'queue' ? 'oldest' : 'newest'} element (the head) without removing it; the others cannot be shown without taking them out of the map`;
-  if (json) {
-    printJson(io, { type, head: head ?? null, note });
-    return;
-  }
-  io.out(head ? `${io.color.bold('head:')} ${hexWords(head)}\n` : `${io.color.dim(`(empty ${type})`)}\n`);
-  io.out(io.color.dim(`${note}\n`));
+  if (!json)
+    io.out(head ? `${io.color.bold('head:')} ${hexWords(head)}\n` : `${io.color.dim(`(empty ${type})`)}\n`);
+  printNote(io, { type, head: head ?? null, note }, json);
+}
+
+/** Why a bloom filter or ring buffer has no entries to show. */
+const unlistedNote = (type: string): string =>
+  type === 'bloom_filter'
+    ? 'a bloom_filter map holds no elements one can read back: it only answers whether a value may have been added'
+    : `a ${type} map is a stream of records, not a table: read them as they come (RingBuffer in @ebpf/core)`;
+
+/** A dump that is a note: the whole JSON object, or its note dimmed. */
+function printNote(io: Io, dump: { note: string; [field: string]: unknown }, json: boolean): void {
+  if (json) printJson(io, dump);
+  else io.out(io.color.dim(`${dump.note}\n`));
 }
 
 /**
