@@ -110,14 +110,18 @@ requireKernel('ebpf object load --attach (kernel)', () => {
       err += chunk;
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    for (let i = 0; i < 300 && !out.endsWith('}\n'); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(out, err).toMatch(/}\n$/);
-    const loaded = JSON.parse(out) as LoadedObject;
-    expect(loaded.links!.map((l) => l.name).sort()).toEqual(['on_getppid', 'on_sys_enter', 'pass']);
-    expect(loaded.links!.every((l) => l.pin === undefined && linkAlive(l.id))).toBe(true);
-    child.kill('SIGINT');
-    expect(await exited, err).toBe(ExitCode.Ok);
-    expect(await until(() => loaded.links!.every((l) => !linkAlive(l.id)))).toBe(true);
-    expect(thrown(() => Link.fromId(loaded.links![0]!.id)).name).toBe('NotFoundError');
+    try {
+      for (let i = 0; i < 300 && !out.endsWith('}\n'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out, err).toMatch(/}\n$/);
+      const loaded = JSON.parse(out) as LoadedObject;
+      expect(loaded.links!.map((l) => l.name).sort()).toEqual(['on_getppid', 'on_sys_enter', 'pass']);
+      expect(loaded.links!.every((l) => l.pin === undefined && linkAlive(l.id))).toBe(true);
+      child.kill('SIGINT');
+      expect(await exited, err).toBe(ExitCode.Ok);
+      expect(await until(() => loaded.links!.every((l) => !linkAlive(l.id)))).toBe(true);
+      expect(thrown(() => Link.fromId(loaded.links![0]!.id)).name).toBe('NotFoundError');
+    } finally {
+      child.kill('SIGKILL'); // a no-op once it exited; else it would hold the links past the test
+    }
   });
 });
