@@ -2,7 +2,7 @@
  * BTF objects the kernel holds, by id: what `ebpf btf show` lists and `ebpf btf dump <id>` reads.
  * Imported only by commands that touch the kernel (it loads the native binding).
  */
-import { Btf } from '@ebpf/btf';
+import { Btf, type TypeId } from '@ebpf/btf';
 import { BpfMap, BpfProgram, BtfHandle, kernelBtf, objectIds, readObjectInfo } from '@ebpf/core';
 
 /** A BTF object as `ebpf btf show` prints it (bpftool's fields). */
@@ -44,4 +44,46 @@ export function btfById(id: number): Btf {
   readObjectInfo(handle.fd, 'btf', { btf: bytes, btfSize: bytes.length });
   const split = info.kernelBtf && info.name !== 'vmlinux';
   return Btf.parse(bytes, split ? { base: kernelBtf() } : {});
+}
+
+/** A program's function, as its func_info and BTF describe it. */
+export interface ProgFunction {
+  /** Index of its first instruction in the translated program. */
+  insn: number;
+  name: string;
+  /** Its C prototype: `int count_packets(struct xdp_md *ctx)`. */
+  proto: string;
+}
+
+/** Bytes of one `bpf_func_info` record: the instruction offset and the `Func`'s type id. */
+const funcInfoSize = 8;
+
+/**
+ * The functions of the program open at `fd` (the main one first, then its subprograms), from
+ * the func_info the kernel keeps and the program's BTF `btf`.
+ */
+export function programFunctions(fd: number, nrFuncInfo: number, btf: Btf): ProgFunction[] {
+  if (nrFuncInfo === 0) return [];
+  const records = new Uint8Array(nrFuncInfo * funcInfoSize);
+  readObjectInfo(fd, 'prog', { nrFuncInfo, funcInfoRecSize: funcInfoSize, funcInfo: records });
+  const view = new DataView(records.buffer);
+  return Array.from({ length: nrFuncInfo }, (_, i) => {
+    const func = btf.typeById(view.getUint32(i * funcInfoSize + 4, true));
+    const insn = view.getUint32(i * funcInfoSize, true);
+    if (func.kind !== 'func')
+      return { insn, name: '', proto: `(type ${func.id} is a ${func.kind}, not a function)` };
+    return { insn, name: func.name, proto: cPrototype(btf, func.name, func.proto) };
+  });
+}
+
+/** `int name(struct xdp_md *ctx)` from a `FuncProto`. */
+function cPrototype(btf: Btf, name: string, protoId: TypeId): string {
+  const proto = btf.typeById(protoId);
+  if (proto.kind !== 'func_proto') return name;
+  const declare = (type: TypeId, declared: string) => {
+    const spelled = btf.nameOf(type);
+    return declared === '' ? spelled : `${spelled}${spelled.endsWith('*') ? '' : ' '}${declared}`;
+  };
+  const params = proto.params.map((p) => (p.type === 0 ? '...' : declare(p.type, p.name)));
+  return `${declare(proto.returns, name)}(${params.join(', ') || 'void'})`;
 }

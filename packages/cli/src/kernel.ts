@@ -7,9 +7,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { disassemble, type Program } from '@ebpf/asm';
+import type { Btf } from '@ebpf/btf';
 import { BpfMap, BpfProgram, Link } from '@ebpf/core';
 import { cNameOf, LinkType, MapType, PseudoSrc, XdpAction } from '@ebpf/uapi';
+import { type BtfValue, decodeBtfValue } from './format/btf-value.ts';
 import { enumName } from './format/names.ts';
+import { btfById, type ProgFunction, programFunctions } from './kernel-btf.ts';
 
 /** A program as `ebpf prog list|show` prints it. */
 export interface ProgSummary {
@@ -30,6 +33,12 @@ export interface ProgSummary {
   runTimeNs: number | undefined;
 }
 
+/** What `ebpf prog show` adds to the summary. */
+export interface ProgDetails extends ProgSummary {
+  /** Its functions, from its BTF and func_info (empty for a program loaded without BTF). */
+  functions: ProgFunction[];
+}
+
 /** A map as `ebpf map list|show` prints it. */
 export interface MapSummary {
   id: number;
@@ -42,10 +51,29 @@ export interface MapSummary {
   btfId: number;
 }
 
+/** What `ebpf map show` adds to the summary: the BTF types of key and value. */
+export interface MapDetails extends MapSummary {
+  /** Type ids in BTF object `btfId`; 0 when the map has no BTF or leaves one out. */
+  btfKeyTypeId: number;
+  btfValueTypeId: number;
+  /** C names of those types (`struct flow`), when there are any. */
+  keyType?: string;
+  valueType?: string;
+}
+
 /** One entry of `ebpf map dump`: per-CPU maps have one value per possible CPU. */
 export interface MapEntry {
   key: Uint8Array;
   value: Uint8Array | Uint8Array[] | undefined;
+  /** Key and value decoded by the map's BTF, in the shape of bpftool's `formatted`. */
+  formatted?: FormattedEntry;
+}
+
+/** bpftool's `formatted`: `key` absent when BTF does not type it, `values` for per-CPU maps. */
+export interface FormattedEntry {
+  key?: BtfValue;
+  value?: BtfValue;
+  values?: { cpu: number; value: BtfValue }[];
 }
 
 /** A link as `ebpf link list|show` prints it. */
@@ -109,10 +137,51 @@ export function listPrograms(): ProgSummary[] {
   return BpfProgram.list().map(progSummary);
 }
 
-/** One program by id. */
-export function showProgram(id: number): ProgSummary {
-  using prog = BpfProgram.fromId(id);
-  return progSummary(prog.info());
+/** Parses each BTF object once, for commands that look at many programs or maps. */
+function btfCache(): (id: number) => Btf {
+  const parsed = new Map<number, Btf>();
+  return (id) => {
+    const btf = parsed.get(id) ?? btfById(id);
+    parsed.set(id, btf);
+    return btf;
+  };
+}
+
+/** Programs by id with their BTF functions: the one asked for, or all of them. */
+export function showPrograms(id?: number): ProgDetails[] {
+  const btf = btfCache();
+  return eachById(id, BpfProgram, (prog) => {
+    const info = prog.info();
+    const nrFuncInfo = Number(info.raw.nrFuncInfo ?? 0);
+    const functions = info.btfId ? programFunctions(prog.fd, nrFuncInfo, btf(info.btfId)) : [];
+    return { ...progSummary(info), functions };
+  });
+}
+
+/**
+ * `show` of the object with the id asked for, or of every object `kind` lists, each opened for
+ * the call and closed after it; one that went away while listing is skipped (one asked for by id
+ * is an error).
+ */
+function eachById<O extends Disposable, T>(
+  id: number | undefined,
+  kind: { list(): readonly { id: number }[]; fromId(id: number): O },
+  show: (object: O) => T,
+): T[] {
+  const showId = (id: number) => {
+    using object = kind.fromId(id);
+    return show(object);
+  };
+  if (id !== undefined) return [showId(id)];
+  const out: T[] = [];
+  for (const object of kind.list()) {
+    try {
+      out.push(showId(object.id));
+    } catch (error) {
+      if ((error as Error).name !== 'NotFoundError') throw error;
+    }
+  }
+  return out;
 }
 
 /**
@@ -247,21 +316,36 @@ export function listMaps(): MapSummary[] {
   return BpfMap.list().map(mapSummary);
 }
 
-/** One map by id. */
-export function showMap(id: number): MapSummary {
-  using map = BpfMap.fromId(id);
-  return mapSummary(map.info());
+/** Maps by id with the names of their key and value types: the one asked for, or all of them. */
+export function showMaps(id?: number): MapDetails[] {
+  const btf = btfCache();
+  return eachById(id, BpfMap, (map) => {
+    const info = map.info();
+    const { btfKeyTypeId, btfValueTypeId } = info;
+    const types = info.btfId ? btf(info.btfId) : undefined;
+    return {
+      ...mapSummary(info),
+      btfKeyTypeId,
+      btfValueTypeId,
+      ...(types && btfKeyTypeId && { keyType: types.nameOf(btfKeyTypeId) }),
+      ...(types && btfValueTypeId && { valueType: types.nameOf(btfValueTypeId) }),
+    };
+  });
 }
 
-/** Up to `limit` entries of a map, keys and values as bytes. */
 /**
- * What `map dump` shows of a map: its entries, or for a queue or stack (whose elements have no
+ * What `map dump` shows of a map: its entries; for a queue or stack (whose elements have no
  * keys, and which the kernel lets one read only by removing them) the head alone, by a peek that
- * takes nothing away.
+ * takes nothing away; for a bloom filter or ring buffer, which hold nothing one can read back as
+ * entries, only that.
  */
 export type MapDump =
   | { readonly kind: 'entries'; readonly entries: MapEntry[] }
-  | { readonly kind: 'head'; readonly type: string; readonly head: Uint8Array | undefined };
+  | { readonly kind: 'head'; readonly type: string; readonly head: Uint8Array | undefined }
+  | { readonly kind: 'unlisted'; readonly type: string };
+
+/** Map types without entries to list. */
+const unlistedTypes = new Set(['bloom_filter', 'ringbuf', 'user_ringbuf']);
 
 export function dumpMap(id: number, limit: number): MapDump {
   using map = BpfMap.fromId(id);
@@ -269,16 +353,32 @@ export function dumpMap(id: number, limit: number): MapDump {
     const head = (map as BpfMap<never, Uint8Array>).peek();
     return { kind: 'head', type: map.typeName, head: head && Uint8Array.from(head) };
   }
+  if (unlistedTypes.has(map.typeName)) return { kind: 'unlisted', type: map.typeName };
   return { kind: 'entries', entries: entriesOf(map, limit) };
 }
 
+/** Up to `limit` entries of a map, as bytes and, where the map has BTF, decoded by it. */
 function entriesOf(map: BpfMap, limit: number): MapEntry[] {
+  const info = map.info();
+  const btf = info.btfId ? btfById(info.btfId) : undefined;
+  const decode = (typeId: number, bytes: Uint8Array) =>
+    btf && typeId ? decodeBtfValue(btf, typeId, bytes) : undefined;
   const out: MapEntry[] = [];
-  for (const [key, value] of map.entries() as Iterable<[Uint8Array, Uint8Array | Uint8Array[]]>) {
-    out.push({
-      key: Uint8Array.from(key),
-      value: Array.isArray(value) ? value.map((v) => Uint8Array.from(v)) : value,
-    });
+  for (const [rawKey, rawValue] of map.entries() as Iterable<[Uint8Array, Uint8Array | Uint8Array[]]>) {
+    const key = Uint8Array.from(rawKey);
+    const value = Array.isArray(rawValue) ? rawValue.map((v) => Uint8Array.from(v)) : rawValue;
+    const formatted: FormattedEntry = {};
+    const k = decode(info.btfKeyTypeId, key);
+    if (k !== undefined) formatted.key = k;
+    if (Array.isArray(value)) {
+      const values = value.map((v) => decode(info.btfValueTypeId, v));
+      if (values.every((v) => v !== undefined))
+        formatted.values = values.map((v, cpu) => ({ cpu, value: v as BtfValue }));
+    } else {
+      const v = value && decode(info.btfValueTypeId, value);
+      if (v !== undefined) formatted.value = v;
+    }
+    out.push({ key, value, ...(Object.keys(formatted).length > 0 && { formatted }) });
     if (out.length >= limit) break;
   }
   return out;

@@ -128,7 +128,7 @@ describe('ebpf command line', () => {
   it.each([
     [['frobnicate']],
     [['prog', 'list', '--bogus']],
-    [['prog', 'show']],
+    [['prog', 'show', '1', '2']],
     [['prog', 'show', 'abc']],
     [['map', 'dump', '0']],
     [['run', 'x.s', '--repeat', '-1']],

@@ -10,7 +10,7 @@ async function ebpf(...argv: string[]) {
   return { code, out: io.stdoutText(), err: io.stderrText() };
 }
 
-requireKernel('ebpf map dump of a queue or stack (kernel)', () => {
+requireKernel('ebpf map dump of a queue, stack, bloom filter or ring buffer (kernel)', () => {
   it.each([
     ['queue', 1],
     ['stack', 2],
@@ -36,5 +36,17 @@ requireKernel('ebpf map dump of a queue or stack (kernel)', () => {
     const { code, out } = await ebpf('map', 'dump', String(map.info().id));
     expect(code).toBe(0);
     expect(out).toContain('(empty queue)');
+  });
+
+  it.each([
+    ['bloom_filter', { keySize: 0, valueSize: 4 }, /only answers whether a value may have been added/],
+    ['ringbuf', { keySize: 0, valueSize: 0, maxEntries: 4096 }, /a stream of records, not a table/],
+  ] as const)('says a %s has no entries to list (exit 0)', async (type, sizes, note) => {
+    using map = BpfMap.create({ type, maxEntries: 4, ...sizes });
+    const id = String(map.info().id);
+    const text = await ebpf('map', 'dump', id);
+    expect(text.code, text.err).toBe(0);
+    expect(text.out).toMatch(note);
+    expect(JSON.parse((await ebpf('map', 'dump', id, '--json')).out)).toMatchObject({ type });
   });
 });

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { parseId } from '../errors.ts';
+import { type BtfValue, formatBtfValue } from '../format/btf-value.ts';
 import { renderFields, renderTable, tableWidth } from '../format/table.ts';
 import { formatCount } from '../format/units.ts';
 import { type Io, printJson } from '../io.ts';
-import type { MapEntry, MapSummary } from '../kernel.ts';
+import type { MapDetails, MapEntry, MapSummary } from '../kernel.ts';
 import { integerOption, jsonOption } from '../options.ts';
 
 /** Hex of bytes, grouped by 4 for readability: `01000000 02000000`. */
@@ -45,34 +46,22 @@ export function registerMapCommands(program: Command, io: Io): void {
 
   map
     .command('show')
-    .description('show one map')
-    .argument('<id>', 'map id (from `ebpf map list`)')
+    .description('show one map, or every one, with the BTF types of its key and value')
+    .argument('[id]', 'map id (from `ebpf map list`); all maps without it')
     .addOption(jsonOption())
-    .action(async (idText: string, opts: { json?: boolean }) => {
-      const id = parseId(idText, 'map id');
+    .action(async (idText: string | undefined, opts: { json?: boolean }) => {
+      const id = idText === undefined ? undefined : parseId(idText, 'map id');
       const kernel = await import('../kernel.ts');
-      const m = kernel.showMap(id);
-      if (opts.json) return printJson(io, m);
-      io.out(
-        renderFields(
-          [
-            ['id', String(m.id)],
-            ['type', m.type],
-            ['name', m.name || '-'],
-            ['key size', `${m.keySize} bytes`],
-            ['value size', `${m.valueSize} bytes`],
-            ['max entries', formatCount(m.maxEntries)],
-            ['flags', m.flags ? `0x${m.flags.toString(16)}` : '0'],
-            ['btf', m.btfId ? String(m.btfId) : '-'],
-          ],
-          io.color,
-        ),
-      );
+      const maps = kernel.showMaps(id);
+      if (opts.json) return printJson(io, id === undefined ? maps : maps[0]);
+      io.out(maps.map((m) => renderFields(mapFields(m), io.color)).join('\n'));
     });
 
   map
     .command('dump')
-    .description('print every entry of a map as hex (per-CPU maps: one value per CPU)')
+    .description(
+      'print every entry of a map, decoded by its BTF (as bpftool does) or else as hex (per-CPU maps: one value per CPU)',
+    )
     .argument('<id>', 'map id')
     .option('--limit <n>', 'stop after n entries', integerOption('--limit', 1), 10_000)
     .addOption(jsonOption())
@@ -81,6 +70,8 @@ export function registerMapCommands(program: Command, io: Io): void {
       const kernel = await import('../kernel.ts');
       const dump = kernel.dumpMap(id, opts.limit);
       if (dump.kind === 'head') return printHead(io, dump.type, dump.head, opts.json === true);
+      if (dump.kind === 'unlisted')
+        return printNote(io, { type: dump.type, note: unlistedNote(dump.type) }, opts.json === true);
       const { entries } = dump;
       if (opts.json) return printJson(io, entries);
       for (const e of entries) io.out(formatEntry(e, io));
@@ -94,18 +85,59 @@ export function registerMapCommands(program: Command, io: Io): void {
  */
 function printHead(io: Io, type: string, head: Uint8Array | undefined, json: boolean): void {
   const note = `a ${type} map has no keys: the kernel lets one read only the ${type === 'queue' ? 'oldest' : 'newest'} element (the head) without removing it; the others cannot be shown without taking them out of the map`;
-  if (json) {
-    printJson(io, { type, head: head ?? null, note });
-    return;
-  }
-  io.out(head ? `${io.color.bold('head:')} ${hexWords(head)}\n` : `${io.color.dim(`(empty ${type})`)}\n`);
-  io.out(io.color.dim(`${note}\n`));
+  if (!json)
+    io.out(head ? `${io.color.bold('head:')} ${hexWords(head)}\n` : `${io.color.dim(`(empty ${type})`)}\n`);
+  printNote(io, { type, head: head ?? null, note }, json);
 }
 
+/** Why a bloom filter or ring buffer has no entries to show. */
+const unlistedNote = (type: string): string =>
+  type === 'bloom_filter'
+    ? 'a bloom_filter map holds no elements one can read back: it only answers whether a value may have been added'
+    : `a ${type} map is a stream of records, not a table: read them as they come (RingBuffer in @ebpf/core)`;
+
+/** A dump that is a note: the whole JSON object, or its note dimmed. */
+function printNote(io: Io, dump: { note: string; [field: string]: unknown }, json: boolean): void {
+  if (json) printJson(io, dump);
+  else io.out(io.color.dim(`${dump.note}\n`));
+}
+
+/**
+ * One entry: decoded by BTF where the map has it (on one line when it fits, else indented), hex
+ * otherwise.
+ */
 function formatEntry(e: MapEntry, io: Io): string {
-  const key = `${io.color.bold('key:')} ${hexWords(e.key)}`;
+  const width = io.columns;
+  const shown = (label: string, bytes: Uint8Array, decoded: BtfValue | undefined, indent = 0) =>
+    `${label} ${decoded === undefined ? hexWords(bytes) : formatBtfValue(decoded, width, indent)}`;
+  const { formatted } = e;
+  const key = shown(io.color.bold('key:'), e.key, formatted?.key);
   if (e.value === undefined) return `${key}\n`;
-  if (Array.isArray(e.value))
-    return `${key}\n${e.value.map((v, cpu) => `  ${io.color.dim(`cpu ${cpu}:`)} ${hexWords(v)}`).join('\n')}\n`;
-  return `${key}  ${io.color.bold('value:')} ${hexWords(e.value as Uint8Array)}\n`;
+  if (Array.isArray(e.value)) {
+    const cpus = e.value.map((v, cpu) =>
+      shown(`  ${io.color.dim(`cpu ${cpu}:`)}`, v, formatted?.values?.[cpu]?.value, 2),
+    );
+    return `${key}\n${cpus.join('\n')}\n`;
+  }
+  const value = shown(io.color.bold('value:'), e.value, formatted?.value);
+  return formatted === undefined || `${key}  ${value}`.length <= width
+    ? `${key}  ${value}\n`
+    : `${key}\n${value}\n`;
+}
+
+/** `8 bytes (struct flow, BTF type 8)`, or the size alone without BTF. */
+const typedSize = (size: number, type: string | undefined, typeId: number) =>
+  `${size} bytes${type ? ` (${type}, BTF type ${typeId})` : ''}`;
+
+function mapFields(m: MapDetails): [string, string][] {
+  return [
+    ['id', String(m.id)],
+    ['type', m.type],
+    ['name', m.name || '-'],
+    ['key', typedSize(m.keySize, m.keyType, m.btfKeyTypeId)],
+    ['value', typedSize(m.valueSize, m.valueType, m.btfValueTypeId)],
+    ['max entries', formatCount(m.maxEntries)],
+    ['flags', m.flags ? `0x${m.flags.toString(16)}` : '0'],
+    ['btf', m.btfId ? String(m.btfId) : '-'],
+  ];
 }

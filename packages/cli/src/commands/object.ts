@@ -1,7 +1,10 @@
+import type { AutoAttachOptions } from '@ebpf/core';
 import type { Command } from 'commander';
+import { usage } from '../errors.ts';
 import { renderFields, renderTable, tableWidth } from '../format/table.ts';
 import { formatBytes, formatCount } from '../format/units.ts';
 import { type Io, printJson } from '../io.ts';
+import type { LoadedObject } from '../kernel-object.ts';
 import {
   type MapSummary,
   type ObjectSummary,
@@ -30,38 +33,108 @@ export function registerObjectCommands(program: Command, io: Io): void {
 
   object
     .command('load')
-    .description("load an object's maps and programs into the kernel (Collection.load)")
+    .description("load an object's maps and programs into the kernel (Collection.load), and attach them")
     .argument('<file.o>', 'ELF object')
     .option(
       '--pin <dir>',
-      'pin programs at DIR/<name> and maps at DIR/maps/<name> (on bpffs; . in names becomes _) so they stay loaded',
+      'pin programs at DIR/<name>, maps at DIR/maps/<name> and links at DIR/links/<name> (on bpffs; . in names becomes _) so they stay loaded',
     )
+    .option(
+      '--attach',
+      'attach each program where its section says (tp/..., raw_tp/..., xdp, tcx/ingress, cgroup_skb/egress...); without --pin, holds them until Ctrl-C',
+    )
+    .option('--iface <name>', 'with --attach: the interface of xdp and tc/tcx programs (name or index)')
+    .option('--cgroup <path>', 'with --attach: the cgroup of cgroup programs (e.g. /sys/fs/cgroup)')
+    .option('--netns <path>', 'with --attach: the network namespace of sk_lookup and flow_dissector programs')
     .addOption(jsonOption())
-    .action(async (file: string, opts: { pin?: string; json?: boolean }) => {
+    .action(async (file: string, opts: LoadFlags) => {
       const { loadObject } = await import('../kernel-object.ts');
-      const loaded = loadObject(file, opts.pin);
-      if (opts.json) return printJson(io, loaded);
-      const rows = [
-        ...loaded.programs.map((p) => ({ ...p, kind: 'program' })),
-        ...loaded.maps.map((m) => ({ ...m, kind: 'map' })),
-      ];
-      io.out(
-        renderTable(
-          [
-            { header: 'KIND', cell: (r: (typeof rows)[number]) => r.kind },
-            { header: 'NAME', cell: (r) => r.name, shrink: true },
-            { header: 'ID', cell: (r) => String(r.id), align: 'right' },
-            { header: 'TYPE', cell: (r) => r.type },
-            { header: 'PIN', cell: (r) => r.pin ?? '-', shrink: true },
-          ],
-          rows,
-          io.color,
-          tableWidth(io),
-        ),
-      );
-      if (opts.pin === undefined)
-        io.out(io.color.dim('loaded, then closed again: nothing stays in the kernel (--pin DIR keeps it)\n'));
+      const attach = attachOptions(opts);
+      const hold = attach !== undefined && opts.pin === undefined;
+      await loadObject(file, {
+        ...(opts.pin !== undefined && { pinDir: opts.pin }),
+        ...(attach && { attach }),
+        whileLoaded: async (loaded) => {
+          printLoaded(io, loaded, opts.json === true);
+          const attached = (loaded.links?.length ?? 0) > 0;
+          const note = !hold
+            ? opts.pin === undefined &&
+              'loaded, then closed again: nothing stays in the kernel (--pin DIR keeps it)'
+            : attached
+              ? 'attached: Ctrl-C detaches and unloads everything'
+              : "nothing to attach: no program's section says where it goes";
+          if (note && !opts.json) io.out(io.color.dim(`${note}\n`));
+          if (hold && attached) await untilSignal();
+        },
+      });
     });
+}
+
+interface LoadFlags {
+  pin?: string;
+  attach?: boolean;
+  iface?: string;
+  cgroup?: string;
+  netns?: string;
+  json?: boolean;
+}
+
+/** What `--attach` passes to auto-attach; the options of where are refused without it. */
+function attachOptions(opts: LoadFlags): AutoAttachOptions | undefined {
+  const where = {
+    ...(opts.iface !== undefined && {
+      interface: /^\d+$/.test(opts.iface) ? Number(opts.iface) : opts.iface,
+    }),
+    ...(opts.cgroup !== undefined && { cgroup: opts.cgroup }),
+    ...(opts.netns !== undefined && { netns: opts.netns }),
+  };
+  if (opts.attach) return where;
+  if (Object.keys(where).length > 0)
+    usage('--iface, --cgroup and --netns say where --attach attaches: add --attach');
+  return undefined;
+}
+
+function printLoaded(io: Io, loaded: LoadedObject, json: boolean): void {
+  if (json) {
+    printJson(io, loaded);
+    return;
+  }
+  const rows = [
+    ...loaded.programs.map((p) => ({ ...p, kind: 'program' })),
+    ...loaded.maps.map((m) => ({ ...m, kind: 'map' })),
+    ...(loaded.links ?? []).map((l) => ({ ...l, kind: 'link' })),
+  ];
+  io.out(
+    renderTable(
+      [
+        { header: 'KIND', cell: (r: (typeof rows)[number]) => r.kind },
+        { header: 'NAME', cell: (r) => r.name, shrink: true },
+        { header: 'ID', cell: (r) => String(r.id), align: 'right' },
+        { header: 'TYPE', cell: (r) => r.type },
+        { header: 'PIN', cell: (r) => r.pin ?? '-', shrink: true },
+      ],
+      rows,
+      io.color,
+      tableWidth(io),
+    ),
+  );
+}
+
+/**
+ * Resolves at the first SIGINT, SIGTERM or SIGHUP (a second one then ends the process as
+ * usual). A timer keeps the process alive meanwhile: signal handlers alone do not.
+ */
+function untilSignal(): Promise<NodeJS.Signals> {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  return new Promise((resolve) => {
+    const alive = setInterval(() => {}, 1 << 30);
+    const stop = (signal: NodeJS.Signals) => {
+      clearInterval(alive);
+      for (const s of signals) process.off(s, stop);
+      resolve(signal);
+    };
+    for (const s of signals) process.on(s, stop);
+  });
 }
 
 /** Sections of `object show`, each a bold title over a table (or `none`). */

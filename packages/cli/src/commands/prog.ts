@@ -4,7 +4,7 @@ import { hexDump } from '../format/hex.ts';
 import { renderFields, renderTable, tableWidth } from '../format/table.ts';
 import { formatBytes, formatCount, formatDuration, formatWhen } from '../format/units.ts';
 import { type Io, printJson } from '../io.ts';
-import type { ProgSummary } from '../kernel.ts';
+import type { ProgDetails, ProgSummary } from '../kernel.ts';
 import { jsonOption } from '../options.ts';
 
 /** `ebpf prog list|show|dump`. */
@@ -43,33 +43,15 @@ export function registerProgCommands(program: Command, io: Io): void {
 
   prog
     .command('show')
-    .description('show one program')
-    .argument('<id>', 'program id (from `ebpf prog list`)')
+    .description('show one program, or every one, with the C prototypes of its functions (from its BTF)')
+    .argument('[id]', 'program id (from `ebpf prog list`); all programs without it')
     .addOption(jsonOption())
-    .action(async (idText: string, opts: { json?: boolean }) => {
-      const id = parseId(idText, 'program id');
+    .action(async (idText: string | undefined, opts: { json?: boolean }) => {
+      const id = idText === undefined ? undefined : parseId(idText, 'program id');
       const kernel = await import('../kernel.ts');
-      const p = kernel.showProgram(id);
-      if (opts.json) return printJson(io, p);
-      io.out(
-        renderFields(
-          [
-            ['id', String(p.id)],
-            ['type', p.type],
-            ['name', p.name || '-'],
-            ['tag', p.tag],
-            ['instructions', `${p.insnCount} (${formatBytes(p.xlatedSize)} translated)`],
-            ['jited', p.jitedSize ? formatBytes(p.jitedSize) : 'no'],
-            ['maps', p.mapIds.join(', ') || '-'],
-            ['btf', p.btfId ? String(p.btfId) : '-'],
-            ['loaded at', p.loadedAt ?? '-'],
-            ['uid', p.uid === undefined ? '-' : String(p.uid)],
-            ['runs', p.runCount === undefined ? '-' : formatCount(p.runCount)],
-            ['run time', p.runTimeNs === undefined ? '-' : formatDuration(p.runTimeNs)],
-          ],
-          io.color,
-        ),
-      );
+      const progs = kernel.showPrograms(id);
+      if (opts.json) return printJson(io, id === undefined ? progs : progs[0]);
+      io.out(progs.map((p) => renderFields(progFields(p), io.color)).join('\n'));
     });
 
   prog
@@ -98,4 +80,26 @@ export function registerProgCommands(program: Command, io: Io): void {
       if (opts.json) return printJson(io, { id, xlated: bytes, text: text.trimEnd().split('\n') });
       io.out(text.endsWith('\n') ? text : `${text}\n`);
     });
+}
+
+function progFields(p: ProgDetails): [string, string][] {
+  const functions = p.functions.map((f, i): [string, string] => [
+    i === 0 ? 'functions' : '',
+    `${f.proto}  ; insn ${f.insn}`,
+  ]);
+  return [
+    ['id', String(p.id)],
+    ['type', p.type],
+    ['name', p.name || '-'],
+    ['tag', p.tag],
+    ['instructions', `${p.insnCount} (${formatBytes(p.xlatedSize)} translated)`],
+    ['jited', p.jitedSize ? formatBytes(p.jitedSize) : 'no'],
+    ['maps', p.mapIds.join(', ') || '-'],
+    ['btf', p.btfId ? String(p.btfId) : '-'],
+    ...functions,
+    ['loaded at', p.loadedAt ?? '-'],
+    ['uid', p.uid === undefined ? '-' : String(p.uid)],
+    ['runs', p.runCount === undefined ? '-' : formatCount(p.runCount)],
+    ['run time', p.runTimeNs === undefined ? '-' : formatDuration(p.runTimeNs)],
+  ];
 }

@@ -120,4 +120,16 @@ describe('tables', () => {
       ),
     ).toBe('id:   1\ntype: xdp\n');
   });
+
+  it('continues a field on the next line under an empty key', () => {
+    expect(
+      renderFields(
+        [
+          ['functions', 'int f(void)'],
+          ['', 'int g(void)'],
+        ],
+        plain,
+      ),
+    ).toBe('functions: int f(void)\n           int g(void)\n');
+  });
 });

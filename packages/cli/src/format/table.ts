@@ -103,8 +103,10 @@ export function tableWidth(io: { readonly isTTY: boolean; readonly columns: numb
   return io.isTTY ? io.columns : undefined;
 }
 
-/** Renders `key: value` pairs, keys aligned, for `show` commands. */
+/** Renders `key: value` pairs, keys aligned, for `show` commands; an empty key continues the one above. */
 export function renderFields(fields: ReadonlyArray<readonly [string, string]>, color: Colors): string {
   const width = Math.max(0, ...fields.map(([k]) => k.length));
-  return fields.map(([k, v]) => `${color.bold(`${k}:`.padEnd(width + 1))} ${v}\n`).join('');
+  return fields
+    .map(([k, v]) => `${k === '' ? ' '.repeat(width + 1) : color.bold(`${k}:`.padEnd(width + 1))} ${v}\n`)
+    .join('');
 }
