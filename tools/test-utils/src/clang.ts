@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const CLANG = 'clang-16';
 export const READELF = 'llvm-readelf-16';
@@ -45,8 +46,18 @@ export function buildObject(
   target: 'bpfel' | 'bpfeb',
   include: readonly string[] = [],
 ): string {
-  const source = new URL(`../objects/${name}.c`, import.meta.url).pathname;
-  const out = scratch.path(`${name}.${target}.o`);
+  return buildSource(scratch, new URL(`../objects/${name}.c`, import.meta.url), target, include);
+}
+
+/** Compiles the C file at `source` (an example's program, say) like {@link buildObject}. */
+export function buildSource(
+  scratch: Scratch,
+  source: string | URL,
+  target: 'bpfel' | 'bpfeb',
+  include: readonly string[] = [],
+): string {
+  const path = source instanceof URL ? fileURLToPath(source) : source;
+  const out = scratch.path(`${basename(path, '.c')}.${target}.o`);
   // Debian keeps <asm/types.h> (needed by <linux/bpf.h>) under the host's multiarch folder.
   execFileSync(CLANG, [
     '-O2',
@@ -56,7 +67,7 @@ export function buildObject(
     ...include.map((dir) => `-I${dir}`),
     '-I/usr/include/x86_64-linux-gnu',
     '-c',
-    source,
+    path,
     '-o',
     out,
   ]);
