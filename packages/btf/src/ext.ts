@@ -38,6 +38,7 @@ const ExtHeader = {
 /** A header that ends before the CO-RE pair. */
 const MIN_HEADER = ExtHeader.fields.coreReloOff.offset;
 
+/** A `.BTF.ext` func_info record: which BTF function starts at an instruction. */
 export interface FuncInfoRecord {
   /** Byte offset of the function's first instruction in its section. */
   readonly insnOff: number;
@@ -45,6 +46,7 @@ export interface FuncInfoRecord {
   readonly typeId: TypeId;
 }
 
+/** A `.BTF.ext` line_info record: the source file, line and column of an instruction. */
 export interface LineInfoRecord {
   /** Byte offset of the instruction in its section. */
   readonly insnOff: number;
@@ -55,6 +57,7 @@ export interface LineInfoRecord {
   readonly column: number;
 }
 
+/** A `.BTF.ext` CO-RE relocation: an instruction to fix up for the running kernel's types. */
 export interface CoreReloRecord {
   /** Byte offset of the instruction to fix up in its section. */
   readonly insnOff: number;
@@ -81,6 +84,7 @@ export interface ExtSectionInfo {
   readonly coreRelo: readonly CoreReloRecord[];
 }
 
+/** Options of {@link BtfExt.parse}. */
 export interface ExtParseOptions {
   /** Byte order of the ELF file; by default the one the magic shows (or the `btf`'s). */
   readonly littleEndian?: boolean;
@@ -92,6 +96,10 @@ const LAST_RELO_KIND = Math.max(...Object.values(CoreReloKind));
 const LINE_SHIFT = 10;
 const COLUMN_MASK = (1 << LINE_SHIFT) - 1;
 
+/**
+ * A parsed `.BTF.ext` section: func_info, line_info and CO-RE relocations, grouped by ELF
+ * section. Parse it with {@link BtfExt.parse}; pass the object's `.BTF` to resolve names.
+ */
 export class BtfExt {
   readonly funcInfo: readonly ExtSection<FuncInfoRecord>[];
   readonly lineInfo: readonly ExtSection<LineInfoRecord>[];
