@@ -14,6 +14,7 @@ import { ObjectFile } from './object-file.ts';
 import { readPrograms } from './programs.ts';
 import type { ExternSpec, MapSpec, ProgramSpec, VariableSpec } from './spec.ts';
 
+/** Options of {@link CollectionSpec.parse}. */
 export interface CollectionParseOptions {
   /**
    * The object's name (libbpf: the file name up to its first `.`), which prefixes the kernel
@@ -22,6 +23,20 @@ export interface CollectionParseOptions {
   readonly name?: string;
 }
 
+/**
+ * Everything one ELF object describes, as plain data: its programs (relocated, linked), maps,
+ * variables and externs, with their BTF. No fds: `Collection.load` in `@ebpf/core` turns a spec
+ * into kernel objects.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { CollectionSpec } from '@ebpf/object';
+ *
+ * const spec = CollectionSpec.parse(readFileSync('prog.bpf.o'), { name: 'prog' });
+ * for (const [name, program] of Object.entries(spec.programs)) console.log(name, program.section);
+ * ```
+ */
 export class CollectionSpec {
   /** Use {@link CollectionSpec.parse}. */
   constructor(

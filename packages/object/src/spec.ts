@@ -76,6 +76,7 @@ export interface FuncInfo {
   readonly insn: number;
   readonly typeId: TypeId;
 }
+/** A source line of a program: the instruction it starts at, and its file, line and column. */
 export interface LineInfo {
   readonly insn: number;
   /** Offsets into the object's BTF string table, as the kernel takes them. */
@@ -84,6 +85,7 @@ export interface LineInfo {
   readonly line: number;
   readonly column: number;
 }
+/** A CO-RE relocation of a program: an instruction to fix up against the target kernel's types. */
 export interface CoreRelocation {
   readonly insn: number;
   /** Local type id (in the object's BTF). */
