@@ -57,6 +57,7 @@ export interface CollectionProgramOptions {
   readonly load?: boolean;
 }
 
+/** Options of {@link Collection.load}: what only matters when the object meets the kernel. */
 export interface CollectionLoadOptions {
   /** Existing maps to use instead of creating the object's maps of these names (they stay the caller's). */
   // biome-ignore lint/suspicious/noExplicitAny: a map of any key and value codecs stands in; BpfMap is invariant in both.
@@ -203,6 +204,7 @@ export class Collection implements Disposable {
     this.#made.btf?.close();
   }
 
+  /** Closes the collection at the end of a `using` block; same as {@link Collection.close}. */
   [Symbol.dispose](): void {
     this.close();
   }
