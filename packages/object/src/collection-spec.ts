@@ -40,11 +40,17 @@ export interface CollectionParseOptions {
 export class CollectionSpec {
   /** Use {@link CollectionSpec.parse}. */
   constructor(
+    /** The object's name (see {@link CollectionParseOptions.name}); `''` when not given. */
     readonly name: string,
+    /** The ELF's byte order (clang's `-target bpfel` or `bpfeb`). */
     readonly byteOrder: 'little' | 'big',
+    /** Programs by C function name. */
     readonly programs: Readonly<Record<string, ProgramSpec>>,
+    /** Maps by C name (global data by section name: `.bss`, `.rodata`). */
     readonly maps: Readonly<Record<string, MapSpec>>,
+    /** Global variables by C name, to read or set before load. */
     readonly variables: Readonly<Record<string, VariableSpec>>,
+    /** Externs (`__kconfig`, `__ksym`) by C name, resolved at load. */
     readonly externs: Readonly<Record<string, ExternSpec>>,
     /** The object's `.BTF`, when it has one. */
     readonly btf: Btf | undefined,
