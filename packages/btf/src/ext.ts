@@ -53,7 +53,9 @@ export interface LineInfoRecord {
   /** String offsets (in the `.BTF` string table) of the file name and of the source line's text. */
   readonly fileNameOff: number;
   readonly lineOff: number;
+  /** Line number (the record's `line_col` above its low 10 bits). */
   readonly line: number;
+  /** Column (the low 10 bits of `line_col`). */
   readonly column: number;
 }
 
@@ -63,7 +65,9 @@ export interface CoreReloRecord {
   readonly insnOff: number;
   /** The local type the access string starts from. */
   readonly typeId: TypeId;
+  /** String offset of the access string. */
   readonly accessStrOff: number;
+  /** What to compute: a field offset, size or existence, a type id, an enum value... */
   readonly kind: CoreReloKind;
   /** The access string (`0:1:2`), when the `.BTF` was given to the parser. */
   readonly accessString: string | undefined;
@@ -101,8 +105,11 @@ const COLUMN_MASK = (1 << LINE_SHIFT) - 1;
  * section. Parse it with {@link BtfExt.parse}; pass the object's `.BTF` to resolve names.
  */
 export class BtfExt {
+  /** func_info records, one list per ELF code section. */
   readonly funcInfo: readonly ExtSection<FuncInfoRecord>[];
+  /** line_info records, one list per ELF code section. */
   readonly lineInfo: readonly ExtSection<LineInfoRecord>[];
+  /** CO-RE relocation records, one list per ELF code section. */
   readonly coreRelo: readonly ExtSection<CoreReloRecord>[];
 
   private constructor(
