@@ -59,7 +59,7 @@ export const enumRows: readonly EnumRow[] = [
   },
   {
     name: 'FuncId',
-    doc: 'Helper function ids, the `imm` of a helper call (`enum bpf_func_id`). Signatures: {@link helperSignatures}.',
+    doc: 'Helper function ids, the `imm` of a helper call (`enum bpf_func_id`). Signatures: {@link @ebpf/uapi!helperSignatures}.',
     cEnum: 'bpf_func_id',
     prefix: 'BPF_FUNC_',
   },

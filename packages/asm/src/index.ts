@@ -3,6 +3,16 @@
  * references, a linker, an encoder and decoder, an LLVM-syntax assembler and disassembler, and
  * the kernel's program tag. Pure TypeScript, no Node-only imports: it runs in browsers too.
  *
+ * @example
+ * ```ts
+ * import { assemble, disassemble, exit, link, mov64, R0 } from '@ebpf/asm';
+ *
+ * const program = link([mov64(R0, 2), exit()]); // XDP_PASS
+ * const bytes = program.encode(); // what BPF_PROG_LOAD takes
+ * disassemble(bytes); // 'r0 = 0x2\nexit\n'
+ * assemble('r0 = 0x2\nexit'); // the same bytes
+ * ```
+ *
  * @packageDocumentation
  */
 

@@ -35,7 +35,9 @@ export interface ResolveMapsOptions {
 
 /** A kernel function's BTF id and, for a module's function, its BTF fd's index in `fd_array`. */
 export interface KfuncAddress {
+  /** The function's `Func` id in its BTF (vmlinux or a module's). */
   readonly btfId: number;
+  /** For a module's function: the index of its BTF fd in `fd_array` (the call's `off`). */
   readonly btfFdIndex?: number;
 }
 

@@ -5,7 +5,9 @@ import { InvalidInstructionError } from './errors.ts';
  * The 32-bit view matters only to builders that take either width; encodings carry the index.
  */
 export interface Register {
+  /** The register number, 0 to 10. */
   readonly index: number;
+  /** True for the 64-bit `rN`, false for the 32-bit `wN`. */
   readonly wide: boolean;
 }
 

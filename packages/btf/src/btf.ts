@@ -51,6 +51,7 @@ import {
   Volatile,
 } from './types.ts';
 
+/** Options of {@link Btf.parse}. */
 export interface ParseOptions {
   /** The BTF this one is split from (vmlinux for a module): ids and strings continue its. */
   readonly base?: Btf;
@@ -100,6 +101,23 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const H = BtfHeader.fields;
 const T = BtfType.fields;
 
+/**
+ * Parsed BTF, raw or split, of either byte order. Types decode lazily, one at a time, as ids are
+ * asked for; names are indexed on the first query by name.
+ *
+ * @example
+ * ```ts
+ * import { Btf } from '@ebpf/btf';
+ * import { kernelBtf } from '@ebpf/btf/node';
+ *
+ * const vmlinux = kernelBtf();
+ * const task = vmlinux.typeByName('task_struct', 'struct');
+ * console.log(task && vmlinux.sizeof(task.id));
+ *
+ * const object = Btf.parse(bytes); // an object's .BTF section
+ * console.log(object.toC());
+ * ```
+ */
 export class Btf {
   /** Whether the input is little-endian. */
   readonly littleEndian: boolean;
@@ -201,6 +219,7 @@ export class Btf {
     for (let id = this.firstId; id < this.nextId; id++) yield this.typeById(id);
   }
 
+  /** Iterates this BTF's types (not its base's) in id order, like {@link Btf.types}. */
   [Symbol.iterator](): IterableIterator<Type> {
     return this.types();
   }

@@ -36,11 +36,13 @@ export type NewType =
       : never
     : never;
 
+/** Options of the {@link BtfBuilder} constructor. */
 export interface BuilderOptions {
   /** The BTF to split from (vmlinux for a module): ids and string offsets continue its. */
   readonly base?: Btf;
 }
 
+/** Options of {@link BtfBuilder.marshal}. */
 export interface MarshalOptions {
   /** Byte order of the output; little-endian by default. */
   readonly littleEndian?: boolean;
@@ -150,6 +152,20 @@ class Strings {
   }
 }
 
+/**
+ * Writes BTF: add types (which refer to each other by id), then `marshal()` to raw bytes. A type
+ * BTF cannot hold is a `BtfError` naming it.
+ *
+ * @example
+ * ```ts
+ * import { BtfBuilder, Int, Ptr } from '@ebpf/btf';
+ *
+ * const builder = new BtfBuilder();
+ * const u32 = builder.add(new Int(0, 'unsigned int', 4, 0, 0, 32));
+ * builder.add(new Ptr(0, '', u32)); // ids tie types together
+ * const bytes = builder.marshal(); // raw BTF, ready for BPF_BTF_LOAD
+ * ```
+ */
 export class BtfBuilder {
   /** The id the next `add` returns. */
   nextId: TypeId;

@@ -38,6 +38,7 @@ const ExtHeader = {
 /** A header that ends before the CO-RE pair. */
 const MIN_HEADER = ExtHeader.fields.coreReloOff.offset;
 
+/** A `.BTF.ext` func_info record: which BTF function starts at an instruction. */
 export interface FuncInfoRecord {
   /** Byte offset of the function's first instruction in its section. */
   readonly insnOff: number;
@@ -45,22 +46,28 @@ export interface FuncInfoRecord {
   readonly typeId: TypeId;
 }
 
+/** A `.BTF.ext` line_info record: the source file, line and column of an instruction. */
 export interface LineInfoRecord {
   /** Byte offset of the instruction in its section. */
   readonly insnOff: number;
   /** String offsets (in the `.BTF` string table) of the file name and of the source line's text. */
   readonly fileNameOff: number;
   readonly lineOff: number;
+  /** Line number (the record's `line_col` above its low 10 bits). */
   readonly line: number;
+  /** Column (the low 10 bits of `line_col`). */
   readonly column: number;
 }
 
+/** A `.BTF.ext` CO-RE relocation: an instruction to fix up for the running kernel's types. */
 export interface CoreReloRecord {
   /** Byte offset of the instruction to fix up in its section. */
   readonly insnOff: number;
   /** The local type the access string starts from. */
   readonly typeId: TypeId;
+  /** String offset of the access string. */
   readonly accessStrOff: number;
+  /** What to compute: a field offset, size or existence, a type id, an enum value... */
   readonly kind: CoreReloKind;
   /** The access string (`0:1:2`), when the `.BTF` was given to the parser. */
   readonly accessString: string | undefined;
@@ -81,6 +88,7 @@ export interface ExtSectionInfo {
   readonly coreRelo: readonly CoreReloRecord[];
 }
 
+/** Options of {@link BtfExt.parse}. */
 export interface ExtParseOptions {
   /** Byte order of the ELF file; by default the one the magic shows (or the `btf`'s). */
   readonly littleEndian?: boolean;
@@ -92,9 +100,16 @@ const LAST_RELO_KIND = Math.max(...Object.values(CoreReloKind));
 const LINE_SHIFT = 10;
 const COLUMN_MASK = (1 << LINE_SHIFT) - 1;
 
+/**
+ * A parsed `.BTF.ext` section: func_info, line_info and CO-RE relocations, grouped by ELF
+ * section. Parse it with {@link BtfExt.parse}; pass the object's `.BTF` to resolve names.
+ */
 export class BtfExt {
+  /** func_info records, one list per ELF code section. */
   readonly funcInfo: readonly ExtSection<FuncInfoRecord>[];
+  /** line_info records, one list per ELF code section. */
   readonly lineInfo: readonly ExtSection<LineInfoRecord>[];
+  /** CO-RE relocation records, one list per ELF code section. */
   readonly coreRelo: readonly ExtSection<CoreReloRecord>[];
 
   private constructor(

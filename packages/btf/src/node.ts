@@ -1,6 +1,8 @@
 /**
  * `@ebpf/btf/node`: the running kernel's BTF, read from sysfs. Node-only, kept out of the main
  * entry so that it stays browser-safe.
+ *
+ * @module
  */
 import { readFileSync } from 'node:fs';
 import { Btf } from './btf.ts';

@@ -5,6 +5,7 @@
  */
 import { decodeName } from './strings.ts';
 
+/** A BTF string section (with its base's before it), addressed by global offset. */
 export class StringTable {
   /** The global offset of `bytes[0]`. */
   readonly first: number;

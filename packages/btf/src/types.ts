@@ -14,6 +14,7 @@ export class Void {
   readonly name = '';
 }
 
+/** An integer type (`int`, `unsigned char`, `_Bool`, ...): its size, signedness and bit width. */
 export class Int {
   readonly kind = 'int';
   constructor(
@@ -30,6 +31,7 @@ export class Int {
   ) {}
 }
 
+/** A floating-point type (`float`, `double`) of `size` bytes. */
 export class Float {
   readonly kind = 'float';
   constructor(
@@ -47,18 +49,23 @@ abstract class Reference {
     readonly target: TypeId,
   ) {}
 }
+/** A pointer to `target`. */
 export class Ptr extends Reference {
   readonly kind = 'ptr';
 }
+/** A `typedef` that names `target`. */
 export class Typedef extends Reference {
   readonly kind = 'typedef';
 }
+/** The `volatile` qualifier on `target`. */
 export class Volatile extends Reference {
   readonly kind = 'volatile';
 }
+/** The `const` qualifier on `target`. */
 export class Const extends Reference {
   readonly kind = 'const';
 }
+/** The `restrict` qualifier on `target`. */
 export class Restrict extends Reference {
   readonly kind = 'restrict';
 }
@@ -88,6 +95,7 @@ export class ArrayType {
   ) {}
 }
 
+/** A member of a {@link Struct} or {@link Union}: its name, type and place in bits. */
 export interface Member {
   readonly name: string;
   readonly type: TypeId;
@@ -105,17 +113,21 @@ abstract class Composite {
     readonly members: readonly Member[],
   ) {}
 }
+/** A `struct` of `size` bytes and its members. */
 export class Struct extends Composite {
   readonly kind = 'struct';
 }
+/** A `union` of `size` bytes and its members (every member at bit offset 0, unless a bitfield). */
 export class Union extends Composite {
   readonly kind = 'union';
 }
 
+/** One enumerator of an {@link Enum} (`number` values) or {@link Enum64} (`bigint` values). */
 export interface EnumValue<V> {
   readonly name: string;
   readonly value: V;
 }
+/** An `enum` of up to 32-bit values; `signed` tells how to read them. */
 export class Enum {
   readonly kind = 'enum';
   constructor(
@@ -126,6 +138,7 @@ export class Enum {
     readonly values: readonly EnumValue<number>[],
   ) {}
 }
+/** An `enum` with 64-bit values (`BTF_KIND_ENUM64`), as `bigint`. */
 export class Enum64 {
   readonly kind = 'enum64';
   constructor(
@@ -147,6 +160,7 @@ export class Fwd {
   ) {}
 }
 
+/** A function: its name, its {@link FuncProto} and its linkage (static, global, extern). */
 export class Func {
   readonly kind = 'func';
   constructor(
@@ -158,10 +172,12 @@ export class Func {
   ) {}
 }
 
+/** A parameter of a {@link FuncProto}; `name` is `''` when the prototype does not name it. */
 export interface Param {
   readonly name: string;
   readonly type: TypeId;
 }
+/** A function prototype: return type and parameters, without a name (a {@link Func} names one). */
 export class FuncProto {
   readonly kind = 'func_proto';
   readonly name = '';
@@ -173,6 +189,7 @@ export class FuncProto {
   ) {}
 }
 
+/** A global or static variable, listed by the {@link Datasec} of its ELF section. */
 export class Var {
   readonly kind = 'var';
   constructor(
@@ -183,12 +200,14 @@ export class Var {
   ) {}
 }
 
+/** Where one variable (or extern function) of a {@link Datasec} sits: byte offset and size. */
 export interface VarSecinfo {
   /** The `Var` (or `Func` for externs). */
   readonly type: TypeId;
   readonly offset: number;
   readonly size: number;
 }
+/** An ELF data section (`.data`, `.bss`, `.rodata`, `.kconfig`, `.ksyms`) and the variables in it. */
 export class Datasec {
   readonly kind = 'datasec';
   constructor(
@@ -216,6 +235,7 @@ export class DeclTag {
   ) {}
 }
 
+/** Any BTF type: the union of the kind classes, discriminated by `kind`. */
 export type Type =
   | Void
   | Int

@@ -63,6 +63,13 @@ export function createProgram(io: Io, json = false): Command {
 /**
  * Runs the `ebpf` command with `argv` (without node and the script path) and resolves to its
  * exit code; it never calls `process.exit` itself.
+ *
+ * @example
+ * ```ts
+ * import { main } from '@ebpf/cli';
+ *
+ * process.exitCode = await main(['prog', 'list', '--json']);
+ * ```
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const json = wantsJson(argv);

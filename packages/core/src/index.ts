@@ -1,5 +1,16 @@
 /**
  * @ebpf/core: eBPF maps, programs, links and feature probes for Node.js.
+ *
+ * @example
+ * Load an object built by clang, attach its XDP program, read a map:
+ * ```ts
+ * import { attachXdp, Collection } from '@ebpf/core';
+ *
+ * using collection = Collection.load('xdp_counter.bpf.o');
+ * using link = attachXdp(collection.programs.count_packets!, 'lo', { mode: 'generic' });
+ * console.log(collection.maps.counts!.get(new Uint8Array(4)));
+ * ```
+ *
  * @packageDocumentation
  */
 

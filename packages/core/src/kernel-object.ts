@@ -70,6 +70,7 @@ export abstract class KernelObject implements Disposable {
     for (const follow of followers) follow();
   }
 
+  /** Closes the object at the end of a `using` block; same as {@link KernelObject.close}. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -14,6 +14,7 @@ import { ObjectFile } from './object-file.ts';
 import { readPrograms } from './programs.ts';
 import type { ExternSpec, MapSpec, ProgramSpec, VariableSpec } from './spec.ts';
 
+/** Options of {@link CollectionSpec.parse}. */
 export interface CollectionParseOptions {
   /**
    * The object's name (libbpf: the file name up to its first `.`), which prefixes the kernel
@@ -22,14 +23,34 @@ export interface CollectionParseOptions {
   readonly name?: string;
 }
 
+/**
+ * Everything one ELF object describes, as plain data: its programs (relocated, linked), maps,
+ * variables and externs, with their BTF. No fds: `Collection.load` in `@ebpf/core` turns a spec
+ * into kernel objects.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { CollectionSpec } from '@ebpf/object';
+ *
+ * const spec = CollectionSpec.parse(readFileSync('prog.bpf.o'), { name: 'prog' });
+ * for (const [name, program] of Object.entries(spec.programs)) console.log(name, program.section);
+ * ```
+ */
 export class CollectionSpec {
   /** Use {@link CollectionSpec.parse}. */
   constructor(
+    /** The object's name (see {@link CollectionParseOptions.name}); `''` when not given. */
     readonly name: string,
+    /** The ELF's byte order (clang's `-target bpfel` or `bpfeb`). */
     readonly byteOrder: 'little' | 'big',
+    /** Programs by C function name. */
     readonly programs: Readonly<Record<string, ProgramSpec>>,
+    /** Maps by C name (global data by section name: `.bss`, `.rodata`). */
     readonly maps: Readonly<Record<string, MapSpec>>,
+    /** Global variables by C name, to read or set before load. */
     readonly variables: Readonly<Record<string, VariableSpec>>,
+    /** Externs (`__kconfig`, `__ksym`) by C name, resolved at load. */
     readonly externs: Readonly<Record<string, ExternSpec>>,
     /** The object's `.BTF`, when it has one. */
     readonly btf: Btf | undefined,

@@ -1,3 +1,10 @@
+/**
+ * `@ebpf/object`: ELF objects built by clang for BPF, read into a {@link CollectionSpec} of plain
+ * data: programs with their subprograms linked and maps, globals, externs and CO-RE relocated;
+ * maps, variables and externs with their BTF. Pure TypeScript, no Node-only imports.
+ *
+ * @packageDocumentation
+ */
 export { type CollectionParseOptions, CollectionSpec } from './collection-spec.ts';
 export type { ElfSource } from './elf/bytes.ts';
 export * from './elf/constants.ts';

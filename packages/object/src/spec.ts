@@ -25,19 +25,25 @@ export interface MapSpec {
   readonly kernelName: string;
   /** The names `BpfMap.create` takes: `'hash'`, `'array'`, `'perf_event_array'`... */
   readonly type: string;
+  /** Bytes of a key. */
   readonly keySize: number;
+  /** Bytes of a value. */
   readonly valueSize: number;
   /** 0 for a `PERF_EVENT_ARRAY` means "one slot per possible CPU", filled in at load. */
   readonly maxEntries: number;
   /** `BPF_F_*` map flags. */
   readonly flags: number;
+  /** NUMA node to allocate the map on (`__uint(numa_node, N)`, with `BPF_F_NUMA_NODE`). */
   readonly numaNode?: number;
+  /** `map_extra`: the hash count of a bloom filter, the address of an arena. */
   readonly mapExtra?: bigint;
+  /** Whether `Collection.load` pins it by name under its `pinPath`. */
   readonly pinning: MapPinning;
   /** Template of the maps a map of maps holds (`__array(values, struct {...})`). */
   readonly innerMap?: MapSpec;
   /** Key and value types from BTF (undefined for legacy maps or `__uint(key_size, 4)`). */
   readonly keyType?: Type;
+  /** The value's BTF type, like `keyType`. */
   readonly valueType?: Type;
   /** Static initialisers (`values` of prog arrays and maps of maps, global data is `data`). */
   readonly contents: readonly MapContent[];
@@ -52,11 +58,13 @@ export interface MapSpec {
 
 /** A global variable in a data section, addressed through its map. */
 export interface VariableSpec {
+  /** The C name. */
   readonly name: string;
   /** The data section (and map) holding it: `.data`, `.bss`, `.rodata`... */
   readonly section: string;
   /** Byte offset in the section. */
   readonly offset: number;
+  /** Bytes of the variable. */
   readonly size: number;
   /** Its BTF type (the `Var`'s target). */
   readonly type: Type;
@@ -73,18 +81,26 @@ export interface VariableSpec {
  * differs after each two-slot `lddw`.
  */
 export interface FuncInfo {
+  /** Index of the function's first instruction in `ProgramSpec.instructions`. */
   readonly insn: number;
+  /** The function's BTF `Func`. */
   readonly typeId: TypeId;
 }
+/** A source line of a program: the instruction it starts at, and its file, line and column. */
 export interface LineInfo {
+  /** Index of the line's first instruction in `ProgramSpec.instructions`. */
   readonly insn: number;
   /** Offsets into the object's BTF string table, as the kernel takes them. */
   readonly fileNameOff: number;
   readonly lineOff: number;
+  /** Line number, from 1. */
   readonly line: number;
+  /** Column, from 1 (0 when unknown). */
   readonly column: number;
 }
+/** A CO-RE relocation of a program: an instruction to fix up against the target kernel's types. */
 export interface CoreRelocation {
+  /** Index of the instruction to fix up in `ProgramSpec.instructions`. */
   readonly insn: number;
   /** Local type id (in the object's BTF). */
   readonly typeId: TypeId;
@@ -96,7 +112,9 @@ export interface CoreRelocation {
 
 /** An extern the loader must resolve (`.kconfig` / `.ksyms`). */
 export interface ExternSpec {
+  /** The C name (`CONFIG_HZ`, `bpf_prog_active`, a kfunc). */
   readonly name: string;
+  /** `'kconfig'` for a `__kconfig` extern, `'ksym'` for a `__ksym` variable or kfunc. */
   readonly kind: 'kconfig' | 'ksym';
   /** `__weak`: resolves to 0 when the kernel lacks it. */
   readonly weak: boolean;
@@ -113,7 +131,9 @@ export interface ExternSpec {
  * one). kfunc calls are not listed here: they carry `insn.kfunc`.
  */
 export interface ExternReference {
+  /** Index of the `lddw` in `ProgramSpec.instructions`. */
   readonly insn: number;
+  /** The extern it loads (a key of `CollectionSpec.externs`). */
   readonly name: string;
 }
 
@@ -134,6 +154,7 @@ export interface ProgramSpec {
   readonly attachTo: string | undefined;
   /** Linked code; map and global references stay symbolic (`insn.map`, `insn.kfunc`). */
   readonly instructions: readonly Instruction[];
+  /** From the `license` section (`'GPL'`, `'Dual BSD/GPL'`); GPL-only helpers need a GPL one. */
   readonly license: string;
   /** From the `version` section (0 when absent). */
   readonly kernelVersion: number;
@@ -141,9 +162,13 @@ export interface ProgramSpec {
   readonly flags: number;
   /** False for `SEC("?...")`. */
   readonly autoload: boolean;
+  /** BTF of each function (the program and its subprograms), as `BPF_PROG_LOAD` takes it. */
   readonly funcInfo: readonly FuncInfo[];
+  /** Source lines, for the verifier log and `bpftool prog dump`. */
   readonly lineInfo: readonly LineInfo[];
+  /** CO-RE relocations left to resolve against the target kernel's BTF at load. */
   readonly coreRelocations: readonly CoreRelocation[];
+  /** Loads of extern variables the loader fills in. */
   readonly externReferences: readonly ExternReference[];
   /** A problem confined to this program, thrown when it is loaded (the others stay usable). */
   readonly problem?: ObjectError;

@@ -269,9 +269,13 @@ export const possibleCpus: () => number = native.possibleCpus;
 
 /** Room in each region of a {@link TestRunner}, in bytes (0 for none). */
 export interface TestRunCapacity {
+  /** Bytes of packet input (`data_in`). */
   readonly dataIn?: number;
+  /** Bytes of packet output (`data_out`). */
   readonly dataOut?: number;
+  /** Bytes of context input (`ctx_in`). */
   readonly ctxIn?: number;
+  /** Bytes of context output (`ctx_out`). */
   readonly ctxOut?: number;
 }
 

@@ -11,6 +11,7 @@ import type { Enum, Enum64, Fwd, Struct, Type, Typedef, TypeId, Union } from '..
 import { CNames } from './c-names.ts';
 import { Layout, POINTER_SIZE } from './layout.ts';
 
+/** Options of {@link Btf.toC}. */
 export interface CDumpOptions {
   /**
    * Writes only these types (ids or types of this BTF) and everything they need, in an order

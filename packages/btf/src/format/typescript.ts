@@ -12,11 +12,13 @@ import { BtfError } from '../error.ts';
 import type { Enum, Enum64, Struct, Type, Typedef, TypeId, Union } from '../types.ts';
 import { Layout, POINTER_SIZE } from './layout.ts';
 
+/** Options of {@link toTypeScript}. */
 export interface TypeScriptOptions {
   /** A TSDoc comment on each declaration and field with its C type and place (default true). */
   readonly comments?: boolean;
 }
 
+/** What {@link toTypeScript} returns: the module's code and, per declaration, its layout. */
 export interface TypeScriptOutput {
   /** Every declaration's code, dependencies first. */
   readonly code: string;
@@ -35,18 +37,21 @@ interface TsDeclarationBase {
   readonly typeId: TypeId;
   readonly code: string;
 }
+/** An interface for a C struct or union, with its size, alignment and fields. */
 export interface TsRecordDeclaration extends TsDeclarationBase {
   readonly kind: 'struct' | 'union';
   readonly size: number;
   readonly align: number;
   readonly fields: readonly TsField[];
 }
+/** A `const` object and type for a C enum. */
 export interface TsEnumDeclaration extends TsDeclarationBase {
   readonly kind: 'enum';
   readonly size: number;
   readonly signed: boolean;
   readonly values: readonly { readonly name: string; readonly value: number | bigint }[];
 }
+/** A type alias for a C typedef of a scalar, array or pointer. */
 export interface TsAliasDeclaration extends TsDeclarationBase {
   readonly kind: 'typedef';
   readonly value: TsValue;

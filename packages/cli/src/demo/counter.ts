@@ -82,6 +82,7 @@ export class PacketCounter implements Disposable {
     }
   }
 
+  /** Closes the counter at the end of a `using` block; same as {@link PacketCounter.close}. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -27,6 +27,7 @@ export class BtfRejectedError extends KernelRejectedError {
   }
 }
 
+/** Options of `BtfHandle.load`. */
 export interface BtfLoadOptions {
   /** Ask for the kernel's log even when the load succeeds (it is then `handle.log`). */
   readonly logLevel?: 0 | 1;

@@ -57,6 +57,7 @@ export interface CollectionProgramOptions {
   readonly load?: boolean;
 }
 
+/** Options of {@link Collection.load}: what only matters when the object meets the kernel. */
 export interface CollectionLoadOptions {
   /** Existing maps to use instead of creating the object's maps of these names (they stay the caller's). */
   // biome-ignore lint/suspicious/noExplicitAny: a map of any key and value codecs stands in; BpfMap is invariant in both.
@@ -65,6 +66,7 @@ export interface CollectionLoadOptions {
   readonly pinPath?: string;
   /** CO-RE target BTF; default the running kernel's and its loaded modules'. */
   readonly kernelTypes?: Btf;
+  /** Load options of single programs, by name (a key of `spec.programs`). */
   readonly programs?: Readonly<Record<string, CollectionProgramOptions>>;
   /** Verifier log level for every program (see `BpfProgram.load`). */
   readonly logLevel?: LogLevel;
@@ -93,8 +95,11 @@ class Made {
 
 /** The maps, programs and variables of one loaded object; closing it closes what it made. */
 export class Collection implements Disposable {
+  /** Loaded programs by C function name (those `SEC("?...")` or `load: false` left out are absent). */
   readonly programs: Readonly<Record<string, BpfProgram>>;
+  /** The maps by C name (global data by section name), created or taken from `options.maps`. */
   readonly maps: Readonly<Record<string, BpfMap>>;
+  /** Global variables by C name, read and written through their data maps. */
   readonly variables: Readonly<Record<string, Variable>>;
   readonly #made: Made;
   readonly #specs: Readonly<Record<string, ProgramSpec>>;
@@ -203,6 +208,7 @@ export class Collection implements Disposable {
     this.#made.btf?.close();
   }
 
+  /** Closes the collection at the end of a `using` block; same as {@link Collection.close}. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -10,6 +10,18 @@ import { InvalidArgumentError } from '../errors.ts';
 /** libbpf's object name: the file name up to its first '.' (`prog.bpf.o` is `prog`). */
 export const objectName = (path: string): string => basename(path).split('.')[0] ?? '';
 
+/**
+ * `@ebpf/object`'s `CollectionSpec` with a Node-only reader of files: `CollectionSpec.fromFile(path)`.
+ *
+ * @example
+ * ```ts
+ * import { Collection, CollectionSpec } from '@ebpf/core';
+ *
+ * const spec = CollectionSpec.fromFile('prog.bpf.o');
+ * using collection = Collection.load(spec);
+ * console.log(Object.keys(collection.programs), Object.keys(collection.maps));
+ * ```
+ */
 export class CollectionSpec extends ObjectCollectionSpec {
   /** Reads and parses the ELF object at `path` (`CollectionSpec.parse` of its bytes, named after the file). */
   static fromFile(path: string): ObjectCollectionSpec {

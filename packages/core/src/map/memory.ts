@@ -46,11 +46,13 @@ export class MapMemory {
   get buffer(): ArrayBuffer {
     return this.#live();
   }
+  /** The mapping as bytes. */
   get u8(): Uint8Array {
     const b = this.#live();
     this.#u8 ??= new Uint8Array(b);
     return this.#u8;
   }
+  /** The mapping as 16-bit unsigned elements. */
   get u16(): Uint16Array {
     const b = this.#live();
     this.#u16 ??= new Uint16Array(b);
@@ -62,6 +64,7 @@ export class MapMemory {
     this.#u32 ??= new Uint32Array(b);
     return this.#u32;
   }
+  /** The mapping as 32-bit signed elements. */
   get i32(): Int32Array {
     const b = this.#live();
     this.#i32 ??= new Int32Array(b);
@@ -73,11 +76,13 @@ export class MapMemory {
     this.#u64 ??= new BigUint64Array(b);
     return this.#u64;
   }
+  /** 64-bit signed elements as bigint (as slow to write as `u64`). */
   get i64(): BigInt64Array {
     const b = this.#live();
     this.#i64 ??= new BigInt64Array(b);
     return this.#i64;
   }
+  /** The mapping as 64-bit floats. */
   get f64(): Float64Array {
     const b = this.#live();
     this.#f64 ??= new Float64Array(b);

@@ -12,12 +12,15 @@ import { listObjects } from '../system.ts';
 
 /** Codecs to use for a map opened from an fd, a pin or an id (sizes come from the kernel). */
 export interface OpenOptions {
+  /** How to encode and decode keys (a codec or a name such as `'u32'`); raw bytes by default. */
   readonly key?: CodecLike;
+  /** How to encode and decode values, like `key`. */
   readonly value?: CodecLike;
 }
 
 /** Options of `BpfMap.fromPin`: codecs, and whether to open the map read-only. */
 export interface PinOpenOptions extends OpenOptions {
+  /** Open with `BPF_F_RDONLY`: lookups work, updates throw (for maps pinned read-only or shared). */
   readonly readonly?: boolean;
 }
 

@@ -10,7 +10,9 @@ import { describeRule, satisfies } from './size-rule.ts';
 export interface MapBtf {
   /** The BTF object: an fd or an object owning one. */
   readonly fd: number | HasFd;
+  /** The key's type id in that BTF. */
   readonly keyTypeId?: number;
+  /** The value's type id in that BTF. */
   readonly valueTypeId?: number;
   /** For struct_ops maps: the vmlinux BTF id of the struct's value type. */
   readonly vmlinuxValueTypeId?: number;

@@ -6,6 +6,7 @@
 import { FuncInfo, LineInfo } from '@ebpf/uapi';
 import type { HasFd } from '../codec/per-cpu.ts';
 
+/** A function the kernel knows in a loaded program: where it starts and its BTF `Func`. */
 export interface FuncInfoRecord {
   /** Instruction slot (8-byte unit) where the function starts. */
   readonly insn: number;
@@ -13,6 +14,7 @@ export interface FuncInfoRecord {
   readonly typeId: number;
 }
 
+/** A source line of a loaded program: where it starts, and its file, line and column in the BTF. */
 export interface LineInfoRecord {
   /** Instruction slot the line starts at. */
   readonly insn: number;

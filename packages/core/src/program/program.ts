@@ -124,6 +124,15 @@ const S = sys.TestRunSlot;
 /**
  * A loaded eBPF program: owns its fd. Load one with `BpfProgram.load`, run it with `run`, attach
  * it with the `attach*` functions, release it with `close()` or `using`.
+ *
+ * @example
+ * ```ts
+ * import { exit, mov64, R0 } from '@ebpf/asm';
+ * import { BpfProgram } from '@ebpf/core';
+ *
+ * using program = BpfProgram.load({ type: 'xdp', license: 'GPL', instructions: [mov64(R0, 2), exit()] });
+ * program.run({ data: new Uint8Array(64) }).retval; // 2, XDP_PASS
+ * ```
  */
 export class BpfProgram extends PinnableObject {
   /** Program type (`ProgType`). */

@@ -113,6 +113,7 @@ export class TestRunner {
     return this.#header[S.DataSizeIn] as number;
   }
 
+  /** Throws `InvalidArgumentError` when `length` is not an integer from 0 to `data.length`. */
   set dataLength(length: number) {
     if (!Number.isInteger(length) || length < 0 || length > this.data.length) {
       throw new InvalidArgumentError(

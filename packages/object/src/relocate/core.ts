@@ -34,6 +34,7 @@ export class CoreRelocationError extends ObjectError {
   }
 }
 
+/** Options of {@link applyCoreRelocations}. */
 export interface ApplyCoreOptions {
   /**
    * The resolver to use (and keep candidates in) across the programs of one object; by default

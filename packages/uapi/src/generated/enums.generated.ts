@@ -599,7 +599,7 @@ export const LinkTypeCNames: { readonly [K in keyof typeof LinkType]: string } =
   Sockmap: 'BPF_LINK_TYPE_SOCKMAP',
 };
 
-/** Helper function ids, the `imm` of a helper call (`enum bpf_func_id`). Signatures: {@link helperSignatures}. */
+/** Helper function ids, the `imm` of a helper call (`enum bpf_func_id`). Signatures: {@link @ebpf/uapi!helperSignatures}. */
 export const FuncId = {
   /** `BPF_FUNC_unspec` */
   Unspec: 0,
