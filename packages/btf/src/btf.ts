@@ -21,6 +21,7 @@ import {
 } from '@ebpf/uapi';
 import { BtfError } from './error.ts';
 import { type CDumpOptions, toC } from './format/c.ts';
+import { Layout, POINTER_SIZE } from './format/layout.ts';
 import { KIND_NUMBER } from './kinds.ts';
 import { NameIndex, StringTable } from './string-table.ts';
 import { encodeName } from './strings.ts';
@@ -57,8 +58,6 @@ export interface ParseOptions {
 }
 
 const VOID = new Void();
-/** Pointer size of the BPF target and of every 64-bit kernel. */
-const POINTER_SIZE = 8;
 
 const TYPE_WORDS = BtfType.size / 4;
 
@@ -134,6 +133,8 @@ export class Btf {
   /** The string section, continuing the base's for split BTF. */
   readonly strings: StringTable;
   private readonly decoded: (Type | undefined)[];
+  /** Sizes by id, made on the first `sizeof`. */
+  private layout: Layout | undefined;
   /** Per raw kind: whether a name query asked for it already (the second one builds its index). */
   private readonly askedKinds = new Uint8Array(32);
   /** Per raw kind, its types (id - firstId) and their name index, built on the second query for the kind. */
@@ -271,32 +272,13 @@ export class Btf {
 
   /** Size in bytes of a value of type `id`; a `BtfError` for types without one (void, fwd, func). */
   sizeof(id: TypeId): number {
-    let multiplier = 1;
-    for (let hops = 0; hops <= this.nextId; hops++) {
+    this.layout ??= new Layout(this);
+    const size = this.layout.byteSize(id);
+    if (size < 0) {
       const t = this.resolve(id);
-      switch (t.kind) {
-        case 'int':
-        case 'float':
-        case 'enum':
-        case 'enum64':
-        case 'struct':
-        case 'union':
-        case 'datasec':
-          return multiplier * t.size;
-        case 'ptr':
-          return multiplier * POINTER_SIZE;
-        case 'array':
-          multiplier *= t.count;
-          id = t.element;
-          break;
-        case 'var':
-          id = t.type;
-          break;
-        default:
-          throw new BtfError(`type ${t.id} (${t.kind}) has no size`, -1);
-      }
+      throw new BtfError(`type ${t.id} (${t.kind}) has no size`, -1);
     }
-    throw new BtfError(`type ${id} is an array of itself`, -1);
+    return size;
   }
 
   /** Alignment in bytes of a value of type `id`, as a C compiler lays it out. */
