@@ -21,6 +21,7 @@ import {
 } from '@ebpf/uapi';
 import { BtfError } from './error.ts';
 import { type CDumpOptions, toC } from './format/c.ts';
+import { Layout, POINTER_SIZE } from './format/layout.ts';
 import { KIND_NUMBER } from './kinds.ts';
 import { NameIndex, StringTable } from './string-table.ts';
 import { encodeName } from './strings.ts';
@@ -58,14 +59,14 @@ export interface ParseOptions {
 }
 
 const VOID = new Void();
-/** Pointer size of the BPF target and of every 64-bit kernel. */
-const POINTER_SIZE = 8;
+
+const TYPE_WORDS = BtfType.size / 4;
 
 /**
- * Words after the `btf_type` of each kind: `FIXED[kind] + vlen * PER_ENTRY[kind]` (-1: no such
+ * Words of a type record of each kind: `STEP[kind] + vlen * PER_ENTRY[kind]` (STEP 0: no such
  * kind). Tables, not a switch, because the scan runs once per type of vmlinux on a cold start.
  */
-const FIXED = new Int8Array(32).fill(-1);
+const STEP = new Uint8Array(32);
 const PER_ENTRY = new Uint8Array(32);
 for (const [kind, fixed, entry] of [
   [BtfKind.Int, 4, 0],
@@ -88,18 +89,33 @@ for (const [kind, fixed, entry] of [
   [BtfKind.Float, 0, 0],
   [BtfKind.TypeTag, 0, 0],
 ] as const) {
-  FIXED[kind] = fixed / 4;
+  STEP[kind] = TYPE_WORDS + fixed / 4;
   PER_ENTRY[kind] = entry / 4;
 }
-const TYPE_WORDS = BtfType.size / 4;
 const ALL_KINDS = Object.values(KIND_NUMBER);
-/** Word indices of a `btf_type`'s name offset and info. */
-const NAME = BtfType.fields.nameOff.offset / 4;
-const INFO = BtfType.fields.info.offset / 4;
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** The word index of each field of a uapi layout, and its size in words: decoding reads the type section as words. */
+function wordFields<F extends string>(layout: {
+  size: number;
+  fields: Record<F, { offset: number }>;
+}): Record<F, number> & { words: number } {
+  const out = { words: layout.size / 4 } as Record<F, number> & { words: number };
+  for (const [f, { offset }] of Object.entries(layout.fields) as [F, { offset: number }][])
+    (out as Record<F, number>)[f] = offset / 4;
+  return out;
+}
+const { nameOff: NAME, info: INFO, size: SIZE } = wordFields(BtfType);
+const A = wordFields(BtfArray);
+const M = wordFields(BtfMember);
+const E = wordFields(BtfEnum);
+const E64 = wordFields(BtfEnum64);
+const P = wordFields(BtfParam);
+const V = wordFields(BtfVar);
+const S = wordFields(BtfVarSecinfo);
+const D = wordFields(BtfDeclTag);
+
 const H = BtfHeader.fields;
-const T = BtfType.fields;
 
 /**
  * Parsed BTF, raw or split, of either byte order. Types decode lazily, one at a time, as ids are
@@ -128,18 +144,19 @@ export class Btf {
   private readonly words: Uint32Array;
   /** Byte offset of the type section in the input. */
   private readonly typeOff: number;
-  /** Absolute byte offsets of the types, in id order, then the end of the type section. */
+  /** Word index (in `words`) of each type, in id order, then the end of the type section. */
   private readonly starts: Uint32Array;
   /** The raw kind of each type, in id order: `indexOf` finds the types of a kind natively. */
   private readonly kinds: Uint8Array;
   /** The string section, continuing the base's for split BTF. */
   readonly strings: StringTable;
   private readonly decoded: (Type | undefined)[];
-  /** Per raw kind, its types (id - firstId) and their name index, built on the first query for the kind. */
-  private readonly nameIndexes: (
-    | { types: Int32Array; offsets: Int32Array; index: NameIndex | undefined }
-    | undefined
-  )[] = [];
+  /** Sizes by id, made on the first `sizeof`. */
+  private layout: Layout | undefined;
+  /** Per raw kind: whether a name query asked for it already (the second one builds its index). */
+  private readonly askedKinds = new Uint8Array(32);
+  /** Per raw kind, its types (id - firstId) and their name index, built on the second query for the kind. */
+  private readonly nameIndexes: ({ types: Int32Array; index: NameIndex } | undefined)[] = [];
 
   private constructor(bytes: Uint8Array, base: Btf | undefined) {
     this.base = base;
@@ -274,32 +291,13 @@ export class Btf {
 
   /** Size in bytes of a value of type `id`; a `BtfError` for types without one (void, fwd, func). */
   sizeof(id: TypeId): number {
-    let multiplier = 1;
-    for (let hops = 0; hops <= this.nextId; hops++) {
+    this.layout ??= new Layout(this);
+    const size = this.layout.byteSize(id);
+    if (size < 0) {
       const t = this.resolve(id);
-      switch (t.kind) {
-        case 'int':
-        case 'float':
-        case 'enum':
-        case 'enum64':
-        case 'struct':
-        case 'union':
-        case 'datasec':
-          return multiplier * t.size;
-        case 'ptr':
-          return multiplier * POINTER_SIZE;
-        case 'array':
-          multiplier *= t.count;
-          id = t.element;
-          break;
-        case 'var':
-          id = t.type;
-          break;
-        default:
-          throw new BtfError(`type ${t.id} (${t.kind}) has no size`, -1);
-      }
+      throw new BtfError(`type ${t.id} (${t.kind}) has no size`, -1);
     }
-    throw new BtfError(`type ${id} is an array of itself`, -1);
+    return size;
   }
 
   /** Alignment in bytes of a value of type `id`, as a C compiler lays it out. */
@@ -382,51 +380,69 @@ export class Btf {
    * structs only, not those of vmlinux's 56,000 functions.
    */
   private named(name: Uint8Array, kind: number): number[] {
-    let entry = this.nameIndexes[kind];
-    if (!entry) {
-      const types: number[] = [];
-      for (let k = this.kinds.indexOf(kind); k >= 0; k = this.kinds.indexOf(kind, k + 1)) types.push(k);
+    const entry = this.nameIndexes[kind];
+    if (entry) return entry.index.lookup(name).map((e) => entry.types[e]!);
+    const { words, starts, kinds, strings } = this;
+    if (this.askedKinds[kind]) {
+      const types = this.ofKind(kind);
       const offsets = new Int32Array(types.length);
-      for (let e = 0; e < types.length; e++) {
-        const off = this.words[((this.starts[types[e]!]! - this.typeOff) >>> 2) + NAME]!;
-        offsets[e] = off === 0 ? -1 : off;
-      }
-      entry = { types: Int32Array.from(types), offsets, index: undefined };
-      this.nameIndexes[kind] = entry;
-      // The first query of a kind compares names in place, several times cheaper than hashing
-      // them all; the index is built on the second.
-      const found: number[] = [];
-      for (let e = 0; e < offsets.length; e++)
-        if (this.strings.equals(offsets[e]!, name)) found.push(types[e]!);
-      return found;
+      for (let e = 0; e < types.length; e++) offsets[e] = words[starts[types[e]!]! + NAME]! || -1;
+      this.nameIndexes[kind] = { types, index: new NameIndex(strings, offsets) };
+      return this.named(name, kind);
     }
-    entry.index ??= new NameIndex(this.strings, entry.offsets);
-    const { types, index } = entry;
-    return index.lookup(name).map((e) => types[e]!);
+    // The first query of a kind compares names in place, in one loop: a cold process runs it
+    // before the JIT has warmed up, and hashing every name would cost several times more.
+    this.askedKinds[kind] = 1;
+    const { bytes, first } = strings;
+    const found: number[] = [];
+    for (let k = kinds.indexOf(kind); k >= 0; k = kinds.indexOf(kind, k + 1)) {
+      const off = words[starts[k]! + NAME]!;
+      // The NUL after the name first: most names of another length fail there.
+      if (off !== 0 && (off < first || bytes[off - first + name.length] === 0) && strings.equals(off, name))
+        found.push(k);
+    }
+    return found;
   }
 
-  /** Checks that `ref` (read at byte `at`) names a type. */
-  private ref(ref: number, at: number): TypeId {
+  /** The indices (id - firstId) of the types of raw kind `kind`. */
+  private ofKind(kind: number): Int32Array {
+    const { kinds } = this;
+    let n = 0;
+    for (let k = kinds.indexOf(kind); k >= 0; k = kinds.indexOf(kind, k + 1)) n++;
+    const types = new Int32Array(n);
+    for (let k = kinds.indexOf(kind), e = 0; k >= 0; k = kinds.indexOf(kind, k + 1)) types[e++] = k;
+    return types;
+  }
+
+  /** Byte offset in the input of word `w` of the type section, for errors. */
+  private at(w: number): number {
+    return this.typeOff + w * 4;
+  }
+
+  /** Checks that the type id at word `w` names a type. */
+  private ref(w: number): TypeId {
+    const ref = this.words[w]!;
     if (ref >= this.nextId)
-      throw new BtfError(`refers to type id ${ref}, past the last (${this.nextId - 1})`, at);
+      throw new BtfError(`refers to type id ${ref}, past the last (${this.nextId - 1})`, this.at(w));
     return ref;
   }
 
-  /** The u32 at byte `at` of the input, inside the type section. */
-  private u32(at: number): number {
-    return this.words[(at - this.typeOff) >>> 2]!;
+  /** The string whose offset is word `w`. */
+  private strAt(w: number): string {
+    return this.str(this.words[w]!, this.at(w));
   }
 
-  private decode(id: TypeId, at: number): Type {
-    const u32 = (o: number): number => this.u32(o);
-    const info = u32(at + T.info.offset);
+  /** Decodes the type of `id`, whose `btf_type` starts at word `w`. */
+  private decode(id: TypeId, w: number): Type {
+    const words = this.words;
+    const info = words[w + INFO]!;
     const kind = (info >>> 24) & 0x1f;
     const vlen = info & 0xffff;
     const kflag = info >>> 31 === 1;
-    const name = this.str(u32(at + T.nameOff.offset), at);
-    const sizeOrType = u32(at + T.size.offset);
-    const body = at + BtfType.size;
-    const typeRef = (): TypeId => this.ref(sizeOrType, at + T.type.offset);
+    const name = this.strAt(w + NAME);
+    const sizeOrType = words[w + SIZE]!;
+    const body = w + TYPE_WORDS;
+    const typeRef = (): TypeId => this.ref(w + SIZE);
     const entries = <E>(size: number, read: (o: number) => E): E[] => {
       const out: E[] = new Array(vlen);
       for (let i = 0; i < vlen; i++) out[i] = read(body + i * size);
@@ -434,7 +450,7 @@ export class Btf {
     };
     switch (kind) {
       case BtfKind.Int: {
-        const word = u32(body);
+        const word = words[body]!;
         return new Int(id, name, sizeOrType, (word >>> 24) & 0x0f, (word >>> 16) & 0xff, word & 0xff);
       }
       case BtfKind.Float:
@@ -451,23 +467,20 @@ export class Btf {
         return new Restrict(id, name, typeRef());
       case BtfKind.TypeTag:
         return new TypeTag(id, name, typeRef(), kflag);
-      case BtfKind.Array: {
-        const A = BtfArray.fields;
+      case BtfKind.Array:
         return new ArrayType(
           id,
-          this.ref(u32(body + A.type.offset), body + A.type.offset),
-          this.ref(u32(body + A.indexType.offset), body + A.indexType.offset),
-          u32(body + A.nelems.offset),
+          this.ref(body + A.type),
+          this.ref(body + A.indexType),
+          words[body + A.nelems]!,
         );
-      }
       case BtfKind.Struct:
       case BtfKind.Union: {
-        const M = BtfMember.fields;
-        const members = entries<Member>(BtfMember.size, (o) => {
-          const offset = u32(o + M.offset.offset);
+        const members = entries<Member>(M.words, (o) => {
+          const offset = words[o + M.offset]!;
           return {
-            name: this.str(u32(o + M.nameOff.offset), o),
-            type: this.ref(u32(o + M.type.offset), o + M.type.offset),
+            name: this.strAt(o + M.nameOff),
+            type: this.ref(o + M.type),
             // With kflag the top 8 bits are the bitfield size (BTF_MEMBER_BITFIELD_SIZE).
             bitOffset: kflag ? offset & 0xffffff : offset,
             bitfieldSize: kflag ? offset >>> 24 : 0,
@@ -478,21 +491,16 @@ export class Btf {
           : new Union(id, name, sizeOrType, members);
       }
       case BtfKind.Enum: {
-        const E = BtfEnum.fields;
-        const values = entries(BtfEnum.size, (o) => {
-          const raw = u32(o + E.val.offset);
-          return { name: this.str(u32(o + E.nameOff.offset), o), value: kflag ? raw | 0 : raw };
+        const values = entries(E.words, (o) => {
+          const raw = words[o + E.val]!;
+          return { name: this.strAt(o + E.nameOff), value: kflag ? raw | 0 : raw };
         });
         return new Enum(id, name, sizeOrType, kflag, values);
       }
       case BtfKind.Enum64: {
-        const E = BtfEnum64.fields;
-        const values = entries(BtfEnum64.size, (o) => {
-          const raw = (BigInt(u32(o + E.valHi32.offset)) << 32n) | BigInt(u32(o + E.valLo32.offset));
-          return {
-            name: this.str(u32(o + E.nameOff.offset), o),
-            value: kflag ? BigInt.asIntN(64, raw) : raw,
-          };
+        const values = entries(E64.words, (o) => {
+          const raw = (BigInt(words[o + E64.valHi32]!) << 32n) | BigInt(words[o + E64.valLo32]!);
+          return { name: this.strAt(o + E64.nameOff), value: kflag ? BigInt.asIntN(64, raw) : raw };
         });
         return new Enum64(id, name, sizeOrType, kflag, values);
       }
@@ -501,28 +509,26 @@ export class Btf {
       case BtfKind.Func:
         return new Func(id, name, typeRef(), vlen as BtfFuncLinkage);
       case BtfKind.FuncProto: {
-        const P = BtfParam.fields;
-        const params = entries(BtfParam.size, (o) => ({
-          name: this.str(u32(o + P.nameOff.offset), o),
-          type: this.ref(u32(o + P.type.offset), o + P.type.offset),
+        const params = entries(P.words, (o) => ({
+          name: this.strAt(o + P.nameOff),
+          type: this.ref(o + P.type),
         }));
         return new FuncProto(id, typeRef(), params);
       }
       case BtfKind.Var:
-        return new Var(id, name, typeRef(), u32(body + BtfVar.fields.linkage.offset) as BtfVarLinkage);
+        return new Var(id, name, typeRef(), words[body + V.linkage] as BtfVarLinkage);
       case BtfKind.Datasec: {
-        const S = BtfVarSecinfo.fields;
-        const vars = entries(BtfVarSecinfo.size, (o) => ({
-          type: this.ref(u32(o + S.type.offset), o + S.type.offset),
-          offset: u32(o + S.offset.offset),
-          size: u32(o + S.size.offset),
+        const vars = entries(S.words, (o) => ({
+          type: this.ref(o + S.type),
+          offset: words[o + S.offset]!,
+          size: words[o + S.size]!,
         }));
         return new Datasec(id, name, sizeOrType, vars);
       }
       case BtfKind.DeclTag:
-        return new DeclTag(id, name, typeRef(), u32(body + BtfDeclTag.fields.componentIdx.offset) | 0, kflag);
+        return new DeclTag(id, name, typeRef(), words[body + D.componentIdx]! | 0, kflag);
       default:
-        throw new BtfError(`unknown kind ${kind}`, at + T.info.offset);
+        throw new BtfError(`unknown kind ${kind}`, this.at(w + INFO));
     }
   }
 }
@@ -540,7 +546,10 @@ function nativeWords(bytes: Uint8Array, off: number, len: number, le: boolean): 
   return words;
 }
 
-/** One pass over the type section: the byte offset of each type, then that of the section's end. */
+/**
+ * One pass over the type section: the word index of each type, then that of the section's end.
+ * The loop does as little as it can per type: a cold process runs it before the JIT has warmed up.
+ */
 function scanTypes(words: Uint32Array, typeOff: number): { starts: Uint32Array; kinds: Uint8Array } {
   const end = words.length;
   const starts = new Uint32Array(Math.floor(end / TYPE_WORDS) + 1);
@@ -548,16 +557,19 @@ function scanTypes(words: Uint32Array, typeOff: number): { starts: Uint32Array; 
   let n = 0;
   let w = 0;
   while (w < end) {
-    if (w + TYPE_WORDS > end) throw new BtfError('type record runs past the type section', typeOff + w * 4);
-    const word = words[w + INFO]!;
-    const kind = (word >>> 24) & 0x1f;
-    const fixed = FIXED[kind]!;
-    if (fixed < 0) throw new BtfError(`unknown kind ${kind}`, typeOff + (w + INFO) * 4);
+    // Past the end the info word reads as undefined, kind 0: the check below catches it.
+    const info = words[w + INFO]!;
+    const kind = (info >>> 24) & 0x1f;
+    const step = STEP[kind]!;
+    if (step === 0)
+      throw w + TYPE_WORDS > end
+        ? new BtfError('type record runs past the type section', typeOff + w * 4)
+        : new BtfError(`unknown kind ${kind}`, typeOff + (w + INFO) * 4);
     kinds[n] = kind;
-    starts[n++] = typeOff + w * 4;
-    w += TYPE_WORDS + fixed + (word & 0xffff) * PER_ENTRY[kind]!;
+    starts[n++] = w;
+    w += step + (info & 0xffff) * PER_ENTRY[kind]!;
   }
-  if (w !== end) throw new BtfError('type record runs past the type section', starts[n - 1] ?? typeOff);
-  starts[n] = typeOff + end * 4;
+  if (w !== end) throw new BtfError('type record runs past the type section', typeOff + starts[n - 1]! * 4);
+  starts[n] = end;
   return { starts: starts.slice(0, n + 1), kinds: kinds.slice(0, n) };
 }

@@ -12,21 +12,31 @@ import type { Struct, TypeId, Union } from '../types.ts';
 export const POINTER_SIZE = 8;
 /** Deeper chains of qualifiers, typedefs or arrays than this are a loop (libbpf allows 32). */
 const MAX_DEPTH = 256;
+/** A cache slot not filled yet (-1 is an answer: no size). */
+const UNKNOWN = -2;
 
 export class Layout {
-  /** Answers by id, -1 for not known yet. */
+  /** Answers by id, UNKNOWN for not known yet. */
   private readonly aligns: Float64Array;
   private readonly sizes: Float64Array;
 
   constructor(private readonly btf: Btf) {
-    this.aligns = new Float64Array(btf.nextId).fill(-1);
-    this.sizes = new Float64Array(btf.nextId).fill(-1);
+    this.aligns = new Float64Array(btf.nextId).fill(UNKNOWN);
+    this.sizes = new Float64Array(btf.nextId).fill(UNKNOWN);
   }
 
   /** Bytes of a value of `id`; 0 for types without a size (void, fwd, func). */
   sizeOf(id: TypeId): number {
+    return Math.max(this.byteSize(id), 0);
+  }
+
+  /**
+   * Bytes of a value of `id`, -1 for types without a size: the one size walk of the package,
+   * behind `Btf.sizeof` too.
+   */
+  byteSize(id: TypeId): number {
     const known = this.sizes[id]!;
-    if (known >= 0) return known;
+    if (known !== UNKNOWN) return known;
     let count = 1;
     let at = id;
     for (let depth = 0; depth < MAX_DEPTH; depth++) {
@@ -58,7 +68,7 @@ export class Layout {
           at = t.element;
           break;
         default:
-          return this.remember(this.sizes, id, 0);
+          return this.remember(this.sizes, id, -1);
       }
     }
     throw new BtfError(`type ${id} refers to itself through arrays, typedefs or qualifiers`, -1);
@@ -67,7 +77,7 @@ export class Layout {
   /** Alignment in bytes of `id` as a compiler would lay it out; 1 for packed structs, 0 for types without one. */
   alignOf(id: TypeId, depth = 0): number {
     const known = this.aligns[id]!;
-    if (known >= 0) return known;
+    if (known !== UNKNOWN) return known;
     if (depth > MAX_DEPTH) throw new BtfError(`type ${id} contains itself`, -1);
     const t = this.btf.typeById(id);
     switch (t.kind) {
