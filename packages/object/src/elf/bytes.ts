@@ -1,10 +1,7 @@
 import { ObjectError } from '../errors.ts';
 
-/** Where a read happens, for the error when it falls outside the file. */
-export interface Place {
-  what: string;
-  section?: string;
-}
+/** The high 32 bits of `Number.MAX_SAFE_INTEGER` (2^53 - 1). */
+const MAX_SAFE_HIGH = 2 ** 21 - 1;
 
 /**
  * Bounds-checked reads of one byte order over an ELF image. Every read outside the image is an
@@ -25,12 +22,12 @@ export class Bytes {
     return this.bytes.length;
   }
 
-  /** Checks that `size` bytes at `offset` lie inside the image. */
-  check(offset: number, size: number, place: Place): void {
+  /** Checks that `size` bytes at `offset` lie inside the image; `what` (in `section`) names them for the error. */
+  check(offset: number, size: number, what: string, section?: string): void {
     if (offset < 0 || size < 0 || offset + size > this.bytes.length) {
-      const where = place.section === undefined ? { offset } : { offset, section: place.section };
+      const where = section === undefined ? { offset } : { offset, section };
       throw new ObjectError(
-        `${place.what} (${size} bytes) runs past the end of the file (${this.bytes.length} bytes); the object is truncated or corrupt`,
+        `${what} (${size} bytes) runs past the end of the file (${this.bytes.length} bytes); the object is truncated or corrupt`,
         where,
       );
     }
@@ -56,15 +53,19 @@ export class Bytes {
     return this.view.getBigUint64(offset, this.little);
   }
 
-  /** A 64-bit field that must be a safe integer (an offset or size); larger is corrupt. */
-  size64(offset: number, place: Place): number {
-    const value = this.u64(offset);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new ObjectError(`${place.what} is 0x${value.toString(16)}, larger than any file`, {
+  /**
+   * A 64-bit field that must be a safe integer (an offset or size); larger is corrupt. Read as
+   * two 32-bit halves: no BigInt for the many offsets and sizes of headers and relocations.
+   */
+  size64(offset: number, what: string, section?: string): number {
+    const low = this.u32(this.little ? offset : offset + 4);
+    const high = this.u32(this.little ? offset + 4 : offset);
+    if (high > MAX_SAFE_HIGH) {
+      throw new ObjectError(`${what} is 0x${this.u64(offset).toString(16)}, larger than any file`, {
         offset,
-        ...(place.section === undefined ? {} : { section: place.section }),
+        ...(section === undefined ? {} : { section }),
       });
     }
-    return Number(value);
+    return high * 2 ** 32 + low;
   }
 }

@@ -121,7 +121,7 @@ export class ElfFile {
       });
     }
     const bytes = new Bytes(image, image[5] === ELFDATA2LSB);
-    bytes.check(0, ELF64_EHDR_SIZE, { what: 'the ELF header' });
+    bytes.check(0, ELF64_EHDR_SIZE, 'the ELF header');
     const type = bytes.u16(16);
     const machine = bytes.u16(18);
     return new ElfFile(bytes, type, machine, readSections(bytes));
@@ -167,13 +167,15 @@ export class ElfFile {
     const count = entries(section, entry);
     const b = this.bytes;
     const out: ElfRelocation[] = new Array(count);
+    // r_info is (symbol << 32) | type: its two 32-bit halves, in the file's byte order.
+    const symbolAt = b.little ? 12 : 8;
+    const typeAt = b.little ? 8 : 12;
     for (let i = 0; i < count; i++) {
       const at = section.offset + i * entry;
-      const info = b.u64(at + 8);
       out[i] = {
-        offset: b.size64(at, { what: 'relocation offset', section: section.name }),
-        symbol: Number(info >> 32n),
-        type: Number(info & 0xffffffffn),
+        offset: b.size64(at, 'relocation offset', section.name),
+        symbol: b.u32(at + symbolAt),
+        type: b.u32(at + typeAt),
         addend: rela ? b.i64(at + 16) : undefined,
       };
     }
@@ -191,13 +193,12 @@ export class ElfFile {
     const out: ElfNote[] = [];
     let at = section.offset;
     while (at < end) {
-      const place = { what: 'note header', section: section.name };
       if (at + 12 > end)
         throw new ObjectError('note header is cut off by the end of the section', {
           offset: at,
           section: section.name,
         });
-      b.check(at, 12, place);
+      b.check(at, 12, 'note header', section.name);
       const nameSize = b.u32(at);
       const descSize = b.u32(at + 4);
       const type = b.u32(at + 8);
@@ -311,12 +312,11 @@ function readString(bytes: Bytes, table: ElfSection, offset: number): string {
   return decodeName(bytes.bytes, start, end);
 }
 
-interface RawSection extends Omit<ElfSection, 'name'> {
-  nameOffset: number;
-}
+/** A section header as read, named once the name table is known. */
+type RawSection = { -readonly [K in keyof ElfSection]: ElfSection[K] };
 
 function readSections(b: Bytes): ElfSection[] {
-  const shoff = b.size64(40, { what: 'e_shoff' });
+  const shoff = b.size64(40, 'e_shoff');
   const shentsize = b.u16(58);
   let shnum = b.u16(60);
   let shstrndx = b.u16(62);
@@ -326,31 +326,32 @@ function readSections(b: Bytes): ElfSection[] {
       offset: 58,
     });
   }
-  b.check(shoff, ELF64_SHDR_SIZE, { what: 'the first section header' });
+  b.check(shoff, ELF64_SHDR_SIZE, 'the first section header');
   // More than SHN_LORESERVE sections, or a name table index past it, live in section 0.
-  if (shnum === 0) shnum = b.size64(shoff + 32, { what: 'section count in section 0' });
+  if (shnum === 0) shnum = b.size64(shoff + 32, 'section count in section 0');
   if (shstrndx === SHN_XINDEX) shstrndx = b.u32(shoff + 40);
-  b.check(shoff, shnum * ELF64_SHDR_SIZE, { what: `${shnum} section headers` });
+  b.check(shoff, shnum * ELF64_SHDR_SIZE, `${shnum} section headers`);
   const raw: RawSection[] = [];
   for (let index = 0; index < shnum; index++) {
     const at = shoff + index * ELF64_SHDR_SIZE;
-    const place = { what: 'section', section: `#${index}` };
+    const place = `#${index}`;
     const section: RawSection = {
       index,
-      nameOffset: b.u32(at),
+      // Named below, once the name table is known.
+      name: '',
       type: b.u32(at + 4),
       flags: b.u64(at + 8),
       addr: b.u64(at + 16),
-      offset: b.size64(at + 24, { ...place, what: 'sh_offset' }),
-      size: b.size64(at + 32, { ...place, what: 'sh_size' }),
+      offset: b.size64(at + 24, 'sh_offset', place),
+      size: b.size64(at + 32, 'sh_size', place),
       link: b.u32(at + 40),
       info: b.u32(at + 44),
-      addralign: b.size64(at + 48, { ...place, what: 'sh_addralign' }),
-      entsize: b.size64(at + 56, { ...place, what: 'sh_entsize' }),
+      addralign: b.size64(at + 48, 'sh_addralign', place),
+      entsize: b.size64(at + 56, 'sh_entsize', place),
     };
     // Section 0 is SHT_NULL and may carry the section count in sh_size instead of contents.
     if (section.type !== SHT_NOBITS && section.type !== SHT_NULL) {
-      b.check(section.offset, section.size, { what: 'section contents', section: `#${index}` });
+      b.check(section.offset, section.size, 'section contents', place);
     }
     raw.push(section);
   }
@@ -365,8 +366,8 @@ function readSections(b: Bytes): ElfSection[] {
     throw new ObjectError(`section name table (#${shstrndx}) is not SHT_STRTAB`, { offset: 62 });
   }
   const namesSection = { ...names, name: `#${shstrndx}` };
-  return raw.map(({ nameOffset, ...section }) => ({
-    ...section,
-    name: section.index === 0 ? '' : readString(b, namesSection, nameOffset),
-  }));
+  for (const section of raw)
+    if (section.index !== 0)
+      section.name = readString(b, namesSection, b.u32(shoff + section.index * ELF64_SHDR_SIZE));
+  return raw;
 }
