@@ -167,6 +167,16 @@ function functionsOf(
   return out.sort((a, b) => a.first - b.first);
 }
 
+/**
+ * An `lddw` (as decoded: op, registers, offset, imm) turned into a reference to `map`, at
+ * `offset` into its value for `BPF_PSEUDO_MAP_VALUE`. Spelled out, not spread: one object
+ * shape for every relocated instruction.
+ */
+function mapReference(insn: Instruction, src: number, offset: number | undefined, map: string): Instruction {
+  const imm = offset ? pseudoImm(0, offset) : 0n;
+  return { op: insn.op, dst: insn.dst, src, off: insn.off, imm, map };
+}
+
 interface Relocated {
   insn: Instruction;
   target?: CodeTarget;
@@ -193,16 +203,22 @@ function relocate(
       return `refers to '${symbol.name}', which is not defined here nor an extern of .kconfig or .ksyms (declare it __kconfig or __ksym)`;
     if (isCall) {
       if (extern.kind !== 'ksym') return `calls '${symbol.name}', a .kconfig variable`;
-      return { insn: { ...insn, src: PseudoCall.KfuncCall, imm: 0, kfunc: symbol.name } };
+      return {
+        insn: {
+          op: insn.op,
+          dst: insn.dst,
+          src: PseudoCall.KfuncCall,
+          off: insn.off,
+          imm: 0,
+          kfunc: symbol.name,
+        },
+      };
     }
     if (extern.kind === 'kconfig') {
-      const data = {
-        ...insn,
-        src: PseudoSrc.MapValue,
-        imm: pseudoImm(0, extern.offset ?? 0),
-        map: '.kconfig',
+      return {
+        insn: mapReference(insn, PseudoSrc.MapValue, extern.offset ?? 0, '.kconfig'),
+        extern: symbol.name,
       };
-      return { insn: data, extern: symbol.name };
     }
     return { insn, extern: symbol.name };
   }
@@ -218,7 +234,7 @@ function relocate(
       if ((value + lo) % SLOT !== 0)
         return `function address ${value + lo} in ${target.name} is not an instruction`;
       return {
-        insn: { ...insn, src: PseudoSrc.Func },
+        insn: { op: insn.op, dst: insn.dst, src: PseudoSrc.Func, off: insn.off, imm: insn.imm },
         target: { section: target.index, slot: (value + lo) / SLOT },
       };
     case 'btf_maps':
@@ -227,11 +243,11 @@ function relocate(
         symbol.name !== '' && symbol.type !== STT_SECTION ? symbol.name : object.objectAt(target, lo)?.name;
       if (isCall || name === undefined)
         return `refers to offset ${value + lo} of ${target.name}, where no map is defined`;
-      return { insn: { ...insn, src: PseudoSrc.MapFd, imm: 0n, map: name } };
+      return { insn: mapReference(insn, PseudoSrc.MapFd, undefined, name) };
     }
     case 'data':
       if (isCall) return `calls into the data section ${target.name}`;
-      return { insn: { ...insn, src: PseudoSrc.MapValue, imm: pseudoImm(0, value + lo), map: target.name } };
+      return { insn: mapReference(insn, PseudoSrc.MapValue, value + lo, target.name) };
     default:
       return `refers to section ${target.name}, which holds no code, map or global data`;
   }

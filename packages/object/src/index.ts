@@ -14,6 +14,7 @@ export type { FunctionSymbol } from './elf/functions.ts';
 export { findFunctionSymbol } from './elf/functions.ts';
 export { ObjectError, type Where } from './errors.ts';
 export { globalMapName } from './globals.ts';
+export { btfSection } from './object-file.ts';
 export {
   type ApplyCoreOptions,
   applyCoreRelocations,

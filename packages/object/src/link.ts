@@ -6,7 +6,7 @@
  * instructions, main function first and callees in the order they were appended.
  */
 import type { Instruction } from '@ebpf/asm';
-import { pseudoImm, slots as slotsOf } from '@ebpf/asm';
+import { pseudoImm } from '@ebpf/asm';
 import { CALL, type CodeFunction, type CodeTarget, SLOT } from './code.ts';
 import type { ElfSection } from './elf/elf.ts';
 import { ObjectError } from './errors.ts';
@@ -76,19 +76,20 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
     const at: Placement = { index: out.length, slot: slots };
     placed.set(fn, at);
     const { code } = fn;
-    for (let i = fn.first; i < fn.end; i++) {
-      const insn = code.instructions[i] as Instruction;
-      out.push(insn);
-      slots += slotsOf(insn);
-      const extern = code.externs.get(i);
-      if (extern !== undefined) externReferences.push({ insn: at.index + i - fn.first, name: extern });
-      const reason = code.problems.get(i);
-      if (reason !== undefined) fail(fn, i, reason);
-    }
+    for (let i = fn.first; i < fn.end; i++) out.push(code.instructions[i] as Instruction);
+    slots += slotSpan(code, fn);
+    // Most sections have neither externs nor problems: no lookup per instruction then.
+    if (code.externs.size > 0 || code.problems.size > 0)
+      for (let i = fn.first; i < fn.end; i++) {
+        const extern = code.externs.get(i);
+        if (extern !== undefined) externReferences.push({ insn: at.index + i - fn.first, name: extern });
+        const reason = code.problems.get(i);
+        if (reason !== undefined) fail(fn, i, reason);
+      }
     const records = context.records(code.section);
     if (records !== undefined) {
       const start = (code.slots[fn.first] as number) * SLOT;
-      const end = fn.end < code.slots.length ? (code.slots[fn.end] as number) * SLOT : code.section.size;
+      const end = start + slotSpan(code, fn) * SLOT;
       const local = (insnOff: number): number | undefined => {
         const index = insnOff % SLOT === 0 ? code.indexOfSlot(insnOff / SLOT) : -1;
         return index >= fn.first && index < fn.end ? at.index + index - fn.first : undefined;
@@ -146,6 +147,12 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
   return { instructions: out, funcInfo, lineInfo, coreRelocations, externReferences, problem };
 }
 
+/** The slots `fn`'s instructions take (an `lddw` takes two). */
+function slotSpan(code: CodeFunction['code'], fn: CodeFunction): number {
+  const end = fn.end < code.slots.length ? (code.slots[fn.end] as number) : code.section.size / SLOT;
+  return end - (code.slots[fn.first] as number);
+}
+
 const sortedness = new WeakMap<readonly { insnOff: number }[], boolean>();
 
 /**
@@ -157,6 +164,7 @@ function within<R extends { readonly insnOff: number }>(
   start: number,
   end: number,
 ): readonly R[] {
+  if (records.length === 0) return records;
   let sorted = sortedness.get(records);
   if (sorted === undefined) {
     sorted = records.every((r, i) => i === 0 || (records[i - 1] as R).insnOff <= r.insnOff);

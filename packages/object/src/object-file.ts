@@ -88,8 +88,23 @@ function roleOf(section: ElfSection): SectionRole {
 const isDataName = (name: string): boolean =>
   name === '.data' || name === '.rodata' || name.startsWith('.data.') || name.startsWith('.rodata.');
 
+/** The `.BTF` section each object's `Btf` was parsed from (its types are read lazily from these bytes). */
+const btfSections = new WeakMap<Btf, Uint8Array>();
+
+/**
+ * The raw `.BTF` section `btf` was parsed from, when it is an object's: a loader can patch these
+ * bytes for the kernel instead of marshalling every type again.
+ */
+export function btfSection(btf: Btf): Uint8Array | undefined {
+  return btfSections.get(btf);
+}
+
 function readBtf(elf: ElfFile): Btf | undefined {
-  return parseSection(elf, '.BTF', (bytes) => Btf.parse(bytes));
+  return parseSection(elf, '.BTF', (bytes) => {
+    const btf = Btf.parse(bytes);
+    btfSections.set(btf, bytes);
+    return btf;
+  });
 }
 
 function readExt(elf: ElfFile, btf: Btf | undefined): BtfExt | undefined {

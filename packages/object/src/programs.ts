@@ -28,7 +28,7 @@ export function readPrograms(object: ObjectFile, options: ProgramsOptions): Reco
   const kernelVersion = readVersion(object);
   const context = {
     objectName: options.objectName,
-    records: options.records,
+    records: recordsOnce(options.records),
     functionAt: (target: CodeTarget) => functionAt(code, object, target),
   };
 
@@ -64,6 +64,15 @@ export function readPrograms(object: ObjectFile, options: ProgramsOptions): Reco
     };
   }
   return programs;
+}
+
+/** `records`, asked once per section: the linker asks again for every function it appends. */
+function recordsOnce(records: ProgramsOptions['records']): ProgramsOptions['records'] {
+  const known = new Map<ElfSection, ExtRecords | undefined>();
+  return (section) => {
+    if (!known.has(section)) known.set(section, records(section));
+    return known.get(section);
+  };
 }
 
 /**

@@ -332,10 +332,10 @@ function createWithBtf(spec: MapSpec, btf: BtfHandle | undefined): BpfMap {
 
 /** Instruction index to slot (ldimm64 takes two), for the kernel's func_info/line_info offsets. */
 function slotsOf(program: ProgramSpec): Uint32Array {
-  const slots = new Uint32Array(program.instructions.length + 1);
-  program.instructions.forEach((insn, i) => {
-    slots[i + 1] = (slots[i] as number) + (insn.op === LD_IMM64 ? 2 : 1);
-  });
+  const { instructions } = program;
+  const slots = new Uint32Array(instructions.length + 1);
+  for (let i = 0; i < instructions.length; i++)
+    slots[i + 1] = (slots[i] as number) + ((instructions[i] as Instruction).op === LD_IMM64 ? 2 : 1);
   return slots;
 }
 
@@ -347,7 +347,13 @@ function programBtf(program: ProgramSpec, handle: BtfHandle): ProgramBtf {
   return {
     handle,
     funcInfo: program.funcInfo.map((r) => ({ insn: slots[r.insn] as number, typeId: r.typeId })),
-    lineInfo: program.lineInfo.map((r) => ({ ...r, insn: slots[r.insn] as number })),
+    lineInfo: program.lineInfo.map((r) => ({
+      insn: slots[r.insn] as number,
+      fileNameOff: r.fileNameOff,
+      lineOff: r.lineOff,
+      line: r.line,
+      column: r.column,
+    })),
   };
 }
 

@@ -8,8 +8,23 @@
  * lacks are downgraded (btf-kinds.ts).
  */
 import { type Btf, BtfBuilder, type Datasec, type NewType, type Type, type Void } from '@ebpf/btf';
-import { BtfFuncLinkage, BtfVarLinkage } from '@ebpf/uapi';
-import { downgradeType, kernelAcceptsBtf } from './btf-kinds.ts';
+import { btfSection } from '@ebpf/object';
+import {
+  BtfArray,
+  BtfDeclTag,
+  BtfEnum,
+  BtfEnum64,
+  BtfFuncLinkage,
+  BtfHeader,
+  BtfKind,
+  BtfMember,
+  BtfParam,
+  BtfType,
+  BtfVar,
+  BtfVarLinkage,
+  BtfVarSecinfo,
+} from '@ebpf/uapi';
+import { downgradeType, kernelAcceptsBtf, type OptionalBtfKind } from './btf-kinds.ts';
 import type { CollectionSpecLike } from './collection.ts';
 
 const alignUp = (n: number, align: number): number => Math.ceil(n / align) * align;
@@ -62,10 +77,96 @@ const marshalled = new WeakMap<CollectionSpecLike, Uint8Array>();
 export function objectBtfBytes(btf: Btf, spec: CollectionSpecLike): Uint8Array {
   let bytes = marshalled.get(spec);
   if (bytes === undefined) {
-    bytes = BtfBuilder.from(btf, (type) =>
-      downgradeType(fixType(type, btf, spec), kernelAcceptsBtf),
-    ).marshal();
+    bytes = patchedBtfSection(btf, spec) ?? rebuiltBtf(btf, spec);
     marshalled.set(spec, bytes);
   }
   return bytes;
+}
+
+/** The slow path, for any BTF: every type decoded, fixed, downgraded and marshalled again. */
+export function rebuiltBtf(btf: Btf, spec: CollectionSpecLike): Uint8Array {
+  return BtfBuilder.from(btf, (type) => downgradeType(fixType(type, btf, spec), kernelAcceptsBtf)).marshal();
+}
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The kinds this file may have to downgrade, by number. */
+const optionalKinds = new Map<number, OptionalBtfKind>([
+  [BtfKind.DeclTag, 'decl_tag'],
+  [BtfKind.TypeTag, 'type_tag'],
+  [BtfKind.Enum64, 'enum64'],
+  [BtfKind.Float, 'float'],
+]);
+
+/** Bytes of a type record of `kind` with `vlen` entries. */
+function recordSize(kind: number, vlen: number): number {
+  switch (kind) {
+    case BtfKind.Int:
+      return BtfType.size + 4;
+    case BtfKind.Array:
+      return BtfType.size + BtfArray.size;
+    case BtfKind.Struct:
+    case BtfKind.Union:
+      return BtfType.size + vlen * BtfMember.size;
+    case BtfKind.Enum:
+      return BtfType.size + vlen * BtfEnum.size;
+    case BtfKind.Enum64:
+      return BtfType.size + vlen * BtfEnum64.size;
+    case BtfKind.FuncProto:
+      return BtfType.size + vlen * BtfParam.size;
+    case BtfKind.Var:
+      return BtfType.size + BtfVar.size;
+    case BtfKind.Datasec:
+      return BtfType.size + vlen * BtfVarSecinfo.size;
+    case BtfKind.DeclTag:
+      return BtfType.size + BtfDeclTag.size;
+    default:
+      return BtfType.size;
+  }
+}
+
+/**
+ * The fast path: a copy of the object's own `.BTF` section with the same fixes written into
+ * its records in place (sizes, offsets and linkages; nothing moves), so the types are neither
+ * decoded nor marshalled again. Undefined when that cannot be done and the types must be
+ * rebuilt: foreign byte order, a kind this kernel lacks, or a DATASEC that loses entries.
+ */
+export function patchedBtfSection(btf: Btf, spec: CollectionSpecLike): Uint8Array | undefined {
+  const section = btf.base === undefined ? btfSection(btf) : undefined;
+  if (section === undefined || btf.littleEndian !== HOST_LITTLE_ENDIAN) return undefined;
+  // A copy (a Buffer's slice() would be a view of the caller's bytes).
+  const out = new Uint8Array(section);
+  const view = new DataView(out.buffer);
+  const le = HOST_LITTLE_ENDIAN;
+  const hdrLen = view.getUint32(BtfHeader.fields.hdrLen.offset, le);
+  let at = hdrLen + view.getUint32(BtfHeader.fields.typeOff.offset, le);
+  const end = at + view.getUint32(BtfHeader.fields.typeLen.offset, le);
+  for (let id = btf.firstId; at < end; id++) {
+    const info = view.getUint32(at + BtfType.fields.info.offset, le);
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    const optional = optionalKinds.get(kind);
+    if (optional !== undefined && !kernelAcceptsBtf(optional)) return undefined;
+    if (kind === BtfKind.Func) {
+      const linkage = vlen === BtfFuncLinkage.Extern ? BtfFuncLinkage.Global : vlen;
+      if (linkage === BtfFuncLinkage.Global && !kernelAcceptsBtf('global_func')) return undefined;
+      view.setUint32(at + BtfType.fields.info.offset, (info & ~0xffff) | linkage, le);
+    } else if (kind === BtfKind.Var) {
+      const linkageAt = at + BtfType.size + BtfVar.fields.linkage.offset;
+      if (view.getUint32(linkageAt, le) === BtfVarLinkage.GlobalExtern)
+        view.setUint32(linkageAt, BtfVarLinkage.GlobalAllocated, le);
+    } else if (kind === BtfKind.Datasec) {
+      const fixed = fixDatasec(btf.typeById(id) as Datasec, btf, spec) as Datasec;
+      if (fixed.vars.length !== vlen) return undefined;
+      view.setUint32(at + BtfType.fields.size.offset, fixed.size, le);
+      fixed.vars.forEach((v, i) => {
+        const entry = at + BtfType.size + i * BtfVarSecinfo.size;
+        view.setUint32(entry + BtfVarSecinfo.fields.type.offset, v.type, le);
+        view.setUint32(entry + BtfVarSecinfo.fields.offset.offset, v.offset, le);
+        view.setUint32(entry + BtfVarSecinfo.fields.size.offset, v.size, le);
+      });
+    }
+    at += recordSize(kind, vlen);
+  }
+  return out;
 }

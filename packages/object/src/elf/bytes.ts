@@ -1,5 +1,8 @@
 import { ObjectError } from '../errors.ts';
 
+/** The high 32 bits of `Number.MAX_SAFE_INTEGER` (2^53 - 1). */
+const MAX_SAFE_HIGH = 2 ** 21 - 1;
+
 /** Where a read happens, for the error when it falls outside the file. */
 export interface Place {
   what: string;
@@ -54,16 +57,20 @@ export class Bytes {
     return this.view.getBigUint64(offset, this.little);
   }
 
-  /** A 64-bit field that must be a safe integer (an offset or size); larger is corrupt. */
+  /**
+   * A 64-bit field that must be a safe integer (an offset or size); larger is corrupt. Read as
+   * two 32-bit halves: no BigInt for the many offsets and sizes of headers and relocations.
+   */
   size64(offset: number, place: Place): number {
-    const value = this.u64(offset);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new ObjectError(`${place.what} is 0x${value.toString(16)}, larger than any file`, {
+    const low = this.u32(this.little ? offset : offset + 4);
+    const high = this.u32(this.little ? offset + 4 : offset);
+    if (high > MAX_SAFE_HIGH) {
+      throw new ObjectError(`${place.what} is 0x${this.u64(offset).toString(16)}, larger than any file`, {
         offset: this.base + offset,
         ...(place.section === undefined ? {} : { section: place.section }),
       });
     }
-    return Number(value);
+    return high * 2 ** 32 + low;
   }
 }
 

@@ -110,6 +110,21 @@ describe('hostile input', () => {
     expect(() => ElfFile.parse(new Uint8Array(3))).toThrow(ObjectError);
   });
 
+  it.each(['bpfel', 'bpfeb'])(
+    'tells a 64-bit offset past 2^53 from one past the end of the file (%s)',
+    (target) => {
+      const bytes = (objects.get(target) as Uint8Array).slice();
+      const view = new DataView(bytes.buffer);
+      const little = target === 'bpfel';
+      view.setBigUint64(40, 2n ** 53n, little);
+      expect(() => ElfFile.parse(bytes)).toThrow(/e_shoff is 0x20000000000000, larger than any file/);
+      view.setBigUint64(40, 2n ** 53n - 1n, little);
+      expect(() => ElfFile.parse(bytes)).toThrow(
+        /the first section header \(64 bytes\) runs past the end of the file/,
+      );
+    },
+  );
+
   it('names the offset of a truncated object', () => {
     const bytes = objects.get('bpfel') as Uint8Array;
     expect(() => ElfFile.parse(bytes.subarray(0, bytes.length - 100))).toThrow(/offset 0x/);

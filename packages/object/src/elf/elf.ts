@@ -180,13 +180,15 @@ export class ElfFile {
     const count = entries(section, entry);
     const b = this.contentsOf(section);
     const out: ElfRelocation[] = new Array(count);
+    // r_info is (symbol << 32) | type: its two 32-bit halves, in the file's byte order.
+    const symbolAt = b.little ? 12 : 8;
+    const typeAt = b.little ? 8 : 12;
     for (let i = 0; i < count; i++) {
       const at = i * entry;
-      const info = b.u64(at + 8);
       out[i] = {
         offset: b.size64(at, { what: 'relocation offset', section: section.name }),
-        symbol: Number(info >> 32n),
-        type: Number(info & 0xffffffffn),
+        symbol: b.u32(at + symbolAt),
+        type: b.u32(at + typeAt),
         addend: rela ? b.i64(at + 16) : undefined,
       };
     }
@@ -333,9 +335,8 @@ function readString(table: Bytes, name: string, offset: number): string {
   return decodeName(table.bytes, offset, end);
 }
 
-interface RawSection extends Omit<ElfSection, 'name'> {
-  nameOffset: number;
-}
+/** A section header as read, named once the name table is known. */
+type RawSection = { -readonly [K in keyof ElfSection]: ElfSection[K] };
 
 function readSections(image: Image, header: Bytes): ElfSection[] {
   const shoff = header.size64(40, { what: 'e_shoff' });
@@ -356,23 +357,24 @@ function readSections(image: Image, header: Bytes): ElfSection[] {
   const raw: RawSection[] = [];
   for (let index = 0; index < shnum; index++) {
     const at = index * ELF64_SHDR_SIZE;
-    const place = { what: 'section', section: `#${index}` };
+    const place = `#${index}`;
     const section: RawSection = {
       index,
-      nameOffset: headers.u32(at),
+      // Named below, once the name table is known.
+      name: '',
       type: headers.u32(at + 4),
       flags: headers.u64(at + 8),
       addr: headers.u64(at + 16),
-      offset: headers.size64(at + 24, { ...place, what: 'sh_offset' }),
-      size: headers.size64(at + 32, { ...place, what: 'sh_size' }),
+      offset: headers.size64(at + 24, { what: 'sh_offset', section: place }),
+      size: headers.size64(at + 32, { what: 'sh_size', section: place }),
       link: headers.u32(at + 40),
       info: headers.u32(at + 44),
-      addralign: headers.size64(at + 48, { ...place, what: 'sh_addralign' }),
-      entsize: headers.size64(at + 56, { ...place, what: 'sh_entsize' }),
+      addralign: headers.size64(at + 48, { what: 'sh_addralign', section: place }),
+      entsize: headers.size64(at + 56, { what: 'sh_entsize', section: place }),
     };
     // Section 0 is SHT_NULL and may carry the section count in sh_size instead of contents.
     if (section.type !== SHT_NOBITS && section.type !== SHT_NULL) {
-      image.check(section.offset, section.size, { what: 'section contents', section: `#${index}` });
+      image.check(section.offset, section.size, { what: 'section contents', section: place });
     }
     raw.push(section);
   }
@@ -388,8 +390,8 @@ function readSections(image: Image, header: Bytes): ElfSection[] {
   }
   const strings = image.at(names.offset, names.size, { what: 'section name table' });
   const where = `#${shstrndx}`;
-  return raw.map(({ nameOffset, ...section }) => ({
-    ...section,
-    name: section.index === 0 ? '' : readString(strings, where, nameOffset),
-  }));
+  for (const section of raw)
+    if (section.index !== 0)
+      section.name = readString(strings, where, headers.u32(section.index * ELF64_SHDR_SIZE));
+  return raw;
 }
