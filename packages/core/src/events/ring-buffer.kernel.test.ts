@@ -32,14 +32,30 @@ import { RingBuffer, type RingRecord } from './index.ts';
 /**
  * An XDP program writing `perRun` records per run with `bpf_ringbuf_output`: the first `size`
  * bytes (≤ 24) of `{ u64 i, u64 0x5eed, u32 0x04030201, u32 0xffffffff }`, i = 0…perRun-1.
+ * With `lost`, it adds the records the full ring refused to `lost[0]`.
  */
-function producer(events: BpfMap, perRun = 1, size = 16): BpfProgram {
+function producer(events: BpfMap, perRun = 1, size = 16, lost?: BpfMap<number, bigint>): BpfProgram {
+  const counted = lost
+    ? [
+        stw(R10, -28, 0),
+        ldMapFd(R1, 'lost'),
+        mov64(R2, R10),
+        add64(R2, -28),
+        call('map_lookup_elem'),
+        jeq(R0, 0, 'out'),
+        ldxdw(R1, R0, 0),
+        add64(R1, R7),
+        stxdw(R0, 0, R1),
+        label('out'),
+      ]
+    : [];
   return BpfProgram.load({
     type: 'xdp',
     license: 'GPL',
-    maps: { events },
+    maps: lost ? { events, lost } : { events },
     instructions: [
       mov64(R6, 0),
+      mov64(R7, 0),
       label('loop'),
       stxdw(R10, -24, R6),
       stdw(R10, -16, 0x5eed),
@@ -51,8 +67,12 @@ function producer(events: BpfMap, perRun = 1, size = 16): BpfProgram {
       mov64(R3, size),
       mov64(R4, 0),
       call('ringbuf_output'),
+      jeq(R0, 0, 'written'),
+      add64(R7, 1),
+      label('written'),
       add64(R6, 1),
       jlt(R6, perRun, 'loop'),
+      ...counted,
       mov64(R0, 2),
       exit(),
     ],
@@ -82,48 +102,6 @@ function discarder(events: BpfMap): BpfProgram {
       mov64(R3, 8),
       mov64(R4, 0),
       call('ringbuf_output'),
-      label('out'),
-      mov64(R0, 2),
-      exit(),
-    ],
-  });
-}
-
-/**
- * An XDP program writing `perRun` records `{ u64 i, u64 0x5eed }` per run with
- * `bpf_ringbuf_output`, counting the ones the full ring refused in `lost[0]`.
- */
-function countingProducer(events: BpfMap, lost: BpfMap<number, bigint>, perRun: number): BpfProgram {
-  return BpfProgram.load({
-    type: 'xdp',
-    license: 'GPL',
-    maps: { events, lost },
-    instructions: [
-      mov64(R6, 0),
-      mov64(R7, 0),
-      label('loop'),
-      stxdw(R10, -16, R6),
-      stdw(R10, -8, 0x5eed),
-      ldMapFd(R1, 'events'),
-      mov64(R2, R10),
-      add64(R2, -16),
-      mov64(R3, 16),
-      mov64(R4, 0),
-      call('ringbuf_output'),
-      jeq(R0, 0, 'written'),
-      add64(R7, 1),
-      label('written'),
-      add64(R6, 1),
-      jlt(R6, perRun, 'loop'),
-      stw(R10, -20, 0),
-      ldMapFd(R1, 'lost'),
-      mov64(R2, R10),
-      add64(R2, -20),
-      call('map_lookup_elem'),
-      jeq(R0, 0, 'out'),
-      ldxdw(R1, R0, 0),
-      add64(R1, R7),
-      stxdw(R0, 0, R1),
       label('out'),
       mov64(R0, 2),
       exit(),
@@ -420,7 +398,7 @@ requireKernel('RingBuffer (kernel)', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 }); // 170 records of 24 bytes
       using lost = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
       const perRun = 48;
-      using prog = countingProducer(events, lost, perRun);
+      using prog = producer(events, perRun, 16, lost);
       using reader = new RingBuffer(events);
       const received: Uint8Array[] = [];
       let runs = 0;
