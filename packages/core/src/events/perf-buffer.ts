@@ -78,6 +78,8 @@ const TAIL = PerfEventMmapPage.fields.dataTail.offset / 8;
 const SIZE_AT = PerfEventHeader.fields.size.offset;
 /** A sample's size can be at most 64 KiB (`perf_event_header.size` is 16 bits). */
 const SCRATCH = 1 << 16;
+/** Samples copied per batch of `next()`. */
+const BATCH = 1024;
 
 /** One CPU's ring: its event, its mapping and the private views the walk reads it through. */
 interface CpuRing {
@@ -224,6 +226,12 @@ export class PerfBuffer extends EventReader<PerfSampleCopy> {
   #rings: CpuRing[] = [];
   readonly #scratchBytes = new U8(new ArrayBuffer(SCRATCH));
   readonly #scratch = new Record(this.#scratchBytes.buffer, 0, SCRATCH);
+  /** Copies taken for `next()`, and how many of them it has handed out. */
+  readonly #queue: PerfSampleCopy[] = [];
+  #queued = 0;
+  readonly #enqueue: PerfRecordHandler = (record, cpu) => {
+    this.#queue.push({ cpu, data: record.bytes() });
+  };
 
   constructor(map: PerfBufferMap, options: PerfBufferOptions = {}) {
     if (map.typeName !== 'perf_event_array') {
@@ -337,14 +345,20 @@ export class PerfBuffer extends EventReader<PerfSampleCopy> {
     return count;
   }
 
-  protected refill(queue: PerfSampleCopy[], max: number): void {
-    this.consume((record, cpu) => {
-      queue.push({ cpu, data: record.bytes() });
-    }, max);
+  protected take(): PerfSampleCopy | undefined {
+    const queue = this.#queue;
+    if (this.#queued === queue.length) {
+      queue.length = 0;
+      this.#queued = 0;
+      this.consume(this.#enqueue, BATCH);
+      if (queue.length === 0) return undefined;
+    }
+    return queue[this.#queued++];
   }
 
-  /** Whether a sample (or a lost-samples count) is waiting in some ring. */
+  /** Whether a sample (or a lost-samples count) is waiting, taken already or in some ring. */
   protected pending(): boolean {
+    if (this.#queued < this.#queue.length) return true;
     for (const ring of this.#rings) if (toNumber(atomicsLoad(ring.meta, HEAD)) > ring.tail) return true;
     return false;
   }

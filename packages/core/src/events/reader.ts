@@ -14,8 +14,8 @@ const forgotten = new FinalizationRegistry<number[]>((fds) => {
   }
 });
 
-/** Records copied per refill of `next()`'s queue. */
-const BATCH = 1024;
+/** What the async iterator gives once the reader is closed. */
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
 /**
  * What the ring and perf buffer readers share: the fd they own (a duplicate of their map's),
@@ -28,9 +28,6 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
   /** A `consume` callback is running (no re-entry: it would hand out the same records again). */
   protected consuming = false;
   readonly #name: string;
-  /** Copies waiting for `next()`, and where `next()` is in them. */
-  readonly #queue: T[] = [];
-  #queued = 0;
   /** Fds the reader holds besides its own (more ring maps, perf events), closed with it. */
   readonly #owned: number[] = [];
   #unfollow: (() => void) | undefined;
@@ -46,10 +43,13 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
     if (map instanceof KernelObject) this.#unfollow = onClose(map, () => self.deref()?.close());
   }
 
-  /** Copies up to `max` waiting records into `queue`, giving their space back once per ring. */
-  protected abstract refill(queue: T[], max: number): void;
+  /**
+   * The next record as a copy, from the batch taken last or from a new batch (whose space in the
+   * kernel's memory is given back at once), or undefined when none is waiting.
+   */
+  protected abstract take(): T | undefined;
 
-  /** Whether a record is waiting in the kernel's memory now. */
+  /** Whether a record is waiting: in the batch taken last, or in the kernel's memory. */
   protected abstract pending(): boolean;
 
   /**
@@ -59,13 +59,7 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
    */
   next(): T | undefined {
     this.check();
-    if (this.#queued === this.#queue.length) {
-      this.#queue.length = 0;
-      this.#queued = 0;
-      this.refill(this.#queue, BATCH);
-      if (this.#queue.length === 0) return undefined;
-    }
-    return this.#queue[this.#queued++];
+    return this.take();
   }
 
   /** Gives back what the subclass holds (mappings, further fds); called once, by `close()`. */
@@ -90,7 +84,7 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
    */
   wait(): Promise<void> {
     this.check();
-    if (this.#queued < this.#queue.length || this.pending()) return Promise.resolve();
+    if (this.pending()) return Promise.resolve();
     return this.readiness.wait();
   }
 
@@ -99,15 +93,24 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
    * loop) when there are none. Ends, without an error, when the reader or the map it was made
    * from is closed (calls of `next()`, `wait()` and `consume()` after that throw `ClosedError`).
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    while (!this.closed) {
-      const record = this.next();
-      if (record !== undefined) {
-        yield record;
-        continue;
-      }
-      await this.wait();
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    // A plain iterator rather than an async generator: a generator's `yield` costs extra
+    // promise turns per record, this one a single resolved promise while records are waiting.
+    const iterator: AsyncIterableIterator<T> = {
+      next: (): Promise<IteratorResult<T, undefined>> => {
+        if (this.closed) return Promise.resolve(DONE);
+        try {
+          const value = this.next();
+          if (value !== undefined) return Promise.resolve({ value, done: false });
+          return this.wait().then(() => iterator.next());
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      },
+      return: () => Promise.resolve(DONE),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   /**

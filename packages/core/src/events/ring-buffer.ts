@@ -50,6 +50,8 @@ interface Ring {
   cons: number;
   /** The handler `consume` gives this ring's records to (the one passed to `consume` if none). */
   readonly handler: RingRecordHandler | undefined;
+  /** Bytes of this ring in the batch `next()` is taking. */
+  batched: number;
 }
 
 /** Maps the ring of a ringbuf map fd (which stays the caller's); `handler` is the ring's own. */
@@ -74,6 +76,7 @@ function mapRing(map: RingBufferMap, fd: number, handler: RingRecordHandler | un
       mask: size - 1,
       cons: toNumber(consPos[0]),
       handler,
+      batched: 0,
     };
   } catch (error) {
     if (consumer) sys.munmap(consumer);
@@ -180,6 +183,16 @@ export class RingBuffer extends EventReader<Uint8Array> {
   /** Size of the first ring's data area in bytes (its map's maxEntries). */
   readonly size: number;
   #rings: Ring[] = [];
+  /**
+   * The batch `next()` hands out: the bytes of the rings' records (headers included) copied at
+   * once, each record's offset and length in it, and how many records it holds and gave out.
+   * A record is made a view only when `next()` returns it, so a batch costs no allocation per
+   * record beyond the view that is handed out.
+   */
+  #batch = new ArrayBuffer(0);
+  readonly #spans = new U32(2 * BATCH);
+  #batchCount = 0;
+  #taken = 0;
 
   /** Reads `map`; `handler`, if given, is the one `consume` gives this ring's records to. */
   constructor(map: RingBufferMap, handler?: RingRecordHandler) {
@@ -253,12 +266,45 @@ export class RingBuffer extends EventReader<Uint8Array> {
     return count;
   }
 
-  protected refill(queue: Uint8Array[], max: number): void {
+  protected take(): Uint8Array | undefined {
+    while (this.#taken === this.#batchCount) if (!this.#refill()) return undefined;
+    const at = 2 * this.#taken++;
+    return new U8(this.#batch, this.#spans[at]!, this.#spans[at + 1]!);
+  }
+
+  /**
+   * Takes the next batch: the committed records of the rings in turn, up to `BATCH` records and
+   * about `BATCH_BYTES`, into one new buffer with a copy per ring; gives their space back with
+   * one consumer-position store per ring. Returns whether it took anything (a batch of only
+   * discarded records holds none).
+   */
+  #refill(): boolean {
+    const rings = this.#rings;
+    let bytes = 0;
     let count = 0;
-    for (const ring of this.#rings) count += copyBatch(ring, queue, max - count);
+    for (const ring of rings) {
+      ring.batched = scan(ring, this.#spans, count, bytes);
+      bytes += ring.batched;
+      count += scanned;
+    }
+    this.#batchCount = count;
+    this.#taken = 0;
+    if (bytes === 0) return false;
+    const batch = new U8(new ArrayBuffer(bytes));
+    let at = 0;
+    for (const ring of rings) {
+      if (ring.batched === 0) continue;
+      copyOut(ring.record, ring.cons & ring.mask, ring.batched, batch, at);
+      at += ring.batched;
+      ring.cons += ring.batched;
+      atomicsStore(ring.consPos, 0, toBigInt(ring.cons));
+    }
+    this.#batch = batch.buffer;
+    return true;
   }
 
   protected pending(): boolean {
+    if (this.#taken < this.#batchCount) return true;
     for (const ring of this.#rings) if (toNumber(atomicsLoad(ring.prodPos, 0)) > ring.cons) return true;
     return false;
   }
@@ -273,45 +319,42 @@ export class RingBuffer extends EventReader<Uint8Array> {
   }
 }
 
-/** Bytes of ring copied at most per batch of `next()` (a larger single record is still taken). */
+/** Records `next()` takes at most per batch. */
+const BATCH = 1024;
+/** Bytes of ring a batch of `next()` takes at most (a larger single record is still taken). */
 const BATCH_BYTES = 1 << 18;
 
+/** Records found by the last `scan`. */
+let scanned = 0;
+
 /**
- * Copies up to `max` committed records of `ring` into one new buffer with a single copy and
- * queues a `Uint8Array` view of each record's bytes in it; publishes the consumer position once.
- * One allocation per record (its view) and one per batch: V8 allocates a view faster than a
- * typed array with its own memory. Returns the number queued.
+ * Finds the committed records of `ring` that fit in a batch already holding `count` records in
+ * `bytes` bytes, and writes each one's offset and length in the batch into `spans` after the
+ * batch's. Returns the bytes of ring they take (discarded records included); sets `scanned`.
  */
-function copyBatch(ring: Ring, queue: Uint8Array[], max: number): number {
-  const { headers, record, mask } = ring;
-  const start = ring.cons;
-  const from = start & mask;
-  const available = toNumber(atomicsLoad(ring.prodPos, 0)) - start;
-  // The data is mapped twice: `from + bytes` stays inside the second copy, records contiguous.
-  let bytes = 0;
-  let count = 0;
-  while (bytes < available && count < max) {
-    const at = (from + bytes) >>> 2;
+function scan(ring: Ring, spans: Uint32Array, count: number, bytes: number): number {
+  const { headers, mask } = ring;
+  const from = ring.cons & mask;
+  const available = toNumber(atomicsLoad(ring.prodPos, 0)) - ring.cons;
+  // The data is mapped twice: `from + taken` stays inside the second copy, records contiguous.
+  let taken = 0;
+  let found = 0;
+  while (taken < available && count + found < BATCH) {
+    const at = (from + taken) >>> 2;
     const len = PLAIN_ACQUIRE ? headers[at]! : atomicsLoad(headers, at);
     if (len & BUSY) break;
-    const step = ((len & ~(BUSY | DISCARD)) + HEADER + 7) & ~7;
-    if (bytes > 0 && bytes + step > BATCH_BYTES) break;
-    bytes += step;
-    if (!(len & DISCARD)) count++;
-  }
-  if (bytes === 0) return 0;
-  const batch = new U8(new ArrayBuffer(bytes));
-  copyOut(record, from, bytes, batch, 0);
-  const words = new U32(batch.buffer);
-  for (let at = 0; at < bytes; ) {
-    const len = words[at >>> 2]!;
     const size = len & ~(BUSY | DISCARD);
-    if (!(len & DISCARD)) queue.push(new U8(batch.buffer, at + HEADER, size));
-    at += (size + HEADER + 7) & ~7;
+    const step = (size + HEADER + 7) & ~7;
+    if (bytes + taken > 0 && bytes + taken + step > BATCH_BYTES) break;
+    if (!(len & DISCARD)) {
+      const span = 2 * (count + found++);
+      spans[span] = bytes + taken + HEADER;
+      spans[span + 1] = size;
+    }
+    taken += step;
   }
-  ring.cons = start + bytes;
-  atomicsStore(ring.consPos, 0, toBigInt(ring.cons));
-  return count;
+  scanned = found;
+  return taken;
 }
 
 /**
