@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { buildObject, requireTools, Scratch } from '@ebpf/test-utils/clang';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CliError } from '../exit-codes.ts';
+import { runMain } from '../testing.ts';
 import { generateTypes } from './index.ts';
 
 requireTools(['clang-16']);
@@ -68,6 +69,19 @@ describe('generated codecs against clang', () => {
       generateTypes({ object, name: 'g', source: { kind: 'embed' }, types: [type] });
     expect(() => generateNamed('struct nowhere')).toThrow(CliError);
     expect(() => generateNamed('nowhere')).toThrow(/const struct nowhere \*unused_nowhere/);
+  });
+});
+
+describe('ebpf gen types prog.c', () => {
+  it('says clearly when clang is missing, and shows what clang says about bad C', async () => {
+    const missing = await runMain('gen', 'types', 'prog.c', '--clang', '/nonexistent/clang-16');
+    expect(missing.code).toBe(3);
+    expect(missing.err).toMatch(/clang is not installed.*apt install clang-16/s);
+    const bad = scratch.path('bad.c');
+    writeFileSync(bad, 'int broken(void) { return missing; }\n');
+    const failed = await runMain('gen', 'types', bad);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(/could not compile.*use of undeclared identifier 'missing'/s);
   });
 });
 
