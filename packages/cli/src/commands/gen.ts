@@ -66,7 +66,7 @@ export function registerGenCommands(program: Command, io: Io): void {
     .argument('<object>', 'an ELF object built with clang -g, or a C file to build')
     .option('-o, --output <file>', 'write to this file instead of standard output')
     .option('--type <name>', 'also declare this struct, union, enum or typedef (repeatable)', collect, [])
-    .option('--embed', 'embed the object in the module (the default)', true)
+    .option('--embed', 'embed the object in the module', true)
     .option('--no-embed', "read the object from beside the module instead (a C file's object is built there)")
     .option('-I, --include <dir>', 'with a C file: search this folder for headers (repeatable)', collect, [])
     .option('--clang <path>', 'with a C file: the clang to run (default clang-16, else clang)')

@@ -85,14 +85,16 @@ export function collectTypes(object: ObjectTypes, named: readonly string[]): Typ
   return [...roots];
 }
 
-/** The struct, union, enum or typedef called `name` (`struct event` or just `event`). */
+/** The struct, union, enum or typedef called `name` (`struct event`, or just `event` for any of them). */
 function namedType(btf: Btf, name: string): Type {
-  const bare = name.replace(/^(struct|union|enum)\s+/, '');
-  const found = btf.typesByName(bare).filter((t) => DECLARABLE.has(t.kind));
-  const match = found.find((t) => declarable(btf, t, false) !== undefined);
+  const [, kind, bare = name] = /^(?:(struct|union|enum)\s+)?(.*)$/.exec(name.trim()) ?? [];
+  const kinds = kind === undefined ? DECLARABLE : new Set(kind === 'enum' ? ['enum', 'enum64'] : [kind]);
+  const match = btf
+    .typesByName(bare)
+    .find((t) => kinds.has(t.kind) && declarable(btf, t, false) !== undefined);
   if (match === undefined)
     throw new CliError(
-      `--type ${name}: the object's BTF has no struct, union, enum or typedef of that name` +
+      `--type ${name}: the object's BTF has no ${kind ?? 'struct, union, enum or typedef'} of that name` +
         ' (clang keeps only types its globals, maps and functions use: mark a record with' +
         ` \`const struct ${bare} *unused_${bare} __attribute__((unused));\`)`,
       ExitCode.Usage,

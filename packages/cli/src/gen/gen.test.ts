@@ -12,7 +12,7 @@ import { buildObject, requireTools, Scratch } from '@ebpf/test-utils/clang';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CliError } from '../exit-codes.ts';
 import { runMain } from '../testing.ts';
-import { generateTypes } from './index.ts';
+import { compileC, generateTypes } from './index.ts';
 
 requireTools(['clang-16']);
 
@@ -69,6 +69,24 @@ describe('generated codecs against clang', () => {
       generateTypes({ object, name: 'g', source: { kind: 'embed' }, types: [type] });
     expect(() => generateNamed('struct nowhere')).toThrow(CliError);
     expect(() => generateNamed('nowhere')).toThrow(/const struct nowhere \*unused_nowhere/);
+  });
+
+  it('finds --type names of the kind asked for', () => {
+    const object = readFileSync(buildObject(scratch, 'typed-records', 'bpfel'));
+    const named = (type: string) =>
+      generateTypes({ object, name: 't', source: { kind: 'embed' }, types: [type] });
+    expect(named('enum color')).toContain('export const colorCodec');
+    expect(() => named('struct color')).toThrow(/no struct of that name/);
+  });
+
+  it('refuses C types that would shadow what the module needs', () => {
+    const source = scratch.path('clash.c');
+    writeFileSync(source, 'struct Objects { int a; };\nstruct Objects clash;\n');
+    const object = scratch.path('clash.o');
+    compileC(source, object);
+    const generate = () =>
+      generateTypes({ object: readFileSync(object), name: 'clash', source: { kind: 'embed' } });
+    expect(generate).toThrow(/type Objects would be declared as Objects.*rename it in C/);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   StructureKind,
   VariableDeclarationKind,
 } from 'ts-morph';
+import { CliError } from '../exit-codes.ts';
 import { codecName, codecOf, recordCodec, type Typed } from './values.ts';
 
 /** A map of the generated collection: typed when its value has a codec (queues and stacks have no key). */
@@ -197,28 +198,53 @@ function sourceStatements(input: ModuleInput): StatementStructures[] {
   ];
 }
 
+const CORE_VALUES = [
+  'BpfMap',
+  'Collection',
+  'CollectionSpec',
+  'array',
+  'bitfield',
+  'codecs',
+  'cstring',
+  'struct',
+  'union',
+];
+const CORE_TYPES = ['BpfProgram', 'Codec', 'CollectionLoadOptions', 'OpenOptions', 'Variable'];
+/** Names the module declares or uses beside the object's types. */
+const TAKEN = new Set([
+  ...CORE_VALUES,
+  ...CORE_TYPES,
+  'Objects',
+  'load',
+  'spec',
+  'objectBytes',
+  'readFileSync',
+  'Buffer',
+  'URL',
+]);
+
+/** Refuses C types whose TypeScript names (or their codecs') would shadow a name the module needs. */
+function checkNames(declarations: readonly TsDeclaration[]): void {
+  for (const d of declarations) {
+    const clash = [d.name, codecName(d.name)].find((name) => TAKEN.has(name));
+    if (clash !== undefined)
+      throw new CliError(
+        `the object's type ${d.name} would be declared as ${clash}, a name the generated module needs; rename it in C`,
+      );
+  }
+}
+
 /** The `@ebpf/core` names the module's code uses. */
 function coreImports(code: string): string[] {
-  const values = [
-    'BpfMap',
-    'Collection',
-    'CollectionSpec',
-    'array',
-    'bitfield',
-    'codecs',
-    'cstring',
-    'struct',
-    'union',
-  ];
-  const types = ['BpfProgram', 'Codec', 'CollectionLoadOptions', 'OpenOptions', 'Variable'];
   const used = (name: string): boolean => new RegExp(`(?<![\\w$.'"])${name}(?=[.(<>,;\\s\\[)])`).test(code);
-  return [...values.filter(used), ...types.filter(used).map((name) => `type ${name}`)].sort((a, b) =>
-    a.replace('type ', '').localeCompare(b.replace('type ', '')),
+  return [...CORE_VALUES.filter(used), ...CORE_TYPES.filter(used).map((name) => `type ${name}`)].sort(
+    (a, b) => a.replace('type ', '').localeCompare(b.replace('type ', '')),
   );
 }
 
 /** The module's text, unformatted. */
 export function printModule(input: ModuleInput): string {
+  checkNames(input.declarations);
   const project = new Project({ useInMemoryFileSystem: true });
   const file = project.createSourceFile('module.ts');
   const body: (string | StatementStructures)[] = [
