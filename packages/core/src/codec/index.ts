@@ -1,4 +1,13 @@
 export {
+  type BitfieldCodec,
+  type BitfieldKind,
+  type BitfieldValue,
+  bitfield,
+  type UnionMembers,
+  type UnionValue,
+  union,
+} from './bitfield.ts';
+export {
   bytes,
   type Codec,
   type CodecLike,

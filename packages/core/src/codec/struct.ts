@@ -71,6 +71,10 @@ export function struct<const F extends StructFields>(
     gaps.push([i, j]);
     i = j;
   }
+  // Bitfields write only their bits: the bytes they share are zeroed first, so no bit of an earlier value stays.
+  const shared = layout
+    .filter((f) => 'bits' in f.codec)
+    .map((f): [number, number] => [f.offset, f.offset + f.codec.size]);
   const count = layout.length;
   return Object.freeze({
     name,
@@ -80,6 +84,7 @@ export function struct<const F extends StructFields>(
     write(view: DataView, offset: number, value: StructValue<F>): void {
       if (value === null || typeof value !== 'object')
         throw new TypeError(`${name}: value must be an object`);
+      for (const [from, to] of shared) for (let i = from; i < to; i++) view.setUint8(offset + i, 0);
       for (let i = 0; i < count; i++) {
         const f = layout[i]!;
         const v = (value as Record<string, unknown>)[f.name];

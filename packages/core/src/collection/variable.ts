@@ -92,8 +92,11 @@ export function variableCodec(type: Type, size: number, btf: Btf | undefined): S
 
 const zeroKey = new Uint8Array(4);
 
-/** A global variable of a loaded collection. */
-export class Variable {
+/**
+ * A global variable of a loaded collection. `T` is what `get` returns for its BTF type (a
+ * number, a bigint for 8 bytes, a boolean, else bytes); `ebpf gen types` names it per variable.
+ */
+export class Variable<T = unknown> {
   readonly name: string;
   /** The data section holding it: `.data`, `.bss`, `.rodata`... */
   readonly section: string;
@@ -121,17 +124,17 @@ export class Variable {
   }
 
   /** The current value: a number (bigint for 8 bytes) for ints and enums, a boolean for bools, else bytes. */
-  get(): unknown {
+  get(): T {
     if (this.#readOnly) {
       const value = this.#map.get(zeroKey) as Uint8Array;
-      return this.#codec.decode(new DataView(value.buffer, value.byteOffset + this.offset, this.size));
+      return this.#codec.decode(new DataView(value.buffer, value.byteOffset + this.offset, this.size)) as T;
     }
     const memory = this.#map.memory().u8;
-    return this.#codec.decode(new DataView(memory.buffer, memory.byteOffset + this.offset, this.size));
+    return this.#codec.decode(new DataView(memory.buffer, memory.byteOffset + this.offset, this.size)) as T;
   }
 
   /** Writes the value where programs read it (bytes of exactly `size` for types without a codec). */
-  set(value: unknown): void {
+  set(value: T): void {
     if (this.#readOnly) {
       throw new InvalidArgumentError(
         `variable ${this.name} is in ${this.section}, frozen at load; set it on spec.variables.${this.name} before Collection.load`,
