@@ -5,6 +5,7 @@
  * `__TARGET_ARCH_*` for `bpf_tracing.h`.
  */
 import { spawnSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
 import { CliError, ExitCode } from '../exit-codes.ts';
 
 /** clang's names, newest packaged first: Debian and Ubuntu install a versioned binary. */
@@ -31,6 +32,9 @@ export function clangArguments(source: string, output: string, includes: readonl
   return [
     '-O2',
     '-g',
+    // The object's bytes are embedded in generated modules: keep them the same wherever the checkout lives.
+    '-fdebug-compilation-dir=.',
+    `-fdebug-prefix-map=${dirname(resolve(source))}=.`,
     '-target',
     'bpf',
     ...(arch ? [`-D__TARGET_ARCH_${arch.target}`] : []),
