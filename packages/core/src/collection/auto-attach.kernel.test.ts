@@ -1,9 +1,11 @@
 /** `coll.attach()` and `coll.attachAll()`: object programs attached from their section names. */
-import { openFdCount, requireKernel, thrown, VethPair } from '@ebpf/test-utils';
+import { openFdCount, requireKernel, skipUnsupported, thrown, VethPair } from '@ebpf/test-utils';
 import { buildObject, Scratch } from '@ebpf/test-utils/clang';
-import { afterAll, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../errors.ts';
-import { XdpLink } from '../link/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
+import { TracingLink, XdpLink } from '../link/index.ts';
+import { trampolinesRefused } from '../link/tracing.ts';
+import type { BpfProgram } from '../program/program.ts';
 import { Collection } from './collection.ts';
 import { CollectionSpec } from './spec.ts';
 
@@ -52,5 +54,66 @@ requireKernel('Collection auto-attach (kernel)', () => {
     coll.close();
     const info = link.info();
     expect(info.target).toMatch(/sys_enter_getppid/);
+  });
+
+  describe('freplace/FUNCTION sections', () => {
+    const replacement = () => CollectionSpec.fromFile(buildObject(scratch, 'freplace-replacement', 'bpfel'));
+    const packet = new Uint8Array(64);
+    let target: Collection;
+    beforeAll(() => {
+      target = Collection.load(buildObject(scratch, 'freplace-target', 'bpfel'));
+    });
+    afterAll(() => target?.close());
+    const targetProgram = () => target.programs.calls_replaceable as BpfProgram;
+    const refused = trampolinesRefused();
+
+    it('name the option an ext program loads with, and the function a bare section lacks', () => {
+      const before = openFdCount();
+      const missing = thrown(() =>
+        Collection.load(replacement(), { programs: { names_nothing: { load: false } } }),
+      );
+      expect(missing).toBeInstanceOf(InvalidArgumentError);
+      expect(missing.message).toMatch(
+        /program new_impl \(section freplace\/replaceable\): .*give programs\.new_impl\.target, the loaded program whose function replaceable this one replaces/,
+      );
+      const bare = thrown(() =>
+        Collection.load(replacement(), {
+          programs: { new_impl: { load: false }, names_nothing: { target: targetProgram() } },
+        }),
+      );
+      expect(bare.message).toMatch(
+        /section 'freplace' does not name the function it replaces: write it as freplace\/FUNCTION/,
+      );
+      expect(() => Collection.load(spec(), { programs: { pass: { target: targetProgram() } } })).toThrow(
+        /programs\.pass\.target is for freplace \(ext\) programs; this one is a xdp program/,
+      );
+      expect(openFdCount()).toBe(before);
+    });
+
+    it.runIf(refused !== undefined)('name lockdown when the kernel refuses the replacement', () => {
+      const load = () =>
+        Collection.load(replacement(), {
+          programs: { new_impl: { target: targetProgram() }, names_nothing: { load: false } },
+        });
+      expect(load).toThrow(NotSupportedError);
+      expect(load).toThrow(/program new_impl .*refused by kernel lockdown/);
+    });
+
+    it.skipIf(skipUnsupported(refused, 'trampoline'))(
+      'load against the target and attach from the section',
+      () => {
+        expect(targetProgram().run({ data: packet }).retval).toBe(2);
+        {
+          using coll = Collection.load(replacement(), {
+            programs: { new_impl: { target: targetProgram() }, names_nothing: { load: false } },
+          });
+          const links = coll.attachAll();
+          expect(links).toHaveLength(1);
+          expect(links[0]).toBeInstanceOf(TracingLink);
+          expect(targetProgram().run({ data: packet }).retval).toBe(7);
+        }
+        expect(targetProgram().run({ data: packet }).retval).toBe(2);
+      },
+    );
   });
 });
