@@ -1,9 +1,12 @@
 /** `coll.attach()` and `coll.attachAll()`: object programs attached from their section names. */
+
+import { existsSync } from 'node:fs';
 import { openFdCount, requireKernel, skipUnsupported, thrown, VethPair } from '@ebpf/test-utils';
 import { buildObject, Scratch } from '@ebpf/test-utils/clang';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
-import { TracingLink, XdpLink } from '../link/index.ts';
+import { KprobeLink, TracingLink, XdpLink } from '../link/index.ts';
+import { syscallFunction } from '../link/kprobe.ts';
 import { trampolinesRefused } from '../link/tracing.ts';
 import type { BpfProgram } from '../program/program.ts';
 import { Collection } from './collection.ts';
@@ -113,6 +116,42 @@ requireKernel('Collection auto-attach (kernel)', () => {
           expect(targetProgram().run({ data: packet }).retval).toBe(7);
         }
         expect(targetProgram().run({ data: packet }).retval).toBe(2);
+      },
+    );
+  });
+
+  describe('probe sections', () => {
+    const probes = () => CollectionSpec.fromFile(buildObject(scratch, 'auto-attach-probes', 'bpfel'));
+    const noKprobePmu = existsSync('/sys/bus/event_source/devices/kprobe')
+      ? undefined
+      : 'kprobes: no kprobe PMU (CONFIG_KPROBES off)';
+
+    it('attach a sleepable uprobe (uprobe.s/...), and attachAll leaves bare sections alone', () => {
+      // Without kprobes the ksyscall program cannot attach: it stays unloaded there.
+      using coll = Collection.load(
+        probes(),
+        noKprobePmu === undefined ? {} : { programs: { syscall_getppid: { load: false } } },
+      );
+      const links = coll.attachAll({ pid: process.pid });
+      expect(links).toHaveLength(noKprobePmu === undefined ? 2 : 1);
+      callGetppid(3);
+      expect(coll.variables.sleepable_hits?.get()).toBe(3n);
+      expect(() => coll.attach('manual_kprobe')).toThrow(/does not name a kernel function/);
+    });
+
+    it.runIf(noKprobePmu !== undefined)('name the missing kprobe PMU for ksyscall/NAME', () => {
+      using coll = Collection.load(probes());
+      expect(() => coll.attach('syscall_getppid')).toThrow(NotSupportedError);
+      expect(() => coll.attach('syscall_getppid')).toThrow(/no kprobe PMU/);
+    });
+
+    it.skipIf(skipUnsupported(noKprobePmu, 'kprobe'))(
+      'attach ksyscall/NAME as a kprobe on the syscall',
+      () => {
+        using coll = Collection.load(probes());
+        const link = coll.attach('syscall_getppid');
+        expect(link).toBeInstanceOf(KprobeLink);
+        expect(link.info()).toMatchObject({ function: syscallFunction('getppid') });
       },
     );
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.ts';
-import { type AttachableSpec, planAttach } from './auto-attach.ts';
+import { type AttachableSpec, attachesFromSection, planAttach } from './auto-attach.ts';
+import { syscallFunction } from './kprobe.ts';
 
 const spec = (section: string, type: string, attachType?: string, attachTo?: string): AttachableSpec => ({
   name: 'prog',
@@ -74,6 +75,21 @@ describe('planAttach', () => {
       { symbols: ['do_a', 'do_b'] },
       { hook: 'kprobe_multi', symbols: ['do_a', 'do_b'], returnProbe: false },
     ],
+    [
+      spec('uprobe.s//bin/x:f', 'kprobe'),
+      {},
+      { hook: 'uprobe', path: '/bin/x', symbol: 'f', offset: 0, returnProbe: false },
+    ],
+    [
+      spec('uretprobe.multi.s//bin/x:f', 'kprobe', 'trace_uprobe_multi'),
+      {},
+      { hook: 'uprobe_multi', path: '/bin/x', symbols: ['f'], returnProbe: true },
+    ],
+    [
+      spec('kretsyscall/openat', 'kprobe'),
+      {},
+      { hook: 'kprobe', fn: syscallFunction('openat'), offset: 0, returnProbe: true },
+    ],
     [spec('sk_lookup', 'sk_lookup'), { netns: 'blue' }, { hook: 'netns', netns: 'blue' }],
     [
       spec('netfilter', 'netfilter'),
@@ -96,9 +112,27 @@ describe('planAttach', () => {
     [spec('tp/syscalls', 'tracepoint'), /tp\/CATEGORY\/NAME/],
     [spec('uprobe/func', 'kprobe'), /uprobe\/PATH:FUNCTION/],
     [spec('usdt/x', 'kprobe'), /USDT/],
+    [spec('usdt.s/x', 'kprobe'), /USDT/],
+    [spec('ksyscall/', 'kprobe'), /does not name a system call/],
     [spec('socket', 'socket_filter'), /cannot be attached from its section/],
   ] as const)('%j says what is missing', (s, message) => {
     expect(() => planAttach(s)).toThrow(InvalidArgumentError);
     expect(() => planAttach(s)).toThrow(message);
+  });
+});
+
+describe('attachesFromSection', () => {
+  it.each([
+    [spec('tp/syscalls/sys_enter_openat', 'tracepoint'), true],
+    [spec('kprobe/do_unlinkat', 'kprobe'), true],
+    [spec('xdp', 'xdp'), true],
+    [spec('socket', 'socket_filter'), false],
+    // Bare sections name nothing: libbpf leaves them for a manual attach, as attachAll does.
+    [spec('kprobe', 'kprobe'), false],
+    [spec('uprobe', 'kprobe'), false],
+    [spec('tp', 'tracepoint'), false],
+    [spec('raw_tp', 'raw_tracepoint'), false],
+  ] as const)('%j: %s', (s, expected) => {
+    expect(attachesFromSection(s)).toBe(expected);
   });
 });

@@ -2,7 +2,7 @@ import type { ProgramSpec } from '@ebpf/object';
 import { InvalidArgumentError } from '../errors.ts';
 import { attachCgroup } from './cgroup.ts';
 import { attachIter, type IterOptions } from './iter.ts';
-import { attachKprobe } from './kprobe.ts';
+import { attachKprobe, syscallFunction } from './kprobe.ts';
 import { attachKprobeMulti } from './kprobe-multi.ts';
 import type { Link, TypedProgram } from './link.ts';
 import { attachNetfilter, type NetfilterOptions } from './netfilter.ts';
@@ -136,9 +136,17 @@ const sectionAttachedTypes = new Set([
   'netfilter',
 ]);
 
-/** Whether `spec`'s section says where its program attaches (what `coll.attachAll()` attaches). */
+/** Types whose section attaches only when it names the target: a bare `kprobe` or `tp` is for manual attach. */
+const targetNamingTypes = new Set(['kprobe', 'tracepoint', 'raw_tracepoint', 'raw_tracepoint_writable']);
+
+/**
+ * Whether `spec`'s section says where its program attaches (what `coll.attachAll()` attaches).
+ * Bare probe and tracepoint sections (`SEC("kprobe")`, `SEC("raw_tp")`) name nothing: like
+ * libbpf, attachAll leaves them for the caller to attach.
+ */
 export function attachesFromSection(spec: AttachableSpec): boolean {
-  return sectionAttachedTypes.has(spec.type);
+  if (!sectionAttachedTypes.has(spec.type)) return false;
+  return !targetNamingTypes.has(spec.type) || sectionTarget(spec) !== '';
 }
 
 /** Where the program of `spec` attaches, from its section and type and `options`. */
@@ -223,7 +231,8 @@ function probePlan(
   options: AutoAttachOptions,
 ): AttachPlan {
   const returnProbe = /ret/.test(prefix);
-  switch (prefix) {
+  // The sleepable forms (`uprobe.s`, `uprobe.multi.s`, `usdt.s`) attach as the others.
+  switch (prefix.replace(/\.s$/, '')) {
     case 'kprobe':
     case 'kretprobe': {
       const [fn, offset] = splitOffset(spec, target);
@@ -233,6 +242,13 @@ function probePlan(
         );
       return { hook: 'kprobe', fn, offset, returnProbe };
     }
+    case 'ksyscall':
+    case 'kretsyscall':
+      if (!/^\w+$/.test(target))
+        throw new InvalidArgumentError(
+          `section '${spec.section}' does not name a system call: ksyscall/NAME`,
+        );
+      return { hook: 'kprobe', fn: syscallFunction(target), offset: 0, returnProbe };
     case 'kprobe.multi':
     case 'kretprobe.multi':
       return {
