@@ -86,6 +86,16 @@ describe('planAttach', () => {
       { hook: 'uprobe_multi', path: '/bin/x', symbols: ['f'], returnProbe: true },
     ],
     [
+      spec('uprobe.session//bin/x:f', 'kprobe', 'trace_uprobe_session'),
+      {},
+      { hook: 'uprobe_multi', path: '/bin/x', symbols: ['f'], returnProbe: false },
+    ],
+    [
+      spec('kprobe.session/do_*', 'kprobe', 'trace_kprobe_session'),
+      { symbols: ['do_a'] },
+      { hook: 'kprobe_multi', symbols: ['do_a'], returnProbe: false },
+    ],
+    [
       spec('kretsyscall/openat', 'kprobe'),
       {},
       { hook: 'kprobe', fn: syscallFunction('openat'), offset: 0, returnProbe: true },

@@ -251,6 +251,7 @@ function probePlan(
       return { hook: 'kprobe', fn: syscallFunction(target), offset: 0, returnProbe };
     case 'kprobe.multi':
     case 'kretprobe.multi':
+    case 'kprobe.session':
       return {
         hook: 'kprobe_multi',
         symbols: needs(spec, 'symbols', options.symbols, `the functions matching '${target}', listed`),
@@ -266,7 +267,8 @@ function probePlan(
       return { hook: 'uprobe', path, symbol: fn, offset, returnProbe };
     }
     case 'uprobe.multi':
-    case 'uretprobe.multi': {
+    case 'uretprobe.multi':
+    case 'uprobe.session': {
       const { path, where } = uprobeTarget(spec, target);
       return {
         hook: 'uprobe_multi',

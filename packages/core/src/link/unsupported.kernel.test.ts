@@ -67,6 +67,12 @@ requireKernel('hooks this kernel may refuse', () => {
       using prog = kprobe('trace_kprobe_multi');
       expect(() => attachKprobeMulti(prog, { symbols: ['do_sys_openat2'] })).toThrow(NotSupportedError);
       expect(() => attachKprobeMulti(prog, { symbols: ['do_sys_openat2'] })).toThrow(why!);
+      // A session program (kprobe.session) goes through the same link: the same reason.
+      using session = kprobe('trace_kprobe_session');
+      expect(() => attachKprobeMulti(session, { symbols: ['do_sys_openat2'] })).toThrow(why!);
+      expect(() => attachKprobeMulti(session, { symbols: ['f'], returnProbe: true })).toThrow(
+        /drop returnProbe/,
+      );
     });
     it.skipIf(skipUnsupported(why && `kprobe_multi links: ${why}`, 'kprobe_multi'))(
       'counts calls of several kernel functions',

@@ -63,6 +63,33 @@ requireKernel('attachUprobeMulti', () => {
     },
   );
 
+  it.skipIf(skipUnsupported(unsupported))(
+    'runs a session program on entry, and on return when entry returned 0',
+    () => {
+      const getppid = symbolOffset(node, 'uv_os_getppid');
+      for (const [entryVerdict, perCall] of [
+        [0, 2n],
+        [1, 1n],
+      ] as const) {
+        using prog = BpfProgram.load({
+          type: 'kprobe',
+          attachType: 'trace_uprobe_session',
+          instructions: countingProgram(entryVerdict),
+          license: 'GPL',
+          maps: { counts },
+        });
+        const before = counts.get(0) ?? 0n;
+        using link = attachUprobeMulti(prog, { path: node, offsets: [getppid], pid: process.pid });
+        expect(link).toBeInstanceOf(UprobeMultiLink);
+        for (let i = 0; i < 3; i++) expect(process.ppid).toBeGreaterThan(0);
+        expect((counts.get(0) ?? 0n) - before, `entry returns ${entryVerdict}`).toBe(3n * perCall);
+        expect(() => attachUprobeMulti(prog, { path: node, offsets: [getppid], returnProbe: true })).toThrow(
+          /drop returnProbe/,
+        );
+      }
+    },
+  );
+
   it('checks its arguments', () => {
     using prog = load();
     expect(() => attachUprobeMulti(prog, { path: 'node', offsets: [1] })).toThrow(/absolute path/);
