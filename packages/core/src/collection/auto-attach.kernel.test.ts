@@ -49,6 +49,7 @@ requireKernel('Collection auto-attach (kernel)', () => {
     using veth = new VethPair('aa');
     expect(coll.attach('pass', { interface: veth.b })).toBeInstanceOf(XdpLink);
     expect(() => coll.attach('nope')).toThrow(/has no loaded program nope/);
+    expect(() => coll.attach('devmap_entry', { interface: veth.b })).toThrow(/runs from devmap entries/);
   });
 
   it('a taken link outlives the collection', () => {

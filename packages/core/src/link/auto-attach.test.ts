@@ -39,6 +39,11 @@ describe('planAttach', () => {
     [spec('tp_btf/sched_switch', 'tracing', 'trace_raw_tp', 'sched_switch'), {}, { hook: 'tracing' }],
     [spec('fentry/do_unlinkat', 'tracing', 'trace_fentry', 'do_unlinkat'), {}, { hook: 'tracing' }],
     [spec('lsm/file_open', 'lsm', 'lsm_mac', 'file_open'), {}, { hook: 'tracing' }],
+    [
+      spec('lsm_cgroup/socket_bind', 'lsm', 'lsm_cgroup', 'socket_bind'),
+      { cgroup: '/sys/fs/cgroup/x' },
+      { hook: 'cgroup', cgroup: '/sys/fs/cgroup/x', attachType: 'lsm_cgroup' },
+    ],
     [spec('iter/task', 'tracing', 'trace_iter', 'task'), {}, { hook: 'iter', options: {} }],
     [
       spec('kprobe/do_unlinkat+0x10', 'kprobe'),
@@ -122,6 +127,8 @@ describe('planAttach', () => {
     [spec('tp/syscalls', 'tracepoint'), /tp\/CATEGORY\/NAME/],
     [spec('uprobe/func', 'kprobe'), /uprobe\/PATH:FUNCTION/],
     [spec('usdt/x', 'kprobe'), /USDT/],
+    [spec('lsm_cgroup/socket_bind', 'lsm', 'lsm_cgroup'), /needs the 'cgroup' option/],
+    [spec('xdp/devmap', 'xdp', 'xdp_devmap'), /runs from devmap entries, not on an interface/],
     [spec('usdt.s/x', 'kprobe'), /USDT/],
     [spec('ksyscall/', 'kprobe'), /does not name a system call/],
     [spec('socket', 'socket_filter'), /cannot be attached from its section/],
@@ -136,6 +143,7 @@ describe('attachesFromSection', () => {
     [spec('tp/syscalls/sys_enter_openat', 'tracepoint'), true],
     [spec('kprobe/do_unlinkat', 'kprobe'), true],
     [spec('xdp', 'xdp'), true],
+    [spec('xdp/cpumap', 'xdp', 'xdp_cpumap'), false],
     [spec('socket', 'socket_filter'), false],
     // Bare sections name nothing: libbpf leaves them for a manual attach, as attachAll does.
     [spec('kprobe', 'kprobe'), false],

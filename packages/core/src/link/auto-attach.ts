@@ -145,14 +145,29 @@ const targetNamingTypes = new Set(['kprobe', 'tracepoint', 'raw_tracepoint', 'ra
  * libbpf, attachAll leaves them for the caller to attach.
  */
 export function attachesFromSection(spec: AttachableSpec): boolean {
-  if (!sectionAttachedTypes.has(spec.type)) return false;
+  if (!sectionAttachedTypes.has(spec.type) || mapEntryXdp(spec) !== undefined) return false;
   return !targetNamingTypes.has(spec.type) || sectionTarget(spec) !== '';
+}
+
+/** The map an `xdp/devmap` or `xdp/cpumap` program runs from (not an interface), or undefined. */
+function mapEntryXdp(spec: AttachableSpec): string | undefined {
+  if (spec.type !== 'xdp') return undefined;
+  return spec.attachType === 'xdp_devmap'
+    ? 'devmap'
+    : spec.attachType === 'xdp_cpumap'
+      ? 'cpumap'
+      : undefined;
 }
 
 /** Where the program of `spec` attaches, from its section and type and `options`. */
 export function planAttach(spec: AttachableSpec, options: AutoAttachOptions = {}): AttachPlan {
   const prefix = spec.section.split('/')[0]!.replace(/^\?/, '');
   const target = sectionTarget(spec);
+  const map = mapEntryXdp(spec);
+  if (map !== undefined)
+    throw new InvalidArgumentError(
+      `program ${spec.name} (section '${spec.section}') runs from ${map} entries, not on an interface: put its fd in the entry's value (bpf_prog.fd of struct bpf_${map}_val)`,
+    );
   if (spec.type === 'xdp')
     return { hook: 'xdp', iface: needs(spec, 'interface', options.interface, 'which interface XDP runs on') };
   if (spec.type === 'sched_cls') {
@@ -173,7 +188,8 @@ export function planAttach(spec: AttachableSpec, options: AutoAttachOptions = {}
       direction: dir,
     };
   }
-  if (cgroupTypes.has(spec.type))
+  // lsm_cgroup programs run for the processes of one cgroup: they attach to it.
+  if (cgroupTypes.has(spec.type) || spec.attachType === 'lsm_cgroup')
     return {
       hook: 'cgroup',
       cgroup: needs(spec, 'cgroup', options.cgroup, 'which cgroup (path or fd) the program applies to'),
