@@ -199,9 +199,9 @@ function loadError(
 ): Error {
   const options = { cause: error, instructionCount };
   const original = firstError instanceof sys.SysError ? firstError : error;
-  if (original.code === 'EPERM' && verifiedNothing(log)) return refusedUnverified(load.feature, options);
-  if (log.trim() !== '') return new VerifierError(what, log, options);
   const missing = original.code === 'EPERM' ? missingCapabilities(load.type) : undefined;
+  if (missing?.length === 0 && verifiedNothing(log)) return refusedUnverified(load.feature, options);
+  if (log.trim() !== '') return new VerifierError(what, log, options);
   if (missing !== undefined && missing.length > 0) {
     const needed = capabilitiesToLoad(load.type).join(' and ');
     return new PermissionError(
