@@ -1,5 +1,6 @@
 import type { ProgramSpec } from '@ebpf/object';
 import { InvalidArgumentError } from '../errors.ts';
+import type { ProgramFunction } from '../program/replace-target.ts';
 import { attachCgroup } from './cgroup.ts';
 import { attachIter, type IterOptions } from './iter.ts';
 import { attachKprobe, syscallFunction } from './kprobe.ts';
@@ -42,6 +43,8 @@ export interface AutoAttachOptions {
   readonly pid?: number;
   /** What `bpf_get_attach_cookie()` returns, where the hook takes one. */
   readonly cookie?: number | bigint;
+  /** `freplace`: another program's function to replace than the one the program was loaded against. */
+  readonly replace?: ProgramFunction;
 }
 
 /** One attach call, as data. */
@@ -332,7 +335,10 @@ export function attachPlanned(
     case 'raw_tracepoint':
       return attachRawTracepoint(program, plan.name, cookieOf(options));
     case 'tracing':
-      return attachTracing(program, cookieOf(options));
+      return attachTracing(program, {
+        ...cookieOf(options),
+        ...(options.replace === undefined ? {} : { replace: options.replace }),
+      });
     case 'iter':
       return attachIter(program, plan.options);
     case 'kprobe':
