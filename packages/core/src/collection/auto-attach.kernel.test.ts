@@ -71,6 +71,11 @@ requireKernel('Collection auto-attach (kernel)', () => {
     const targetProgram = () => target.programs.calls_replaceable as BpfProgram;
     const refused = trampolinesRefused();
 
+    it('leave a bare SEC("tc") program to attachAll\'s caller, as libbpf does', () => {
+      expect(target.attachAll()).toEqual([]);
+      expect(() => target.attach('calls_replaceable')).toThrow(/name it tcx\/ingress or tcx\/egress/);
+    });
+
     it('name the option an ext program loads with, and the function a bare section lacks', () => {
       const before = openFdCount();
       const missing = thrown(() =>

@@ -142,14 +142,27 @@ const sectionAttachedTypes = new Set([
 /** Types whose section attaches only when it names the target: a bare `kprobe` or `tp` is for manual attach. */
 const targetNamingTypes = new Set(['kprobe', 'tracepoint', 'raw_tracepoint', 'raw_tracepoint_writable']);
 
+/** The tcx direction a `sched_cls` section names (`tcx/egress`, `tc/ingress`); undefined for a bare `tc`. */
+function tcxDirectionOf(spec: AttachableSpec): TcxDirection | undefined {
+  if (/(^|\/)egress$/.test(spec.section)) return 'egress';
+  return /(^|\/)ingress$/.test(spec.section) ? 'ingress' : undefined;
+}
+
+/** Whether the section says enough to attach without the caller naming the hook. */
+function sectionNamesHook(spec: AttachableSpec): boolean {
+  if (targetNamingTypes.has(spec.type)) return sectionTarget(spec) !== '';
+  if (spec.type === 'sched_cls') return tcxDirectionOf(spec) !== undefined;
+  if (cgroupTypes.has(spec.type)) return spec.attachType !== undefined;
+  return mapEntryXdp(spec) === undefined;
+}
+
 /**
  * Whether `spec`'s section says where its program attaches (what `coll.attachAll()` attaches).
- * Bare probe and tracepoint sections (`SEC("kprobe")`, `SEC("raw_tp")`) name nothing: like
- * libbpf, attachAll leaves them for the caller to attach.
+ * Sections that name no hook (`SEC("kprobe")`, `SEC("raw_tp")`, `SEC("tc")`, `SEC("cgroup/skb")`)
+ * and `xdp/devmap` programs are, as in libbpf, left for the caller to attach.
  */
 export function attachesFromSection(spec: AttachableSpec): boolean {
-  if (!sectionAttachedTypes.has(spec.type) || mapEntryXdp(spec) !== undefined) return false;
-  return !targetNamingTypes.has(spec.type) || sectionTarget(spec) !== '';
+  return sectionAttachedTypes.has(spec.type) && sectionNamesHook(spec);
 }
 
 /** The map an `xdp/devmap` or `xdp/cpumap` program runs from (not an interface), or undefined. */
@@ -174,15 +187,14 @@ export function planAttach(spec: AttachableSpec, options: AutoAttachOptions = {}
   if (spec.type === 'xdp')
     return { hook: 'xdp', iface: needs(spec, 'interface', options.interface, 'which interface XDP runs on') };
   if (spec.type === 'sched_cls') {
-    const direction = /(^|\/)egress$/.test(spec.section)
-      ? 'egress'
-      : /(^|\/)ingress$/.test(spec.section)
-        ? 'ingress'
-        : undefined;
+    if (spec.attachType?.startsWith('netkit'))
+      throw new InvalidArgumentError(
+        `program ${spec.name} (section '${spec.section}') goes on a netkit device: netkit links are not supported yet`,
+      );
     const dir = needs(
       spec,
       'direction in the section',
-      direction,
+      tcxDirectionOf(spec),
       'name it tcx/ingress or tcx/egress (or tc/...)',
     );
     return {
