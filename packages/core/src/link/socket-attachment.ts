@@ -1,10 +1,11 @@
 import { InvalidArgumentError, translateSysError } from '../errors.ts';
+import { type Attachment, detachOnce } from './attachment.ts';
 
 /**
  * What attaching a program through a socket option returns (a socket filter, a reuseport
  * group's selector): the socket holds the program, `detach()` (or `using`) removes it.
  */
-export interface SocketAttachment extends Disposable {
+export interface SocketAttachment extends Attachment {
   /** The socket fd the program is attached to (or, for a reuseport group, through). */
   readonly socketFd: number;
   /** Removes the program from the socket. Detaching twice, or after the socket closed, is a no-op. */
@@ -35,18 +36,7 @@ export function attachToSocket(hook: SocketHook, fd: number, progFd: number): So
     if (explained !== undefined) throw new InvalidArgumentError(explained, { cause: error, code });
     throw translateSysError(error, `attaching ${hook.what} to socket fd ${fd}`);
   }
-  let attached = true;
-  return {
-    socketFd: fd,
-    detach() {
-      if (!attached) return;
-      attached = false;
-      detachFromSocket(hook, fd, true);
-    },
-    [Symbol.dispose]() {
-      this.detach();
-    },
-  };
+  return detachOnce({ socketFd: fd }, () => detachFromSocket(hook, fd, true));
 }
 
 /**
