@@ -1,5 +1,5 @@
-// Probe sections of libbpf's forms that auto-attach (a sleepable uprobe, a ksyscall) beside bare
-// ones that name nothing and are left for a manual attach.
+// Probe sections of libbpf's forms that auto-attach (a sleepable uprobe, a library by name, a
+// ksyscall) beside bare ones that name nothing and are left for a manual attach.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -9,6 +9,16 @@ SEC("uprobe.s//proc/self/exe:uv_os_getppid")
 int sleepable_getppid(void *ctx)
 {
 	__sync_fetch_and_add(&sleepable_hits, 1);
+	return 0;
+}
+
+__u64 libc_hits = 0;
+
+// A library by its bare name, found as libbpf finds it.
+SEC("uretprobe/libc.so.6:getppid")
+int libc_getppid(void *ctx)
+{
+	__sync_fetch_and_add(&libc_hits, 1);
 	return 0;
 }
 

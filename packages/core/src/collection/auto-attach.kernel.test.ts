@@ -132,16 +132,17 @@ requireKernel('Collection auto-attach (kernel)', () => {
       ? undefined
       : 'kprobes: no kprobe PMU (CONFIG_KPROBES off)';
 
-    it('attach a sleepable uprobe (uprobe.s/...), and attachAll leaves bare sections alone', () => {
+    it('attach a sleepable uprobe (uprobe.s/...) and one on a library by name, and attachAll leaves bare sections alone', () => {
       // Without kprobes the ksyscall program cannot attach: it stays unloaded there.
       using coll = Collection.load(
         probes(),
         noKprobePmu === undefined ? {} : { programs: { syscall_getppid: { load: false } } },
       );
       const links = coll.attachAll({ pid: process.pid });
-      expect(links).toHaveLength(noKprobePmu === undefined ? 2 : 1);
+      expect(links).toHaveLength(noKprobePmu === undefined ? 3 : 2);
       callGetppid(3);
       expect(coll.variables.sleepable_hits?.get()).toBe(3n);
+      expect(coll.variables.libc_hits?.get()).toBe(3n);
       expect(() => coll.attach('manual_kprobe')).toThrow(/does not name a kernel function/);
     });
 

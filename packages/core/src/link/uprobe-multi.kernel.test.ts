@@ -88,7 +88,7 @@ requireKernel('attachUprobeMulti', () => {
 
   it('checks its arguments', () => {
     using prog = load();
-    expect(() => attachUprobeMulti(prog, { path: 'node', offsets: [1] })).toThrow(/absolute path/);
+    expect(() => attachUprobeMulti(prog, { path: './node', offsets: [1] })).toThrow(/absolute path/);
     expect(() => attachUprobeMulti(prog, { path: node })).toThrow(/symbols or offsets/);
     expect(() => attachUprobeMulti(prog, { path: node, offsets: [1, 2], cookies: [1] })).toThrow(
       /one per probe/,

@@ -3,11 +3,11 @@ import { InvalidArgumentError } from '../errors.ts';
 import { functionOffset, withBinary } from './binary.ts';
 import { checkCookie, createLink, Link, requireProgramType, type TypedProgram } from './link.ts';
 import { cString } from './perf-event.ts';
-import { checkBinaryPath, checkPid } from './uprobe.ts';
+import { binaryPath, checkPid } from './uprobe.ts';
 
 /** Where a uprobe_multi link probes: many functions or offsets of one binary at once. */
 export interface UprobeMultiOptions {
-  /** The binary or library (absolute path). */
+  /** The binary or library: an absolute path, or a bare name looked up (`libc.so.6`). */
   readonly path: string;
   /** Functions of the binary (looked up in its symbol tables)... */
   readonly symbols?: readonly string[];
@@ -60,7 +60,7 @@ export function attachUprobeMulti(program: TypedProgram, options: UprobeMultiOpt
     );
   }
   const {
-    path,
+    path: given,
     symbols,
     offsets,
     pid = -1,
@@ -68,7 +68,7 @@ export function attachUprobeMulti(program: TypedProgram, options: UprobeMultiOpt
     returnProbe = false,
   } = options ?? ({} as UprobeMultiOptions);
   checkSession(attachType === AttachType.TraceUprobeSession, returnProbe);
-  checkBinaryPath(path);
+  const path = binaryPath(given);
   checkPid(pid);
   if ((symbols === undefined) === (offsets === undefined))
     throw new InvalidArgumentError('attachUprobeMulti takes symbols or offsets (one of them)');

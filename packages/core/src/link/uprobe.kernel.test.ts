@@ -79,11 +79,30 @@ requireKernel('attachUprobe', () => {
     },
   );
 
+  it.skipIf(skipUnsupported(noUprobes))('finds a library by its bare name, as libbpf does', () => {
+    using prog = BpfProgram.load({
+      type: 'kprobe',
+      instructions: countingProgram(0),
+      license: 'GPL',
+      maps: counts.maps,
+    });
+    const before = counts.hits();
+    // Node's process.ppid calls libc's getppid().
+    using link = attachUprobe(prog, 'libc.so.6', { symbol: 'getppid', pid: process.pid });
+    expect(link.target).toMatch(/^\/.*\/libc\.so\.6:getppid$/);
+    for (let i = 0; i < 3; i++) expect(process.ppid).toBeGreaterThan(0);
+    expect(counts.hits() - before).toBe(3n);
+  });
+
   it('checks its arguments', () => {
     using xdp = BpfProgram.load({ type: 'xdp', instructions: [mov64(R0, 2), exit()], license: 'GPL' });
     expect(() => attachUprobe(xdp, node, { symbol: 'uv_os_getppid' })).toThrow(/needs a kprobe program/);
     using prog = BpfProgram.load({ type: 'kprobe', instructions: [mov64(R0, 0), exit()], license: 'GPL' });
-    expect(() => attachUprobe(prog, 'node', { symbol: 'uv_os_getppid' })).toThrow(/absolute path/);
+    expect(() => attachUprobe(prog, './node', { symbol: 'uv_os_getppid' })).toThrow(/absolute path/);
+    expect(() => attachUprobe(prog, 'libnothing.so.9', { offset: 0 })).toThrow(NotFoundError);
+    expect(() => attachUprobe(prog, 'libnothing.so.9', { offset: 0 })).toThrow(
+      /no libnothing\.so\.9 in .*\/usr\/lib64, \/usr\/lib.*: give its absolute path/,
+    );
     expect(() => attachUprobe(prog, node, {})).toThrow(/symbol or an offset/);
     expect(() => attachUprobe(prog, node, { symbol: 'no_such_function_here' })).toThrow(NotFoundError);
     inTempDir((dir) => {
