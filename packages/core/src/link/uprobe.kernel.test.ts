@@ -50,16 +50,13 @@ describe('symbolOffset', () => {
 
 requireKernel('attachUprobe', () => {
   const counts = countsMap();
+  const loadCounting = () =>
+    BpfProgram.load({ type: 'kprobe', instructions: countingProgram(0), license: 'GPL', maps: counts.maps });
 
   it.skipIf(skipUnsupported(noUprobes))(
     'counts calls of a function in a running binary, on entry and on return',
     () => {
-      using prog = BpfProgram.load({
-        type: 'kprobe',
-        instructions: countingProgram(0),
-        license: 'GPL',
-        maps: counts.maps,
-      });
+      using prog = loadCounting();
       for (const returnProbe of [false, true]) {
         const before = counts.hits();
         {
@@ -80,12 +77,7 @@ requireKernel('attachUprobe', () => {
   );
 
   it.skipIf(skipUnsupported(noUprobes))('finds a library by its bare name, as libbpf does', () => {
-    using prog = BpfProgram.load({
-      type: 'kprobe',
-      instructions: countingProgram(0),
-      license: 'GPL',
-      maps: counts.maps,
-    });
+    using prog = loadCounting();
     const before = counts.hits();
     // Node's process.ppid calls libc's getppid().
     using link = attachUprobe(prog, 'libc.so.6', { symbol: 'getppid', pid: process.pid });
