@@ -1,5 +1,6 @@
 // Programs that attach from their section names (libbpf's auto-attach), each counting into a
-// global, beside ones that need an option (xdp: an interface) or attach elsewhere (socket).
+// global, beside ones that need an option (xdp: an interface) or attach elsewhere (socket, a
+// devmap entry).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -22,6 +23,13 @@ int on_sys_enter(void *ctx)
 
 SEC("xdp")
 int pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+// Runs from devmap entries, not on an interface: attachAll leaves it alone.
+SEC("xdp/devmap")
+int devmap_entry(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }

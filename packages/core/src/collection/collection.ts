@@ -30,6 +30,7 @@ import { createObjectMap, objectMapOptions } from '../map/object-spec.ts';
 import type { ProgramBtf } from '../program/btf-info.ts';
 import type { LogLevel } from '../program/load.ts';
 import { BpfProgram } from '../program/program.ts';
+import type { ProgramFunction } from '../program/replace-target.ts';
 import type { ProgramTypeName } from '../program/types.ts';
 import { VerifierError } from '../program/verifier-error.ts';
 import { type KernelSymbols, kconfigData, RunningKernel, resolveKsyms } from './externs.ts';
@@ -55,6 +56,11 @@ export interface CollectionSpecLike {
 export interface CollectionProgramOptions {
   /** False leaves the program unloaded (as `SEC("?...")` does): it is then absent from `coll.programs`. */
   readonly load?: boolean;
+  /**
+   * A `freplace/FUNCTION` (ext) program's target: the loaded program whose global FUNCTION it
+   * replaces (as libbpf's `bpf_program__set_attach_target`). Ext programs cannot load without one.
+   */
+  readonly target?: BpfProgram;
 }
 
 /** Options of {@link Collection.load}: what only matters when the object meets the kernel. */
@@ -297,9 +303,22 @@ function withKconfig(spec: CollectionSpecLike, map: MapSpec): MapSpec {
   return { ...map, data: kconfigData(map, Object.values(spec.externs ?? {}), spec.btf) };
 }
 
-/** What a tracing program's target is called in kernel BTF: raw tracepoints are `btf_trace_<name>` typedefs. */
-function attachTarget(program: ProgramSpec): string | number | undefined {
+/**
+ * What a program is loaded against: for tracing programs their kernel function by its name in
+ * kernel BTF (raw tracepoints are `btf_trace_<name>` typedefs), for ext programs the function of
+ * `options.target` their section names.
+ */
+function attachTarget(
+  name: string,
+  program: ProgramSpec,
+  options: CollectionProgramOptions | undefined,
+): string | number | ProgramFunction | undefined {
   const target = program.attachTo;
+  if (program.type === 'ext') return replacedFunction(name, program, options?.target);
+  if (options?.target !== undefined)
+    throw new InvalidArgumentError(
+      `programs.${name}.target is for freplace (ext) programs; this one is a ${program.type} program`,
+    );
   if (target === undefined || !btfTargetTypes.has(program.type)) return undefined;
   if (program.attachType === 'trace_raw_tp') {
     const id = kernelBtf().typeByName(`btf_trace_${target}`, 'typedef')?.id;
@@ -310,6 +329,24 @@ function attachTarget(program: ProgramSpec): string | number | undefined {
     return id;
   }
   return program.type === 'lsm' ? `bpf_lsm_${target}` : target;
+}
+
+/** `freplace/FUNCTION` names the function; the option names the program that has it. */
+function replacedFunction(
+  name: string,
+  program: ProgramSpec,
+  target: BpfProgram | undefined,
+): ProgramFunction {
+  const fn = program.attachTo;
+  if (fn === undefined || fn === '')
+    throw new InvalidArgumentError(
+      `section '${program.section}' does not name the function it replaces: write it as freplace/FUNCTION`,
+    );
+  if (target === undefined)
+    throw new InvalidArgumentError(
+      `ext programs load against the program they replace a function of: give programs.${name}.target, the loaded program whose function ${fn} this one replaces`,
+    );
+  return { program: target, function: fn };
 }
 
 /**
@@ -421,7 +458,7 @@ function loadEachProgram(
       throw program.problem;
     }
     try {
-      const target = attachTarget(program);
+      const target = attachTarget(name, program, options.programs?.[name]);
       const ksyms = resolveKsyms(relocated(program, spec, resolve), program, spec.externs ?? {}, kernel);
       const loaded = BpfProgram.load({
         type: program.type as ProgramTypeName,

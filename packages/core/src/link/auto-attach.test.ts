@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.ts';
-import { type AttachableSpec, planAttach } from './auto-attach.ts';
+import { type AttachableSpec, attachesFromSection, planAttach } from './auto-attach.ts';
+import { syscallFunction } from './kprobe.ts';
 
 const spec = (section: string, type: string, attachType?: string, attachTo?: string): AttachableSpec => ({
   name: 'prog',
@@ -38,6 +39,11 @@ describe('planAttach', () => {
     [spec('tp_btf/sched_switch', 'tracing', 'trace_raw_tp', 'sched_switch'), {}, { hook: 'tracing' }],
     [spec('fentry/do_unlinkat', 'tracing', 'trace_fentry', 'do_unlinkat'), {}, { hook: 'tracing' }],
     [spec('lsm/file_open', 'lsm', 'lsm_mac', 'file_open'), {}, { hook: 'tracing' }],
+    [
+      spec('lsm_cgroup/socket_bind', 'lsm', 'lsm_cgroup', 'socket_bind'),
+      { cgroup: '/sys/fs/cgroup/x' },
+      { hook: 'cgroup', cgroup: '/sys/fs/cgroup/x', attachType: 'lsm_cgroup' },
+    ],
     [spec('iter/task', 'tracing', 'trace_iter', 'task'), {}, { hook: 'iter', options: {} }],
     [
       spec('kprobe/do_unlinkat+0x10', 'kprobe'),
@@ -74,6 +80,31 @@ describe('planAttach', () => {
       { symbols: ['do_a', 'do_b'] },
       { hook: 'kprobe_multi', symbols: ['do_a', 'do_b'], returnProbe: false },
     ],
+    [
+      spec('uprobe.s//bin/x:f', 'kprobe'),
+      {},
+      { hook: 'uprobe', path: '/bin/x', symbol: 'f', offset: 0, returnProbe: false },
+    ],
+    [
+      spec('uretprobe.multi.s//bin/x:f', 'kprobe', 'trace_uprobe_multi'),
+      {},
+      { hook: 'uprobe_multi', path: '/bin/x', symbols: ['f'], returnProbe: true },
+    ],
+    [
+      spec('uprobe.session//bin/x:f', 'kprobe', 'trace_uprobe_session'),
+      {},
+      { hook: 'uprobe_multi', path: '/bin/x', symbols: ['f'], returnProbe: false },
+    ],
+    [
+      spec('kprobe.session/do_*', 'kprobe', 'trace_kprobe_session'),
+      { symbols: ['do_a'] },
+      { hook: 'kprobe_multi', symbols: ['do_a'], returnProbe: false },
+    ],
+    [
+      spec('kretsyscall/openat', 'kprobe'),
+      {},
+      { hook: 'kprobe', fn: syscallFunction('openat'), offset: 0, returnProbe: true },
+    ],
     [spec('sk_lookup', 'sk_lookup'), { netns: 'blue' }, { hook: 'netns', netns: 'blue' }],
     [
       spec('netfilter', 'netfilter'),
@@ -96,9 +127,36 @@ describe('planAttach', () => {
     [spec('tp/syscalls', 'tracepoint'), /tp\/CATEGORY\/NAME/],
     [spec('uprobe/func', 'kprobe'), /uprobe\/PATH:FUNCTION/],
     [spec('usdt/x', 'kprobe'), /USDT/],
+    [spec('lsm_cgroup/socket_bind', 'lsm', 'lsm_cgroup'), /needs the 'cgroup' option/],
+    [spec('xdp/devmap', 'xdp', 'xdp_devmap'), /runs from devmap entries, not on an interface/],
+    [spec('netkit/peer', 'sched_cls', 'netkit_peer'), /netkit links are not supported yet/],
+    [spec('usdt.s/x', 'kprobe'), /USDT/],
+    [spec('ksyscall/', 'kprobe'), /does not name a system call/],
     [spec('socket', 'socket_filter'), /cannot be attached from its section/],
   ] as const)('%j says what is missing', (s, message) => {
     expect(() => planAttach(s)).toThrow(InvalidArgumentError);
     expect(() => planAttach(s)).toThrow(message);
+  });
+});
+
+describe('attachesFromSection', () => {
+  it.each([
+    [spec('tp/syscalls/sys_enter_openat', 'tracepoint'), true],
+    [spec('kprobe/do_unlinkat', 'kprobe'), true],
+    [spec('xdp', 'xdp'), true],
+    [spec('xdp/cpumap', 'xdp', 'xdp_cpumap'), false],
+    [spec('tcx/ingress', 'sched_cls', 'tcx_ingress'), true],
+    [spec('tc', 'sched_cls'), false],
+    [spec('netkit/primary', 'sched_cls', 'netkit_primary'), false],
+    [spec('cgroup_skb/egress', 'cgroup_skb', 'cgroup_inet_egress'), true],
+    [spec('cgroup/skb', 'cgroup_skb'), false],
+    [spec('socket', 'socket_filter'), false],
+    // Bare sections name nothing: libbpf leaves them for a manual attach, as attachAll does.
+    [spec('kprobe', 'kprobe'), false],
+    [spec('uprobe', 'kprobe'), false],
+    [spec('tp', 'tracepoint'), false],
+    [spec('raw_tp', 'raw_tracepoint'), false],
+  ] as const)('%j: %s', (s, expected) => {
+    expect(attachesFromSection(s)).toBe(expected);
   });
 });

@@ -1,8 +1,9 @@
 import type { ProgramSpec } from '@ebpf/object';
 import { InvalidArgumentError } from '../errors.ts';
+import type { ProgramFunction } from '../program/replace-target.ts';
 import { attachCgroup } from './cgroup.ts';
 import { attachIter, type IterOptions } from './iter.ts';
-import { attachKprobe } from './kprobe.ts';
+import { attachKprobe, syscallFunction } from './kprobe.ts';
 import { attachKprobeMulti } from './kprobe-multi.ts';
 import type { Link, TypedProgram } from './link.ts';
 import { attachNetfilter, type NetfilterOptions } from './netfilter.ts';
@@ -42,6 +43,8 @@ export interface AutoAttachOptions {
   readonly pid?: number;
   /** What `bpf_get_attach_cookie()` returns, where the hook takes one. */
   readonly cookie?: number | bigint;
+  /** `freplace`: another program's function to replace than the one the program was loaded against. */
+  readonly replace?: ProgramFunction;
 }
 
 /** One attach call, as data. */
@@ -136,27 +139,62 @@ const sectionAttachedTypes = new Set([
   'netfilter',
 ]);
 
-/** Whether `spec`'s section says where its program attaches (what `coll.attachAll()` attaches). */
+/** Types whose section attaches only when it names the target: a bare `kprobe` or `tp` is for manual attach. */
+const targetNamingTypes = new Set(['kprobe', 'tracepoint', 'raw_tracepoint', 'raw_tracepoint_writable']);
+
+/** The tcx direction a `sched_cls` section names (`tcx/egress`, `tc/ingress`); undefined for a bare `tc`. */
+function tcxDirectionOf(spec: AttachableSpec): TcxDirection | undefined {
+  if (/(^|\/)egress$/.test(spec.section)) return 'egress';
+  return /(^|\/)ingress$/.test(spec.section) ? 'ingress' : undefined;
+}
+
+/** Whether the section says enough to attach without the caller naming the hook. */
+function sectionNamesHook(spec: AttachableSpec): boolean {
+  if (targetNamingTypes.has(spec.type)) return sectionTarget(spec) !== '';
+  if (spec.type === 'sched_cls') return tcxDirectionOf(spec) !== undefined;
+  if (cgroupTypes.has(spec.type)) return spec.attachType !== undefined;
+  return mapEntryXdp(spec) === undefined;
+}
+
+/**
+ * Whether `spec`'s section says where its program attaches (what `coll.attachAll()` attaches).
+ * Sections that name no hook (`SEC("kprobe")`, `SEC("raw_tp")`, `SEC("tc")`, `SEC("cgroup/skb")`)
+ * and `xdp/devmap` programs are, as in libbpf, left for the caller to attach.
+ */
 export function attachesFromSection(spec: AttachableSpec): boolean {
-  return sectionAttachedTypes.has(spec.type);
+  return sectionAttachedTypes.has(spec.type) && sectionNamesHook(spec);
+}
+
+/** The map an `xdp/devmap` or `xdp/cpumap` program runs from (not an interface), or undefined. */
+function mapEntryXdp(spec: AttachableSpec): string | undefined {
+  if (spec.type !== 'xdp') return undefined;
+  return spec.attachType === 'xdp_devmap'
+    ? 'devmap'
+    : spec.attachType === 'xdp_cpumap'
+      ? 'cpumap'
+      : undefined;
 }
 
 /** Where the program of `spec` attaches, from its section and type and `options`. */
 export function planAttach(spec: AttachableSpec, options: AutoAttachOptions = {}): AttachPlan {
   const prefix = spec.section.split('/')[0]!.replace(/^\?/, '');
   const target = sectionTarget(spec);
+  const map = mapEntryXdp(spec);
+  if (map !== undefined)
+    throw new InvalidArgumentError(
+      `program ${spec.name} (section '${spec.section}') runs from ${map} entries, not on an interface: put its fd in the entry's value (bpf_prog.fd of struct bpf_${map}_val)`,
+    );
   if (spec.type === 'xdp')
     return { hook: 'xdp', iface: needs(spec, 'interface', options.interface, 'which interface XDP runs on') };
   if (spec.type === 'sched_cls') {
-    const direction = /(^|\/)egress$/.test(spec.section)
-      ? 'egress'
-      : /(^|\/)ingress$/.test(spec.section)
-        ? 'ingress'
-        : undefined;
+    if (spec.attachType?.startsWith('netkit'))
+      throw new InvalidArgumentError(
+        `program ${spec.name} (section '${spec.section}') goes on a netkit device: netkit links are not supported yet`,
+      );
     const dir = needs(
       spec,
       'direction in the section',
-      direction,
+      tcxDirectionOf(spec),
       'name it tcx/ingress or tcx/egress (or tc/...)',
     );
     return {
@@ -165,7 +203,8 @@ export function planAttach(spec: AttachableSpec, options: AutoAttachOptions = {}
       direction: dir,
     };
   }
-  if (cgroupTypes.has(spec.type))
+  // lsm_cgroup programs run for the processes of one cgroup: they attach to it.
+  if (cgroupTypes.has(spec.type) || spec.attachType === 'lsm_cgroup')
     return {
       hook: 'cgroup',
       cgroup: needs(spec, 'cgroup', options.cgroup, 'which cgroup (path or fd) the program applies to'),
@@ -223,7 +262,8 @@ function probePlan(
   options: AutoAttachOptions,
 ): AttachPlan {
   const returnProbe = /ret/.test(prefix);
-  switch (prefix) {
+  // The sleepable forms (`uprobe.s`, `uprobe.multi.s`, `usdt.s`) attach as the others.
+  switch (prefix.replace(/\.s$/, '')) {
     case 'kprobe':
     case 'kretprobe': {
       const [fn, offset] = splitOffset(spec, target);
@@ -233,8 +273,16 @@ function probePlan(
         );
       return { hook: 'kprobe', fn, offset, returnProbe };
     }
+    case 'ksyscall':
+    case 'kretsyscall':
+      if (!/^\w+$/.test(target))
+        throw new InvalidArgumentError(
+          `section '${spec.section}' does not name a system call: ksyscall/NAME`,
+        );
+      return { hook: 'kprobe', fn: syscallFunction(target), offset: 0, returnProbe };
     case 'kprobe.multi':
     case 'kretprobe.multi':
+    case 'kprobe.session':
       return {
         hook: 'kprobe_multi',
         symbols: needs(spec, 'symbols', options.symbols, `the functions matching '${target}', listed`),
@@ -250,7 +298,8 @@ function probePlan(
       return { hook: 'uprobe', path, symbol: fn, offset, returnProbe };
     }
     case 'uprobe.multi':
-    case 'uretprobe.multi': {
+    case 'uretprobe.multi':
+    case 'uprobe.session': {
       const { path, where } = uprobeTarget(spec, target);
       return {
         hook: 'uprobe_multi',
@@ -298,7 +347,10 @@ export function attachPlanned(
     case 'raw_tracepoint':
       return attachRawTracepoint(program, plan.name, cookieOf(options));
     case 'tracing':
-      return attachTracing(program, cookieOf(options));
+      return attachTracing(program, {
+        ...cookieOf(options),
+        ...(options.replace === undefined ? {} : { replace: options.replace }),
+      });
     case 'iter':
       return attachIter(program, plan.options);
     case 'kprobe':

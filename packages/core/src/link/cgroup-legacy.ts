@@ -3,6 +3,7 @@ import * as sys from '@ebpf/sys';
 import { AttachFlags, AttrBuffer, Cmd, LinkType, ProgAttachAttr, QueryAttr, QueryFlags } from '@ebpf/uapi';
 import { InvalidArgumentError, translateSysError } from '../errors.ts';
 import { type AttachTypeLike, attachTypeName, resolveAttachType } from '../program/types.ts';
+import { type Attachment, detachOnce } from './attachment.ts';
 import { openCgroupTarget } from './cgroup.ts';
 import { Link, type ProgramLike, type TypedProgram } from './link.ts';
 
@@ -35,7 +36,7 @@ export interface CgroupLegacyOptions {
 }
 
 /** A program attached to a cgroup with `BPF_PROG_ATTACH`; `detach()` (or `using`) removes it. */
-export interface CgroupAttachment extends Disposable {
+export interface CgroupAttachment extends Attachment {
   readonly attachType: number;
   /** Detaches the program (`BPF_PROG_DETACH`); detaching twice is a no-op. */
   detach(): void;
@@ -90,31 +91,22 @@ export function attachCgroupLegacy(
       throw translateSysError(error, what);
     }
   });
-  let attached = true;
-  return {
-    attachType,
-    detach() {
-      if (!attached) return;
-      attached = false;
-      withCgroup(cgroup, (fd) => {
-        const attr = new AttrBuffer(ProgAttachAttr)
-          .u32('targetFd', fd)
-          .u32('attachBpfFd', progFd)
-          .u32('attachType', attachType);
-        try {
-          sys.bpf(Cmd.ProgDetach, attr.bytes, attr.pointers);
-        } catch (error) {
-          throw translateSysError(
-            error,
-            `detaching from cgroup ${String(cgroup)} at ${attachTypeName(attachType)}`,
-          );
-        }
-      });
-    },
-    [Symbol.dispose]() {
-      this.detach();
-    },
-  };
+  return detachOnce({ attachType }, () =>
+    withCgroup(cgroup, (fd) => {
+      const attr = new AttrBuffer(ProgAttachAttr)
+        .u32('targetFd', fd)
+        .u32('attachBpfFd', progFd)
+        .u32('attachType', attachType);
+      try {
+        sys.bpf(Cmd.ProgDetach, attr.bytes, attr.pointers);
+      } catch (error) {
+        throw translateSysError(
+          error,
+          `detaching from cgroup ${String(cgroup)} at ${attachTypeName(attachType)}`,
+        );
+      }
+    }),
+  );
 }
 
 /** What `queryCgroup` finds at one hook of a cgroup. */

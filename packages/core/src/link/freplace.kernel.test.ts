@@ -69,6 +69,25 @@ requireKernel('freplace', () => {
     expect(program.run({ data: packet }).retval).toBe(2);
   });
 
+  it.skipIf(skipUnsupported(refused, 'trampoline'))(
+    'replaces the function of another program at attach',
+    () => {
+      using other = Collection.load(buildObject(scratch, 'freplace-target', 'bpfel'));
+      const program = other.programs.calls_replaceable as BpfProgram;
+      using ext = loadReplacement();
+      using link = attachTracing(ext, { replace: { program, function: 'replaceable' } });
+      expect(program.run({ data: packet }).retval).toBe(7);
+      expect(link.info().progId).toBe(ext.id);
+    },
+  );
+
+  it('takes replace for ext programs only', () => {
+    using xdp = BpfProgram.load({ type: 'xdp', instructions: [mov64(R0, 2), exit()], license: 'GPL' });
+    const replace = { program: target.programs.calls_replaceable as BpfProgram, function: 'replaceable' };
+    expect(() => attachTracing(xdp, { replace })).toThrow(InvalidArgumentError);
+    expect(() => attachTracing(xdp, { replace })).toThrow(/replace is for ext \(freplace\) programs/);
+  });
+
   it('finds the replaced function in the target program BTF, and says when it cannot', () => {
     expect(() => loadReplacement('no_such_function')).toThrow(NotFoundError);
     expect(() => loadReplacement('no_such_function')).toThrow(

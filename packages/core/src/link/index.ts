@@ -1,6 +1,7 @@
 // open.ts first: it hands the link switch to Link before anything can open a link by id.
 import './open.ts';
 
+export type { Attachment } from './attachment.ts';
 export {
   type AttachableSpec,
   type AttachPlan,

@@ -2,7 +2,7 @@ import { AttachType, LinkCreateFlags, LinkType, ProgType } from '@ebpf/uapi';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
 import { features } from '../features/index.ts';
 import { checkCookie, createLink, Link, requireProgramType, type TypedProgram } from './link.ts';
-import { u64Array } from './uprobe-multi.ts';
+import { checkSession, u64Array } from './uprobe-multi.ts';
 
 /** Kernel functions for one kprobe_multi link. */
 export interface KprobeMultiOptions {
@@ -33,15 +33,19 @@ export function kprobeMultiUnsupported(): string | undefined {
 /**
  * Attaches a `kprobe` program loaded with attach type `trace_kprobe_multi` to many kernel
  * functions with one link (fprobe based, Linux 5.18+). A kernel that cannot (no `CONFIG_FPROBE`,
- * no kprobes) gives a `NotSupportedError` with the reason a real link probe found.
+ * no kprobes) gives a `NotSupportedError` with the reason a real link probe found. A program
+ * loaded with `trace_kprobe_session` (Linux 6.10+) runs on entry and, unless it returned
+ * non-zero there, on return too.
  */
 export function attachKprobeMulti(program: TypedProgram, options: KprobeMultiOptions): KprobeMultiLink {
   requireProgramType(program, 'attachKprobeMulti', ProgType.Kprobe);
-  if (program.attachType !== AttachType.TraceKprobeMulti)
+  const attachType = program.attachType;
+  if (attachType !== AttachType.TraceKprobeMulti && attachType !== AttachType.TraceKprobeSession)
     throw new InvalidArgumentError(
-      "attachKprobeMulti needs a kprobe program loaded with attachType 'trace_kprobe_multi'",
+      "attachKprobeMulti needs a kprobe program loaded with attachType 'trace_kprobe_multi' or 'trace_kprobe_session'",
     );
   const { symbols, addresses, cookies, returnProbe = false } = options ?? ({} as KprobeMultiOptions);
+  checkSession(attachType === AttachType.TraceKprobeSession, returnProbe);
   if ((symbols === undefined) === (addresses === undefined))
     throw new InvalidArgumentError('attachKprobeMulti takes symbols or addresses (one of them)');
   const count = (symbols ?? addresses)!.length;
@@ -60,7 +64,7 @@ export function attachKprobeMulti(program: TypedProgram, options: KprobeMultiOpt
   const fd = createLink({
     program,
     target: 0,
-    attachType: AttachType.TraceKprobeMulti,
+    attachType,
     what: `attaching kprobe_multi to ${count} kernel functions`,
     extra: (attr) =>
       attr

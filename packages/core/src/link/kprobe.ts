@@ -26,6 +26,22 @@ export class KprobeLink extends Link {
   }
 }
 
+/** The prefix of system call entry points on architectures that wrap them (`__x64_sys_openat`). */
+const syscallPrefixes: Readonly<Record<string, string>> = {
+  x64: '__x64_sys_',
+  ia32: '__ia32_sys_',
+  arm64: '__arm64_sys_',
+  arm: '__arm_sys_',
+  s390x: '__s390x_sys_',
+  riscv64: '__riscv_sys_',
+  ppc64: '__powerpc_sys_',
+};
+
+/** The kernel function a kprobe on system call `name` goes on (`openat` → `__x64_sys_openat`), as libbpf's `ksyscall`. */
+export function syscallFunction(name: string): string {
+  return `${syscallPrefixes[process.arch] ?? 'sys_'}${name}`;
+}
+
 /**
  * Attaches a `kprobe` program to kernel function `fn` (a kprobe, or with `returnProbe` a
  * kretprobe) through the kprobe PMU. A kernel without kprobes (`CONFIG_KPROBES` off, so no

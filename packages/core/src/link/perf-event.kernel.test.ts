@@ -2,10 +2,10 @@ import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
 import { countingProgram } from '@ebpf/test-utils/programs';
 import { PerfSwId, PerfType } from '@ebpf/uapi';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.ts';
-import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
+import { countsMap } from './counts.fixtures.ts';
 import { Link } from './index.ts';
 import { attachPerfEvent, PerfEventLink } from './perf-event.ts';
 
@@ -18,22 +18,17 @@ function spin(ms: number): void {
 }
 
 requireKernel('attachPerfEvent', () => {
-  let counts: BpfMap<number, bigint>;
-  beforeAll(() => {
-    counts = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
-  });
-  afterAll(() => counts?.close());
-  const hits = () => counts.get(0) ?? 0n;
+  const counts = countsMap();
 
   it('runs the program on cpu-clock samples of this process, by period and by frequency', () => {
     using prog = BpfProgram.load({
       type: 'perf_event',
       instructions: countingProgram(0),
       license: 'GPL',
-      maps: { counts },
+      maps: counts.maps,
     });
     for (const sampling of [{ samplePeriod: 1_000_000 }, { frequency: 1000 }]) {
-      const before = hits();
+      const before = counts.hits();
       {
         using link = attachPerfEvent(prog, {
           type: 'software',
@@ -43,7 +38,7 @@ requireKernel('attachPerfEvent', () => {
         });
         expect(link).toBeInstanceOf(PerfEventLink);
         spin(100);
-        expect(hits() - before).toBeGreaterThan(10n);
+        expect(counts.hits() - before).toBeGreaterThan(10n);
         // The kernel reports the PMU that took the event (cpu-clock has its own since 6.x), and the config.
         expect(link.info()).toMatchObject({ perfEvent: 'event', config: BigInt(PerfSwId.CpuClock) });
         expect(link.info().eventType).toEqual(expect.any(Number));
@@ -51,9 +46,9 @@ requireKernel('attachPerfEvent', () => {
         expect(again).toBeInstanceOf(PerfEventLink);
         expect((again as PerfEventLink).config).toBe(BigInt(PerfSwId.CpuClock));
       }
-      const after = hits();
+      const after = counts.hits();
       spin(20);
-      expect(hits()).toBe(after);
+      expect(counts.hits()).toBe(after);
     }
   });
 
@@ -62,9 +57,9 @@ requireKernel('attachPerfEvent', () => {
       type: 'perf_event',
       instructions: countingProgram(0),
       license: 'GPL',
-      maps: { counts },
+      maps: counts.maps,
     });
-    const before = hits();
+    const before = counts.hits();
     using _link = attachPerfEvent(prog, {
       type: PerfType.Software,
       config: PerfSwId.CpuClock,
@@ -72,7 +67,7 @@ requireKernel('attachPerfEvent', () => {
       frequency: 1000,
     });
     spin(150);
-    expect(hits() - before).toBeGreaterThan(0n);
+    expect(counts.hits() - before).toBeGreaterThan(0n);
   });
 
   it('checks its arguments', () => {

@@ -1,16 +1,21 @@
 import * as sys from '@ebpf/sys';
 import { ProgType } from '@ebpf/uapi';
-import { InvalidArgumentError, translateSysError } from '../errors.ts';
 import { requireProgramType, type TypedProgram } from './link.ts';
 import { type SocketLike, socketFd } from './socket.ts';
+import { attachToSocket, type SocketAttachment, type SocketHook } from './socket-attachment.ts';
 
 /** A `sk_reuseport` program on a SO_REUSEPORT group; `detach()` (or `using`) removes it. */
-export interface ReuseportAttachment extends Disposable {
-  /** The socket fd the program was attached through. */
-  readonly socketFd: number;
-  /** Removes the program from the group (`SO_DETACH_REUSEPORT_BPF`); twice is a no-op. */
-  detach(): void;
-}
+export type ReuseportAttachment = SocketAttachment;
+
+const reuseportHook: SocketHook = {
+  what: 'a reuseport program',
+  attach: sys.attachReuseport,
+  detach: sys.detachReuseport,
+  explain: (code, fd) =>
+    code === 'EINVAL'
+      ? `socket fd ${fd} is in no SO_REUSEPORT group: set SO_REUSEPORT on it before binding (EINVAL)`
+      : undefined,
+};
 
 /**
  * Attaches a `sk_reuseport` program to the SO_REUSEPORT group of `socket`
@@ -19,40 +24,5 @@ export interface ReuseportAttachment extends Disposable {
  */
 export function attachReuseport(program: TypedProgram, socket: SocketLike): ReuseportAttachment {
   requireProgramType(program, 'attachReuseport', ProgType.SkReuseport);
-  const fd = socketFd(socket);
-  try {
-    sys.attachReuseport(fd, program.fd);
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'EINVAL') {
-      throw new InvalidArgumentError(
-        `socket fd ${fd} is in no SO_REUSEPORT group: set SO_REUSEPORT on it before binding (EINVAL)`,
-        { cause: error, code },
-      );
-    }
-    if (code === 'ENOTSOCK' || code === 'EBADF')
-      throw new InvalidArgumentError(`socket fd ${fd} is not an open socket (${code})`, {
-        cause: error,
-        code,
-      });
-    throw translateSysError(error, `attaching a reuseport program to socket fd ${fd}`);
-  }
-  let attached = true;
-  return {
-    socketFd: fd,
-    detach() {
-      if (!attached) return;
-      attached = false;
-      try {
-        sys.detachReuseport(fd);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (code !== 'ENOENT' && code !== 'EBADF' && code !== 'ENOTSOCK')
-          throw translateSysError(error, `detaching the reuseport program of socket fd ${fd}`);
-      }
-    },
-    [Symbol.dispose]() {
-      this.detach();
-    },
-  };
+  return attachToSocket(reuseportHook, socketFd(socket), program.fd);
 }

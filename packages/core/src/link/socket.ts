@@ -1,21 +1,21 @@
 import * as sys from '@ebpf/sys';
 import { ProgType } from '@ebpf/uapi';
-import { InvalidArgumentError, translateSysError } from '../errors.ts';
-import type { TypedProgram } from './link.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import { requireProgramType, type TypedProgram } from './link.ts';
+import {
+  attachToSocket,
+  detachFromSocket,
+  type SocketAttachment,
+  type SocketHook,
+} from './socket-attachment.ts';
+
+export type { SocketAttachment } from './socket-attachment.ts';
 
 /**
  * A socket to filter: a Node `dgram.Socket` (bound) or `net.Socket` / `net.Server` (connected or
  * listening), anything with a numeric `fd`, or a raw socket fd.
  */
 export type SocketLike = number | { readonly fd: number } | object;
-
-/** A socket filter attached with `attachSocket`; `detach()` (or `using`) removes it. */
-export interface SocketAttachment extends Disposable {
-  /** The socket fd the filter is attached to. */
-  readonly socketFd: number;
-  /** Removes the filter from the socket (`SO_DETACH_BPF`). Detaching twice is a no-op. */
-  detach(): void;
-}
 
 /**
  * The fd of a socket given as a number, an object with an `fd`, or a Node socket (read from its
@@ -63,52 +63,17 @@ function handleOf(socket: object): { fd?: unknown } | undefined {
  * the program; closing the program's object does not detach it. Replaces a filter attached before.
  */
 export function attachSocket(program: TypedProgram, socket: SocketLike): SocketAttachment {
-  if (program.type !== ProgType.SocketFilter) {
-    throw new InvalidArgumentError(
-      `attachSocket needs a socket_filter program, got program type ${program.type}`,
-    );
-  }
-  const fd = socketFd(socket);
-  const progFd = program.fd;
-  try {
-    sys.attachSocketFilter(fd, progFd);
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ENOTSOCK' || code === 'EBADF') {
-      throw new InvalidArgumentError(
-        `socket fd ${fd} is ${code === 'EBADF' ? 'not an open file descriptor' : 'not a socket'}: pass a Node dgram/net socket or a socket fd`,
-        { cause: error, code },
-      );
-    }
-    throw translateSysError(error, `attaching a socket filter to socket fd ${fd}`);
-  }
-  let attached = true;
-  return {
-    socketFd: fd,
-    detach() {
-      if (!attached) return;
-      attached = false;
-      detachSocketFd(fd, true);
-    },
-    [Symbol.dispose]() {
-      this.detach();
-    },
-  };
+  requireProgramType(program, 'attachSocket', ProgType.SocketFilter);
+  return attachToSocket(filterHook, socketFd(socket), program.fd);
 }
+
+const filterHook: SocketHook = {
+  what: 'a socket filter',
+  attach: sys.attachSocketFilter,
+  detach: sys.detachSocketFilter,
+};
 
 /** Removes the socket filter from a socket (`SO_DETACH_BPF`); false when it had none. */
 export function detachSocket(socket: SocketLike): boolean {
-  return detachSocketFd(socketFd(socket), false);
-}
-
-function detachSocketFd(fd: number, quiet: boolean): boolean {
-  try {
-    sys.detachSocketFilter(fd);
-    return true;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    // ENOENT: no filter attached. EBADF/ENOTSOCK after the socket was closed: nothing to detach.
-    if (code === 'ENOENT' || (quiet && (code === 'EBADF' || code === 'ENOTSOCK'))) return false;
-    throw translateSysError(error, `detaching the socket filter of socket fd ${fd}`);
-  }
+  return detachFromSocket(filterHook, socketFd(socket), false);
 }

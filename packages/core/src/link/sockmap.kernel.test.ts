@@ -2,20 +2,17 @@ import { once } from 'node:events';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { requireKernel } from '@ebpf/test-utils';
 import { countingProgram } from '@ebpf/test-utils/programs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.ts';
 import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
+import { countsMap } from './counts.fixtures.ts';
 import { Link } from './index.ts';
 import { socketFd } from './socket.ts';
 import { attachSockmap, SockmapLink } from './sockmap.ts';
 
 requireKernel('attachSockmap', () => {
-  let counts: BpfMap<number, bigint>;
-  beforeAll(() => {
-    counts = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
-  });
-  afterAll(() => counts?.close());
+  const counts = countsMap();
 
   it('runs a sk_msg verdict program on every message a socket of the map sends', async () => {
     using sockets = BpfMap.create({ type: 'sockmap', key: 'u32', value: 'u32', maxEntries: 2 });
@@ -23,7 +20,7 @@ requireKernel('attachSockmap', () => {
       type: 'sk_msg',
       instructions: countingProgram(1 /* SK_PASS */),
       license: 'GPL',
-      maps: { counts },
+      maps: counts.maps,
     });
     using link = attachSockmap(prog, sockets);
     expect(link).toBeInstanceOf(SockmapLink);
@@ -38,12 +35,12 @@ requireKernel('attachSockmap', () => {
     );
     try {
       sockets.set(0, socketFd(client));
-      const before = counts.get(0) ?? 0n;
+      const before = counts.hits();
       for (const text of ['one', 'two', 'three']) {
         client.write(text);
         await once(peer, 'data');
       }
-      expect((counts.get(0) ?? 0n) - before).toBeGreaterThanOrEqual(3n);
+      expect(counts.hits() - before).toBeGreaterThanOrEqual(3n);
       expect(link.info()).toMatchObject({ mapId: sockets.id, attachType: 'sk_msg_verdict' });
       using again = Link.fromId(link.id);
       expect(again).toBeInstanceOf(SockmapLink);
@@ -60,7 +57,7 @@ requireKernel('attachSockmap', () => {
       type: 'sk_skb',
       instructions: countingProgram(1),
       license: 'GPL',
-      maps: { counts },
+      maps: counts.maps,
     });
     expect(() => attachSockmap(skb, sockets, 'sk_msg_verdict')).toThrow(
       /attaches at sk_skb_verdict or sk_skb_stream_verdict or sk_skb_stream_parser/,
@@ -71,7 +68,7 @@ requireKernel('attachSockmap', () => {
       type: 'xdp',
       instructions: countingProgram(2),
       license: 'GPL',
-      maps: { counts },
+      maps: counts.maps,
     });
     expect(() => attachSockmap(xdp, sockets)).toThrow(InvalidArgumentError);
   });

@@ -2,10 +2,10 @@ import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel } from '@ebpf/test-utils';
 import { countingProgram } from '@ebpf/test-utils/programs';
 import { LinkType } from '@ebpf/uapi';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
+import { countsMap } from './counts.fixtures.ts';
 import { Link } from './index.ts';
 import { attachRawTracepoint, RawTracepointLink } from './raw-tracepoint.ts';
 import { attachTracepoint, TracepointLink } from './tracepoint.ts';
@@ -14,26 +14,21 @@ import { attachTracepoint, TracepointLink } from './tracepoint.ts';
 const counter = () => countingProgram(0);
 
 requireKernel('tracepoints', () => {
-  let counts: BpfMap<number, bigint>;
-  beforeAll(() => {
-    counts = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
-  });
-  afterAll(() => counts?.close());
-  const hits = () => counts.get(0) ?? 0n;
+  const counts = countsMap();
 
   it('attaches a raw tracepoint program by name', async () => {
     using prog = BpfProgram.load({
       type: 'raw_tracepoint',
       instructions: counter(),
       license: 'GPL',
-      maps: { counts },
+      maps: counts.maps,
     });
-    const before = hits();
+    const before = counts.hits();
     using link = attachRawTracepoint(prog, 'sys_enter');
     expect(link).toBeInstanceOf(RawTracepointLink);
     expect(link.tracepoint).toBe('sys_enter');
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(hits()).toBeGreaterThan(before);
+    expect(counts.hits()).toBeGreaterThan(before);
     const info = link.info();
     expect(info.type).toBe(LinkType.RawTracepoint);
     expect(info.progId).toBe(prog.info().id);
@@ -43,9 +38,9 @@ requireKernel('tracepoints', () => {
     link.close();
     // The kernel releases a closed link asynchronously: let it settle, then nothing more counts.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const after = hits();
+    const after = counts.hits();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(hits()).toBe(after);
+    expect(counts.hits()).toBe(after);
   });
 
   it('attaches a tracepoint program through a perf event', async () => {
@@ -53,13 +48,13 @@ requireKernel('tracepoints', () => {
       type: 'tracepoint',
       instructions: counter(),
       license: 'GPL',
-      maps: { counts },
+      maps: counts.maps,
     });
-    const before = hits();
+    const before = counts.hits();
     using link = attachTracepoint(prog, 'syscalls', 'sys_enter_getppid');
     expect(link).toBeInstanceOf(TracepointLink);
     for (let i = 0; i < 5; i++) process.ppid;
-    expect(hits()).toBeGreaterThan(before);
+    expect(counts.hits()).toBeGreaterThan(before);
     expect(link.info().type).toBe(LinkType.PerfEvent);
     expect(link.info().progId).toBe(prog.info().id);
   });

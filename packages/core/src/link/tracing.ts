@@ -1,5 +1,6 @@
 import { AttachType, LinkType, ProgType } from '@ebpf/uapi';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
+import { type ProgramFunction, replacedFunctionId } from '../program/replace-target.ts';
 import { attachTypeName } from '../program/types.ts';
 import { lockdownMode } from '../system.ts';
 import { checkCookie, createLink, Link, type TypedProgram } from './link.ts';
@@ -8,6 +9,12 @@ import { checkCookie, createLink, Link, type TypedProgram } from './link.ts';
 export interface TracingOptions {
   /** What `bpf_get_attach_cookie()` returns in the program (fentry, fexit, fmod_ret, LSM). */
   readonly cookie?: number | bigint;
+  /**
+   * freplace only: the function of another loaded program to replace, instead of the one the
+   * ext program was loaded against (libbpf's `bpf_program__attach_freplace`); its BTF prototype
+   * must match.
+   */
+  readonly replace?: ProgramFunction;
 }
 
 /** A program on a BPF trampoline: fentry, fexit, fmod_ret, tp_btf, LSM or freplace. */
@@ -50,6 +57,9 @@ export function trampolinesRefused(): string | undefined {
  */
 export function attachTracing(program: TypedProgram, options: TracingOptions = {}): TracingLink {
   const ext = program.type === ProgType.Ext;
+  const { replace } = options;
+  if (replace !== undefined && !ext)
+    throw new InvalidArgumentError('attachTracing: replace is for ext (freplace) programs');
   if (!ext && program.type !== ProgType.Tracing && program.type !== ProgType.Lsm) {
     throw new InvalidArgumentError(
       `attachTracing needs a tracing, lsm or ext program, got program type ${program.type}`,
@@ -61,16 +71,18 @@ export function attachTracing(program: TypedProgram, options: TracingOptions = {
       `attachTracing needs a program loaded with attachType fentry, fexit, fmod_ret, tp_btf or lsm_mac, got ${attachType === undefined ? 'none' : attachTypeName(attachType)}`,
     );
   }
+  const replacedId = replace === undefined ? 0 : replacedFunctionId(replace);
   const what = `attaching a ${ext ? 'freplace' : attachTypeName(attachType!)} program`;
   try {
     const fd = createLink({
       program,
-      target: 0,
+      target: replace === undefined ? 0 : replace.program.fd,
       attachType: attachType!,
       what,
-      ...(options.cookie === undefined
-        ? {}
-        : { extra: (attr) => attr.u64('tracingCookie', checkCookie(options.cookie)) }),
+      extra: (attr) => {
+        if (options.cookie !== undefined) attr.u64('tracingCookie', checkCookie(options.cookie));
+        if (replacedId !== 0) attr.u32('targetBtfId', replacedId);
+      },
     });
     return new TracingLink(fd, attachType);
   } catch (error) {

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel, skipUnsupported } from '@ebpf/test-utils';
 import { countingProgram } from '@ebpf/test-utils/programs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NotSupportedError } from '../errors.ts';
-import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
+import { countsMap } from './counts.fixtures.ts';
 import { attachKprobe, KprobeLink } from './kprobe.ts';
 import { attachKprobeMulti, KprobeMultiLink, kprobeMultiUnsupported } from './kprobe-multi.ts';
 import { attachTracing, TracingLink, trampolinesRefused } from './tracing.ts';
@@ -22,18 +22,13 @@ const noKprobePmu = existsSync('/sys/bus/event_source/devices/kprobe')
   : 'kprobes: no kprobe PMU (/sys/bus/event_source/devices/kprobe; CONFIG_KPROBES off)';
 
 requireKernel('hooks this kernel may refuse', () => {
-  let counts: BpfMap<number, bigint>;
-  beforeAll(() => {
-    counts = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
-  });
-  afterAll(() => counts?.close());
-  const hits = () => counts.get(0) ?? 0n;
+  const counts = countsMap();
   const kprobe = (attachType?: string) =>
     BpfProgram.load({
       type: 'kprobe',
       instructions: countingProgram(0),
       license: 'GPL',
-      maps: { counts },
+      maps: counts.maps,
       ...(attachType ? { attachType } : {}),
     } as never);
 
@@ -47,11 +42,11 @@ requireKernel('hooks this kernel may refuse', () => {
     });
     it.skipIf(skipUnsupported(noKprobePmu, 'kprobe'))('counts calls of a kernel function', () => {
       using prog = kprobe();
-      const before = hits();
+      const before = counts.hits();
       using link = attachKprobe(prog, '__x64_sys_getppid');
       expect(link).toBeInstanceOf(KprobeLink);
       for (let i = 0; i < 3; i++) expect(process.ppid).toBeGreaterThan(0);
-      expect(hits() - before).toBeGreaterThanOrEqual(3n);
+      expect(counts.hits() - before).toBeGreaterThanOrEqual(3n);
       expect(link.info()).toMatchObject({ perfEvent: 'kprobe', function: '__x64_sys_getppid' });
     });
     it('checks its arguments', () => {
@@ -67,19 +62,25 @@ requireKernel('hooks this kernel may refuse', () => {
       using prog = kprobe('trace_kprobe_multi');
       expect(() => attachKprobeMulti(prog, { symbols: ['do_sys_openat2'] })).toThrow(NotSupportedError);
       expect(() => attachKprobeMulti(prog, { symbols: ['do_sys_openat2'] })).toThrow(why!);
+      // A session program (kprobe.session) goes through the same link: the same reason.
+      using session = kprobe('trace_kprobe_session');
+      expect(() => attachKprobeMulti(session, { symbols: ['do_sys_openat2'] })).toThrow(why!);
+      expect(() => attachKprobeMulti(session, { symbols: ['f'], returnProbe: true })).toThrow(
+        /drop returnProbe/,
+      );
     });
     it.skipIf(skipUnsupported(why && `kprobe_multi links: ${why}`, 'kprobe_multi'))(
       'counts calls of several kernel functions',
       () => {
         using prog = kprobe('trace_kprobe_multi');
-        const before = hits();
+        const before = counts.hits();
         using link = attachKprobeMulti(prog, {
           symbols: ['__x64_sys_getppid', '__x64_sys_getpid'],
           cookies: [1, 2],
         });
         expect(link).toBeInstanceOf(KprobeMultiLink);
         expect(process.ppid).toBeGreaterThan(0);
-        expect(hits() - before).toBeGreaterThanOrEqual(1n);
+        expect(counts.hits() - before).toBeGreaterThanOrEqual(1n);
         expect(link.info()).toMatchObject({ cookies: [1n, 2n] });
       },
     );
@@ -114,13 +115,13 @@ requireKernel('hooks this kernel may refuse', () => {
         attachTo: '__x64_sys_getppid',
         instructions: countingProgram(0),
         license: 'GPL',
-        maps: { counts },
+        maps: counts.maps,
       });
-      const before = hits();
+      const before = counts.hits();
       using link = attachTracing(prog, { cookie: 9 });
       expect(link).toBeInstanceOf(TracingLink);
       expect(process.ppid).toBeGreaterThan(0);
-      expect(hits() - before).toBeGreaterThanOrEqual(1n);
+      expect(counts.hits() - before).toBeGreaterThanOrEqual(1n);
       expect(link.info()).toMatchObject({ attachType: 'trace_fentry', cookie: 9n });
     });
     it('checks the program before asking the kernel', () => {

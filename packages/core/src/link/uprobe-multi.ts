@@ -3,11 +3,11 @@ import { InvalidArgumentError } from '../errors.ts';
 import { functionOffset, withBinary } from './binary.ts';
 import { checkCookie, createLink, Link, requireProgramType, type TypedProgram } from './link.ts';
 import { cString } from './perf-event.ts';
-import { checkBinaryPath, checkPid } from './uprobe.ts';
+import { binaryPath, checkPid } from './uprobe.ts';
 
 /** Where a uprobe_multi link probes: many functions or offsets of one binary at once. */
 export interface UprobeMultiOptions {
-  /** The binary or library (absolute path). */
+  /** The binary or library: an absolute path, or a bare name looked up (`libc.so.6`). */
   readonly path: string;
   /** Functions of the binary (looked up in its symbol tables)... */
   readonly symbols?: readonly string[];
@@ -37,27 +37,38 @@ export function u64Array(values: readonly bigint[]): Uint8Array {
   return bytes;
 }
 
+/** A session program runs on entry and on return already: `returnProbe` has no meaning for it. */
+export function checkSession(session: boolean, returnProbe: boolean): void {
+  if (session && returnProbe)
+    throw new InvalidArgumentError(
+      'a session program runs on entry and, unless it returned non-zero there, on return: drop returnProbe',
+    );
+}
+
 /**
  * Attaches a `kprobe` program loaded with attach type `trace_uprobe_multi` to many functions (or
  * offsets) of one binary with one link (`BPF_TRACE_UPROBE_MULTI`, Linux 6.6+), each with its
- * own cookie.
+ * own cookie. A program loaded with `trace_uprobe_session` (Linux 6.13+) runs on entry and,
+ * unless it returned non-zero there, on return too (`bpf_session_is_return()` tells which).
  */
 export function attachUprobeMulti(program: TypedProgram, options: UprobeMultiOptions): UprobeMultiLink {
   requireProgramType(program, 'attachUprobeMulti', ProgType.Kprobe);
-  if (program.attachType !== AttachType.TraceUprobeMulti) {
+  const attachType = program.attachType;
+  if (attachType !== AttachType.TraceUprobeMulti && attachType !== AttachType.TraceUprobeSession) {
     throw new InvalidArgumentError(
-      "attachUprobeMulti needs a kprobe program loaded with attachType 'trace_uprobe_multi'",
+      "attachUprobeMulti needs a kprobe program loaded with attachType 'trace_uprobe_multi' or 'trace_uprobe_session'",
     );
   }
   const {
-    path,
+    path: given,
     symbols,
     offsets,
     pid = -1,
     cookies,
     returnProbe = false,
   } = options ?? ({} as UprobeMultiOptions);
-  checkBinaryPath(path);
+  checkSession(attachType === AttachType.TraceUprobeSession, returnProbe);
+  const path = binaryPath(given);
   checkPid(pid);
   if ((symbols === undefined) === (offsets === undefined))
     throw new InvalidArgumentError('attachUprobeMulti takes symbols or offsets (one of them)');
@@ -80,7 +91,7 @@ export function attachUprobeMulti(program: TypedProgram, options: UprobeMultiOpt
   const fd = createLink({
     program,
     target: 0,
-    attachType: AttachType.TraceUprobeMulti,
+    attachType,
     what: `attaching uprobe_multi to ${where.length} places in ${path}`,
     extra: (attr) => {
       attr

@@ -5,11 +5,11 @@ import { exit, mov64, R0 } from '@ebpf/asm';
 import { requireKernel, skipUnsupported } from '@ebpf/test-utils';
 import { countingProgram } from '@ebpf/test-utils/programs';
 import { LinkType } from '@ebpf/uapi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/program.ts';
 import { symbolOffset } from './binary.ts';
+import { countsMap } from './counts.fixtures.ts';
 import { Link } from './index.ts';
 import { attachUprobe, UprobeLink } from './uprobe.ts';
 
@@ -49,45 +49,52 @@ describe('symbolOffset', () => {
 });
 
 requireKernel('attachUprobe', () => {
-  let counts: BpfMap<number, bigint>;
-  beforeAll(() => {
-    counts = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
-  });
-  afterAll(() => counts?.close());
+  const counts = countsMap();
+  const loadCounting = () =>
+    BpfProgram.load({ type: 'kprobe', instructions: countingProgram(0), license: 'GPL', maps: counts.maps });
 
   it.skipIf(skipUnsupported(noUprobes))(
     'counts calls of a function in a running binary, on entry and on return',
     () => {
-      using prog = BpfProgram.load({
-        type: 'kprobe',
-        instructions: countingProgram(0),
-        license: 'GPL',
-        maps: { counts },
-      });
+      using prog = loadCounting();
       for (const returnProbe of [false, true]) {
-        const before = counts.get(0) ?? 0n;
+        const before = counts.hits();
         {
           using link = attachUprobe(prog, node, { symbol: 'uv_os_getppid', returnProbe, pid: process.pid });
           expect(link).toBeInstanceOf(UprobeLink);
           for (let i = 0; i < 5; i++) expect(process.ppid).toBeGreaterThan(0);
-          expect((counts.get(0) ?? 0n) - before).toBe(5n);
+          expect(counts.hits() - before).toBe(5n);
           const info = link.info();
           expect(info.type).toBe(LinkType.PerfEvent);
           using again = Link.fromId(info.id);
           expect(again).toBeInstanceOf(UprobeLink);
         }
-        const after = counts.get(0) ?? 0n;
+        const after = counts.hits();
         expect(process.ppid).toBeGreaterThan(0);
-        expect(counts.get(0)).toBe(after);
+        expect(counts.hits()).toBe(after);
       }
     },
   );
+
+  it.skipIf(skipUnsupported(noUprobes))('finds a library by its bare name, as libbpf does', () => {
+    using prog = loadCounting();
+    const before = counts.hits();
+    // Node's process.ppid calls libc's getppid().
+    using link = attachUprobe(prog, 'libc.so.6', { symbol: 'getppid', pid: process.pid });
+    expect(link.target).toMatch(/^\/.*\/libc\.so\.6:getppid$/);
+    for (let i = 0; i < 3; i++) expect(process.ppid).toBeGreaterThan(0);
+    expect(counts.hits() - before).toBe(3n);
+  });
 
   it('checks its arguments', () => {
     using xdp = BpfProgram.load({ type: 'xdp', instructions: [mov64(R0, 2), exit()], license: 'GPL' });
     expect(() => attachUprobe(xdp, node, { symbol: 'uv_os_getppid' })).toThrow(/needs a kprobe program/);
     using prog = BpfProgram.load({ type: 'kprobe', instructions: [mov64(R0, 0), exit()], license: 'GPL' });
-    expect(() => attachUprobe(prog, 'node', { symbol: 'uv_os_getppid' })).toThrow(/absolute path/);
+    expect(() => attachUprobe(prog, './node', { symbol: 'uv_os_getppid' })).toThrow(/absolute path/);
+    expect(() => attachUprobe(prog, 'libnothing.so.9', { offset: 0 })).toThrow(NotFoundError);
+    expect(() => attachUprobe(prog, 'libnothing.so.9', { offset: 0 })).toThrow(
+      /no libnothing\.so\.9 in .*\/usr\/lib64, \/usr\/lib.*: give its absolute path/,
+    );
     expect(() => attachUprobe(prog, node, {})).toThrow(/symbol or an offset/);
     expect(() => attachUprobe(prog, node, { symbol: 'no_such_function_here' })).toThrow(NotFoundError);
     inTempDir((dir) => {

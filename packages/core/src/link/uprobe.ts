@@ -1,6 +1,7 @@
-import { isAbsolute } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { LinkType, ProgType } from '@ebpf/uapi';
-import { InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError, NotFoundError } from '../errors.ts';
 import { pmuConfigBit, pmuType } from '../system.ts';
 import { symbolOffset, withBinary } from './binary.ts';
 import { checkCookie, Link, requireProgramType, type TypedProgram } from './link.ts';
@@ -32,13 +33,37 @@ export class UprobeLink extends Link {
   }
 }
 
-/** Refuses a binary path the kernel cannot resolve the same way for every process. */
-export function checkBinaryPath(path: unknown): asserts path is string {
-  if (typeof path !== 'string' || !isAbsolute(path)) {
+/** Where a bare library name (`libc.so.6`) or program name (`bash`) is looked for, as libbpf does. */
+function searchPath(name: string): string[] {
+  const library = /\.so($|\.)/.test(name);
+  const dirs = library
+    ? [process.env.LD_LIBRARY_PATH, '/usr/lib64:/usr/lib', multiarchLibraries[process.arch]]
+    : [process.env.PATH, '/usr/bin:/usr/sbin'];
+  return dirs.flatMap((list) => (list ? list.split(':').filter((dir) => isAbsolute(dir)) : []));
+}
+
+/** Debian's multiarch library folders, searched after the plain ones. */
+const multiarchLibraries: Readonly<Record<string, string>> = {
+  x64: '/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu',
+  arm64: '/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu',
+};
+
+/**
+ * The absolute path of the binary to probe: an absolute path as given; a bare name
+ * (`libc.so.6`, `bash`) found in the library or program search path. Relative paths are refused:
+ * the kernel would not resolve them the same way for every process.
+ */
+export function binaryPath(path: unknown): string {
+  if (typeof path === 'string' && isAbsolute(path)) return path;
+  if (typeof path !== 'string' || path === '' || path.includes('/'))
     throw new InvalidArgumentError(
-      `path must be the absolute path of a binary or library, got '${String(path)}'`,
+      `path must be the absolute path of a binary or library, or a bare name to look up (libc.so.6), got '${String(path)}'`,
     );
-  }
+  const dirs = searchPath(path);
+  const found = dirs.map((dir) => join(dir, path)).find((file) => existsSync(file));
+  if (found === undefined)
+    throw new NotFoundError(`no ${path} in ${dirs.join(', ')}: give its absolute path`, { code: 'ENOENT' });
+  return found;
 }
 
 /** Throws unless `pid` is a process id or -1 (every process). */
@@ -49,12 +74,12 @@ export function checkPid(pid: number): void {
 
 /**
  * Attaches a `kprobe`-type program to a function of a user-space binary or library (`path`
- * absolute): a uprobe on entry, or with `returnProbe` a uretprobe on return. The function is given
+ * absolute, or a bare name such as `libc.so.6` looked up as libbpf does): a uprobe on entry, or with `returnProbe` a uretprobe on return. The function is given
  * by `symbol` (looked up in the ELF symbol tables) and/or a file `offset`.
  */
 export function attachUprobe(program: TypedProgram, path: string, options: UprobeOptions): UprobeLink {
   requireProgramType(program, 'attachUprobe', ProgType.Kprobe);
-  checkBinaryPath(path);
+  const file = binaryPath(path);
   const { symbol, offset = 0, returnProbe = false, pid = -1 } = options ?? {};
   if (symbol === undefined && options?.offset === undefined) {
     throw new InvalidArgumentError('attachUprobe needs a symbol or an offset');
@@ -63,19 +88,19 @@ export function attachUprobe(program: TypedProgram, path: string, options: Uprob
     throw new InvalidArgumentError('offset must be a non-negative integer');
   checkPid(pid);
   let fileOffset = offset;
-  if (symbol !== undefined) fileOffset += symbolOffset(path, symbol);
-  else withBinary(path, () => undefined); // an offset alone: what is not an ELF file is still refused clearly
+  if (symbol !== undefined) fileOffset += symbolOffset(file, symbol);
+  else withBinary(file, () => undefined); // an offset alone: what is not an ELF file is still refused clearly
   const retprobeBit = returnProbe ? pmuConfigBit('uprobe', 'retprobe') : undefined;
   if (returnProbe && retprobeBit === undefined) {
     throw new InvalidArgumentError('this kernel does not describe uretprobes (no uprobe/format/retprobe)');
   }
-  const target = `${path}:${symbol ?? ''}${offset ? `+${offset}` : ''}`;
+  const target = `${file}:${symbol ?? ''}${offset ? `+${offset}` : ''}`;
   const fd = linkPerfEvent(program, {
     type: pmuType('uprobe'),
     config: retprobeBit === undefined ? 0 : 1n << BigInt(retprobeBit),
     config2: fileOffset,
     pid,
-    name: path,
+    name: file,
     ...(options.cookie === undefined ? {} : { cookie: checkCookie(options.cookie) }),
     what: `attaching a ${returnProbe ? 'uretprobe' : 'uprobe'} to ${target}`,
   });

@@ -198,9 +198,10 @@ function loadError(
   instructionCount: number,
 ): Error {
   const options = { cause: error, instructionCount };
-  if (log.trim() !== '') return new VerifierError(what, log, options);
   const original = firstError instanceof sys.SysError ? firstError : error;
   const missing = original.code === 'EPERM' ? missingCapabilities(load.type) : undefined;
+  if (missing?.length === 0 && verifiedNothing(log)) return refusedUnverified(load.feature, options);
+  if (log.trim() !== '') return new VerifierError(what, log, options);
   if (missing !== undefined && missing.length > 0) {
     const needed = capabilitiesToLoad(load.type).join(' and ');
     return new PermissionError(
@@ -235,4 +236,22 @@ function loadError(
   return translated instanceof BpfError
     ? translated
     : new BpfError(`loading ${what}: ${String(translated)}`, options);
+}
+
+/** A log of the verifier's statistics only: it stopped before it checked any instruction. */
+const verifiedNothing = (log: string) => /^processed 0 insns/m.test(log);
+
+/**
+ * EPERM as root before the verifier looked at any instruction: not a verdict on the program but
+ * a refusal of its kind (on 6.18 with lockdown, iterators whose context holds map-element
+ * buffers: bpf_map_elem, bpf_sk_storage_map, sockmap; libbpf is refused the same way).
+ */
+function refusedUnverified(feature: string, options: { readonly cause: unknown }): NotSupportedError {
+  const lockdown = lockdownMode();
+  const context = lockdown === undefined || lockdown === 'none' ? '' : `; kernel lockdown is ${lockdown}`;
+  return new NotSupportedError(
+    feature,
+    `refused with EPERM before any instruction was verified, although privileged${context}`,
+    { ...options, code: 'EPERM' },
+  );
 }

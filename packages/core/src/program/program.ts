@@ -245,7 +245,7 @@ export class BpfProgram extends PinnableObject {
               funcInfo: encodeFuncInfo(options.btf.funcInfo),
               lineInfo: encodeLineInfo(options.btf.lineInfo),
             },
-      feature: featureName(type, expectedAttachType),
+      feature: featureName(type, expectedAttachType, options.attachTo),
     });
     return new BpfProgram(fd, type, name, expectedAttachType, log);
   }
@@ -516,7 +516,11 @@ export class StatsHandle extends KernelObject {
 }
 
 /** How errors name the program kind: the attach flavour for tracing programs ('fentry'), else the type. */
-function featureName(type: ProgType, attachType: number | undefined): string {
+function featureName(
+  type: ProgType,
+  attachType: number | undefined,
+  attachTo: ProgramLoadOptions['attachTo'],
+): string {
   if (type === ProgType.Tracing || type === ProgType.Lsm || type === ProgType.Ext) {
     const name = attachType === undefined ? undefined : attachTypeName(attachType);
     switch (name) {
@@ -527,7 +531,7 @@ function featureName(type: ProgType, attachType: number | undefined): string {
       case 'modify_return':
         return 'fmod_ret';
       case 'trace_iter':
-        return 'iterator';
+        return typeof attachTo === 'string' ? `iterator ${attachTo.replace(/^bpf_iter_/, '')}` : 'iterator';
       case 'lsm_mac':
         return 'lsm';
       default:
