@@ -46,6 +46,7 @@ interface Ring {
   readonly headers: Uint32Array;
   readonly record: Record;
   readonly mask: number;
+  readonly walk: Walk;
   /** Consumer position (mirrors the kernel page; we are its only writer). */
   cons: number;
   /** The handler `consume` gives this ring's records to (the one passed to `consume` if none). */
@@ -65,15 +66,18 @@ function mapRing(map: RingBufferMap, fd: number, handler: RingRecordHandler | un
     // unchecked: a JS write into it faults. It lives only in private fields of this module.
     const producer = sys.mmapReadOnlyUnchecked(fd, page + 2 * size, page);
     const consPos = new BU64(consumer, 0, 1);
+    const headers = new U32(producer, page, (2 * size) / 4);
+    const record = new Record(producer, page, 2 * size);
     return {
       fd,
       consumer,
       producer,
       consPos,
       prodPos: new BU64(producer, 0, 1),
-      headers: new U32(producer, page, (2 * size) / 4),
-      record: new Record(producer, page, 2 * size),
+      headers,
+      record,
       mask: size - 1,
+      walk: walker(record, headers, size - 1),
       cons: toNumber(consPos[0]),
       handler,
       batched: 0,
@@ -115,43 +119,42 @@ function endOf(record: Record, from: number, mask: number): number {
   return from + ((off - (from & mask)) & mask) + ((record.length + HEADER + 7) & ~7);
 }
 
+/** Hands the records from `cons` towards `prod` to `handler`, at most `max`; see {@link walker}. */
+type Walk = (cons: number, prod: number, handler: RingRecordHandler, max: number) => number;
+
 /**
- * Hands the records from position `cons` towards `prod` to `handler`, at most `max` of them;
- * stops at a record being written (BUSY) or when the handler closed the reader. Returns the
- * new position; sets `walked` and `walkFrom`.
+ * The walk of one ring: hands the records from position `cons` towards `prod` to `handler`, at
+ * most `max` of them; stops at a record being written (BUSY) or when the handler closed the
+ * reader. Returns the new position; sets `walked` and `walkFrom`. A closure per ring, so that
+ * while a process reads a single ring V8 compiles it with the ring's record and views as
+ * constants (no field loads or shape checks per record); with several rings it is generic.
  */
-function walk(
-  record: Record,
-  headers: Uint32Array,
-  mask: number,
-  cons: number,
-  prod: number,
-  handler: RingRecordHandler,
-  max: number,
-): number {
-  // Positions grow past 2^32, so `cons` is a double; within a walk everything is kept in small
-  // integers (offset in the ring, bytes walked) and added back once at the end.
-  const available = prod - cons;
-  let off = cons & mask;
-  let bytes = 0;
-  let count = 0;
-  walkFrom = cons;
-  while (bytes < available && count < max) {
-    const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
-    if (len & BUSY) break;
-    const size = len & ~(BUSY | DISCARD);
-    const step = (size + HEADER + 7) & ~7;
-    bytes += step;
-    if (!(len & DISCARD)) {
-      count++;
-      point(record, off + HEADER, size);
-      handler(record);
-      if (isClosed(record)) break;
+function walker(record: Record, headers: Uint32Array, mask: number): Walk {
+  return (cons, prod, handler, max) => {
+    // Positions grow past 2^32, so `cons` is a double; within a walk everything is kept in small
+    // integers (offset in the ring, bytes walked) and added back once at the end.
+    const available = prod - cons;
+    let off = cons & mask;
+    let bytes = 0;
+    let count = 0;
+    walkFrom = cons;
+    while (bytes < available && count < max) {
+      const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
+      if (len & BUSY) break;
+      const size = len & ~(BUSY | DISCARD);
+      const step = (size + HEADER + 7) & ~7;
+      bytes += step;
+      if (!(len & DISCARD)) {
+        count++;
+        point(record, off + HEADER, size);
+        handler(record);
+        if (isClosed(record)) break;
+      }
+      off = (off + step) & mask;
     }
-    off = (off + step) & mask;
-  }
-  walked = count;
-  return cons + bytes;
+    walked = count;
+    return cons + bytes;
+  };
 }
 
 /**
@@ -362,7 +365,7 @@ function scan(ring: Ring, spans: Uint32Array, count: number, bytes: number): num
  * once at the end (also when `handler` throws). Returns the number handed out.
  */
 function consumeRing(ring: Ring, handler: RingRecordHandler, limit: number): number {
-  const { headers, record, mask } = ring;
+  const { record, mask, walk } = ring;
   const start = ring.cons;
   let cons = start;
   let count = 0;
@@ -372,7 +375,7 @@ function consumeRing(ring: Ring, handler: RingRecordHandler, limit: number): num
     // and the record's getters inlined, instead of compiling this loop on stack replacement.
     while (cons < prod && count < limit) {
       const max = Math.min(limit - count, CHUNK);
-      cons = walk(record, headers, mask, cons, prod, handler, max);
+      cons = walk(cons, prod, handler, max);
       count += walked;
       if (isClosed(record)) break; // closed by the handler
       if (cons >= prod) prod = toNumber(atomicsLoad(ring.prodPos, 0));
