@@ -12,6 +12,7 @@ import {
   isClosed,
   point,
   Record,
+  type RingRecord,
   type RingRecordHandler,
   release,
   toBigInt,
@@ -196,6 +197,10 @@ export class RingBuffer extends EventReader<Uint8Array> {
   readonly #spans = new U32(2 * BATCH);
   #batchCount = 0;
   #taken = 0;
+  /** Whether `next()` handed out a view of the batch (its buffer is then never reused). */
+  #batchShared = false;
+  /** The facade `nextTransient()` points into the batch, made on its first use of the buffer. */
+  #batchRecord: Record | undefined;
 
   /** Reads `map`; `handler`, if given, is the one `consume` gives this ring's records to. */
   constructor(map: RingBufferMap, handler?: RingRecordHandler) {
@@ -244,6 +249,7 @@ export class RingBuffer extends EventReader<Uint8Array> {
    */
   consume(handler?: RingRecordHandler, limit = Number.POSITIVE_INFINITY): number {
     this.check();
+    if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
     if (handler !== undefined && typeof handler !== 'function') {
       throw new InvalidArgumentError('consume() takes a function');
     }
@@ -270,15 +276,56 @@ export class RingBuffer extends EventReader<Uint8Array> {
   }
 
   protected take(): Uint8Array | undefined {
-    while (this.#taken === this.#batchCount) if (!this.#refill()) return undefined;
-    const at = 2 * this.#taken++;
+    if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
+    const at = this.#advance();
+    if (at < 0) return undefined;
+    this.#batchShared = true;
     return new U8(this.#batch, this.#spans[at]!, this.#spans[at + 1]!);
   }
 
   /**
+   * The opt-in fast pull path: the next record as a transient {@link RingRecord}, a facade the
+   * reader reuses, or undefined when none is waiting. It reads a copy the reader took from the
+   * rings in batches (their space is given back at once), costs no allocation per record, and is
+   * valid only until the next `nextTransient()`, `next()` or `consume()` call or `close()`: then
+   * its `length` is 0 and every read throws. Keep data with `bytes()` or `copyTo()`; use `next()`
+   * for records that outlive the call.
+   *
+   * ```ts
+   * for (let r = reader.nextTransient(); r; r = reader.nextTransient()) total += r.u64n(0);
+   * ```
+   */
+  nextTransient(): RingRecord | undefined {
+    this.check();
+    const at = this.#advance();
+    if (at < 0) return undefined;
+    let record = this.#batchRecord;
+    if (record === undefined) {
+      record = new Record(this.#batch, 0, this.#batch.byteLength);
+      this.#batchRecord = record;
+    }
+    point(record, this.#spans[at]!, this.#spans[at + 1]!);
+    return record;
+  }
+
+  /**
+   * Moves to the next record of the batch, taking a new batch when this one is used up (which
+   * invalidates the transient record). Returns the record's index into `#spans`, -1 if none waits.
+   */
+  #advance(): number {
+    if (this.#taken === this.#batchCount) {
+      if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
+      do if (!this.#refill()) return -1;
+      while (this.#taken === this.#batchCount);
+    }
+    return 2 * this.#taken++;
+  }
+
+  /**
    * Takes the next batch: the committed records of the rings in turn, up to `BATCH` records and
-   * about `BATCH_BYTES`, into one new buffer with a copy per ring; gives their space back with
-   * one consumer-position store per ring. Returns whether it took anything (a batch of only
+   * about `BATCH_BYTES`, into one buffer with a copy per ring (a new one, unless no view of the
+   * last batch was handed out and it is large enough); gives their space back with one
+   * consumer-position store per ring. Returns whether it took anything (a batch of only
    * discarded records holds none).
    */
   #refill(): boolean {
@@ -293,7 +340,12 @@ export class RingBuffer extends EventReader<Uint8Array> {
     this.#batchCount = count;
     this.#taken = 0;
     if (bytes === 0) return false;
-    const batch = new U8(new ArrayBuffer(bytes));
+    if (this.#batchShared || this.#batch.byteLength < bytes) {
+      this.#batch = new ArrayBuffer(bytes);
+      this.#batchRecord = undefined;
+      this.#batchShared = false;
+    }
+    const batch = new U8(this.#batch);
     let at = 0;
     for (const ring of rings) {
       if (ring.batched === 0) continue;
@@ -302,7 +354,6 @@ export class RingBuffer extends EventReader<Uint8Array> {
       ring.cons += ring.batched;
       atomicsStore(ring.consPos, 0, toBigInt(ring.cons));
     }
-    this.#batch = batch.buffer;
     return true;
   }
 
@@ -313,6 +364,7 @@ export class RingBuffer extends EventReader<Uint8Array> {
   }
 
   protected teardown(): void {
+    if (this.#batchRecord !== undefined) release(this.#batchRecord, true);
     for (const ring of this.#rings) {
       release(ring.record, true);
       sys.munmap(ring.consumer);
