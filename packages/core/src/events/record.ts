@@ -143,7 +143,9 @@ export class Record implements RingRecord {
       record.#len = 0;
       if (closed) record.#closed = true;
     };
-    isClosed = (record) => record.#closed;
+    // A strict comparison: V8 does not track the field as a boolean, and a bare field read would
+    // cost a generic truthiness test per record in the readers' walks.
+    isClosed = (record) => record.#closed === true;
     baseOf = (record) => record.#base;
     point = (record, base, length) => {
       record.#base = base;
