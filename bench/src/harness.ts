@@ -23,6 +23,8 @@ export type Layer =
   | 'sys-plain'
   | 'core'
   | 'core-next'
+  | 'core-transient'
+  | 'core-await'
   | 'core-run'
   | 'core-insns'
   | 'core-codec'
@@ -143,7 +145,8 @@ export interface Timed {
   /** Operations in one run of `loop`. */
   ops: number;
   before?(): void;
-  loop(): void;
+  /** One timed run; a promise is awaited inside the timed span (`for await` loops). */
+  loop(): void | Promise<void>;
   after?(): void;
 }
 
@@ -154,21 +157,22 @@ export type Prepared = { timed: Timed[] } | { reason: string };
  * Runs a workload's loops in order, ALL_RUNS times (the first WARMUP_RUNS untimed), and prints
  * one figure per loop; or prints the `na` lines when the layer is not available.
  */
-export function measure(layer: Layer, ids: readonly string[], prepared: Prepared): void {
+export async function measure(layer: Layer, ids: readonly string[], prepared: Prepared): Promise<void> {
   if ('reason' in prepared) {
     notAvailable(layer, ids, prepared.reason);
     return;
   }
   const runs = prepared.timed.map((t) => new Runs(layer, t.id, t.unit, t.ops));
   for (let run = 0; run < ALL_RUNS; run++) {
-    prepared.timed.forEach((t, i) => {
+    for (const [i, t] of prepared.timed.entries()) {
       t.before?.();
       const t0 = process.hrtime.bigint();
-      t.loop();
+      const pending = t.loop();
+      if (pending) await pending;
       const t1 = process.hrtime.bigint();
       runs[i]!.record(run, t0, t1);
       t.after?.();
-    });
+    }
   }
   for (const r of runs) r.emit();
 }

@@ -91,7 +91,7 @@ const groups: Group[] = [
     c: ['workloads', 'W5'],
     libbpf: ['libbpf', 'W5'],
     node: 'w5-ringbuf.ts',
-    layers: ['sys', 'sys-plain', 'core', 'core-next'],
+    layers: ['sys', 'sys-plain', 'core', 'core-next', 'core-transient', 'core-await'],
   },
   {
     name: 'W6',
@@ -328,6 +328,8 @@ const layerName: Record<Layer, string> = {
   'c-libbpf': 'C libbpf',
   core: 'core API',
   'core-next': 'core, next() (info)',
+  'core-transient': 'core, nextTransient() (info)',
+  'core-await': 'core, for await (info)',
   'core-run': 'core, prog.run() (info)',
   'core-insns': 'core, Instruction[] (info)',
   'core-codec': 'core codecs',
@@ -455,7 +457,12 @@ function main(): void {
   // row and the next() rows are information. For W7 the C baseline is libbpf itself.
   const libbpfRatio = rows.find((r) => r.id === 'W5.ringbuf.consume' && r.layer === 'c-libbpf')?.ratio;
   for (const row of rows) {
-    if (row.layer === 'c-libbpf' || row.layer === 'core-next') {
+    if (
+      row.layer === 'c-libbpf' ||
+      row.layer === 'core-next' ||
+      row.layer === 'core-transient' ||
+      row.layer === 'core-await'
+    ) {
       row.target = { kind: 'none' };
       delete row.pass;
       delete row.vsFloorPass;

@@ -5,12 +5,13 @@
  * Figure: events/s. `sys`: JavaScript walking the ring mapped with `@ebpf/sys` mmap, as the C
  * baseline does (consumer page read-write, producer page and data twice read-only, acquire loads,
  * stop at BUSY, skip DISCARD, one release store of the consumer position per drained batch);
- * `core`: the `@ebpf/core` ring buffer reader's `consume`; `core-next` (information): its `next()`,
- * a `Uint8Array` copy per record taken from the ring in batches. Usage: w5-ringbuf.ts
- * sys|sys-plain|core|core-next
+ * `core`: the `@ebpf/core` ring buffer reader's `consume`; for information, `core-next`: its `next()`,
+ * a `Uint8Array` copy per record taken from the ring in batches; `core-transient`: `nextTransient()`,
+ * the same batches read through one reused facade; `core-await`: `for await` over the reader.
+ * Usage: w5-ringbuf.ts sys|sys-plain|core|core-next|core-transient|core-await
  */
 import type * as Core from '@ebpf/core';
-import { buffer, check, landed, layerArg, measure, type Prepared } from '../harness.ts';
+import { buffer, check, type Layer, landed, layerArg, measure, type Prepared } from '../harness.ts';
 import { eventProducerProgram } from '../programs.ts';
 import { createMap, type Floor, floor, loadProgram } from '../sys-floor.ts';
 
@@ -81,11 +82,17 @@ async function sysLayer(): Promise<Prepared> {
   return { timed: [{ id: ID, unit: 'ops/s', ops: RECORDS, before: filler(f, prog), loop: consume }] };
 }
 
+/** The low 32 bits of a copied record's first u64 (the sum stays below 2^32 here). */
+function low32(bytes: Uint8Array): number {
+  return (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16)) + bytes[3]! * 2 ** 24;
+}
+
 /**
  * `new RingBuffer(map).consume(fn)`: the reader hands each record to `fn` as a read-only facade on
- * the ring; with `next`, `reader.next()` returns each as a copy (what `for await` loops over).
+ * the ring; `next()` returns each as a copy, `nextTransient()` as a facade on the batch copy,
+ * `for await` loops over `next()`.
  */
-async function coreLayer(next: boolean): Promise<Prepared> {
+async function coreLayer(layer: Layer): Promise<Prepared> {
   const core = await landed<typeof Core>('@ebpf/core', ['BpfMap', 'BpfProgram', 'RingBuffer']);
   if ('reason' in core) return core;
   const { BpfMap, BpfProgram, RingBuffer } = core.mod;
@@ -101,6 +108,36 @@ async function coreLayer(next: boolean): Promise<Prepared> {
   const onRecord = (record: Core.RingRecord): void => {
     sum += record.u64n(0);
   };
+  const done = (count: number) =>
+    check(count === RECORDS && sum === EXPECTED_SUM, `consumed ${count} records, sum ${sum}`);
+  const drain = () => {
+    sum = 0;
+    let count = 0;
+    if (layer === 'core-next') {
+      for (let bytes = reader.next(); bytes; bytes = reader.next()) {
+        sum += low32(bytes);
+        count++;
+      }
+    } else if (layer === 'core-transient') {
+      for (let record = reader.nextTransient(); record; record = reader.nextTransient()) {
+        sum += record.u64n(0);
+        count++;
+      }
+    } else {
+      count = reader.consume(onRecord);
+    }
+    done(count);
+  };
+  // Everything was produced before the clock started: the loop ends once the last record is in.
+  const iterate = async () => {
+    sum = 0;
+    let count = 0;
+    for await (const bytes of reader) {
+      sum += low32(bytes);
+      if (++count === RECORDS) break;
+    }
+    done(count);
+  };
   return {
     timed: [
       {
@@ -110,23 +147,15 @@ async function coreLayer(next: boolean): Promise<Prepared> {
         before() {
           check(prog.run(fill).retval === 2, 'fill retval');
         },
-        loop() {
-          sum = 0;
-          let count = 0;
-          if (next) {
-            for (let bytes = reader.next(); bytes; bytes = reader.next()) {
-              sum += (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16)) + bytes[3]! * 2 ** 24; // < 2^32 here
-              count++;
-            }
-          } else {
-            count = reader.consume(onRecord);
-          }
-          check(count === RECORDS && sum === EXPECTED_SUM, `consumed ${count} records, sum ${sum}`);
-        },
+        loop: layer === 'core-await' ? iterate : drain,
       },
     ],
   };
 }
 
-const layer = layerArg(['sys', 'sys-plain', 'core', 'core-next']);
-measure(layer, [ID], layer.startsWith('core') ? await coreLayer(layer === 'core-next') : await sysLayer());
+const layer = layerArg(['sys', 'sys-plain', 'core', 'core-next', 'core-transient', 'core-await']);
+await measure(
+  layer,
+  [ID],
+  layer === 'sys' || layer === 'sys-plain' ? await sysLayer() : await coreLayer(layer),
+);

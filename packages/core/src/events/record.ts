@@ -47,8 +47,9 @@ const typedArrayLength = uncurry(
  * record's bytes where the kernel wrote them (no copy). Multi-byte reads are in the host's byte
  * order, as the BPF program wrote them. Every read outside `[0, length)` throws `RangeError`.
  *
- * The object is reused for every record of a reader and is valid only during the callback; after
- * it returns, `length` is 0 and every read throws. Keep data with `bytes()` or `copyTo()`.
+ * The object is reused for every record of a reader and is valid only during the callback (one
+ * from `RingBuffer.nextTransient()`: until the next call on its reader); after that, `length` is 0
+ * and every read throws. Keep data with `bytes()` or `copyTo()`.
  */
 export interface RingRecord {
   /** Length of the record in bytes (0 once the callback has returned). */
@@ -88,7 +89,7 @@ export type RingRecordHandler = (record: RingRecord) => void;
 function outside(offset: number, size: number, length: number): RangeError {
   return new RangeError(
     length === 0
-      ? 'this record is no longer valid: read a record inside the consume() callback that received it'
+      ? 'this record is no longer valid: read a record inside the consume() callback that received it (one from nextTransient(): before the next call on its reader)'
       : `reading ${size} byte${size === 1 ? '' : 's'} at offset ${String(offset)} is outside the record (length ${length})`,
   );
 }
@@ -142,7 +143,9 @@ export class Record implements RingRecord {
       record.#len = 0;
       if (closed) record.#closed = true;
     };
-    isClosed = (record) => record.#closed;
+    // A strict comparison: V8 does not track the field as a boolean, and a bare field read would
+    // cost a generic truthiness test per record in the readers' walks.
+    isClosed = (record) => record.#closed === true;
     baseOf = (record) => record.#base;
     point = (record, base, length) => {
       record.#base = base;

@@ -427,6 +427,42 @@ requireKernel('RingBuffer (kernel)', () => {
       expect(reader.available).toBe(0);
     });
 
+    it('nextTransient() hands out every record through a reused facade, valid until the next call', () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 }); // 170 records of 24 bytes
+      using prog = producer(events, 100, 16);
+      using reader = new RingBuffer(events);
+      prog.run({ data: packet, repeat: 1 });
+      const kept = reader.next(); // a copy that must survive the batches reused after it
+      const values: number[] = [];
+      let previous: RingRecord | undefined;
+      // 12 rounds of 100 records through a ring of 170: batches of every size, records that wrap.
+      for (let round = 0; round < 12; round++) {
+        if (round > 0) prog.run({ data: packet, repeat: 1 });
+        for (let r = reader.nextTransient(); r; r = reader.nextTransient()) {
+          previous = r;
+          expect(r.length).toBe(16);
+          expect(r.u64n(8)).toBe(0x5eed);
+          values.push(r.u64n(0));
+        }
+        expect(previous?.length).toBe(0); // the call that found no record invalidated it
+      }
+      expect(values).toEqual(Array.from({ length: 1199 }, (_, i) => (i + 1) % 100));
+      expect(kept?.[isLittle ? 0 : 7]).toBe(0);
+      expect(new DataView(kept!.buffer, kept!.byteOffset).getUint32(8, isLittle)).toBe(0x5eed);
+      prog.run({ data: packet, repeat: 1 });
+      const record = reader.nextTransient()!;
+      expect(reader.next()?.length).toBe(16); // next() after it: the transient one is invalid
+      expect(() => record.u8(0)).toThrow(RangeError);
+      const last = reader.nextTransient()!;
+      reader.consume(() => {});
+      expect(last.length).toBe(0);
+      const afterClose = reader.nextTransient()!;
+      reader.close();
+      expect(afterClose.length).toBe(0);
+      expect(() => afterClose.u64n(0)).toThrow(/no longer valid/);
+      expect(() => reader.nextTransient()).toThrow(ClosedError);
+    });
+
     it('for await waits on the event loop for records and ends when closed', async () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
       using prog = producer(events, 5, 16);

@@ -12,6 +12,7 @@ import {
   isClosed,
   point,
   Record,
+  type RingRecord,
   type RingRecordHandler,
   release,
   toBigInt,
@@ -46,6 +47,7 @@ interface Ring {
   readonly headers: Uint32Array;
   readonly record: Record;
   readonly mask: number;
+  readonly walk: Walk;
   /** Consumer position (mirrors the kernel page; we are its only writer). */
   cons: number;
   /** The handler `consume` gives this ring's records to (the one passed to `consume` if none). */
@@ -65,15 +67,18 @@ function mapRing(map: RingBufferMap, fd: number, handler: RingRecordHandler | un
     // unchecked: a JS write into it faults. It lives only in private fields of this module.
     const producer = sys.mmapReadOnlyUnchecked(fd, page + 2 * size, page);
     const consPos = new BU64(consumer, 0, 1);
+    const headers = new U32(producer, page, (2 * size) / 4);
+    const record = new Record(producer, page, 2 * size);
     return {
       fd,
       consumer,
       producer,
       consPos,
       prodPos: new BU64(producer, 0, 1),
-      headers: new U32(producer, page, (2 * size) / 4),
-      record: new Record(producer, page, 2 * size),
+      headers,
+      record,
       mask: size - 1,
+      walk: walker(record, headers, size - 1),
       cons: toNumber(consPos[0]),
       handler,
       batched: 0,
@@ -115,43 +120,42 @@ function endOf(record: Record, from: number, mask: number): number {
   return from + ((off - (from & mask)) & mask) + ((record.length + HEADER + 7) & ~7);
 }
 
+/** Hands the records from `cons` towards `prod` to `handler`, at most `max`; see {@link walker}. */
+type Walk = (cons: number, prod: number, handler: RingRecordHandler, max: number) => number;
+
 /**
- * Hands the records from position `cons` towards `prod` to `handler`, at most `max` of them;
- * stops at a record being written (BUSY) or when the handler closed the reader. Returns the
- * new position; sets `walked` and `walkFrom`.
+ * The walk of one ring: hands the records from position `cons` towards `prod` to `handler`, at
+ * most `max` of them; stops at a record being written (BUSY) or when the handler closed the
+ * reader. Returns the new position; sets `walked` and `walkFrom`. A closure per ring, so that
+ * while a process reads a single ring V8 compiles it with the ring's record and views as
+ * constants (no field loads or shape checks per record); with several rings it is generic.
  */
-function walk(
-  record: Record,
-  headers: Uint32Array,
-  mask: number,
-  cons: number,
-  prod: number,
-  handler: RingRecordHandler,
-  max: number,
-): number {
-  // Positions grow past 2^32, so `cons` is a double; within a walk everything is kept in small
-  // integers (offset in the ring, bytes walked) and added back once at the end.
-  const available = prod - cons;
-  let off = cons & mask;
-  let bytes = 0;
-  let count = 0;
-  walkFrom = cons;
-  while (bytes < available && count < max) {
-    const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
-    if (len & BUSY) break;
-    const size = len & ~(BUSY | DISCARD);
-    const step = (size + HEADER + 7) & ~7;
-    bytes += step;
-    if (!(len & DISCARD)) {
-      count++;
-      point(record, off + HEADER, size);
-      handler(record);
-      if (isClosed(record)) break;
+function walker(record: Record, headers: Uint32Array, mask: number): Walk {
+  return (cons, prod, handler, max) => {
+    // Positions grow past 2^32, so `cons` is a double; within a walk everything is kept in small
+    // integers (offset in the ring, bytes walked) and added back once at the end.
+    const available = prod - cons;
+    let off = cons & mask;
+    let bytes = 0;
+    let count = 0;
+    walkFrom = cons;
+    while (bytes < available && count < max) {
+      const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
+      if (len & BUSY) break;
+      const size = len & ~(BUSY | DISCARD);
+      const step = (size + HEADER + 7) & ~7;
+      bytes += step;
+      if (!(len & DISCARD)) {
+        count++;
+        point(record, off + HEADER, size);
+        handler(record);
+        if (isClosed(record)) break;
+      }
+      off = (off + step) & mask;
     }
-    off = (off + step) & mask;
-  }
-  walked = count;
-  return cons + bytes;
+    walked = count;
+    return cons + bytes;
+  };
 }
 
 /**
@@ -193,6 +197,10 @@ export class RingBuffer extends EventReader<Uint8Array> {
   readonly #spans = new U32(2 * BATCH);
   #batchCount = 0;
   #taken = 0;
+  /** Whether `next()` handed out a view of the batch (its buffer is then never reused). */
+  #batchShared = false;
+  /** The facade `nextTransient()` points into the batch, made on its first use of the buffer. */
+  #batchRecord: Record | undefined;
 
   /** Reads `map`; `handler`, if given, is the one `consume` gives this ring's records to. */
   constructor(map: RingBufferMap, handler?: RingRecordHandler) {
@@ -241,6 +249,7 @@ export class RingBuffer extends EventReader<Uint8Array> {
    */
   consume(handler?: RingRecordHandler, limit = Number.POSITIVE_INFINITY): number {
     this.check();
+    if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
     if (handler !== undefined && typeof handler !== 'function') {
       throw new InvalidArgumentError('consume() takes a function');
     }
@@ -267,15 +276,56 @@ export class RingBuffer extends EventReader<Uint8Array> {
   }
 
   protected take(): Uint8Array | undefined {
-    while (this.#taken === this.#batchCount) if (!this.#refill()) return undefined;
-    const at = 2 * this.#taken++;
+    if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
+    const at = this.#advance();
+    if (at < 0) return undefined;
+    this.#batchShared = true;
     return new U8(this.#batch, this.#spans[at]!, this.#spans[at + 1]!);
   }
 
   /**
+   * The opt-in fast pull path: the next record as a transient {@link RingRecord}, a facade the
+   * reader reuses, or undefined when none is waiting. It reads a copy the reader took from the
+   * rings in batches (their space is given back at once), costs no allocation per record, and is
+   * valid only until the next `nextTransient()`, `next()` or `consume()` call or `close()`: then
+   * its `length` is 0 and every read throws. Keep data with `bytes()` or `copyTo()`; use `next()`
+   * for records that outlive the call.
+   *
+   * ```ts
+   * for (let r = reader.nextTransient(); r; r = reader.nextTransient()) total += r.u64n(0);
+   * ```
+   */
+  nextTransient(): RingRecord | undefined {
+    this.check();
+    const at = this.#advance();
+    if (at < 0) return undefined;
+    let record = this.#batchRecord;
+    if (record === undefined) {
+      record = new Record(this.#batch, 0, this.#batch.byteLength);
+      this.#batchRecord = record;
+    }
+    point(record, this.#spans[at]!, this.#spans[at + 1]!);
+    return record;
+  }
+
+  /**
+   * Moves to the next record of the batch, taking a new batch when this one is used up (which
+   * invalidates the transient record). Returns the record's index into `#spans`, -1 if none waits.
+   */
+  #advance(): number {
+    if (this.#taken === this.#batchCount) {
+      if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
+      do if (!this.#refill()) return -1;
+      while (this.#taken === this.#batchCount);
+    }
+    return 2 * this.#taken++;
+  }
+
+  /**
    * Takes the next batch: the committed records of the rings in turn, up to `BATCH` records and
-   * about `BATCH_BYTES`, into one new buffer with a copy per ring; gives their space back with
-   * one consumer-position store per ring. Returns whether it took anything (a batch of only
+   * about `BATCH_BYTES`, into one buffer with a copy per ring (a new one, unless no view of the
+   * last batch was handed out and it is large enough); gives their space back with one
+   * consumer-position store per ring. Returns whether it took anything (a batch of only
    * discarded records holds none).
    */
   #refill(): boolean {
@@ -290,7 +340,12 @@ export class RingBuffer extends EventReader<Uint8Array> {
     this.#batchCount = count;
     this.#taken = 0;
     if (bytes === 0) return false;
-    const batch = new U8(new ArrayBuffer(bytes));
+    if (this.#batchShared || this.#batch.byteLength < bytes) {
+      this.#batch = new ArrayBuffer(bytes);
+      this.#batchRecord = undefined;
+      this.#batchShared = false;
+    }
+    const batch = new U8(this.#batch);
     let at = 0;
     for (const ring of rings) {
       if (ring.batched === 0) continue;
@@ -299,7 +354,6 @@ export class RingBuffer extends EventReader<Uint8Array> {
       ring.cons += ring.batched;
       atomicsStore(ring.consPos, 0, toBigInt(ring.cons));
     }
-    this.#batch = batch.buffer;
     return true;
   }
 
@@ -310,6 +364,7 @@ export class RingBuffer extends EventReader<Uint8Array> {
   }
 
   protected teardown(): void {
+    if (this.#batchRecord !== undefined) release(this.#batchRecord, true);
     for (const ring of this.#rings) {
       release(ring.record, true);
       sys.munmap(ring.consumer);
@@ -362,7 +417,7 @@ function scan(ring: Ring, spans: Uint32Array, count: number, bytes: number): num
  * once at the end (also when `handler` throws). Returns the number handed out.
  */
 function consumeRing(ring: Ring, handler: RingRecordHandler, limit: number): number {
-  const { headers, record, mask } = ring;
+  const { record, mask, walk } = ring;
   const start = ring.cons;
   let cons = start;
   let count = 0;
@@ -372,7 +427,7 @@ function consumeRing(ring: Ring, handler: RingRecordHandler, limit: number): num
     // and the record's getters inlined, instead of compiling this loop on stack replacement.
     while (cons < prod && count < limit) {
       const max = Math.min(limit - count, CHUNK);
-      cons = walk(record, headers, mask, cons, prod, handler, max);
+      cons = walk(cons, prod, handler, max);
       count += walked;
       if (isClosed(record)) break; // closed by the handler
       if (cons >= prod) prod = toNumber(atomicsLoad(ring.prodPos, 0));
