@@ -115,6 +115,26 @@ describe('generated modules', () => {
       'legacy-maps',
     ];
     for (const name of corpus) generate(name);
+    // Each `@ts-expect-error` fails the check where the program it marks is typed as loaded.
+    writeFileSync(
+      join(out, 'load-options.ts'),
+      [
+        "import { load } from './programs-and-subprograms.gen.ts';",
+        'const all = load();',
+        'all.programs.first_xdp.fd;',
+        '// @ts-expect-error SEC("?tc") is absent unless options load it',
+        'all.programs.not_autoloaded;',
+        'const some = load({ programs: { first_xdp: { load: false }, not_autoloaded: { load: true } } });',
+        '// @ts-expect-error load: false leaves it absent',
+        'some.programs.first_xdp;',
+        'some.programs.second_xdp.fd + some.programs.not_autoloaded.fd;',
+        'declare const flag: boolean;',
+        'const maybe = load({ programs: { first_xdp: { load: flag } } });',
+        '// @ts-expect-error loaded only if flag: optional',
+        'maybe.programs.first_xdp.fd;',
+        'maybe.programs.first_xdp?.fd;',
+      ].join('\n'),
+    );
     writeFileSync(
       join(out, 'tsconfig.json'),
       JSON.stringify({
