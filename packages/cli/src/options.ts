@@ -13,3 +13,6 @@ export function integerOption(name: string, min = 0) {
 export function jsonOption(): Option {
   return new Option('--json', 'print JSON instead of a table');
 }
+
+/** A commander parser that collects a repeated option (`--type a --type b`) into a list. */
+export const repeatable = (value: string, previous: string[] = []): string[] => [...previous, value];
