@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type Btf, toTypeScript } from '@ebpf/btf';
 import { type Command, Option } from 'commander';
 import { parseOrExplain, readBtfFile, typesNamed, VMLINUX } from '../btf-input.ts';
@@ -41,12 +42,13 @@ export function dump(btf: Btf, format: 'c' | 'ts', types: readonly number[] | un
   return { text: `${out.code}\n`, declarations: out.declarations };
 }
 
-/** Writes `text` to `output`, or to standard output. */
+/** Writes `text` to `output` (making its folder, as `-o gen/prog.gen.ts` expects), or to standard output. */
 export function writeOutput(io: Io, text: string, output: string | undefined, what: string): void {
   if (output === undefined) {
     io.out(text);
     return;
   }
+  mkdirSync(dirname(output), { recursive: true });
   writeFileSync(output, text);
   io.err(`${output}: ${what}, ${text.split('\n').length - 1} lines\n`);
 }

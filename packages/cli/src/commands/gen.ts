@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -27,6 +27,7 @@ function buildInput(
   if (input.endsWith('.c')) {
     const object = `${basename(input, '.c')}.o`;
     path = opts.embed ? join(scratch(), object) : join(dirname(opts.output ?? object), object);
+    mkdirSync(dirname(path), { recursive: true });
     compileC(input, path, { includes: opts.include, ...(opts.clang !== undefined && { clang: opts.clang }) });
   }
   try {

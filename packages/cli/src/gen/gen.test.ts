@@ -5,7 +5,7 @@
  * config.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { buildObject, requireTools, Scratch } from '@ebpf/test-utils/clang';
@@ -100,6 +100,16 @@ describe('ebpf gen types prog.c', () => {
     const failed = await runMain('gen', 'types', bad);
     expect(failed.code).toBe(1);
     expect(failed.err).toMatch(/could not compile.*use of undeclared identifier 'missing'/s);
+  });
+
+  it('writes into a folder that does not exist yet, the object beside the module with --no-embed', async () => {
+    const source = scratch.path('fresh.c');
+    writeFileSync(source, 'int counter;\n');
+    const module = scratch.path('not-yet/gen/fresh.gen.ts');
+    const r = await runMain('gen', 'types', source, '-o', module, '--no-embed');
+    expect(r.code, r.err).toBe(0);
+    expect(readFileSync(module, 'utf8')).toContain("readFileSync(new URL('./fresh.o', import.meta.url))");
+    expect(existsSync(scratch.path('not-yet/gen/fresh.o'))).toBe(true);
   });
 });
 
