@@ -71,12 +71,12 @@ type Presence<O, N extends keyof Programs> = [Loads<O, N>] extends [true]
     ? 'unloaded'
     : 'maybe';
 /** The programs `load(options)` returns: those `options` leave unloaded are absent. */
-export type LoadedPrograms<O extends CollectionLoadOptions = {}> = {
+export type LoadedPrograms<O extends CollectionLoadOptions | undefined = undefined> = {
   readonly [N in keyof Programs as Presence<O, N> extends 'loaded' ? N : never]: Programs[N];
 } & { readonly [N in keyof Programs as Presence<O, N> extends 'maybe' ? N : never]?: Programs[N] };
 
 /** The programs, maps and variables of execsnoop loaded with options `O`; `close()` closes them all. */
-export interface Objects<O extends CollectionLoadOptions = {}> extends Disposable {
+export interface Objects<O extends CollectionLoadOptions | undefined = undefined> extends Disposable {
   readonly collection: Collection;
   readonly programs: LoadedPrograms<O>;
   readonly maps: { readonly events: BpfMap; readonly '.bss': BpfMap };
@@ -98,8 +98,8 @@ export function spec(): CollectionSpec {
 }
 
 /** Loads execsnoop (or `source`, a spec from `spec()`) with `Collection.load`; maps are typed by the object's BTF, programs by `options`. */
-export function load<const O extends CollectionLoadOptions = {}>(
-  options: O = {} as O,
+export function load<const O extends CollectionLoadOptions | undefined = undefined>(
+  options?: O,
   source: CollectionSpec = spec(),
 ): Objects<O> {
   const collection = Collection.load(source, options);

@@ -129,9 +129,9 @@ describe('generated modules', () => {
     writeFileSync(
       join(out, 'load-options.ts'),
       [
-        "import { load } from './programs-and-subprograms.gen.ts';",
-        'const all = load();',
-        'all.programs.first_xdp.fd;',
+        "import { load, type Objects, spec } from './programs-and-subprograms.gen.ts';",
+        'const all: Objects = load();',
+        'all.programs.first_xdp.fd + load(undefined, spec()).programs.first_xdp.fd;',
         '// @ts-expect-error SEC("?tc") is absent unless options load it',
         'all.programs.not_autoloaded;',
         'const some = load({ programs: { first_xdp: { load: false }, not_autoloaded: { load: true } } });',

@@ -88,7 +88,7 @@ function mapType(map: MapEntry): string {
 }
 
 /** The options type parameter of `Objects` and `load()`: what the caller's options say is loaded. */
-const OPTIONS = { name: 'O', constraint: 'CollectionLoadOptions', default: '{}' };
+const OPTIONS = { name: 'O', constraint: 'CollectionLoadOptions | undefined', default: 'undefined' };
 
 /**
  * The types that make `load(options)`'s programs follow its options: a program that options
@@ -259,7 +259,7 @@ function sourceStatements(input: ModuleInput): StatementStructures[] {
       ],
       typeParameters: [{ ...OPTIONS, isConst: true }],
       parameters: [
-        { name: 'options', type: 'O', initializer: '{} as O' },
+        { name: 'options', type: 'O', hasQuestionToken: true },
         { name: 'source', type: 'CollectionSpec', initializer: 'spec()' },
       ],
       statements: [loadBody(input)],
