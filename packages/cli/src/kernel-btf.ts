@@ -2,7 +2,7 @@
  * BTF objects the kernel holds, by id: what `ebpf btf show` lists and `ebpf btf dump <id>` reads.
  * Imported only by commands that touch the kernel (it loads the native binding).
  */
-import { Btf, type TypeId } from '@ebpf/btf';
+import { Btf, type Type, type TypeId, type Var } from '@ebpf/btf';
 import { BpfMap, BpfProgram, BtfHandle, kernelBtf, objectIds, readObjectInfo } from '@ebpf/core';
 
 /** A BTF object as `ebpf btf show` prints it (bpftool's fields). */
@@ -86,4 +86,44 @@ function cPrototype(btf: Btf, name: string, protoId: TypeId): string {
   };
   const params = proto.params.map((p) => (p.type === 0 ? '...' : declare(p.type, p.name)));
   return `${declare(proto.returns, name)}(${params.join(', ') || 'void'})`;
+}
+
+/** Longest map name the kernel keeps (BPF_OBJ_NAME_LEN less its NUL): longer C names are cut. */
+const maxMapName = 15;
+
+/** The variables a map of this kernel name can be (any whose name it cuts, at the kernel's limit). */
+function variablesNamed(btf: Btf, name: string): Var[] {
+  const isVar = (type: Type): type is Var => type.kind === 'var';
+  if (name.length < maxMapName) return btf.typesByName(name, 'var').filter(isVar);
+  const found: Var[] = [];
+  for (let id = btf.firstId; id < btf.nextId; id++) {
+    const type = btf.typeById(id);
+    if (isVar(type) && type.name.startsWith(name)) found.push(type);
+  }
+  return found;
+}
+
+/**
+ * The value type of a map that cannot carry BTF itself (the kernel refuses BTF on queues and
+ * stacks, which have no key): the `__type(value, ...)` of its `.maps` definition in the BTF of a
+ * program that uses it, found by the map's name and checked against its value size.
+ */
+export function valueTypeFromPrograms(map: {
+  id: number;
+  name: string;
+  valueSize: number;
+}): { btf: Btf; typeId: TypeId } | undefined {
+  if (map.name === '') return undefined;
+  const program = BpfProgram.list().find((p) => p.btfId !== 0 && p.mapIds.includes(map.id));
+  if (program === undefined) return undefined;
+  const btf = btfById(program.btfId);
+  for (const variable of variablesNamed(btf, map.name)) {
+    const definition = btf.resolve(variable.type);
+    if (definition.kind !== 'struct') continue;
+    const value = definition.members.find((m) => m.name === 'value');
+    const pointer = value && btf.resolve(value.type);
+    if (pointer?.kind === 'ptr' && btf.sizeof(pointer.target) === map.valueSize)
+      return { btf, typeId: pointer.target };
+  }
+  return undefined;
 }

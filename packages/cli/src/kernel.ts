@@ -12,7 +12,7 @@ import { BpfMap, BpfProgram, Link } from '@ebpf/core';
 import { cNameOf, LinkType, MapType, PseudoSrc, XdpAction } from '@ebpf/uapi';
 import { type BtfValue, decodeBtfValue } from './format/btf-value.ts';
 import { enumName } from './format/names.ts';
-import { btfById, type ProgFunction, programFunctions } from './kernel-btf.ts';
+import { btfById, type ProgFunction, programFunctions, valueTypeFromPrograms } from './kernel-btf.ts';
 
 /** A program as `ebpf prog list|show` prints it. */
 export interface ProgSummary {
@@ -333,6 +333,12 @@ export function showMaps(id?: number): MapDetails[] {
   });
 }
 
+/** The head of a queue or stack: its bytes and, where a program's BTF types it, bpftool's `formatted`. */
+export interface MapHead {
+  value: Uint8Array;
+  formatted?: { value: BtfValue };
+}
+
 /**
  * What `map dump` shows of a map: its entries; for a queue or stack (whose elements have no
  * keys, and which the kernel lets one read only by removing them) the head alone, by a peek that
@@ -341,7 +347,7 @@ export function showMaps(id?: number): MapDetails[] {
  */
 export type MapDump =
   | { readonly kind: 'entries'; readonly entries: MapEntry[] }
-  | { readonly kind: 'head'; readonly type: string; readonly head: Uint8Array | undefined }
+  | { readonly kind: 'head'; readonly type: string; readonly head: MapHead | undefined }
   | { readonly kind: 'unlisted'; readonly type: string };
 
 /** Map types without entries to list. */
@@ -349,12 +355,20 @@ const unlistedTypes = new Set(['bloom_filter', 'ringbuf', 'user_ringbuf']);
 
 export function dumpMap(id: number, limit: number): MapDump {
   using map = BpfMap.fromId(id);
-  if (map.typeName === 'queue' || map.typeName === 'stack') {
-    const head = (map as BpfMap<never, Uint8Array>).peek();
-    return { kind: 'head', type: map.typeName, head: head && Uint8Array.from(head) };
-  }
+  if (map.typeName === 'queue' || map.typeName === 'stack')
+    return { kind: 'head', type: map.typeName, head: headOf(map as BpfMap<never, Uint8Array>) };
   if (unlistedTypes.has(map.typeName)) return { kind: 'unlisted', type: map.typeName };
   return { kind: 'entries', entries: entriesOf(map, limit) };
+}
+
+/** The head of a queue or stack, decoded by the value type its programs' BTF gives it. */
+function headOf(map: BpfMap<never, Uint8Array>): MapHead | undefined {
+  const peeked = map.peek();
+  if (peeked === undefined) return undefined;
+  const value = Uint8Array.from(peeked);
+  const typed = valueTypeFromPrograms(map.info());
+  const decoded = typed && decodeBtfValue(typed.btf, typed.typeId, value);
+  return decoded === undefined ? { value } : { value, formatted: { value: decoded } };
 }
 
 /** Up to `limit` entries of a map, as bytes and, where the map has BTF, decoded by it. */

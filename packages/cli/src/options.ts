@@ -9,7 +9,10 @@ export function integerOption(name: string, min = 0) {
   };
 }
 
-/** The `--json` option every listing takes. */
+/** The `--json` option of every command that prints facts (listings, shows, dumps, test runs). */
 export function jsonOption(): Option {
-  return new Option('--json', 'print JSON instead of a table');
+  return new Option('--json', 'print JSON (the same facts, for scripts) instead of text');
 }
+
+/** A commander parser that collects a repeated option (`--type a --type b`) into a list. */
+export const repeatable = (value: string, previous: string[] = []): string[] => [...previous, value];

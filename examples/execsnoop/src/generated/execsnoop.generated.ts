@@ -10,6 +10,7 @@ import {
   CollectionSpec,
   cstring,
   struct,
+  union,
   type Variable,
 } from '@ebpf/core';
 /** `typedef unsigned long long __u64` */
@@ -49,10 +50,35 @@ export const eventCodec: Codec<event> = struct(
   { size: 168, name: 'struct event' },
 );
 
-/** The programs, maps and variables of execsnoop, loaded; `close()` closes them all. */
-export interface Objects extends Disposable {
+/** Every program of execsnoop, by C function name. */
+export interface Programs {
+  readonly handle_exec: BpfProgram;
+}
+
+/** The programs loaded unless options say `load: false` (the others need `load: true`). */
+type Autoloaded = 'handle_exec';
+/** `T[K]`, or `undefined` where `T` has no `K` (for each member of a union). */
+type Field<T, K extends PropertyKey> = T extends unknown ? (K extends keyof T ? T[K] : undefined) : never;
+/** Options `O`'s `load` of program `N`, or the program's default where they set none. */
+type Loads<O, N extends keyof Programs> =
+  Field<Field<Field<O, 'programs'>, N>, 'load'> extends infer L
+    ? Exclude<L, undefined> | (undefined extends L ? (N extends Autoloaded ? true : false) : never)
+    : never;
+/** Whether options `O` load program `N`: surely, surely not, or `maybe` (known only at run time). */
+type Presence<O, N extends keyof Programs> = [Loads<O, N>] extends [true]
+  ? 'loaded'
+  : [Loads<O, N>] extends [false]
+    ? 'unloaded'
+    : 'maybe';
+/** The programs `load(options)` returns: those `options` leave unloaded are absent. */
+export type LoadedPrograms<O extends CollectionLoadOptions | undefined = undefined> = {
+  readonly [N in keyof Programs as Presence<O, N> extends 'loaded' ? N : never]: Programs[N];
+} & { readonly [N in keyof Programs as Presence<O, N> extends 'maybe' ? N : never]?: Programs[N] };
+
+/** The programs, maps and variables of execsnoop loaded with options `O`; `close()` closes them all. */
+export interface Objects<O extends CollectionLoadOptions | undefined = undefined> extends Disposable {
   readonly collection: Collection;
-  readonly programs: { readonly handle_exec: BpfProgram };
+  readonly programs: LoadedPrograms<O>;
   readonly maps: { readonly events: BpfMap; readonly '.bss': BpfMap };
   readonly variables: { readonly exec_count: Variable<bigint>; readonly unused_event: Variable<Uint8Array> };
   close(): void;
@@ -71,8 +97,11 @@ export function spec(): CollectionSpec {
   return CollectionSpec.parse(objectBytes(), { name: 'execsnoop' });
 }
 
-/** Loads execsnoop (or `source`, a spec from `spec()`) with `Collection.load`; maps are typed by the object's BTF. */
-export function load(options: CollectionLoadOptions = {}, source: CollectionSpec = spec()): Objects {
+/** Loads execsnoop (or `source`, a spec from `spec()`) with `Collection.load`; maps are typed by the object's BTF, programs by `options`. */
+export function load<const O extends CollectionLoadOptions | undefined = undefined>(
+  options?: O,
+  source: CollectionSpec = spec(),
+): Objects<O> {
   const collection = Collection.load(source, options);
   const opened: { close(): void }[] = [];
   const close = (): void => {
@@ -82,7 +111,7 @@ export function load(options: CollectionLoadOptions = {}, source: CollectionSpec
   try {
     return {
       collection,
-      programs: { handle_exec: collection.programs.handle_exec! },
+      programs: collection.programs as LoadedPrograms<O>,
       maps: { events: collection.maps.events!, '.bss': collection.maps['.bss']! },
       variables: {
         exec_count: collection.variables.exec_count as Variable<bigint>,

@@ -35,6 +35,10 @@ describe('ebpf btf dump (clang-16 objects)', () => {
     expect(c.code, c.err).toBe(ExitCode.Ok);
     expect(c.out).toMatch(/^struct pair \{$/m);
     expect(c.out).not.toMatch(/^struct \{$/m); // the anonymous map definitions are left out
+    // --type takes one name each time, so it may come before the source.
+    const before = await runMain('btf', 'dump', '--type', 'struct pair', object);
+    expect(before.code, before.err).toBe(ExitCode.Ok);
+    expect(before.out).toBe(c.out);
     const ts = await runMain(
       'btf',
       'dump',

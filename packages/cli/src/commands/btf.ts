@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type Btf, toTypeScript } from '@ebpf/btf';
 import { type Command, Option } from 'commander';
 import { parseOrExplain, readBtfFile, typesNamed, VMLINUX } from '../btf-input.ts';
 import { parseId } from '../errors.ts';
 import { type Io, printJson } from '../io.ts';
-import { jsonOption } from '../options.ts';
+import { jsonOption, repeatable } from '../options.ts';
 
 /** A BTF source as the commands take it: a kernel BTF object id (all digits) or a file. */
 async function openBtf(source: string): Promise<{ btf: Btf; where: string }> {
@@ -41,12 +42,13 @@ export function dump(btf: Btf, format: 'c' | 'ts', types: readonly number[] | un
   return { text: `${out.code}\n`, declarations: out.declarations };
 }
 
-/** Writes `text` to `output`, or to standard output. */
+/** Writes `text` to `output` (making its folder, as `-o gen/prog.gen.ts` expects), or to standard output. */
 export function writeOutput(io: Io, text: string, output: string | undefined, what: string): void {
   if (output === undefined) {
     io.out(text);
     return;
   }
+  mkdirSync(dirname(output), { recursive: true });
   writeFileSync(output, text);
   io.err(`${output}: ${what}, ${text.split('\n').length - 1} lines\n`);
 }
@@ -67,7 +69,11 @@ export function registerBtfCommands(program: Command, io: Io): void {
     .description('print BTF types as C (a vmlinux.h, like `bpftool btf dump ... format c`) or TypeScript')
     .argument('[source]', `BTF object id or file (raw BTF or an ELF object's .BTF)`, VMLINUX)
     .addOption(new Option('--format <format>', 'output language').choices(['c', 'ts']).default('c'))
-    .option('--type <name...>', 'only these types and what they need (`task_struct`, `struct task_struct`)')
+    .option(
+      '--type <name>',
+      'only this type and what it needs (`task_struct`, `struct task_struct`; repeatable)',
+      repeatable,
+    )
     .option('-o, --output <file>', 'write to this file instead of standard output')
     .addOption(jsonOption())
     .action(async (source: string, opts: DumpOptions) => {

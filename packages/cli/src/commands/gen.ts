@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -6,6 +6,7 @@ import { readBtfFile, VMLINUX } from '../btf-input.ts';
 import { CliError, ExitCode } from '../exit-codes.ts';
 import { compileC, generateTypes } from '../gen/index.ts';
 import type { Io } from '../io.ts';
+import { repeatable } from '../options.ts';
 import { dump, writeOutput } from './btf.ts';
 
 interface GenTypesOptions {
@@ -15,8 +16,6 @@ interface GenTypesOptions {
   include: string[];
   clang?: string;
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** The object's bytes and where it stays: `input` itself, or a C file built beside the output (or in a scratch folder when embedded). */
 function buildInput(
@@ -28,6 +27,7 @@ function buildInput(
   if (input.endsWith('.c')) {
     const object = `${basename(input, '.c')}.o`;
     path = opts.embed ? join(scratch(), object) : join(dirname(opts.output ?? object), object);
+    mkdirSync(dirname(path), { recursive: true });
     compileC(input, path, { includes: opts.include, ...(opts.clang !== undefined && { clang: opts.clang }) });
   }
   try {
@@ -65,10 +65,15 @@ export function registerGenCommands(program: Command, io: Io): void {
     )
     .argument('<object>', 'an ELF object built with clang -g, or a C file to build')
     .option('-o, --output <file>', 'write to this file instead of standard output')
-    .option('--type <name>', 'also declare this struct, union, enum or typedef (repeatable)', collect, [])
+    .option('--type <name>', 'also declare this struct, union, enum or typedef (repeatable)', repeatable, [])
     .option('--embed', 'embed the object in the module', true)
     .option('--no-embed', "read the object from beside the module instead (a C file's object is built there)")
-    .option('-I, --include <dir>', 'with a C file: search this folder for headers (repeatable)', collect, [])
+    .option(
+      '-I, --include <dir>',
+      'with a C file: search this folder for headers (repeatable)',
+      repeatable,
+      [],
+    )
     .option('--clang <path>', 'with a C file: the clang to run (default clang-16, else clang)')
     .action((input: string, opts: GenTypesOptions) => {
       let dir: string | undefined;

@@ -1,6 +1,8 @@
-import { BpfMap } from '@ebpf/core';
+import { execFileSync } from 'node:child_process';
+import { BpfMap, Collection } from '@ebpf/core';
 import { requireKernel } from '@ebpf/test-utils';
-import { expect, it } from 'vitest';
+import { buildObject, Scratch } from '@ebpf/test-utils/clang';
+import { afterAll, expect, it } from 'vitest';
 import { main } from '../main.ts';
 import { memoryIo } from '../testing.ts';
 
@@ -11,6 +13,9 @@ async function ebpf(...argv: string[]) {
 }
 
 requireKernel('ebpf map dump of a queue, stack, bloom filter or ring buffer (kernel)', () => {
+  const scratch = new Scratch();
+  afterAll(() => scratch.dispose());
+
   it.each([
     ['queue', 1],
     ['stack', 2],
@@ -26,7 +31,11 @@ requireKernel('ebpf map dump of a queue, stack, bloom filter or ring buffer (ker
       expect(text.out).toContain(`head: 0${head}000000`);
       expect(text.out).toMatch(/cannot be shown without taking them out/);
       const json = await ebpf('map', 'dump', id, '--json');
-      expect(JSON.parse(json.out)).toMatchObject({ type, head: `0${head}000000` });
+      expect(JSON.parse(json.out)).toEqual({
+        type,
+        head: { value: `0${head}000000` },
+        note: expect.stringMatching(/cannot be shown/),
+      });
       expect([...(map.pop() as Uint8Array)]).toEqual([head, 0, 0, 0]); // still there
     },
   );
@@ -48,5 +57,26 @@ requireKernel('ebpf map dump of a queue, stack, bloom filter or ring buffer (ker
     expect(text.code, text.err).toBe(0);
     expect(text.out).toMatch(note);
     expect(JSON.parse((await ebpf('map', 'dump', id, '--json')).out)).toMatchObject({ type });
+  });
+
+  it('decodes the head of a queue and a stack by the value type of the program that uses them', async () => {
+    using coll = Collection.load(buildObject(scratch, 'btf-typed-queues', 'bpfel'));
+    coll.programs.fill_queues!.run({ data: new Uint8Array(64) });
+    const idOf = (name: string) => String(coll.maps[name]!.info().id);
+    const bpftool = (...args: string[]) =>
+      JSON.parse(execFileSync('bpftool', ['-j', 'map', ...args], { encoding: 'utf8' }));
+    // bpftool cannot dump a queue; it peeks its bytes, and decodes the same job in a map with BTF.
+    const [typedJob] = bpftool('dump', 'id', idOf('jobs_by_id'));
+    const peeked: string[] = bpftool('peek', 'id', idOf('jobs')).value;
+    const dump = JSON.parse((await ebpf('map', 'dump', idOf('jobs'), '--json')).out);
+    expect(dump.head).toEqual({
+      value: peeked.map((byte) => byte.slice(2)).join(''),
+      formatted: { value: typedJob.formatted.value },
+    });
+    expect(dump.head.formatted.value).toEqual({ name: 'build', id: 7, state: 'BUSY', due: -5 });
+    const text = await ebpf('map', 'dump', idOf('jobs'));
+    expect(text.out).toContain('head: {name: "build", id: 7, state: "BUSY", due: -5}');
+    expect((await ebpf('map', 'dump', idOf('depths'))).out).toMatch(/^head: -2$/m);
+    expect(coll.maps.jobs!.pop()).toBeDefined(); // peeked, not taken
   });
 });

@@ -4,7 +4,7 @@ import { type BtfValue, formatBtfValue } from '../format/btf-value.ts';
 import { renderFields, renderTable, tableWidth } from '../format/table.ts';
 import { formatCount } from '../format/units.ts';
 import { type Io, printJson } from '../io.ts';
-import type { MapDetails, MapEntry, MapSummary } from '../kernel.ts';
+import type { MapDetails, MapEntry, MapHead, MapSummary } from '../kernel.ts';
 import { integerOption, jsonOption } from '../options.ts';
 
 /** Hex of bytes, grouped by 4 for readability: `01000000 02000000`. */
@@ -59,8 +59,11 @@ export function registerMapCommands(program: Command, io: Io): void {
 
   map
     .command('dump')
+    .summary('print every entry of a map (of a queue or stack, its head), decoded by BTF')
     .description(
-      'print every entry of a map, decoded by its BTF (as bpftool does) or else as hex (per-CPU maps: one value per CPU)',
+      'print every entry of a map, decoded by its BTF (as bpftool does) or else as hex (per-CPU maps: one value per CPU); ' +
+        'of a queue or stack, only its head, peeked without taking it (the others cannot be read without popping them), ' +
+        'decoded by the value type in the BTF of a program that uses the map (the kernel keeps no BTF on these maps)',
     )
     .argument('<id>', 'map id')
     .option('--limit <n>', 'stop after n entries', integerOption('--limit', 1), 10_000)
@@ -83,10 +86,14 @@ export function registerMapCommands(program: Command, io: Io): void {
  * A queue or stack: the kernel reads its elements only by removing them, except the head, which
  * it lets one peek at. Says so, rather than pretend to list them.
  */
-function printHead(io: Io, type: string, head: Uint8Array | undefined, json: boolean): void {
+function printHead(io: Io, type: string, head: MapHead | undefined, json: boolean): void {
   const note = `a ${type} map has no keys: the kernel lets one read only the ${type === 'queue' ? 'oldest' : 'newest'} element (the head) without removing it; the others cannot be shown without taking them out of the map`;
   if (!json)
-    io.out(head ? `${io.color.bold('head:')} ${hexWords(head)}\n` : `${io.color.dim(`(empty ${type})`)}\n`);
+    io.out(
+      head
+        ? `${shown(io.color.bold('head:'), head.value, head.formatted?.value, io.columns)}\n`
+        : `${io.color.dim(`(empty ${type})`)}\n`,
+    );
   printNote(io, { type, head: head ?? null, note }, json);
 }
 
@@ -102,24 +109,26 @@ function printNote(io: Io, dump: { note: string; [field: string]: unknown }, jso
   else io.out(io.color.dim(`${dump.note}\n`));
 }
 
+/** A labelled key or value: decoded by BTF where it is, hex otherwise. */
+const shown = (label: string, bytes: Uint8Array, decoded: BtfValue | undefined, width: number, indent = 0) =>
+  `${label} ${decoded === undefined ? hexWords(bytes) : formatBtfValue(decoded, width, indent)}`;
+
 /**
  * One entry: decoded by BTF where the map has it (on one line when it fits, else indented), hex
  * otherwise.
  */
 function formatEntry(e: MapEntry, io: Io): string {
   const width = io.columns;
-  const shown = (label: string, bytes: Uint8Array, decoded: BtfValue | undefined, indent = 0) =>
-    `${label} ${decoded === undefined ? hexWords(bytes) : formatBtfValue(decoded, width, indent)}`;
   const { formatted } = e;
-  const key = shown(io.color.bold('key:'), e.key, formatted?.key);
+  const key = shown(io.color.bold('key:'), e.key, formatted?.key, width);
   if (e.value === undefined) return `${key}\n`;
   if (Array.isArray(e.value)) {
     const cpus = e.value.map((v, cpu) =>
-      shown(`  ${io.color.dim(`cpu ${cpu}:`)}`, v, formatted?.values?.[cpu]?.value, 2),
+      shown(`  ${io.color.dim(`cpu ${cpu}:`)}`, v, formatted?.values?.[cpu]?.value, width, 2),
     );
     return `${key}\n${cpus.join('\n')}\n`;
   }
-  const value = shown(io.color.bold('value:'), e.value, formatted?.value);
+  const value = shown(io.color.bold('value:'), e.value, formatted?.value, width);
   return formatted === undefined || `${key}  ${value}`.length <= width
     ? `${key}  ${value}\n`
     : `${key}\n${value}\n`;

@@ -3,13 +3,14 @@
  * object, run its program, read the typed map, the per-CPU counts, the globals and a ring
  * buffer record back through the generated types; close() leaves no fd open.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RingBuffer } from '@ebpf/core';
 import { openFdCount, requireKernel } from '@ebpf/test-utils';
-import { requireTools } from '@ebpf/test-utils/clang';
+import { buildObject, requireTools, Scratch } from '@ebpf/test-utils/clang';
 import { afterAll, expect, it } from 'vitest';
 import { runMain } from '../testing.ts';
+import { generateTypes } from './index.ts';
 
 requireTools(['clang-16']);
 
@@ -17,7 +18,11 @@ const source = new URL('../../../../tools/test-utils/objects/typed-records.c', i
 const cacheDir = new URL('../../.vitest/', import.meta.url).pathname;
 mkdirSync(cacheDir, { recursive: true });
 const out = mkdtempSync(join(cacheDir, 'gen-kernel-'));
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+const scratch = new Scratch();
+afterAll(() => {
+  scratch.dispose();
+  rmSync(out, { recursive: true, force: true });
+});
 
 requireKernel('a generated module loads and reads its object typed', () => {
   it('loads through load() and reads maps, variables and records as the generated types', async () => {
@@ -58,5 +63,17 @@ requireKernel('a generated module loads and reads its object typed', () => {
       objects.close();
     }
     expect(openFdCount()).toBe(before);
+  });
+
+  it("returns the programs its options load, as load()'s type says", async () => {
+    const module = join(out, 'programs-and-subprograms.gen.ts');
+    const object = readFileSync(buildObject(scratch, 'programs-and-subprograms', 'bpfel'));
+    writeFileSync(module, generateTypes({ object, name: 'programs', source: { kind: 'embed' } }));
+    const gen = await import(module);
+    using all = gen.load();
+    expect(Object.keys(all.programs).sort()).toEqual(['first_xdp', 'second_xdp', 'socket_calls_all']);
+    using some = gen.load({ programs: { first_xdp: { load: false }, not_autoloaded: { load: true } } });
+    expect('first_xdp' in some.programs).toBe(false);
+    expect(some.programs.not_autoloaded.fd).toBeGreaterThan(0);
   });
 });

@@ -4,8 +4,8 @@
  * encode them back byte for byte, and every generated module typechecks under the strict base
  * config.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { buildObject, requireTools, Scratch } from '@ebpf/test-utils/clang';
@@ -101,6 +101,16 @@ describe('ebpf gen types prog.c', () => {
     expect(failed.code).toBe(1);
     expect(failed.err).toMatch(/could not compile.*use of undeclared identifier 'missing'/s);
   });
+
+  it('writes into a folder that does not exist yet, the object beside the module with --no-embed', async () => {
+    const source = scratch.path('fresh.c');
+    writeFileSync(source, 'int counter;\n');
+    const module = scratch.path('not-yet/gen/fresh.gen.ts');
+    const r = await runMain('gen', 'types', source, '-o', module, '--no-embed');
+    expect(r.code, r.err).toBe(0);
+    expect(readFileSync(module, 'utf8')).toContain("readFileSync(new URL('./fresh.o', import.meta.url))");
+    expect(existsSync(scratch.path('not-yet/gen/fresh.o'))).toBe(true);
+  });
 });
 
 describe('generated modules', () => {
@@ -115,6 +125,26 @@ describe('generated modules', () => {
       'legacy-maps',
     ];
     for (const name of corpus) generate(name);
+    // Each `@ts-expect-error` fails the check where the program it marks is typed as loaded.
+    writeFileSync(
+      join(out, 'load-options.ts'),
+      [
+        "import { load, type Objects, spec } from './programs-and-subprograms.gen.ts';",
+        'const all: Objects = load();',
+        'all.programs.first_xdp.fd + load(undefined, spec()).programs.first_xdp.fd;',
+        '// @ts-expect-error SEC("?tc") is absent unless options load it',
+        'all.programs.not_autoloaded;',
+        'const some = load({ programs: { first_xdp: { load: false }, not_autoloaded: { load: true } } });',
+        '// @ts-expect-error load: false leaves it absent',
+        'some.programs.first_xdp;',
+        'some.programs.second_xdp.fd + some.programs.not_autoloaded.fd;',
+        'declare const flag: boolean;',
+        'const maybe = load({ programs: { first_xdp: { load: flag } } });',
+        '// @ts-expect-error loaded only if flag: optional',
+        'maybe.programs.first_xdp.fd;',
+        'maybe.programs.first_xdp?.fd;',
+      ].join('\n'),
+    );
     writeFileSync(
       join(out, 'tsconfig.json'),
       JSON.stringify({
@@ -124,7 +154,8 @@ describe('generated modules', () => {
       }),
     );
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    const run = () => execFileSync(process.execPath, [tsc, '-p', out], { encoding: 'utf8' });
-    expect(run).not.toThrow();
+    const run = spawnSync(process.execPath, [tsc, '-p', out], { encoding: 'utf8' });
+    expect(run.stdout).toBe(''); // tsc's diagnostics, if any
+    expect(run.status).toBe(0);
   });
 });

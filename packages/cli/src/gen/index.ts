@@ -58,7 +58,7 @@ export function generateTypes(options: GenerateOptions): string {
       provenance: options.provenance ?? [],
       objectName: options.name,
       declarations: output.declarations,
-      programs: Object.keys(spec.programs),
+      programs: Object.entries(spec.programs).map(([name, p]) => ({ name, autoload: p.autoload })),
       maps,
       variables: Object.values(spec.variables).map((v) => ({
         name: v.name,

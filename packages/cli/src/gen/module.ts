@@ -35,7 +35,8 @@ export interface ModuleInput {
   /** The object's name (libbpf's: its file name up to the first '.'). */
   readonly objectName: string;
   readonly declarations: readonly TsDeclaration[];
-  readonly programs: readonly string[];
+  /** The programs by C function name; `autoload` false for those `SEC("?...")` marks. */
+  readonly programs: readonly { readonly name: string; readonly autoload: boolean }[];
   readonly maps: readonly MapEntry[];
   readonly variables: readonly { readonly name: string; readonly ts: string }[];
   readonly source: ObjectSource;
@@ -86,6 +87,71 @@ function mapType(map: MapEntry): string {
   return `BpfMap<${map.key?.ts ?? 'Uint8Array'}, ${map.perCpu ? `(${map.value.ts})[]` : map.value.ts}>`;
 }
 
+/** The options type parameter of `Objects` and `load()`: what the caller's options say is loaded. */
+const OPTIONS = { name: 'O', constraint: 'CollectionLoadOptions | undefined', default: 'undefined' };
+
+/**
+ * The types that make `load(options)`'s programs follow its options: a program that options
+ * leave unloaded (`load: false`, or a `SEC("?...")` one without `load: true`) is absent, one
+ * whose `load` is only known at run time is optional.
+ */
+function programTypes(input: ModuleInput): StatementStructures[] {
+  const autoloaded = input.programs.filter((p) => p.autoload).map((p) => JSON.stringify(p.name));
+  const alias = (name: string, type: string, docs: string[], typeParameters: string[] = []) => ({
+    kind: StructureKind.TypeAlias as const,
+    name,
+    type,
+    docs,
+    typeParameters,
+    isExported: false,
+  });
+  return [
+    {
+      kind: StructureKind.Interface,
+      name: 'Programs',
+      isExported: true,
+      docs: [`Every program of ${input.objectName}, by C function name.`],
+      properties: input.programs.map((p) => readonlyProperty(p.name, 'BpfProgram')),
+    },
+    alias('Autoloaded', autoloaded.length > 0 ? autoloaded.join(' | ') : 'never', [
+      'The programs loaded unless options say `load: false` (the others need `load: true`).',
+    ]),
+    alias(
+      'Field',
+      'T extends unknown ? (K extends keyof T ? T[K] : undefined) : never',
+      ['`T[K]`, or `undefined` where `T` has no `K` (for each member of a union).'],
+      ['T', 'K extends PropertyKey'],
+    ),
+    alias(
+      'Loads',
+      [
+        "Field<Field<Field<O, 'programs'>, N>, 'load'> extends infer L",
+        '? Exclude<L, undefined> | (undefined extends L ? (N extends Autoloaded ? true : false) : never)',
+        ': never',
+      ].join('\n'),
+      ["Options `O`'s `load` of program `N`, or the program's default where they set none."],
+      ['O', 'N extends keyof Programs'],
+    ),
+    alias(
+      'Presence',
+      "[Loads<O, N>] extends [true] ? 'loaded' : [Loads<O, N>] extends [false] ? 'unloaded' : 'maybe'",
+      ['Whether options `O` load program `N`: surely, surely not, or `maybe` (known only at run time).'],
+      ['O', 'N extends keyof Programs'],
+    ),
+    {
+      kind: StructureKind.TypeAlias,
+      name: 'LoadedPrograms',
+      isExported: true,
+      docs: ['The programs `load(options)` returns: those `options` leave unloaded are absent.'],
+      typeParameters: [OPTIONS],
+      type: [
+        "{ readonly [N in keyof Programs as Presence<O, N> extends 'loaded' ? N : never]: Programs[N] } &",
+        "{ readonly [N in keyof Programs as Presence<O, N> extends 'maybe' ? N : never]?: Programs[N] }",
+      ].join('\n'),
+    },
+  ];
+}
+
 function objectsInterface(input: ModuleInput): InterfaceDeclarationStructure {
   const group = (entries: PropertySignatureStructure[]): string =>
     `{ ${entries.map((p) => `readonly ${p.name}: ${p.type};`).join(' ')} }`;
@@ -93,11 +159,14 @@ function objectsInterface(input: ModuleInput): InterfaceDeclarationStructure {
     kind: StructureKind.Interface,
     name: 'Objects',
     isExported: true,
+    typeParameters: [OPTIONS],
     extends: ['Disposable'],
-    docs: [`The programs, maps and variables of ${input.objectName}, loaded; \`close()\` closes them all.`],
+    docs: [
+      `The programs, maps and variables of ${input.objectName} loaded with options \`O\`; \`close()\` closes them all.`,
+    ],
     properties: [
       readonlyProperty('collection', 'Collection'),
-      readonlyProperty('programs', group(input.programs.map((p) => readonlyProperty(p, 'BpfProgram')))),
+      readonlyProperty('programs', 'LoadedPrograms<O>'),
       readonlyProperty('maps', group(input.maps.map((m) => readonlyProperty(m.name, mapType(m))))),
       readonlyProperty(
         'variables',
@@ -126,7 +195,6 @@ function loadBody(input: ModuleInput): string {
     const value = `typed<${mapType(m)}>(${own}, ${codecs})`;
     return `${key(m.name)}: ${value},`;
   });
-  const programs = input.programs.map((p) => `${key(p)}: ${access('collection.programs', p)}!,`);
   const variables = input.variables.map(
     (v) => `${key(v.name)}: ${access('collection.variables', v.name)} as Variable<${v.ts}>,`,
   );
@@ -141,7 +209,7 @@ function loadBody(input: ModuleInput): string {
     'try {',
     '  return {',
     '    collection,',
-    `    programs: { ${programs.join(' ')} },`,
+    '    programs: collection.programs as LoadedPrograms<O>,',
     `    maps: { ${maps.join(' ')} },`,
     `    variables: { ${variables.join(' ')} },`,
     '    close,',
@@ -185,12 +253,13 @@ function sourceStatements(input: ModuleInput): StatementStructures[] {
       kind: StructureKind.Function,
       name: 'load',
       isExported: true,
-      returnType: 'Objects',
+      returnType: 'Objects<O>',
       docs: [
-        `Loads ${input.objectName} (or \`source\`, a spec from \`spec()\`) with \`Collection.load\`; maps are typed by the object's BTF.`,
+        `Loads ${input.objectName} (or \`source\`, a spec from \`spec()\`) with \`Collection.load\`; maps are typed by the object's BTF, programs by \`options\`.`,
       ],
+      typeParameters: [{ ...OPTIONS, isConst: true }],
       parameters: [
-        { name: 'options', type: 'CollectionLoadOptions', initializer: '{}' },
+        { name: 'options', type: 'O', hasQuestionToken: true },
         { name: 'source', type: 'CollectionSpec', initializer: 'spec()' },
       ],
       statements: [loadBody(input)],
@@ -215,6 +284,12 @@ const TAKEN = new Set([
   ...CORE_VALUES,
   ...CORE_TYPES,
   'Objects',
+  'Programs',
+  'Autoloaded',
+  'Field',
+  'Loads',
+  'Presence',
+  'LoadedPrograms',
   'load',
   'spec',
   'objectBytes',
@@ -250,6 +325,7 @@ export function printModule(input: ModuleInput): string {
   const body: (string | StatementStructures)[] = [
     ...input.declarations.map((d) => d.code),
     ...input.declarations.map(codecStatement),
+    ...programTypes(input),
     objectsInterface(input),
     ...sourceStatements(input),
   ];
