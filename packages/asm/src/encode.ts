@@ -1,3 +1,4 @@
+import { PseudoSrc } from '@ebpf/uapi';
 import { describeValue } from './describe.ts';
 import { AsmError, InvalidInstructionError, LinkError } from './errors.ts';
 import { checkInstruction, type Instruction, type Item, isLabel } from './instruction.ts';
@@ -69,6 +70,16 @@ export function encode(input: HasInstructions | readonly Item[], options: CodecO
 /** Splits `lddw` immediates into halves without bigint arithmetic. */
 const immScratch = new DataView(new ArrayBuffer(8));
 
+/** Options of {@link encodeInto}. */
+export interface EncodeIntoOptions extends CodecOptions {
+  /**
+   * Fills map references while encoding, as `resolveMaps` with fds would (`BPF_PSEUDO_MAP_FD`,
+   * `_VALUE` keeping its offset), without making new instructions: the map's fd by name.
+   * The caller checks the names first; an fd that is not a valid fd throws {@link LinkError}.
+   */
+  readonly mapFd?: (name: string) => number;
+}
+
 /**
  * Encodes linked instructions into `target` at byte `offset`, without allocating; returns the
  * number of bytes written. Throws {@link InvalidInstructionError} when `target` is too short.
@@ -77,7 +88,7 @@ export function encodeInto(
   instructions: readonly Instruction[],
   target: Uint8Array,
   offset = 0,
-  options: CodecOptions = {},
+  options: EncodeIntoOptions = {},
 ): number {
   const little = isLittleEndian(options);
   if (!(target instanceof Uint8Array)) {
@@ -88,11 +99,15 @@ export function encodeInto(
   for (let i = 0; i < instructions.length; i++) {
     const insn = instructions[i]!;
     checkInstruction(insn, i);
-    const name = insn.map ?? insn.kfunc;
+    const mapFd =
+      insn.map !== undefined && options.mapFd !== undefined && insn.op === LDDW
+        ? resolvedFd(insn.map, options.mapFd, i)
+        : -1;
+    const name = mapFd >= 0 ? insn.kfunc : (insn.map ?? insn.kfunc);
     if (name !== undefined) {
-      const kind = insn.map === undefined ? 'kernel function' : 'map';
+      const kind = mapFd < 0 && insn.map !== undefined ? 'map' : 'kernel function';
       throw new LinkError(
-        `instruction ${i} refers to ${kind} '${name}', which nothing resolved: ${insn.map === undefined ? 'resolve it (Program.resolveKfuncs)' : "give the map to the loader (BpfProgram.load's maps option) or resolve it (Program.resolveMaps)"} before encoding`,
+        `instruction ${i} refers to ${kind} '${name}', which nothing resolved: ${kind === 'kernel function' ? 'resolve it (Program.resolveKfuncs)' : "give the map to the loader (BpfProgram.load's maps option) or resolve it (Program.resolveMaps)"} before encoding`,
         name,
         i,
       );
@@ -106,15 +121,17 @@ export function encodeInto(
         },
       );
     }
-    const regs = little ? (insn.src << 4) | insn.dst : (insn.dst << 4) | insn.src;
+    const src = mapFd < 0 ? insn.src : mapFdSource(insn.src);
+    const regs = little ? (src << 4) | insn.dst : (insn.dst << 4) | src;
     view.setUint8(at, insn.op);
     view.setUint8(at + 1, regs);
     view.setInt16(at + 2, insn.off, little);
     if (size === 16) {
       // The 64-bit pattern of the (checked) immediate through a scratch view: shifts and
       // BigInt.asUintN would allocate a bigint each.
+      // A resolved map reference has its fd in the first half (the second keeps the value offset).
       immScratch.setBigUint64(0, insn.imm as bigint, true);
-      view.setUint32(at + 4, immScratch.getUint32(0, true), little);
+      view.setUint32(at + 4, mapFd >= 0 ? mapFd : immScratch.getUint32(0, true), little);
       view.setUint32(at + 8, 0, little);
       view.setUint32(at + 12, immScratch.getUint32(4, true), little);
     } else {
@@ -123,4 +140,17 @@ export function encodeInto(
     at += size;
   }
   return at - offset;
+}
+
+/** `mapFd(name)`, checked to be an fd. */
+function resolvedFd(name: string, mapFd: (name: string) => number, index: number): number {
+  const fd = mapFd(name);
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff)
+    throw new LinkError(`map '${name}' resolved to ${fd}, which is not a valid fd`, name, index);
+  return fd;
+}
+
+/** The pseudo source of a map reference once it holds an fd (a value load stays one). */
+function mapFdSource(src: number): number {
+  return src === PseudoSrc.MapValue || src === PseudoSrc.MapIdxValue ? PseudoSrc.MapValue : PseudoSrc.MapFd;
 }

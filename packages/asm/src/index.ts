@@ -41,6 +41,7 @@ export { elfObjectReason, isElfObject } from './elf-object.ts';
 export {
   type ByteOrder,
   type CodecOptions,
+  type EncodeIntoOptions,
   encode,
   encodedLength,
   encodeInto,

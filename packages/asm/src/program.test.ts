@@ -8,6 +8,7 @@ import {
   decode,
   disassemble,
   encode,
+  encodeInto,
   exit,
   func,
   ja,
@@ -156,6 +157,27 @@ describe('symbolic references', () => {
     expect(r.references()).toEqual([
       { kind: 'kfunc', name: 'bpf_obj_new_impl', index: 2, slot: 4, pseudo: 2 },
     ]);
+  });
+
+  it('fills map fds while encoding, bytes equal to resolveMaps then encode', () => {
+    const fds: Record<string, number> = { counters: 7, config: 9 };
+    const maps = p.instructions.slice(0, 2);
+    for (const byteOrder of ['little', 'big'] as const) {
+      const out = new Uint8Array(32);
+      expect(encodeInto(maps, out, 0, { byteOrder, mapFd: (name) => fds[name] as number })).toBe(32);
+      expect(out).toEqual(
+        encode(
+          resolveMaps(maps, (name) => fds[name]),
+          { byteOrder },
+        ),
+      );
+    }
+    expect(() => encodeInto(maps, new Uint8Array(32), 0, { mapFd: () => -1 })).toThrow(
+      /map 'counters' resolved to -1/,
+    );
+    expect(() => encodeInto(p.instructions, new Uint8Array(48), 0, { mapFd: () => 3 })).toThrow(
+      /kernel function 'bpf_obj_new_impl'/,
+    );
   });
 
   it('fills fd_array indexes', () => {

@@ -90,30 +90,27 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
     if (records !== undefined) {
       const start = (code.slots[fn.first] as number) * SLOT;
       const end = start + slotSpan(code, fn) * SLOT;
-      const local = (insnOff: number): number | undefined => {
-        const index = insnOff % SLOT === 0 ? code.indexOfSlot(insnOff / SLOT) : -1;
-        return index >= fn.first && index < fn.end ? at.index + index - fn.first : undefined;
-      };
-      for (const r of within(records.funcInfo, start, end)) {
-        const insn = local(r.insnOff);
-        if (insn !== undefined) funcInfo.push({ insn, typeId: r.typeId });
-      }
-      for (const r of within(records.lineInfo, start, end)) {
-        const insn = local(r.insnOff);
-        if (insn !== undefined)
-          lineInfo.push({
-            insn,
-            fileNameOff: r.fileNameOff,
-            lineOff: r.lineOff,
-            line: r.line,
-            column: r.column,
-          });
-      }
-      for (const r of within(records.coreRelo, start, end)) {
-        const insn = local(r.insnOff);
-        if (insn !== undefined)
-          coreRelocations.push({ insn, typeId: r.typeId, accessString: r.accessString ?? '', kind: r.kind });
-      }
+      const base = at.index;
+      within(records.funcInfo, code, fn, start, end, (r, insn) =>
+        funcInfo.push({ insn: base + insn, typeId: r.typeId }),
+      );
+      within(records.lineInfo, code, fn, start, end, (r, insn) =>
+        lineInfo.push({
+          insn: base + insn,
+          fileNameOff: r.fileNameOff,
+          lineOff: r.lineOff,
+          line: r.line,
+          column: r.column,
+        }),
+      );
+      within(records.coreRelo, code, fn, start, end, (r, insn) =>
+        coreRelocations.push({
+          insn: base + insn,
+          typeId: r.typeId,
+          accessString: r.accessString ?? '',
+          kind: r.kind,
+        }),
+      );
     }
     return at;
   };
@@ -153,32 +150,60 @@ function slotSpan(code: CodeFunction['code'], fn: CodeFunction): number {
   return end - (code.slots[fn.first] as number);
 }
 
-const sortedness = new WeakMap<readonly { insnOff: number }[], boolean>();
-
 /**
- * The records with `start <= insnOff < end`, in order. Compilers emit them sorted, so a binary
- * search finds the first; an unsorted (hostile) table is scanned whole instead.
+ * Calls `take` with each record of `records` on an instruction of `fn` (bytes `start` to `end`
+ * of its section) and that instruction's index in `fn`; no copy of the records is made.
  */
 function within<R extends { readonly insnOff: number }>(
   records: readonly R[],
+  code: CodeFunction['code'],
+  fn: CodeFunction,
   start: number,
   end: number,
-): readonly R[] {
-  if (records.length === 0) return records;
+  take: (record: R, insn: number) => void,
+): void {
+  for (let r = first(records, start), stop = last(records, r, end); r < stop; r++) {
+    const record = records[r] as R;
+    const insn = localIndex(code, fn, record.insnOff);
+    if (insn >= 0) take(record, insn);
+  }
+}
+
+/** The index in `fn`'s section of the instruction at byte `insnOff`, less `fn.first`; -1 when outside `fn`. */
+function localIndex(code: CodeFunction['code'], fn: CodeFunction, insnOff: number): number {
+  const index = insnOff % SLOT === 0 ? code.indexOfSlot(insnOff / SLOT) : -1;
+  return index >= fn.first && index < fn.end ? index - fn.first : -1;
+}
+
+const sortedness = new WeakMap<readonly { insnOff: number }[], boolean>();
+
+/**
+ * Where the records with `insnOff >= start` begin. Compilers emit them sorted, so a binary
+ * search finds it; an unsorted (hostile) table is scanned whole instead (from 0 to its end,
+ * `localIndex` leaving out the records of other functions).
+ */
+function first(records: readonly { readonly insnOff: number }[], start: number): number {
+  if (records.length === 0) return 0;
   let sorted = sortedness.get(records);
   if (sorted === undefined) {
-    sorted = records.every((r, i) => i === 0 || (records[i - 1] as R).insnOff <= r.insnOff);
+    sorted = records.every((r, i) => i === 0 || (records[i - 1] as { insnOff: number }).insnOff <= r.insnOff);
     sortedness.set(records, sorted);
   }
-  if (!sorted) return records.filter((r) => r.insnOff >= start && r.insnOff < end);
+  if (!sorted) return 0;
   let lo = 0;
   let hi = records.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((records[mid] as R).insnOff < start) lo = mid + 1;
+    if ((records[mid] as { insnOff: number }).insnOff < start) lo = mid + 1;
     else hi = mid;
   }
-  let stop = lo;
-  while (stop < records.length && (records[stop] as R).insnOff < end) stop++;
-  return records.slice(lo, stop);
+  return lo;
+}
+
+/** Where the records from `from` with `insnOff < end` stop (a table `first` found unsorted: its end). */
+function last(records: readonly { readonly insnOff: number }[], from: number, end: number): number {
+  if (sortedness.get(records) !== true) return records.length;
+  let stop = from;
+  while (stop < records.length && (records[stop] as { insnOff: number }).insnOff < end) stop++;
+  return stop;
 }

@@ -29,9 +29,9 @@ import type { BpfMap } from '../map/map.ts';
 import { createObjectMap, objectMapOptions } from '../map/object-spec.ts';
 import type { ProgramBtf } from '../program/btf-info.ts';
 import type { LogLevel } from '../program/load.ts';
-import { BpfProgram } from '../program/program.ts';
+import { BpfProgram, type ProgramLoadOptions } from '../program/program.ts';
 import type { ProgramFunction } from '../program/replace-target.ts';
-import type { ProgramTypeName } from '../program/types.ts';
+import type { AttachTypeLike, ProgramTypeName } from '../program/types.ts';
 import { VerifierError } from '../program/verifier-error.ts';
 import { type KernelSymbols, kconfigData, RunningKernel, resolveKsyms } from './externs.ts';
 import { moduleTypes } from './kernel-types.ts';
@@ -77,6 +77,8 @@ export interface CollectionLoadOptions {
   /** Verifier log level for every program (see `BpfProgram.load`). */
   readonly logLevel?: LogLevel;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Types whose `attachTo` is a kernel function looked up in BTF at load. */
 const btfTargetTypes = new Set<string>(['tracing', 'lsm']);
@@ -453,27 +455,28 @@ function loadEachProgram(
   };
   for (const [name, program] of Object.entries(spec.programs)) {
     if (!(options.programs?.[name]?.load ?? program.autoload)) continue;
-    const where = `object ${spec.name ?? '(unnamed)'}: program ${name} (section ${program.section})`;
     if (program.problem !== undefined) {
       throw program.problem;
     }
     try {
       const target = attachTarget(name, program, options.programs?.[name]);
       const ksyms = resolveKsyms(relocated(program, spec, resolve), program, spec.externs ?? {}, kernel);
-      const loaded = BpfProgram.load({
+      // Built field by field, not by spreading `{}` or a one-field object per optional field.
+      const load: Mutable<ProgramLoadOptions> = {
         type: program.type as ProgramTypeName,
         instructions: ksyms.instructions,
-        ...(ksyms.fdArray === undefined ? {} : { fdArray: ksyms.fdArray }),
         license: program.license,
         name: kernelProgramName(name),
-        ...(program.attachType === undefined ? {} : { attachType: program.attachType as never }),
-        ...(target === undefined ? {} : { attachTo: target }),
         flags: program.flags,
         kernelVersion: program.kernelVersion,
-        ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
         maps,
-        ...(made.btf === undefined ? {} : { btf: programBtf(program, made.btf) }),
-      });
+      };
+      if (ksyms.fdArray !== undefined) load.fdArray = ksyms.fdArray;
+      if (program.attachType !== undefined) load.attachType = program.attachType as AttachTypeLike;
+      if (target !== undefined) load.attachTo = target;
+      if (options.logLevel !== undefined) load.logLevel = options.logLevel;
+      if (made.btf !== undefined) load.btf = programBtf(program, made.btf);
+      const loaded = BpfProgram.load(load);
       made.programs.push(loaded);
       programs[name] = loaded;
     } catch (error) {
@@ -482,7 +485,8 @@ function loadEachProgram(
         error.source = sourceLine(program, spec.btf, error.instruction);
         if (error.source !== undefined) error.message += ` (at ${error.source})`;
       }
-      if (error instanceof Error) error.message = `${where}: ${error.message}`;
+      if (error instanceof Error)
+        error.message = `object ${spec.name ?? '(unnamed)'}: program ${name} (section ${program.section}): ${error.message}`;
       throw error;
     }
   }

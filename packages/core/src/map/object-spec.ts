@@ -5,8 +5,10 @@
  * loads). Slots naming programs or maps are filled by `Collection.load` once those exist.
  */
 import type { MapSpec as ObjectMapSpec } from '@ebpf/object';
+import * as sys from '@ebpf/sys';
 import { MapFlags } from '@ebpf/uapi';
 import { InvalidArgumentError } from '../errors.ts';
+import { elementError } from './errors.ts';
 import { BpfMap } from './map.ts';
 import { findMapType, type MapTypeName } from './map-types.ts';
 import type { MapBtf, MapCreateOptions } from './spec.ts';
@@ -52,7 +54,12 @@ export function createObjectMap(spec: ObjectMapSpec, btf?: MapBtf): BpfMap {
           `map ${spec.name}: its data is ${spec.data.length} bytes but its value is ${spec.valueSize}`,
         );
       }
-      map.update(zeroKey, spec.data);
+      // Straight to the kernel: map.update would bind an element accessor the map may never use.
+      try {
+        sys.mapUpdate(map.fd, zeroKey, spec.data, 0);
+      } catch (error) {
+        throw elementError(error, `writing the initial data of map ${spec.name}`, map.maxEntries);
+      }
     }
     for (const content of spec.contents) {
       if ('value' in content) map.update(content.key, content.value);

@@ -13,7 +13,6 @@ import {
   link,
   mov64,
   R0,
-  resolveMaps,
 } from '@ebpf/asm';
 import { InvalidArgumentError } from '../errors.ts';
 
@@ -59,9 +58,9 @@ export function encodeInstructions(
   }
   try {
     // One pass over the list decides what the slow path needs: a list without labels or symbolic
-    // targets links to itself (link() would only copy it), and without map references
-    // resolveMaps() would only copy it again. A Program's jumps keep their targets, so it is
-    // linked again as encode() always did (a no-op on linked output).
+    // targets links to itself (link() would only copy it), and one without map references needs
+    // no fds. A Program's jumps keep their targets, so it is linked again as encode() always did
+    // (a no-op on linked output).
     const items = isList ? (instructions as readonly Item[]) : (instructions as HasInstructions).instructions;
     let linked = items as readonly Instruction[];
     let scan = scanItems(items);
@@ -69,10 +68,10 @@ export function encodeInstructions(
       linked = link(items).instructions;
       scan = scanItems(linked);
     }
-    if (scan & HAS_MAPS) linked = resolveMaps(linked, mapFds(linked, maps));
-    // Straight into a buffer of the right size: encode() would scan the list for labels again.
+    // Straight into a buffer of the right size (encode() would scan the list for labels again),
+    // map references filled on the way rather than by resolveMaps' copy of the list.
     const out = new Uint8Array(new ArrayBuffer(encodedLength(linked)));
-    encodeInto(linked, out);
+    encodeInto(linked, out, 0, scan & HAS_MAPS ? { mapFd: mapFds(linked, maps) } : {});
     return out;
   } catch (error) {
     // Bad instructions, unknown labels...: @ebpf/asm says what and where.

@@ -4,9 +4,13 @@ import { ObjectError } from '../errors.ts';
 const MAX_SAFE_HIGH = 2 ** 21 - 1;
 
 /** Where a read happens, for the error when it falls outside the file. */
-export interface Place {
-  what: string;
-  section?: string;
+/** Where a field lies, for errors: a section by name, or by index before sections are named. */
+export type SectionRef = string | number | undefined;
+
+/** The `section` of an error's place. */
+function sectionPlace(section: SectionRef): { section?: string } {
+  if (section === undefined) return {};
+  return { section: typeof section === 'number' ? `#${section}` : section };
 }
 
 /**
@@ -61,13 +65,13 @@ export class Bytes {
    * A 64-bit field that must be a safe integer (an offset or size); larger is corrupt. Read as
    * two 32-bit halves: no BigInt for the many offsets and sizes of headers and relocations.
    */
-  size64(offset: number, place: Place): number {
+  size64(offset: number, what: string, section?: SectionRef): number {
     const low = this.u32(this.little ? offset : offset + 4);
     const high = this.u32(this.little ? offset + 4 : offset);
     if (high > MAX_SAFE_HIGH) {
-      throw new ObjectError(`${place.what} is 0x${this.u64(offset).toString(16)}, larger than any file`, {
+      throw new ObjectError(`${what} is 0x${this.u64(offset).toString(16)}, larger than any file`, {
         offset: this.base + offset,
-        ...(place.section === undefined ? {} : { section: place.section }),
+        ...sectionPlace(section),
       });
     }
     return high * 2 ** 32 + low;
@@ -87,19 +91,18 @@ export class Image {
   }
 
   /** Checks that `size` bytes at `offset` lie inside the file. */
-  check(offset: number, size: number, place: Place): void {
+  check(offset: number, size: number, what: string, section?: SectionRef): void {
     if (offset < 0 || size < 0 || offset + size > this.size) {
-      const where = place.section === undefined ? { offset } : { offset, section: place.section };
       throw new ObjectError(
-        `${place.what} (${size} bytes) runs past the end of the file (${this.size} bytes); the object is truncated or corrupt`,
-        where,
+        `${what} (${size} bytes) runs past the end of the file (${this.size} bytes); the object is truncated or corrupt`,
+        { offset, ...sectionPlace(section) },
       );
     }
   }
 
   /** The `size` bytes at `offset`, checked to lie inside the file. */
-  at(offset: number, size: number, place: Place): Bytes {
-    this.check(offset, size, place);
+  at(offset: number, size: number, what: string, section?: SectionRef): Bytes {
+    this.check(offset, size, what, section);
     return new Bytes(this.read(offset, size), this.little, offset);
   }
 }

@@ -125,6 +125,23 @@ describe('hostile input', () => {
     },
   );
 
+  it('names an unnamed section by its index when its header is corrupt', () => {
+    const bytes = (objects.get('bpfel') as Uint8Array).slice();
+    const view = new DataView(bytes.buffer);
+    const shoff = Number(view.getBigUint64(40, true));
+    view.setBigUint64(shoff + 2 * 64 + 32, 2n ** 60n, true);
+    const error = (() => {
+      try {
+        ElfFile.parse(bytes);
+      } catch (e) {
+        return e as ObjectError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ObjectError);
+    expect(error?.message).toMatch(/sh_size is 0x1000000000000000, larger than any file/);
+    expect(error?.section).toBe('#2');
+  });
+
   it('names the offset of a truncated object', () => {
     const bytes = objects.get('bpfel') as Uint8Array;
     expect(() => ElfFile.parse(bytes.subarray(0, bytes.length - 100))).toThrow(/offset 0x/);

@@ -136,7 +136,7 @@ export class ElfFile {
       });
     }
     const image = new Image(size, ident[5] === ELFDATA2LSB, read);
-    const header = image.at(0, ELF64_EHDR_SIZE, { what: 'the ELF header' });
+    const header = image.at(0, ELF64_EHDR_SIZE, 'the ELF header');
     return new ElfFile(image, header.u16(16), header.u16(18), readSections(image, header));
   }
 
@@ -186,7 +186,7 @@ export class ElfFile {
     for (let i = 0; i < count; i++) {
       const at = i * entry;
       out[i] = {
-        offset: b.size64(at, { what: 'relocation offset', section: section.name }),
+        offset: b.size64(at, 'relocation offset', section.name),
         symbol: b.u32(at + symbolAt),
         type: b.u32(at + typeAt),
         addend: rela ? b.i64(at + 16) : undefined,
@@ -248,10 +248,7 @@ export class ElfFile {
   private contentsOf(section: ElfSection): Bytes {
     let bytes = this.contents[section.index];
     if (bytes === undefined) {
-      bytes = this.image.at(section.offset, section.size, {
-        what: 'section contents',
-        section: section.name,
-      });
+      bytes = this.image.at(section.offset, section.size, 'section contents', section.name);
       this.contents[section.index] = bytes;
     }
     return bytes;
@@ -339,7 +336,7 @@ function readString(table: Bytes, name: string, offset: number): string {
 type RawSection = { -readonly [K in keyof ElfSection]: ElfSection[K] };
 
 function readSections(image: Image, header: Bytes): ElfSection[] {
-  const shoff = header.size64(40, { what: 'e_shoff' });
+  const shoff = header.size64(40, 'e_shoff');
   const shentsize = header.u16(58);
   let shnum = header.u16(60);
   let shstrndx = header.u16(62);
@@ -349,15 +346,14 @@ function readSections(image: Image, header: Bytes): ElfSection[] {
       offset: 58,
     });
   }
-  const first = image.at(shoff, ELF64_SHDR_SIZE, { what: 'the first section header' });
+  const first = image.at(shoff, ELF64_SHDR_SIZE, 'the first section header');
   // More than SHN_LORESERVE sections, or a name table index past it, live in section 0.
-  if (shnum === 0) shnum = first.size64(32, { what: 'section count in section 0' });
+  if (shnum === 0) shnum = first.size64(32, 'section count in section 0');
   if (shstrndx === SHN_XINDEX) shstrndx = first.u32(40);
-  const headers = image.at(shoff, shnum * ELF64_SHDR_SIZE, { what: `${shnum} section headers` });
+  const headers = image.at(shoff, shnum * ELF64_SHDR_SIZE, `${shnum} section headers`);
   const raw: RawSection[] = [];
   for (let index = 0; index < shnum; index++) {
     const at = index * ELF64_SHDR_SIZE;
-    const place = `#${index}`;
     const section: RawSection = {
       index,
       // Named below, once the name table is known.
@@ -365,16 +361,16 @@ function readSections(image: Image, header: Bytes): ElfSection[] {
       type: headers.u32(at + 4),
       flags: headers.u64(at + 8),
       addr: headers.u64(at + 16),
-      offset: headers.size64(at + 24, { what: 'sh_offset', section: place }),
-      size: headers.size64(at + 32, { what: 'sh_size', section: place }),
+      offset: headers.size64(at + 24, 'sh_offset', index),
+      size: headers.size64(at + 32, 'sh_size', index),
       link: headers.u32(at + 40),
       info: headers.u32(at + 44),
-      addralign: headers.size64(at + 48, { what: 'sh_addralign', section: place }),
-      entsize: headers.size64(at + 56, { what: 'sh_entsize', section: place }),
+      addralign: headers.size64(at + 48, 'sh_addralign', index),
+      entsize: headers.size64(at + 56, 'sh_entsize', index),
     };
     // Section 0 is SHT_NULL and may carry the section count in sh_size instead of contents.
     if (section.type !== SHT_NOBITS && section.type !== SHT_NULL) {
-      image.check(section.offset, section.size, { what: 'section contents', section: place });
+      image.check(section.offset, section.size, 'section contents', index);
     }
     raw.push(section);
   }
@@ -388,7 +384,7 @@ function readSections(image: Image, header: Bytes): ElfSection[] {
   if (names.type !== SHT_STRTAB) {
     throw new ObjectError(`section name table (#${shstrndx}) is not SHT_STRTAB`, { offset: 62 });
   }
-  const strings = image.at(names.offset, names.size, { what: 'section name table' });
+  const strings = image.at(names.offset, names.size, 'section name table');
   const where = `#${shstrndx}`;
   for (const section of raw)
     if (section.index !== 0)
