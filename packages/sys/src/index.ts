@@ -14,7 +14,6 @@ import type { SysError } from './errors.ts';
 import {
   type FdKind,
   type MapSizes,
-  type Native,
   type NativeFdWatcher,
   native,
   type PointerField,

@@ -182,11 +182,6 @@ const anyBytes = () =>
 const anyFd = () => (chance(0.85) ? pick(fds) : anyValue());
 const anyNum = () =>
   chance(0.7) ? pick([0, 1, 2, 4, 8, 16, 64, 4096, 2 ** 32 - 1, int(1 << 20)]) : anyValue();
-// A test run's repeat count: valid ones stay small (a valid 2^32 - 1 runs the program for
-// minutes, which is the kernel doing as asked, not a finding), invalid ones are hostile.
-const repeatCount = () =>
-  chance(0.8) ? int(4) : pick([1000, -1, 2 ** 32, 2 ** 53, 1.5, Number.NaN, 'x', null, {}]);
-
 // An attr for cmd: random bytes, then plausible fds, bogus lengths and raw addresses.
 function hostileAttr(cmd) {
   const size = chance(0.8)
