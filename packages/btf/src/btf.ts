@@ -21,7 +21,7 @@ import {
 } from '@ebpf/uapi';
 import { BtfError } from './error.ts';
 import { type CDumpOptions, toC } from './format/c.ts';
-import { Layout, POINTER_SIZE } from './format/layout.ts';
+import { Layout } from './format/layout.ts';
 import { KIND_NUMBER } from './kinds.ts';
 import { NameIndex, StringTable } from './string-table.ts';
 import { encodeName } from './strings.ts';
@@ -151,7 +151,7 @@ export class Btf {
   /** The string section, continuing the base's for split BTF. */
   readonly strings: StringTable;
   private readonly decoded: (Type | undefined)[];
-  /** Sizes by id, made on the first `sizeof`. */
+  /** Sizes and alignments by id, made on the first `sizeof` or `alignof`. */
   private layout: Layout | undefined;
   /** Per raw kind: whether a name query asked for it already (the second one builds its index). */
   private readonly askedKinds = new Uint8Array(32);
@@ -291,8 +291,7 @@ export class Btf {
 
   /** Size in bytes of a value of type `id`; a `BtfError` for types without one (void, fwd, func). */
   sizeof(id: TypeId): number {
-    this.layout ??= new Layout(this);
-    const size = this.layout.byteSize(id);
+    const size = this.sizes().byteSize(id);
     if (size < 0) {
       const t = this.resolve(id);
       throw new BtfError(`type ${t.id} (${t.kind}) has no size`, -1);
@@ -300,31 +299,17 @@ export class Btf {
     return size;
   }
 
-  /** Alignment in bytes of a value of type `id`, as a C compiler lays it out. */
-  alignof(id: TypeId, depth = 0): number {
-    if (depth > this.nextId) throw new BtfError(`type ${id} contains itself`, -1);
-    const t = this.resolve(id);
-    switch (t.kind) {
-      case 'int':
-      case 'float':
-      case 'enum':
-      case 'enum64':
-        return Math.min(t.size, POINTER_SIZE);
-      case 'ptr':
-        return POINTER_SIZE;
-      case 'array':
-        return this.alignof(t.element, depth + 1);
-      case 'var':
-        return this.alignof(t.type, depth + 1);
-      case 'struct':
-      case 'union': {
-        let align = 1;
-        for (const m of t.members) align = Math.max(align, this.alignof(m.type, depth + 1));
-        return align;
-      }
-      default:
-        throw new BtfError(`type ${t.id} (${t.kind}) has no alignment`, -1);
+  /**
+   * Alignment in bytes of a value of type `id`, as a C compiler lays it out (1 for a packed
+   * struct); a `BtfError` for types without one (void, fwd, func).
+   */
+  alignof(id: TypeId): number {
+    const align = this.sizes().alignOf(id);
+    if (align <= 0) {
+      const t = this.resolve(id);
+      throw new BtfError(`type ${t.id} (${t.kind}) has no alignment`, -1);
     }
+    return align;
   }
 
   /** A C spelling of type `id` for messages: `struct task_struct *`, `const char[16]`, `void`. */
@@ -365,6 +350,12 @@ export class Btf {
    */
   toC(options?: CDumpOptions): string {
     return toC(this, options);
+  }
+
+  /** The size and alignment walk the printers use too, cached for `sizeof` and `alignof`. */
+  private sizes(): Layout {
+    this.layout ??= new Layout(this);
+    return this.layout;
   }
 
   /** The string at `off` of the string section (the base's, below its length); a `BtfError` naming `at` if out of range. */
