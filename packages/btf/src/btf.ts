@@ -61,6 +61,8 @@ export interface ParseOptions {
 const VOID = new Void();
 
 const TYPE_WORDS = BtfType.size / 4;
+/** Decoded types are cached in chunks of 2^this ids. */
+const DECODED_CHUNK_BITS = 8;
 
 /**
  * Words of a type record of each kind: `STEP[kind] + vlen * PER_ENTRY[kind]` (STEP 0: no such
@@ -150,7 +152,11 @@ export class Btf {
   private readonly kinds: Uint8Array;
   /** The string section, continuing the base's for split BTF. */
   readonly strings: StringTable;
-  private readonly decoded: (Type | undefined)[];
+  /**
+   * Decoded types by id - firstId, in chunks made on first use: one array of 126,000 holes for
+   * vmlinux costs a cold start some 0.6 ms.
+   */
+  private readonly decoded: (Type | undefined)[][] = [];
   /** Sizes and alignments by id, made on the first `sizeof` or `alignof`. */
   private layout: Layout | undefined;
   /** Per raw kind: whether a name query asked for it already (the second one builds its index). */
@@ -196,7 +202,6 @@ export class Btf {
     this.typeOff = typeOff;
     this.words = nativeWords(bytes, typeOff, typeLen, le);
     ({ starts: this.starts, kinds: this.kinds } = scanTypes(this.words, typeOff));
-    this.decoded = new Array(this.count);
   }
 
   /** Parses raw BTF (`/sys/kernel/btf/vmlinux`, an object's `.BTF` section) of either byte order. */
@@ -224,10 +229,16 @@ export class Btf {
     const k = id - this.firstId;
     if (!(k < this.count))
       throw new BtfError(`type id ${id} does not exist (last is ${this.nextId - 1})`, -1);
-    const cached = this.decoded[k];
+    let chunk = this.decoded[k >>> DECODED_CHUNK_BITS];
+    if (!chunk) {
+      chunk = new Array(1 << DECODED_CHUNK_BITS);
+      this.decoded[k >>> DECODED_CHUNK_BITS] = chunk;
+    }
+    const at = k & ((1 << DECODED_CHUNK_BITS) - 1);
+    const cached = chunk[at];
     if (cached) return cached;
     const t = this.decode(id, this.starts[k]!);
-    this.decoded[k] = t;
+    chunk[at] = t;
     return t;
   }
 
@@ -539,7 +550,10 @@ function nativeWords(bytes: Uint8Array, off: number, len: number, le: boolean): 
 
 /**
  * One pass over the type section: the word index of each type, then that of the section's end.
- * The loop does as little as it can per type: a cold process runs it before the JIT has warmed up.
+ * The loop does as little as it can per type, and the function is small, errors built apart: a
+ * cold process runs it before the JIT has warmed up, and a short function is optimized sooner.
+ * The results are views of arrays sized for the most types the section could hold, not copies:
+ * copying them costs more time than the unused tail costs memory.
  */
 function scanTypes(words: Uint32Array, typeOff: number): { starts: Uint32Array; kinds: Uint8Array } {
   const end = words.length;
@@ -548,19 +562,24 @@ function scanTypes(words: Uint32Array, typeOff: number): { starts: Uint32Array; 
   let n = 0;
   let w = 0;
   while (w < end) {
-    // Past the end the info word reads as undefined, kind 0: the check below catches it.
+    // Past the end the info word reads as undefined, kind 0, which has no step.
     const info = words[w + INFO]!;
     const kind = (info >>> 24) & 0x1f;
     const step = STEP[kind]!;
-    if (step === 0)
-      throw w + TYPE_WORDS > end
-        ? new BtfError('type record runs past the type section', typeOff + w * 4)
-        : new BtfError(`unknown kind ${kind}`, typeOff + (w + INFO) * 4);
+    if (step === 0) break;
     kinds[n] = kind;
     starts[n++] = w;
     w += step + (info & 0xffff) * PER_ENTRY[kind]!;
   }
-  if (w !== end) throw new BtfError('type record runs past the type section', typeOff + starts[n - 1]! * 4);
+  if (w !== end) throw scanError(words, w, n > 0 ? starts[n - 1]! : 0, typeOff);
   starts[n] = end;
-  return { starts: starts.slice(0, n + 1), kinds: kinds.slice(0, n) };
+  return { starts: starts.subarray(0, n + 1), kinds: kinds.subarray(0, n) };
+}
+
+/** Why the scan stopped at word `w` before the end, `last` the start of the type before. */
+function scanError(words: Uint32Array, w: number, last: number, typeOff: number): BtfError {
+  if (w > words.length) return new BtfError('type record runs past the type section', typeOff + last * 4);
+  if (w + TYPE_WORDS > words.length)
+    return new BtfError('type record runs past the type section', typeOff + w * 4);
+  return new BtfError(`unknown kind ${(words[w + INFO]! >>> 24) & 0x1f}`, typeOff + (w + INFO) * 4);
 }
