@@ -32,6 +32,7 @@ import {
   DeclTag,
   Enum,
   Enum64,
+  type EnumValue,
   Float,
   Func,
   FuncProto,
@@ -39,6 +40,7 @@ import {
   Int,
   type Kind,
   type Member,
+  type Param,
   Ptr,
   Restrict,
   Struct,
@@ -48,6 +50,7 @@ import {
   TypeTag,
   Union,
   Var,
+  type VarSecinfo,
   Void,
   Volatile,
 } from './types.ts';
@@ -434,7 +437,11 @@ export class Btf {
     return this.str(this.words[w]!, this.at(w));
   }
 
-  /** Decodes the type of `id`, whose `btf_type` starts at word `w`. */
+  /**
+   * Decodes the type of `id`, whose `btf_type` starts at word `w`. Kinds with entries decode
+   * them in their own methods: a cold process compiles a function on its first call, so the
+   * first lookup of a struct compiles the struct code only.
+   */
   private decode(id: TypeId, w: number): Type {
     const words = this.words;
     const info = words[w + INFO]!;
@@ -444,12 +451,6 @@ export class Btf {
     const name = this.strAt(w + NAME);
     const sizeOrType = words[w + SIZE]!;
     const body = w + TYPE_WORDS;
-    const typeRef = (): TypeId => this.ref(w + SIZE);
-    const entries = <E>(size: number, read: (o: number) => E): E[] => {
-      const out: E[] = new Array(vlen);
-      for (let i = 0; i < vlen; i++) out[i] = read(body + i * size);
-      return out;
-    };
     switch (kind) {
       case BtfKind.Int: {
         const word = words[body]!;
@@ -458,17 +459,17 @@ export class Btf {
       case BtfKind.Float:
         return new Float(id, name, sizeOrType);
       case BtfKind.Ptr:
-        return new Ptr(id, name, typeRef());
+        return new Ptr(id, name, this.ref(w + SIZE));
       case BtfKind.Typedef:
-        return new Typedef(id, name, typeRef());
+        return new Typedef(id, name, this.ref(w + SIZE));
       case BtfKind.Volatile:
-        return new Volatile(id, name, typeRef());
+        return new Volatile(id, name, this.ref(w + SIZE));
       case BtfKind.Const:
-        return new Const(id, name, typeRef());
+        return new Const(id, name, this.ref(w + SIZE));
       case BtfKind.Restrict:
-        return new Restrict(id, name, typeRef());
+        return new Restrict(id, name, this.ref(w + SIZE));
       case BtfKind.TypeTag:
-        return new TypeTag(id, name, typeRef(), kflag);
+        return new TypeTag(id, name, this.ref(w + SIZE), kflag);
       case BtfKind.Array:
         return new ArrayType(
           id,
@@ -477,61 +478,83 @@ export class Btf {
           words[body + A.nelems]!,
         );
       case BtfKind.Struct:
-      case BtfKind.Union: {
-        const members = entries<Member>(M.words, (o) => {
-          const offset = words[o + M.offset]!;
-          return {
-            name: this.strAt(o + M.nameOff),
-            type: this.ref(o + M.type),
-            // With kflag the top 8 bits are the bitfield size (BTF_MEMBER_BITFIELD_SIZE).
-            bitOffset: kflag ? offset & 0xffffff : offset,
-            bitfieldSize: kflag ? offset >>> 24 : 0,
-          };
-        });
-        return kind === BtfKind.Struct
-          ? new Struct(id, name, sizeOrType, members)
-          : new Union(id, name, sizeOrType, members);
-      }
-      case BtfKind.Enum: {
-        const values = entries(E.words, (o) => {
-          const raw = words[o + E.val]!;
-          return { name: this.strAt(o + E.nameOff), value: kflag ? raw | 0 : raw };
-        });
-        return new Enum(id, name, sizeOrType, kflag, values);
-      }
-      case BtfKind.Enum64: {
-        const values = entries(E64.words, (o) => {
-          const raw = (BigInt(words[o + E64.valHi32]!) << 32n) | BigInt(words[o + E64.valLo32]!);
-          return { name: this.strAt(o + E64.nameOff), value: kflag ? BigInt.asIntN(64, raw) : raw };
-        });
-        return new Enum64(id, name, sizeOrType, kflag, values);
-      }
+        return new Struct(id, name, sizeOrType, this.members(body, vlen, kflag));
+      case BtfKind.Union:
+        return new Union(id, name, sizeOrType, this.members(body, vlen, kflag));
+      case BtfKind.Enum:
+        return new Enum(id, name, sizeOrType, kflag, this.enumValues(body, vlen, kflag));
+      case BtfKind.Enum64:
+        return new Enum64(id, name, sizeOrType, kflag, this.enum64Values(body, vlen, kflag));
       case BtfKind.Fwd:
         return new Fwd(id, name, kflag);
       case BtfKind.Func:
-        return new Func(id, name, typeRef(), vlen as BtfFuncLinkage);
-      case BtfKind.FuncProto: {
-        const params = entries(P.words, (o) => ({
-          name: this.strAt(o + P.nameOff),
-          type: this.ref(o + P.type),
-        }));
-        return new FuncProto(id, typeRef(), params);
-      }
+        return new Func(id, name, this.ref(w + SIZE), vlen as BtfFuncLinkage);
+      case BtfKind.FuncProto:
+        return new FuncProto(id, this.ref(w + SIZE), this.params(body, vlen));
       case BtfKind.Var:
-        return new Var(id, name, typeRef(), words[body + V.linkage] as BtfVarLinkage);
-      case BtfKind.Datasec: {
-        const vars = entries(S.words, (o) => ({
-          type: this.ref(o + S.type),
-          offset: words[o + S.offset]!,
-          size: words[o + S.size]!,
-        }));
-        return new Datasec(id, name, sizeOrType, vars);
-      }
+        return new Var(id, name, this.ref(w + SIZE), words[body + V.linkage] as BtfVarLinkage);
+      case BtfKind.Datasec:
+        return new Datasec(id, name, sizeOrType, this.secinfos(body, vlen));
       case BtfKind.DeclTag:
-        return new DeclTag(id, name, typeRef(), words[body + D.componentIdx]! | 0, kflag);
+        return new DeclTag(id, name, this.ref(w + SIZE), words[body + D.componentIdx]! | 0, kflag);
       default:
         throw new BtfError(`unknown kind ${kind}`, this.at(w + INFO));
     }
+  }
+
+  /** The `vlen` members of a struct or union from word `body`. */
+  private members(body: number, vlen: number, kflag: boolean): Member[] {
+    const words = this.words;
+    const out: Member[] = new Array(vlen);
+    for (let i = 0, o = body; i < vlen; i++, o += M.words) {
+      const offset = words[o + M.offset]!;
+      out[i] = {
+        name: this.strAt(o + M.nameOff),
+        type: this.ref(o + M.type),
+        // With kflag the top 8 bits are the bitfield size (BTF_MEMBER_BITFIELD_SIZE).
+        bitOffset: kflag ? offset & 0xffffff : offset,
+        bitfieldSize: kflag ? offset >>> 24 : 0,
+      };
+    }
+    return out;
+  }
+
+  /** The `vlen` values of an enum from word `body`, signed with `kflag`. */
+  private enumValues(body: number, vlen: number, kflag: boolean): EnumValue<number>[] {
+    const out: EnumValue<number>[] = new Array(vlen);
+    for (let i = 0, o = body; i < vlen; i++, o += E.words) {
+      const raw = this.words[o + E.val]!;
+      out[i] = { name: this.strAt(o + E.nameOff), value: kflag ? raw | 0 : raw };
+    }
+    return out;
+  }
+
+  /** The `vlen` values of an enum64 from word `body`, signed with `kflag`. */
+  private enum64Values(body: number, vlen: number, kflag: boolean): EnumValue<bigint>[] {
+    const words = this.words;
+    const out: EnumValue<bigint>[] = new Array(vlen);
+    for (let i = 0, o = body; i < vlen; i++, o += E64.words) {
+      const raw = (BigInt(words[o + E64.valHi32]!) << 32n) | BigInt(words[o + E64.valLo32]!);
+      out[i] = { name: this.strAt(o + E64.nameOff), value: kflag ? BigInt.asIntN(64, raw) : raw };
+    }
+    return out;
+  }
+
+  /** The `vlen` parameters of a function prototype from word `body`. */
+  private params(body: number, vlen: number): Param[] {
+    const out: Param[] = new Array(vlen);
+    for (let i = 0, o = body; i < vlen; i++, o += P.words)
+      out[i] = { name: this.strAt(o + P.nameOff), type: this.ref(o + P.type) };
+    return out;
+  }
+
+  /** The `vlen` variables of a data section from word `body`. */
+  private secinfos(body: number, vlen: number): VarSecinfo[] {
+    const words = this.words;
+    const out: VarSecinfo[] = new Array(vlen);
+    for (let i = 0, o = body; i < vlen; i++, o += S.words)
+      out[i] = { type: this.ref(o + S.type), offset: words[o + S.offset]!, size: words[o + S.size]! };
+    return out;
   }
 }
 
