@@ -31,6 +31,24 @@ describe('Btf.parse and queries', () => {
     });
   }
 
+  it('aligns as the printers do: a packed struct to 1, a var as its type, a func not at all', () => {
+    const b = new BtfBuilder();
+    const int = b.add({ kind: 'int', name: 'int', size: 4, encoding: 1, bitOffset: 0, bits: 32 });
+    const packed = b.add({
+      kind: 'struct',
+      name: 'p',
+      size: 5,
+      members: [{ name: 'a', type: int, bitOffset: 8, bitfieldSize: 0 }],
+    });
+    const v = b.add({ kind: 'var', name: 'v', type: int, linkage: 1 });
+    const proto = b.add({ kind: 'func_proto', name: '', returns: int, params: [] });
+    const f = b.add({ kind: 'func', name: 'f', proto, linkage: 1 });
+    const btf = Btf.parse(b.marshal());
+    expect(btf.alignof(packed)).toBe(1);
+    expect(btf.alignof(v)).toBe(4);
+    expect(() => btf.alignof(f)).toThrow(/has no alignment/);
+  });
+
   it('finds types by name across kinds in id order, and by kind alone', () => {
     const b = new BtfBuilder();
     b.add({ kind: 'fwd', name: 'x', union: false });

@@ -21,7 +21,7 @@ import {
 } from '@ebpf/uapi';
 import { BtfError } from './error.ts';
 import { type CDumpOptions, toC } from './format/c.ts';
-import { Layout, POINTER_SIZE } from './format/layout.ts';
+import { Layout } from './format/layout.ts';
 import { KIND_NUMBER } from './kinds.ts';
 import { NameIndex, StringTable } from './string-table.ts';
 import { encodeName } from './strings.ts';
@@ -32,6 +32,7 @@ import {
   DeclTag,
   Enum,
   Enum64,
+  type EnumValue,
   Float,
   Func,
   FuncProto,
@@ -39,6 +40,7 @@ import {
   Int,
   type Kind,
   type Member,
+  type Param,
   Ptr,
   Restrict,
   Struct,
@@ -48,6 +50,7 @@ import {
   TypeTag,
   Union,
   Var,
+  type VarSecinfo,
   Void,
   Volatile,
 } from './types.ts';
@@ -61,6 +64,8 @@ export interface ParseOptions {
 const VOID = new Void();
 
 const TYPE_WORDS = BtfType.size / 4;
+/** Decoded types are cached in chunks of 2^this ids. */
+const DECODED_CHUNK_BITS = 8;
 
 /**
  * Words of a type record of each kind: `STEP[kind] + vlen * PER_ENTRY[kind]` (STEP 0: no such
@@ -150,8 +155,12 @@ export class Btf {
   private readonly kinds: Uint8Array;
   /** The string section, continuing the base's for split BTF. */
   readonly strings: StringTable;
-  private readonly decoded: (Type | undefined)[];
-  /** Sizes by id, made on the first `sizeof`. */
+  /**
+   * Decoded types by id - firstId, in chunks made on first use: one array of 126,000 holes for
+   * vmlinux costs a cold start some 0.6 ms.
+   */
+  private readonly decoded: (Type | undefined)[][] = [];
+  /** Sizes and alignments by id, made on the first `sizeof` or `alignof`. */
   private layout: Layout | undefined;
   /** Per raw kind: whether a name query asked for it already (the second one builds its index). */
   private readonly askedKinds = new Uint8Array(32);
@@ -196,7 +205,6 @@ export class Btf {
     this.typeOff = typeOff;
     this.words = nativeWords(bytes, typeOff, typeLen, le);
     ({ starts: this.starts, kinds: this.kinds } = scanTypes(this.words, typeOff));
-    this.decoded = new Array(this.count);
   }
 
   /** Parses raw BTF (`/sys/kernel/btf/vmlinux`, an object's `.BTF` section) of either byte order. */
@@ -224,10 +232,16 @@ export class Btf {
     const k = id - this.firstId;
     if (!(k < this.count))
       throw new BtfError(`type id ${id} does not exist (last is ${this.nextId - 1})`, -1);
-    const cached = this.decoded[k];
+    let chunk = this.decoded[k >>> DECODED_CHUNK_BITS];
+    if (!chunk) {
+      chunk = new Array(1 << DECODED_CHUNK_BITS);
+      this.decoded[k >>> DECODED_CHUNK_BITS] = chunk;
+    }
+    const at = k & ((1 << DECODED_CHUNK_BITS) - 1);
+    const cached = chunk[at];
     if (cached) return cached;
     const t = this.decode(id, this.starts[k]!);
-    this.decoded[k] = t;
+    chunk[at] = t;
     return t;
   }
 
@@ -291,8 +305,7 @@ export class Btf {
 
   /** Size in bytes of a value of type `id`; a `BtfError` for types without one (void, fwd, func). */
   sizeof(id: TypeId): number {
-    this.layout ??= new Layout(this);
-    const size = this.layout.byteSize(id);
+    const size = this.sizes().byteSize(id);
     if (size < 0) {
       const t = this.resolve(id);
       throw new BtfError(`type ${t.id} (${t.kind}) has no size`, -1);
@@ -300,31 +313,17 @@ export class Btf {
     return size;
   }
 
-  /** Alignment in bytes of a value of type `id`, as a C compiler lays it out. */
-  alignof(id: TypeId, depth = 0): number {
-    if (depth > this.nextId) throw new BtfError(`type ${id} contains itself`, -1);
-    const t = this.resolve(id);
-    switch (t.kind) {
-      case 'int':
-      case 'float':
-      case 'enum':
-      case 'enum64':
-        return Math.min(t.size, POINTER_SIZE);
-      case 'ptr':
-        return POINTER_SIZE;
-      case 'array':
-        return this.alignof(t.element, depth + 1);
-      case 'var':
-        return this.alignof(t.type, depth + 1);
-      case 'struct':
-      case 'union': {
-        let align = 1;
-        for (const m of t.members) align = Math.max(align, this.alignof(m.type, depth + 1));
-        return align;
-      }
-      default:
-        throw new BtfError(`type ${t.id} (${t.kind}) has no alignment`, -1);
+  /**
+   * Alignment in bytes of a value of type `id`, as a C compiler lays it out (1 for a packed
+   * struct); a `BtfError` for types without one (void, fwd, func).
+   */
+  alignof(id: TypeId): number {
+    const align = this.sizes().alignOf(id);
+    if (align <= 0) {
+      const t = this.resolve(id);
+      throw new BtfError(`type ${t.id} (${t.kind}) has no alignment`, -1);
     }
+    return align;
   }
 
   /** A C spelling of type `id` for messages: `struct task_struct *`, `const char[16]`, `void`. */
@@ -365,6 +364,12 @@ export class Btf {
    */
   toC(options?: CDumpOptions): string {
     return toC(this, options);
+  }
+
+  /** The size and alignment walk the printers use too, cached for `sizeof` and `alignof`. */
+  private sizes(): Layout {
+    this.layout ??= new Layout(this);
+    return this.layout;
   }
 
   /** The string at `off` of the string section (the base's, below its length); a `BtfError` naming `at` if out of range. */
@@ -432,7 +437,11 @@ export class Btf {
     return this.str(this.words[w]!, this.at(w));
   }
 
-  /** Decodes the type of `id`, whose `btf_type` starts at word `w`. */
+  /**
+   * Decodes the type of `id`, whose `btf_type` starts at word `w`. Kinds with entries decode
+   * them in their own methods: a cold process compiles a function on its first call, so the
+   * first lookup of a struct compiles the struct code only.
+   */
   private decode(id: TypeId, w: number): Type {
     const words = this.words;
     const info = words[w + INFO]!;
@@ -442,12 +451,6 @@ export class Btf {
     const name = this.strAt(w + NAME);
     const sizeOrType = words[w + SIZE]!;
     const body = w + TYPE_WORDS;
-    const typeRef = (): TypeId => this.ref(w + SIZE);
-    const entries = <E>(size: number, read: (o: number) => E): E[] => {
-      const out: E[] = new Array(vlen);
-      for (let i = 0; i < vlen; i++) out[i] = read(body + i * size);
-      return out;
-    };
     switch (kind) {
       case BtfKind.Int: {
         const word = words[body]!;
@@ -456,17 +459,17 @@ export class Btf {
       case BtfKind.Float:
         return new Float(id, name, sizeOrType);
       case BtfKind.Ptr:
-        return new Ptr(id, name, typeRef());
+        return new Ptr(id, name, this.ref(w + SIZE));
       case BtfKind.Typedef:
-        return new Typedef(id, name, typeRef());
+        return new Typedef(id, name, this.ref(w + SIZE));
       case BtfKind.Volatile:
-        return new Volatile(id, name, typeRef());
+        return new Volatile(id, name, this.ref(w + SIZE));
       case BtfKind.Const:
-        return new Const(id, name, typeRef());
+        return new Const(id, name, this.ref(w + SIZE));
       case BtfKind.Restrict:
-        return new Restrict(id, name, typeRef());
+        return new Restrict(id, name, this.ref(w + SIZE));
       case BtfKind.TypeTag:
-        return new TypeTag(id, name, typeRef(), kflag);
+        return new TypeTag(id, name, this.ref(w + SIZE), kflag);
       case BtfKind.Array:
         return new ArrayType(
           id,
@@ -475,61 +478,83 @@ export class Btf {
           words[body + A.nelems]!,
         );
       case BtfKind.Struct:
-      case BtfKind.Union: {
-        const members = entries<Member>(M.words, (o) => {
-          const offset = words[o + M.offset]!;
-          return {
-            name: this.strAt(o + M.nameOff),
-            type: this.ref(o + M.type),
-            // With kflag the top 8 bits are the bitfield size (BTF_MEMBER_BITFIELD_SIZE).
-            bitOffset: kflag ? offset & 0xffffff : offset,
-            bitfieldSize: kflag ? offset >>> 24 : 0,
-          };
-        });
-        return kind === BtfKind.Struct
-          ? new Struct(id, name, sizeOrType, members)
-          : new Union(id, name, sizeOrType, members);
-      }
-      case BtfKind.Enum: {
-        const values = entries(E.words, (o) => {
-          const raw = words[o + E.val]!;
-          return { name: this.strAt(o + E.nameOff), value: kflag ? raw | 0 : raw };
-        });
-        return new Enum(id, name, sizeOrType, kflag, values);
-      }
-      case BtfKind.Enum64: {
-        const values = entries(E64.words, (o) => {
-          const raw = (BigInt(words[o + E64.valHi32]!) << 32n) | BigInt(words[o + E64.valLo32]!);
-          return { name: this.strAt(o + E64.nameOff), value: kflag ? BigInt.asIntN(64, raw) : raw };
-        });
-        return new Enum64(id, name, sizeOrType, kflag, values);
-      }
+        return new Struct(id, name, sizeOrType, this.members(body, vlen, kflag));
+      case BtfKind.Union:
+        return new Union(id, name, sizeOrType, this.members(body, vlen, kflag));
+      case BtfKind.Enum:
+        return new Enum(id, name, sizeOrType, kflag, this.enumValues(body, vlen, kflag));
+      case BtfKind.Enum64:
+        return new Enum64(id, name, sizeOrType, kflag, this.enum64Values(body, vlen, kflag));
       case BtfKind.Fwd:
         return new Fwd(id, name, kflag);
       case BtfKind.Func:
-        return new Func(id, name, typeRef(), vlen as BtfFuncLinkage);
-      case BtfKind.FuncProto: {
-        const params = entries(P.words, (o) => ({
-          name: this.strAt(o + P.nameOff),
-          type: this.ref(o + P.type),
-        }));
-        return new FuncProto(id, typeRef(), params);
-      }
+        return new Func(id, name, this.ref(w + SIZE), vlen as BtfFuncLinkage);
+      case BtfKind.FuncProto:
+        return new FuncProto(id, this.ref(w + SIZE), this.params(body, vlen));
       case BtfKind.Var:
-        return new Var(id, name, typeRef(), words[body + V.linkage] as BtfVarLinkage);
-      case BtfKind.Datasec: {
-        const vars = entries(S.words, (o) => ({
-          type: this.ref(o + S.type),
-          offset: words[o + S.offset]!,
-          size: words[o + S.size]!,
-        }));
-        return new Datasec(id, name, sizeOrType, vars);
-      }
+        return new Var(id, name, this.ref(w + SIZE), words[body + V.linkage] as BtfVarLinkage);
+      case BtfKind.Datasec:
+        return new Datasec(id, name, sizeOrType, this.secinfos(body, vlen));
       case BtfKind.DeclTag:
-        return new DeclTag(id, name, typeRef(), words[body + D.componentIdx]! | 0, kflag);
+        return new DeclTag(id, name, this.ref(w + SIZE), words[body + D.componentIdx]! | 0, kflag);
       default:
         throw new BtfError(`unknown kind ${kind}`, this.at(w + INFO));
     }
+  }
+
+  /** The `vlen` members of a struct or union from word `body`. */
+  private members(body: number, vlen: number, kflag: boolean): Member[] {
+    const words = this.words;
+    const out: Member[] = new Array(vlen);
+    for (let i = 0, o = body; i < vlen; i++, o += M.words) {
+      const offset = words[o + M.offset]!;
+      out[i] = {
+        name: this.strAt(o + M.nameOff),
+        type: this.ref(o + M.type),
+        // With kflag the top 8 bits are the bitfield size (BTF_MEMBER_BITFIELD_SIZE).
+        bitOffset: kflag ? offset & 0xffffff : offset,
+        bitfieldSize: kflag ? offset >>> 24 : 0,
+      };
+    }
+    return out;
+  }
+
+  /** The `vlen` values of an enum from word `body`, signed with `kflag`. */
+  private enumValues(body: number, vlen: number, kflag: boolean): EnumValue<number>[] {
+    const out: EnumValue<number>[] = new Array(vlen);
+    for (let i = 0, o = body; i < vlen; i++, o += E.words) {
+      const raw = this.words[o + E.val]!;
+      out[i] = { name: this.strAt(o + E.nameOff), value: kflag ? raw | 0 : raw };
+    }
+    return out;
+  }
+
+  /** The `vlen` values of an enum64 from word `body`, signed with `kflag`. */
+  private enum64Values(body: number, vlen: number, kflag: boolean): EnumValue<bigint>[] {
+    const words = this.words;
+    const out: EnumValue<bigint>[] = new Array(vlen);
+    for (let i = 0, o = body; i < vlen; i++, o += E64.words) {
+      const raw = (BigInt(words[o + E64.valHi32]!) << 32n) | BigInt(words[o + E64.valLo32]!);
+      out[i] = { name: this.strAt(o + E64.nameOff), value: kflag ? BigInt.asIntN(64, raw) : raw };
+    }
+    return out;
+  }
+
+  /** The `vlen` parameters of a function prototype from word `body`. */
+  private params(body: number, vlen: number): Param[] {
+    const out: Param[] = new Array(vlen);
+    for (let i = 0, o = body; i < vlen; i++, o += P.words)
+      out[i] = { name: this.strAt(o + P.nameOff), type: this.ref(o + P.type) };
+    return out;
+  }
+
+  /** The `vlen` variables of a data section from word `body`. */
+  private secinfos(body: number, vlen: number): VarSecinfo[] {
+    const words = this.words;
+    const out: VarSecinfo[] = new Array(vlen);
+    for (let i = 0, o = body; i < vlen; i++, o += S.words)
+      out[i] = { type: this.ref(o + S.type), offset: words[o + S.offset]!, size: words[o + S.size]! };
+    return out;
   }
 }
 
@@ -548,7 +573,10 @@ function nativeWords(bytes: Uint8Array, off: number, len: number, le: boolean): 
 
 /**
  * One pass over the type section: the word index of each type, then that of the section's end.
- * The loop does as little as it can per type: a cold process runs it before the JIT has warmed up.
+ * The loop does as little as it can per type, and the function is small, errors built apart: a
+ * cold process runs it before the JIT has warmed up, and a short function is optimized sooner.
+ * The results are views of arrays sized for the most types the section could hold, not copies:
+ * copying them costs more time than the unused tail costs memory.
  */
 function scanTypes(words: Uint32Array, typeOff: number): { starts: Uint32Array; kinds: Uint8Array } {
   const end = words.length;
@@ -557,19 +585,24 @@ function scanTypes(words: Uint32Array, typeOff: number): { starts: Uint32Array; 
   let n = 0;
   let w = 0;
   while (w < end) {
-    // Past the end the info word reads as undefined, kind 0: the check below catches it.
+    // Past the end the info word reads as undefined, kind 0, which has no step.
     const info = words[w + INFO]!;
     const kind = (info >>> 24) & 0x1f;
     const step = STEP[kind]!;
-    if (step === 0)
-      throw w + TYPE_WORDS > end
-        ? new BtfError('type record runs past the type section', typeOff + w * 4)
-        : new BtfError(`unknown kind ${kind}`, typeOff + (w + INFO) * 4);
+    if (step === 0) break;
     kinds[n] = kind;
     starts[n++] = w;
     w += step + (info & 0xffff) * PER_ENTRY[kind]!;
   }
-  if (w !== end) throw new BtfError('type record runs past the type section', typeOff + starts[n - 1]! * 4);
+  if (w !== end) throw scanError(words, w, n > 0 ? starts[n - 1]! : 0, typeOff);
   starts[n] = end;
-  return { starts: starts.slice(0, n + 1), kinds: kinds.slice(0, n) };
+  return { starts: starts.subarray(0, n + 1), kinds: kinds.subarray(0, n) };
+}
+
+/** Why the scan stopped at word `w` before the end, `last` the start of the type before. */
+function scanError(words: Uint32Array, w: number, last: number, typeOff: number): BtfError {
+  if (w > words.length) return new BtfError('type record runs past the type section', typeOff + last * 4);
+  if (w + TYPE_WORDS > words.length)
+    return new BtfError('type record runs past the type section', typeOff + w * 4);
+  return new BtfError(`unknown kind ${(words[w + INFO]! >>> 24) & 0x1f}`, typeOff + (w + INFO) * 4);
 }

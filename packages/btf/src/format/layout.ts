@@ -96,6 +96,8 @@ export class Layout {
         return this.remember(this.aligns, id, this.alignOf(t.target, depth + 1));
       case 'array':
         return this.remember(this.aligns, id, this.alignOf(t.element, depth + 1));
+      case 'var':
+        return this.remember(this.aligns, id, this.alignOf(t.type, depth + 1));
       case 'struct':
       case 'union':
         return this.remember(this.aligns, id, this.compositeAlign(t, depth));
