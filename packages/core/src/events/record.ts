@@ -2,7 +2,13 @@
  * The record facade shared by the ring buffer and perf buffer readers: read-only, bounds-checked
  * access to a record where the kernel wrote it, without handing out any view of kernel memory.
  */
-import { type Codec, hostLittleEndian } from '../codec/codec.ts';
+import {
+  type Codec,
+  type CodecLike,
+  type CodecType,
+  hostLittleEndian,
+  resolveCodec,
+} from '../codec/codec.ts';
 import { BpfError } from '../errors.ts';
 
 const TWO32 = 2 ** 32;
@@ -84,7 +90,8 @@ export interface RingRecord {
   /** A copy of the record's bytes, yours to keep and to write. */
   bytes(): Uint8Array;
   /**
-   * The record decoded by `codec` (a struct codec, say one `ebpf gen` wrote), read from its first
+   * The record decoded by `codec` (a struct codec, say one `ebpf gen` wrote, or a built-in codec's
+   * name), read from its first
    * `codec.size` bytes; longer records (perf samples are padded to 8 bytes) are fine. The codec
    * reads a private copy of those bytes, never the kernel's memory, and no view is allocated per
    * record. Throws {@link RecordTooShortError} if the record is shorter than `codec.size`.
@@ -93,7 +100,7 @@ export interface RingRecord {
    * reader.consume((record) => handle(record.decode(eventCodec)));
    * ```
    */
-  decode<T>(codec: Codec<T>): T;
+  decode<C extends CodecLike>(codec: C): CodecType<C>;
 }
 
 /**
@@ -308,9 +315,11 @@ export class Record implements RingRecord {
     return out;
   }
 
-  decode<T>(codec: Codec<T>): T {
+  decode<C extends CodecLike>(codecLike: C): CodecType<C> {
     const len = this.#len;
     if (len === 0) throw outside(0, 0, 0);
+    const codec =
+      typeof codecLike === 'string' ? resolveCodec(codecLike) : (codecLike as Codec<CodecType<C>>);
     const size = codec.size;
     if (size > len) throw new RecordTooShortError(len, codec);
     let bytes = this.#decodeBytes;
