@@ -108,7 +108,7 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
    * Records as they come, each decoded by `codec` (a codec or a built-in codec's name), waiting
    * on the event loop like `for await (const record of reader)` and ending the same way. Records
    * are decoded where the reader batched them, without a copy or a view per record; one shorter
-   * than `codec.size` rejects the loop with a {@link RecordTooShortError} naming both sizes (the
+   * than `codec.size` rejects the loop with a `RecordTooShortError` naming both sizes (the
    * records before it are given first, those after it stay for the next call).
    *
    * ```ts
