@@ -24,10 +24,8 @@ export class ExecSnoop implements Disposable {
   }
 
   /** Every exec from now on, as it happens; ends when the snoop is closed. */
-  async *events(): AsyncGenerator<ExecEvent, void, undefined> {
-    for await (const record of this.#ring) {
-      yield eventCodec.read(new DataView(record.buffer, record.byteOffset, record.byteLength), 0);
-    }
+  events(): AsyncIterableIterator<ExecEvent> {
+    return this.#ring.decoded(eventCodec);
   }
 
   /** Execs the program has seen since it was loaded (dropped records included). */

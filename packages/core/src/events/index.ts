@@ -5,6 +5,6 @@ export {
   type PerfRecordHandler,
   type PerfSampleCopy,
 } from './perf-buffer.ts';
-export type { RingRecord, RingRecordHandler } from './record.ts';
+export { RecordTooShortError, type RingRecord, type RingRecordHandler } from './record.ts';
 export { RingBuffer, type RingBufferMap } from './ring-buffer.ts';
 export { UserRingBuffer, type UserRingBufferMap } from './user-ring-buffer.ts';

@@ -1,71 +1,11 @@
-import {
-  add64,
-  call,
-  exit,
-  jlt,
-  label,
-  ldMapFd,
-  mov32,
-  mov64,
-  R0,
-  R1,
-  R2,
-  R3,
-  R4,
-  R5,
-  R6,
-  R7,
-  R10,
-  stdw,
-  stw,
-  stxdw,
-} from '@ebpf/asm';
 import { openFdCount, requireKernel } from '@ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import { BpfError, ClosedError, InvalidArgumentError } from '../errors.ts';
 import { BpfMap } from '../map/index.ts';
-import { BpfProgram } from '../program/index.ts';
 import { onlineCpus, pageSize } from '../system.ts';
-import { PerfBuffer } from './index.ts';
+import { packet, perfProducer, sampleCodec } from './events.fixtures.ts';
+import { PerfBuffer, RecordTooShortError } from './index.ts';
 
-/**
- * An XDP program writing `perRun` samples per run with `bpf_perf_event_output` on the CPU it runs
- * on (a raw_tracepoint one can be run on a chosen CPU): the first `size` bytes (≤ 24) of `{ u64 i, u64 0x5eed, u32 0x04030201, u32 0xffffffff }`.
- */
-function producer(
-  events: BpfMap<Uint8Array, number>,
-  perRun = 1,
-  size = 16,
-  type: 'xdp' | 'raw_tracepoint' = 'xdp',
-): BpfProgram {
-  return BpfProgram.load({
-    type,
-    license: 'GPL',
-    maps: { events },
-    instructions: [
-      mov64(R6, R1),
-      mov64(R7, 0),
-      label('loop'),
-      stxdw(R10, -24, R7),
-      stdw(R10, -16, 0x5eed),
-      stw(R10, -8, 0x04030201),
-      stw(R10, -4, -1),
-      mov64(R1, R6),
-      ldMapFd(R2, 'events'),
-      mov32(R3, -1), // BPF_F_CURRENT_CPU (0xffffffff, zero-extended)
-      mov64(R4, R10),
-      add64(R4, -24),
-      mov64(R5, size),
-      call('perf_event_output'),
-      add64(R7, 1),
-      jlt(R7, perRun, 'loop'),
-      mov64(R0, 2),
-      exit(),
-    ],
-  });
-}
-
-const packet = new Uint8Array(64);
 /** A sample of `size` bytes takes this many bytes of raw data (the kernel pads to 8-byte records). */
 const rawSize = (size: number) => ((size + 4 + 7) & ~7) - 4;
 
@@ -73,7 +13,7 @@ requireKernel('PerfBuffer (kernel)', () => {
   describe('consume() and next()', () => {
     it('hands out every sample in place with its CPU, and frees the space', () => {
       using events = BpfMap.create({ type: 'perf_event_array' });
-      using prog = producer(events, 4, 24);
+      using prog = perfProducer(events, 4, 24);
       using reader = new PerfBuffer(events, { pageCount: 4 });
       expect(reader.cpus).toEqual(onlineCpus());
       expect(reader.size).toBe(4 * pageSize());
@@ -102,7 +42,7 @@ requireKernel('PerfBuffer (kernel)', () => {
 
     it('reads samples that wrap around the end of a ring whole, wherever the wrap falls', () => {
       using events = BpfMap.create({ type: 'perf_event_array' });
-      using prog = producer(events, 50, 24);
+      using prog = perfProducer(events, 50, 24);
       using reader = new PerfBuffer(events, { pageCount: 1 });
       // 40-byte records in a 4,096-byte ring: over 500 of them the end falls in every part of a
       // record (the data, the size word, between records).
@@ -124,7 +64,7 @@ requireKernel('PerfBuffer (kernel)', () => {
 
     it('next() gives { cpu, data } copies, batch by batch', () => {
       using events = BpfMap.create({ type: 'perf_event_array' });
-      using prog = producer(events, 3, 16);
+      using prog = perfProducer(events, 3, 16);
       using reader = new PerfBuffer(events, { pageCount: 2 });
       expect(reader.next()).toBeUndefined();
       prog.run({ data: packet, repeat: 2 });
@@ -142,7 +82,7 @@ requireKernel('PerfBuffer (kernel)', () => {
   describe('a producer that outruns the reader', () => {
     it('accounts for every sample written as received or lost', () => {
       using events = BpfMap.create({ type: 'perf_event_array' });
-      using prog = producer(events, 64, 16);
+      using prog = perfProducer(events, 64, 16);
       using reader = new PerfBuffer(events, { pageCount: 1 }); // 4,096 bytes: 128 samples of 32
       let received = 0;
       let produced = 0;
@@ -154,7 +94,7 @@ requireKernel('PerfBuffer (kernel)', () => {
       received += reader.consume(() => {});
       // The kernel reports a ring's loss with the next sample it can write there: one more on
       // every CPU, then read all.
-      using one = producer(events, 1, 16, 'raw_tracepoint');
+      using one = perfProducer(events, 1, 16, 'raw_tracepoint');
       for (const cpu of reader.cpus) {
         one.run({ cpu });
         produced += 1;
@@ -169,7 +109,7 @@ requireKernel('PerfBuffer (kernel)', () => {
   describe('waiting', () => {
     it('for await wakes on every sample by default and ends when the map closes', async () => {
       const events = BpfMap.create({ type: 'perf_event_array' });
-      using prog = producer(events, 1, 16);
+      using prog = perfProducer(events, 1, 16);
       using reader = new PerfBuffer(events, { pageCount: 2 });
       const timer = setInterval(() => prog.run({ data: packet, repeat: 1 }), 5);
       let n = 0;
@@ -187,7 +127,7 @@ requireKernel('PerfBuffer (kernel)', () => {
 
     it('with a watermark, wakes only once that many bytes are waiting', async () => {
       using events = BpfMap.create({ type: 'perf_event_array' });
-      using prog = producer(events, 1, 16); // 32 bytes per sample
+      using prog = perfProducer(events, 1, 16); // 32 bytes per sample
       using reader = new PerfBuffer(events, { pageCount: 2, watermark: 1024 });
       let woken = false;
       const waiting = reader.wait().then(() => {
@@ -224,7 +164,7 @@ requireKernel('PerfBuffer (kernel)', () => {
     it('closes every fd and mapping, with the map too, and refuses re-entry', () => {
       const before = openFdCount();
       const events = BpfMap.create({ type: 'perf_event_array' });
-      const prog = producer(events, 2, 16);
+      const prog = perfProducer(events, 2, 16);
       const reader = new PerfBuffer(events, { pageCount: 1 });
       expect(openFdCount()).toBe(before + 3 + reader.cpus.length);
       prog.run({ data: packet, repeat: 1 });
@@ -241,6 +181,47 @@ requireKernel('PerfBuffer (kernel)', () => {
       expect(again.closed).toBe(true);
       prog.close();
       expect(openFdCount()).toBe(before);
+    });
+  });
+
+  describe('typed decode', () => {
+    const whole = (i: number) => ({ i, seed: 0x5eed, magic: 0x04030201, minusOne: -1 });
+
+    it('decodes each (padded) sample with a codec, in consume() and in for await ... of decoded()', async () => {
+      using events = BpfMap.create({ type: 'perf_event_array' });
+      using prog = perfProducer(events, 3, 24);
+      using reader = new PerfBuffer(events, { pageCount: 1 });
+      prog.run({ data: packet, repeat: 1 });
+      const seen: unknown[] = [];
+      expect(reader.consume((r) => seen.push(r.decode(sampleCodec)))).toBe(3);
+      expect(seen).toEqual([0, 1, 2].map(whole));
+      // Rounds of 60 samples of 40 bytes in a 4,096-byte ring: the ring's end falls inside some.
+      for (let round = 0; round < 4; round++) {
+        prog.run({ data: packet, repeat: 20 });
+        const decoded: unknown[] = [];
+        for await (const e of reader.decoded(sampleCodec)) if (decoded.push(e) === 60) break;
+        expect(decoded).toEqual(Array.from({ length: 60 }, (_, i) => whole(i % 3)));
+      }
+      expect(reader.lost).toBe(0);
+    });
+
+    it('refuses a sample shorter than the codec with the sizes, after the samples before it', async () => {
+      using events = BpfMap.create({ type: 'perf_event_array' });
+      using full = perfProducer(events, 1, 24, 'raw_tracepoint');
+      using short = perfProducer(events, 1, 8, 'raw_tracepoint');
+      using reader = new PerfBuffer(events, { pageCount: 1, cpus: [0] });
+      for (const producer of [full, short, full]) producer.run({ cpu: 0 });
+      const samples = reader.decoded(sampleCodec);
+      expect(await samples.next()).toEqual({ value: whole(0), done: false });
+      const error = await samples.next().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(RecordTooShortError);
+      // 8 bytes of data padded to 12 by the kernel: still short of the struct's 24.
+      expect(error).toMatchObject({ length: 12, size: 24 });
+      expect(await samples.next()).toEqual({ value: whole(0), done: false });
+      expect(reader.next()).toBeUndefined();
     });
   });
 });

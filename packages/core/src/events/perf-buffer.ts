@@ -9,7 +9,7 @@ import {
   PerfSwId,
   PerfType,
 } from '@ebpf/uapi';
-import { hostLittleEndian } from '../codec/codec.ts';
+import { type Codec, hostLittleEndian } from '../codec/codec.ts';
 import { InvalidArgumentError, translateSysError } from '../errors.ts';
 import { onlineCpus, pageSize, possibleCpus } from '../system.ts';
 import { EventReader } from './reader.ts';
@@ -354,6 +354,23 @@ export class PerfBuffer extends EventReader<PerfSampleCopy> {
       if (queue.length === 0) return undefined;
     }
     return queue[this.#queued++];
+  }
+
+  /**
+   * Decodes one sample per call, in place: an iterator holds no samples it has not given (a loop
+   * that breaks loses none), and one the codec refuses stops at that sample. Samples `next()`
+   * took in its last batch are not among them: they stay for `next()`.
+   */
+  protected decoder<V>(codec: Codec<V>): () => V | undefined {
+    let value: V | undefined;
+    const decode: PerfRecordHandler = (record) => {
+      value = record.decode(codec);
+    };
+    return () => {
+      value = undefined;
+      this.consume(decode, 1);
+      return value;
+    };
   }
 
   /** Whether a sample (or a lost-samples count) is waiting, taken already or in some ring. */

@@ -1,4 +1,5 @@
 import * as sys from '@ebpf/sys';
+import { type Codec, type CodecLike, type CodecType, resolveCodec } from '../codec/codec.ts';
 import { BpfError, ClosedError } from '../errors.ts';
 import { KernelObject, onClose } from '../kernel-object.ts';
 import { Readiness } from './readiness.ts';
@@ -49,6 +50,12 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
    */
   protected abstract take(): T | undefined;
 
+  /**
+   * A function giving the next record decoded by `codec`, or undefined when none is waiting;
+   * taken from the kernel's memory in batches, like `take`.
+   */
+  protected abstract decoder<V>(codec: Codec<V>): () => V | undefined;
+
   /** Whether a record is waiting: in the batch taken last, or in the kernel's memory. */
   protected abstract pending(): boolean;
 
@@ -94,13 +101,35 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
    * from is closed (calls of `next()`, `wait()` and `consume()` after that throw `ClosedError`).
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this.#iterate(() => this.take());
+  }
+
+  /**
+   * Records as they come, each decoded by `codec` (a codec or a built-in codec's name), waiting
+   * on the event loop like `for await (const record of reader)` and ending the same way. Records
+   * are decoded where the reader batched them, without a copy or a view per record; one shorter
+   * than `codec.size` rejects the loop with a `RecordTooShortError` naming both sizes (the
+   * records before it are given first, those after it stay for the next call).
+   *
+   * ```ts
+   * for await (const event of reader.decoded(eventCodec)) console.log(event.pid, event.comm);
+   * ```
+   */
+  decoded<C extends CodecLike>(codec: C): AsyncIterableIterator<CodecType<C>> {
+    this.check();
+    return this.#iterate(this.decoder(resolveCodec(codec)));
+  }
+
+  /** An async iterator over what `take` gives, waiting on the event loop while it gives nothing. */
+  #iterate<V>(take: () => V | undefined): AsyncIterableIterator<V> {
     // A plain iterator rather than an async generator: a generator's `yield` costs extra
     // promise turns per record, this one a single resolved promise while records are waiting.
-    const iterator: AsyncIterableIterator<T> = {
-      next: (): Promise<IteratorResult<T, undefined>> => {
+    const iterator: AsyncIterableIterator<V> = {
+      next: (): Promise<IteratorResult<V, undefined>> => {
         if (this.closed) return Promise.resolve(DONE);
         try {
-          const value = this.next();
+          this.check();
+          const value = take();
           if (value !== undefined) return Promise.resolve({ value, done: false });
           return this.wait().then(() => iterator.next());
         } catch (error) {

@@ -2,7 +2,14 @@
  * The record facade shared by the ring buffer and perf buffer readers: read-only, bounds-checked
  * access to a record where the kernel wrote it, without handing out any view of kernel memory.
  */
-import { hostLittleEndian } from '../codec/codec.ts';
+import {
+  type Codec,
+  type CodecLike,
+  type CodecType,
+  hostLittleEndian,
+  resolveCodec,
+} from '../codec/codec.ts';
+import { BpfError } from '../errors.ts';
 
 const TWO32 = 2 ** 32;
 /** Records are in the host's byte order; typed arrays read in it too. */
@@ -24,6 +31,7 @@ const I32 = Int32Array;
 const F64 = Float64Array;
 export const BU64 = BigUint64Array;
 const BI64 = BigInt64Array;
+const DV = DataView;
 export const toBigInt = BigInt;
 export const toNumber = Number;
 export const atomicsLoad = Atomics.load;
@@ -81,6 +89,38 @@ export interface RingRecord {
   copyTo(target: Uint8Array, offset?: number): number;
   /** A copy of the record's bytes, yours to keep and to write. */
   bytes(): Uint8Array;
+  /**
+   * The record decoded by `codec` (a struct codec, say one `ebpf gen` wrote, or a built-in codec's
+   * name), read from its first
+   * `codec.size` bytes; longer records (perf samples are padded to 8 bytes) are fine. The codec
+   * reads a private copy of those bytes, never the kernel's memory, and no view is allocated per
+   * record. Throws {@link RecordTooShortError} if the record is shorter than `codec.size`.
+   *
+   * ```ts
+   * reader.consume((record) => handle(record.decode(eventCodec)));
+   * ```
+   */
+  decode<C extends CodecLike>(codec: C): CodecType<C>;
+}
+
+/**
+ * A record is shorter than the codec asked to decode it: the program wrote another struct (or an
+ * older version of it) than the one the reader decodes with. Nothing past the record was read.
+ */
+export class RecordTooShortError extends BpfError {
+  override name = 'RecordTooShortError';
+  /** Bytes the record holds. */
+  readonly length: number;
+  /** Bytes the codec reads. */
+  readonly size: number;
+
+  constructor(length: number, codec: Codec<unknown>) {
+    super(
+      `a record of ${length} bytes is shorter than the ${codec.size} bytes ${codec.name} decodes: check that the program writes that struct (regenerate its types if it changed)`,
+    );
+    this.length = length;
+    this.size = codec.size;
+  }
 }
 
 /** Receives one record; see {@link RingRecord} for what it may do with it and for how long. */
@@ -134,6 +174,9 @@ export class Record implements RingRecord {
   readonly #scratchF64 = new F64(this.#scratch.buffer);
   readonly #scratchU64 = new BU64(this.#scratch.buffer);
   readonly #scratchI64 = new BI64(this.#scratch.buffer);
+  /** Where `decode` copies a record's bytes for the codec (grown on demand, never shrunk). */
+  #decodeBytes: Uint8Array | undefined;
+  #decodeView: DataView | undefined;
   #base = 0;
   #len = 0;
   #closed = false;
@@ -270,6 +313,25 @@ export class Record implements RingRecord {
     const out = new U8(len);
     this.#copy(this.#base, len, out, 0);
     return out;
+  }
+
+  decode<C extends CodecLike>(codecLike: C): CodecType<C> {
+    const len = this.#len;
+    if (len === 0) throw outside(0, 0, 0);
+    const codec =
+      typeof codecLike === 'string' ? resolveCodec(codecLike) : (codecLike as Codec<CodecType<C>>);
+    const size = codec.size;
+    if (size > len) throw new RecordTooShortError(len, codec);
+    let bytes = this.#decodeBytes;
+    let view = this.#decodeView;
+    if (bytes === undefined || view === undefined || typedArrayLength(bytes) < size) {
+      bytes = new U8(Math.max(size, COPY_LOOP_MAX));
+      view = new DV(bytes.buffer);
+      this.#decodeBytes = bytes;
+      this.#decodeView = view;
+    }
+    this.#copy(this.#base, size, bytes, 0);
+    return codec.read(view, 0);
   }
 
   /** Copies data-area bytes into a `Uint8Array` the caller checked (or made). */

@@ -1,83 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import {
-  add64,
-  call,
-  exit,
-  jeq,
-  jlt,
-  label,
-  ldMapFd,
-  ldxdw,
-  mov64,
-  R0,
-  R1,
-  R2,
-  R3,
-  R4,
-  R6,
-  R7,
-  R10,
-  stdw,
-  stw,
-  stxdw,
-} from '@ebpf/asm';
+import { add64, call, exit, jeq, label, ldMapFd, mov64, R0, R1, R2, R3, R4, R10, stdw } from '@ebpf/asm';
 import { openFdCount, requireKernel, thrown } from '@ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import { BpfError, ClosedError, InvalidArgumentError } from '../errors.ts';
 import { BpfMap } from '../map/index.ts';
 import { BpfProgram } from '../program/index.ts';
-import { RingBuffer, type RingRecord } from './index.ts';
-
-/**
- * An XDP program writing `perRun` records per run with `bpf_ringbuf_output`: the first `size`
- * bytes (≤ 24) of `{ u64 i, u64 0x5eed, u32 0x04030201, u32 0xffffffff }`, i = 0…perRun-1.
- * With `lost`, it adds the records the full ring refused to `lost[0]`.
- */
-function producer(events: BpfMap, perRun = 1, size = 16, lost?: BpfMap<number, bigint>): BpfProgram {
-  const counted = lost
-    ? [
-        stw(R10, -28, 0),
-        ldMapFd(R1, 'lost'),
-        mov64(R2, R10),
-        add64(R2, -28),
-        call('map_lookup_elem'),
-        jeq(R0, 0, 'out'),
-        ldxdw(R1, R0, 0),
-        add64(R1, R7),
-        stxdw(R0, 0, R1),
-        label('out'),
-      ]
-    : [];
-  return BpfProgram.load({
-    type: 'xdp',
-    license: 'GPL',
-    maps: lost ? { events, lost } : { events },
-    instructions: [
-      mov64(R6, 0),
-      mov64(R7, 0),
-      label('loop'),
-      stxdw(R10, -24, R6),
-      stdw(R10, -16, 0x5eed),
-      stw(R10, -8, 0x04030201),
-      stw(R10, -4, -1),
-      ldMapFd(R1, 'events'),
-      mov64(R2, R10),
-      add64(R2, -24),
-      mov64(R3, size),
-      mov64(R4, 0),
-      call('ringbuf_output'),
-      jeq(R0, 0, 'written'),
-      add64(R7, 1),
-      label('written'),
-      add64(R6, 1),
-      jlt(R6, perRun, 'loop'),
-      ...counted,
-      mov64(R0, 2),
-      exit(),
-    ],
-  });
-}
+import { packet, ringProducer, sampleCodec } from './events.fixtures.ts';
+import { RecordTooShortError, RingBuffer, type RingRecord } from './index.ts';
 
 /** An XDP program reserving a 16-byte record and discarding it, then outputting { u64 9 }. */
 function discarder(events: BpfMap): BpfProgram {
@@ -109,7 +39,6 @@ function discarder(events: BpfMap): BpfProgram {
   });
 }
 
-const packet = new Uint8Array(64);
 const isLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
@@ -138,7 +67,7 @@ requireKernel('RingBuffer (kernel)', () => {
   describe('consume() and the record facade', () => {
     it('hands out every record in place, round-trips its bytes, and frees the space', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events, 4, 24);
+      using prog = ringProducer(events, 4, 24);
       using reader = new RingBuffer(events);
       expect(reader.size).toBe(4096);
       expect(reader.consume(() => {})).toBe(0);
@@ -186,7 +115,7 @@ requireKernel('RingBuffer (kernel)', () => {
 
     it('reads records that wrap around the end of the ring whole', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events, 1, 24);
+      using prog = ringProducer(events, 1, 24);
       using reader = new RingBuffer(events);
       // 32 bytes per record: 3 runs of 50 (1,600 bytes each) cross the 4,096-byte end.
       let total = 0;
@@ -206,7 +135,7 @@ requireKernel('RingBuffer (kernel)', () => {
       }
       expect(total * 32).toBeGreaterThan(2 * 4096);
       // Records of 16 bytes after records of 32: the positions are no longer aligned alike.
-      using small = producer(events, 7, 12);
+      using small = ringProducer(events, 7, 12);
       small.run({ data: packet, repeat: 20 }); // 140 × 24 bytes: fits, and wraps again
       const values: number[] = [];
       expect(reader.consume((r) => values.push(r.length === 12 ? r.u64n(0) : -1))).toBe(140);
@@ -215,7 +144,7 @@ requireKernel('RingBuffer (kernel)', () => {
 
     it('walks thousands of records in one call and honours limit across its chunks', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 1 << 17 });
-      using prog = producer(events, 64, 16);
+      using prog = ringProducer(events, 64, 16);
       using reader = new RingBuffer(events);
       prog.run({ data: packet, repeat: 50 }); // 3,200 records of 24 bytes
       let sum = 0;
@@ -290,7 +219,7 @@ requireKernel('RingBuffer (kernel)', () => {
 
     it('bounds-checks every read: RangeError outside the record, and after the callback', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events, 1, 12);
+      using prog = ringProducer(events, 1, 12);
       using reader = new RingBuffer(events);
       prog.run({ data: packet, repeat: 1 });
       let kept: RingRecord | undefined;
@@ -331,7 +260,7 @@ requireKernel('RingBuffer (kernel)', () => {
 
     it('counts a record whose handler throws as consumed, and stops when the handler closes the reader', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events, 3, 16);
+      using prog = ringProducer(events, 3, 16);
       const reader = new RingBuffer(events);
       prog.run({ data: packet, repeat: 1 });
       expect(() =>
@@ -354,7 +283,7 @@ requireKernel('RingBuffer (kernel)', () => {
 
     it('refuses a handler that is not a function before taking any record', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events, 2, 16);
+      using prog = ringProducer(events, 2, 16);
       using reader = new RingBuffer(events);
       prog.run({ data: packet, repeat: 1 });
       expect(() => reader.consume(42 as never)).toThrow(InvalidArgumentError);
@@ -365,7 +294,7 @@ requireKernel('RingBuffer (kernel)', () => {
   describe('next() and iteration give copies', () => {
     it('next() returns Uint8Array copies the caller owns, views of one copied batch', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events, 3, 16);
+      using prog = ringProducer(events, 3, 16);
       using reader = new RingBuffer(events);
       prog.run({ data: packet, repeat: 1 });
       const records = [reader.next(), reader.next(), reader.next()];
@@ -383,7 +312,7 @@ requireKernel('RingBuffer (kernel)', () => {
 
     it('takes a batch at once: the ring is free again before its records are handed out', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 1 << 16 });
-      using prog = producer(events, 64, 16);
+      using prog = ringProducer(events, 64, 16);
       using reader = new RingBuffer(events);
       prog.run({ data: packet, repeat: 20 }); // 1,280 records: a batch of 1,024, then the rest
       expect(reader.next()?.length).toBe(16);
@@ -398,7 +327,7 @@ requireKernel('RingBuffer (kernel)', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 }); // 170 records of 24 bytes
       using lost = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
       const perRun = 48;
-      using prog = producer(events, perRun, 16, lost);
+      using prog = ringProducer(events, perRun, 16, lost);
       using reader = new RingBuffer(events);
       const received: Uint8Array[] = [];
       let runs = 0;
@@ -429,7 +358,7 @@ requireKernel('RingBuffer (kernel)', () => {
 
     it('nextTransient() hands out every record through a reused facade, valid until the next call', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 }); // 170 records of 24 bytes
-      using prog = producer(events, 100, 16);
+      using prog = ringProducer(events, 100, 16);
       using reader = new RingBuffer(events);
       prog.run({ data: packet, repeat: 1 });
       const kept = reader.next(); // a copy that must survive the batches reused after it
@@ -465,7 +394,7 @@ requireKernel('RingBuffer (kernel)', () => {
 
     it('for await waits on the event loop for records and ends when closed', async () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events, 5, 16);
+      using prog = ringProducer(events, 5, 16);
       const reader = new RingBuffer(events);
       setTimeout(() => prog.run({ data: packet, repeat: 1 }), 20);
       let count = 0;
@@ -479,6 +408,48 @@ requireKernel('RingBuffer (kernel)', () => {
       reader.close();
       await waiting;
       expect(() => reader.next()).toThrow(ClosedError);
+    });
+  });
+
+  describe('typed decode', () => {
+    const whole = (i: number) => ({ i, seed: 0x5eed, magic: 0x04030201, minusOne: -1 });
+
+    it('decodes each record with a codec, in consume() and in for await ... of decoded()', async () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using prog = ringProducer(events, 3, 24);
+      using reader = new RingBuffer(events);
+      prog.run({ data: packet, repeat: 1 });
+      const seen: unknown[] = [];
+      expect(reader.consume((r) => seen.push(r.decode(sampleCodec)))).toBe(3);
+      expect(seen).toEqual([0, 1, 2].map(whole));
+      prog.run({ data: packet, repeat: 2 });
+      const decoded: unknown[] = [];
+      for await (const e of reader.decoded(sampleCodec)) if (decoded.push(e) === 6) break;
+      expect(decoded).toEqual([0, 1, 2, 0, 1, 2].map(whole));
+      prog.run({ data: packet, repeat: 1 });
+      const numbers: number[] = [];
+      for await (const i of reader.decoded('u64n')) if (numbers.push(i) === 3) break;
+      prog.run({ data: packet, repeat: 1 });
+      reader.consume((r) => numbers.push(r.decode('u64n')));
+      expect(numbers).toEqual([0, 1, 2, 0, 1, 2]);
+    });
+
+    it('refuses a record shorter than the codec with the sizes, in order, reading nothing past it', async () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using full = ringProducer(events, 1, 24);
+      using short = ringProducer(events, 1, 12);
+      using reader = new RingBuffer(events);
+      short.run({ data: packet, repeat: 1 });
+      const error = thrown(() => reader.consume((r) => r.decode(sampleCodec)));
+      expect(error).toBeInstanceOf(RecordTooShortError);
+      expect(error).toMatchObject({ length: 12, size: 24 });
+      expect((error as Error).message).toMatch(/12 bytes .* 24 bytes/);
+      for (const producer of [full, short, full]) producer.run({ data: packet, repeat: 1 });
+      const events$ = reader.decoded(sampleCodec);
+      expect(await events$.next()).toEqual({ value: whole(0), done: false });
+      await expect(events$.next()).rejects.toThrow(RecordTooShortError);
+      expect(await events$.next()).toEqual({ value: whole(0), done: false });
+      expect(reader.next()).toBeUndefined();
     });
   });
 
@@ -514,9 +485,9 @@ requireKernel('RingBuffer (kernel)', () => {
       using a = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
       using b = BpfMap.create({ type: 'ringbuf', maxEntries: 8192 });
       using c = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using fromA = producer(a, 2, 16);
-      using fromB = producer(b, 3, 16);
-      using fromC = producer(c, 4, 16);
+      using fromA = ringProducer(a, 2, 16);
+      using fromB = ringProducer(b, 3, 16);
+      using fromC = ringProducer(c, 4, 16);
       const seenB: number[] = [];
       using reader = new RingBuffer(a).add(b, (r) => seenB.push(r.u64n(0))).add(c);
       fromA.run({ data: packet, repeat: 1 });
@@ -544,7 +515,7 @@ requireKernel('RingBuffer (kernel)', () => {
       const before = openFdCount();
       const a = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
       const b = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      const fromB = producer(b, 1, 16);
+      const fromB = ringProducer(b, 1, 16);
       const reader = new RingBuffer(a, () => {}).add(b);
       const waiting = reader.wait();
       setTimeout(() => fromB.run({ data: packet, repeat: 1 }), 20);
@@ -588,7 +559,7 @@ requireKernel('RingBuffer (kernel)', () => {
   describe('waiting', () => {
     it('settles every concurrent wait() when records come', async () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events, 1, 16);
+      using prog = ringProducer(events, 1, 16);
       using reader = new RingBuffer(events);
       const settled: number[] = [];
       const waits = [0, 1, 2].map((i) => reader.wait().then(() => settled.push(i)));
@@ -609,7 +580,7 @@ requireKernel('RingBuffer (kernel)', () => {
 
     it('for await ends when the map it reads is closed', async () => {
       const events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
-      using prog = producer(events, 2, 16);
+      using prog = ringProducer(events, 2, 16);
       const reader = new RingBuffer(events);
       prog.run({ data: packet, repeat: 1 });
       setTimeout(() => events.close(), 50);
@@ -715,6 +686,8 @@ const CHILD_WRITES_EVERYWHERE = `
       for (const off of [0, 1, 3, 8, 17, 23, 24, -1, 1e9]) tryAll(() => record[m](off));
     }
     tryAll(() => record.bytes());
+    // A codec is user code too: what decode() hands it is written into like the rest.
+    tryAll(() => record.decode({ size: 8, align: 1, name: 'grab', read: (view) => walk(view, 0), write() {} }));
     const target = new Uint8Array(64);
     tryAll(() => record.copyTo(target, 3));
     found.add(target);
@@ -735,6 +708,11 @@ const CHILD_WRITES_EVERYWHERE = `
   let n = 0;
   for await (const r of reader) { consumed++; walk(r, 0); writeAll(); if (++n === 8) break; }
   walk(reader, 0);
+  writeAll();
+  prog.run({ data: new Uint8Array(64), repeat: 1 });
+  n = 0;
+  const grabber = { size: 8, align: 1, name: 'grab', read: (view) => { walk(view, 0); writeAll(); return 1; }, write() {} };
+  for await (const one of reader.decoded(grabber)) { consumed += one; if (++n === 8) break; }
   writeAll();
   reader.close();
   tryAll(() => reader.next());

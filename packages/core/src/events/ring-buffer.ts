@@ -1,5 +1,6 @@
 import * as sys from '@ebpf/sys';
 import { RingbufHeader } from '@ebpf/uapi';
+import type { Codec } from '../codec/codec.ts';
 import { InvalidArgumentError, translateSysError } from '../errors.ts';
 import { pageSize } from '../system.ts';
 import { EventReader } from './reader.ts';
@@ -12,6 +13,7 @@ import {
   isClosed,
   point,
   Record,
+  RecordTooShortError,
   type RingRecord,
   type RingRecordHandler,
   release,
@@ -201,6 +203,8 @@ export class RingBuffer extends EventReader<Uint8Array> {
   #batchShared = false;
   /** The facade `nextTransient()` points into the batch, made on its first use of the buffer. */
   #batchRecord: Record | undefined;
+  /** The view `decoded()` hands codecs, over the batch, made on its first use of the buffer. */
+  #batchView: DataView | undefined;
 
   /** Reads `map`; `handler`, if given, is the one `consume` gives this ring's records to. */
   constructor(map: RingBufferMap, handler?: RingRecordHandler) {
@@ -283,6 +287,19 @@ export class RingBuffer extends EventReader<Uint8Array> {
     return new U8(this.#batch, this.#spans[at]!, this.#spans[at + 1]!);
   }
 
+  protected decoder<V>(codec: Codec<V>): () => V | undefined {
+    return () => {
+      if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
+      const at = this.#advance();
+      if (at < 0) return undefined;
+      const length = this.#spans[at + 1]!;
+      if (length < codec.size) throw new RecordTooShortError(length, codec);
+      // The batch is a copy in the reader's own memory: the codec may read it in place.
+      this.#batchView ??= new DataView(this.#batch);
+      return codec.read(this.#batchView, this.#spans[at]!);
+    };
+  }
+
   /**
    * The opt-in fast pull path: the next record as a transient {@link RingRecord}, a facade the
    * reader reuses, or undefined when none is waiting. It reads a copy the reader took from the
@@ -343,6 +360,7 @@ export class RingBuffer extends EventReader<Uint8Array> {
     if (this.#batchShared || this.#batch.byteLength < bytes) {
       this.#batch = new ArrayBuffer(bytes);
       this.#batchRecord = undefined;
+      this.#batchView = undefined;
       this.#batchShared = false;
     }
     const batch = new U8(this.#batch);
