@@ -31,7 +31,7 @@ requireKernel('features, as a user of @ebpf/core sees them', () => {
     });
 
     it('every map type the probe says yes to can be created', () => {
-      for (const type of ['hash', 'array', 'ringbuf', 'queue', 'bloom_filter', 'task_storage', 'arena']) {
+      for (const type of ['hash', 'array', 'ringbuf', 'queue', 'bloom_filter', 'task_storage']) {
         expect(features.mapType(type), type).toBe(true);
       }
       expect(() => BpfMap.create({ type: 'task_storage', keySize: 4, valueSize: 16 }).close()).not.toThrow();

@@ -37,9 +37,10 @@ function cached(key: string, probe: () => Answer): FeatureProbe {
 
 /**
  * The answer to an EPERM: without CAP_BPF or CAP_SYS_ADMIN the probe cannot tell; with them,
- * kernel lockdown (or a security module) refuses the feature.
+ * kernel lockdown (or a security module) refuses the feature. Lockdown bars program and link
+ * kinds, never a map type: a map type refused to root is reported as just that.
  */
-function refused(feature: string, what: string): Answer {
+function refused(feature: string, what: string, byLockdown = true): Answer {
   if (mayUseBpf() !== true) {
     return {
       feature,
@@ -49,7 +50,7 @@ function refused(feature: string, what: string): Answer {
     };
   }
   const lockdown = lockdownMode();
-  if (lockdown !== undefined && lockdown !== 'none')
+  if (byLockdown && lockdown !== undefined && lockdown !== 'none')
     return { feature, supported: false, reason: `refused by kernel lockdown (${lockdown})` };
   return { feature, supported: false, reason: `the kernel refused ${what} with EPERM although privileged` };
 }
@@ -109,7 +110,7 @@ function probeMap(type: string | number): Answer {
   } catch (error) {
     if (!(error instanceof sys.SysError)) throw error;
     const code = error.code;
-    if (code === 'EPERM' || code === 'EACCES') return refused(feature, `creating a ${name} map`);
+    if (code === 'EPERM' || code === 'EACCES') return refused(feature, `creating ${name} maps`, false);
     if (code === 'EINVAL' || code === 'ENOTSUPP' || code === 'EOPNOTSUPP') {
       return {
         feature,

@@ -1,7 +1,8 @@
 /**
  * Creating a map from a spec (`BpfMap.create`): check the spec, create the inner map a map-of-maps
  * needs, call BPF_MAP_CREATE, and word a refusal. An EINVAL is ambiguous (unknown type or bad
- * spec), so the type is probed once with its smallest valid spec to tell which.
+ * spec), so the type is probed once with its smallest valid spec to tell which; so is an EPERM
+ * (no privilege, or a type this kernel bars even to root).
  */
 import * as sys from '@ebpf/sys';
 import type { HasFd } from '../codec/per-cpu.ts';
@@ -70,6 +71,10 @@ function createError(error: unknown, spec: NormalizedMapSpec): Error {
   if (code === 'E2BIG')
     return new KernelRejectedError(`${what}: sizes too large for this map type (E2BIG)`, options);
   if (code === 'EPERM' || code === 'EACCES') {
+    // Privileged and still refused: the type itself is barred here (the probe says why).
+    const probe = spec.info ? features.probeMapType(spec.info.type) : undefined;
+    if (probe?.status === 'unsupported')
+      return new NotSupportedError(probe.feature, probe.reason ?? '', { ...options, code });
     return new PermissionError(`${what}: permission denied (${code}); run as root or grant CAP_BPF`, options);
   }
   return translateSysError(error, what);
