@@ -50,6 +50,8 @@ export interface CollectionSpecLike {
   readonly externs?: Readonly<Record<string, ExternSpec>> | undefined;
   /** The object's BTF: decodes variables through typedefs and qualifiers. */
   readonly btf?: Btf | undefined;
+  /** Functions of hidden visibility, whose BTF the loader makes static (as libbpf does). */
+  readonly hiddenFunctions?: ReadonlySet<string> | undefined;
 }
 
 /** Per-program load options. */
