@@ -113,6 +113,8 @@ export class Collection implements Disposable {
   readonly variables: Readonly<Record<string, Variable>>;
   readonly #made: Made;
   readonly #specs: Readonly<Record<string, ProgramSpec>>;
+  /** The object's BTF: lays out what attaching writes into the object's maps (USDT specs). */
+  readonly #btf: Btf | undefined;
   /** Links made by `attach`/`attachAll` that the caller did not take: closed with the collection. */
   readonly #links = new Set<Link>();
 
@@ -122,8 +124,10 @@ export class Collection implements Disposable {
     variables: Record<string, Variable>,
     made: Made,
     specs: Readonly<Record<string, ProgramSpec>>,
+    btf: Btf | undefined,
   ) {
     this.programs = Object.freeze(programs);
+    this.#btf = btf;
     this.maps = Object.freeze(maps);
     this.variables = Object.freeze(variables);
     this.#made = made;
@@ -159,7 +163,7 @@ export class Collection implements Disposable {
         if (map === undefined || section === undefined) continue;
         variables[name] = new Variable(variable, map, section.readOnly === true, spec.btf);
       }
-      return new Collection(programs, maps, variables, made, spec.programs);
+      return new Collection(programs, maps, variables, made, spec.programs, spec.btf);
     } catch (error) {
       made.dispose();
       throw error;
@@ -181,9 +185,17 @@ export class Collection implements Disposable {
       throw new InvalidArgumentError(
         `attach: the collection has no loaded program ${name} (it has ${Object.keys(this.programs).join(', ') || 'none'})`,
       );
-    const link = attachPlanned(program, planAttach(spec, options), options);
+    const plan = planAttach(spec, options);
+    const link = attachPlanned(program, plan, plan.hook === 'usdt' ? this.#withUsdtMaps(options) : options);
     if (options.take !== true) this.#links.add(link);
     return link;
+  }
+
+  /** `options` with the collection's usdt.bpf.h spec map, unless the caller gave other maps. */
+  #withUsdtMaps(options: AutoAttachOptions): AutoAttachOptions {
+    const specs = this.maps.__bpf_usdt_specs;
+    if (options.usdtMaps !== undefined || specs === undefined) return options;
+    return { ...options, usdtMaps: { specs, btf: this.#btf } };
   }
 
   /**

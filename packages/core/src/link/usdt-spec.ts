@@ -125,7 +125,8 @@ export function parseUsdtArgs(args: string, machine: number, probe: string): Usd
 
 function parseArg(size: number, operand: string, dialect: Dialect, fail: (why: string) => Error): UsdtArg {
   const bytes = Math.abs(size);
-  if (![1, 2, 4, 8].includes(bytes)) throw fail(`the size ${size} is not 1, 2, 4 or 8 bytes (negative: signed)`);
+  if (![1, 2, 4, 8].includes(bytes))
+    throw fail(`the size ${size} is not 1, 2, 4 or 8 bytes (negative: signed)`);
   const base = { size: bytes, signed: size < 0 };
   const registerOffset = (register: string) => {
     const offset = dialect.offset(register.toLowerCase());
@@ -134,7 +135,13 @@ function parseArg(size: number, operand: string, dialect: Dialect, fail: (why: s
   };
   const constant = dialect.constant.exec(operand);
   if (constant)
-    return { ...base, kind: 'constant', value: number(constant[1] as string), register: undefined, registerOffset: 0 };
+    return {
+      ...base,
+      kind: 'constant',
+      value: number(constant[1] as string),
+      register: undefined,
+      registerOffset: 0,
+    };
   const memory = dialect.memory.exec(operand);
   if (memory?.groups) {
     const { offset, register } = memory.groups as { offset?: string; register: string };

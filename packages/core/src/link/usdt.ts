@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Btf } from '@ebpf/btf';
-import * as sys from '@ebpf/sys';
 import { type UsdtNote, usdtNotes } from '@ebpf/object';
+import * as sys from '@ebpf/sys';
 import { LinkType, ProgType } from '@ebpf/uapi';
 import { InvalidArgumentError, NotFoundError, NotSupportedError } from '../errors.ts';
 import { features } from '../features/probes.ts';
@@ -58,8 +58,8 @@ export interface UsdtSite {
 const usedIds = new Map<number, Set<number>>();
 
 function allocateId(map: BpfMap, probe: string): number {
-  let used = usedIds.get(map.id);
-  if (used === undefined) usedIds.set(map.id, (used = new Set()));
+  const used = usedIds.get(map.id) ?? new Set<number>();
+  usedIds.set(map.id, used);
   for (let id = 0; id < map.maxEntries; id++) {
     if (used.has(id)) continue;
     used.add(id);
@@ -164,9 +164,12 @@ export function attachUsdt(program: TypedProgram, options: UsdtOptions): UsdtLin
   const { pid = -1 } = options;
   checkPid(pid);
   if (pid !== -1 && !existsSync(`/proc/${pid}`))
-    throw new NotFoundError(`attachUsdt: there is no process ${pid}; give a running process's id, or no pid`, {
-      code: 'ESRCH',
-    });
+    throw new NotFoundError(
+      `attachUsdt: there is no process ${pid}; give a running process's id, or no pid`,
+      {
+        code: 'ESRCH',
+      },
+    );
   const layout = usdtSpecLayout(options.maps?.btf);
   const specs = checkSpecMap(options.maps, layout);
   const cookie = options.cookie === undefined ? 0n : checkCookie(options.cookie);
