@@ -146,21 +146,22 @@ requireKernel('attachUsdt', () => {
   );
 
   it.skipIf(skipUnsupported(noUprobes))(
-    'attaches from usdt/PATH:PROVIDER:NAME sections and coll.attach()',
+    'attaches from usdt/ and usdt.s/PATH:PROVIDER:NAME sections and coll.attach()',
     () => {
       const before = openFdCount();
       {
         using coll = Collection.load(spec);
         // The section-named program attaches; the bare `usdt` one is left for the caller.
         const links = coll.attachAll();
-        expect(links).toHaveLength(1);
-        expect(links[0]).toBeInstanceOf(UsdtLink);
+        expect(links).toHaveLength(2);
+        for (const link of links) expect(link).toBeInstanceOf(UsdtLink);
         const error = thrown(() => coll.attach('any_probe'));
         expect(error).toBeInstanceOf(InvalidArgumentError);
         expect(error.message).toMatch(/section 'usdt'\) needs the 'usdt' option/);
         coll.attach('any_probe', { usdt: { path: probes, provider: 'test', name: 'constants' }, cookie: 2 });
         runProbes();
         expect(seen(coll, 7)).toEqual({ count: 3, args: expected.registers, hits: 1n });
+        expect(seen(coll, 6)).toEqual({ count: 1, args: expected.guarded, hits: 1n });
         expect(seen(coll, 2)).toEqual({ count: 2, args: expected.constants, hits: 1n });
       }
       expect(openFdCount()).toBe(before);

@@ -1,7 +1,7 @@
 // USDT handlers through libbpf's usdt.bpf.h: each run records the argument count and values
 // it reads, and how often it ran, in slot bpf_usdt_cookie() of `seen` (the test gives every
-// attach its own cookie). `auto_registers` attaches from its section: PROBES is the path of
-// the traced binary, given with -DPROBES='"..."' when the test builds this.
+// attach its own cookie). `auto_registers` and `sleepable_guarded` attach from their sections:
+// PROBES is the path of the traced binary, given with -DPROBES='"..."' when the test builds this.
 #define __TARGET_ARCH_x86
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -51,6 +51,14 @@ SEC("usdt/" PROBES ":test:registers")
 int BPF_USDT(auto_registers, int word, long wide, int byte)
 {
 	record(ctx, 7);
+	return 0;
+}
+
+// Slot 6: the sleepable form attaches the same way.
+SEC("usdt.s/" PROBES ":test:guarded")
+int BPF_USDT(sleepable_guarded, int value)
+{
+	record(ctx, 6);
 	return 0;
 }
 #endif
