@@ -175,8 +175,9 @@ export class Collection implements Disposable {
    * (`tp/syscalls/sys_enter_openat`, `raw_tp/sys_enter`, `uprobe//proc/self/exe:fn+0x10`,
    * `iter/task`...); what a section cannot say comes from `options` (`interface` for `xdp` and
    * `tcx/ingress`, `cgroup` for `cgroup_skb/egress`, `netns`, `perfEvent`...), and a missing one
-   * is an `InvalidArgumentError` naming it. The link is closed with the collection unless
-   * `take` is true, in which case it is the caller's.
+   * is an `InvalidArgumentError` naming it. `usdt/PATH:PROVIDER:NAME` programs read their
+   * arguments through the collection's own `__bpf_usdt_specs` map. The link is closed with the
+   * collection unless `take` is true, in which case it is the caller's.
    */
   attach(name: string, options: AutoAttachOptions & { readonly take?: boolean } = {}): Link {
     const program = this.programs[name];

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Collection } from '../collection/collection.ts';
 import { CollectionSpec } from '../collection/spec.ts';
 import { InvalidArgumentError, NotFoundError } from '../errors.ts';
-import type { BpfMap } from '../map/map.ts';
+import { BpfMap } from '../map/map.ts';
 import { UprobeLink } from './uprobe.ts';
 import { attachUsdt, UsdtLink } from './usdt.ts';
 
@@ -176,6 +176,30 @@ requireKernel('attachUsdt', () => {
     await exited;
     expect(seen(coll, 1).hits).toBe(0n);
     expect(seen(coll, 3)).toEqual({ count: 3, args: expected.registers, hits: 1n });
+  });
+
+  it.skipIf(skipUnsupported(noUprobes))('takes spec ids from the map, and gives them back on close', () => {
+    using coll = Collection.load(spec);
+    using specs = BpfMap.create({
+      type: 'array',
+      keySize: 4,
+      valueSize: 208,
+      maxEntries: 1,
+      name: 'one_spec',
+    });
+    const attach = () =>
+      attachUsdt(coll.programs.any_probe as never, {
+        path: probes,
+        provider: 'test',
+        name: 'stack',
+        maps: { specs },
+      });
+    const first = attach();
+    expect(() => attach()).toThrow(
+      /all 1 entries of one_spec are in use; build the program with a larger BPF_USDT_MAX_SPEC_CNT/,
+    );
+    first.close();
+    using _again = attach();
   });
 
   it('says what is wrong: no notes, no such probe, no such process, no spec map', () => {

@@ -77,6 +77,9 @@ function releaseIds(mapId: number, ids: readonly number[]): void {
   if (used.size === 0) usedIds.delete(mapId);
 }
 
+/** Frees the spec ids of links dropped without `close()` (their sites' fds have finalizers of their own). */
+const forgotten = new FinalizationRegistry<() => void>((release) => release());
+
 /**
  * A USDT program on every site of one probe: a uprobe link per site, closed together. The
  * link's own fd is a second fd of the first site's link (so `info()`, `id` describe that one);
@@ -96,6 +99,7 @@ export class UsdtLink extends Link {
     this.target = target;
     this.sites = sites;
     this.#release = release;
+    forgotten.register(this, release, this);
   }
 
   /** Detaches every site, closes their links and frees their spec entries. */
@@ -103,6 +107,7 @@ export class UsdtLink extends Link {
     if (this.closed) return;
     super.close();
     for (const site of this.sites) site.link.close();
+    forgotten.unregister(this);
     this.#release();
   }
 
