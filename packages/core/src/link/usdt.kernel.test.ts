@@ -49,7 +49,7 @@ function seen(coll: Collection, slot: number): { count: number; args: bigint[]; 
 requireKernel('attachUsdt', () => {
   let spec: CollectionSpec;
   beforeAll(() => {
-    requireTools([CLANG, 'gcc']);
+    requireTools([CLANG, 'gcc', 'g++']);
     probes = buildUsdtProbes(scratch);
     object = scratch.path('usdt.bpf.o');
     execFileSync(CLANG, [
@@ -176,6 +176,27 @@ requireKernel('attachUsdt', () => {
     await exited;
     expect(seen(coll, 1).hits).toBe(0n);
     expect(seen(coll, 3)).toEqual({ count: 3, args: expected.registers, hits: 1n });
+  });
+
+  it.skipIf(skipUnsupported(noUprobes))('probes a shared library found by its bare name', () => {
+    const thrower = scratch.path('thrower');
+    execFileSync('g++', ['-O2', '-o', thrower, '-x', 'c++', '-'], {
+      input: 'int main() { try { throw 7; } catch (int) {} return 0; }\n',
+    });
+    using coll = Collection.load(spec);
+    using link = attachUsdt(coll.programs.any_probe as never, {
+      path: 'libstdc++.so.6',
+      provider: 'libstdcxx',
+      name: 'throw',
+      cookie: 5,
+      maps: usdtMaps(coll),
+    });
+    expect(link.target).toMatch(/^\/.*\/libstdc\+\+\.so\.6:libstdcxx:throw$/);
+    execFileSync(thrower);
+    // throw(object, type_info): two pointers.
+    const { count, args, hits } = seen(coll, 5);
+    expect({ count, hits }).toEqual({ count: 2, hits: 1n });
+    for (const pointer of args) expect(pointer).toBeGreaterThan(0n);
   });
 
   it.skipIf(skipUnsupported(noUprobes))('takes spec ids from the map, and gives them back on close', () => {
