@@ -153,18 +153,61 @@ function checkName(value: unknown, what: string): string {
   return value;
 }
 
+/** One uprobe on `site`, its semaphore counted, the spec id as its cookie. */
+function attachSite(
+  program: ProgramLike,
+  site: UsdtNote,
+  at: { path: string; pid: number; probe: string; specId: number; refCounterBit: number | undefined },
+): UsdtSite {
+  const { path, refCounterBit } = at;
+  const fd = linkPerfEvent(program, {
+    type: pmuType('uprobe'),
+    config: refCounterBit === undefined ? 0n : BigInt(site.semaphoreOffset) << BigInt(refCounterBit),
+    config2: site.fileOffset,
+    pid: at.pid,
+    name: path,
+    cookie: BigInt(at.specId),
+    what: `attaching USDT probe ${at.probe} at ${path}+0x${site.fileOffset.toString(16)}`,
+  });
+  return {
+    link: new UprobeLink(fd, `${path}+${site.fileOffset}`),
+    fileOffset: site.fileOffset,
+    semaphoreOffset: site.semaphoreOffset,
+  };
+}
+
+/** The sites of `provider:name` in the binary at `path`, and the binary's ELF machine. */
+function findSites(path: string, provider: string, name: string): { sites: UsdtNote[]; machine: number } {
+  const { notes, machine } = withBinary(path, (elf) => ({ notes: usdtNotes(elf), machine: elf.machine }));
+  if (notes.length === 0)
+    throw new NotFoundError(
+      `${path} has no USDT probes (no .note.stapsdt section): give the binary or library whose code has the DTRACE_PROBE/STAP_PROBE sites`,
+      { code: 'ENOENT' },
+    );
+  const sites = notes.filter((n) => n.provider === provider && n.name === name);
+  if (sites.length === 0)
+    throw new NotFoundError(`${path} has no USDT probe ${provider}:${name}; it has ${probeNames(notes)}`, {
+      code: 'ENOENT',
+    });
+  return { sites, machine };
+}
+
 /**
  * Attaches a `kprobe`-type program built with libbpf's usdt.bpf.h (`BPF_USDT`,
  * `bpf_usdt_arg()`) to every site of USDT probe `provider:name` in the binary or library at
  * `path`. Each site's arguments are described to the program through `maps.specs`; a probe
  * behind a semaphore (`if (PROVIDER_NAME_ENABLED())`) is enabled while attached.
  * `NotFoundError` when the binary has no USDT notes or not this probe (the message lists the
- * probes it has), or `pid` is no running process.
+ * probes it has), or `pid` is no running process; `InvalidArgumentError` for an argument spec
+ * usdt.bpf.h cannot follow; `NotSupportedError` where kprobe programs cannot read BPF cookies
+ * (before Linux 5.15: the spec ids travel in them).
  */
 export function attachUsdt(program: TypedProgram, options: UsdtOptions): UsdtLink {
   requireProgramType(program, 'attachUsdt', ProgType.Kprobe);
-  const provider = checkName(options?.provider, 'provider');
-  const name = checkName(options?.name, 'name');
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('attachUsdt takes { path, provider, name, maps, pid?, cookie? }');
+  const provider = checkName(options.provider, 'provider');
+  const name = checkName(options.name, 'name');
   const path = binaryPath(options.path);
   const { pid = -1 } = options;
   checkPid(pid);
@@ -184,17 +227,7 @@ export function attachUsdt(program: TypedProgram, options: UsdtOptions): UsdtLin
       'USDT probes',
       'kprobe programs cannot read BPF cookies here (Linux 5.15+), and USDT specs are found by them',
     );
-  const { notes, machine } = withBinary(path, (elf) => ({ notes: usdtNotes(elf), machine: elf.machine }));
-  if (notes.length === 0)
-    throw new NotFoundError(
-      `${path} has no USDT probes (no .note.stapsdt section): give the binary or library whose code has the DTRACE_PROBE/STAP_PROBE sites`,
-      { code: 'ENOENT' },
-    );
-  const sites = notes.filter((n) => n.provider === provider && n.name === name);
-  if (sites.length === 0)
-    throw new NotFoundError(`${path} has no USDT probe ${probe}; it has ${probeNames(notes)}`, {
-      code: 'ENOENT',
-    });
+  const { sites, machine } = findSites(path, provider, name);
   // Every spec is read before anything is attached: a bad one leaves nothing behind.
   const encoded = sites.map((site) =>
     encodeUsdtSpec(layout, parseUsdtArgs(site.args, machine, `${probe} in ${path}`), cookie, probe),
@@ -222,21 +255,7 @@ export function attachUsdt(program: TypedProgram, options: UsdtOptions): UsdtLin
         new DataView(key.buffer).setUint32(0, id, true);
         specs.update(key, encoded[i] as Uint8Array);
       }
-      const what = `attaching USDT probe ${probe} at ${path}+0x${site.fileOffset.toString(16)}`;
-      const fd = linkPerfEvent(program, {
-        type: pmuType('uprobe'),
-        config: refCounterBit === undefined ? 0n : BigInt(site.semaphoreOffset) << BigInt(refCounterBit),
-        config2: site.fileOffset,
-        pid,
-        name: path,
-        cookie: BigInt(id),
-        what,
-      });
-      made.push({
-        link: new UprobeLink(fd, `${path}+${site.fileOffset}`),
-        fileOffset: site.fileOffset,
-        semaphoreOffset: site.semaphoreOffset,
-      });
+      made.push(attachSite(program, site, { path, pid, probe, specId: id, refCounterBit }));
     }
     return new UsdtLink(`${path}:${probe}`, made, release);
   } catch (error) {
