@@ -64,7 +64,7 @@ function fixType(type: Exclude<Type, Void>, btf: Btf, spec: CollectionSpecLike):
         ? { ...type, linkage: BtfVarLinkage.GlobalAllocated }
         : type;
     case 'func': {
-      const linkage = funcLinkage(type.linkage, type.name, spec);
+      const linkage = funcLinkage(type.linkage, () => type.name, spec);
       return linkage === type.linkage ? type : { ...type, linkage };
     }
     default:
@@ -72,10 +72,14 @@ function fixType(type: Exclude<Type, Void>, btf: Btf, spec: CollectionSpecLike):
   }
 }
 
-/** A function's linkage as the kernel gets it: externs defined by now, hidden functions static. */
-function funcLinkage(linkage: BtfFuncLinkage, name: string, spec: CollectionSpecLike): BtfFuncLinkage {
+/**
+ * A function's linkage as the kernel gets it: externs defined by now, hidden functions static.
+ * `name` is asked only of global functions of objects that have hidden ones.
+ */
+function funcLinkage(linkage: BtfFuncLinkage, name: () => string, spec: CollectionSpecLike): BtfFuncLinkage {
   if (linkage === BtfFuncLinkage.Extern) return BtfFuncLinkage.Global;
-  if (linkage === BtfFuncLinkage.Global && spec.hiddenFunctions?.has(name)) return BtfFuncLinkage.Static;
+  const hidden = spec.hiddenFunctions;
+  if (linkage === BtfFuncLinkage.Global && hidden?.size && hidden.has(name())) return BtfFuncLinkage.Static;
   return linkage;
 }
 
@@ -157,7 +161,7 @@ export function patchedBtfSection(btf: Btf, spec: CollectionSpecLike): Uint8Arra
     const optional = optionalKinds.get(kind);
     if (optional !== undefined && !kernelAcceptsBtf(optional)) return undefined;
     if (kind === BtfKind.Func) {
-      const linkage = funcLinkage(vlen as BtfFuncLinkage, btf.typeById(id).name, spec);
+      const linkage = funcLinkage(vlen as BtfFuncLinkage, () => btf.typeById(id).name, spec);
       if (linkage === BtfFuncLinkage.Global && !kernelAcceptsBtf('global_func')) return undefined;
       view.setUint32(at + BtfType.fields.info.offset, (info & ~0xffff) | linkage, le);
     } else if (kind === BtfKind.Var) {
