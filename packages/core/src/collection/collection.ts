@@ -127,11 +127,11 @@ export class Collection implements Disposable {
     btf: Btf | undefined,
   ) {
     this.programs = Object.freeze(programs);
-    this.#btf = btf;
     this.maps = Object.freeze(maps);
     this.variables = Object.freeze(variables);
     this.#made = made;
     this.#specs = specs;
+    this.#btf = btf;
   }
 
   /**

@@ -42,7 +42,7 @@ export interface AutoAttachOptions {
   readonly symbols?: readonly string[];
   /** Probes: only this process. */
   readonly pid?: number;
-  /** What `bpf_get_attach_cookie()` returns, where the hook takes one. */
+  /** What `bpf_get_attach_cookie()` returns, where the hook takes one (for `usdt`: `bpf_usdt_cookie()`). */
   readonly cookie?: number | bigint;
   /** `freplace`: another program's function to replace than the one the program was loaded against. */
   readonly replace?: ProgramFunction;
