@@ -18,6 +18,7 @@ command -v llvm-mc-16 >/dev/null || need+=(llvm-16)
 command -v llvm-objdump >/dev/null || need+=(llvm)
 [ -e /usr/include/bpf/libbpf.h ] || need+=(libbpf-dev)
 [ -e /usr/include/linux/bpf.h ] || need+=(linux-libc-dev)
+[ -e /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -e /usr/include/sys/sdt.h ] || need+=(systemtap-sdt-dev)   # USDT probe fixtures
 command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v sysctl >/dev/null || need+=(procps)

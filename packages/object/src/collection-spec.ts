@@ -4,7 +4,7 @@
  */
 import { type Btf, BtfError } from '@ebpf/btf';
 import { dictionary } from './dictionary.ts';
-import { EM_BPF, ET_REL } from './elf/constants.ts';
+import { EM_BPF, ET_REL, STB_LOCAL, STT_FUNC, STV_HIDDEN, STV_INTERNAL } from './elf/constants.ts';
 import { ElfFile } from './elf/elf.ts';
 import { ObjectError } from './errors.ts';
 import { readExterns } from './externs.ts';
@@ -54,6 +54,12 @@ export class CollectionSpec {
     readonly externs: Readonly<Record<string, ExternSpec>>,
     /** The object's `.BTF`, when it has one. */
     readonly btf: Btf | undefined,
+    /**
+     * Global functions of hidden visibility (`__weak __hidden` helpers such as usdt.bpf.h's):
+     * static to the object, so the loader marks their BTF static, as libbpf does, and the
+     * verifier checks them with their callers' arguments.
+     */
+    readonly hiddenFunctions: ReadonlySet<string> = new Set(),
   ) {}
 
   /** Parses an ELF object; every malformed part is an {@link ObjectError} naming where it is. */
@@ -112,5 +118,18 @@ function parse(bytes: Uint8Array, name: string): CollectionSpec {
     variables,
     Object.assign(dictionary<ExternSpec>(), Object.fromEntries(externs.byName)),
     object.btf,
+    hiddenFunctions(object),
   );
+}
+
+function hiddenFunctions(object: ObjectFile): Set<string> {
+  const names = new Set<string>();
+  for (const s of object.symbols)
+    if (
+      s.type === STT_FUNC &&
+      s.binding !== STB_LOCAL &&
+      (s.visibility === STV_HIDDEN || s.visibility === STV_INTERNAL)
+    )
+      names.add(s.name);
+  return names;
 }

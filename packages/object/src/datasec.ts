@@ -5,12 +5,9 @@
  */
 import type { Datasec, Type } from '@ebpf/btf';
 import { BtfVarLinkage } from '@ebpf/uapi';
-import { STB_LOCAL, STT_OBJECT } from './elf/constants.ts';
+import { STB_LOCAL, STT_OBJECT, STV_HIDDEN, STV_INTERNAL } from './elf/constants.ts';
 import { ObjectError } from './errors.ts';
 import type { ObjectFile } from './object-file.ts';
-
-const STV_INTERNAL = 1;
-const STV_HIDDEN = 2;
 
 export interface DatasecVariable {
   readonly name: string;

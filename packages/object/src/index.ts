@@ -8,10 +8,11 @@
 export { type CollectionParseOptions, CollectionSpec } from './collection-spec.ts';
 export type { ElfSource } from './elf/bytes.ts';
 export * from './elf/constants.ts';
-export type { ElfNote, ElfRelocation, ElfSection, ElfSymbol } from './elf/elf.ts';
+export type { ElfNote, ElfRelocation, ElfSection, ElfSegment, ElfSymbol } from './elf/elf.ts';
 export { ElfFile } from './elf/elf.ts';
 export type { FunctionSymbol } from './elf/functions.ts';
 export { findFunctionSymbol } from './elf/functions.ts';
+export { type UsdtNote, usdtNotes } from './elf/usdt.ts';
 export { ObjectError, type Where } from './errors.ts';
 export { globalMapName } from './globals.ts';
 export { btfSection } from './object-file.ts';

@@ -1,10 +1,11 @@
 /**
  * Builds the C test objects in `tools/test-utils/objects/` with clang-16 for either BPF byte order
  * (the corpus the object, CO-RE and Collection tests share), and asks `llvm-readelf-16` about the
- * result, as an oracle the ELF reader is compared with.
+ * result, as an oracle the ELF reader is compared with; and, with gcc, the traced program of the
+ * USDT tests.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,9 +91,13 @@ export function vmlinuxHeader(scratch: Scratch): string {
 export function btfOfSource(scratch: Scratch, name: string, source: string): Uint8Array {
   const object = scratch.path(`${name}.o`);
   const raw = scratch.path(`${name}.btf`);
-  execFileSync(CLANG, ['-O2', '-g', '-target', 'bpfel', '-x', 'c', '-c', '-', '-o', object], {
-    input: source,
-  });
+  execFileSync(
+    CLANG,
+    ['-O2', '-g', '-target', 'bpfel', '-I/usr/include/x86_64-linux-gnu', '-x', 'c', '-c', '-', '-o', object],
+    {
+      input: source,
+    },
+  );
   execFileSync('llvm-objcopy-16', [`--dump-section=.BTF=${raw}`, object]);
   return readBytes(raw);
 }
@@ -102,3 +107,40 @@ export const readBytes = (path: string): Uint8Array => new Uint8Array(readFileSy
 /** `llvm-readelf` output for `args` on `path`. */
 export const readelf = (path: string, ...args: string[]): string =>
   execFileSync(READELF, ['--wide', ...args, path], { encoding: 'utf8' });
+
+/** The <sys/sdt.h> of systemtap-sdt-dev (Debian keeps it under the host's multiarch folder). */
+const SDT_HEADERS = '/usr/include/x86_64-linux-gnu/sys';
+
+/**
+ * Builds `usdt/usdt-probes.c` (the traced program of the USDT tests: a site of every argument
+ * kind, one behind a semaphore) with gcc for `machine` (the aarch64 build is for reading its
+ * notes, not for running); returns the binary's path.
+ */
+export function buildUsdtProbes(scratch: Scratch, machine: 'x86_64' | 'aarch64' = 'x86_64'): string {
+  const source = (name: string) => fileURLToPath(new URL(`../usdt/${name}`, import.meta.url));
+  const out = scratch.path(`usdt-probes-${machine}`);
+  // A cross compiler does not search the host's multiarch folder: sdt.h is copied beside the build.
+  const include = scratch.path('sdt-include');
+  mkdirSync(join(include, 'sys'), { recursive: true });
+  for (const header of ['sdt.h', 'sdt-config.h'])
+    copyFileSync(join(SDT_HEADERS, header), join(include, 'sys', header));
+  const gcc = machine === 'x86_64' ? 'gcc' : 'aarch64-linux-gnu-gcc';
+  try {
+    execFileSync(
+      gcc,
+      ['-O2', '-g', `-I${include}`, '-o', out, source('usdt-probes.c'), source('usdt-guarded.c')],
+      {
+        stdio: 'pipe',
+      },
+    );
+  } catch (cause) {
+    const stderr = (cause as { stderr?: Buffer }).stderr?.toString() ?? '';
+    throw new Error(
+      `cannot build the USDT probes with ${gcc} (needs systemtap-sdt-dev, see tools/setup.sh):\n${stderr}`,
+      {
+        cause,
+      },
+    );
+  }
+  return out;
+}

@@ -50,6 +50,8 @@ export interface CollectionSpecLike {
   readonly externs?: Readonly<Record<string, ExternSpec>> | undefined;
   /** The object's BTF: decodes variables through typedefs and qualifiers. */
   readonly btf?: Btf | undefined;
+  /** Functions of hidden visibility, whose BTF the loader makes static (as libbpf does). */
+  readonly hiddenFunctions?: ReadonlySet<string> | undefined;
 }
 
 /** Per-program load options. */
@@ -111,6 +113,8 @@ export class Collection implements Disposable {
   readonly variables: Readonly<Record<string, Variable>>;
   readonly #made: Made;
   readonly #specs: Readonly<Record<string, ProgramSpec>>;
+  /** The object's BTF: lays out what attaching writes into the object's maps (USDT specs). */
+  readonly #btf: Btf | undefined;
   /** Links made by `attach`/`attachAll` that the caller did not take: closed with the collection. */
   readonly #links = new Set<Link>();
 
@@ -120,12 +124,14 @@ export class Collection implements Disposable {
     variables: Record<string, Variable>,
     made: Made,
     specs: Readonly<Record<string, ProgramSpec>>,
+    btf: Btf | undefined,
   ) {
     this.programs = Object.freeze(programs);
     this.maps = Object.freeze(maps);
     this.variables = Object.freeze(variables);
     this.#made = made;
     this.#specs = specs;
+    this.#btf = btf;
   }
 
   /**
@@ -157,7 +163,7 @@ export class Collection implements Disposable {
         if (map === undefined || section === undefined) continue;
         variables[name] = new Variable(variable, map, section.readOnly === true, spec.btf);
       }
-      return new Collection(programs, maps, variables, made, spec.programs);
+      return new Collection(programs, maps, variables, made, spec.programs, spec.btf);
     } catch (error) {
       made.dispose();
       throw error;
@@ -169,8 +175,9 @@ export class Collection implements Disposable {
    * (`tp/syscalls/sys_enter_openat`, `raw_tp/sys_enter`, `uprobe//proc/self/exe:fn+0x10`,
    * `iter/task`...); what a section cannot say comes from `options` (`interface` for `xdp` and
    * `tcx/ingress`, `cgroup` for `cgroup_skb/egress`, `netns`, `perfEvent`...), and a missing one
-   * is an `InvalidArgumentError` naming it. The link is closed with the collection unless
-   * `take` is true, in which case it is the caller's.
+   * is an `InvalidArgumentError` naming it. `usdt/PATH:PROVIDER:NAME` programs read their
+   * arguments through the collection's own `__bpf_usdt_specs` map. The link is closed with the
+   * collection unless `take` is true, in which case it is the caller's.
    */
   attach(name: string, options: AutoAttachOptions & { readonly take?: boolean } = {}): Link {
     const program = this.programs[name];
@@ -179,9 +186,17 @@ export class Collection implements Disposable {
       throw new InvalidArgumentError(
         `attach: the collection has no loaded program ${name} (it has ${Object.keys(this.programs).join(', ') || 'none'})`,
       );
-    const link = attachPlanned(program, planAttach(spec, options), options);
+    const plan = planAttach(spec, options);
+    const link = attachPlanned(program, plan, plan.hook === 'usdt' ? this.#withUsdtMaps(options) : options);
     if (options.take !== true) this.#links.add(link);
     return link;
+  }
+
+  /** `options` with the collection's usdt.bpf.h spec map, unless the caller gave other maps. */
+  #withUsdtMaps(options: AutoAttachOptions): AutoAttachOptions {
+    const specs = this.maps.__bpf_usdt_specs;
+    if (options.usdtMaps !== undefined || specs === undefined) return options;
+    return { ...options, usdtMaps: { specs, btf: this.#btf } };
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * Externs the loader resolves from the running kernel, as libbpf does: `.kconfig` variables
- * written into the `.kconfig` map's bytes (LINUX_KERNEL_VERSION from uname, CONFIG_* from
+ * written into the `.kconfig` map's bytes (LINUX_KERNEL_VERSION from uname, LINUX_HAS_BPF_COOKIE
+ * from a helper probe, CONFIG_* from
  * /proc/config.gz or /boot/config-<release>; bool, tristate, integers and strings; weak ones
  * the kernel lacks stay 0), `.ksyms` kfunc calls given their BTF id, and `.ksyms` variables
  * their BTF id (typed) or /proc/kallsyms address (untyped `void`). BTF names are looked up in
@@ -16,6 +17,7 @@ import type { ExternSpec, MapSpec, ProgramSpec } from '@ebpf/object';
 import * as sys from '@ebpf/sys';
 import { BtfIntEncoding, PseudoSrc } from '@ebpf/uapi';
 import { InvalidArgumentError, NotFoundError, NotSupportedError } from '../errors.ts';
+import { features } from '../features/probes.ts';
 import { btfInfo, fdFromId, objectIds } from '../object-info.ts';
 import { kernelVersion } from '../system.ts';
 
@@ -69,6 +71,15 @@ function writeKconfig(name: string, value: string, type: Type, out: DataView): v
   } else throw fail(`cannot be stored in a ${type.kind}`);
 }
 
+/**
+ * The `LINUX_*` externs libbpf makes up instead of reading the kernel's config: the version,
+ * and whether programs can read their BPF cookie (usdt.bpf.h picks its spec lookup by it).
+ */
+const libbpfValues: Readonly<Record<string, (out: DataView) => void>> = {
+  LINUX_KERNEL_VERSION: (out) => out.setUint32(0, kernelVersion().code, true),
+  LINUX_HAS_BPF_COOKIE: (out) => out.setUint8(0, features.helper('kprobe', 'bpf_get_attach_cookie') ? 1 : 0),
+};
+
 /** The `.kconfig` map's bytes with every kconfig extern filled in. */
 export function kconfigData(map: MapSpec, externs: readonly ExternSpec[], btf: Btf): Uint8Array {
   const data = new Uint8Array(map.valueSize);
@@ -77,8 +88,9 @@ export function kconfigData(map: MapSpec, externs: readonly ExternSpec[], btf: B
     const type = btf.resolve(extern.type.id);
     const size = btf.sizeof(extern.type.id);
     const view = new DataView(data.buffer, extern.offset, size);
-    if (extern.name === 'LINUX_KERNEL_VERSION') {
-      view.setUint32(0, kernelVersion().code, true);
+    const made = libbpfValues[extern.name];
+    if (made !== undefined) {
+      made(view);
       continue;
     }
     const value = extern.name.startsWith('CONFIG_') ? readKernelConfig().get(extern.name) : undefined;

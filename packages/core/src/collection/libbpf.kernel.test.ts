@@ -25,6 +25,8 @@ const corpus: ReadonlyArray<[name: string, noLoad: string[], vmlinuxH?: boolean]
   // The verifier finds typed ksyms in kallsyms, which lists no variables without CONFIG_KALLSYMS_ALL:
   // the typed ksym program cannot load here (for libbpf either).
   ['externs-kconfig-ksym', ['reads_typed_ksym']],
+  // usdt.bpf.h: hidden helpers verified with their callers, LINUX_HAS_BPF_COOKIE in .kconfig.
+  ['usdt-helpers', []],
   // CO-RE against this kernel's BTF: offsets, existence, sizes, enum values, flavours, poison.
   ['core-basics', [], true],
 ];
@@ -56,15 +58,21 @@ function normalise(bytes: Uint8Array, nameOfId: (id: number) => string): string[
 /** Maps whose contents name kernel objects by id, or that cannot be walked, or hold per-CPU values. */
 const comparable = (type: string): boolean => ['array', 'hash', 'lru_hash', 'lpm_trie'].includes(type);
 
+/**
+ * libbpf's name of our map `name`: the C name (the kernel's stops at 15 characters), but for
+ * global data the kernel's (`elf_basi.data`), as bpf_map__name() says.
+ */
+const libbpfName = (name: string, map: BpfMap): string => (name.startsWith('.') ? map.name : name);
+
 /** What `report.contents` would say of our maps: raw entries of maps whose values are plain bytes. */
 function contentsOf(maps: Readonly<Record<string, BpfMap>>): OracleContents {
   const out: OracleContents = {};
-  for (const map of Object.values(maps)) {
+  for (const [name, map] of Object.entries(maps)) {
     if (!comparable(map.typeName)) continue;
     const entries: Array<[string, string]> = [];
     for (const [key, value] of map.entries())
       entries.push([Buffer.from(key).toString('hex'), Buffer.from(value).toString('hex')]);
-    out[map.name] = { entries };
+    out[libbpfName(name, map)] = { entries };
   }
   return out;
 }
@@ -114,7 +122,9 @@ requireKernel('Collection.load against libbpf', () => {
     });
 
     it('gives the kernel the same programs (after verification, maps by name)', () => {
-      const ourName = new Map(Object.values(coll.maps).map((m) => [m.info().id, m.name]));
+      const ourName = new Map(
+        Object.entries(coll.maps).map(([name, m]) => [m.info().id, libbpfName(name, m)]),
+      );
       const theirName = new Map(report.maps.map((m) => [m.info?.id ?? -1, m.name]));
       for (const theirs of report.programs.filter((p) => p.loaded)) {
         const ours = coll.programs[theirs.name] as Collection['programs'][string];

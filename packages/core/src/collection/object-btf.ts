@@ -63,11 +63,24 @@ function fixType(type: Exclude<Type, Void>, btf: Btf, spec: CollectionSpecLike):
       return type.linkage === BtfVarLinkage.GlobalExtern
         ? { ...type, linkage: BtfVarLinkage.GlobalAllocated }
         : type;
-    case 'func':
-      return type.linkage === BtfFuncLinkage.Extern ? { ...type, linkage: BtfFuncLinkage.Global } : type;
+    case 'func': {
+      const linkage = funcLinkage(type.linkage, () => type.name, spec);
+      return linkage === type.linkage ? type : { ...type, linkage };
+    }
     default:
       return type;
   }
+}
+
+/**
+ * A function's linkage as the kernel gets it: externs defined by now, hidden functions static.
+ * `name` is asked only of global functions of objects that have hidden ones.
+ */
+function funcLinkage(linkage: BtfFuncLinkage, name: () => string, spec: CollectionSpecLike): BtfFuncLinkage {
+  if (linkage === BtfFuncLinkage.Extern) return BtfFuncLinkage.Global;
+  const hidden = spec.hiddenFunctions;
+  if (linkage === BtfFuncLinkage.Global && hidden?.size && hidden.has(name())) return BtfFuncLinkage.Static;
+  return linkage;
 }
 
 /** Specs are immutable once parsed, and a spec is often loaded many times (one per interface, say). */
@@ -148,7 +161,7 @@ export function patchedBtfSection(btf: Btf, spec: CollectionSpecLike): Uint8Arra
     const optional = optionalKinds.get(kind);
     if (optional !== undefined && !kernelAcceptsBtf(optional)) return undefined;
     if (kind === BtfKind.Func) {
-      const linkage = vlen === BtfFuncLinkage.Extern ? BtfFuncLinkage.Global : vlen;
+      const linkage = funcLinkage(vlen as BtfFuncLinkage, () => btf.typeById(id).name, spec);
       if (linkage === BtfFuncLinkage.Global && !kernelAcceptsBtf('global_func')) return undefined;
       view.setUint32(at + BtfType.fields.info.offset, (info & ~0xffff) | linkage, le);
     } else if (kind === BtfKind.Var) {

@@ -105,6 +105,21 @@ describe('planAttach', () => {
       {},
       { hook: 'kprobe', fn: syscallFunction('openat'), offset: 0, returnProbe: true },
     ],
+    [
+      spec('usdt//usr/lib/libc.so.6:libc:setjmp', 'kprobe'),
+      {},
+      { hook: 'usdt', path: '/usr/lib/libc.so.6', provider: 'libc', name: 'setjmp' },
+    ],
+    [
+      spec('usdt.s/node:node:gc__start', 'kprobe'),
+      {},
+      { hook: 'usdt', path: 'node', provider: 'node', name: 'gc__start' },
+    ],
+    [
+      spec('usdt', 'kprobe'),
+      { usdt: { path: '/bin/x', provider: 'p', name: 'n' } },
+      { hook: 'usdt', path: '/bin/x', provider: 'p', name: 'n' },
+    ],
     [spec('sk_lookup', 'sk_lookup'), { netns: 'blue' }, { hook: 'netns', netns: 'blue' }],
     [
       spec('netfilter', 'netfilter'),
@@ -126,11 +141,13 @@ describe('planAttach', () => {
     [spec('uprobe.multi//bin/x:do_*', 'kprobe'), /needs the 'symbols' option/],
     [spec('tp/syscalls', 'tracepoint'), /tp\/CATEGORY\/NAME/],
     [spec('uprobe/func', 'kprobe'), /uprobe\/PATH:FUNCTION/],
-    [spec('usdt/x', 'kprobe'), /USDT/],
+    [spec('usdt/x', 'kprobe'), /does not name a USDT probe: write it as usdt\/PATH:PROVIDER:NAME/],
+    [spec('usdt//bin/x:p', 'kprobe'), /usdt\/PATH:PROVIDER:NAME/],
+    [spec('usdt', 'kprobe'), /needs the 'usdt' option/],
     [spec('lsm_cgroup/socket_bind', 'lsm', 'lsm_cgroup'), /needs the 'cgroup' option/],
     [spec('xdp/devmap', 'xdp', 'xdp_devmap'), /runs from devmap entries, not on an interface/],
     [spec('netkit/peer', 'sched_cls', 'netkit_peer'), /netkit links are not supported yet/],
-    [spec('usdt.s/x', 'kprobe'), /USDT/],
+    [spec('usdt.s/x:y', 'kprobe'), /usdt\/PATH:PROVIDER:NAME/],
     [spec('ksyscall/', 'kprobe'), /does not name a system call/],
     [spec('socket', 'socket_filter'), /cannot be attached from its section/],
   ] as const)('%j says what is missing', (s, message) => {
@@ -154,6 +171,8 @@ describe('attachesFromSection', () => {
     // Bare sections name nothing: libbpf leaves them for a manual attach, as attachAll does.
     [spec('kprobe', 'kprobe'), false],
     [spec('uprobe', 'kprobe'), false],
+    [spec('usdt', 'kprobe'), false],
+    [spec('usdt//bin/x:p:n', 'kprobe'), true],
     [spec('tp', 'tracepoint'), false],
     [spec('raw_tp', 'raw_tracepoint'), false],
   ] as const)('%j: %s', (s, expected) => {

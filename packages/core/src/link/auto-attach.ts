@@ -15,6 +15,7 @@ import { attachTracepoint } from './tracepoint.ts';
 import { attachTracing } from './tracing.ts';
 import { attachUprobe } from './uprobe.ts';
 import { attachUprobeMulti } from './uprobe-multi.ts';
+import { attachUsdt, type UsdtMaps } from './usdt.ts';
 import { attachXdp } from './xdp.ts';
 
 /**
@@ -41,10 +42,21 @@ export interface AutoAttachOptions {
   readonly symbols?: readonly string[];
   /** Probes: only this process. */
   readonly pid?: number;
-  /** What `bpf_get_attach_cookie()` returns, where the hook takes one. */
+  /** What `bpf_get_attach_cookie()` returns, where the hook takes one (for `usdt`: `bpf_usdt_cookie()`). */
   readonly cookie?: number | bigint;
   /** `freplace`: another program's function to replace than the one the program was loaded against. */
   readonly replace?: ProgramFunction;
+  /** A bare `usdt` section: the probe (a `usdt/PATH:PROVIDER:NAME` section names it). */
+  readonly usdt?: UsdtProbe;
+  /** `usdt`: usdt.bpf.h's maps, when the program is not a collection's (`coll.attach()` passes its own). */
+  readonly usdtMaps?: UsdtMaps;
+}
+
+/** A USDT probe of a binary or library: `PROVIDER:NAME` in `path`. */
+export interface UsdtProbe {
+  readonly path: string;
+  readonly provider: string;
+  readonly name: string;
 }
 
 /** One attach call, as data. */
@@ -71,6 +83,7 @@ export type AttachPlan =
       readonly symbols: readonly string[];
       readonly returnProbe: boolean;
     }
+  | ({ readonly hook: 'usdt' } & UsdtProbe)
   | { readonly hook: 'perf_event'; readonly options: PerfEventOptions }
   | { readonly hook: 'netns'; readonly netns: string | number }
   | { readonly hook: 'netfilter'; readonly options: NetfilterOptions };
@@ -315,14 +328,29 @@ function probePlan(
       };
     }
     case 'usdt':
-      throw new InvalidArgumentError(
-        `section '${spec.section}': USDT probes are not supported yet; attach a uprobe at the note's address`,
-      );
+      return { hook: 'usdt', ...usdtProbe(spec, target, options) };
     default:
       throw new InvalidArgumentError(
         `section '${spec.section}' of kprobe program ${spec.name} names no probe (kprobe/, uprobe/, ...)`,
       );
   }
+}
+
+/** `usdt/PATH:PROVIDER:NAME` (libbpf's form), or for a bare `usdt` the `usdt` option. */
+function usdtProbe(spec: AttachableSpec, target: string, options: AutoAttachOptions): UsdtProbe {
+  if (target === '')
+    return needs(
+      spec,
+      'usdt',
+      options.usdt,
+      'which probe ({ path, provider, name }) a bare usdt section attaches to',
+    );
+  const match = /^([^:]+):([^:]+):([^:]+)$/.exec(target);
+  if (!match)
+    throw new InvalidArgumentError(
+      `section '${spec.section}' does not name a USDT probe: write it as usdt/PATH:PROVIDER:NAME`,
+    );
+  return { path: match[1]!, provider: match[2]!, name: match[3]! };
 }
 
 const cookieOf = (options: AutoAttachOptions) =>
@@ -375,6 +403,16 @@ export function attachPlanned(
         symbols: plan.symbols,
         returnProbe: plan.returnProbe,
         ...pidOf(options),
+      });
+    case 'usdt':
+      return attachUsdt(program, {
+        path: plan.path,
+        provider: plan.provider,
+        name: plan.name,
+        // Checked by attachUsdt, whose error says where the maps come from.
+        maps: options.usdtMaps as UsdtMaps,
+        ...pidOf(options),
+        ...cookieOf(options),
       });
     case 'perf_event':
       return attachPerfEvent(program, plan.options);

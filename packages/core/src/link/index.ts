@@ -9,6 +9,7 @@ export {
   attachesFromSection,
   attachPlanned,
   planAttach,
+  type UsdtProbe,
 } from './auto-attach.ts';
 export { symbolOffset } from './binary.ts';
 export { attachCgroup, CgroupLink, cgroup2Mount } from './cgroup.ts';
@@ -45,4 +46,6 @@ export { attachTracepoint, TracepointLink, type TracepointOptions, tracepointId 
 export { attachTracing, TracingLink, type TracingOptions, trampolinesRefused } from './tracing.ts';
 export { attachUprobe, UprobeLink, type UprobeOptions } from './uprobe.ts';
 export { attachUprobeMulti, UprobeMultiLink, type UprobeMultiOptions } from './uprobe-multi.ts';
+export { attachUsdt, UsdtLink, type UsdtMaps, type UsdtOptions, type UsdtSite } from './usdt.ts';
+export { parseUsdtArgs, type UsdtArg } from './usdt-spec.ts';
 export { attachXdp, interfaceIndex, type XdpAttachOptions, XdpLink, type XdpMode } from './xdp.ts';

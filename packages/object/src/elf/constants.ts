@@ -77,6 +77,11 @@ export const STB_GLOBAL = 1;
 /** Symbol binding: weak (may be overridden or missing). */
 export const STB_WEAK = 2;
 
+/** Symbol visibility: internal (hidden, and no calls from outside through pointers either). */
+export const STV_INTERNAL = 1;
+/** Symbol visibility: hidden (`__hidden`), not seen outside the linked object. */
+export const STV_HIDDEN = 2;
+
 /** `p_type`: a loadable segment. */
 export const PT_LOAD = 1;
 

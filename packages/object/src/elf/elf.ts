@@ -3,6 +3,7 @@ import { ObjectError } from '../errors.ts';
 import { type Bytes, type ElfSource, Image } from './bytes.ts';
 import {
   ELF64_EHDR_SIZE,
+  ELF64_PHDR_SIZE,
   ELF64_REL_SIZE,
   ELF64_RELA_SIZE,
   ELF64_SHDR_SIZE,
@@ -53,6 +54,20 @@ export interface ElfSymbol {
   readonly sectionIndex: number;
 }
 
+/** One program header: a segment of an executable or shared object as it is mapped. */
+export interface ElfSegment {
+  /** `PT_LOAD`, ... */
+  readonly type: number;
+  /** `PF_X`, `PF_W`, `PF_R` bits. */
+  readonly flags: number;
+  /** File offset of the segment's first byte. */
+  readonly offset: number;
+  /** Virtual address it is mapped at (before any load bias). */
+  readonly vaddr: bigint;
+  readonly fileSize: number;
+  readonly memorySize: number;
+}
+
 /** One entry of a REL or RELA section. */
 export interface ElfRelocation {
   /** Byte offset in the section the relocation applies to. */
@@ -84,12 +99,21 @@ export class ElfFile {
   readonly machine: number;
   readonly sections: readonly ElfSection[];
   private readonly image: Image;
+  /** Where the program headers are: `e_phoff`, `e_phentsize`, `e_phnum`. */
+  private readonly programHeaders: { readonly offset: number; readonly size: number; readonly count: number };
   /** Section index → its contents, once read. */
   private readonly contents: (Bytes | undefined)[] = [];
   private readonly byName = new Map<string, ElfSection>();
 
-  private constructor(image: Image, type: number, machine: number, sections: ElfSection[]) {
+  private constructor(image: Image, header: Bytes, sections: ElfSection[]) {
     this.image = image;
+    const type = header.u16(16);
+    const machine = header.u16(18);
+    this.programHeaders = {
+      offset: header.size64(32, 'e_phoff'),
+      size: header.u16(54),
+      count: header.u16(56),
+    };
     this.littleEndian = image.little;
     this.type = type;
     this.machine = machine;
@@ -137,7 +161,32 @@ export class ElfFile {
     }
     const image = new Image(size, ident[5] === ELFDATA2LSB, read);
     const header = image.at(0, ELF64_EHDR_SIZE, 'the ELF header');
-    return new ElfFile(image, header.u16(16), header.u16(18), readSections(image, header));
+    return new ElfFile(image, header, readSections(image, header));
+  }
+
+  /** The program headers (none in a relocatable object), read on each call. */
+  segments(): ElfSegment[] {
+    const { offset, size, count } = this.programHeaders;
+    if (count === 0 || offset === 0) return [];
+    if (size !== ELF64_PHDR_SIZE) {
+      throw new ObjectError(`program header size ${size} is not the ELF64 size ${ELF64_PHDR_SIZE}`, {
+        offset: 54,
+      });
+    }
+    const b = this.image.at(offset, count * size, `${count} program headers`);
+    const out: ElfSegment[] = [];
+    for (let i = 0; i < count; i++) {
+      const at = i * size;
+      out.push({
+        type: b.u32(at),
+        flags: b.u32(at + 4),
+        offset: b.size64(at + 8, 'p_offset'),
+        vaddr: b.u64(at + 16),
+        fileSize: b.size64(at + 32, 'p_filesz'),
+        memorySize: b.size64(at + 40, 'p_memsz'),
+      });
+    }
+    return out;
   }
 
   /** The first section called `name`. */
