@@ -25,6 +25,7 @@ export type Layer =
   | 'core-next'
   | 'core-transient'
   | 'core-await'
+  | 'core-batches'
   | 'core-run'
   | 'core-insns'
   | 'core-codec'

@@ -91,7 +91,7 @@ const groups: Group[] = [
     c: ['workloads', 'W5'],
     libbpf: ['libbpf', 'W5'],
     node: 'w5-ringbuf.ts',
-    layers: ['sys', 'sys-plain', 'core', 'core-next', 'core-transient', 'core-await'],
+    layers: ['sys', 'sys-plain', 'core', 'core-next', 'core-transient', 'core-await', 'core-batches'],
   },
   {
     name: 'W6',
@@ -330,6 +330,7 @@ const layerName: Record<Layer, string> = {
   'core-next': 'core, next() (info)',
   'core-transient': 'core, nextTransient() (info)',
   'core-await': 'core, for await (info)',
+  'core-batches': 'core, for await batches() (info)',
   'core-run': 'core, prog.run() (info)',
   'core-insns': 'core, Instruction[] (info)',
   'core-codec': 'core codecs',
@@ -461,7 +462,8 @@ function main(): void {
       row.layer === 'c-libbpf' ||
       row.layer === 'core-next' ||
       row.layer === 'core-transient' ||
-      row.layer === 'core-await'
+      row.layer === 'core-await' ||
+      row.layer === 'core-batches'
     ) {
       row.target = { kind: 'none' };
       delete row.pass;

@@ -82,15 +82,10 @@ async function sysLayer(): Promise<Prepared> {
   return { timed: [{ id: ID, unit: 'ops/s', ops: RECORDS, before: filler(f, prog), loop: consume }] };
 }
 
-/** The low 32 bits of a copied record's first u64 (the sum stays below 2^32 here). */
-function low32(bytes: Uint8Array): number {
-  return (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16)) + bytes[3]! * 2 ** 24;
-}
-
 /**
  * `new RingBuffer(map).consume(fn)`: the reader hands each record to `fn` as a read-only facade on
- * the ring; `next()` returns each as a copy, `nextTransient()` as a facade on the batch copy,
- * `for await` loops over `next()`.
+ * the ring; `next()` returns each as a record of its own on a batch copy, `nextTransient()` as one
+ * reused facade on that copy; `for await` loops over `next()`, and over `batches()` by the array.
  */
 async function coreLayer(layer: Layer): Promise<Prepared> {
   const core = await landed<typeof Core>('@ebpf/core', ['BpfMap', 'BpfProgram', 'RingBuffer']);
@@ -114,8 +109,8 @@ async function coreLayer(layer: Layer): Promise<Prepared> {
     sum = 0;
     let count = 0;
     if (layer === 'core-next') {
-      for (let bytes = reader.next(); bytes; bytes = reader.next()) {
-        sum += low32(bytes);
+      for (let record = reader.next(); record; record = reader.next()) {
+        sum += record.u64n(0);
         count++;
       }
     } else if (layer === 'core-transient') {
@@ -132,9 +127,17 @@ async function coreLayer(layer: Layer): Promise<Prepared> {
   const iterate = async () => {
     sum = 0;
     let count = 0;
-    for await (const bytes of reader) {
-      sum += low32(bytes);
-      if (++count === RECORDS) break;
+    if (layer === 'core-batches') {
+      for await (const records of reader.batches()) {
+        for (const record of records) sum += record.u64n(0);
+        count += records.length;
+        if (count === RECORDS) break;
+      }
+    } else {
+      for await (const record of reader) {
+        sum += record.u64n(0);
+        if (++count === RECORDS) break;
+      }
     }
     done(count);
   };
@@ -147,13 +150,21 @@ async function coreLayer(layer: Layer): Promise<Prepared> {
         before() {
           check(prog.run(fill).retval === 2, 'fill retval');
         },
-        loop: layer === 'core-await' ? iterate : drain,
+        loop: layer === 'core-await' || layer === 'core-batches' ? iterate : drain,
       },
     ],
   };
 }
 
-const layer = layerArg(['sys', 'sys-plain', 'core', 'core-next', 'core-transient', 'core-await']);
+const layer = layerArg([
+  'sys',
+  'sys-plain',
+  'core',
+  'core-next',
+  'core-transient',
+  'core-await',
+  'core-batches',
+]);
 await measure(
   layer,
   [ID],

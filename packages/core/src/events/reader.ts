@@ -1,6 +1,6 @@
 import * as sys from '@ebpf/sys';
 import { type Codec, type CodecLike, type CodecType, resolveCodec } from '../codec/codec.ts';
-import { BpfError, ClosedError } from '../errors.ts';
+import { BpfError, ClosedError, InvalidArgumentError } from '../errors.ts';
 import { KernelObject, onClose } from '../kernel-object.ts';
 import { Readiness } from './readiness.ts';
 
@@ -14,6 +14,9 @@ const forgotten = new FinalizationRegistry<number[]>((fds) => {
     }
   }
 });
+
+/** Records a batch of `batches()` holds at most unless told otherwise. */
+const BATCH_MAX = 1024;
 
 /** What the async iterator gives once the reader is closed. */
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
@@ -55,6 +58,22 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
    * taken from the kernel's memory in batches, like `take`.
    */
   protected abstract decoder<V>(codec: Codec<V>): () => V | undefined;
+
+  /**
+   * The records waiting now, as copies, at least one and at most `max` (a batch taken from the
+   * kernel's memory at once where the reader can), or undefined when none is waiting.
+   */
+  protected takeMany(max: number): T[] | undefined {
+    const first = this.take();
+    if (first === undefined) return undefined;
+    const records = [first];
+    while (records.length < max) {
+      const record = this.take();
+      if (record === undefined) break;
+      records.push(record);
+    }
+    return records;
+  }
 
   /** Whether a record is waiting: in the batch taken last, or in the kernel's memory. */
   protected abstract pending(): boolean;
@@ -102,6 +121,25 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     return this.#iterate(() => this.take());
+  }
+
+  /**
+   * Records as they come, in arrays: each holds the records waiting when it was made (at most
+   * `max`, default 1024), copies you own, and the loop waits on the event loop only when none
+   * is waiting. The fast way to loop over records as they come: `for await` pays a promise and a
+   * microtask turn per iteration, here per batch instead of per record. Ends like
+   * `for await (const record of reader)`.
+   *
+   * ```ts
+   * for await (const records of reader.batches()) for (const record of records) handle(record);
+   * ```
+   */
+  batches(max = BATCH_MAX): AsyncIterableIterator<T[]> {
+    this.check();
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new InvalidArgumentError(`batches(max) takes a positive integer, not ${String(max)}`);
+    }
+    return this.#iterate(() => this.takeMany(max));
   }
 
   /**

@@ -292,22 +292,25 @@ requireKernel('RingBuffer (kernel)', () => {
   });
 
   describe('next() and iteration give copies', () => {
-    it('next() returns Uint8Array copies the caller owns, views of one copied batch', () => {
+    it('next() returns records the caller owns, valid after later calls and batches', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
       using prog = ringProducer(events, 3, 16);
       using reader = new RingBuffer(events);
       prog.run({ data: packet, repeat: 1 });
       const records = [reader.next(), reader.next(), reader.next()];
-      expect(records.map((r) => r?.[isLittle ? 0 : 7])).toEqual([0, 1, 2]);
-      for (const r of records) {
-        expect(r?.length).toBe(16);
-        expect(r?.buffer).toBe(records[0]?.buffer); // one copy per batch, headers included
-        r?.fill(0xff); // ours to write
-      }
-      expect(records[0]?.buffer.byteLength).toBe(3 * 24);
-      expect(records.map((r) => r?.byteOffset)).toEqual([8, 32, 56]); // disjoint
       expect(reader.next()).toBeUndefined();
       expect(reader.available).toBe(0);
+      prog.run({ data: packet, repeat: 1 });
+      reader.consume(() => {}); // a later batch and a consume() leave them as they were
+      expect(records.map((r) => r?.u64n(0))).toEqual([0, 1, 2]);
+      for (const r of records) {
+        expect(r?.length).toBe(16);
+        expect(r?.u32(8)).toBe(0x5eed);
+        expect(() => r?.u8(16)).toThrow(RangeError); // bounded by the record, not by the batch
+        const bytes = r!.bytes(); // a copy of its own, to write
+        bytes.fill(0xff);
+      }
+      expect(records[0]?.u64n(0)).toBe(0);
     });
 
     it('takes a batch at once: the ring is free again before its records are handed out', () => {
@@ -318,7 +321,7 @@ requireKernel('RingBuffer (kernel)', () => {
       expect(reader.next()?.length).toBe(16);
       expect(reader.available).toBe(256 * 24); // 1,024 taken with one consumer-position store
       const values: number[] = [];
-      for (let r = reader.next(); r; r = reader.next()) values.push(r[isLittle ? 0 : 7]!);
+      for (let r = reader.next(); r; r = reader.next()) values.push(r.u8(isLittle ? 0 : 7));
       expect(values).toEqual(Array.from({ length: 1279 }, (_, i) => (i + 1) % 64));
       expect(reader.available).toBe(0);
     });
@@ -329,7 +332,7 @@ requireKernel('RingBuffer (kernel)', () => {
       const perRun = 48;
       using prog = ringProducer(events, perRun, 16, lost);
       using reader = new RingBuffer(events);
-      const received: Uint8Array[] = [];
+      const received: RingRecord[] = [];
       let runs = 0;
       for (let round = 0; round < 40; round++) {
         prog.run({ data: packet, repeat: 5 }); // 240 records: more than the ring holds
@@ -346,14 +349,73 @@ requireKernel('RingBuffer (kernel)', () => {
       expect(dropped).toBeGreaterThan(0);
       expect(received.length).toBeGreaterThan(40 * 60);
       expect(received.length + dropped).toBe(runs * perRun);
-      // Every copy kept its bytes although later batches reused nothing of it.
-      const view = (r: Uint8Array) => new DataView(r.buffer, r.byteOffset, r.byteLength);
+      // Every record kept its bytes although later batches were taken after it.
       for (const record of received) {
         expect(record.length).toBe(16);
-        expect(view(record).getUint32(8, isLittle)).toBe(0x5eed);
-        expect(view(record).getUint32(0, isLittle)).toBeLessThan(perRun);
+        expect(record.u32(8)).toBe(0x5eed);
+        expect(record.u64n(0)).toBeLessThan(perRun);
       }
       expect(reader.available).toBe(0);
+    });
+
+    it('batches() accounts for every record of several rings, discarded ones skipped, while producers outrun it', async () => {
+      using a = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 }); // 170 records of 24 bytes
+      using b = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using lost = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
+      const perRun = 48;
+      using fromA = ringProducer(a, perRun, 16, lost);
+      using fromB = discarder(b); // a discarded record, then { u64 9 }, per run
+      using reader = new RingBuffer(a).add(b);
+      const kept: RingRecord[] = [];
+      let runs = 0;
+      let nines = 0;
+      const sort = (record: RingRecord) => {
+        if (record.length === 8) nines += record.u64n(0) === 9 ? 1 : 0;
+        else kept.push(record);
+      };
+      fromA.run({ data: packet, repeat: 5 });
+      fromB.run({ data: packet, repeat: 3 });
+      runs += 5;
+      // Batches of at most 50: the producers run again while part of the rings is still waiting,
+      // so records wrap the rings' ends and the loop waits on the event loop only when empty.
+      for await (const records of reader.batches(50)) {
+        expect(records.length).toBeGreaterThan(0);
+        expect(records.length).toBeLessThanOrEqual(50);
+        for (const record of records) sort(record);
+        if (runs === 200) break;
+        fromA.run({ data: packet, repeat: 5 });
+        fromB.run({ data: packet, repeat: 1 });
+        runs += 5;
+      }
+      for (let r = reader.next(); r; r = reader.next()) sort(r); // what the last batches left
+      const dropped = Number(lost.get(0));
+      expect(dropped).toBeGreaterThan(0);
+      expect(kept.length + dropped).toBe(runs * perRun);
+      expect(nines).toBe(3 + (runs - 5) / 5);
+      // Every record stayed valid after the batches taken after it.
+      for (const record of kept) {
+        expect(record.u32(8)).toBe(0x5eed);
+        expect(record.u64n(0)).toBeLessThan(perRun);
+      }
+      expect(() => reader.batches(0)).toThrow(InvalidArgumentError);
+    });
+
+    it('batches() ends when the reader is closed in the middle of a batch, and the records stay valid', async () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using prog = ringProducer(events, 10, 16);
+      const reader = new RingBuffer(events);
+      prog.run({ data: packet, repeat: 1 });
+      const seen: RingRecord[] = [];
+      setTimeout(() => prog.run({ data: packet, repeat: 1 }), 20);
+      for await (const records of reader.batches(4)) {
+        for (const record of records) {
+          seen.push(record);
+          if (seen.length === 13) reader.close();
+        }
+      }
+      expect(seen.length).toBe(14); // batches of 4, 4, 2, then 4 of the second run: the array is the caller's
+      expect(seen.map((r) => r.u64n(0))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3]);
+      expect(() => reader.batches()).toThrow(ClosedError);
     });
 
     it('nextTransient() hands out every record through a reused facade, valid until the next call', () => {
@@ -376,8 +438,8 @@ requireKernel('RingBuffer (kernel)', () => {
         expect(previous?.length).toBe(0); // the call that found no record invalidated it
       }
       expect(values).toEqual(Array.from({ length: 1199 }, (_, i) => (i + 1) % 100));
-      expect(kept?.[isLittle ? 0 : 7]).toBe(0);
-      expect(new DataView(kept!.buffer, kept!.byteOffset).getUint32(8, isLittle)).toBe(0x5eed);
+      expect(kept?.u64n(0)).toBe(0);
+      expect(kept?.u32(8)).toBe(0x5eed);
       prog.run({ data: packet, repeat: 1 });
       const record = reader.nextTransient()!;
       expect(reader.next()?.length).toBe(16); // next() after it: the transient one is invalid
@@ -399,8 +461,7 @@ requireKernel('RingBuffer (kernel)', () => {
       setTimeout(() => prog.run({ data: packet, repeat: 1 }), 20);
       let count = 0;
       for await (const record of reader) {
-        expect(new DataView(record.buffer, record.byteOffset).getUint32(8, isLittle)).toBe(0x5eed);
-        record[0] = 1; // a copy
+        expect(record.u32(8)).toBe(0x5eed);
         if (++count === 5) break;
       }
       expect(count).toBe(5);
@@ -504,9 +565,7 @@ requireKernel('RingBuffer (kernel)', () => {
       expect(reader.consume(() => {}, 2)).toBe(2);
       fromA.run({ data: packet, repeat: 1 });
       const copies = [reader.next(), reader.next(), reader.next(), reader.next()];
-      expect(
-        copies.map((bytes) => bytes && new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)),
-      ).toEqual([0, 1, 2, 3]);
+      expect(copies.map((record) => record?.u64n(0))).toEqual([0, 1, 2, 3]);
       expect(reader.next()).toBeUndefined();
       expect(() => reader.add(packet as never)).toThrow(InvalidArgumentError);
     });

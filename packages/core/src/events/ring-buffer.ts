@@ -5,6 +5,7 @@ import { InvalidArgumentError, translateSysError } from '../errors.ts';
 import { pageSize } from '../system.ts';
 import { EventReader } from './reader.ts';
 import {
+  Area,
   atomicsLoad,
   atomicsStore,
   BU64,
@@ -70,7 +71,7 @@ function mapRing(map: RingBufferMap, fd: number, handler: RingRecordHandler | un
     const producer = sys.mmapReadOnlyUnchecked(fd, page + 2 * size, page);
     const consPos = new BU64(consumer, 0, 1);
     const headers = new U32(producer, page, (2 * size) / 4);
-    const record = new Record(producer, page, 2 * size);
+    const record = new Record(new Area(producer, page, 2 * size));
     return {
       fd,
       consumer,
@@ -170,37 +171,40 @@ function walker(record: Record, headers: Uint32Array, mask: number): Walk {
  *   {@link RingRecord}, a reused read-only facade with bounds-checked getters, no allocation per
  *   record. The kernel's pages themselves are never exposed: JavaScript cannot make a view
  *   read-only, and a write into these pages would kill the process.
- * - `next()` and `for await (const record of reader)` give each record as a `Uint8Array` copy that
- *   you own, taken from the rings in batches: the records of a batch are views into one buffer
- *   copied at once (so `record.buffer` also holds its neighbours; `slice()` one you keep long).
+ * - `next()`, `for await (const record of reader)` and `batches()` give records you own: the same
+ *   {@link RingRecord} methods on a copy the reader took from the rings in batches (one copy per
+ *   ring per batch, the space given back at once), valid after later calls; `bytes()` makes a
+ *   `Uint8Array` of one. `batches()` hands them out in arrays, a promise per batch rather than
+ *   per record: the fast way to loop over records as they come.
  *
  * ```ts
  * using events = BpfMap.create({ type: 'ringbuf', maxEntries: 1 << 20 });
  * using reader = new RingBuffer(events);
  * reader.consume((record) => (total += record.u64n(0))); // what is there now, no copies
- * for await (const bytes of reader) handle(bytes);        // waits on the event loop for more
+ * for await (const records of reader.batches()) for (const r of records) handle(r.decode(codec));
  * ```
  *
  * The reader holds its own fds (duplicates) and closes with the `BpfMap` it was made from:
  * closing either one resolves pending `wait()` calls and ends `for await` loops; later calls
  * throw `ClosedError`.
  */
-export class RingBuffer extends EventReader<Uint8Array> {
+export class RingBuffer extends EventReader<RingRecord> {
   /** Size of the first ring's data area in bytes (its map's maxEntries). */
   readonly size: number;
   #rings: Ring[] = [];
   /**
    * The batch `next()` hands out: the bytes of the rings' records (headers included) copied at
    * once, each record's offset and length in it, and how many records it holds and gave out.
-   * A record is made a view only when `next()` returns it, so a batch costs no allocation per
-   * record beyond the view that is handed out.
+   * A record is made only when `next()` returns it: a small object on the batch's shared views.
    */
   #batch = new ArrayBuffer(0);
   readonly #spans = new U32(2 * BATCH);
   #batchCount = 0;
   #taken = 0;
-  /** Whether `next()` handed out a view of the batch (its buffer is then never reused). */
+  /** Whether `next()` handed out a record of the batch (its buffer is then never reused). */
   #batchShared = false;
+  /** The views of the batch's buffer, made on the first record read from it. */
+  #batchArea: Area | undefined;
   /** The facade `nextTransient()` points into the batch, made on its first use of the buffer. */
   #batchRecord: Record | undefined;
   /** The view `decoded()` hands codecs, over the batch, made on its first use of the buffer. */
@@ -279,12 +283,29 @@ export class RingBuffer extends EventReader<Uint8Array> {
     return count;
   }
 
-  protected take(): Uint8Array | undefined {
+  protected take(): RingRecord | undefined {
     if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
     const at = this.#advance();
     if (at < 0) return undefined;
     this.#batchShared = true;
-    return new U8(this.#batch, this.#spans[at]!, this.#spans[at + 1]!);
+    return new Record(this.#area(), this.#spans[at]!, this.#spans[at + 1]!);
+  }
+
+  protected override takeMany(max: number): RingRecord[] | undefined {
+    if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
+    if (!this.#ensure()) return undefined;
+    const area = this.#area();
+    const spans = this.#spans;
+    const from = this.#taken;
+    const count = Math.min(this.#batchCount - from, max);
+    const records = new Array<RingRecord>(count);
+    for (let i = 0; i < count; i++) {
+      const at = 2 * (from + i);
+      records[i] = new Record(area, spans[at]!, spans[at + 1]!);
+    }
+    this.#taken = from + count;
+    this.#batchShared = true;
+    return records;
   }
 
   protected decoder<V>(codec: Codec<V>): () => V | undefined {
@@ -316,13 +337,16 @@ export class RingBuffer extends EventReader<Uint8Array> {
     this.check();
     const at = this.#advance();
     if (at < 0) return undefined;
-    let record = this.#batchRecord;
-    if (record === undefined) {
-      record = new Record(this.#batch, 0, this.#batch.byteLength);
-      this.#batchRecord = record;
-    }
+    this.#batchRecord ??= new Record(this.#area());
+    const record = this.#batchRecord;
     point(record, this.#spans[at]!, this.#spans[at + 1]!);
     return record;
+  }
+
+  /** The views of the batch's buffer. */
+  #area(): Area {
+    this.#batchArea ??= new Area(this.#batch, 0, this.#batch.byteLength);
+    return this.#batchArea;
   }
 
   /**
@@ -330,12 +354,17 @@ export class RingBuffer extends EventReader<Uint8Array> {
    * invalidates the transient record). Returns the record's index into `#spans`, -1 if none waits.
    */
   #advance(): number {
+    return this.#ensure() ? 2 * this.#taken++ : -1;
+  }
+
+  /** Whether the batch has a record left, taking a new batch when this one is used up. */
+  #ensure(): boolean {
     if (this.#taken === this.#batchCount) {
       if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
-      do if (!this.#refill()) return -1;
+      do if (!this.#refill()) return false;
       while (this.#taken === this.#batchCount);
     }
-    return 2 * this.#taken++;
+    return true;
   }
 
   /**
@@ -359,6 +388,7 @@ export class RingBuffer extends EventReader<Uint8Array> {
     if (bytes === 0) return false;
     if (this.#batchShared || this.#batch.byteLength < bytes) {
       this.#batch = new ArrayBuffer(bytes);
+      this.#batchArea = undefined;
       this.#batchRecord = undefined;
       this.#batchView = undefined;
       this.#batchShared = false;
