@@ -21,6 +21,7 @@ export type Layer =
   | 'c-libbpf'
   | 'sys'
   | 'sys-plain'
+  | 'sys-drain'
   | 'core'
   | 'core-next'
   | 'core-transient'

@@ -91,7 +91,16 @@ const groups: Group[] = [
     c: ['workloads', 'W5'],
     libbpf: ['libbpf', 'W5'],
     node: 'w5-ringbuf.ts',
-    layers: ['sys', 'sys-plain', 'core', 'core-next', 'core-transient', 'core-await', 'core-batches'],
+    layers: [
+      'sys',
+      'sys-plain',
+      'sys-drain',
+      'core',
+      'core-next',
+      'core-transient',
+      'core-await',
+      'core-batches',
+    ],
   },
   {
     name: 'W6',
@@ -325,6 +334,7 @@ const layerName: Record<Layer, string> = {
   c: 'C',
   sys: 'sys floor',
   'sys-plain': 'sys plain loads (info)',
+  'sys-drain': 'sys native drain (info)',
   'c-libbpf': 'C libbpf',
   core: 'core API',
   'core-next': 'core, next() (info)',
@@ -450,7 +460,7 @@ function main(): void {
   const rows = buildRows(figures, targetOf);
   // The plain-loads ring walk is shown for information (not a BENCH.md layer): no target.
   for (const row of rows) {
-    if (row.layer !== 'sys-plain') continue;
+    if (row.layer !== 'sys-plain' && row.layer !== 'sys-drain') continue;
     row.target = { kind: 'none' };
     delete row.pass;
   }

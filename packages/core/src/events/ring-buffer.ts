@@ -10,7 +10,6 @@ import {
   atomicsStore,
   BU64,
   baseOf,
-  copyOut,
   isClosed,
   point,
   Record,
@@ -193,21 +192,27 @@ export class RingBuffer extends EventReader<RingRecord> {
   readonly size: number;
   #rings: Ring[] = [];
   /**
-   * The batch `next()` hands out: the bytes of the rings' records (headers included) copied at
-   * once, each record's offset and length in it, and how many records it holds and gave out.
-   * A record is made only when `next()` returns it: a small object on the batch's shared views.
+   * The batch `next()` hands out: the bytes of the rings' records (headers included), copied by
+   * `sys.ringbufDrain` into a chunk of memory ours, each record's offset and length in it, and
+   * how many records it holds and gave out. A record is made only when `next()` returns it: a
+   * small object on the chunk's shared views. Batches follow each other in a chunk; the bytes of
+   * batches whose records were handed out (`#kept`) are never written again.
    */
   #batch = new ArrayBuffer(0);
   readonly #spans = new U32(2 * BATCH);
   #batchCount = 0;
   #taken = 0;
-  /** Whether `next()` handed out a record of the batch (its buffer is then never reused). */
+  /** Bytes of the chunk that records handed out may read (they are not reused). */
+  #kept = 0;
+  /** Where the current batch ends in the chunk. */
+  #end = 0;
+  /** Whether `next()` handed out a record of the current batch. */
   #batchShared = false;
-  /** The views of the batch's buffer, made on the first record read from it. */
+  /** The views of the chunk, made on the first record read from it. */
   #batchArea: Area | undefined;
-  /** The facade `nextTransient()` points into the batch, made on its first use of the buffer. */
+  /** The facade `nextTransient()` points into the batch, made on its first use of the chunk. */
   #batchRecord: Record | undefined;
-  /** The view `decoded()` hands codecs, over the batch, made on its first use of the buffer. */
+  /** The view `decoded()` hands codecs, over the chunk, made on its first use of it. */
   #batchView: DataView | undefined;
 
   /** Reads `map`; `handler`, if given, is the one `consume` gives this ring's records to. */
@@ -368,41 +373,52 @@ export class RingBuffer extends EventReader<RingRecord> {
   }
 
   /**
-   * Takes the next batch: the committed records of the rings in turn, up to `BATCH` records and
-   * about `BATCH_BYTES`, into one buffer with a copy per ring (a new one, unless no view of the
-   * last batch was handed out and it is large enough); gives their space back with one
-   * consumer-position store per ring. Returns whether it took anything (a batch of only
-   * discarded records holds none).
+   * Takes the next batch: the committed records of the rings in turn, up to `BATCH` records, with
+   * one `sys.ringbufDrain` per ring (a copy and one consumer-position store each) into the chunk
+   * after the bytes kept for records handed out. Returns whether it took anything (a batch of
+   * only discarded records holds none).
    */
   #refill(): boolean {
-    const rings = this.#rings;
-    let bytes = 0;
+    if (this.#batchShared) this.#kept = this.#end;
+    this.#batchShared = false;
+    const start = this.#kept;
+    this.#end = start;
     let count = 0;
-    for (const ring of rings) {
-      ring.batched = scan(ring, this.#spans, count, bytes);
-      bytes += ring.batched;
-      count += scanned;
+    for (const ring of this.#rings) {
+      if (count === BATCH) break;
+      count += this.#drain(ring, count, start);
     }
     this.#batchCount = count;
     this.#taken = 0;
-    if (bytes === 0) return false;
-    if (this.#batchShared || this.#batch.byteLength < bytes) {
-      this.#batch = new ArrayBuffer(bytes);
+    return this.#end !== start;
+  }
+
+  /**
+   * Drains `ring` into the chunk at the end of the batch (which began at `start`), its records'
+   * spans after the batch's `count`; starts a new chunk when the next record does not fit in
+   * this one's room, unless the batch already has bytes in it. Returns the records it took.
+   */
+  #drain(ring: Ring, count: number, start: number): number {
+    const spans = count === 0 ? this.#spans : this.#spans.subarray(2 * count);
+    for (;;) {
+      const n = sys.ringbufDrain(ring.consumer, ring.producer, new U8(this.#batch, this.#end), spans);
+      if (n >= 0) {
+        const at = this.#end;
+        for (let i = 0; i < 2 * n; i += 2) spans[i]! += at;
+        const cons = toNumber(ring.consPos[0]);
+        this.#end += cons - ring.cons;
+        ring.cons = cons;
+        return n;
+      }
+      if (this.#end !== start) return 0; // the next batch starts a chunk for it
+      this.#batch = new ArrayBuffer(Math.max(CHUNK_BYTES, -n));
       this.#batchArea = undefined;
       this.#batchRecord = undefined;
       this.#batchView = undefined;
-      this.#batchShared = false;
+      this.#kept = 0;
+      this.#end = 0;
+      start = 0;
     }
-    const batch = new U8(this.#batch);
-    let at = 0;
-    for (const ring of rings) {
-      if (ring.batched === 0) continue;
-      copyOut(ring.record, ring.cons & ring.mask, ring.batched, batch, at);
-      at += ring.batched;
-      ring.cons += ring.batched;
-      atomicsStore(ring.consPos, 0, toBigInt(ring.cons));
-    }
-    return true;
   }
 
   protected pending(): boolean {
@@ -424,41 +440,11 @@ export class RingBuffer extends EventReader<RingRecord> {
 
 /** Records `next()` takes at most per batch. */
 const BATCH = 1024;
-/** Bytes of ring a batch of `next()` takes at most (a larger single record is still taken). */
-const BATCH_BYTES = 1 << 18;
-
-/** Records found by the last `scan`. */
-let scanned = 0;
-
 /**
- * Finds the committed records of `ring` that fit in a batch already holding `count` records in
- * `bytes` bytes, and writes each one's offset and length in the batch into `spans` after the
- * batch's. Returns the bytes of ring they take (discarded records included); sets `scanned`.
+ * Bytes of a chunk batches are copied into (a larger single record gets a chunk of its size).
+ * A record `next()` handed out keeps its whole chunk alive; `bytes()` copies one out of it.
  */
-function scan(ring: Ring, spans: Uint32Array, count: number, bytes: number): number {
-  const { headers, mask } = ring;
-  const from = ring.cons & mask;
-  const available = toNumber(atomicsLoad(ring.prodPos, 0)) - ring.cons;
-  // The data is mapped twice: `from + taken` stays inside the second copy, records contiguous.
-  let taken = 0;
-  let found = 0;
-  while (taken < available && count + found < BATCH) {
-    const at = (from + taken) >>> 2;
-    const len = PLAIN_ACQUIRE ? headers[at]! : atomicsLoad(headers, at);
-    if (len & BUSY) break;
-    const size = len & ~(BUSY | DISCARD);
-    const step = (size + HEADER + 7) & ~7;
-    if (bytes + taken > 0 && bytes + taken + step > BATCH_BYTES) break;
-    if (!(len & DISCARD)) {
-      const span = 2 * (count + found++);
-      spans[span] = bytes + taken + HEADER;
-      spans[span + 1] = size;
-    }
-    taken += step;
-  }
-  scanned = found;
-  return taken;
-}
+const CHUNK_BYTES = 1 << 18;
 
 /**
  * Hands `ring`'s committed records to `handler`, at most `limit`; publishes the consumer position
