@@ -153,6 +153,9 @@ export let copyOut: (
   offset: number,
 ) => void;
 
+/** The base of a record whose reader closed. */
+const CLOSED = -1;
+
 /**
  * The typed views of one data area (a mapping, or a reader's batch copy), made once and shared by
  * every record read from it. They live only in private fields of this module's objects.
@@ -203,18 +206,19 @@ let decodeView = new DV(decodeBytes.buffer);
  */
 export class Record implements RingRecord {
   readonly #area: Area;
+  /**
+   * Where the record starts in the area; `CLOSED` once its reader closed (no field of its own
+   * for that: `next()` makes an object per record, and each pays for every field).
+   */
   #base: number;
   #len: number;
-  #closed = false;
 
   static {
     release = (record, closed) => {
       record.#len = 0;
-      if (closed) record.#closed = true;
+      if (closed) record.#base = CLOSED;
     };
-    // A strict comparison: V8 does not track the field as a boolean, and a bare field read would
-    // cost a generic truthiness test per record in the readers' walks.
-    isClosed = (record) => record.#closed === true;
+    isClosed = (record) => record.#base === CLOSED;
     baseOf = (record) => record.#base;
     point = (record, base, length) => {
       record.#base = base;
