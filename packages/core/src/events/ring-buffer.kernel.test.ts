@@ -39,6 +39,29 @@ function discarder(events: BpfMap): BpfProgram {
   });
 }
 
+/** An XDP program committing one record of `size` bytes whose first u64 is 7 (the rest unwritten). */
+function bigRecord(events: BpfMap, size: number): BpfProgram {
+  return BpfProgram.load({
+    type: 'xdp',
+    license: 'GPL',
+    maps: { events },
+    instructions: [
+      ldMapFd(R1, 'events'),
+      mov64(R2, size),
+      mov64(R3, 0),
+      call('ringbuf_reserve'),
+      jeq(R0, 0, 'out'),
+      stdw(R0, 0, 7),
+      mov64(R1, R0),
+      mov64(R2, 0),
+      call('ringbuf_submit'),
+      label('out'),
+      mov64(R0, 2),
+      exit(),
+    ],
+  });
+}
+
 const isLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
@@ -416,6 +439,32 @@ requireKernel('RingBuffer (kernel)', () => {
       expect(seen.length).toBe(14); // batches of 4, 4, 2, then 4 of the second run: the array is the caller's
       expect(seen.map((r) => r.u64n(0))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3]);
       expect(() => reader.batches()).toThrow(ClosedError);
+    });
+
+    it('takes a record larger than a batch chunk whole, and keeps the records handed out before it', () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 1 << 20 });
+      using small = ringProducer(events, 3, 16);
+      using big = bigRecord(events, 300_000); // more than the 256 KiB chunk batches are copied into
+      using reader = new RingBuffer(events);
+      small.run({ data: packet, repeat: 1 });
+      const first = reader.next(); // its chunk is kept from now on
+      big.run({ data: packet, repeat: 2 });
+      small.run({ data: packet, repeat: 1 });
+      const rest: RingRecord[] = [];
+      for (let r = reader.next(); r; r = reader.next()) rest.push(r);
+      expect(rest.map((r) => [r.length, r.u64n(0)])).toEqual([
+        [16, 1],
+        [16, 2],
+        [300_000, 7],
+        [300_000, 7],
+        [16, 0],
+        [16, 1],
+        [16, 2],
+      ]);
+      expect(first?.u64n(0)).toBe(0);
+      expect(first?.u32(8)).toBe(0x5eed);
+      expect(rest[2]?.bytes().length).toBe(300_000);
+      expect(reader.available).toBe(0);
     });
 
     it('nextTransient() hands out every record through a reused facade, valid until the next call', () => {

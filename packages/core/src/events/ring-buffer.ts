@@ -54,8 +54,6 @@ interface Ring {
   cons: number;
   /** The handler `consume` gives this ring's records to (the one passed to `consume` if none). */
   readonly handler: RingRecordHandler | undefined;
-  /** Bytes of this ring in the batch `next()` is taking. */
-  batched: number;
 }
 
 /** Maps the ring of a ringbuf map fd (which stays the caller's); `handler` is the ring's own. */
@@ -83,7 +81,6 @@ function mapRing(map: RingBufferMap, fd: number, handler: RingRecordHandler | un
       walk: walker(record, headers, size - 1),
       cons: toNumber(consPos[0]),
       handler,
-      batched: 0,
     };
   } catch (error) {
     if (consumer) sys.munmap(consumer);
@@ -381,24 +378,26 @@ export class RingBuffer extends EventReader<RingRecord> {
   #refill(): boolean {
     if (this.#batchShared) this.#kept = this.#end;
     this.#batchShared = false;
-    const start = this.#kept;
-    this.#end = start;
+    this.#end = this.#kept;
     let count = 0;
+    let took = false;
     for (const ring of this.#rings) {
       if (count === BATCH) break;
-      count += this.#drain(ring, count, start);
+      const cons = ring.cons;
+      count += this.#drain(ring, count);
+      took ||= ring.cons !== cons;
     }
     this.#batchCount = count;
     this.#taken = 0;
-    return this.#end !== start;
+    return took;
   }
 
   /**
-   * Drains `ring` into the chunk at the end of the batch (which began at `start`), its records'
-   * spans after the batch's `count`; starts a new chunk when the next record does not fit in
-   * this one's room, unless the batch already has bytes in it. Returns the records it took.
+   * Drains `ring` into the chunk at the end of the batch, its records' spans after the batch's
+   * `count`; starts a new chunk when the next record does not fit in this one's room, unless the
+   * batch already has bytes in it. Returns the records it took.
    */
-  #drain(ring: Ring, count: number, start: number): number {
+  #drain(ring: Ring, count: number): number {
     const spans = count === 0 ? this.#spans : this.#spans.subarray(2 * count);
     for (;;) {
       const n = sys.ringbufDrain(ring.consumer, ring.producer, new U8(this.#batch, this.#end), spans);
@@ -410,14 +409,13 @@ export class RingBuffer extends EventReader<RingRecord> {
         ring.cons = cons;
         return n;
       }
-      if (this.#end !== start) return 0; // the next batch starts a chunk for it
+      if (this.#end !== this.#kept) return 0; // the batch has bytes here: the next one moves
       this.#batch = new ArrayBuffer(Math.max(CHUNK_BYTES, -n));
       this.#batchArea = undefined;
       this.#batchRecord = undefined;
       this.#batchView = undefined;
       this.#kept = 0;
       this.#end = 0;
-      start = 0;
     }
   }
 
