@@ -4,7 +4,7 @@
  * `Connection`s: who connected where, and how long the handshake took.
  */
 import { fileURLToPath } from 'node:url';
-import { bytes, Collection, cstring, RingBuffer, type RingRecord, struct } from '@ebpf/core';
+import { bytes, Collection, cstring, RingBuffer, struct } from '@ebpf/core';
 
 /** `struct event` of the C program, field for field. */
 const eventCodec = struct({
@@ -44,8 +44,8 @@ function formatAddress(ipv4: boolean, address: Uint8Array): string {
   return new URL(`http://[${groups.join(':')}]`).hostname.slice(1, -1);
 }
 
-function decode(record: RingRecord): Connection {
-  const e = record.decode(eventCodec);
+function decode(record: Uint8Array): Connection {
+  const e = eventCodec.read(new DataView(record.buffer, record.byteOffset, record.byteLength), 0);
   const ipv4 = e.family === AF_INET;
   return {
     pid: e.pid,

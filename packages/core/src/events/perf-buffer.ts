@@ -12,7 +12,7 @@ import {
 import { type Codec, hostLittleEndian } from '../codec/codec.ts';
 import { InvalidArgumentError, translateSysError } from '../errors.ts';
 import { onlineCpus, pageSize, possibleCpus } from '../system.ts';
-import { EventReader } from './reader.ts';
+import { EventReader, takeEach } from './reader.ts';
 import {
   Area,
   atomicsLoad,
@@ -344,6 +344,10 @@ export class PerfBuffer extends EventReader<PerfSampleCopy> {
       this.consuming = false;
     }
     return count;
+  }
+
+  protected takeMany(max: number): PerfSampleCopy[] | undefined {
+    return takeEach(() => this.take(), max);
   }
 
   protected take(): PerfSampleCopy | undefined {

@@ -58,7 +58,7 @@ const typedArrayLength = uncurry(
  * The record `consume` hands out is reused for every record of a reader and is valid only during
  * the callback (one from `RingBuffer.nextTransient()`: until the next call on its reader); after
  * that, `length` is 0 and every read throws. Keep data with `bytes()` or `copyTo()`. Records from
- * `RingBuffer.next()`, `for await` and `batches()` are yours: they read a copy and stay valid.
+ * a ring buffer's `batches()` are yours: they read a copy and stay valid.
  */
 export interface RingRecord {
   /** Length of the record in bytes (0 once the callback has returned). */

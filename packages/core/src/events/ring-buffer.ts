@@ -167,11 +167,11 @@ function walker(record: Record, headers: Uint32Array, mask: number): Walk {
  *   {@link RingRecord}, a reused read-only facade with bounds-checked getters, no allocation per
  *   record. The kernel's pages themselves are never exposed: JavaScript cannot make a view
  *   read-only, and a write into these pages would kill the process.
- * - `next()`, `for await (const record of reader)` and `batches()` give records you own: the same
- *   {@link RingRecord} methods on a copy the reader took from the rings in batches (one copy per
- *   ring per batch, the space given back at once), valid after later calls; `bytes()` makes a
- *   `Uint8Array` of one. `batches()` hands them out in arrays, a promise per batch rather than
- *   per record: the fast way to loop over records as they come.
+ * - `next()` and `for await (const bytes of reader)` give records you own: `Uint8Array` views of
+ *   a copy the reader took from the rings in batches (one copy per ring per batch, the space
+ *   given back at once), valid after later calls. `batches()` hands out arrays of owned
+ *   {@link RingRecord}s on the same copies, a promise per batch rather than per record and no
+ *   typed array per record: the fast way to loop over records as they come.
  *
  * ```ts
  * using events = BpfMap.create({ type: 'ringbuf', maxEntries: 1 << 20 });
@@ -184,7 +184,7 @@ function walker(record: Record, headers: Uint32Array, mask: number): Walk {
  * closing either one resolves pending `wait()` calls and ends `for await` loops; later calls
  * throw `ClosedError`.
  */
-export class RingBuffer extends EventReader<RingRecord> {
+export class RingBuffer extends EventReader<Uint8Array, RingRecord> {
   /** Size of the first ring's data area in bytes (its map's maxEntries). */
   readonly size: number;
   #rings: Ring[] = [];
@@ -285,12 +285,12 @@ export class RingBuffer extends EventReader<RingRecord> {
     return count;
   }
 
-  protected take(): RingRecord | undefined {
+  protected take(): Uint8Array | undefined {
     if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
     const at = this.#advance();
     if (at < 0) return undefined;
     this.#batchShared = true;
-    return new Record(this.#area(), this.#spans[at]!, this.#spans[at + 1]!);
+    return new U8(this.#batch, this.#spans[at]!, this.#spans[at + 1]!);
   }
 
   protected override takeMany(max: number): RingRecord[] | undefined {
@@ -440,7 +440,8 @@ export class RingBuffer extends EventReader<RingRecord> {
 const BATCH = 1024;
 /**
  * Bytes of a chunk batches are copied into (a larger single record gets a chunk of its size).
- * A record `next()` handed out keeps its whole chunk alive; `bytes()` copies one out of it.
+ * A record `next()` or `batches()` handed out keeps its whole chunk alive (`slice()` or `bytes()`
+ * copies one out of it).
  */
 const CHUNK_BYTES = 1 << 18;
 
