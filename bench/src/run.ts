@@ -91,7 +91,16 @@ const groups: Group[] = [
     c: ['workloads', 'W5'],
     libbpf: ['libbpf', 'W5'],
     node: 'w5-ringbuf.ts',
-    layers: ['sys', 'sys-plain', 'core', 'core-next', 'core-transient', 'core-await'],
+    layers: [
+      'sys',
+      'sys-plain',
+      'sys-drain',
+      'core',
+      'core-next',
+      'core-transient',
+      'core-await',
+      'core-batches',
+    ],
   },
   {
     name: 'W6',
@@ -325,11 +334,13 @@ const layerName: Record<Layer, string> = {
   c: 'C',
   sys: 'sys floor',
   'sys-plain': 'sys plain loads (info)',
+  'sys-drain': 'sys native drain (info)',
   'c-libbpf': 'C libbpf',
   core: 'core API',
   'core-next': 'core, next() (info)',
   'core-transient': 'core, nextTransient() (info)',
   'core-await': 'core, for await (info)',
+  'core-batches': 'core, for await batches() (info)',
   'core-run': 'core, prog.run() (info)',
   'core-insns': 'core, Instruction[] (info)',
   'core-codec': 'core codecs',
@@ -449,7 +460,7 @@ function main(): void {
   const rows = buildRows(figures, targetOf);
   // The plain-loads ring walk is shown for information (not a BENCH.md layer): no target.
   for (const row of rows) {
-    if (row.layer !== 'sys-plain') continue;
+    if (row.layer !== 'sys-plain' && row.layer !== 'sys-drain') continue;
     row.target = { kind: 'none' };
     delete row.pass;
   }
@@ -461,7 +472,8 @@ function main(): void {
       row.layer === 'c-libbpf' ||
       row.layer === 'core-next' ||
       row.layer === 'core-transient' ||
-      row.layer === 'core-await'
+      row.layer === 'core-await' ||
+      row.layer === 'core-batches'
     ) {
       row.target = { kind: 'none' };
       delete row.pass;

@@ -211,6 +211,11 @@ export function emitNative(ir: Ir): Map<string, string> {
     ...infoSizes.map((s) => `constexpr unsigned k${s.name}Size = ${s.size};`),
     `constexpr unsigned kMaxInfoSize = ${Math.max(...infoSizes.map((s) => s.size))};`,
     '',
+    '// The header before each ring buffer record (ringbuf.cc drains rings with it).',
+    ...['BPF_RINGBUF_BUSY_BIT', 'BPF_RINGBUF_DISCARD_BIT', 'BPF_RINGBUF_HDR_SZ'].map(
+      (n) => `constexpr uint32_t k${memberName(n, 'BPF_')} = ${constantValue(ir, n)}u;`,
+    ),
+    '',
     '// Structs the map hot paths, the test runner and the size cache fill or read themselves.',
     ...Object.entries(nativeStructs).flatMap(([name, layout]) => [cStruct(ir, name, layout), '']),
     ...Object.entries(mapTypeSets).flatMap(([name, members]) => [mapTypeSet(ir, name, members), '']),

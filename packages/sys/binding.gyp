@@ -10,6 +10,7 @@
         "src/maps.cc",
         "src/testrun.cc",
         "src/mmap.cc",
+        "src/ringbuf.cc",
         "src/perf.cc",
         "src/poll.cc",
         "src/socket.cc",

@@ -5,10 +5,15 @@
  * Figure: events/s. `sys`: JavaScript walking the ring mapped with `@ebpf/sys` mmap, as the C
  * baseline does (consumer page read-write, producer page and data twice read-only, acquire loads,
  * stop at BUSY, skip DISCARD, one release store of the consumer position per drained batch);
+ * `sys-drain` (not a BENCH.md layer): `sys.ringbufDrain` copies each batch of committed records
+ * into our memory in one native call (acquire loads and the consumer store in C), then JS sums it
+ * with plain loads, correct on every architecture;
  * `core`: the `@ebpf/core` ring buffer reader's `consume`; for information, `core-next`: its `next()`,
- * a `Uint8Array` copy per record taken from the ring in batches; `core-transient`: `nextTransient()`,
- * the same batches read through one reused facade; `core-await`: `for await` over the reader.
- * Usage: w5-ringbuf.ts sys|sys-plain|core|core-next|core-transient|core-await
+ * a record of its own per call, read from a copy `ringbufDrain` takes in batches; `core-transient`:
+ * `nextTransient()`, the same batches read through one reused facade; `core-await`: `for await`
+ * over the reader (a promise per record); `core-batches`: `for await` over `reader.batches()`, a
+ * promise per batch, and a plain loop over each batch's records.
+ * Usage: w5-ringbuf.ts sys|sys-plain|sys-drain|core|core-next|core-transient|core-await|core-batches
  */
 import type * as Core from '@ebpf/core';
 import { buffer, check, type Layer, landed, layerArg, measure, type Prepared } from '../harness.ts';
@@ -28,6 +33,9 @@ const TWO32 = 2 ** 32;
  * does not promise that ordering, and arm64 hardware would not give it.
  */
 const ACQUIRE = process.argv[2] !== 'sys-plain';
+/** `sys-drain`: the batch buffer `sys.ringbufDrain` copies into, and its record spans. */
+const DRAIN_BYTES = 1 << 18;
+const DRAIN_RECORDS = 1024;
 
 /** The untimed fill: one test run of the producer program, repeat 8,192, 64-byte packet. */
 function filler({ sys, uapi }: Floor, prog: number): () => void {
@@ -41,7 +49,7 @@ function filler({ sys, uapi }: Floor, prog: number): () => void {
 }
 
 async function sysLayer(): Promise<Prepared> {
-  const f = await floor(['mmap', 'mmapReadOnlyUnchecked', 'pageSize']);
+  const f = await floor(['mmap', 'mmapReadOnlyUnchecked', 'pageSize', 'ringbufDrain']);
   if ('reason' in f) return f;
   const { sys, uapi } = f;
   const map = createMap(f, uapi.MapType.Ringbuf, 0, 0, SIZE);
@@ -53,6 +61,28 @@ async function sysLayer(): Promise<Prepared> {
   const data = new Uint32Array(producer, page);
   const wordMask = SIZE / 4 - 1;
   const { BusyBit: BUSY, DiscardBit: DISCARD, HdrSz: HDR } = uapi.RingbufHeader;
+  const drainOut = new Uint8Array(new ArrayBuffer(DRAIN_BYTES));
+  const drainWords = new Uint32Array(drainOut.buffer);
+  const spans = new Uint32Array(new ArrayBuffer(8 * DRAIN_RECORDS));
+  /** The native drain: one call copies a batch into our memory; JS reads it with plain loads. */
+  const drain = () => {
+    let count = 0;
+    let lo = 0;
+    let hi = 0;
+    while (count < RECORDS) {
+      const n = sys.ringbufDrain(consPos.buffer as ArrayBuffer, producer, drainOut, spans);
+      check(n >= 0, `ringbufDrain returned ${n}`);
+      if (n === 0) break;
+      for (let i = 0; i < 2 * n; i += 2) {
+        const word = spans[i]! >>> 2;
+        lo += drainWords[word]!;
+        hi += drainWords[word + 1]!;
+      }
+      count += n;
+    }
+    const sum = lo + hi * TWO32;
+    check(count === RECORDS && sum === EXPECTED_SUM, `consumed ${count} records, sum ${sum}`);
+  };
   const consume = () => {
     let count = 0;
     let lo = 0; // the records' first u64, low and high halves summed apart
@@ -79,7 +109,8 @@ async function sysLayer(): Promise<Prepared> {
     const sum = lo + hi * TWO32;
     check(count === RECORDS && sum === EXPECTED_SUM, `consumed ${count} records, sum ${sum}`);
   };
-  return { timed: [{ id: ID, unit: 'ops/s', ops: RECORDS, before: filler(f, prog), loop: consume }] };
+  const loop = process.argv[2] === 'sys-drain' ? drain : consume;
+  return { timed: [{ id: ID, unit: 'ops/s', ops: RECORDS, before: filler(f, prog), loop }] };
 }
 
 /** The low 32 bits of a copied record's first u64 (the sum stays below 2^32 here). */
@@ -89,8 +120,9 @@ function low32(bytes: Uint8Array): number {
 
 /**
  * `new RingBuffer(map).consume(fn)`: the reader hands each record to `fn` as a read-only facade on
- * the ring; `next()` returns each as a copy, `nextTransient()` as a facade on the batch copy,
- * `for await` loops over `next()`.
+ * the ring; `next()` returns each as a `Uint8Array` view of a batch copy, `nextTransient()` as one
+ * reused facade on that copy; `for await` loops over `next()`, and over `batches()` (owned
+ * records on the same copies) by the array.
  */
 async function coreLayer(layer: Layer): Promise<Prepared> {
   const core = await landed<typeof Core>('@ebpf/core', ['BpfMap', 'BpfProgram', 'RingBuffer']);
@@ -132,9 +164,17 @@ async function coreLayer(layer: Layer): Promise<Prepared> {
   const iterate = async () => {
     sum = 0;
     let count = 0;
-    for await (const bytes of reader) {
-      sum += low32(bytes);
-      if (++count === RECORDS) break;
+    if (layer === 'core-batches') {
+      for await (const records of reader.batches()) {
+        for (const record of records) sum += record.u64n(0);
+        count += records.length;
+        if (count === RECORDS) break;
+      }
+    } else {
+      for await (const bytes of reader) {
+        sum += low32(bytes);
+        if (++count === RECORDS) break;
+      }
     }
     done(count);
   };
@@ -147,15 +187,20 @@ async function coreLayer(layer: Layer): Promise<Prepared> {
         before() {
           check(prog.run(fill).retval === 2, 'fill retval');
         },
-        loop: layer === 'core-await' ? iterate : drain,
+        loop: layer === 'core-await' || layer === 'core-batches' ? iterate : drain,
       },
     ],
   };
 }
 
-const layer = layerArg(['sys', 'sys-plain', 'core', 'core-next', 'core-transient', 'core-await']);
-await measure(
-  layer,
-  [ID],
-  layer === 'sys' || layer === 'sys-plain' ? await sysLayer() : await coreLayer(layer),
-);
+const layer = layerArg([
+  'sys',
+  'sys-plain',
+  'sys-drain',
+  'core',
+  'core-next',
+  'core-transient',
+  'core-await',
+  'core-batches',
+]);
+await measure(layer, [ID], layer.startsWith('sys') ? await sysLayer() : await coreLayer(layer));

@@ -33,6 +33,7 @@ napi_value Init(napi_env env, napi_value exports) {
   InitMaps(env, exports);
   InitTestRun(env, exports);
   InitMmap(env, exports);
+  InitRingbuf(env, exports);
   InitPerf(env, exports);
   InitPoll(env, exports);
   InitSocket(env, exports);

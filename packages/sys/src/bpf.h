@@ -57,6 +57,7 @@ void InitBpf(napi_env env, napi_value exports);
 void InitMaps(napi_env env, napi_value exports);
 void InitTestRun(napi_env env, napi_value exports);
 void InitMmap(napi_env env, napi_value exports);
+void InitRingbuf(napi_env env, napi_value exports);
 void InitPerf(napi_env env, napi_value exports);
 void InitPoll(napi_env env, napi_value exports);
 void InitSocket(napi_env env, napi_value exports);

@@ -447,6 +447,26 @@ export const mmapPerfRingUnchecked: (fd: number, length: number) => ArrayBuffer 
  */
 export const munmap: (buffer: ArrayBuffer) => void = native.munmap;
 
+/**
+ * Takes the committed records of a ring buffer into memory you own, in one call: `consumer` and
+ * `producer` are the ring's consumer page ({@link mmap}, writable) and its producer page and data
+ * mapped twice ({@link mmapReadOnlyUnchecked}, `pageSize() + 2 * size` bytes). From the consumer
+ * position on, up to a record still being written, it copies the records as they lie in the ring
+ * (8-byte headers and discarded records included) into `out` from its start, as many as fit in
+ * `out` and in `spans`, and writes each kept record's offset in `out` and its length into `spans`
+ * (two words per record; discarded ones get none). Then it publishes the new consumer position
+ * once (a release store), giving the space back to producers. Returns the number of records in
+ * `spans`, or minus the bytes `out` needs when the first record alone does not fit in it. Reads
+ * stay inside the two buffers whatever the positions hold; a consumer position outside the
+ * ring's data throws `RangeError`. The copy is yours: read it with plain loads.
+ */
+export const ringbufDrain: (
+  consumer: ArrayBuffer,
+  producer: ArrayBuffer,
+  out: Uint8Array,
+  spans: Uint32Array,
+) => number = native.ringbufDrain;
+
 /** The system page size (mmap offsets and ring buffer layouts are in pages). */
 export const pageSize: () => number = native.pageSize;
 

@@ -92,6 +92,7 @@ export interface Native {
   mmapReadOnlyUnchecked(fd: number, length: number, offset?: number): ArrayBuffer;
   mmapPerfRingUnchecked(fd: number, length: number): ArrayBuffer;
   munmap(buffer: ArrayBuffer): void;
+  ringbufDrain(consumer: ArrayBuffer, producer: ArrayBuffer, out: Uint8Array, spans: Uint32Array): number;
   pageSize(): number;
   perfEventOpen(
     attr: Uint8Array,

@@ -125,6 +125,25 @@ requireKernel('PerfBuffer (kernel)', () => {
       expect(reader.closed).toBe(true);
     });
 
+    it('batches() yields the waiting samples in arrays and ends when the reader closes', async () => {
+      using events = BpfMap.create({ type: 'perf_event_array' });
+      using prog = perfProducer(events, 5, 16);
+      const reader = new PerfBuffer(events, { pageCount: 2 });
+      prog.run({ data: packet, repeat: 2 });
+      setTimeout(() => prog.run({ data: packet, repeat: 1 }), 20);
+      const sizes: number[] = [];
+      let values: number[] = [];
+      for await (const samples of reader.batches(4)) {
+        sizes.push(samples.length);
+        values = values.concat(
+          samples.map((s) => new DataView(s.data.buffer, s.data.byteOffset).getUint32(0, true)),
+        );
+        if (values.length === 15) reader.close();
+      }
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+      expect(values).toEqual([0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
+    });
+
     it('with a watermark, wakes only once that many bytes are waiting', async () => {
       using events = BpfMap.create({ type: 'perf_event_array' });
       using prog = perfProducer(events, 1, 16); // 32 bytes per sample

@@ -12,8 +12,9 @@ import {
 import { type Codec, hostLittleEndian } from '../codec/codec.ts';
 import { InvalidArgumentError, translateSysError } from '../errors.ts';
 import { onlineCpus, pageSize, possibleCpus } from '../system.ts';
-import { EventReader } from './reader.ts';
+import { EventReader, takeEach } from './reader.ts';
 import {
+  Area,
   atomicsLoad,
   atomicsStore,
   BU64,
@@ -225,7 +226,7 @@ export class PerfBuffer extends EventReader<PerfSampleCopy> {
   readonly cpus: readonly number[];
   #rings: CpuRing[] = [];
   readonly #scratchBytes = new U8(new ArrayBuffer(SCRATCH));
-  readonly #scratch = new Record(this.#scratchBytes.buffer, 0, SCRATCH);
+  readonly #scratch = new Record(new Area(this.#scratchBytes.buffer, 0, SCRATCH));
   /** Copies taken for `next()`, and how many of them it has handed out. */
   readonly #queue: PerfSampleCopy[] = [];
   #queued = 0;
@@ -287,7 +288,7 @@ export class PerfBuffer extends EventReader<PerfSampleCopy> {
       meta,
       u16: new U16(mapping, page, this.size / 2),
       u32: new U32(mapping, page, this.size / 4),
-      record: new Record(mapping, page, this.size),
+      record: new Record(new Area(mapping, page, this.size)),
       mask: this.size - 1,
       tail: toNumber(meta[TAIL]),
       lost: 0,
@@ -343,6 +344,10 @@ export class PerfBuffer extends EventReader<PerfSampleCopy> {
       this.consuming = false;
     }
     return count;
+  }
+
+  protected takeMany(max: number): PerfSampleCopy[] | undefined {
+    return takeEach(() => this.take(), max);
   }
 
   protected take(): PerfSampleCopy | undefined {

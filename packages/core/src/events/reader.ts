@@ -1,6 +1,6 @@
 import * as sys from '@ebpf/sys';
 import { type Codec, type CodecLike, type CodecType, resolveCodec } from '../codec/codec.ts';
-import { BpfError, ClosedError } from '../errors.ts';
+import { BpfError, ClosedError, InvalidArgumentError } from '../errors.ts';
 import { KernelObject, onClose } from '../kernel-object.ts';
 import { Readiness } from './readiness.ts';
 
@@ -15,6 +15,22 @@ const forgotten = new FinalizationRegistry<number[]>((fds) => {
   }
 });
 
+/** Records a batch of `batches()` holds at most unless told otherwise. */
+const BATCH_MAX = 1024;
+
+/** At least one and at most `max` of what `take` gives, or undefined when it gives nothing. */
+export function takeEach<T>(take: () => T | undefined, max: number): T[] | undefined {
+  const first = take();
+  if (first === undefined) return undefined;
+  const records = [first];
+  while (records.length < max) {
+    const record = take();
+    if (record === undefined) break;
+    records.push(record);
+  }
+  return records;
+}
+
 /** What the async iterator gives once the reader is closed. */
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
@@ -23,7 +39,7 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, 
  * closing with that map, waiting on the event loop, `next()` and `for await` over batches of copies, and the rule
  * that a reader is not re-entered from its own `consume` callback.
  */
-export abstract class EventReader<T> extends KernelObject implements AsyncIterable<T> {
+export abstract class EventReader<T, B = T> extends KernelObject implements AsyncIterable<T> {
   /** Readiness of every fd the reader reads (each subclass adds its own). */
   protected readonly readiness: Readiness;
   /** A `consume` callback is running (no re-entry: it would hand out the same records again). */
@@ -55,6 +71,12 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
    * taken from the kernel's memory in batches, like `take`.
    */
   protected abstract decoder<V>(codec: Codec<V>): () => V | undefined;
+
+  /**
+   * The records waiting now, as copies, at least one and at most `max` (a batch taken from the
+   * kernel's memory at once where the reader can), or undefined when none is waiting.
+   */
+  protected abstract takeMany(max: number): B[] | undefined;
 
   /** Whether a record is waiting: in the batch taken last, or in the kernel's memory. */
   protected abstract pending(): boolean;
@@ -102,6 +124,26 @@ export abstract class EventReader<T> extends KernelObject implements AsyncIterab
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     return this.#iterate(() => this.take());
+  }
+
+  /**
+   * Records as they come, in arrays: each holds the records waiting when it was made (at most
+   * `max`, default 1024), copies you own (a ring buffer's as owned `RingRecord`s, read by their
+   * getters without a typed array made per record), and the loop waits on the event loop only
+   * when none is waiting. The fast way to loop over records as they come: `for await` pays a
+   * promise and a microtask turn per iteration, here per batch instead of per record. Ends like
+   * `for await (const record of reader)`.
+   *
+   * ```ts
+   * for await (const records of reader.batches()) for (const record of records) handle(record);
+   * ```
+   */
+  batches(max = BATCH_MAX): AsyncIterableIterator<B[]> {
+    this.check();
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new InvalidArgumentError(`batches(max) takes a positive integer, not ${String(max)}`);
+    }
+    return this.#iterate(() => this.takeMany(max));
   }
 
   /**

@@ -55,9 +55,10 @@ const typedArrayLength = uncurry(
  * record's bytes where the kernel wrote them (no copy). Multi-byte reads are in the host's byte
  * order, as the BPF program wrote them. Every read outside `[0, length)` throws `RangeError`.
  *
- * The object is reused for every record of a reader and is valid only during the callback (one
- * from `RingBuffer.nextTransient()`: until the next call on its reader); after that, `length` is 0
- * and every read throws. Keep data with `bytes()` or `copyTo()`.
+ * The record `consume` hands out is reused for every record of a reader and is valid only during
+ * the callback (one from `RingBuffer.nextTransient()`: until the next call on its reader); after
+ * that, `length` is 0 and every read throws. Keep data with `bytes()` or `copyTo()`. Records from
+ * a ring buffer's `batches()` are yours: they read a copy and stay valid.
  */
 export interface RingRecord {
   /** Length of the record in bytes (0 once the callback has returned). */
@@ -152,43 +153,72 @@ export let copyOut: (
   offset: number,
 ) => void;
 
+/** The base of a record whose reader closed. */
+const CLOSED = -1;
+
 /**
- * The one implementation of `RingRecord`. Its typed arrays view the read-only mapping and live
- * only in private fields; no method returns, throws or passes any of them to code it does not own.
+ * The typed views of one data area (a mapping, or a reader's batch copy), made once and shared by
+ * every record read from it. They live only in private fields of this module's objects.
+ */
+export class Area {
+  readonly buffer: ArrayBuffer;
+  readonly start: number;
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly u32: Uint32Array;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly u64: BigUint64Array;
+  readonly i64: BigInt64Array;
+
+  /** The data area is `bytes` long from `start` in `buffer`. */
+  constructor(buffer: ArrayBuffer, start: number, bytes: number) {
+    this.buffer = buffer;
+    this.start = start;
+    this.u8 = new U8(buffer, start, bytes);
+    this.u16 = new U16(buffer, start, bytes / 2);
+    this.u32 = new U32(buffer, start, bytes / 4);
+    this.i32 = new I32(buffer, start, bytes / 4);
+    this.f64 = new F64(buffer, start, bytes / 8);
+    this.u64 = new BU64(buffer, start, bytes / 8);
+    this.i64 = new BI64(buffer, start, bytes / 8);
+  }
+}
+
+// Private 8 bytes (on the heap, writable) for reads at unaligned offsets, shared by all records:
+// each read fills and reads them in one go.
+const scratch = new U8(8);
+const scratch16 = new U16(scratch.buffer);
+const scratch32 = new U32(scratch.buffer);
+const scratchI32 = new I32(scratch.buffer);
+const scratchF64 = new F64(scratch.buffer);
+const scratchU64 = new BU64(scratch.buffer);
+const scratchI64 = new BI64(scratch.buffer);
+/** Where `decode` copies a record's bytes for the codec (grown on demand, never shrunk). */
+let decodeBytes = new U8(COPY_LOOP_MAX);
+let decodeView = new DV(decodeBytes.buffer);
+
+/**
+ * The one implementation of `RingRecord`: a position and a length in an {@link Area}. The area's
+ * typed arrays view the read-only mapping (or a batch copy) and live only in private fields; no
+ * method returns, throws or passes any of them to code it does not own. A reader reuses one
+ * record per area for `consume`; `next()` makes one per record (a small object, no views).
  */
 export class Record implements RingRecord {
-  readonly #buffer: ArrayBuffer;
-  readonly #start: number;
-  readonly #u8: Uint8Array;
-  readonly #u16: Uint16Array;
-  readonly #u32: Uint32Array;
-  readonly #i32: Int32Array;
-  readonly #f64: Float64Array;
-  readonly #u64: BigUint64Array;
-  readonly #i64: BigInt64Array;
-  /** Private 8 bytes (on the heap, writable) for reads at unaligned offsets. */
-  readonly #scratch = new U8(8);
-  readonly #scratch16 = new U16(this.#scratch.buffer);
-  readonly #scratch32 = new U32(this.#scratch.buffer);
-  readonly #scratchI32 = new I32(this.#scratch.buffer);
-  readonly #scratchF64 = new F64(this.#scratch.buffer);
-  readonly #scratchU64 = new BU64(this.#scratch.buffer);
-  readonly #scratchI64 = new BI64(this.#scratch.buffer);
-  /** Where `decode` copies a record's bytes for the codec (grown on demand, never shrunk). */
-  #decodeBytes: Uint8Array | undefined;
-  #decodeView: DataView | undefined;
-  #base = 0;
-  #len = 0;
-  #closed = false;
+  readonly #area: Area;
+  /**
+   * Where the record starts in the area; `CLOSED` once its reader closed (no field of its own
+   * for that: `next()` makes an object per record, and each pays for every field).
+   */
+  #base: number;
+  #len: number;
 
   static {
     release = (record, closed) => {
       record.#len = 0;
-      if (closed) record.#closed = true;
+      if (closed) record.#base = CLOSED;
     };
-    // A strict comparison: V8 does not track the field as a boolean, and a bare field read would
-    // cost a generic truthiness test per record in the readers' walks.
-    isClosed = (record) => record.#closed === true;
+    isClosed = (record) => record.#base === CLOSED;
     baseOf = (record) => record.#base;
     point = (record, base, length) => {
       record.#base = base;
@@ -197,17 +227,11 @@ export class Record implements RingRecord {
     copyOut = (record, base, length, target, offset) => record.#copy(base, length, target, offset);
   }
 
-  /** The data area is `bytes` long from `start` in `buffer` (a mapping, or scratch memory). */
-  constructor(buffer: ArrayBuffer, start: number, bytes: number) {
-    this.#buffer = buffer;
-    this.#start = start;
-    this.#u8 = new U8(buffer, start, bytes);
-    this.#u16 = new U16(buffer, start, bytes / 2);
-    this.#u32 = new U32(buffer, start, bytes / 4);
-    this.#i32 = new I32(buffer, start, bytes / 4);
-    this.#f64 = new F64(buffer, start, bytes / 8);
-    this.#u64 = new BU64(buffer, start, bytes / 8);
-    this.#i64 = new BI64(buffer, start, bytes / 8);
+  /** A record of `length` bytes at `base` of `area` (none until it is pointed at one, by default). */
+  constructor(area: Area, base = 0, length = 0) {
+    this.#area = area;
+    this.#base = base;
+    this.#len = length;
   }
 
   get length(): number {
@@ -217,52 +241,52 @@ export class Record implements RingRecord {
   u8(offset: number): number {
     const len = this.#len;
     if (offset >>> 0 !== offset || offset >= len) throw outside(offset, 1, len);
-    return this.#u8[this.#base + offset]!;
+    return this.#area.u8[this.#base + offset]!;
   }
 
   u16(offset: number): number {
     const len = this.#len;
     if (offset >>> 0 !== offset || offset > len - 2) throw outside(offset, 2, len);
     const p = this.#base + offset;
-    if ((p & 1) === 0) return this.#u16[p >>> 1]!;
+    if ((p & 1) === 0) return this.#area.u16[p >>> 1]!;
     this.#unaligned(p, 2);
-    return this.#scratch16[0]!;
+    return scratch16[0]!;
   }
 
   u32(offset: number): number {
     const len = this.#len;
     if (offset >>> 0 !== offset || offset > len - 4) throw outside(offset, 4, len);
     const p = this.#base + offset;
-    if ((p & 3) === 0) return this.#u32[p >>> 2]!;
+    if ((p & 3) === 0) return this.#area.u32[p >>> 2]!;
     this.#unaligned(p, 4);
-    return this.#scratch32[0]!;
+    return scratch32[0]!;
   }
 
   i32(offset: number): number {
     const len = this.#len;
     if (offset >>> 0 !== offset || offset > len - 4) throw outside(offset, 4, len);
     const p = this.#base + offset;
-    if ((p & 3) === 0) return this.#i32[p >>> 2]!;
+    if ((p & 3) === 0) return this.#area.i32[p >>> 2]!;
     this.#unaligned(p, 4);
-    return this.#scratchI32[0]!;
+    return scratchI32[0]!;
   }
 
   u64(offset: number): bigint {
     const len = this.#len;
     if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
     const p = this.#base + offset;
-    if ((p & 7) === 0) return this.#u64[p >>> 3]!;
+    if ((p & 7) === 0) return this.#area.u64[p >>> 3]!;
     this.#unaligned(p, 8);
-    return this.#scratchU64[0]!;
+    return scratchU64[0]!;
   }
 
   i64(offset: number): bigint {
     const len = this.#len;
     if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
     const p = this.#base + offset;
-    if ((p & 7) === 0) return this.#i64[p >>> 3]!;
+    if ((p & 7) === 0) return this.#area.i64[p >>> 3]!;
     this.#unaligned(p, 8);
-    return this.#scratchI64[0]!;
+    return scratchI64[0]!;
   }
 
   u64n(offset: number): number {
@@ -273,12 +297,12 @@ export class Record implements RingRecord {
     let b: number;
     if ((p & 3) === 0) {
       const i = p >>> 2;
-      a = this.#u32[i]!;
-      b = this.#u32[i + 1]!;
+      a = this.#area.u32[i]!;
+      b = this.#area.u32[i + 1]!;
     } else {
       this.#unaligned(p, 8);
-      a = this.#scratch32[0]!;
-      b = this.#scratch32[1]!;
+      a = scratch32[0]!;
+      b = scratch32[1]!;
     }
     // Values below 2^32 skip the floating-point multiply: V8 keeps them in integer registers.
     if (LITTLE) return b === 0 ? a : a + b * TWO32;
@@ -289,9 +313,9 @@ export class Record implements RingRecord {
     const len = this.#len;
     if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
     const p = this.#base + offset;
-    if ((p & 7) === 0) return this.#f64[p >>> 3]!;
+    if ((p & 7) === 0) return this.#area.f64[p >>> 3]!;
     this.#unaligned(p, 8);
-    return this.#scratchF64[0]!;
+    return scratchF64[0]!;
   }
 
   copyTo(target: Uint8Array, offset = 0): number {
@@ -322,32 +346,28 @@ export class Record implements RingRecord {
       typeof codecLike === 'string' ? resolveCodec(codecLike) : (codecLike as Codec<CodecType<C>>);
     const size = codec.size;
     if (size > len) throw new RecordTooShortError(len, codec);
-    let bytes = this.#decodeBytes;
-    let view = this.#decodeView;
-    if (bytes === undefined || view === undefined || typedArrayLength(bytes) < size) {
-      bytes = new U8(Math.max(size, COPY_LOOP_MAX));
-      view = new DV(bytes.buffer);
-      this.#decodeBytes = bytes;
-      this.#decodeView = view;
+    if (typedArrayLength(decodeBytes) < size) {
+      decodeBytes = new U8(size);
+      decodeView = new DV(decodeBytes.buffer);
     }
-    this.#copy(this.#base, size, bytes, 0);
-    return codec.read(view, 0);
+    this.#copy(this.#base, size, decodeBytes, 0);
+    return codec.read(decodeView, 0);
   }
 
   /** Copies data-area bytes into a `Uint8Array` the caller checked (or made). */
   #copy(base: number, length: number, target: Uint8Array, offset: number): void {
     if (length <= COPY_LOOP_MAX) {
-      const src = this.#u8;
+      const src = this.#area.u8;
       for (let i = 0; i < length; i++) target[offset + i] = src[base + i]!;
     } else {
       // A short-lived view of our own making; `set` reads it through internal slots only.
-      typedArraySet(target, new U8(this.#buffer, this.#start + base, length), offset);
+      const area = this.#area;
+      typedArraySet(target, new U8(area.buffer, area.start + base, length), offset);
     }
   }
 
   #unaligned(p: number, size: number): void {
-    const src = this.#u8;
-    const dst = this.#scratch;
-    for (let i = 0; i < size; i++) dst[i] = src[p + i]!;
+    const src = this.#area.u8;
+    for (let i = 0; i < size; i++) scratch[i] = src[p + i]!;
   }
 }

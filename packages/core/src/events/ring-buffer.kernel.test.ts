@@ -39,7 +39,35 @@ function discarder(events: BpfMap): BpfProgram {
   });
 }
 
+/** An XDP program committing one record of `size` bytes whose first u64 is 7 (the rest unwritten). */
+function bigRecord(events: BpfMap, size: number): BpfProgram {
+  return BpfProgram.load({
+    type: 'xdp',
+    license: 'GPL',
+    maps: { events },
+    instructions: [
+      ldMapFd(R1, 'events'),
+      mov64(R2, size),
+      mov64(R3, 0),
+      call('ringbuf_reserve'),
+      jeq(R0, 0, 'out'),
+      stdw(R0, 0, 7),
+      mov64(R1, R0),
+      mov64(R2, 0),
+      call('ringbuf_submit'),
+      label('out'),
+      mov64(R0, 2),
+      exit(),
+    ],
+  });
+}
+
 const isLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** The u64 (as a number) and the u32 at `offset` of a record `next()` gave, in host order. */
+const n64 = (b: Uint8Array, offset: number) =>
+  Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(offset, isLittle));
+const n32 = (b: Uint8Array, offset: number) =>
+  new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(offset, isLittle);
 
 /**
  * Node arguments for a child running `source` (an ES module) on the workspace sources. It runs in
@@ -292,22 +320,24 @@ requireKernel('RingBuffer (kernel)', () => {
   });
 
   describe('next() and iteration give copies', () => {
-    it('next() returns Uint8Array copies the caller owns, views of one copied batch', () => {
+    it('next() returns records the caller owns, valid after later calls and batches', () => {
       using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
       using prog = ringProducer(events, 3, 16);
       using reader = new RingBuffer(events);
       prog.run({ data: packet, repeat: 1 });
       const records = [reader.next(), reader.next(), reader.next()];
-      expect(records.map((r) => r?.[isLittle ? 0 : 7])).toEqual([0, 1, 2]);
-      for (const r of records) {
-        expect(r?.length).toBe(16);
-        expect(r?.buffer).toBe(records[0]?.buffer); // one copy per batch, headers included
-        r?.fill(0xff); // ours to write
-      }
-      expect(records[0]?.buffer.byteLength).toBe(3 * 24);
-      expect(records.map((r) => r?.byteOffset)).toEqual([8, 32, 56]); // disjoint
       expect(reader.next()).toBeUndefined();
       expect(reader.available).toBe(0);
+      prog.run({ data: packet, repeat: 1 });
+      reader.consume(() => {}); // a later batch and a consume() leave them as they were
+      expect(records.map((r) => n64(r!, 0))).toEqual([0, 1, 2]);
+      for (const r of records) {
+        expect(r).toBeInstanceOf(Uint8Array);
+        expect(r?.length).toBe(16); // a view of the record, not of the batch
+        expect(n32(r!, 8)).toBe(0x5eed);
+        r!.slice().fill(0xff); // a copy of its own, to write
+      }
+      expect(n64(records[0]!, 0)).toBe(0);
     });
 
     it('takes a batch at once: the ring is free again before its records are handed out', () => {
@@ -346,13 +376,107 @@ requireKernel('RingBuffer (kernel)', () => {
       expect(dropped).toBeGreaterThan(0);
       expect(received.length).toBeGreaterThan(40 * 60);
       expect(received.length + dropped).toBe(runs * perRun);
-      // Every copy kept its bytes although later batches reused nothing of it.
-      const view = (r: Uint8Array) => new DataView(r.buffer, r.byteOffset, r.byteLength);
+      // Every record kept its bytes although later batches were taken after it.
       for (const record of received) {
         expect(record.length).toBe(16);
-        expect(view(record).getUint32(8, isLittle)).toBe(0x5eed);
-        expect(view(record).getUint32(0, isLittle)).toBeLessThan(perRun);
+        expect(n32(record, 8)).toBe(0x5eed);
+        expect(n64(record, 0)).toBeLessThan(perRun);
       }
+      expect(reader.available).toBe(0);
+    });
+
+    it('batches() accounts for every record of several rings, discarded ones skipped, while producers outrun it', async () => {
+      using a = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 }); // 170 records of 24 bytes
+      using b = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using lost = BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 1 });
+      const perRun = 48;
+      using fromA = ringProducer(a, perRun, 16, lost);
+      using fromB = discarder(b); // a discarded record, then { u64 9 }, per run
+      using reader = new RingBuffer(a).add(b);
+      const kept: RingRecord[] = [];
+      let runs = 0;
+      let nines = 0;
+      const sort = (record: RingRecord) => {
+        if (record.length === 8) nines += record.u64n(0) === 9 ? 1 : 0;
+        else kept.push(record);
+      };
+      let tail = 0; // records of a left after the loop, read through next()
+      const sortBytes = (bytes: Uint8Array) => {
+        if (bytes.length === 8) nines += n64(bytes, 0) === 9 ? 1 : 0;
+        else {
+          expect([n64(bytes, 0) < perRun, n32(bytes, 8)]).toEqual([true, 0x5eed]);
+          tail++;
+        }
+      };
+      fromA.run({ data: packet, repeat: 5 });
+      fromB.run({ data: packet, repeat: 3 });
+      runs += 5;
+      // Batches of at most 50: the producers run again while part of the rings is still waiting,
+      // so records wrap the rings' ends and the loop waits on the event loop only when empty.
+      for await (const records of reader.batches(50)) {
+        expect(records.length).toBeGreaterThan(0);
+        expect(records.length).toBeLessThanOrEqual(50);
+        for (const record of records) sort(record);
+        if (runs === 200) break;
+        fromA.run({ data: packet, repeat: 5 });
+        fromB.run({ data: packet, repeat: 1 });
+        runs += 5;
+      }
+      // What the last batches left.
+      for (let r = reader.next(); r; r = reader.next()) sortBytes(r);
+      const dropped = Number(lost.get(0));
+      expect(dropped).toBeGreaterThan(0);
+      expect(kept.length + tail + dropped).toBe(runs * perRun);
+      expect(nines).toBe(3 + (runs - 5) / 5);
+      // Every record stayed valid after the batches taken after it.
+      for (const record of kept) {
+        expect(record.u32(8)).toBe(0x5eed);
+        expect(record.u64n(0)).toBeLessThan(perRun);
+      }
+      expect(() => reader.batches(0)).toThrow(InvalidArgumentError);
+    });
+
+    it('batches() ends when the reader is closed in the middle of a batch, and the records stay valid', async () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 4096 });
+      using prog = ringProducer(events, 10, 16);
+      const reader = new RingBuffer(events);
+      prog.run({ data: packet, repeat: 1 });
+      const seen: RingRecord[] = [];
+      setTimeout(() => prog.run({ data: packet, repeat: 1 }), 20);
+      for await (const records of reader.batches(4)) {
+        for (const record of records) {
+          seen.push(record);
+          if (seen.length === 13) reader.close();
+        }
+      }
+      expect(seen.length).toBe(14); // batches of 4, 4, 2, then 4 of the second run: the array is the caller's
+      expect(seen.map((r) => r.u64n(0))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3]);
+      expect(() => reader.batches()).toThrow(ClosedError);
+    });
+
+    it('takes a record larger than a batch chunk whole, and keeps the records handed out before it', () => {
+      using events = BpfMap.create({ type: 'ringbuf', maxEntries: 1 << 20 });
+      using small = ringProducer(events, 3, 16);
+      using big = bigRecord(events, 300_000); // more than the 256 KiB chunk batches are copied into
+      using reader = new RingBuffer(events);
+      small.run({ data: packet, repeat: 1 });
+      const first = reader.next(); // its chunk is kept from now on
+      big.run({ data: packet, repeat: 2 });
+      small.run({ data: packet, repeat: 1 });
+      const rest: Uint8Array[] = [];
+      for (let r = reader.next(); r; r = reader.next()) rest.push(r);
+      expect(rest.map((r) => [r.length, n64(r, 0)])).toEqual([
+        [16, 1],
+        [16, 2],
+        [300_000, 7],
+        [300_000, 7],
+        [16, 0],
+        [16, 1],
+        [16, 2],
+      ]);
+      expect(n64(first!, 0)).toBe(0);
+      expect(n32(first!, 8)).toBe(0x5eed);
+      expect(rest[2]?.slice().length).toBe(300_000);
       expect(reader.available).toBe(0);
     });
 
@@ -376,8 +500,8 @@ requireKernel('RingBuffer (kernel)', () => {
         expect(previous?.length).toBe(0); // the call that found no record invalidated it
       }
       expect(values).toEqual(Array.from({ length: 1199 }, (_, i) => (i + 1) % 100));
-      expect(kept?.[isLittle ? 0 : 7]).toBe(0);
-      expect(new DataView(kept!.buffer, kept!.byteOffset).getUint32(8, isLittle)).toBe(0x5eed);
+      expect(n64(kept!, 0)).toBe(0);
+      expect(n32(kept!, 8)).toBe(0x5eed);
       prog.run({ data: packet, repeat: 1 });
       const record = reader.nextTransient()!;
       expect(reader.next()?.length).toBe(16); // next() after it: the transient one is invalid
@@ -399,8 +523,7 @@ requireKernel('RingBuffer (kernel)', () => {
       setTimeout(() => prog.run({ data: packet, repeat: 1 }), 20);
       let count = 0;
       for await (const record of reader) {
-        expect(new DataView(record.buffer, record.byteOffset).getUint32(8, isLittle)).toBe(0x5eed);
-        record[0] = 1; // a copy
+        expect(n32(record, 8)).toBe(0x5eed);
         if (++count === 5) break;
       }
       expect(count).toBe(5);
@@ -504,9 +627,7 @@ requireKernel('RingBuffer (kernel)', () => {
       expect(reader.consume(() => {}, 2)).toBe(2);
       fromA.run({ data: packet, repeat: 1 });
       const copies = [reader.next(), reader.next(), reader.next(), reader.next()];
-      expect(
-        copies.map((bytes) => bytes && new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)),
-      ).toEqual([0, 1, 2, 3]);
+      expect(copies.map((record) => n64(record!, 0))).toEqual([0, 1, 2, 3]);
       expect(reader.next()).toBeUndefined();
       expect(() => reader.add(packet as never)).toThrow(InvalidArgumentError);
     });

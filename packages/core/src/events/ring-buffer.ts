@@ -5,11 +5,11 @@ import { InvalidArgumentError, translateSysError } from '../errors.ts';
 import { pageSize } from '../system.ts';
 import { EventReader } from './reader.ts';
 import {
+  Area,
   atomicsLoad,
   atomicsStore,
   BU64,
   baseOf,
-  copyOut,
   isClosed,
   point,
   Record,
@@ -54,8 +54,6 @@ interface Ring {
   cons: number;
   /** The handler `consume` gives this ring's records to (the one passed to `consume` if none). */
   readonly handler: RingRecordHandler | undefined;
-  /** Bytes of this ring in the batch `next()` is taking. */
-  batched: number;
 }
 
 /** Maps the ring of a ringbuf map fd (which stays the caller's); `handler` is the ring's own. */
@@ -70,7 +68,7 @@ function mapRing(map: RingBufferMap, fd: number, handler: RingRecordHandler | un
     const producer = sys.mmapReadOnlyUnchecked(fd, page + 2 * size, page);
     const consPos = new BU64(consumer, 0, 1);
     const headers = new U32(producer, page, (2 * size) / 4);
-    const record = new Record(producer, page, 2 * size);
+    const record = new Record(new Area(producer, page, 2 * size));
     return {
       fd,
       consumer,
@@ -83,7 +81,6 @@ function mapRing(map: RingBufferMap, fd: number, handler: RingRecordHandler | un
       walk: walker(record, headers, size - 1),
       cons: toNumber(consPos[0]),
       handler,
-      batched: 0,
     };
   } catch (error) {
     if (consumer) sys.munmap(consumer);
@@ -170,40 +167,49 @@ function walker(record: Record, headers: Uint32Array, mask: number): Walk {
  *   {@link RingRecord}, a reused read-only facade with bounds-checked getters, no allocation per
  *   record. The kernel's pages themselves are never exposed: JavaScript cannot make a view
  *   read-only, and a write into these pages would kill the process.
- * - `next()` and `for await (const record of reader)` give each record as a `Uint8Array` copy that
- *   you own, taken from the rings in batches: the records of a batch are views into one buffer
- *   copied at once (so `record.buffer` also holds its neighbours; `slice()` one you keep long).
+ * - `next()` and `for await (const bytes of reader)` give records you own: `Uint8Array` views of
+ *   a copy the reader took from the rings in batches (one copy per ring per batch, the space
+ *   given back at once), valid after later calls. `batches()` hands out arrays of owned
+ *   {@link RingRecord}s on the same copies, a promise per batch rather than per record and no
+ *   typed array per record: the fast way to loop over records as they come.
  *
  * ```ts
  * using events = BpfMap.create({ type: 'ringbuf', maxEntries: 1 << 20 });
  * using reader = new RingBuffer(events);
  * reader.consume((record) => (total += record.u64n(0))); // what is there now, no copies
- * for await (const bytes of reader) handle(bytes);        // waits on the event loop for more
+ * for await (const records of reader.batches()) for (const r of records) handle(r.decode(codec));
  * ```
  *
  * The reader holds its own fds (duplicates) and closes with the `BpfMap` it was made from:
  * closing either one resolves pending `wait()` calls and ends `for await` loops; later calls
  * throw `ClosedError`.
  */
-export class RingBuffer extends EventReader<Uint8Array> {
+export class RingBuffer extends EventReader<Uint8Array, RingRecord> {
   /** Size of the first ring's data area in bytes (its map's maxEntries). */
   readonly size: number;
   #rings: Ring[] = [];
   /**
-   * The batch `next()` hands out: the bytes of the rings' records (headers included) copied at
-   * once, each record's offset and length in it, and how many records it holds and gave out.
-   * A record is made a view only when `next()` returns it, so a batch costs no allocation per
-   * record beyond the view that is handed out.
+   * The batch `next()` hands out: the bytes of the rings' records (headers included), copied by
+   * `sys.ringbufDrain` into a chunk of memory ours, each record's offset and length in it, and
+   * how many records it holds and gave out. A record is made only when `next()` returns it: a
+   * small object on the chunk's shared views. Batches follow each other in a chunk; the bytes of
+   * batches whose records were handed out (`#kept`) are never written again.
    */
   #batch = new ArrayBuffer(0);
   readonly #spans = new U32(2 * BATCH);
   #batchCount = 0;
   #taken = 0;
-  /** Whether `next()` handed out a view of the batch (its buffer is then never reused). */
+  /** Bytes of the chunk that records handed out may read (they are not reused). */
+  #kept = 0;
+  /** Where the current batch ends in the chunk. */
+  #end = 0;
+  /** Whether `next()` handed out a record of the current batch. */
   #batchShared = false;
-  /** The facade `nextTransient()` points into the batch, made on its first use of the buffer. */
+  /** The views of the chunk, made on the first record read from it. */
+  #batchArea: Area | undefined;
+  /** The facade `nextTransient()` points into the batch, made on its first use of the chunk. */
   #batchRecord: Record | undefined;
-  /** The view `decoded()` hands codecs, over the batch, made on its first use of the buffer. */
+  /** The view `decoded()` hands codecs, over the chunk, made on its first use of it. */
   #batchView: DataView | undefined;
 
   /** Reads `map`; `handler`, if given, is the one `consume` gives this ring's records to. */
@@ -287,6 +293,23 @@ export class RingBuffer extends EventReader<Uint8Array> {
     return new U8(this.#batch, this.#spans[at]!, this.#spans[at + 1]!);
   }
 
+  protected override takeMany(max: number): RingRecord[] | undefined {
+    if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
+    if (!this.#ensure()) return undefined;
+    const area = this.#area();
+    const spans = this.#spans;
+    const from = this.#taken;
+    const count = Math.min(this.#batchCount - from, max);
+    const records = new Array<RingRecord>(count);
+    for (let i = 0; i < count; i++) {
+      const at = 2 * (from + i);
+      records[i] = new Record(area, spans[at]!, spans[at + 1]!);
+    }
+    this.#taken = from + count;
+    this.#batchShared = true;
+    return records;
+  }
+
   protected decoder<V>(codec: Codec<V>): () => V | undefined {
     return () => {
       if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
@@ -316,13 +339,16 @@ export class RingBuffer extends EventReader<Uint8Array> {
     this.check();
     const at = this.#advance();
     if (at < 0) return undefined;
-    let record = this.#batchRecord;
-    if (record === undefined) {
-      record = new Record(this.#batch, 0, this.#batch.byteLength);
-      this.#batchRecord = record;
-    }
+    this.#batchRecord ??= new Record(this.#area());
+    const record = this.#batchRecord;
     point(record, this.#spans[at]!, this.#spans[at + 1]!);
     return record;
+  }
+
+  /** The views of the batch's buffer. */
+  #area(): Area {
+    this.#batchArea ??= new Area(this.#batch, 0, this.#batch.byteLength);
+    return this.#batchArea;
   }
 
   /**
@@ -330,49 +356,67 @@ export class RingBuffer extends EventReader<Uint8Array> {
    * invalidates the transient record). Returns the record's index into `#spans`, -1 if none waits.
    */
   #advance(): number {
+    return this.#ensure() ? 2 * this.#taken++ : -1;
+  }
+
+  /** Whether the batch has a record left, taking a new batch when this one is used up. */
+  #ensure(): boolean {
     if (this.#taken === this.#batchCount) {
       if (this.#batchRecord !== undefined) release(this.#batchRecord, false);
-      do if (!this.#refill()) return -1;
+      do if (!this.#refill()) return false;
       while (this.#taken === this.#batchCount);
     }
-    return 2 * this.#taken++;
+    return true;
   }
 
   /**
-   * Takes the next batch: the committed records of the rings in turn, up to `BATCH` records and
-   * about `BATCH_BYTES`, into one buffer with a copy per ring (a new one, unless no view of the
-   * last batch was handed out and it is large enough); gives their space back with one
-   * consumer-position store per ring. Returns whether it took anything (a batch of only
-   * discarded records holds none).
+   * Takes the next batch: the committed records of the rings in turn, up to `BATCH` records, with
+   * one `sys.ringbufDrain` per ring (a copy and one consumer-position store each) into the chunk
+   * after the bytes kept for records handed out. Returns whether it took anything (a batch of
+   * only discarded records holds none).
    */
   #refill(): boolean {
-    const rings = this.#rings;
-    let bytes = 0;
+    if (this.#batchShared) this.#kept = this.#end;
+    this.#batchShared = false;
+    this.#end = this.#kept;
     let count = 0;
-    for (const ring of rings) {
-      ring.batched = scan(ring, this.#spans, count, bytes);
-      bytes += ring.batched;
-      count += scanned;
+    let took = false;
+    for (const ring of this.#rings) {
+      if (count === BATCH) break;
+      const cons = ring.cons;
+      count += this.#drain(ring, count);
+      took ||= ring.cons !== cons;
     }
     this.#batchCount = count;
     this.#taken = 0;
-    if (bytes === 0) return false;
-    if (this.#batchShared || this.#batch.byteLength < bytes) {
-      this.#batch = new ArrayBuffer(bytes);
+    return took;
+  }
+
+  /**
+   * Drains `ring` into the chunk at the end of the batch, its records' spans after the batch's
+   * `count`; starts a new chunk when the next record does not fit in this one's room, unless the
+   * batch already has bytes in it. Returns the records it took.
+   */
+  #drain(ring: Ring, count: number): number {
+    const spans = count === 0 ? this.#spans : this.#spans.subarray(2 * count);
+    for (;;) {
+      const n = sys.ringbufDrain(ring.consumer, ring.producer, new U8(this.#batch, this.#end), spans);
+      if (n >= 0) {
+        const at = this.#end;
+        for (let i = 0; i < 2 * n; i += 2) spans[i]! += at;
+        const cons = toNumber(ring.consPos[0]);
+        this.#end += cons - ring.cons;
+        ring.cons = cons;
+        return n;
+      }
+      if (this.#end !== this.#kept) return 0; // the batch has bytes here: the next one moves
+      this.#batch = new ArrayBuffer(Math.max(CHUNK_BYTES, -n));
+      this.#batchArea = undefined;
       this.#batchRecord = undefined;
       this.#batchView = undefined;
-      this.#batchShared = false;
+      this.#kept = 0;
+      this.#end = 0;
     }
-    const batch = new U8(this.#batch);
-    let at = 0;
-    for (const ring of rings) {
-      if (ring.batched === 0) continue;
-      copyOut(ring.record, ring.cons & ring.mask, ring.batched, batch, at);
-      at += ring.batched;
-      ring.cons += ring.batched;
-      atomicsStore(ring.consPos, 0, toBigInt(ring.cons));
-    }
-    return true;
   }
 
   protected pending(): boolean {
@@ -394,41 +438,12 @@ export class RingBuffer extends EventReader<Uint8Array> {
 
 /** Records `next()` takes at most per batch. */
 const BATCH = 1024;
-/** Bytes of ring a batch of `next()` takes at most (a larger single record is still taken). */
-const BATCH_BYTES = 1 << 18;
-
-/** Records found by the last `scan`. */
-let scanned = 0;
-
 /**
- * Finds the committed records of `ring` that fit in a batch already holding `count` records in
- * `bytes` bytes, and writes each one's offset and length in the batch into `spans` after the
- * batch's. Returns the bytes of ring they take (discarded records included); sets `scanned`.
+ * Bytes of a chunk batches are copied into (a larger single record gets a chunk of its size).
+ * A record `next()` or `batches()` handed out keeps its whole chunk alive (`slice()` or `bytes()`
+ * copies one out of it).
  */
-function scan(ring: Ring, spans: Uint32Array, count: number, bytes: number): number {
-  const { headers, mask } = ring;
-  const from = ring.cons & mask;
-  const available = toNumber(atomicsLoad(ring.prodPos, 0)) - ring.cons;
-  // The data is mapped twice: `from + taken` stays inside the second copy, records contiguous.
-  let taken = 0;
-  let found = 0;
-  while (taken < available && count + found < BATCH) {
-    const at = (from + taken) >>> 2;
-    const len = PLAIN_ACQUIRE ? headers[at]! : atomicsLoad(headers, at);
-    if (len & BUSY) break;
-    const size = len & ~(BUSY | DISCARD);
-    const step = (size + HEADER + 7) & ~7;
-    if (bytes + taken > 0 && bytes + taken + step > BATCH_BYTES) break;
-    if (!(len & DISCARD)) {
-      const span = 2 * (count + found++);
-      spans[span] = bytes + taken + HEADER;
-      spans[span + 1] = size;
-    }
-    taken += step;
-  }
-  scanned = found;
-  return taken;
-}
+const CHUNK_BYTES = 1 << 18;
 
 /**
  * Hands `ring`'s committed records to `handler`, at most `limit`; publishes the consumer position

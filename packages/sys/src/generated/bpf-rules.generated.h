@@ -338,6 +338,11 @@ constexpr unsigned kBtfInfoSize = 32;
 constexpr unsigned kLinkInfoSize = 64;
 constexpr unsigned kMaxInfoSize = 232;
 
+// The header before each ring buffer record (ringbuf.cc drains rings with it).
+constexpr uint32_t kRingbufBusyBit = 2147483648u;
+constexpr uint32_t kRingbufDiscardBit = 1073741824u;
+constexpr uint32_t kRingbufHdrSz = 8u;
+
 // Structs the map hot paths, the test runner and the size cache fill or read themselves.
 struct MapElemAttr {
   uint32_t map_fd;
