@@ -15,6 +15,7 @@ export { findFunctionSymbol } from './elf/functions.ts';
 export { ObjectError, type Where } from './errors.ts';
 export { globalMapName } from './globals.ts';
 export { btfSection } from './object-file.ts';
+export { type ProgramBytecode, programBytecode } from './program-code.ts';
 export {
   type ApplyCoreOptions,
   applyCoreRelocations,

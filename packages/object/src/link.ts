@@ -2,12 +2,12 @@
  * Links an entry function with every function it calls or takes the address of, the way libbpf
  * does so the result equals what libbpf submits: each callee is appended once, at the end, the
  * first time a call to it is met, and processed right away (depth first); call and
- * function-address immediates then become slot deltas. `.BTF.ext` records follow their
- * instructions, main function first and callees in the order they were appended.
+ * function-address immediates then become slot deltas, patched into one copy of the functions'
+ * bytes. `.BTF.ext` records follow their instructions, main function first and callees in the
+ * order they were appended.
  */
-import type { Instruction } from '@ebpf/asm';
-import { pseudoImm } from '@ebpf/asm';
-import { CALL, type CodeFunction, type CodeTarget, SLOT } from './code.ts';
+import { CALL, type CodeFunction, type CodeReference, type CodeTarget, SLOT } from './code.ts';
+import { CodeView } from './code-view.ts';
 import type { ElfSection } from './elf/elf.ts';
 import { ObjectError } from './errors.ts';
 import type { CoreRelocation, ExternReference, FuncInfo, LineInfo } from './spec.ts';
@@ -30,8 +30,19 @@ export interface ExtRecords {
   }[];
 }
 
+/** A map or kfunc a linked instruction names: its index and slot in the linked code. */
+export interface LinkedReference {
+  readonly insn: number;
+  readonly slot: number;
+  readonly reference: CodeReference;
+}
+
 export interface LinkedProgram {
-  readonly instructions: readonly Instruction[];
+  /** The linked code, in the object's byte order; map references carry no fd yet. */
+  readonly code: CodeView;
+  /** The slot each instruction starts at, and after them the slot count. */
+  readonly slots: Uint32Array;
+  readonly references: readonly LinkedReference[];
   readonly funcInfo: readonly FuncInfo[];
   readonly lineInfo: readonly LineInfo[];
   readonly coreRelocations: readonly CoreRelocation[];
@@ -49,17 +60,64 @@ export interface LinkContext {
 }
 
 interface Placement {
+  readonly fn: CodeFunction;
   readonly index: number;
   readonly slot: number;
 }
 
-export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedProgram {
-  const out: Instruction[] = [];
+/** A call or function address of the linked code and the slot delta it gets. */
+interface Delta {
+  readonly slot: number;
+  readonly call: boolean;
+  readonly delta: number;
+}
+
+/**
+ * Links every entry function into its program. The programs' code shares one buffer (each a
+ * view of it): one allocation per object, not two per program, which the garbage collector
+ * feels.
+ */
+export function linkPrograms(entries: readonly CodeFunction[], context: LinkContext): LinkedProgram[] {
+  const plans = entries.map((entry) => plan(entry, context));
+  let slots = 0;
+  let counts = 0;
+  for (const p of plans) {
+    slots += p.slots;
+    counts += p.count + 1;
+  }
+  const bytes = new Uint8Array(slots * SLOT);
+  const slotOf = new Uint32Array(counts);
+  slots = 0;
+  counts = 0;
+  return plans.map((p) => {
+    const code = new CodeView(bytes.subarray(slots * SLOT, (slots + p.slots) * SLOT), p.littleEndian);
+    const linked = layOut(p, code, slotOf.subarray(counts, counts + p.count + 1));
+    slots += p.slots;
+    counts += p.count + 1;
+    return linked;
+  });
+}
+
+/** A linked program before its code is laid out: where each function goes, and what to patch. */
+interface LinkPlan extends Omit<LinkedProgram, 'code' | 'slots'> {
+  readonly order: readonly Placement[];
+  readonly deltas: readonly Delta[];
+  /** Instructions and slots of the linked code. */
+  readonly count: number;
+  readonly slots: number;
+  readonly littleEndian: boolean;
+}
+
+function plan(entry: CodeFunction, context: LinkContext): LinkPlan {
+  const order: Placement[] = [];
   const placed = new Map<CodeFunction, Placement>();
+  const deltas: Delta[] = [];
+  const references: LinkedReference[] = [];
   const funcInfo: FuncInfo[] = [];
   const lineInfo: LineInfo[] = [];
   const coreRelocations: CoreRelocation[] = [];
   const externReferences: ExternReference[] = [];
+  let count = 0;
   let slots = 0;
   let problem: ObjectError | undefined;
 
@@ -73,14 +131,23 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
   };
 
   const append = (fn: CodeFunction): Placement => {
-    const at: Placement = { index: out.length, slot: slots };
+    const at: Placement = { fn, index: count, slot: slots };
     placed.set(fn, at);
+    order.push(at);
     const { code } = fn;
-    for (let i = fn.first; i < fn.end; i++) out.push(code.instructions[i] as Instruction);
+    const firstSlot = code.slots[fn.first] as number;
+    count += fn.end - fn.first;
     slots += slotSpan(code, fn);
-    // Most sections have neither externs nor problems: no lookup per instruction then.
-    if (code.externs.size > 0 || code.problems.size > 0)
+    // A section without externs, problems or references needs no lookup per instruction.
+    if (code.externs.size > 0 || code.problems.size > 0 || code.references.size > 0)
       for (let i = fn.first; i < fn.end; i++) {
+        const reference = code.references.get(i);
+        if (reference !== undefined)
+          references.push({
+            insn: at.index + i - fn.first,
+            slot: at.slot + (code.slots[i] as number) - firstSlot,
+            reference,
+          });
         const extern = code.externs.get(i);
         if (extern !== undefined) externReferences.push({ insn: at.index + i - fn.first, name: extern });
         const reason = code.problems.get(i);
@@ -88,7 +155,7 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
       }
     const records = context.records(code.section);
     if (records !== undefined) {
-      const start = (code.slots[fn.first] as number) * SLOT;
+      const start = firstSlot * SLOT;
       const end = start + slotSpan(code, fn) * SLOT;
       const base = at.index;
       within(records.funcInfo, code, fn, start, end, (r, insn) =>
@@ -131,17 +198,45 @@ export function linkProgram(entry: CodeFunction, context: LinkContext): LinkedPr
         to = append(callee);
         process(callee);
       }
-      const index = base.index + i - fn.first;
       const slot = base.slot + (code.slots[i] as number) - (code.slots[fn.first] as number);
-      const delta = to.slot - slot - 1;
-      const insn = out[index] as Instruction;
-      out[index] = { ...insn, imm: insn.op === CALL ? delta : pseudoImm(delta, 0) };
+      deltas.push({ slot, call: code.view.op(code.slots[i] as number) === CALL, delta: to.slot - slot - 1 });
     }
   };
 
   append(entry);
   process(entry);
-  return { instructions: out, funcInfo, lineInfo, coreRelocations, externReferences, problem };
+  return {
+    order,
+    deltas,
+    count,
+    slots,
+    littleEndian: entry.code.view.littleEndian,
+    references,
+    funcInfo,
+    lineInfo,
+    coreRelocations,
+    externReferences,
+    problem,
+  };
+}
+
+/** The planned functions' bytes one after another in `code`, deltas patched, each instruction's slot in `slotOf`. */
+function layOut(plan: LinkPlan, code: CodeView, slotOf: Uint32Array): LinkedProgram {
+  for (const { fn, index, slot } of plan.order) {
+    const from = fn.code;
+    const firstSlot = from.slots[fn.first] as number;
+    const span = slotSpan(from, fn);
+    code.bytes.set(from.view.bytes.subarray(firstSlot * SLOT, (firstSlot + span) * SLOT), slot * SLOT);
+    for (let i = fn.first; i < fn.end; i++)
+      slotOf[index + i - fn.first] = slot + (from.slots[i] as number) - firstSlot;
+  }
+  slotOf[plan.count] = plan.slots;
+  for (const { slot, call, delta } of plan.deltas) {
+    if (call) code.setImm(slot, delta);
+    else code.setImm64(slot, delta, 0);
+  }
+  const { references, funcInfo, lineInfo, coreRelocations, externReferences, problem } = plan;
+  return { code, slots: slotOf, references, funcInfo, lineInfo, coreRelocations, externReferences, problem };
 }
 
 /** The slots `fn`'s instructions take (an `lddw` takes two). */
