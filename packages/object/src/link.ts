@@ -78,7 +78,13 @@ interface Delta {
  * feels.
  */
 export function linkPrograms(entries: readonly CodeFunction[], context: LinkContext): LinkedProgram[] {
-  const plans = entries.map((entry) => plan(entry, context));
+  // Each section's records, asked for once: the linker needs them for every function it appends.
+  const known = new Map<ElfSection, SectionTables | undefined>();
+  const tablesOf = (section: ElfSection): SectionTables | undefined => {
+    if (!known.has(section)) known.set(section, tables(context.records(section)));
+    return known.get(section);
+  };
+  const plans = entries.map((entry) => plan(entry, context, tablesOf));
   let slots = 0;
   let counts = 0;
   for (const p of plans) {
@@ -108,7 +114,11 @@ interface LinkPlan extends Omit<LinkedProgram, 'code' | 'slots'> {
   readonly littleEndian: boolean;
 }
 
-function plan(entry: CodeFunction, context: LinkContext): LinkPlan {
+function plan(
+  entry: CodeFunction,
+  context: LinkContext,
+  tablesOf: (section: ElfSection) => SectionTables | undefined,
+): LinkPlan {
   const order: Placement[] = [];
   const placed = new Map<CodeFunction, Placement>();
   const deltas: Delta[] = [];
@@ -153,7 +163,7 @@ function plan(entry: CodeFunction, context: LinkContext): LinkPlan {
         const reason = code.problems.get(i);
         if (reason !== undefined) fail(fn, i, reason);
       }
-    const records = context.records(code.section);
+    const records = tablesOf(code.section);
     if (records !== undefined) {
       const start = firstSlot * SLOT;
       const end = start + slotSpan(code, fn) * SLOT;
@@ -245,20 +255,52 @@ function slotSpan(code: CodeFunction['code'], fn: CodeFunction): number {
   return end - (code.slots[fn.first] as number);
 }
 
+/** A table of a section's records, and whether it is sorted by offset (as compilers emit it). */
+interface Table<R extends { readonly insnOff: number }> {
+  readonly records: readonly R[];
+  readonly sorted: boolean;
+}
+
+interface SectionTables {
+  readonly funcInfo: Table<ExtRecords['funcInfo'][number]>;
+  readonly lineInfo: Table<ExtRecords['lineInfo'][number]>;
+  readonly coreRelo: Table<ExtRecords['coreRelo'][number]>;
+}
+
+function tables(records: ExtRecords | undefined): SectionTables | undefined {
+  if (records === undefined) return undefined;
+  return {
+    funcInfo: table(records.funcInfo),
+    lineInfo: table(records.lineInfo),
+    coreRelo: table(records.coreRelo),
+  };
+}
+
+function table<R extends { readonly insnOff: number }>(records: readonly R[]): Table<R> {
+  let sorted = true;
+  for (let i = 1; i < records.length && sorted; i++)
+    sorted = (records[i - 1] as R).insnOff <= (records[i] as R).insnOff;
+  return { records, sorted };
+}
+
 /**
- * Calls `take` with each record of `records` on an instruction of `fn` (bytes `start` to `end`
- * of its section) and that instruction's index in `fn`; no copy of the records is made.
+ * Calls `take` with each record of `table` on an instruction of `fn` (bytes `start` to `end` of
+ * its section) and that instruction's index in `fn`; no copy of the records is made. Sorted
+ * records are found by a binary search; an unsorted (hostile) table is scanned whole,
+ * `localIndex` leaving out the records of other functions.
  */
 function within<R extends { readonly insnOff: number }>(
-  records: readonly R[],
+  { records, sorted }: Table<R>,
   code: CodeFunction['code'],
   fn: CodeFunction,
   start: number,
   end: number,
   take: (record: R, insn: number) => void,
 ): void {
-  for (let r = first(records, start), stop = last(records, r, end); r < stop; r++) {
+  const from = sorted ? firstAtOrAfter(records, start) : 0;
+  for (let r = from; r < records.length; r++) {
     const record = records[r] as R;
+    if (sorted && record.insnOff >= end) break;
     const insn = localIndex(code, fn, record.insnOff);
     if (insn >= 0) take(record, insn);
   }
@@ -270,21 +312,8 @@ function localIndex(code: CodeFunction['code'], fn: CodeFunction, insnOff: numbe
   return index >= fn.first && index < fn.end ? index - fn.first : -1;
 }
 
-const sortedness = new WeakMap<readonly { insnOff: number }[], boolean>();
-
-/**
- * Where the records with `insnOff >= start` begin. Compilers emit them sorted, so a binary
- * search finds it; an unsorted (hostile) table is scanned whole instead (from 0 to its end,
- * `localIndex` leaving out the records of other functions).
- */
-function first(records: readonly { readonly insnOff: number }[], start: number): number {
-  if (records.length === 0) return 0;
-  let sorted = sortedness.get(records);
-  if (sorted === undefined) {
-    sorted = records.every((r, i) => i === 0 || (records[i - 1] as { insnOff: number }).insnOff <= r.insnOff);
-    sortedness.set(records, sorted);
-  }
-  if (!sorted) return 0;
+/** Where the records (sorted) with `insnOff >= start` begin. */
+function firstAtOrAfter(records: readonly { readonly insnOff: number }[], start: number): number {
   let lo = 0;
   let hi = records.length;
   while (lo < hi) {
@@ -293,12 +322,4 @@ function first(records: readonly { readonly insnOff: number }[], start: number):
     else hi = mid;
   }
   return lo;
-}
-
-/** Where the records from `from` with `insnOff < end` stop (a table `first` found unsorted: its end). */
-function last(records: readonly { readonly insnOff: number }[], from: number, end: number): number {
-  if (sortedness.get(records) !== true) return records.length;
-  let stop = from;
-  while (stop < records.length && (records[stop] as { insnOff: number }).insnOff < end) stop++;
-  return stop;
 }

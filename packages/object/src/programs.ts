@@ -31,7 +31,7 @@ export function readPrograms(object: ObjectFile, options: ProgramsOptions): Reco
   const kernelVersion = readVersion(object);
   const context = {
     objectName: options.objectName,
-    records: recordsOnce(options.records),
+    records: options.records,
     functionAt: (target: CodeTarget) => functionAt(code, object, target),
   };
 
@@ -71,15 +71,6 @@ export function readPrograms(object: ObjectFile, options: ProgramsOptions): Reco
     programs[fn.name] = program;
   });
   return programs;
-}
-
-/** `records`, asked once per section: the linker asks again for every function it appends. */
-function recordsOnce(records: ProgramsOptions['records']): ProgramsOptions['records'] {
-  const known = new Map<ElfSection, ExtRecords | undefined>();
-  return (section) => {
-    if (!known.has(section)) known.set(section, records(section));
-    return known.get(section);
-  };
 }
 
 /**
