@@ -51,10 +51,10 @@ export interface CodeSection {
   /** The 8-byte slot each instruction starts at. */
   readonly slots: readonly number[];
   readonly functions: readonly CodeFunction[];
-  /** Instruction index → what its call or function address leads to. */
-  readonly targets: ReadonlyMap<number, CodeTarget>;
-  /** Instruction index → the map or kfunc it names. */
-  readonly references: ReadonlyMap<number, CodeReference>;
+  /** By instruction index (arrays: the linker reads every index): where a call or function address leads. */
+  readonly targets: readonly (CodeTarget | undefined)[];
+  /** By instruction index: the map or kfunc it names. */
+  readonly references: readonly (CodeReference | undefined)[];
   /** Instruction index → the extern variable it loads. */
   readonly externs: ReadonlyMap<number, string>;
   /** Instruction index → why it cannot be relocated. */
@@ -76,11 +76,11 @@ export function readCode(
     bySlot[slot] = slotOf.length;
     slotOf.push(slot);
   }
-  const targets = new Map<number, CodeTarget>();
-  const references = new Map<number, CodeReference>();
+  const targets = new Array<CodeTarget | undefined>(slotOf.length);
+  const references = new Array<CodeReference | undefined>(slotOf.length);
   const externRefs = new Map<number, string>();
   const problems = new Map<number, string>();
-  const relocated = new Set<number>();
+  const relocated = new Uint8Array(slotOf.length);
 
   for (const rel of object.relocations(section)) {
     const index = rel.offset % SLOT === 0 ? (bySlot[rel.offset / SLOT] ?? -1) : -1;
@@ -88,7 +88,7 @@ export function readCode(
       throw new ObjectError(`relocation at offset ${rel.offset} does not point at an instruction`, {
         section: section.name,
       });
-    relocated.add(index);
+    relocated[index] = 1;
     const slot = slotOf[index] as number;
     const outcome = relocate(object, rel, code, slot, externs);
     if (typeof outcome === 'string') {
@@ -98,20 +98,20 @@ export function readCode(
     if (outcome.src !== undefined) code.setSrc(slot, outcome.src);
     const reference = outcome.reference;
     if (reference !== undefined) {
-      references.set(index, reference);
+      references[index] = reference;
       if ('map' in reference) code.setImm64(slot, 0, outcome.offset ?? 0);
       else code.setImm(slot, 0);
     }
-    if (outcome.target) targets.set(index, outcome.target);
+    if (outcome.target) targets[index] = outcome.target;
     if (outcome.extern !== undefined) externRefs.set(index, outcome.extern);
   }
   // Calls to a static function of the same section need no relocation: imm is relative.
   for (let index = 0; index < slotOf.length; index++) {
-    if (relocated.has(index)) continue;
+    if (relocated[index] === 1) continue;
     const slot = slotOf[index] as number;
     const op = code.op(slot);
     if (op === CALL && code.src(slot) === PseudoCall.Call)
-      targets.set(index, { section: section.index, slot: slot + code.imm(slot) + 1 });
+      targets[index] = { section: section.index, slot: slot + code.imm(slot) + 1 };
     else if (isLddw(op) && code.src(slot) === PseudoSrc.Func)
       problems.set(index, 'takes a function address but has no relocation saying which function');
   }

@@ -148,16 +148,18 @@ function plan(
     const firstSlot = code.slots[fn.first] as number;
     count += fn.end - fn.first;
     slots += slotSpan(code, fn);
-    // A section without externs, problems or references needs no lookup per instruction.
-    if (code.externs.size > 0 || code.problems.size > 0 || code.references.size > 0)
+    for (let i = fn.first; i < fn.end; i++) {
+      const reference = code.references[i];
+      if (reference !== undefined)
+        references.push({
+          insn: at.index + i - fn.first,
+          slot: at.slot + (code.slots[i] as number) - firstSlot,
+          reference,
+        });
+    }
+    // Most sections have neither externs nor problems: no lookup per instruction then.
+    if (code.externs.size > 0 || code.problems.size > 0)
       for (let i = fn.first; i < fn.end; i++) {
-        const reference = code.references.get(i);
-        if (reference !== undefined)
-          references.push({
-            insn: at.index + i - fn.first,
-            slot: at.slot + (code.slots[i] as number) - firstSlot,
-            reference,
-          });
         const extern = code.externs.get(i);
         if (extern !== undefined) externReferences.push({ insn: at.index + i - fn.first, name: extern });
         const reason = code.problems.get(i);
@@ -196,7 +198,7 @@ function plan(
     const base = placed.get(fn) as Placement;
     const { code } = fn;
     for (let i = fn.first; i < fn.end; i++) {
-      const target = code.targets.get(i);
+      const target = code.targets[i];
       if (target === undefined) continue;
       const callee = context.functionAt(target);
       if (typeof callee === 'string') {
