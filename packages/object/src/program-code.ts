@@ -10,8 +10,8 @@ import type { ProgramSpec } from './spec.ts';
 
 /**
  * Where a parsed program keeps its code: a property that is not enumerable, so a copy
- * (`{ ...program }`) or a hand-made spec has none. Not a WeakMap: one entry per program of every
- * parse made garbage collection a quarter of parsing.
+ * (`{ ...program }`) or a hand-made spec has none. Not a WeakMap: an entry per program of every
+ * parse left the garbage collector that many ephemerons to trace.
  */
 const held: unique symbol = Symbol('linked code');
 interface Held {
