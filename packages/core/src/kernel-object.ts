@@ -39,7 +39,8 @@ export abstract class KernelObject implements Disposable {
         fn();
         return () => {};
       }
-      const followers = (object.#followers ??= new Set());
+      object.#followers ??= new Set();
+      const followers = object.#followers;
       followers.add(fn);
       return () => followers.delete(fn);
     };
