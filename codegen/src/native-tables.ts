@@ -328,6 +328,7 @@ export const infoStructs: Readonly<Record<string, { layout: string; pointers?: G
  * no .cc file lays out a kernel struct by hand. Key: the C struct's name; value: a layout row.
  */
 export const nativeStructs: Readonly<Record<string, string>> = {
+  MapCreateAttr: 'MapCreateAttr',
   MapElemAttr: 'MapElemAttr',
   TestRunAttr: 'TestRunAttr',
   InfoAttr: 'InfoAttr',

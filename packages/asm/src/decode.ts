@@ -15,6 +15,31 @@ const immScratch = new DataView(new ArrayBuffer(8));
  * offset of the bad instruction; so does an ELF object file, which is not an instruction stream.
  */
 export function decode(bytes: Uint8Array, options: CodecOptions = {}): Instruction[] {
+  const out: Instruction[] = [];
+  walk(bytes, options, out);
+  return out;
+}
+
+/**
+ * Checks an instruction stream as {@link decode} does (the same {@link DecodeError} for the same
+ * bytes) without making an instruction object per slot: for code kept as bytes and decoded only
+ * when someone asks for its instructions.
+ */
+export function checkBytecode(bytes: Uint8Array, options: CodecOptions = {}): void {
+  walk(bytes, options, undefined);
+}
+
+/** What `checkBytecode` checks each slot as: one object, refilled (no lddw immediate can be out of range). */
+const scratch: { op: number; dst: number; src: number; off: number; imm: number | bigint } = {
+  op: 0,
+  dst: 0,
+  src: 0,
+  off: 0,
+  imm: 0,
+};
+
+/** Decodes into `out`, or only checks when `out` is undefined. */
+function walk(bytes: Uint8Array, options: CodecOptions, out: Instruction[] | undefined): void {
   if (!(bytes instanceof Uint8Array)) {
     throw new DecodeError(`decode takes a Uint8Array of instruction bytes, got ${describeValue(bytes)}`, 0);
   }
@@ -22,7 +47,6 @@ export function decode(bytes: Uint8Array, options: CodecOptions = {}): Instructi
   const little = isLittleEndian(options);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.byteLength;
-  const out: Instruction[] = [];
   if (n % 8 !== 0) {
     throw new DecodeError(
       `${n % 8} trailing bytes: an instruction stream is a multiple of 8 bytes`,
@@ -46,12 +70,15 @@ export function decode(bytes: Uint8Array, options: CodecOptions = {}): Instructi
       ) {
         throw new DecodeError('second slot of lddw must have opcode, registers and offset 0', at + 8);
       }
-      // The signed 64-bit immediate through a scratch view: one bigint, not four.
-      immScratch.setInt32(0, lo, true);
-      immScratch.setInt32(4, view.getInt32(at + 12, little), true);
-      insn = { op, dst, src, off, imm: immScratch.getBigInt64(0, true) };
+      if (out === undefined) insn = refill(op, dst, src, off, 0n);
+      else {
+        // The signed 64-bit immediate through a scratch view: one bigint, not four.
+        immScratch.setInt32(0, lo, true);
+        immScratch.setInt32(4, view.getInt32(at + 12, little), true);
+        insn = { op, dst, src, off, imm: immScratch.getBigInt64(0, true) };
+      }
     } else {
-      insn = { op, dst, src, off, imm: lo };
+      insn = out === undefined ? refill(op, dst, src, off, lo) : { op, dst, src, off, imm: lo };
     }
     const problem = instructionProblem(insn);
     if (problem !== undefined)
@@ -59,8 +86,16 @@ export function decode(bytes: Uint8Array, options: CodecOptions = {}): Instructi
         problem[0] === 'op' ? problem[1] : `${problem[1]} (opcode 0x${op.toString(16).padStart(2, '0')})`,
         at,
       );
-    out.push(insn);
+    out?.push(insn);
     if (op === LDDW) at += 8;
   }
-  return out;
+}
+
+function refill(op: number, dst: number, src: number, off: number, imm: number | bigint): Instruction {
+  scratch.op = op;
+  scratch.dst = dst;
+  scratch.src = src;
+  scratch.off = off;
+  scratch.imm = imm;
+  return scratch;
 }

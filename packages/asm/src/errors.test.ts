@@ -5,6 +5,7 @@ import {
   assemble,
   assembleProgram,
   call,
+  checkBytecode,
   DecodeError,
   decode,
   disassemble,
@@ -123,6 +124,32 @@ describe('decode errors report the byte offset', () => {
   it('reserved fields that are not zero', () => {
     expect(() => decode(bytes('95000100 00000000'))).toThrow(DecodeError);
     expect(() => decode(bytes('18010000 01000000 00010000 00000000'))).toThrow(/second slot/);
+  });
+});
+
+describe('checkBytecode refuses exactly what decode refuses, with the same error', () => {
+  const thrownBy = (f: () => unknown): DecodeError | undefined => {
+    try {
+      f();
+    } catch (error) {
+      return error as DecodeError;
+    }
+    return undefined;
+  };
+  it.each([
+    ['valid code with an lddw', '18010000 01000000 00000000 02000000 95000000 00000000'],
+    ['an unknown opcode', 'b7000000 01000000 ff000000 00000000'],
+    ['a truncated lddw', '95000000 00000000 18010000 01000000'],
+    ['a length that is not a multiple of 8', '95000000 000000'],
+    ['a register beyond r10', 'b70b0000 00000000'],
+    ['a reserved field that is not zero', '95000100 00000000'],
+    ['an lddw second slot that is not zero', '18010000 01000000 00010000 00000000'],
+  ])('%s', (_, hex) => {
+    const decoded = thrownBy(() => decode(bytes(hex)));
+    const checked = thrownBy(() => checkBytecode(bytes(hex)));
+    expect(checked?.constructor).toBe(decoded?.constructor);
+    expect(checked?.message).toBe(decoded?.message);
+    expect(checked?.offset).toBe(decoded?.offset);
   });
 });
 

@@ -35,7 +35,7 @@ export { type AssembleOptions, assemble, assembleProgram, parse } from './assemb
 export * from './atomic.ts';
 export { imm64, makeInstruction, type Symbolic, withMeta } from './build.ts';
 export * from './call.ts';
-export { decode } from './decode.ts';
+export { checkBytecode, decode } from './decode.ts';
 export { type DisassembleOptions, disassemble, formatInstruction } from './disassemble.ts';
 export { elfObjectReason, isElfObject } from './elf-object.ts';
 export {

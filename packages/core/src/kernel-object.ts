@@ -27,8 +27,11 @@ export let onClose: (object: KernelObject, fn: () => void) => () => void;
 export abstract class KernelObject implements Disposable {
   #fd: number;
   readonly #kind: string;
-  /** Called once by `close()`: objects whose life follows this one (a ring reader of a map). */
-  readonly #followers = new Set<() => void>();
+  /**
+   * Called once by `close()`: objects whose life follows this one (a ring reader of a map). Made
+   * by the first follower: most objects (every program of a collection) never have one.
+   */
+  #followers: Set<() => void> | undefined;
 
   static {
     onClose = (object, fn) => {
@@ -36,8 +39,10 @@ export abstract class KernelObject implements Disposable {
         fn();
         return () => {};
       }
-      object.#followers.add(fn);
-      return () => object.#followers.delete(fn);
+      object.#followers ??= new Set();
+      const followers = object.#followers;
+      followers.add(fn);
+      return () => followers.delete(fn);
     };
   }
 
@@ -65,9 +70,10 @@ export abstract class KernelObject implements Disposable {
     this.#fd = -1;
     finalizer.unregister(this);
     sys.close(fd);
-    const followers = [...this.#followers];
-    this.#followers.clear();
-    for (const follow of followers) follow();
+    const followers = this.#followers;
+    if (followers === undefined) return;
+    this.#followers = undefined;
+    for (const follow of [...followers]) follow();
   }
 
   /** Closes the object at the end of a `using` block; same as {@link KernelObject.close}. */

@@ -1,4 +1,4 @@
-import { disassemble, encode, type Instruction, PseudoSrc } from '@ebpf/asm';
+import { disassemble, encode, encodedLength, encodeInto, type Instruction, PseudoSrc } from '@ebpf/asm';
 import { BtfExt } from '@ebpf/btf';
 import { buildObject, readBytes, requireTools, Scratch } from '@ebpf/test-utils/clang';
 import { MapFlags } from '@ebpf/uapi';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectionSpec } from './collection-spec.ts';
 import { ElfFile } from './elf/elf.ts';
 import { ObjectError } from './errors.ts';
+import { programBytecode } from './program-code.ts';
 import type { MapSpec, ProgramSpec } from './spec.ts';
 
 const scratch = new Scratch();
@@ -366,6 +367,56 @@ describe('both byte orders', () => {
     const variables = (spec: CollectionSpec) =>
       Object.values(spec.variables).map((v) => [v.name, v.offset, v.get()]);
     expect(variables(eb as CollectionSpec)).toEqual(variables(el as CollectionSpec));
+  });
+});
+
+describe('programBytecode: the linked bytes a parsed program loads with', () => {
+  // Made-up fds, one per map: the bytes must be what encoding the instructions with them gives.
+  const fdsOf = (spec: CollectionSpec) => {
+    const fds = new Map(Object.keys(spec.maps).map((name, i) => [name, 100 + i]));
+    return (name: string) => fds.get(name);
+  };
+  it.each(names.filter((n) => n !== 'map-with-conflicting-sizes'))(
+    '%s: equal to its instructions encoded with the same map fds',
+    (name) => {
+      const spec = parse(name, 'bpfel');
+      for (const p of Object.values(spec.programs)) {
+        const code = programBytecode(p, fdsOf(spec));
+        const byInstructions = p.coreRelocations.length === 0 && p.externReferences.length === 0;
+        if (!byInstructions || p.instructions.some((insn) => insn.kfunc !== undefined)) {
+          expect(code, p.name).toBeUndefined();
+          continue;
+        }
+        const encoded = new Uint8Array(encodedLength(p.instructions));
+        encodeInto(p.instructions, encoded, 0, { mapFd: (map) => fdsOf(spec)(map) as number });
+        expect(code?.bytecode, p.name).toEqual(encoded);
+        expect([...(code?.slots ?? [])], p.name).toEqual(
+          Array.from({ length: p.instructions.length + 1 }, (_, i) => slotOf(p.instructions, i)),
+        );
+      }
+    },
+  );
+
+  it('is a copy each time; a copy of the spec, or a map without an fd, has none', () => {
+    const spec = parse('programs-and-subprograms', 'bpfel');
+    const p = Object.values(spec.programs)[0] as ProgramSpec;
+    const fds = fdsOf(spec);
+    const first = programBytecode(p, fds)?.bytecode;
+    expect(first).toBeDefined();
+    expect(programBytecode(p, fds)?.bytecode).not.toBe(first);
+    const copy = { ...p };
+    expect(copy.instructions).toEqual(p.instructions);
+    expect(programBytecode(copy, fds)).toBeUndefined();
+    if (p.instructions.some((insn) => insn.map !== undefined))
+      expect(programBytecode(p, () => undefined)).toBeUndefined();
+  });
+
+  it('instructions are decoded once, on first read, and frozen', () => {
+    const p = Object.values(parse('programs-and-subprograms', 'bpfel').programs)[0] as ProgramSpec;
+    expect(Object.keys(p)).toContain('instructions');
+    expect(p.instructions).toBe(p.instructions);
+    expect(Object.isFrozen(p.instructions)).toBe(true);
+    expect(Object.isFrozen(p.instructions[0])).toBe(true);
   });
 });
 

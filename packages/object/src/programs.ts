@@ -8,10 +8,13 @@ import { type CodeFunction, type CodeSection, type CodeTarget, readCode } from '
 import { dictionary } from './dictionary.ts';
 import type { ElfSection } from './elf/elf.ts';
 import { ObjectError } from './errors.ts';
-import { type ExtRecords, linkProgram } from './link.ts';
+import { type ExtRecords, type LinkedProgram, linkPrograms } from './link.ts';
 import type { ObjectFile } from './object-file.ts';
+import { attachCode } from './program-code.ts';
 import { programSection } from './sections.ts';
 import type { ExternSpec, ProgramSpec } from './spec.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export interface ProgramsOptions {
   readonly objectName: string;
@@ -28,15 +31,17 @@ export function readPrograms(object: ObjectFile, options: ProgramsOptions): Reco
   const kernelVersion = readVersion(object);
   const context = {
     objectName: options.objectName,
-    records: recordsOnce(options.records),
+    records: options.records,
     functionAt: (target: CodeTarget) => functionAt(code, object, target),
   };
 
   const programs = dictionary<ProgramSpec>();
-  for (const fn of entryFunctions(code, options.objectName)) {
+  const entries = entryFunctions(code, options.objectName);
+  const linkedPrograms = linkPrograms(entries, context);
+  entries.forEach((fn, i) => {
     const { section } = fn.code;
     const kind = programSection(section.name);
-    const linked = linkProgram(fn, context);
+    const linked = linkedPrograms[i] as LinkedProgram;
     const unknown =
       kind === undefined
         ? new ObjectError(
@@ -45,34 +50,27 @@ export function readPrograms(object: ObjectFile, options: ProgramsOptions): Reco
           )
         : undefined;
     const problem = unknown ?? linked.problem;
-    programs[fn.name] = {
+    // Built in key order, `instructions` (a getter) in its place, then field by field.
+    const program = {
       name: fn.name,
       section: section.name,
       type: kind?.type ?? 'unspec',
       attachType: kind?.attachType,
       attachTo: kind?.attachTo,
-      instructions: linked.instructions,
-      license,
-      kernelVersion,
-      flags: kind?.flags ?? 0,
-      autoload: kind?.autoload ?? false,
-      funcInfo: linked.funcInfo,
-      lineInfo: linked.lineInfo,
-      coreRelocations: linked.coreRelocations,
-      externReferences: linked.externReferences,
-      ...(problem === undefined ? {} : { problem }),
-    };
-  }
+    } as Mutable<ProgramSpec>;
+    attachCode(program, linked);
+    program.license = license;
+    program.kernelVersion = kernelVersion;
+    program.flags = kind?.flags ?? 0;
+    program.autoload = kind?.autoload ?? false;
+    program.funcInfo = linked.funcInfo;
+    program.lineInfo = linked.lineInfo;
+    program.coreRelocations = linked.coreRelocations;
+    program.externReferences = linked.externReferences;
+    if (problem !== undefined) program.problem = problem;
+    programs[fn.name] = program;
+  });
   return programs;
-}
-
-/** `records`, asked once per section: the linker asks again for every function it appends. */
-function recordsOnce(records: ProgramsOptions['records']): ProgramsOptions['records'] {
-  const known = new Map<ElfSection, ExtRecords | undefined>();
-  return (section) => {
-    if (!known.has(section)) known.set(section, records(section));
-    return known.get(section);
-  };
 }
 
 /**

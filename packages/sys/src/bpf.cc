@@ -502,14 +502,22 @@ napi_value BpfCall(napi_env env, napi_value* argv, napi_value array, const napi_
     if (r < 0) SYS_THROW_ERRNO(env, saved, where);
     // A new fd number may have been a map once (closed behind our back): forget that map.
     if (r >= 0 && spec.returnsFd) CacheErase(static_cast<int>(r));
-    // New map fds join the size cache; a failure here must not leak the fd.
-    if (cmd == kCmdMapCreate || cmd == kCmdMapGetFdById ||
-        (cmd == kCmdObjGet && ClassifyFd(static_cast<int>(r)) == FdKind::kMap)) {
-      int err = CacheAdopt(static_cast<int>(r));
-      if (err != 0) {
-        close(static_cast<int>(r));
-        SYS_THROW_ERRNO(env, err, where);
-      }
+    // New map fds join the size cache; a failure here must not leak the fd. A map made here has
+    // the type and sizes of the attr the kernel just took (it keeps them as given): no need to
+    // ask it back. Maps opened by id or pin are asked.
+    int err = 0;
+    if (r >= 0 && cmd == kCmdMapCreate) {
+      MapCreateAttr created;
+      memcpy(&created, attr, sizeof created);
+      if (!CachePut(static_cast<int>(r), created.map_type, created.key_size, created.value_size))
+        err = E2BIG;
+    } else if (r >= 0 && (cmd == kCmdMapGetFdById ||
+                          (cmd == kCmdObjGet && ClassifyFd(static_cast<int>(r)) == FdKind::kMap))) {
+      err = CacheAdopt(static_cast<int>(r));
+    }
+    if (err != 0) {
+      close(static_cast<int>(r));
+      SYS_THROW_ERRNO(env, err, where);
     }
   }
   napi_value result;

@@ -38,6 +38,9 @@ bool CacheGet(int fd, MapSizes* out);
 // Throws a TypeError naming the argument when fd has no entry.
 bool CacheGetOrThrow(napi_env env, int fd, const char* what, MapSizes* out);
 void CacheErase(int fd);
+// Fills the entry of fd with the kernel's type and sizes of a map (per-CPU and fd-map value
+// sizes derived here). False when the sizes do not fit an entry or fd is out of range.
+bool CachePut(int fd, uint32_t type, uint32_t keySize, uint32_t valueSize);
 // Queries BPF_OBJ_GET_INFO_BY_FD and fills the cache; clears the entry of an fd that is not a
 // map or cannot be asked. Returns 0 or an errno (EINVAL: not a map, EBADF: closed).
 int CacheAdopt(int fd);

@@ -50,6 +50,8 @@ std::atomic<uint64_t>* Slot(int fd, bool create) {
   return &chunk[fd & (kChunkSize - 1)];
 }
 
+}  // namespace
+
 bool CachePut(int fd, uint32_t type, uint32_t keySize, uint32_t valueSize) {
   uint64_t value = valueSize;
   if (IsPerCpuMapType(type)) {
@@ -65,8 +67,6 @@ bool CachePut(int fd, uint32_t type, uint32_t keySize, uint32_t valueSize) {
   slot->store(packed, std::memory_order_release);
   return true;
 }
-
-}  // namespace
 
 bool CacheGet(int fd, MapSizes* out) {
   std::atomic<uint64_t>* slot = Slot(fd, false);

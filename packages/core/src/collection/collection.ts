@@ -14,6 +14,7 @@ import {
   type LineInfo,
   type MapSpec,
   type ProgramSpec,
+  programBytecode,
   type VariableSpec,
 } from '@ebpf/object';
 import { BtfHandle } from '../btf/handle.ts';
@@ -28,6 +29,7 @@ import {
 import type { BpfMap } from '../map/map.ts';
 import { createObjectMap, objectMapOptions } from '../map/object-spec.ts';
 import type { ProgramBtf } from '../program/btf-info.ts';
+import type { ProgramInstructions } from '../program/instructions.ts';
 import type { LogLevel } from '../program/load.ts';
 import { BpfProgram, type ProgramLoadOptions } from '../program/program.ts';
 import type { ProgramFunction } from '../program/replace-target.ts';
@@ -396,8 +398,7 @@ function slotsOf(program: ProgramSpec): Uint32Array {
 const LD_IMM64 = 0x18;
 
 /** The program's BTF records with instruction indexes turned into slots. */
-function programBtf(program: ProgramSpec, handle: BtfHandle): ProgramBtf {
-  const slots = slotsOf(program);
+function programBtf(program: ProgramSpec, handle: BtfHandle, slots: Uint32Array): ProgramBtf {
   return {
     handle,
     funcInfo: program.funcInfo.map((r) => ({ insn: slots[r.insn] as number, typeId: r.typeId })),
@@ -424,6 +425,30 @@ function relocated(
     resolver: resolver(),
     program: program.name,
   });
+}
+
+/** What a program is loaded with, and the slot of each of its instructions when that is known. */
+interface ProgramCode {
+  readonly instructions: ProgramInstructions;
+  readonly fdArray: readonly number[] | undefined;
+  readonly slots: Uint32Array | undefined;
+}
+
+/**
+ * A parsed program's linked bytes with map fds written in (nothing decoded); a program with
+ * CO-RE relocations or externs, or from a hand-made spec, goes through its instructions.
+ */
+function programCode(
+  program: ProgramSpec,
+  spec: CollectionSpecLike,
+  maps: Record<string, BpfMap>,
+  resolver: () => CoreResolver,
+  kernel: KernelSymbols,
+): ProgramCode {
+  const code = programBytecode(program, (map) => (Object.hasOwn(maps, map) ? maps[map]?.fd : undefined));
+  if (code !== undefined) return { instructions: code.bytecode, fdArray: undefined, slots: code.slots };
+  const ksyms = resolveKsyms(relocated(program, spec, resolver), program, spec.externs ?? {}, kernel);
+  return { instructions: ksyms.instructions, fdArray: ksyms.fdArray, slots: undefined };
 }
 
 /** The C source line (from line info) of instruction slot `slot`, as `file:line:column: text`. */
@@ -475,22 +500,22 @@ function loadEachProgram(
     }
     try {
       const target = attachTarget(name, program, options.programs?.[name]);
-      const ksyms = resolveKsyms(relocated(program, spec, resolve), program, spec.externs ?? {}, kernel);
+      const code = programCode(program, spec, maps, resolve, kernel);
       // Built field by field, not by spreading `{}` or a one-field object per optional field.
       const load: Mutable<ProgramLoadOptions> = {
         type: program.type as ProgramTypeName,
-        instructions: ksyms.instructions,
+        instructions: code.instructions,
         license: program.license,
         name: kernelProgramName(name),
         flags: program.flags,
         kernelVersion: program.kernelVersion,
         maps,
       };
-      if (ksyms.fdArray !== undefined) load.fdArray = ksyms.fdArray;
+      if (code.fdArray !== undefined) load.fdArray = code.fdArray;
       if (program.attachType !== undefined) load.attachType = program.attachType as AttachTypeLike;
       if (target !== undefined) load.attachTo = target;
       if (options.logLevel !== undefined) load.logLevel = options.logLevel;
-      if (made.btf !== undefined) load.btf = programBtf(program, made.btf);
+      if (made.btf !== undefined) load.btf = programBtf(program, made.btf, code.slots ?? slotsOf(program));
       const loaded = BpfProgram.load(load);
       made.programs.push(loaded);
       programs[name] = loaded;

@@ -344,6 +344,48 @@ constexpr uint32_t kRingbufDiscardBit = 1073741824u;
 constexpr uint32_t kRingbufHdrSz = 8u;
 
 // Structs the map hot paths, the test runner and the size cache fill or read themselves.
+struct MapCreateAttr {
+  uint32_t map_type;
+  uint32_t key_size;
+  uint32_t value_size;
+  uint32_t max_entries;
+  uint32_t map_flags;
+  uint32_t inner_map_fd;
+  uint32_t numa_node;
+  uint8_t map_name[16];
+  uint32_t map_ifindex;
+  uint32_t btf_fd;
+  uint32_t btf_key_type_id;
+  uint32_t btf_value_type_id;
+  uint32_t btf_vmlinux_value_type_id;
+  uint64_t map_extra;
+  uint32_t value_type_btf_obj_fd;
+  uint32_t map_token_fd;
+  uint64_t excl_prog_hash;
+  uint32_t excl_prog_hash_size;
+  uint8_t pad92[4];
+};
+static_assert(sizeof(MapCreateAttr) == 96 &&
+              offsetof(MapCreateAttr, map_type) == 0 &&
+              offsetof(MapCreateAttr, key_size) == 4 &&
+              offsetof(MapCreateAttr, value_size) == 8 &&
+              offsetof(MapCreateAttr, max_entries) == 12 &&
+              offsetof(MapCreateAttr, map_flags) == 16 &&
+              offsetof(MapCreateAttr, inner_map_fd) == 20 &&
+              offsetof(MapCreateAttr, numa_node) == 24 &&
+              offsetof(MapCreateAttr, map_name) == 28 &&
+              offsetof(MapCreateAttr, map_ifindex) == 44 &&
+              offsetof(MapCreateAttr, btf_fd) == 48 &&
+              offsetof(MapCreateAttr, btf_key_type_id) == 52 &&
+              offsetof(MapCreateAttr, btf_value_type_id) == 56 &&
+              offsetof(MapCreateAttr, btf_vmlinux_value_type_id) == 60 &&
+              offsetof(MapCreateAttr, map_extra) == 64 &&
+              offsetof(MapCreateAttr, value_type_btf_obj_fd) == 72 &&
+              offsetof(MapCreateAttr, map_token_fd) == 76 &&
+              offsetof(MapCreateAttr, excl_prog_hash) == 80 &&
+              offsetof(MapCreateAttr, excl_prog_hash_size) == 88,
+              "MapCreateAttr matches MapCreateAttr of @ebpf/uapi");
+
 struct MapElemAttr {
   uint32_t map_fd;
   uint8_t pad4[4];

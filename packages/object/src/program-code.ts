@@ -1,0 +1,93 @@
+/**
+ * The linked code behind a parsed `ProgramSpec`: its bytes go to the kernel as they are, with
+ * map fds written into a copy ({@link programBytecode}); its `instructions` are decoded from them
+ * only when read, then frozen, so what a user sees and what is loaded cannot drift apart.
+ */
+import { decode, type Instruction } from '@ebpf/asm';
+import { CodeView } from './code-view.ts';
+import type { LinkedProgram } from './link.ts';
+import type { ProgramSpec } from './spec.ts';
+
+/**
+ * Where a parsed program keeps its code: a property that is not enumerable, so a copy
+ * (`{ ...program }`) or a hand-made spec has none. Not a WeakMap: an entry per program of every
+ * parse left the garbage collector that many ephemerons to trace.
+ */
+const held: unique symbol = Symbol('linked code');
+interface Held {
+  readonly linked: LinkedProgram;
+  instructions: readonly Instruction[] | undefined;
+}
+type WithCode = ProgramSpec & { readonly [held]?: Held };
+
+/** Whether this machine's byte order is little-endian: the kernel takes code in its own order. */
+const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Gives `program` its code and an `instructions` property decoding it the first time it is read.
+ * The getter is enumerable (a spread copies the instructions) and one function for every
+ * program: a getter per program (an object literal's `get`) gives each program its own hidden
+ * class, which made parsing twice as slow.
+ */
+export function attachCode(program: object, linked: LinkedProgram): void {
+  const code: Held = { linked, instructions: undefined };
+  Object.defineProperty(program, held, { value: code });
+  Object.defineProperty(program, 'instructions', { get: instructionsGetter, enumerable: true });
+}
+
+function instructionsGetter(this: WithCode): readonly Instruction[] {
+  const code = this[held] as Held;
+  code.instructions ??= decodeLinked(code.linked);
+  return code.instructions;
+}
+
+/** The instructions of linked code, as symbolic as the object made them (map and kfunc names). */
+function decodeLinked(linked: LinkedProgram): readonly Instruction[] {
+  const { code } = linked;
+  const out = decode(code.bytes, { byteOrder: code.littleEndian ? 'little' : 'big' });
+  // The bytes hold each reference's pseudo source and offset; its name is added.
+  for (const { insn, reference } of linked.references) {
+    const decoded = out[insn] as Instruction;
+    out[insn] =
+      'map' in reference ? { ...decoded, map: reference.map } : { ...decoded, kfunc: reference.kfunc };
+  }
+  for (const insn of out) Object.freeze(insn);
+  return Object.freeze(out);
+}
+
+/** A parsed program's code as `BPF_PROG_LOAD` takes it. */
+export interface ProgramBytecode {
+  /** The instructions' bytes, map references holding their maps' fds (a copy, the caller's). */
+  readonly bytecode: Uint8Array;
+  /**
+   * The slot each instruction index of `ProgramSpec.instructions` starts at (an `lddw` takes
+   * two), and after them the slot count: what turns `funcInfo` and `lineInfo` into the kernel's
+   * `insn_off`. Shared: do not modify.
+   */
+  readonly slots: Uint32Array;
+}
+
+/**
+ * The bytes to load program `program` with, without decoding its instructions: its linked code
+ * with the fd of each map it names (`mapFd(name)`) written in. Undefined when the code cannot go
+ * as bytes and the caller must work from `program.instructions`: the spec was not made by
+ * `CollectionSpec.parse` (or is a copy of one), a map has no fd, the code calls kfuncs or has
+ * CO-RE relocations or externs to resolve (those work on instructions), or it is in the other
+ * byte order than this machine's.
+ */
+export function programBytecode(
+  program: ProgramSpec,
+  mapFd: (name: string) => number | undefined,
+): ProgramBytecode | undefined {
+  const linked = Object.hasOwn(program, held) ? (program as WithCode)[held]?.linked : undefined;
+  if (linked === undefined || linked.code.littleEndian !== hostLittleEndian) return undefined;
+  if (program.coreRelocations.length > 0 || program.externReferences.length > 0) return undefined;
+  const code = new CodeView(linked.code.bytes.slice(), linked.code.littleEndian);
+  for (const { slot, reference } of linked.references) {
+    if (!('map' in reference)) return undefined;
+    const fd = mapFd(reference.map);
+    if (fd === undefined) return undefined;
+    code.setImm(slot, fd);
+  }
+  return { bytecode: code.bytes, slots: linked.slots };
+}
