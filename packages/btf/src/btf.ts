@@ -577,35 +577,45 @@ function nativeWords(bytes: Uint8Array, off: number, len: number, le: boolean): 
 
 /**
  * One pass over the type section: the word index of each type, then that of the section's end.
- * The loop does as little as it can per type, and the function is small, errors built apart: a
- * cold process runs it before the JIT has warmed up, and a short function is optimized sooner.
  * The results are views of arrays sized for the most types the section could hold, not copies:
  * copying them costs more time than the unused tail costs memory.
  */
 function scanTypes(words: Uint32Array, typeOff: number): { starts: Uint32Array; kinds: Uint8Array } {
+  const starts = new Uint32Array(Math.floor(words.length / TYPE_WORDS) + 1);
+  const kinds = new Uint8Array(starts.length);
+  const n = walkTypes(words, starts, kinds);
+  const w = starts[n]!;
+  if (w !== words.length) throw scanError(words, w, n > 0 ? starts[n - 1]! : 0, typeOff);
+  return { starts: starts.subarray(0, n + 1), kinds: kinds.subarray(0, n) };
+}
+
+/**
+ * The scan's loop: fills `starts` and `kinds` and returns the number of types, with `starts[n]`
+ * the word where it stopped (the section's end unless the input is bad). A cold process runs
+ * the loop before the JIT has warmed up, so it does as little as it can per type, and nothing
+ * follows it but a return: V8 optimizes it while it runs, and code after the loop, which has
+ * never run, would throw that optimized code away on the way out.
+ */
+function walkTypes(words: Uint32Array, starts: Uint32Array, kinds: Uint8Array): number {
   // The module's constants as locals: the interpreter, which runs the first part of the loop,
   // would check a module constant for initialization at each use.
   const infoAt = INFO;
   const stepOf = STEP;
   const perEntryOf = PER_ENTRY;
   const end = words.length;
-  const starts = new Uint32Array(Math.floor(end / TYPE_WORDS) + 1);
-  const kinds = new Uint8Array(starts.length);
   let n = 0;
   let w = 0;
-  while (w < end) {
+  for (;;) {
+    starts[n] = w;
+    if (w >= end) return n;
     // Past the end the info word reads as undefined, kind 0, which has no step.
     const info = words[w + infoAt]!;
     const kind = (info >>> 24) & 0x1f;
     const step = stepOf[kind]!;
-    if (step === 0) break;
-    kinds[n] = kind;
-    starts[n++] = w;
+    if (step === 0) return n;
+    kinds[n++] = kind;
     w += step + (info & 0xffff) * perEntryOf[kind]!;
   }
-  if (w !== end) throw scanError(words, w, n > 0 ? starts[n - 1]! : 0, typeOff);
-  starts[n] = end;
-  return { starts: starts.subarray(0, n + 1), kinds: kinds.subarray(0, n) };
 }
 
 /** Why the scan stopped at word `w` before the end, `last` the start of the type before. */
