@@ -262,9 +262,10 @@ export class Btf {
     // A name with a NUL or a lone surrogate is no BTF string.
     if (!bytes || bytes.includes(0)) return found;
     if (kind === 'void') return found;
-    const kinds = kind === undefined ? ALL_KINDS : [KIND_NUMBER[kind]];
-    const ks = kinds.flatMap((k) => this.named(bytes, k));
-    if (kinds.length > 1) ks.sort((a, b) => a - b);
+    const ks =
+      kind === undefined
+        ? ALL_KINDS.flatMap((k) => this.named(bytes, k)).sort((a, b) => a - b)
+        : this.named(bytes, KIND_NUMBER[kind]);
     for (const k of ks) found.push(this.typeById(this.firstId + k));
     return found;
   }
