@@ -388,17 +388,22 @@ export class Btf {
   private named(name: Uint8Array, kind: number): number[] {
     const entry = this.nameIndexes[kind];
     if (entry) return entry.index.lookup(name).map((e) => entry.types[e]!);
-    const { words, starts, kinds, strings } = this;
     if (this.askedKinds[kind]) {
-      const types = this.ofKind(kind);
-      const offsets = new Int32Array(types.length);
-      for (let e = 0; e < types.length; e++) offsets[e] = words[starts[types[e]!]! + NAME]! || -1;
-      this.nameIndexes[kind] = { types, index: new NameIndex(strings, offsets) };
+      this.nameIndexes[kind] = this.nameIndex(kind);
       return this.named(name, kind);
     }
-    // The first query of a kind compares names in place, in one loop: a cold process runs it
-    // before the JIT has warmed up, and hashing every name would cost several times more.
     this.askedKinds[kind] = 1;
+    return this.compareNames(name, kind);
+  }
+
+  /**
+   * What the first query of a kind does: compare the names of that kind's types with `name` in
+   * place, in one loop. A cold process runs it before the JIT has warmed up, and hashing every
+   * name would cost several times more. A small method of its own, as V8 compiles a method
+   * whole on its first call.
+   */
+  private compareNames(name: Uint8Array, kind: number): number[] {
+    const { words, starts, kinds, strings } = this;
     const { bytes, first } = strings;
     // Locals, not module constants or properties: fewer steps per type for the interpreter.
     const nameAt = NAME;
@@ -411,6 +416,15 @@ export class Btf {
         found.push(k);
     }
     return found;
+  }
+
+  /** The types of raw kind `kind` (id - firstId) and the hash index of their names. */
+  private nameIndex(kind: number): { types: Int32Array; index: NameIndex } {
+    const { words, starts, strings } = this;
+    const types = this.ofKind(kind);
+    const offsets = new Int32Array(types.length);
+    for (let e = 0; e < types.length; e++) offsets[e] = words[starts[types[e]!]! + NAME]! || -1;
+    return { types, index: new NameIndex(strings, offsets) };
   }
 
   /** The indices (id - firstId) of the types of raw kind `kind`. */
