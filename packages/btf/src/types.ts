@@ -113,38 +113,30 @@ export interface Member {
 export type Entries<T> = readonly T[] | (() => readonly T[]);
 
 /**
- * A type with entries, made on first access when given as a function. The entries are a getter,
- * not an own property: spreading a type or comparing it with `toEqual` leaves them out.
+ * The entries themselves: `entries`, or what it makes when it is a function. Each kind with
+ * entries keeps them in a private field of its own class and stores this back on every read,
+ * so that reading them (the printers do, in their loops) is a monomorphic field access; they
+ * are a getter, not an own property, so spreading a type or comparing it with `toEqual` leaves
+ * them out.
  */
-abstract class WithEntries<T> {
-  #entries: Entries<T>;
-  constructor(entries: Entries<T>) {
-    this.#entries = entries;
-  }
-  /** The entries, made now if they were given as a function and not asked for yet. */
-  protected entries(): readonly T[] {
-    // Another object (a test library's copy of the prototype, say) has none.
-    if (!(#entries in this)) return [];
-    const entries = this.#entries;
-    if (typeof entries !== 'function') return entries;
-    const made = entries();
-    this.#entries = made;
-    return made;
-  }
+function made<T>(entries: Entries<T>): readonly T[] {
+  return typeof entries === 'function' ? entries() : entries;
 }
 
-abstract class Composite extends WithEntries<Member> {
+abstract class Composite {
+  #members: Entries<Member>;
   constructor(
     readonly id: TypeId,
     readonly name: string,
     readonly size: number,
     members: Entries<Member>,
   ) {
-    super(members);
+    this.#members = members;
   }
   /** The members, in order. */
   get members(): readonly Member[] {
-    return this.entries();
+    this.#members = made(this.#members);
+    return this.#members;
   }
 }
 /** A `struct` of `size` bytes and its members. */
@@ -161,7 +153,8 @@ export interface EnumValue<V> {
   readonly name: string;
   readonly value: V;
 }
-abstract class EnumBase<V> extends WithEntries<EnumValue<V>> {
+abstract class EnumBase<V> {
+  #values: Entries<EnumValue<V>>;
   constructor(
     readonly id: TypeId,
     readonly name: string,
@@ -169,11 +162,12 @@ abstract class EnumBase<V> extends WithEntries<EnumValue<V>> {
     readonly signed: boolean,
     values: Entries<EnumValue<V>>,
   ) {
-    super(values);
+    this.#values = values;
   }
   /** The enumerators, in order. */
   get values(): readonly EnumValue<V>[] {
-    return this.entries();
+    this.#values = made(this.#values);
+    return this.#values;
   }
 }
 /** An `enum` of up to 32-bit values; `signed` tells how to read them. */
@@ -213,19 +207,21 @@ export interface Param {
   readonly type: TypeId;
 }
 /** A function prototype: return type and parameters, without a name (a {@link Func} names one). */
-export class FuncProto extends WithEntries<Param> {
+export class FuncProto {
   readonly kind = 'func_proto';
   readonly name = '';
+  #params: Entries<Param>;
   constructor(
     readonly id: TypeId,
     readonly returns: TypeId,
     params: Entries<Param>,
   ) {
-    super(params);
+    this.#params = params;
   }
   /** Parameters; a `...` prototype ends with `{ name: '', type: 0 }`. */
   get params(): readonly Param[] {
-    return this.entries();
+    this.#params = made(this.#params);
+    return this.#params;
   }
 }
 
@@ -248,19 +244,21 @@ export interface VarSecinfo {
   readonly size: number;
 }
 /** An ELF data section (`.data`, `.bss`, `.rodata`, `.kconfig`, `.ksyms`) and the variables in it. */
-export class Datasec extends WithEntries<VarSecinfo> {
+export class Datasec {
   readonly kind = 'datasec';
+  #vars: Entries<VarSecinfo>;
   constructor(
     readonly id: TypeId,
     readonly name: string,
     readonly size: number,
     vars: Entries<VarSecinfo>,
   ) {
-    super(vars);
+    this.#vars = vars;
   }
   /** The variables, in order of their entries. */
   get vars(): readonly VarSecinfo[] {
-    return this.entries();
+    this.#vars = made(this.#vars);
+    return this.#vars;
   }
 }
 
