@@ -113,30 +113,38 @@ export interface Member {
 export type Entries<T> = readonly T[] | (() => readonly T[]);
 
 /**
- * The entries themselves: `entries`, or what it makes when it is a function. Each kind with
- * entries keeps them in a private field of its own class and stores this back on every read,
- * so that reading them (the printers do, in their loops) is a monomorphic field access; they
- * are a getter, not an own property, so spreading a type or comparing it with `toEqual` leaves
- * them out.
+ * A type with entries, made on first access when given as a function. The entries are a getter,
+ * not an own property: spreading a type or comparing it with `toEqual` leaves them out.
  */
-function made<T>(entries: Entries<T>): readonly T[] {
-  return typeof entries === 'function' ? entries() : entries;
+abstract class WithEntries<T> {
+  #entries: Entries<T>;
+  constructor(entries: Entries<T>) {
+    this.#entries = entries;
+  }
+  /** The entries, made now if they were given as a function and not asked for yet. */
+  protected entries(): readonly T[] {
+    // Another object (a test library's copy of the prototype, say) has none.
+    if (!(#entries in this)) return [];
+    const entries = this.#entries;
+    if (typeof entries !== 'function') return entries;
+    const made = entries();
+    this.#entries = made;
+    return made;
+  }
 }
 
-abstract class Composite {
-  #members: Entries<Member>;
+abstract class Composite extends WithEntries<Member> {
   constructor(
     readonly id: TypeId,
     readonly name: string,
     readonly size: number,
     members: Entries<Member>,
   ) {
-    this.#members = members;
+    super(members);
   }
   /** The members, in order. */
   get members(): readonly Member[] {
-    this.#members = made(this.#members);
-    return this.#members;
+    return this.entries();
   }
 }
 /** A `struct` of `size` bytes and its members. */
@@ -153,8 +161,7 @@ export interface EnumValue<V> {
   readonly name: string;
   readonly value: V;
 }
-abstract class EnumBase<V> {
-  #values: Entries<EnumValue<V>>;
+abstract class EnumBase<V> extends WithEntries<EnumValue<V>> {
   constructor(
     readonly id: TypeId,
     readonly name: string,
@@ -162,12 +169,11 @@ abstract class EnumBase<V> {
     readonly signed: boolean,
     values: Entries<EnumValue<V>>,
   ) {
-    this.#values = values;
+    super(values);
   }
   /** The enumerators, in order. */
   get values(): readonly EnumValue<V>[] {
-    this.#values = made(this.#values);
-    return this.#values;
+    return this.entries();
   }
 }
 /** An `enum` of up to 32-bit values; `signed` tells how to read them. */
@@ -207,21 +213,19 @@ export interface Param {
   readonly type: TypeId;
 }
 /** A function prototype: return type and parameters, without a name (a {@link Func} names one). */
-export class FuncProto {
+export class FuncProto extends WithEntries<Param> {
   readonly kind = 'func_proto';
   readonly name = '';
-  #params: Entries<Param>;
   constructor(
     readonly id: TypeId,
     readonly returns: TypeId,
     params: Entries<Param>,
   ) {
-    this.#params = params;
+    super(params);
   }
   /** Parameters; a `...` prototype ends with `{ name: '', type: 0 }`. */
   get params(): readonly Param[] {
-    this.#params = made(this.#params);
-    return this.#params;
+    return this.entries();
   }
 }
 
@@ -244,21 +248,19 @@ export interface VarSecinfo {
   readonly size: number;
 }
 /** An ELF data section (`.data`, `.bss`, `.rodata`, `.kconfig`, `.ksyms`) and the variables in it. */
-export class Datasec {
+export class Datasec extends WithEntries<VarSecinfo> {
   readonly kind = 'datasec';
-  #vars: Entries<VarSecinfo>;
   constructor(
     readonly id: TypeId,
     readonly name: string,
     readonly size: number,
     vars: Entries<VarSecinfo>,
   ) {
-    this.#vars = vars;
+    super(vars);
   }
   /** The variables, in order of their entries. */
   get vars(): readonly VarSecinfo[] {
-    this.#vars = made(this.#vars);
-    return this.#vars;
+    return this.entries();
   }
 }
 
