@@ -121,7 +121,6 @@ abstract class WithEntries<T> {
   constructor(entries: Entries<T>) {
     this.#entries = entries;
   }
-  /** The entries, made now if they were given as a function and not asked for yet. */
   protected entries(): readonly T[] {
     // Another object (a test library's copy of the prototype, say) has none.
     if (!(#entries in this)) return [];
