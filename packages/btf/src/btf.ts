@@ -457,9 +457,8 @@ export class Btf {
 
   /**
    * Decodes the type of `id`, whose `btf_type` starts at word `w`. Kinds with entries decode
-   * them on first access (finding `task_struct` by name need not decode its 248 members), in
-   * methods of their own: a cold process compiles a function on its first call, so the first
-   * struct whose members are read compiles the struct code only.
+   * them in their own methods: a cold process compiles a function on its first call, so the
+   * first lookup of a struct compiles the struct code only.
    */
   private decode(id: TypeId, w: number): Type {
     const words = this.words;
@@ -497,23 +496,23 @@ export class Btf {
           words[body + A.nelems]!,
         );
       case BtfKind.Struct:
-        return new Struct(id, name, sizeOrType, () => this.members(body, vlen, kflag));
+        return new Struct(id, name, sizeOrType, this.members(body, vlen, kflag));
       case BtfKind.Union:
-        return new Union(id, name, sizeOrType, () => this.members(body, vlen, kflag));
+        return new Union(id, name, sizeOrType, this.members(body, vlen, kflag));
       case BtfKind.Enum:
-        return new Enum(id, name, sizeOrType, kflag, () => this.enumValues(body, vlen, kflag));
+        return new Enum(id, name, sizeOrType, kflag, this.enumValues(body, vlen, kflag));
       case BtfKind.Enum64:
-        return new Enum64(id, name, sizeOrType, kflag, () => this.enum64Values(body, vlen, kflag));
+        return new Enum64(id, name, sizeOrType, kflag, this.enum64Values(body, vlen, kflag));
       case BtfKind.Fwd:
         return new Fwd(id, name, kflag);
       case BtfKind.Func:
         return new Func(id, name, this.ref(w + SIZE), vlen as BtfFuncLinkage);
       case BtfKind.FuncProto:
-        return new FuncProto(id, this.ref(w + SIZE), () => this.params(body, vlen));
+        return new FuncProto(id, this.ref(w + SIZE), this.params(body, vlen));
       case BtfKind.Var:
         return new Var(id, name, this.ref(w + SIZE), words[body + V.linkage] as BtfVarLinkage);
       case BtfKind.Datasec:
-        return new Datasec(id, name, sizeOrType, () => this.secinfos(body, vlen));
+        return new Datasec(id, name, sizeOrType, this.secinfos(body, vlen));
       case BtfKind.DeclTag:
         return new DeclTag(id, name, this.ref(w + SIZE), words[body + D.componentIdx]! | 0, kflag);
       default:

@@ -105,46 +105,13 @@ export interface Member {
   readonly bitfieldSize: number;
 }
 
-/**
- * The entries of a type (members, enumerators, parameters, variables): the list, or a function
- * that makes it, called once on first access. `Btf` passes functions, so that finding a type
- * decodes its name, not its entries.
- */
-export type Entries<T> = readonly T[] | (() => readonly T[]);
-
-/**
- * A type with entries, made on first access when given as a function. The entries are a getter,
- * not an own property: spreading a type or comparing it with `toEqual` leaves them out.
- */
-abstract class WithEntries<T> {
-  #entries: Entries<T>;
-  constructor(entries: Entries<T>) {
-    this.#entries = entries;
-  }
-  protected entries(): readonly T[] {
-    // Another object (a test library's copy of the prototype, say) has none.
-    if (!(#entries in this)) return [];
-    const entries = this.#entries;
-    if (typeof entries !== 'function') return entries;
-    const made = entries();
-    this.#entries = made;
-    return made;
-  }
-}
-
-abstract class Composite extends WithEntries<Member> {
+abstract class Composite {
   constructor(
     readonly id: TypeId,
     readonly name: string,
     readonly size: number,
-    members: Entries<Member>,
-  ) {
-    super(members);
-  }
-  /** The members, in order. */
-  get members(): readonly Member[] {
-    return this.entries();
-  }
+    readonly members: readonly Member[],
+  ) {}
 }
 /** A `struct` of `size` bytes and its members. */
 export class Struct extends Composite {
@@ -160,28 +127,27 @@ export interface EnumValue<V> {
   readonly name: string;
   readonly value: V;
 }
-abstract class EnumBase<V> extends WithEntries<EnumValue<V>> {
+/** An `enum` of up to 32-bit values; `signed` tells how to read them. */
+export class Enum {
+  readonly kind = 'enum';
   constructor(
     readonly id: TypeId,
     readonly name: string,
     readonly size: number,
     readonly signed: boolean,
-    values: Entries<EnumValue<V>>,
-  ) {
-    super(values);
-  }
-  /** The enumerators, in order. */
-  get values(): readonly EnumValue<V>[] {
-    return this.entries();
-  }
-}
-/** An `enum` of up to 32-bit values; `signed` tells how to read them. */
-export class Enum extends EnumBase<number> {
-  readonly kind = 'enum';
+    readonly values: readonly EnumValue<number>[],
+  ) {}
 }
 /** An `enum` with 64-bit values (`BTF_KIND_ENUM64`), as `bigint`. */
-export class Enum64 extends EnumBase<bigint> {
+export class Enum64 {
   readonly kind = 'enum64';
+  constructor(
+    readonly id: TypeId,
+    readonly name: string,
+    readonly size: number,
+    readonly signed: boolean,
+    readonly values: readonly EnumValue<bigint>[],
+  ) {}
 }
 
 /** `struct name;` or `union name;` declared but not defined here. */
@@ -212,20 +178,15 @@ export interface Param {
   readonly type: TypeId;
 }
 /** A function prototype: return type and parameters, without a name (a {@link Func} names one). */
-export class FuncProto extends WithEntries<Param> {
+export class FuncProto {
   readonly kind = 'func_proto';
   readonly name = '';
   constructor(
     readonly id: TypeId,
     readonly returns: TypeId,
-    params: Entries<Param>,
-  ) {
-    super(params);
-  }
-  /** Parameters; a `...` prototype ends with `{ name: '', type: 0 }`. */
-  get params(): readonly Param[] {
-    return this.entries();
-  }
+    /** Parameters; a `...` prototype ends with `{ name: '', type: 0 }`. */
+    readonly params: readonly Param[],
+  ) {}
 }
 
 /** A global or static variable, listed by the {@link Datasec} of its ELF section. */
@@ -247,20 +208,14 @@ export interface VarSecinfo {
   readonly size: number;
 }
 /** An ELF data section (`.data`, `.bss`, `.rodata`, `.kconfig`, `.ksyms`) and the variables in it. */
-export class Datasec extends WithEntries<VarSecinfo> {
+export class Datasec {
   readonly kind = 'datasec';
   constructor(
     readonly id: TypeId,
     readonly name: string,
     readonly size: number,
-    vars: Entries<VarSecinfo>,
-  ) {
-    super(vars);
-  }
-  /** The variables, in order of their entries. */
-  get vars(): readonly VarSecinfo[] {
-    return this.entries();
-  }
+    readonly vars: readonly VarSecinfo[],
+  ) {}
 }
 
 /**
