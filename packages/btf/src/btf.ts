@@ -262,9 +262,10 @@ export class Btf {
     // A name with a NUL or a lone surrogate is no BTF string.
     if (!bytes || bytes.includes(0)) return found;
     if (kind === 'void') return found;
-    const kinds = kind === undefined ? ALL_KINDS : [KIND_NUMBER[kind]];
-    const ks = kinds.flatMap((k) => this.named(bytes, k));
-    if (kinds.length > 1) ks.sort((a, b) => a - b);
+    const ks =
+      kind === undefined
+        ? ALL_KINDS.flatMap((k) => this.named(bytes, k)).sort((a, b) => a - b)
+        : this.named(bytes, KIND_NUMBER[kind]);
     for (const k of ks) found.push(this.typeById(this.firstId + k));
     return found;
   }
@@ -387,26 +388,43 @@ export class Btf {
   private named(name: Uint8Array, kind: number): number[] {
     const entry = this.nameIndexes[kind];
     if (entry) return entry.index.lookup(name).map((e) => entry.types[e]!);
-    const { words, starts, kinds, strings } = this;
     if (this.askedKinds[kind]) {
-      const types = this.ofKind(kind);
-      const offsets = new Int32Array(types.length);
-      for (let e = 0; e < types.length; e++) offsets[e] = words[starts[types[e]!]! + NAME]! || -1;
-      this.nameIndexes[kind] = { types, index: new NameIndex(strings, offsets) };
+      this.nameIndexes[kind] = this.nameIndex(kind);
       return this.named(name, kind);
     }
-    // The first query of a kind compares names in place, in one loop: a cold process runs it
-    // before the JIT has warmed up, and hashing every name would cost several times more.
     this.askedKinds[kind] = 1;
+    return this.compareNames(name, kind);
+  }
+
+  /**
+   * What the first query of a kind does: compare the names of that kind's types with `name` in
+   * place, in one loop. A cold process runs it before the JIT has warmed up, and hashing every
+   * name would cost several times more. A small method of its own, as V8 compiles a method
+   * whole on its first call.
+   */
+  private compareNames(name: Uint8Array, kind: number): number[] {
+    const { words, starts, kinds, strings } = this;
     const { bytes, first } = strings;
+    // Locals, not module constants or properties: fewer steps per type for the interpreter.
+    const nameAt = NAME;
+    const length = name.length;
     const found: number[] = [];
     for (let k = kinds.indexOf(kind); k >= 0; k = kinds.indexOf(kind, k + 1)) {
-      const off = words[starts[k]! + NAME]!;
+      const off = words[starts[k]! + nameAt]!;
       // The NUL after the name first: most names of another length fail there.
-      if (off !== 0 && (off < first || bytes[off - first + name.length] === 0) && strings.equals(off, name))
+      if (off !== 0 && (off < first || bytes[off - first + length] === 0) && strings.equals(off, name))
         found.push(k);
     }
     return found;
+  }
+
+  /** The types of raw kind `kind` (id - firstId) and the hash index of their names. */
+  private nameIndex(kind: number): { types: Int32Array; index: NameIndex } {
+    const { words, starts, strings } = this;
+    const types = this.ofKind(kind);
+    const offsets = new Int32Array(types.length);
+    for (let e = 0; e < types.length; e++) offsets[e] = words[starts[types[e]!]! + NAME]! || -1;
+    return { types, index: new NameIndex(strings, offsets) };
   }
 
   /** The indices (id - firstId) of the types of raw kind `kind`. */
@@ -573,30 +591,45 @@ function nativeWords(bytes: Uint8Array, off: number, len: number, le: boolean): 
 
 /**
  * One pass over the type section: the word index of each type, then that of the section's end.
- * The loop does as little as it can per type, and the function is small, errors built apart: a
- * cold process runs it before the JIT has warmed up, and a short function is optimized sooner.
  * The results are views of arrays sized for the most types the section could hold, not copies:
  * copying them costs more time than the unused tail costs memory.
  */
 function scanTypes(words: Uint32Array, typeOff: number): { starts: Uint32Array; kinds: Uint8Array } {
-  const end = words.length;
-  const starts = new Uint32Array(Math.floor(end / TYPE_WORDS) + 1);
+  const starts = new Uint32Array(Math.floor(words.length / TYPE_WORDS) + 1);
   const kinds = new Uint8Array(starts.length);
+  const n = walkTypes(words, starts, kinds);
+  const w = starts[n]!;
+  if (w !== words.length) throw scanError(words, w, n > 0 ? starts[n - 1]! : 0, typeOff);
+  return { starts: starts.subarray(0, n + 1), kinds: kinds.subarray(0, n) };
+}
+
+/**
+ * The scan's loop: fills `starts` and `kinds` and returns the number of types, with `starts[n]`
+ * the word where it stopped (the section's end unless the input is bad). A cold process runs
+ * the loop before the JIT has warmed up, so it does as little as it can per type, and nothing
+ * follows it but a return: V8 optimizes it while it runs, and code after the loop, which has
+ * never run, would throw that optimized code away on the way out.
+ */
+function walkTypes(words: Uint32Array, starts: Uint32Array, kinds: Uint8Array): number {
+  // The module's constants as locals: the interpreter, which runs the first part of the loop,
+  // would check a module constant for initialization at each use.
+  const infoAt = INFO;
+  const stepOf = STEP;
+  const perEntryOf = PER_ENTRY;
+  const end = words.length;
   let n = 0;
   let w = 0;
-  while (w < end) {
+  for (;;) {
+    starts[n] = w;
+    if (w >= end) return n;
     // Past the end the info word reads as undefined, kind 0, which has no step.
-    const info = words[w + INFO]!;
+    const info = words[w + infoAt]!;
     const kind = (info >>> 24) & 0x1f;
-    const step = STEP[kind]!;
-    if (step === 0) break;
-    kinds[n] = kind;
-    starts[n++] = w;
-    w += step + (info & 0xffff) * PER_ENTRY[kind]!;
+    const step = stepOf[kind]!;
+    if (step === 0) return n;
+    kinds[n++] = kind;
+    w += step + (info & 0xffff) * perEntryOf[kind]!;
   }
-  if (w !== end) throw scanError(words, w, n > 0 ? starts[n - 1]! : 0, typeOff);
-  starts[n] = end;
-  return { starts: starts.subarray(0, n + 1), kinds: kinds.subarray(0, n) };
 }
 
 /** Why the scan stopped at word `w` before the end, `last` the start of the type before. */
