@@ -411,6 +411,17 @@ describe('programBytecode: the linked bytes a parsed program loads with', () => 
       expect(programBytecode(p, () => undefined)).toBeUndefined();
   });
 
+  it("leaves the caller's bytes as they were, a Buffer's too (whose slice() shares memory)", () => {
+    for (const name of ['programs-and-subprograms', 'globals-of-every-section']) {
+      const bytes = Buffer.from(bytesOf(name, 'bpfel'));
+      const before = Uint8Array.from(bytes);
+      const spec = CollectionSpec.parse(bytes, { name: 'untouched' });
+      for (const p of Object.values(spec.programs)) void [p.instructions, programBytecode(p, fdsOf(spec))];
+      for (const v of Object.values(spec.variables)) if (v.size === 4 && v.type.kind === 'int') v.set(7);
+      expect(Uint8Array.from(bytes), name).toEqual(before);
+    }
+  });
+
   it('instructions are decoded once, on first read, and frozen', () => {
     const p = Object.values(parse('programs-and-subprograms', 'bpfel').programs)[0] as ProgramSpec;
     expect(Object.keys(p)).toContain('instructions');

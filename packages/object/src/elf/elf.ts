@@ -124,7 +124,11 @@ export class ElfFile {
 
   /** Reads the ELF header and section headers of `image`. */
   static parse(image: Uint8Array): ElfFile {
-    return ElfFile.read(image.length, (offset, length) => image.subarray(offset, offset + length));
+    // Read through a plain Uint8Array: a Buffer's sections would be Buffers, whose slice() shares
+    // memory, and code relocated in a "copy" would be relocated in the caller's bytes.
+    const bytes =
+      image.constructor === Uint8Array ? image : new Uint8Array(image.buffer, image.byteOffset, image.length);
+    return ElfFile.read(bytes.length, (offset, length) => bytes.subarray(offset, offset + length));
   }
 
   /**
