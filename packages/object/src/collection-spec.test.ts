@@ -393,9 +393,31 @@ describe('programBytecode: the linked bytes a parsed program loads with', () => 
         expect([...(code?.slots ?? [])], p.name).toEqual(
           Array.from({ length: p.instructions.length + 1 }, (_, i) => slotOf(p.instructions, i)),
         );
+        // The kernel records: each of funcInfo and lineInfo, its instruction index as a slot.
+        const u32s = (bytes: Uint8Array | undefined) =>
+          Array.from(new Uint32Array(new Uint8Array(bytes ?? []).buffer));
+        const slot = (insn: number) => slotOf(p.instructions, insn);
+        expect(u32s(code?.funcInfo), p.name).toEqual(p.funcInfo.flatMap((f) => [slot(f.insn), f.typeId]));
+        expect(u32s(code?.lineInfo), p.name).toEqual(
+          p.lineInfo.flatMap((l) => [
+            slot(l.insn),
+            l.fileNameOff,
+            l.lineOff,
+            ((l.line << 10) | l.column) >>> 0,
+          ]),
+        );
       }
     },
   );
+
+  it('funcInfo and lineInfo are decoded once, on first read, and frozen', () => {
+    const p = Object.values(parse('programs-and-subprograms', 'bpfel').programs)[0] as ProgramSpec;
+    expect(p.lineInfo.length).toBeGreaterThan(0);
+    expect(p.funcInfo).toBe(p.funcInfo);
+    expect(p.lineInfo).toBe(p.lineInfo);
+    expect(Object.isFrozen(p.lineInfo) && Object.isFrozen(p.lineInfo[0])).toBe(true);
+    expect({ ...p }.funcInfo).toEqual(p.funcInfo);
+  });
 
   it('is a copy each time; a copy of the spec, or a map without an fd, has none', () => {
     const spec = parse('programs-and-subprograms', 'bpfel');

@@ -397,8 +397,10 @@ function slotsOf(program: ProgramSpec): Uint32Array {
 
 const LD_IMM64 = 0x18;
 
-/** The program's BTF records with instruction indexes turned into slots. */
-function programBtf(program: ProgramSpec, handle: BtfHandle, slots: Uint32Array): ProgramBtf {
+/** The program's BTF records: those encoded with its bytes, or its own with instruction indexes turned into slots. */
+function programBtf(program: ProgramSpec, handle: BtfHandle, records: ProgramCode['records']): ProgramBtf {
+  if (records !== undefined) return { handle, funcInfo: records.funcInfo, lineInfo: records.lineInfo };
+  const slots = slotsOf(program);
   return {
     handle,
     funcInfo: program.funcInfo.map((r) => ({ insn: slots[r.insn] as number, typeId: r.typeId })),
@@ -427,11 +429,11 @@ function relocated(
   });
 }
 
-/** What a program is loaded with, and the slot of each of its instructions when that is known. */
+/** What a program is loaded with, and its encoded BTF records when it is loaded as bytes. */
 interface ProgramCode {
   readonly instructions: ProgramInstructions;
   readonly fdArray: readonly number[] | undefined;
-  readonly slots: Uint32Array | undefined;
+  readonly records: { readonly funcInfo: Uint8Array; readonly lineInfo: Uint8Array } | undefined;
 }
 
 /**
@@ -446,9 +448,9 @@ function programCode(
   kernel: KernelSymbols,
 ): ProgramCode {
   const code = programBytecode(program, (map) => (Object.hasOwn(maps, map) ? maps[map]?.fd : undefined));
-  if (code !== undefined) return { instructions: code.bytecode, fdArray: undefined, slots: code.slots };
+  if (code !== undefined) return { instructions: code.bytecode, fdArray: undefined, records: code };
   const ksyms = resolveKsyms(relocated(program, spec, resolver), program, spec.externs ?? {}, kernel);
-  return { instructions: ksyms.instructions, fdArray: ksyms.fdArray, slots: undefined };
+  return { instructions: ksyms.instructions, fdArray: ksyms.fdArray, records: undefined };
 }
 
 /** The C source line (from line info) of instruction slot `slot`, as `file:line:column: text`. */
@@ -515,7 +517,7 @@ function loadEachProgram(
       if (program.attachType !== undefined) load.attachType = program.attachType as AttachTypeLike;
       if (target !== undefined) load.attachTo = target;
       if (options.logLevel !== undefined) load.logLevel = options.logLevel;
-      if (made.btf !== undefined) load.btf = programBtf(program, made.btf, code.slots ?? slotsOf(program));
+      if (made.btf !== undefined) load.btf = programBtf(program, made.btf, code.records);
       const loaded = BpfProgram.load(load);
       made.programs.push(loaded);
       programs[name] = loaded;
