@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectionSpec } from './collection-spec.ts';
 import { ElfFile } from './elf/elf.ts';
 import { ObjectError } from './errors.ts';
-import { programBytecode } from './program-code.ts';
+import { BytecodeCopies, programBytecode } from './program-code.ts';
 import type { MapSpec, ProgramSpec } from './spec.ts';
 
 const scratch = new Scratch();
@@ -409,6 +409,20 @@ describe('programBytecode: the linked bytes a parsed program loads with', () => 
       }
     },
   );
+
+  it('with BytecodeCopies, the programs of a load share one copy, each its own part of it', () => {
+    const spec = parse('programs-and-subprograms', 'bpfel');
+    const fds = fdsOf(spec);
+    const copies = new BytecodeCopies();
+    const programs = Object.values(spec.programs);
+    const shared = programs.map((p) => programBytecode(p, fds, copies)?.bytecode as Uint8Array);
+    expect(new Set(shared.map((bytes) => bytes.buffer)).size).toBe(1);
+    for (const [i, bytes] of shared.entries())
+      expect(bytes).toEqual(programBytecode(programs[i] as ProgramSpec, fds)?.bytecode);
+    expect(programBytecode(programs[0] as ProgramSpec, fds, new BytecodeCopies())?.bytecode.buffer).not.toBe(
+      shared[0]?.buffer,
+    );
+  });
 
   it('funcInfo and lineInfo are decoded once, on first read, and frozen', () => {
     const p = Object.values(parse('programs-and-subprograms', 'bpfel').programs)[0] as ProgramSpec;

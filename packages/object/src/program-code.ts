@@ -102,8 +102,28 @@ export interface ProgramBytecode {
 }
 
 /**
+ * Copies of linked code for one load of several programs: the programs of one parse keep their
+ * code in one buffer, copied here once for all of them (one allocation per load, not one per
+ * program); each program's map fds go into its own part of the copy.
+ */
+export class BytecodeCopies {
+  readonly #copies = new Map<ArrayBufferLike, Uint8Array>();
+
+  /** `bytes` in this load's copy of the buffer they are a view of. */
+  of(bytes: Uint8Array): Uint8Array {
+    let copy = this.#copies.get(bytes.buffer);
+    if (copy === undefined) {
+      copy = new Uint8Array(bytes.buffer.slice(0));
+      this.#copies.set(bytes.buffer, copy);
+    }
+    return copy.subarray(bytes.byteOffset, bytes.byteOffset + bytes.length);
+  }
+}
+
+/**
  * The bytes to load program `program` with, without decoding its instructions: its linked code
- * with the fd of each map it names (`mapFd(name)`) written in. Undefined when the code cannot go
+ * with the fd of each map it names (`mapFd(name)`) written in, into a copy of its own or, given
+ * `copies`, into its part of the copy the load's programs share. Undefined when the code cannot go
  * as bytes and the caller must work from `program.instructions`: the spec was not made by
  * `CollectionSpec.parse` (or is a copy of one), a map has no fd, the code calls kfuncs or has
  * CO-RE relocations or externs to resolve (those work on instructions), or it is in the other
@@ -112,11 +132,13 @@ export interface ProgramBytecode {
 export function programBytecode(
   program: ProgramSpec,
   mapFd: (name: string) => number | undefined,
+  copies?: BytecodeCopies,
 ): ProgramBytecode | undefined {
   const linked = Object.hasOwn(program, held) ? (program as WithCode)[held]?.linked : undefined;
   if (linked === undefined || linked.code.littleEndian !== hostLittleEndian) return undefined;
   if (program.coreRelocations.length > 0 || program.externReferences.length > 0) return undefined;
-  const code = new CodeView(linked.code.bytes.slice(), linked.code.littleEndian);
+  const { bytes, littleEndian } = linked.code;
+  const code = new CodeView(copies === undefined ? bytes.slice() : copies.of(bytes), littleEndian);
   for (const { slot, reference } of linked.references) {
     if (!('map' in reference)) return undefined;
     const fd = mapFd(reference.map);

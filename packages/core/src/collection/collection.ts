@@ -10,6 +10,7 @@ import { type Btf, CoreResolver } from '@ebpf/btf';
 import { kernelBtf } from '@ebpf/btf/node';
 import {
   applyCoreRelocations,
+  BytecodeCopies,
   type ExternSpec,
   type LineInfo,
   type MapSpec,
@@ -429,6 +430,12 @@ function relocated(
   });
 }
 
+/** What programs loaded as bytes take their map fds and code copies from, one per load. */
+interface LoadBytecode {
+  readonly mapFd: (map: string) => number | undefined;
+  readonly copies: BytecodeCopies;
+}
+
 /** What a program is loaded with, and its encoded BTF records when it is loaded as bytes. */
 interface ProgramCode {
   readonly instructions: ProgramInstructions;
@@ -443,11 +450,11 @@ interface ProgramCode {
 function programCode(
   program: ProgramSpec,
   spec: CollectionSpecLike,
-  maps: Record<string, BpfMap>,
+  bytecode: LoadBytecode,
   resolver: () => CoreResolver,
   kernel: KernelSymbols,
 ): ProgramCode {
-  const code = programBytecode(program, (map) => (Object.hasOwn(maps, map) ? maps[map]?.fd : undefined));
+  const code = programBytecode(program, bytecode.mapFd, bytecode.copies);
   if (code !== undefined) return { instructions: code.bytecode, fdArray: undefined, records: code };
   const ksyms = resolveKsyms(relocated(program, spec, resolver), program, spec.externs ?? {}, kernel);
   return { instructions: ksyms.instructions, fdArray: ksyms.fdArray, records: undefined };
@@ -495,6 +502,10 @@ function loadEachProgram(
       : new CoreResolver(spec.btf as Btf, [kernelBtf()], { modules: moduleTypes });
     return resolver;
   };
+  const bytecode: LoadBytecode = {
+    mapFd: (map) => (Object.hasOwn(maps, map) ? maps[map]?.fd : undefined),
+    copies: new BytecodeCopies(),
+  };
   for (const [name, program] of Object.entries(spec.programs)) {
     if (!(options.programs?.[name]?.load ?? program.autoload)) continue;
     if (program.problem !== undefined) {
@@ -502,7 +513,7 @@ function loadEachProgram(
     }
     try {
       const target = attachTarget(name, program, options.programs?.[name]);
-      const code = programCode(program, spec, maps, resolve, kernel);
+      const code = programCode(program, spec, bytecode, resolve, kernel);
       // Built field by field, not by spreading `{}` or a one-field object per optional field.
       const load: Mutable<ProgramLoadOptions> = {
         type: program.type as ProgramTypeName,
