@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectionSpec } from './collection-spec.ts';
 import { ElfFile } from './elf/elf.ts';
 import { ObjectError } from './errors.ts';
-import { programBytecode } from './program-code.ts';
+import { BytecodeCopies, programBytecode } from './program-code.ts';
 import type { MapSpec, ProgramSpec } from './spec.ts';
 
 const scratch = new Scratch();
@@ -393,9 +393,45 @@ describe('programBytecode: the linked bytes a parsed program loads with', () => 
         expect([...(code?.slots ?? [])], p.name).toEqual(
           Array.from({ length: p.instructions.length + 1 }, (_, i) => slotOf(p.instructions, i)),
         );
+        // The kernel records: each of funcInfo and lineInfo, its instruction index as a slot.
+        const u32s = (bytes: Uint8Array | undefined) =>
+          Array.from(new Uint32Array(new Uint8Array(bytes ?? []).buffer));
+        const slot = (insn: number) => slotOf(p.instructions, insn);
+        expect(u32s(code?.funcInfo), p.name).toEqual(p.funcInfo.flatMap((f) => [slot(f.insn), f.typeId]));
+        expect(u32s(code?.lineInfo), p.name).toEqual(
+          p.lineInfo.flatMap((l) => [
+            slot(l.insn),
+            l.fileNameOff,
+            l.lineOff,
+            ((l.line << 10) | l.column) >>> 0,
+          ]),
+        );
       }
     },
   );
+
+  it('with BytecodeCopies, the programs of a load share one copy, each its own part of it', () => {
+    const spec = parse('programs-and-subprograms', 'bpfel');
+    const fds = fdsOf(spec);
+    const copies = new BytecodeCopies();
+    const programs = Object.values(spec.programs);
+    const shared = programs.map((p) => programBytecode(p, fds, copies)?.bytecode as Uint8Array);
+    expect(new Set(shared.map((bytes) => bytes.buffer)).size).toBe(1);
+    for (const [i, bytes] of shared.entries())
+      expect(bytes).toEqual(programBytecode(programs[i] as ProgramSpec, fds)?.bytecode);
+    expect(programBytecode(programs[0] as ProgramSpec, fds, new BytecodeCopies())?.bytecode.buffer).not.toBe(
+      shared[0]?.buffer,
+    );
+  });
+
+  it('funcInfo and lineInfo are decoded once, on first read, and frozen', () => {
+    const p = Object.values(parse('programs-and-subprograms', 'bpfel').programs)[0] as ProgramSpec;
+    expect(p.lineInfo.length).toBeGreaterThan(0);
+    expect(p.funcInfo).toBe(p.funcInfo);
+    expect(p.lineInfo).toBe(p.lineInfo);
+    expect(Object.isFrozen(p.lineInfo) && Object.isFrozen(p.lineInfo[0])).toBe(true);
+    expect({ ...p }.funcInfo).toEqual(p.funcInfo);
+  });
 
   it('is a copy each time; a copy of the spec, or a map without an fd, has none', () => {
     const spec = parse('programs-and-subprograms', 'bpfel');

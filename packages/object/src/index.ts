@@ -16,7 +16,7 @@ export { type UsdtNote, usdtNotes } from './elf/usdt.ts';
 export { ObjectError, type Where } from './errors.ts';
 export { globalMapName } from './globals.ts';
 export { btfSection } from './object-file.ts';
-export { type ProgramBytecode, programBytecode } from './program-code.ts';
+export { BytecodeCopies, type ProgramBytecode, programBytecode } from './program-code.ts';
 export {
   type ApplyCoreOptions,
   applyCoreRelocations,

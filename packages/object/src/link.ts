@@ -4,13 +4,14 @@
  * first time a call to it is met, and processed right away (depth first); call and
  * function-address immediates then become slot deltas, patched into one copy of the functions'
  * bytes. `.BTF.ext` records follow their instructions, main function first and callees in the
- * order they were appended.
+ * order they were appended; function and line records are written as the kernel takes them.
  */
 import { CALL, type CodeFunction, type CodeReference, type CodeTarget, SLOT } from './code.ts';
 import { CodeView } from './code-view.ts';
 import type { ElfSection } from './elf/elf.ts';
 import { ObjectError } from './errors.ts';
-import type { CoreRelocation, ExternReference, FuncInfo, LineInfo } from './spec.ts';
+import { FUNC_INFO_SIZE, LINE_INFO_SIZE, writeFuncInfo, writeLineInfo } from './kernel-records.ts';
+import type { CoreRelocation, ExternReference } from './spec.ts';
 
 /** The `.BTF.ext` records of one section, offsets in bytes (as `BtfExt.section()` returns them). */
 export interface ExtRecords {
@@ -43,8 +44,10 @@ export interface LinkedProgram {
   /** The slot each instruction starts at, and after them the slot count. */
   readonly slots: Uint32Array;
   readonly references: readonly LinkedReference[];
-  readonly funcInfo: readonly FuncInfo[];
-  readonly lineInfo: readonly LineInfo[];
+  /** `bpf_func_info` records (insn_off in slots), in the code's byte order. */
+  readonly funcInfo: Uint8Array;
+  /** `bpf_line_info` records (insn_off in slots), in the code's byte order. */
+  readonly lineInfo: Uint8Array;
   readonly coreRelocations: readonly CoreRelocation[];
   readonly externReferences: readonly ExternReference[];
   /** The first problem met in any linked function. */
@@ -91,22 +94,67 @@ export function linkPrograms(entries: readonly CodeFunction[], context: LinkCont
     slots += p.slots;
     counts += p.count + 1;
   }
+  let recordBytes = 0;
+  for (const p of plans) recordBytes += p.funcs.length * FUNC_INFO_SIZE + p.lines.length * LINE_INFO_SIZE;
   const bytes = new Uint8Array(slots * SLOT);
   const slotOf = new Uint32Array(counts);
+  const records = new Records(recordBytes);
   slots = 0;
   counts = 0;
   return plans.map((p) => {
     const code = new CodeView(bytes.subarray(slots * SLOT, (slots + p.slots) * SLOT), p.littleEndian);
-    const linked = layOut(p, code, slotOf.subarray(counts, counts + p.count + 1));
+    const linked = layOut(p, code, slotOf.subarray(counts, counts + p.count + 1), records);
     slots += p.slots;
     counts += p.count + 1;
     return linked;
   });
 }
 
+/** One buffer for the kernel records of every program of an object, filled in turn. */
+class Records {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  /** Where the next records go. */
+  at = 0;
+
+  constructor(size: number) {
+    this.bytes = new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** The bytes from `start` up to where the next records go. */
+  since(start: number): Uint8Array {
+    return this.bytes.subarray(start, this.at);
+  }
+}
+
+type FuncRecord = ExtRecords['funcInfo'][number];
+type LineRecord = ExtRecords['lineInfo'][number];
+type CoreRecord = ExtRecords['coreRelo'][number];
+
+/**
+ * `.BTF.ext` records of the linked code, each with the index of its instruction there: parallel
+ * arrays, not a new object per record.
+ */
+class PlacedRecords<R> {
+  readonly records: R[] = [];
+  readonly insns: number[] = [];
+  get length(): number {
+    return this.insns.length;
+  }
+  push(record: R, insn: number): void {
+    this.records.push(record);
+    this.insns.push(insn);
+  }
+}
+
 /** A linked program before its code is laid out: where each function goes, and what to patch. */
-interface LinkPlan extends Omit<LinkedProgram, 'code' | 'slots'> {
+interface LinkPlan
+  extends Omit<LinkedProgram, 'code' | 'slots' | 'funcInfo' | 'lineInfo' | 'coreRelocations'> {
   readonly order: readonly Placement[];
+  readonly funcs: PlacedRecords<FuncRecord>;
+  readonly lines: PlacedRecords<LineRecord>;
+  readonly cores: PlacedRecords<CoreRecord>;
   readonly deltas: readonly Delta[];
   /** Instructions and slots of the linked code. */
   readonly count: number;
@@ -119,39 +167,59 @@ function plan(
   context: LinkContext,
   tablesOf: (section: ElfSection) => SectionTables | undefined,
 ): LinkPlan {
-  const order: Placement[] = [];
-  const placed = new Map<CodeFunction, Placement>();
-  const deltas: Delta[] = [];
-  const references: LinkedReference[] = [];
-  const funcInfo: FuncInfo[] = [];
-  const lineInfo: LineInfo[] = [];
-  const coreRelocations: CoreRelocation[] = [];
-  const externReferences: ExternReference[] = [];
-  let count = 0;
-  let slots = 0;
-  let problem: ObjectError | undefined;
+  const planner = new Planner(entry, context, tablesOf);
+  planner.append(entry);
+  planner.process(entry);
+  return planner;
+}
 
-  const fail = (fn: CodeFunction, index: number, reason: string): void => {
-    problem ??= new ObjectError(reason, {
-      object: context.objectName,
+/**
+ * Plans one program: a class, not closures in `plan`, as closures made per program (and their
+ * names, which the `@ebpf/source` build sets on each) cost parsing more than the planning.
+ */
+class Planner implements LinkPlan {
+  readonly order: Placement[] = [];
+  readonly placed = new Map<CodeFunction, Placement>();
+  readonly deltas: Delta[] = [];
+  readonly references: LinkedReference[] = [];
+  readonly funcs = new PlacedRecords<FuncRecord>();
+  readonly lines = new PlacedRecords<LineRecord>();
+  readonly cores = new PlacedRecords<CoreRecord>();
+  readonly externReferences: ExternReference[] = [];
+  readonly littleEndian: boolean;
+  count = 0;
+  slots = 0;
+  problem: ObjectError | undefined;
+
+  constructor(
+    private readonly entry: CodeFunction,
+    private readonly context: LinkContext,
+    private readonly tablesOf: (section: ElfSection) => SectionTables | undefined,
+  ) {
+    this.littleEndian = entry.code.view.littleEndian;
+  }
+
+  fail(fn: CodeFunction, index: number, reason: string): void {
+    this.problem ??= new ObjectError(reason, {
+      object: this.context.objectName,
       section: fn.code.section.name,
-      program: entry.name,
+      program: this.entry.name,
       instruction: fn.code.slots[index],
     });
-  };
+  }
 
-  const append = (fn: CodeFunction): Placement => {
-    const at: Placement = { fn, index: count, slot: slots };
-    placed.set(fn, at);
-    order.push(at);
+  append(fn: CodeFunction): Placement {
+    const at: Placement = { fn, index: this.count, slot: this.slots };
+    this.placed.set(fn, at);
+    this.order.push(at);
     const { code } = fn;
     const firstSlot = code.slots[fn.first] as number;
-    count += fn.end - fn.first;
-    slots += slotSpan(code, fn);
+    this.count += fn.end - fn.first;
+    this.slots += slotSpan(code, fn);
     for (let i = fn.first; i < fn.end; i++) {
       const reference = code.references[i];
       if (reference !== undefined)
-        references.push({
+        this.references.push({
           insn: at.index + i - fn.first,
           slot: at.slot + (code.slots[i] as number) - firstSlot,
           reference,
@@ -161,79 +229,52 @@ function plan(
     if (code.externs.size > 0 || code.problems.size > 0)
       for (let i = fn.first; i < fn.end; i++) {
         const extern = code.externs.get(i);
-        if (extern !== undefined) externReferences.push({ insn: at.index + i - fn.first, name: extern });
+        if (extern !== undefined) this.externReferences.push({ insn: at.index + i - fn.first, name: extern });
         const reason = code.problems.get(i);
-        if (reason !== undefined) fail(fn, i, reason);
+        if (reason !== undefined) this.fail(fn, i, reason);
       }
-    const records = tablesOf(code.section);
+    const records = this.tablesOf(code.section);
     if (records !== undefined) {
       const start = firstSlot * SLOT;
       const end = start + slotSpan(code, fn) * SLOT;
-      const base = at.index;
-      within(records.funcInfo, code, fn, start, end, (r, insn) =>
-        funcInfo.push({ insn: base + insn, typeId: r.typeId }),
-      );
-      within(records.lineInfo, code, fn, start, end, (r, insn) =>
-        lineInfo.push({
-          insn: base + insn,
-          fileNameOff: r.fileNameOff,
-          lineOff: r.lineOff,
-          line: r.line,
-          column: r.column,
-        }),
-      );
-      within(records.coreRelo, code, fn, start, end, (r, insn) =>
-        coreRelocations.push({
-          insn: base + insn,
-          typeId: r.typeId,
-          accessString: r.accessString ?? '',
-          kind: r.kind,
-        }),
-      );
+      within(records.funcInfo, code, fn, start, end, this.funcs, at.index);
+      within(records.lineInfo, code, fn, start, end, this.lines, at.index);
+      within(records.coreRelo, code, fn, start, end, this.cores, at.index);
     }
     return at;
-  };
+  }
 
-  const process = (fn: CodeFunction): void => {
-    const base = placed.get(fn) as Placement;
+  process(fn: CodeFunction): void {
+    const base = this.placed.get(fn) as Placement;
     const { code } = fn;
     for (let i = fn.first; i < fn.end; i++) {
       const target = code.targets[i];
       if (target === undefined) continue;
-      const callee = context.functionAt(target);
+      const callee = this.context.functionAt(target);
       if (typeof callee === 'string') {
-        fail(fn, i, callee);
+        this.fail(fn, i, callee);
         continue;
       }
-      let to = placed.get(callee);
+      let to = this.placed.get(callee);
       if (to === undefined) {
-        to = append(callee);
-        process(callee);
+        to = this.append(callee);
+        this.process(callee);
       }
       const slot = base.slot + (code.slots[i] as number) - (code.slots[fn.first] as number);
-      deltas.push({ slot, call: code.view.op(code.slots[i] as number) === CALL, delta: to.slot - slot - 1 });
+      this.deltas.push({
+        slot,
+        call: code.view.op(code.slots[i] as number) === CALL,
+        delta: to.slot - slot - 1,
+      });
     }
-  };
-
-  append(entry);
-  process(entry);
-  return {
-    order,
-    deltas,
-    count,
-    slots,
-    littleEndian: entry.code.view.littleEndian,
-    references,
-    funcInfo,
-    lineInfo,
-    coreRelocations,
-    externReferences,
-    problem,
-  };
+  }
 }
 
-/** The planned functions' bytes one after another in `code`, deltas patched, each instruction's slot in `slotOf`. */
-function layOut(plan: LinkPlan, code: CodeView, slotOf: Uint32Array): LinkedProgram {
+/**
+ * The planned functions' bytes one after another in `code`, deltas patched, each instruction's
+ * slot in `slotOf`, the function and line records next in `records`.
+ */
+function layOut(plan: LinkPlan, code: CodeView, slotOf: Uint32Array, records: Records): LinkedProgram {
   for (const { fn, index, slot } of plan.order) {
     const from = fn.code;
     const firstSlot = from.slots[fn.first] as number;
@@ -247,8 +288,46 @@ function layOut(plan: LinkPlan, code: CodeView, slotOf: Uint32Array): LinkedProg
     if (call) code.setImm(slot, delta);
     else code.setImm64(slot, delta, 0);
   }
-  const { references, funcInfo, lineInfo, coreRelocations, externReferences, problem } = plan;
+  const { funcs, lines, littleEndian } = plan;
+  const { view } = records;
+  const funcStart = records.at;
+  for (let i = 0; i < funcs.length; i++, records.at += FUNC_INFO_SIZE)
+    writeFuncInfo(
+      view,
+      records.at,
+      slotOf[funcs.insns[i] as number] as number,
+      funcs.records[i] as FuncRecord,
+      littleEndian,
+    );
+  const funcInfo = records.since(funcStart);
+  const lineStart = records.at;
+  for (let i = 0; i < lines.length; i++, records.at += LINE_INFO_SIZE)
+    writeLineInfo(
+      view,
+      records.at,
+      slotOf[lines.insns[i] as number] as number,
+      lines.records[i] as LineRecord,
+      littleEndian,
+    );
+  const lineInfo = records.since(lineStart);
+  const { references, externReferences, problem } = plan;
+  const coreRelocations = coreRelocationsOf(plan.cores);
   return { code, slots: slotOf, references, funcInfo, lineInfo, coreRelocations, externReferences, problem };
+}
+
+/** The CO-RE relocations of the placed records. */
+function coreRelocationsOf(cores: PlacedRecords<CoreRecord>): CoreRelocation[] {
+  const out: CoreRelocation[] = [];
+  for (let i = 0; i < cores.length; i++) {
+    const r = cores.records[i] as CoreRecord;
+    out.push({
+      insn: cores.insns[i] as number,
+      typeId: r.typeId,
+      accessString: r.accessString ?? '',
+      kind: r.kind,
+    });
+  }
+  return out;
 }
 
 /** The slots `fn`'s instructions take (an `lddw` takes two). */
@@ -286,8 +365,8 @@ function table<R extends { readonly insnOff: number }>(records: readonly R[]): T
 }
 
 /**
- * Calls `take` with each record of `table` on an instruction of `fn` (bytes `start` to `end` of
- * its section) and that instruction's index in `fn`; no copy of the records is made. Sorted
+ * Adds to `into` each record of `table` on an instruction of `fn` (bytes `start` to `end` of
+ * its section), with that instruction's index in `fn` plus `base`; no copy of the records is made. Sorted
  * records are found by a binary search; an unsorted (hostile) table is scanned whole,
  * `localIndex` leaving out the records of other functions.
  */
@@ -297,14 +376,15 @@ function within<R extends { readonly insnOff: number }>(
   fn: CodeFunction,
   start: number,
   end: number,
-  take: (record: R, insn: number) => void,
+  into: PlacedRecords<R>,
+  base: number,
 ): void {
   const from = sorted ? firstAtOrAfter(records, start) : 0;
   for (let r = from; r < records.length; r++) {
     const record = records[r] as R;
     if (sorted && record.insnOff >= end) break;
     const insn = localIndex(code, fn, record.insnOff);
-    if (insn >= 0) take(record, insn);
+    if (insn >= 0) into.push(record, base + insn);
   }
 }
 

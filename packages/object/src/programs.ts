@@ -50,7 +50,7 @@ export function readPrograms(object: ObjectFile, options: ProgramsOptions): Reco
           )
         : undefined;
     const problem = unknown ?? linked.problem;
-    // Built in key order, `instructions` (a getter) in its place, then field by field.
+    // Built in key order, the code's getters (`instructions`, `funcInfo`, `lineInfo`) in one step, then field by field.
     const program = {
       name: fn.name,
       section: section.name,
@@ -63,8 +63,6 @@ export function readPrograms(object: ObjectFile, options: ProgramsOptions): Reco
     program.kernelVersion = kernelVersion;
     program.flags = kind?.flags ?? 0;
     program.autoload = kind?.autoload ?? false;
-    program.funcInfo = linked.funcInfo;
-    program.lineInfo = linked.lineInfo;
     program.coreRelocations = linked.coreRelocations;
     program.externReferences = linked.externReferences;
     if (problem !== undefined) program.problem = problem;

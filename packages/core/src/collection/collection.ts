@@ -10,6 +10,7 @@ import { type Btf, CoreResolver } from '@ebpf/btf';
 import { kernelBtf } from '@ebpf/btf/node';
 import {
   applyCoreRelocations,
+  BytecodeCopies,
   type ExternSpec,
   type LineInfo,
   type MapSpec,
@@ -397,8 +398,10 @@ function slotsOf(program: ProgramSpec): Uint32Array {
 
 const LD_IMM64 = 0x18;
 
-/** The program's BTF records with instruction indexes turned into slots. */
-function programBtf(program: ProgramSpec, handle: BtfHandle, slots: Uint32Array): ProgramBtf {
+/** The program's BTF records: those encoded with its bytes, or its own with instruction indexes turned into slots. */
+function programBtf(program: ProgramSpec, handle: BtfHandle, records: ProgramCode['records']): ProgramBtf {
+  if (records !== undefined) return { handle, funcInfo: records.funcInfo, lineInfo: records.lineInfo };
+  const slots = slotsOf(program);
   return {
     handle,
     funcInfo: program.funcInfo.map((r) => ({ insn: slots[r.insn] as number, typeId: r.typeId })),
@@ -427,11 +430,17 @@ function relocated(
   });
 }
 
-/** What a program is loaded with, and the slot of each of its instructions when that is known. */
+/** What programs loaded as bytes take their map fds and code copies from, one per load. */
+interface LoadBytecode {
+  readonly mapFd: (map: string) => number | undefined;
+  readonly copies: BytecodeCopies;
+}
+
+/** What a program is loaded with, and its encoded BTF records when it is loaded as bytes. */
 interface ProgramCode {
   readonly instructions: ProgramInstructions;
   readonly fdArray: readonly number[] | undefined;
-  readonly slots: Uint32Array | undefined;
+  readonly records: { readonly funcInfo: Uint8Array; readonly lineInfo: Uint8Array } | undefined;
 }
 
 /**
@@ -441,14 +450,14 @@ interface ProgramCode {
 function programCode(
   program: ProgramSpec,
   spec: CollectionSpecLike,
-  maps: Record<string, BpfMap>,
+  bytecode: LoadBytecode,
   resolver: () => CoreResolver,
   kernel: KernelSymbols,
 ): ProgramCode {
-  const code = programBytecode(program, (map) => (Object.hasOwn(maps, map) ? maps[map]?.fd : undefined));
-  if (code !== undefined) return { instructions: code.bytecode, fdArray: undefined, slots: code.slots };
+  const code = programBytecode(program, bytecode.mapFd, bytecode.copies);
+  if (code !== undefined) return { instructions: code.bytecode, fdArray: undefined, records: code };
   const ksyms = resolveKsyms(relocated(program, spec, resolver), program, spec.externs ?? {}, kernel);
-  return { instructions: ksyms.instructions, fdArray: ksyms.fdArray, slots: undefined };
+  return { instructions: ksyms.instructions, fdArray: ksyms.fdArray, records: undefined };
 }
 
 /** The C source line (from line info) of instruction slot `slot`, as `file:line:column: text`. */
@@ -493,6 +502,10 @@ function loadEachProgram(
       : new CoreResolver(spec.btf as Btf, [kernelBtf()], { modules: moduleTypes });
     return resolver;
   };
+  const bytecode: LoadBytecode = {
+    mapFd: (map) => (Object.hasOwn(maps, map) ? maps[map]?.fd : undefined),
+    copies: new BytecodeCopies(),
+  };
   for (const [name, program] of Object.entries(spec.programs)) {
     if (!(options.programs?.[name]?.load ?? program.autoload)) continue;
     if (program.problem !== undefined) {
@@ -500,7 +513,7 @@ function loadEachProgram(
     }
     try {
       const target = attachTarget(name, program, options.programs?.[name]);
-      const code = programCode(program, spec, maps, resolve, kernel);
+      const code = programCode(program, spec, bytecode, resolve, kernel);
       // Built field by field, not by spreading `{}` or a one-field object per optional field.
       const load: Mutable<ProgramLoadOptions> = {
         type: program.type as ProgramTypeName,
@@ -515,7 +528,7 @@ function loadEachProgram(
       if (program.attachType !== undefined) load.attachType = program.attachType as AttachTypeLike;
       if (target !== undefined) load.attachTo = target;
       if (options.logLevel !== undefined) load.logLevel = options.logLevel;
-      if (made.btf !== undefined) load.btf = programBtf(program, made.btf, code.slots ?? slotsOf(program));
+      if (made.btf !== undefined) load.btf = programBtf(program, made.btf, code.records);
       const loaded = BpfProgram.load(load);
       made.programs.push(loaded);
       programs[name] = loaded;

@@ -29,58 +29,83 @@ import type { CollectionSpecLike } from './collection.ts';
 
 const alignUp = (n: number, align: number): number => Math.ceil(n / align) * align;
 
-function fixDatasec(section: Datasec, btf: Btf, spec: CollectionSpecLike): NewType {
-  const vars = section.vars.filter((v) => btf.typeById(v.type).kind === 'var');
-  const map = spec.maps[section.name];
-  if (map === undefined) {
-    // A section of externs only (.ksyms): the kernel wants a size, and no functions in it.
-    if (vars.length === 0) return { kind: 'datasec', name: section.name, size: 1, vars: [] };
-    let end = 0;
-    const laid = vars.map((v) => {
-      const type = (btf.typeById(v.type) as { type: number }).type;
-      const offset = alignUp(end, Math.min(8, btf.alignof(type)));
-      end = offset + v.size;
-      return { ...v, offset };
-    });
-    return { kind: 'datasec', name: section.name, size: Math.max(section.size, end), vars: laid };
+/** The fixes of one object's BTF, with what they look up in the spec gathered once. */
+class BtfFixes {
+  #offsets: Map<string, Map<string, number>> | undefined;
+
+  constructor(
+    private readonly btf: Btf,
+    private readonly spec: CollectionSpecLike,
+  ) {}
+
+  datasec(section: Datasec): NewType {
+    const { btf } = this;
+    const vars = section.vars.filter((v) => btf.typeById(v.type).kind === 'var');
+    const map = this.spec.maps[section.name];
+    if (map === undefined) {
+      // A section of externs only (.ksyms): the kernel wants a size, and no functions in it.
+      if (vars.length === 0) return { kind: 'datasec', name: section.name, size: 1, vars: [] };
+      let end = 0;
+      const laid = vars.map((v) => {
+        const type = (btf.typeById(v.type) as { type: number }).type;
+        const offset = alignUp(end, Math.min(8, btf.alignof(type)));
+        end = offset + v.size;
+        return { ...v, offset };
+      });
+      return { kind: 'datasec', name: section.name, size: Math.max(section.size, end), vars: laid };
+    }
+    const offsets = this.offsetsIn(section.name);
+    const placed = vars
+      .map((v) => ({ ...v, offset: offsets?.get(btf.typeById(v.type).name) ?? v.offset }))
+      .sort((a, b) => a.offset - b.offset);
+    return { kind: 'datasec', name: section.name, size: map.valueSize, vars: placed };
   }
-  const offsets = new Map<string, number>();
-  for (const variable of Object.values(spec.variables ?? {}))
-    if (variable.section === section.name) offsets.set(variable.name, variable.offset);
-  for (const extern of Object.values(spec.externs ?? {}))
-    if (extern.offset !== undefined && section.name === '.kconfig') offsets.set(extern.name, extern.offset);
-  const placed = vars
-    .map((v) => ({ ...v, offset: offsets.get(btf.typeById(v.type).name) ?? v.offset }))
-    .sort((a, b) => a.offset - b.offset);
-  return { kind: 'datasec', name: section.name, size: map.valueSize, vars: placed };
+
+  /**
+   * A function's linkage as the kernel gets it: externs defined by now, hidden functions static.
+   * Its name is looked up only for global functions of objects that have hidden ones.
+   */
+  funcLinkage(linkage: BtfFuncLinkage, id: number): BtfFuncLinkage {
+    if (linkage === BtfFuncLinkage.Extern) return BtfFuncLinkage.Global;
+    const hidden = this.spec.hiddenFunctions;
+    if (linkage === BtfFuncLinkage.Global && hidden?.size && hidden.has(this.btf.typeById(id).name))
+      return BtfFuncLinkage.Static;
+    return linkage;
+  }
+
+  /** The offsets of the variables (and `.kconfig` externs) of section `name`, by variable name. */
+  private offsetsIn(name: string): ReadonlyMap<string, number> | undefined {
+    if (this.#offsets === undefined) {
+      const all = new Map<string, Map<string, number>>();
+      const add = (section: string, variable: string, offset: number): void => {
+        const inSection = all.get(section) ?? new Map<string, number>();
+        all.set(section, inSection.set(variable, offset));
+      };
+      for (const variable of Object.values(this.spec.variables ?? {}))
+        add(variable.section, variable.name, variable.offset);
+      for (const extern of Object.values(this.spec.externs ?? {}))
+        if (extern.offset !== undefined) add('.kconfig', extern.name, extern.offset);
+      this.#offsets = all;
+    }
+    return this.#offsets.get(name);
+  }
 }
 
-function fixType(type: Exclude<Type, Void>, btf: Btf, spec: CollectionSpecLike): NewType {
+function fixType(type: Exclude<Type, Void>, fixes: BtfFixes): NewType {
   switch (type.kind) {
     case 'datasec':
-      return fixDatasec(type, btf, spec);
+      return fixes.datasec(type);
     case 'var':
       return type.linkage === BtfVarLinkage.GlobalExtern
         ? { ...type, linkage: BtfVarLinkage.GlobalAllocated }
         : type;
     case 'func': {
-      const linkage = funcLinkage(type.linkage, () => type.name, spec);
+      const linkage = fixes.funcLinkage(type.linkage, type.id);
       return linkage === type.linkage ? type : { ...type, linkage };
     }
     default:
       return type;
   }
-}
-
-/**
- * A function's linkage as the kernel gets it: externs defined by now, hidden functions static.
- * `name` is asked only of global functions of objects that have hidden ones.
- */
-function funcLinkage(linkage: BtfFuncLinkage, name: () => string, spec: CollectionSpecLike): BtfFuncLinkage {
-  if (linkage === BtfFuncLinkage.Extern) return BtfFuncLinkage.Global;
-  const hidden = spec.hiddenFunctions;
-  if (linkage === BtfFuncLinkage.Global && hidden?.size && hidden.has(name())) return BtfFuncLinkage.Static;
-  return linkage;
 }
 
 /** Specs are immutable once parsed, and a spec is often loaded many times (one per interface, say). */
@@ -98,7 +123,8 @@ export function objectBtfBytes(btf: Btf, spec: CollectionSpecLike): Uint8Array {
 
 /** The slow path, for any BTF: every type decoded, fixed, downgraded and marshalled again. */
 export function rebuiltBtf(btf: Btf, spec: CollectionSpecLike): Uint8Array {
-  return BtfBuilder.from(btf, (type) => downgradeType(fixType(type, btf, spec), kernelAcceptsBtf)).marshal();
+  const fixes = new BtfFixes(btf, spec);
+  return BtfBuilder.from(btf, (type) => downgradeType(fixType(type, fixes), kernelAcceptsBtf)).marshal();
 }
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -151,6 +177,7 @@ export function patchedBtfSection(btf: Btf, spec: CollectionSpecLike): Uint8Arra
   const out = new Uint8Array(section);
   const view = new DataView(out.buffer);
   const le = HOST_LITTLE_ENDIAN;
+  const fixes = new BtfFixes(btf, spec);
   const hdrLen = view.getUint32(BtfHeader.fields.hdrLen.offset, le);
   let at = hdrLen + view.getUint32(BtfHeader.fields.typeOff.offset, le);
   const end = at + view.getUint32(BtfHeader.fields.typeLen.offset, le);
@@ -161,7 +188,7 @@ export function patchedBtfSection(btf: Btf, spec: CollectionSpecLike): Uint8Arra
     const optional = optionalKinds.get(kind);
     if (optional !== undefined && !kernelAcceptsBtf(optional)) return undefined;
     if (kind === BtfKind.Func) {
-      const linkage = funcLinkage(vlen as BtfFuncLinkage, () => btf.typeById(id).name, spec);
+      const linkage = fixes.funcLinkage(vlen as BtfFuncLinkage, id);
       if (linkage === BtfFuncLinkage.Global && !kernelAcceptsBtf('global_func')) return undefined;
       view.setUint32(at + BtfType.fields.info.offset, (info & ~0xffff) | linkage, le);
     } else if (kind === BtfKind.Var) {
@@ -169,7 +196,7 @@ export function patchedBtfSection(btf: Btf, spec: CollectionSpecLike): Uint8Arra
       if (view.getUint32(linkageAt, le) === BtfVarLinkage.GlobalExtern)
         view.setUint32(linkageAt, BtfVarLinkage.GlobalAllocated, le);
     } else if (kind === BtfKind.Datasec) {
-      const fixed = fixDatasec(btf.typeById(id) as Datasec, btf, spec) as Datasec;
+      const fixed = fixes.datasec(btf.typeById(id) as Datasec) as Datasec;
       if (fixed.vars.length !== vlen) return undefined;
       view.setUint32(at + BtfType.fields.size.offset, fixed.size, le);
       fixed.vars.forEach((v, i) => {

@@ -5,6 +5,7 @@
  */
 import { FuncInfo, LineInfo } from '@ebpf/uapi';
 import type { HasFd } from '../codec/per-cpu.ts';
+import { InvalidArgumentError } from '../errors.ts';
 
 /** A function the kernel knows in a loaded program: where it starts and its BTF `Func`. */
 export interface FuncInfoRecord {
@@ -25,19 +26,27 @@ export interface LineInfoRecord {
   readonly column: number;
 }
 
-/** What `BpfProgram.load`'s `btf` option takes. */
+/**
+ * What `BpfProgram.load`'s `btf` option takes. Each kind of record comes as objects or already
+ * encoded: the kernel's `bpf_func_info` (8 bytes each) / `bpf_line_info` (16 bytes each) records
+ * in this machine's byte order, submitted as they are (what `programBytecode` of `@ebpf/object`
+ * gives).
+ */
 export interface ProgramBtf {
   /** The loaded BTF the records refer to (a `BtfHandle`). */
   readonly handle: HasFd;
-  readonly funcInfo?: readonly FuncInfoRecord[];
-  readonly lineInfo?: readonly LineInfoRecord[];
+  readonly funcInfo?: readonly FuncInfoRecord[] | Uint8Array;
+  readonly lineInfo?: readonly LineInfoRecord[] | Uint8Array;
 }
 
 /** The kernel's line_col packs the column in the low 10 bits. */
 const COLUMN_BITS = 10;
 
 /** `bpf_func_info` records, or undefined when there are none. */
-export function encodeFuncInfo(records: readonly FuncInfoRecord[] | undefined): Uint8Array | undefined {
+export function encodeFuncInfo(
+  records: readonly FuncInfoRecord[] | Uint8Array | undefined,
+): Uint8Array | undefined {
+  if (records instanceof Uint8Array) return encoded(records, FuncInfo.size, 'funcInfo');
   if (records === undefined || records.length === 0) return undefined;
   const out = new Uint8Array(new ArrayBuffer(records.length * FuncInfo.size));
   const view = new DataView(out.buffer);
@@ -50,7 +59,10 @@ export function encodeFuncInfo(records: readonly FuncInfoRecord[] | undefined): 
 }
 
 /** `bpf_line_info` records, or undefined when there are none. */
-export function encodeLineInfo(records: readonly LineInfoRecord[] | undefined): Uint8Array | undefined {
+export function encodeLineInfo(
+  records: readonly LineInfoRecord[] | Uint8Array | undefined,
+): Uint8Array | undefined {
+  if (records instanceof Uint8Array) return encoded(records, LineInfo.size, 'lineInfo');
   if (records === undefined || records.length === 0) return undefined;
   const out = new Uint8Array(new ArrayBuffer(records.length * LineInfo.size));
   const view = new DataView(out.buffer);
@@ -66,4 +78,13 @@ export function encodeLineInfo(records: readonly LineInfoRecord[] | undefined): 
     );
   });
   return out;
+}
+
+/** Records given already encoded: whole records only (the kernel reads count × size bytes). */
+function encoded(bytes: Uint8Array, size: number, what: string): Uint8Array | undefined {
+  if (bytes.length % size !== 0)
+    throw new InvalidArgumentError(
+      `btf.${what}: ${bytes.length} bytes are not whole ${size}-byte records; give the records as objects or encode each as the kernel's ${size}-byte record`,
+    );
+  return bytes.length === 0 ? undefined : bytes;
 }
