@@ -12,10 +12,11 @@ import {
   baseOf,
   isClosed,
   point,
-  Record,
+  type Record,
   RecordTooShortError,
   type RingRecord,
   type RingRecordHandler,
+  recordIn,
   release,
   toBigInt,
   toNumber,
@@ -68,7 +69,7 @@ function mapRing(map: RingBufferMap, fd: number, handler: RingRecordHandler | un
     const producer = sys.mmapReadOnlyUnchecked(fd, page + 2 * size, page);
     const consPos = new BU64(consumer, 0, 1);
     const headers = new U32(producer, page, (2 * size) / 4);
-    const record = new Record(new Area(producer, page, 2 * size));
+    const record = recordIn(new Area(producer, page, 2 * size));
     return {
       fd,
       consumer,
@@ -130,6 +131,10 @@ type Walk = (cons: number, prod: number, handler: RingRecordHandler, max: number
  * constants (no field loads or shape checks per record); with several rings it is generic.
  */
 function walker(record: Record, headers: Uint32Array, mask: number): Walk {
+  // Module bindings assigned at load time (`let`s of record.ts), read once here: the walk then
+  // calls constants, not a binding it would load and check for initialisation per record.
+  const pointAt = point;
+  const closedOf = isClosed;
   return (cons, prod, handler, max) => {
     // Positions grow past 2^32, so `cons` is a double; within a walk everything is kept in small
     // integers (offset in the ring, bytes walked) and added back once at the end.
@@ -146,9 +151,9 @@ function walker(record: Record, headers: Uint32Array, mask: number): Walk {
       bytes += step;
       if (!(len & DISCARD)) {
         count++;
-        point(record, off + HEADER, size);
+        pointAt(record, off + HEADER, size);
         handler(record);
-        if (isClosed(record)) break;
+        if (closedOf(record)) break;
       }
       off = (off + step) & mask;
     }
@@ -303,7 +308,7 @@ export class RingBuffer extends EventReader<Uint8Array, RingRecord> {
     const records = new Array<RingRecord>(count);
     for (let i = 0; i < count; i++) {
       const at = 2 * (from + i);
-      records[i] = new Record(area, spans[at]!, spans[at + 1]!);
+      records[i] = recordIn(area, spans[at]!, spans[at + 1]!);
     }
     this.#taken = from + count;
     this.#batchShared = true;
@@ -339,7 +344,7 @@ export class RingBuffer extends EventReader<Uint8Array, RingRecord> {
     this.check();
     const at = this.#advance();
     if (at < 0) return undefined;
-    this.#batchRecord ??= new Record(this.#area());
+    this.#batchRecord ??= recordIn(this.#area());
     const record = this.#batchRecord;
     point(record, this.#spans[at]!, this.#spans[at + 1]!);
     return record;
