@@ -142,8 +142,10 @@ function walker(record: Record, headers: Uint32Array, mask: number): Walk {
     let off = cons & mask;
     let bytes = 0;
     let count = 0;
+    // `max` arrives tagged; made an integer once here, it is not checked and untagged per record.
+    const stop = max | 0;
     walkFrom = cons;
-    while (bytes < available && count < max) {
+    while (bytes < available && count < stop) {
       const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
       if (len & BUSY) break;
       const size = len & ~(BUSY | DISCARD);
