@@ -10,6 +10,7 @@ import {
   atomicsStore,
   BU64,
   baseOf,
+  I32,
   isClosed,
   point,
   type Record,
@@ -47,7 +48,11 @@ interface Ring {
   readonly producer: ArrayBuffer;
   readonly consPos: BigUint64Array;
   readonly prodPos: BigUint64Array;
-  readonly headers: Uint32Array;
+  /**
+   * The record headers, signed: a committed record's header (neither flag, the sign bit being
+   * BUSY) is then a length that fits a small integer as it is, with no check per record.
+   */
+  readonly headers: Int32Array;
   readonly record: Record;
   readonly mask: number;
   readonly walk: Walk;
@@ -68,7 +73,7 @@ function mapRing(map: RingBufferMap, fd: number, handler: RingRecordHandler | un
     // unchecked: a JS write into it faults. It lives only in private fields of this module.
     const producer = sys.mmapReadOnlyUnchecked(fd, page + 2 * size, page);
     const consPos = new BU64(consumer, 0, 1);
-    const headers = new U32(producer, page, (2 * size) / 4);
+    const headers = new I32(producer, page, (2 * size) / 4);
     const record = recordIn(new Area(producer, page, 2 * size));
     return {
       fd,
@@ -130,7 +135,7 @@ type Walk = (cons: number, prod: number, handler: RingRecordHandler, max: number
  * while a process reads a single ring V8 compiles it with the ring's record and views as
  * constants (no field loads or shape checks per record); with several rings it is generic.
  */
-function walker(record: Record, headers: Uint32Array, mask: number): Walk {
+function walker(record: Record, headers: Int32Array, mask: number): Walk {
   // Module bindings assigned at load time (`let`s of record.ts), read once here: the walk then
   // calls constants, not a binding it would load and check for initialisation per record.
   const pointAt = point;
@@ -147,17 +152,22 @@ function walker(record: Record, headers: Uint32Array, mask: number): Walk {
     walkFrom = cons;
     while (bytes < available && count < stop) {
       const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
-      if (len & BUSY) break;
-      const size = len & ~(BUSY | DISCARD);
-      const step = (size + HEADER + 7) & ~7;
-      bytes += step;
-      if (!(len & DISCARD)) {
+      if ((len & (BUSY | DISCARD)) === 0) {
+        // Committed (the common case): the header is the record's length.
+        const step = (len + HEADER + 7) & ~7;
+        bytes += step;
         count++;
-        pointAt(record, off + HEADER, size);
+        pointAt(record, off + HEADER, len);
         handler(record);
         if (closedOf(record)) break;
+        off = (off + step) & mask;
+      } else if (len & BUSY) {
+        break;
+      } else {
+        const step = ((len & ~DISCARD) + HEADER + 7) & ~7;
+        bytes += step;
+        off = (off + step) & mask;
       }
-      off = (off + step) & mask;
     }
     walked = count;
     return cons + bytes;
