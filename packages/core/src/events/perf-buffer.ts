@@ -21,8 +21,9 @@ import {
   copyOut,
   isClosed,
   point,
-  Record,
+  type Record,
   type RingRecord,
+  recordIn,
   release,
   toBigInt,
   toNumber,
@@ -226,7 +227,7 @@ export class PerfBuffer extends EventReader<PerfSampleCopy> {
   readonly cpus: readonly number[];
   #rings: CpuRing[] = [];
   readonly #scratchBytes = new U8(new ArrayBuffer(SCRATCH));
-  readonly #scratch = new Record(new Area(this.#scratchBytes.buffer, 0, SCRATCH));
+  readonly #scratch = recordIn(new Area(this.#scratchBytes.buffer, 0, SCRATCH));
   /** Copies taken for `next()`, and how many of them it has handed out. */
   readonly #queue: PerfSampleCopy[] = [];
   #queued = 0;
@@ -288,7 +289,7 @@ export class PerfBuffer extends EventReader<PerfSampleCopy> {
       meta,
       u16: new U16(mapping, page, this.size / 2),
       u32: new U32(mapping, page, this.size / 4),
-      record: new Record(new Area(mapping, page, this.size)),
+      record: recordIn(new Area(mapping, page, this.size)),
       mask: this.size - 1,
       tail: toNumber(meta[TAIL]),
       lost: 0,

@@ -27,7 +27,7 @@ const COPY_LOOP_MAX = 64;
 export const U8 = Uint8Array;
 export const U16 = Uint16Array;
 export const U32 = Uint32Array;
-const I32 = Int32Array;
+export const I32 = Int32Array;
 const F64 = Float64Array;
 export const BU64 = BigUint64Array;
 const BI64 = BigInt64Array;
@@ -157,19 +157,30 @@ export let copyOut: (
 const CLOSED = -1;
 
 /**
+ * The area of the record being made by {@link recordIn}. A private field cannot be initialised
+ * from constructor arguments, and a field declared and then written in the constructor is
+ * mutable to V8; initialised from here, `#area` is written once, so in a walk over one ring the
+ * compiler reads the record's views as constants.
+ */
+let areaOfNew: Area | undefined;
+
+/**
  * The typed views of one data area (a mapping, or a reader's batch copy), made once and shared by
  * every record read from it. They live only in private fields of this module's objects.
  */
 export class Area {
-  readonly buffer: ArrayBuffer;
-  readonly start: number;
-  readonly u8: Uint8Array;
-  readonly u16: Uint16Array;
-  readonly u32: Uint32Array;
-  readonly i32: Int32Array;
-  readonly f64: Float64Array;
-  readonly u64: BigUint64Array;
-  readonly i64: BigInt64Array;
+  // `declare`d, not class fields: a class field is first defined as undefined and then written in
+  // the constructor, and V8 treats a field written twice as mutable. Written once here, the views
+  // stay constant fields, which the compiler folds into a getter that reads a known record.
+  declare readonly buffer: ArrayBuffer;
+  declare readonly start: number;
+  declare readonly u8: Uint8Array;
+  declare readonly u16: Uint16Array;
+  declare readonly u32: Uint32Array;
+  declare readonly i32: Int32Array;
+  declare readonly f64: Float64Array;
+  declare readonly u64: BigUint64Array;
+  declare readonly i64: BigInt64Array;
 
   /** The data area is `bytes` long from `start` in `buffer`. */
   constructor(buffer: ArrayBuffer, start: number, bytes: number) {
@@ -202,16 +213,18 @@ let decodeView = new DV(decodeBytes.buffer);
  * The one implementation of `RingRecord`: a position and a length in an {@link Area}. The area's
  * typed arrays view the read-only mapping (or a batch copy) and live only in private fields; no
  * method returns, throws or passes any of them to code it does not own. A reader reuses one
- * record per area for `consume`; `next()` makes one per record (a small object, no views).
+ * record per area for `consume`; `batches()` makes one per record (a small object, no views).
+ * Every record has the same fields, initialised in the same order: one hidden class, so the
+ * getters stay monomorphic wherever records come from.
  */
 export class Record implements RingRecord {
-  readonly #area: Area;
+  readonly #area = areaOfNew as Area;
   /**
    * Where the record starts in the area; `CLOSED` once its reader closed (no field of its own
-   * for that: `next()` makes an object per record, and each pays for every field).
+   * for that: `batches()` makes an object per record, and each pays for every field).
    */
-  #base: number;
-  #len: number;
+  #base = 0;
+  #len = 0;
 
   static {
     release = (record, closed) => {
@@ -224,12 +237,12 @@ export class Record implements RingRecord {
       record.#base = base;
       record.#len = length;
     };
-    copyOut = (record, base, length, target, offset) => record.#copy(base, length, target, offset);
+    copyOut = (record, base, length, target, offset) => copyArea(record.#area, base, length, target, offset);
   }
 
-  /** A record of `length` bytes at `base` of `area` (none until it is pointed at one, by default). */
-  constructor(area: Area, base = 0, length = 0) {
-    this.#area = area;
+  /** Made by {@link recordIn} only (which gives it its area). */
+  constructor(base: number, length: number) {
+    if (this.#area === undefined) throw new TypeError('records are made by the ring and perf buffer readers');
     this.#base = base;
     this.#len = length;
   }
@@ -246,52 +259,52 @@ export class Record implements RingRecord {
 
   u16(offset: number): number {
     const len = this.#len;
-    if (offset >>> 0 !== offset || offset > len - 2) throw outside(offset, 2, len);
+    if (offset >>> 0 !== offset || offset + 2 > len) throw outside(offset, 2, len);
     const p = this.#base + offset;
     if ((p & 1) === 0) return this.#area.u16[p >>> 1]!;
-    this.#unaligned(p, 2);
+    unaligned(this.#area, p, 2);
     return scratch16[0]!;
   }
 
   u32(offset: number): number {
     const len = this.#len;
-    if (offset >>> 0 !== offset || offset > len - 4) throw outside(offset, 4, len);
+    if (offset >>> 0 !== offset || offset + 4 > len) throw outside(offset, 4, len);
     const p = this.#base + offset;
     if ((p & 3) === 0) return this.#area.u32[p >>> 2]!;
-    this.#unaligned(p, 4);
+    unaligned(this.#area, p, 4);
     return scratch32[0]!;
   }
 
   i32(offset: number): number {
     const len = this.#len;
-    if (offset >>> 0 !== offset || offset > len - 4) throw outside(offset, 4, len);
+    if (offset >>> 0 !== offset || offset + 4 > len) throw outside(offset, 4, len);
     const p = this.#base + offset;
     if ((p & 3) === 0) return this.#area.i32[p >>> 2]!;
-    this.#unaligned(p, 4);
+    unaligned(this.#area, p, 4);
     return scratchI32[0]!;
   }
 
   u64(offset: number): bigint {
     const len = this.#len;
-    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    if (offset >>> 0 !== offset || offset + 8 > len) throw outside(offset, 8, len);
     const p = this.#base + offset;
     if ((p & 7) === 0) return this.#area.u64[p >>> 3]!;
-    this.#unaligned(p, 8);
+    unaligned(this.#area, p, 8);
     return scratchU64[0]!;
   }
 
   i64(offset: number): bigint {
     const len = this.#len;
-    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    if (offset >>> 0 !== offset || offset + 8 > len) throw outside(offset, 8, len);
     const p = this.#base + offset;
     if ((p & 7) === 0) return this.#area.i64[p >>> 3]!;
-    this.#unaligned(p, 8);
+    unaligned(this.#area, p, 8);
     return scratchI64[0]!;
   }
 
   u64n(offset: number): number {
     const len = this.#len;
-    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    if (offset >>> 0 !== offset || offset + 8 > len) throw outside(offset, 8, len);
     const p = this.#base + offset;
     let a: number;
     let b: number;
@@ -300,7 +313,7 @@ export class Record implements RingRecord {
       a = this.#area.u32[i]!;
       b = this.#area.u32[i + 1]!;
     } else {
-      this.#unaligned(p, 8);
+      unaligned(this.#area, p, 8);
       a = scratch32[0]!;
       b = scratch32[1]!;
     }
@@ -311,10 +324,10 @@ export class Record implements RingRecord {
 
   f64(offset: number): number {
     const len = this.#len;
-    if (offset >>> 0 !== offset || offset > len - 8) throw outside(offset, 8, len);
+    if (offset >>> 0 !== offset || offset + 8 > len) throw outside(offset, 8, len);
     const p = this.#base + offset;
     if ((p & 7) === 0) return this.#area.f64[p >>> 3]!;
-    this.#unaligned(p, 8);
+    unaligned(this.#area, p, 8);
     return scratchF64[0]!;
   }
 
@@ -327,7 +340,7 @@ export class Record implements RingRecord {
         `a record of ${len} bytes does not fit in a Uint8Array of ${typedArrayLength(target)} at offset ${String(offset)}`,
       );
     }
-    this.#copy(this.#base, len, target, offset);
+    copyArea(this.#area, this.#base, len, target, offset);
     return len;
   }
 
@@ -335,7 +348,7 @@ export class Record implements RingRecord {
     const len = this.#len;
     if (len === 0) throw outside(0, 0, 0);
     const out = new U8(len);
-    this.#copy(this.#base, len, out, 0);
+    copyArea(this.#area, this.#base, len, out, 0);
     return out;
   }
 
@@ -350,24 +363,32 @@ export class Record implements RingRecord {
       decodeBytes = new U8(size);
       decodeView = new DV(decodeBytes.buffer);
     }
-    this.#copy(this.#base, size, decodeBytes, 0);
+    copyArea(this.#area, this.#base, size, decodeBytes, 0);
     return codec.read(decodeView, 0);
   }
+}
 
-  /** Copies data-area bytes into a `Uint8Array` the caller checked (or made). */
-  #copy(base: number, length: number, target: Uint8Array, offset: number): void {
-    if (length <= COPY_LOOP_MAX) {
-      const src = this.#area.u8;
-      for (let i = 0; i < length; i++) target[offset + i] = src[base + i]!;
-    } else {
-      // A short-lived view of our own making; `set` reads it through internal slots only.
-      const area = this.#area;
-      typedArraySet(target, new U8(area.buffer, area.start + base, length), offset);
-    }
-  }
+/** A record of `length` bytes at `base` of `area` (none until it is pointed at one, by default). */
+export function recordIn(area: Area, base = 0, length = 0): Record {
+  areaOfNew = area;
+  const record = new Record(base, length);
+  areaOfNew = undefined;
+  return record;
+}
 
-  #unaligned(p: number, size: number): void {
-    const src = this.#area.u8;
-    for (let i = 0; i < size; i++) scratch[i] = src[p + i]!;
+/** Copies `length` bytes at `base` of `area` into a `Uint8Array` the caller checked (or made). */
+function copyArea(area: Area, base: number, length: number, target: Uint8Array, offset: number): void {
+  if (length <= COPY_LOOP_MAX) {
+    const src = area.u8;
+    for (let i = 0; i < length; i++) target[offset + i] = src[base + i]!;
+  } else {
+    // A short-lived view of our own making; `set` reads it through internal slots only.
+    typedArraySet(target, new U8(area.buffer, area.start + base, length), offset);
   }
+}
+
+/** Fills `scratch` with the `size` bytes at `p` of `area` (for a read at an unaligned offset). */
+function unaligned(area: Area, p: number, size: number): void {
+  const src = area.u8;
+  for (let i = 0; i < size; i++) scratch[i] = src[p + i]!;
 }

@@ -279,6 +279,9 @@ requireKernel('RingBuffer (kernel)', () => {
         expect(() => reader.consume(() => {})).toThrow(BpfError);
         expect(() => reader.consume(undefined as never)).toThrow(BpfError);
         expect(() => reader.next()).toThrow(BpfError);
+        // Only the readers make records: the class reached through a record makes none.
+        const Made = r.constructor as new (base: number, length: number) => RingRecord;
+        expect(() => new Made(0, 12)).toThrow(TypeError);
       });
       expect(kept?.length).toBe(0);
       expect(() => kept?.u8(0)).toThrow(RangeError);
@@ -816,6 +819,7 @@ const CHILD_WRITES_EVERYWHERE = `
     tryAll(() => record.copyTo(new Proxy(new Uint8Array(64), {})));
     tryAll(() => reader.next());
     tryAll(() => reader.consume(() => {}));
+    tryAll(() => new record.constructor(0, 24));
     writeAll();
   }, 4);
   walk(kept, 0);

@@ -10,12 +10,14 @@ import {
   atomicsStore,
   BU64,
   baseOf,
+  I32,
   isClosed,
   point,
-  Record,
+  type Record,
   RecordTooShortError,
   type RingRecord,
   type RingRecordHandler,
+  recordIn,
   release,
   toBigInt,
   toNumber,
@@ -46,7 +48,11 @@ interface Ring {
   readonly producer: ArrayBuffer;
   readonly consPos: BigUint64Array;
   readonly prodPos: BigUint64Array;
-  readonly headers: Uint32Array;
+  /**
+   * The record headers, signed: a committed record's header (neither flag, the sign bit being
+   * BUSY) is then a length that fits a small integer as it is, with no check per record.
+   */
+  readonly headers: Int32Array;
   readonly record: Record;
   readonly mask: number;
   readonly walk: Walk;
@@ -67,8 +73,8 @@ function mapRing(map: RingBufferMap, fd: number, handler: RingRecordHandler | un
     // unchecked: a JS write into it faults. It lives only in private fields of this module.
     const producer = sys.mmapReadOnlyUnchecked(fd, page + 2 * size, page);
     const consPos = new BU64(consumer, 0, 1);
-    const headers = new U32(producer, page, (2 * size) / 4);
-    const record = new Record(new Area(producer, page, 2 * size));
+    const headers = new I32(producer, page, (2 * size) / 4);
+    const record = recordIn(new Area(producer, page, 2 * size));
     return {
       fd,
       consumer,
@@ -129,7 +135,11 @@ type Walk = (cons: number, prod: number, handler: RingRecordHandler, max: number
  * while a process reads a single ring V8 compiles it with the ring's record and views as
  * constants (no field loads or shape checks per record); with several rings it is generic.
  */
-function walker(record: Record, headers: Uint32Array, mask: number): Walk {
+function walker(record: Record, headers: Int32Array, mask: number): Walk {
+  // Module bindings assigned at load time (`let`s of record.ts), read once here: the walk then
+  // calls constants, not a binding it would load and check for initialisation per record.
+  const pointAt = point;
+  const closedOf = isClosed;
   return (cons, prod, handler, max) => {
     // Positions grow past 2^32, so `cons` is a double; within a walk everything is kept in small
     // integers (offset in the ring, bytes walked) and added back once at the end.
@@ -137,20 +147,27 @@ function walker(record: Record, headers: Uint32Array, mask: number): Walk {
     let off = cons & mask;
     let bytes = 0;
     let count = 0;
+    // `max` arrives tagged; made an integer once here, it is not checked and untagged per record.
+    const stop = max | 0;
     walkFrom = cons;
-    while (bytes < available && count < max) {
+    while (bytes < available && count < stop) {
       const len = PLAIN_ACQUIRE ? headers[off >>> 2]! : atomicsLoad(headers, off >>> 2);
-      if (len & BUSY) break;
-      const size = len & ~(BUSY | DISCARD);
-      const step = (size + HEADER + 7) & ~7;
-      bytes += step;
-      if (!(len & DISCARD)) {
+      if ((len & (BUSY | DISCARD)) === 0) {
+        // Committed (the common case): the header is the record's length.
+        const step = (len + HEADER + 7) & ~7;
+        bytes += step;
         count++;
-        point(record, off + HEADER, size);
+        pointAt(record, off + HEADER, len);
         handler(record);
-        if (isClosed(record)) break;
+        if (closedOf(record)) break;
+        off = (off + step) & mask;
+      } else if (len & BUSY) {
+        break;
+      } else {
+        const step = ((len & ~DISCARD) + HEADER + 7) & ~7;
+        bytes += step;
+        off = (off + step) & mask;
       }
-      off = (off + step) & mask;
     }
     walked = count;
     return cons + bytes;
@@ -303,7 +320,7 @@ export class RingBuffer extends EventReader<Uint8Array, RingRecord> {
     const records = new Array<RingRecord>(count);
     for (let i = 0; i < count; i++) {
       const at = 2 * (from + i);
-      records[i] = new Record(area, spans[at]!, spans[at + 1]!);
+      records[i] = recordIn(area, spans[at]!, spans[at + 1]!);
     }
     this.#taken = from + count;
     this.#batchShared = true;
@@ -339,7 +356,7 @@ export class RingBuffer extends EventReader<Uint8Array, RingRecord> {
     this.check();
     const at = this.#advance();
     if (at < 0) return undefined;
-    this.#batchRecord ??= new Record(this.#area());
+    this.#batchRecord ??= recordIn(this.#area());
     const record = this.#batchRecord;
     point(record, this.#spans[at]!, this.#spans[at + 1]!);
     return record;
