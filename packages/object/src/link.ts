@@ -122,8 +122,26 @@ class Records {
     this.view = new DataView(this.bytes.buffer);
   }
 
-  /** The bytes from `start` up to where the next records go. */
-  since(start: number): Uint8Array {
+  /**
+   * Writes `placed` as kernel records of `size` bytes each, by `write`, at the slots `slotOf`
+   * gives their instructions; returns the bytes written.
+   */
+  write<R>(
+    placed: PlacedRecords<R>,
+    size: number,
+    write: (view: DataView, at: number, slot: number, record: R, littleEndian: boolean) => void,
+    slotOf: Uint32Array,
+    littleEndian: boolean,
+  ): Uint8Array {
+    const start = this.at;
+    for (let i = 0; i < placed.length; i++, this.at += size)
+      write(
+        this.view,
+        this.at,
+        slotOf[placed.insns[i] as number] as number,
+        placed.records[i] as R,
+        littleEndian,
+      );
     return this.bytes.subarray(start, this.at);
   }
 }
@@ -289,27 +307,8 @@ function layOut(plan: LinkPlan, code: CodeView, slotOf: Uint32Array, records: Re
     else code.setImm64(slot, delta, 0);
   }
   const { funcs, lines, littleEndian } = plan;
-  const { view } = records;
-  const funcStart = records.at;
-  for (let i = 0; i < funcs.length; i++, records.at += FUNC_INFO_SIZE)
-    writeFuncInfo(
-      view,
-      records.at,
-      slotOf[funcs.insns[i] as number] as number,
-      funcs.records[i] as FuncRecord,
-      littleEndian,
-    );
-  const funcInfo = records.since(funcStart);
-  const lineStart = records.at;
-  for (let i = 0; i < lines.length; i++, records.at += LINE_INFO_SIZE)
-    writeLineInfo(
-      view,
-      records.at,
-      slotOf[lines.insns[i] as number] as number,
-      lines.records[i] as LineRecord,
-      littleEndian,
-    );
-  const lineInfo = records.since(lineStart);
+  const funcInfo = records.write(funcs, FUNC_INFO_SIZE, writeFuncInfo, slotOf, littleEndian);
+  const lineInfo = records.write(lines, LINE_INFO_SIZE, writeLineInfo, slotOf, littleEndian);
   const { references, externReferences, problem } = plan;
   const coreRelocations = coreRelocationsOf(plan.cores);
   return { code, slots: slotOf, references, funcInfo, lineInfo, coreRelocations, externReferences, problem };

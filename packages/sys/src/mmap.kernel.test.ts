@@ -18,20 +18,13 @@ import {
 import { packageRoot } from './native.ts';
 import {
   Attr,
-  addImm,
   BPF,
   buf,
-  call,
   createMap,
-  exit,
-  ldMapFd,
   loadProgram,
   MapType,
-  movImm,
-  movReg,
   ProgType,
-  program,
-  stDw,
+  ringbufProducer,
   testRun,
   trackFds,
   u32,
@@ -194,19 +187,7 @@ requireKernel('ring buffer readiness', () => {
     const page = pageSize();
     const size = 16 * page;
     const rb = track(createMap(MapType.Ringbuf, 0, 0, size));
-    // *(u64 *)(r10 - 8) = 0x5eed; bpf_ringbuf_output(rb, r10 - 8, 8, 0); r0 = 2; exit
-    const insns = program(
-      stDw(10, -8, 0x5eed),
-      ldMapFd(1, rb),
-      movReg(2, 10),
-      addImm(2, -8),
-      movImm(3, 8),
-      movImm(4, 0),
-      call(130), // BPF_FUNC_ringbuf_output
-      movImm(0, 2),
-      exit(),
-    );
-    const prog = track(loadProgram(ProgType.Xdp, insns));
+    const prog = track(loadProgram(ProgType.Xdp, ringbufProducer(rb)));
     let fired = 0;
     const seen = new Promise<void>((resolve) => {
       const w = new FdWatcher(rb, (error) => {

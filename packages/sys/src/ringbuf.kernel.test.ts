@@ -2,19 +2,12 @@ import { requireKernel } from '@ebpf/test-utils';
 import { expect, it } from 'vitest';
 import { mmap, mmapReadOnlyUnchecked, munmap, pageSize, ringbufDrain } from './index.ts';
 import {
-  addImm,
   buf,
-  call,
   createMap,
-  exit,
-  ldMapFd,
   loadProgram,
   MapType,
-  movImm,
-  movReg,
   ProgType,
-  program,
-  stDw,
+  ringbufProducer,
   testRun,
   trackFds,
 } from './test/helpers.ts';
@@ -22,32 +15,12 @@ import {
 const track = trackFds();
 const isLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** An XDP program writing `{ u64 0x5eed }` to `rb` once per run. */
-function producer(rb: number): number {
-  return track(
-    loadProgram(
-      ProgType.Xdp,
-      program(
-        stDw(10, -8, 0x5eed),
-        ldMapFd(1, rb),
-        movReg(2, 10),
-        addImm(2, -8),
-        movImm(3, 8),
-        movImm(4, 0),
-        call(130), // BPF_FUNC_ringbuf_output
-        movImm(0, 2),
-        exit(),
-      ),
-    ),
-  );
-}
-
 requireKernel('ringbufDrain', () => {
   it('copies committed records into our buffer, wrapping the end, and publishes the consumer once', () => {
     const page = pageSize();
     const size = page; // 256 records of 16 bytes: runs of 100 wrap the end
     const rb = track(createMap(MapType.Ringbuf, 0, 0, size));
-    const prog = producer(rb);
+    const prog = track(loadProgram(ProgType.Xdp, ringbufProducer(rb)));
     const consumerAb = mmap(rb, page, true, 0);
     const consumer = new BigUint64Array(consumerAb, 0, 1);
     const producerAb = mmapReadOnlyUnchecked(rb, page + 2 * size, page);

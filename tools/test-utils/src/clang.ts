@@ -50,12 +50,16 @@ export function buildObject(
   return buildSource(scratch, new URL(`../objects/${name}.c`, import.meta.url), target, include);
 }
 
-/** Compiles the C file at `source` (an example's program, say) like {@link buildObject}. */
+/**
+ * Compiles the C file at `source` (an example's program, say) like {@link buildObject}, with
+ * `defines` (`NAME=value`) passed as `-D` options.
+ */
 export function buildSource(
   scratch: Scratch,
   source: string | URL,
   target: 'bpfel' | 'bpfeb',
   include: readonly string[] = [],
+  defines: readonly string[] = [],
 ): string {
   const path = source instanceof URL ? fileURLToPath(source) : source;
   const out = scratch.path(`${basename(path, '.c')}.${target}.o`);
@@ -67,6 +71,7 @@ export function buildSource(
     target,
     ...include.map((dir) => `-I${dir}`),
     '-I/usr/include/x86_64-linux-gnu',
+    ...defines.map((define) => `-D${define}`),
     '-c',
     path,
     '-o',

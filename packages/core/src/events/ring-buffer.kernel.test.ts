@@ -1,6 +1,22 @@
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { add64, call, exit, jeq, label, ldMapFd, mov64, R0, R1, R2, R3, R4, R10, stdw } from '@ebpf/asm';
+import {
+  add64,
+  call,
+  exit,
+  type Instruction,
+  jeq,
+  label,
+  ldMapFd,
+  mov64,
+  R0,
+  R1,
+  R2,
+  R3,
+  R4,
+  R10,
+  stdw,
+} from '@ebpf/asm';
 import { openFdCount, requireKernel, thrown } from '@ebpf/test-utils';
 import { describe, expect, it } from 'vitest';
 import { BpfError, ClosedError, InvalidArgumentError } from '../errors.ts';
@@ -9,57 +25,49 @@ import { BpfProgram } from '../program/index.ts';
 import { packet, ringProducer, sampleCodec } from './events.fixtures.ts';
 import { RecordTooShortError, RingBuffer, type RingRecord } from './index.ts';
 
-/** An XDP program reserving a 16-byte record and discarding it, then outputting { u64 9 }. */
-function discarder(events: BpfMap): BpfProgram {
+/**
+ * Instructions reserving `size` bytes of `events`, writing `first` as the record's first u64 and
+ * handing it to `finish`; they jump to 'out' when the ring is full.
+ */
+const reserved = (size: number, first: number, finish: 'ringbuf_submit' | 'ringbuf_discard') => [
+  ldMapFd(R1, 'events'),
+  mov64(R2, size),
+  mov64(R3, 0),
+  call('ringbuf_reserve'),
+  jeq(R0, 0, 'out'),
+  stdw(R0, 0, first),
+  mov64(R1, R0),
+  mov64(R2, 0),
+  call(finish),
+];
+
+/** An XDP program writing to `events` with `body`, then passing the packet ('out' is its end). */
+function xdpWriter(events: BpfMap, body: Instruction[]): BpfProgram {
   return BpfProgram.load({
     type: 'xdp',
     license: 'GPL',
     maps: { events },
-    instructions: [
-      ldMapFd(R1, 'events'),
-      mov64(R2, 16),
-      mov64(R3, 0),
-      call('ringbuf_reserve'),
-      jeq(R0, 0, 'out'),
-      stdw(R0, 0, 1),
-      mov64(R1, R0),
-      mov64(R2, 0),
-      call('ringbuf_discard'),
-      stdw(R10, -8, 9),
-      ldMapFd(R1, 'events'),
-      mov64(R2, R10),
-      add64(R2, -8),
-      mov64(R3, 8),
-      mov64(R4, 0),
-      call('ringbuf_output'),
-      label('out'),
-      mov64(R0, 2),
-      exit(),
-    ],
+    instructions: [...body, label('out'), mov64(R0, 2), exit()],
   });
+}
+
+/** An XDP program reserving a 16-byte record and discarding it, then outputting { u64 9 }. */
+function discarder(events: BpfMap): BpfProgram {
+  return xdpWriter(events, [
+    ...reserved(16, 1, 'ringbuf_discard'),
+    stdw(R10, -8, 9),
+    ldMapFd(R1, 'events'),
+    mov64(R2, R10),
+    add64(R2, -8),
+    mov64(R3, 8),
+    mov64(R4, 0),
+    call('ringbuf_output'),
+  ]);
 }
 
 /** An XDP program committing one record of `size` bytes whose first u64 is 7 (the rest unwritten). */
 function bigRecord(events: BpfMap, size: number): BpfProgram {
-  return BpfProgram.load({
-    type: 'xdp',
-    license: 'GPL',
-    maps: { events },
-    instructions: [
-      ldMapFd(R1, 'events'),
-      mov64(R2, size),
-      mov64(R3, 0),
-      call('ringbuf_reserve'),
-      jeq(R0, 0, 'out'),
-      stdw(R0, 0, 7),
-      mov64(R1, R0),
-      mov64(R2, 0),
-      call('ringbuf_submit'),
-      label('out'),
-      mov64(R0, 2),
-      exit(),
-    ],
-  });
+  return xdpWriter(events, reserved(size, 7, 'ringbuf_submit'));
 }
 
 const isLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { openFdCount, requireKernel } from '@ebpf/test-utils';
-import { CLANG, requireTools, Scratch } from '@ebpf/test-utils/clang';
+import { buildSource, CLANG, requireTools, Scratch } from '@ebpf/test-utils/clang';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClosedError, InvalidArgumentError } from '../errors.ts';
 import { BpfMap } from '../map/index.ts';
@@ -20,19 +20,8 @@ let loader = '';
 requireKernel('UserRingBuffer (kernel)', () => {
   beforeAll(() => {
     requireTools([CLANG, 'gcc']);
-    object = scratch.path('user-ringbuf-drain.bpf.o');
+    object = buildSource(scratch, `${testdata}/user-ringbuf-drain.bpf.c`, 'bpfel');
     loader = scratch.path('user-ringbuf-drain');
-    execFileSync(CLANG, [
-      '-O2',
-      '-g',
-      '-target',
-      'bpfel',
-      '-I/usr/include/x86_64-linux-gnu',
-      '-c',
-      `${testdata}/user-ringbuf-drain.bpf.c`,
-      '-o',
-      object,
-    ]);
     execFileSync('gcc', ['-O2', '-o', loader, `${testdata}/user-ringbuf-drain.c`, '-lbpf']);
   });
   afterAll(() => scratch.dispose());

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { openFdCount, requireKernel, skipUnsupported, thrown } from '@ebpf/test-utils';
-import { buildUsdtProbes, CLANG, requireTools, Scratch } from '@ebpf/test-utils/clang';
+import { buildSource, buildUsdtProbes, CLANG, requireTools, Scratch } from '@ebpf/test-utils/clang';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Collection } from '../collection/collection.ts';
 import { CollectionSpec } from '../collection/spec.ts';
@@ -51,24 +51,23 @@ requireKernel('attachUsdt', () => {
   beforeAll(() => {
     requireTools([CLANG, 'gcc', 'g++']);
     probes = buildUsdtProbes(scratch);
-    object = scratch.path('usdt.bpf.o');
-    execFileSync(CLANG, [
-      '-O2',
-      '-g',
-      '-target',
-      'bpfel',
-      '-I/usr/include/x86_64-linux-gnu',
-      `-DPROBES="${probes}"`,
-      '-c',
-      `${testdata}/usdt.bpf.c`,
-      '-o',
-      object,
-    ]);
+    object = buildSource(scratch, `${testdata}/usdt.bpf.c`, 'bpfel', [], [`PROBES="${probes}"`]);
     spec = CollectionSpec.fromFile(object);
   });
   afterAll(() => scratch.dispose());
 
   const usdtMaps = (coll: Collection) => ({ specs: coll.maps.__bpf_usdt_specs as BpfMap, btf: spec.btf });
+  /** Attaches `any_probe` to every probe, its slot in `seen` as the cookie. */
+  const attachEvery = (coll: Collection): UsdtLink[] =>
+    probeNames.map((name, cookie) =>
+      attachUsdt(coll.programs.any_probe as never, {
+        path: probes,
+        provider: 'test',
+        name,
+        cookie,
+        maps: usdtMaps(coll),
+      }),
+    );
 
   it.skipIf(skipUnsupported(noUprobes))(
     'reads register, memory and constant arguments of every size and sign, and raises the semaphore',
@@ -76,15 +75,7 @@ requireKernel('attachUsdt', () => {
       const before = openFdCount();
       {
         using coll = Collection.load(spec);
-        const links = probeNames.map((name, cookie) =>
-          attachUsdt(coll.programs.any_probe as never, {
-            path: probes,
-            provider: 'test',
-            name,
-            cookie,
-            maps: usdtMaps(coll),
-          }),
-        );
+        const links = attachEvery(coll);
         expect(links[0]).toBeInstanceOf(UsdtLink);
         expect(links[0]?.sites).toHaveLength(1);
         expect(links[0]?.sites[0]?.link).toBeInstanceOf(UprobeLink);
@@ -116,15 +107,7 @@ requireKernel('attachUsdt', () => {
         .split('\n')
         .map((line) => line.split(' ').map(BigInt));
       using coll = Collection.load(spec);
-      const links = probeNames.map((name, cookie) =>
-        attachUsdt(coll.programs.any_probe as never, {
-          path: probes,
-          provider: 'test',
-          name,
-          cookie,
-          maps: usdtMaps(coll),
-        }),
-      );
+      const links = attachEvery(coll);
       runProbes();
       for (const link of links) link.close();
       const ours = probeNames.map((_, slot) => {

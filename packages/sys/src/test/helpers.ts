@@ -127,6 +127,21 @@ export function ldMapFd(dst: number, fd: number): Uint8Array {
   return program(insn(0x18, dst, 1, 0, fd), insn(0, 0, 0, 0, 0));
 }
 
+/** An XDP program writing `{ u64 0x5eed }` to the ring buffer `rb` once per run (returns XDP_PASS). */
+export function ringbufProducer(rb: number): Uint8Array {
+  return program(
+    stDw(10, -8, 0x5eed),
+    ldMapFd(1, rb),
+    movReg(2, 10),
+    addImm(2, -8),
+    movImm(3, 8),
+    movImm(4, 0),
+    call(130), // BPF_FUNC_ringbuf_output
+    movImm(0, 2),
+    exit(),
+  );
+}
+
 export const GPL = new TextEncoder().encode('GPL\0');
 
 /** BPF_PROG_LOAD through bpf(); returns the fd (the log, if given, is filled). */
